@@ -1,0 +1,102 @@
+"""numba_warp: NVIDIA Warp's programming model as a pure-Python Numba extension.
+
+``import numba_warp as wp`` gives typed kernels (``@wp.kernel``, ``@wp.func``,
+``@wp.struct``), ``wp.array`` and ``wp.launch`` on a multithreaded CPU and on
+NVIDIA GPUs (through numba-cuda).
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+import typing as _typing
+
+from . import config  # noqa: F401
+from .lang import *  # noqa: F401,F403
+from .runtime.array import (  # noqa: F401
+    ARRAY_MAX_DIMS,
+    array,
+    array1d,
+    array2d,
+    array3d,
+    array4d,
+    clone,
+    copy,
+    empty,
+    empty_like,
+    from_numpy,
+    full,
+    full_like,
+    ones,
+    ones_like,
+    zeros,
+    zeros_like,
+)
+from .runtime.cache import clear_kernel_cache  # noqa: F401
+from .runtime.device import (  # noqa: F401
+    Device,
+    ScopedDevice,
+    get_cuda_device_count,
+    get_cuda_devices,
+    get_device,
+    get_devices,
+    get_preferred_device,
+    is_cpu_available,
+    is_cuda_available,
+    set_device,
+    synchronize,
+    synchronize_device,
+)
+from .runtime.func import Function, func  # noqa: F401
+from .runtime.kernel import Kernel, kernel, load_module  # noqa: F401
+from .runtime.launch import Launch, launch  # noqa: F401
+from .runtime.stream import (  # noqa: F401
+    Event,
+    ScopedStream,
+    Stream,
+    get_event_elapsed_time,
+    get_stream,
+    record_event,
+    set_stream,
+    synchronize_event,
+    synchronize_stream,
+    wait_event,
+    wait_stream,
+)
+from .frontend.errors import WarpCodegenError  # noqa: F401
+from .typing.scalars import scalar_types as _scalar_types
+from .typing.structs import struct  # noqa: F401
+
+bool = _scalar_types["bool"]  # noqa: A001 - Warp's name
+int8 = _scalar_types["int8"]
+uint8 = _scalar_types["uint8"]
+int16 = _scalar_types["int16"]
+uint16 = _scalar_types["uint16"]
+int32 = _scalar_types["int32"]
+uint32 = _scalar_types["uint32"]
+int64 = _scalar_types["int64"]
+uint64 = _scalar_types["uint64"]
+float16 = _scalar_types["float16"]
+float32 = _scalar_types["float32"]
+float64 = _scalar_types["float64"]
+half = float16
+
+Any = _typing.Any
+Scalar = _typing.Any
+Float = _typing.Any
+Int = _typing.Any
+
+# Warp's predefined constants
+from .constants import *  # noqa: E402,F401,F403
+
+
+def init() -> None:
+    """Initialise the runtime. Optional: everything initialises on first use."""
+    from .runtime.device import get_devices
+
+    get_devices()
+
+
+def constant(x):
+    """Mark a module-level value as a kernel constant (kernels inline it when compiled)."""
+    return x

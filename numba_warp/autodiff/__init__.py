@@ -1,0 +1,1 @@
+"""numba_warp.autodiff"""

@@ -1,0 +1,37 @@
+"""Global settings, with Warp's names where they apply (``wp.config.mode = "debug"``).
+
+Settings are read when a kernel is compiled (``mode``, ``kernel_cache_dir``,
+``cache_kernels``, ``max_unroll``) or launched (``verify_fp``,
+``cpu_parallel_threshold``); change them before the first launch of a kernel.
+"""
+
+#: "release" or "debug". Debug adds bounds checks to array accesses and keeps ``assert``.
+mode = "release"
+
+#: After every launch, check the kernel's array arguments for NaN/inf and raise.
+verify_fp = False
+
+#: Suppress informational messages.
+quiet = False
+
+#: Print a line for each kernel compiled (and where it was cached).
+verbose = False
+
+#: Where generated source and compiled kernels are kept. None: ~/.cache/numba_warp/<ver>
+#: (or $NUMBA_WARP_CACHE_DIR when set).
+kernel_cache_dir = None
+
+#: Keep compiled kernels on disk so that a later process reuses them.
+cache_kernels = True
+
+#: CPU launches with fewer threads than this run serially (no thread-pool start-up cost).
+cpu_parallel_threshold = 8192
+
+#: CUDA threads per block.
+block_dim = 256
+
+#: Generate backward (adjoint) kernels by default; per kernel with enable_backward=.
+enable_backward = True
+
+#: Loops with a constant trip count up to this are unrolled by the autodiff transformer.
+max_unroll = 16

@@ -1,0 +1,429 @@
+"""Forward code generation: a user kernel or function AST -> plain Numba-ready Python.
+
+What the rewrite does (everything else is passed through unchanged):
+
+* ``wp.tid()`` becomes the thread index the launcher passes in, unravelled to 1-4D.
+* Outside names are resolved now (closure, globals, builtins). Constants are inlined;
+  float literals become *weak* literals (see ``typing.scalars``); other objects are
+  bound as globals of the generated module.
+* ``float(x)``/``int(x)``/``bool(x)`` cast to Warp's float32/int32/bool; ``min``, ``max``
+  and ``abs`` are Warp's builtins.
+* ``/`` and ``%`` follow Warp: truncating integer division and C-style remainder.
+* Stores into locals of value type (``s.x = v``, ``v[0] = x``) become functional
+  updates; ``a[i] += x`` on an array is an atomic add, as in Warp.
+* Struct kernel parameters arrive flattened and are rebuilt in a prologue.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import re
+import types as pytypes
+
+from ..typing.scalars import ScalarType, WeakFloatLiteral, scalar_types
+from .emit import SourceWriter
+from .fence import check_syntax
+from .resolve import Resolver, Unresolved, local_names, root_name
+from .source import ParsedFunction
+
+__all__ = ["GeneratedFunction", "generate"]
+
+TID = "_wp_tid"
+DIMS = ("_wp_d0", "_wp_d1", "_wp_d2", "_wp_d3")
+
+_AUG_ATOMIC = {ast.Add: "atomic_add", ast.Sub: "atomic_sub", ast.BitAnd: "atomic_and",
+               ast.BitOr: "atomic_or", ast.BitXor: "atomic_xor"}
+
+
+class GeneratedFunction:
+    """The output of :func:`generate`: source text, its globals and a line map."""
+
+    def __init__(self, name, params, writer: SourceWriter, refs: dict, deps: list,
+                 tid_arity: int, parsed: ParsedFunction):
+        self.name = name
+        self.params = params
+        self.writer = writer
+        self.refs = refs
+        self.deps = deps
+        self.tid_arity = tid_arity
+        self.parsed = parsed
+
+    @property
+    def source(self) -> str:
+        return self.writer.source()
+
+
+def _helpers():
+    from ..lowering import kernel_helpers
+
+    return kernel_helpers
+
+
+class _Transformer(ast.NodeTransformer):
+    def __init__(self, parsed: ParsedFunction, is_kernel: bool, array_params: set[str],
+                 options: dict):
+        self.parsed = parsed
+        self.is_kernel = is_kernel
+        self.resolver = Resolver(parsed.fn)
+        self.locals = local_names(parsed.tree)
+        self.array_params = array_params
+        self.options = options
+        self.refs: dict[str, object] = {}
+        self._ref_ids: dict[int, str] = {}
+        self.deps: list = []
+        self.tid_arity = 0
+
+    # -- references ------------------------------------------------------------------
+    def ref(self, obj, hint: str) -> ast.Name:
+        """A Name bound, in the generated module, to ``obj``."""
+        key = id(obj)
+        name = self._ref_ids.get(key)
+        if name is None:
+            base = "_wp_" + re.sub(r"\W", "_", hint)
+            name, n = base, 1
+            while name in self.refs:
+                n += 1
+                name = f"{base}_{n}"
+            self.refs[name] = obj
+            self._ref_ids[key] = name
+            from ..runtime.func import Function
+
+            if isinstance(obj, Function):
+                self.deps.append(obj)
+        return ast.Name(name, ast.Load())
+
+    def helper(self, name: str) -> ast.Name:
+        return self.ref(getattr(_helpers(), name), name.lstrip("_"))
+
+    def value_node(self, value, hint: str, node) -> ast.expr:
+        """AST for a resolved outside value: constants inline, anything else by ref."""
+        from ..runtime.kernel import Kernel
+
+        if isinstance(value, bool) or value is None:
+            return ast.Constant(value)
+        if isinstance(value, int) and type(value) is int:
+            return ast.Constant(value)
+        if isinstance(value, float) and type(value) is float:
+            return self.ref(WeakFloatLiteral(value), f"c_{hint}")
+        if isinstance(value, pytypes.ModuleType):
+            raise self.parsed.error(f"module '{value.__name__}' cannot be used as a value", node)
+        if isinstance(value, Kernel):
+            raise self.parsed.error(
+                f"kernel '{value.key}' cannot be called from kernel code",
+                node,
+                "Make the shared code a @wp.func, or launch the kernels one after another.",
+            )
+        return self.ref(value, hint)
+
+    def resolve_outside(self, node) -> ast.expr:
+        try:
+            value = self.resolver.resolve(node)
+        except Unresolved as exc:
+            raise self.parsed.error(
+                f"{exc.args[0]} (in {'kernel' if self.is_kernel else 'function'} "
+                f"'{self.parsed.name}')",
+                node,
+                "Define it at module level, pass it as an argument, or check the spelling.",
+            ) from None
+        value = _PY_BUILTIN_MAP.get(_builtin_key(value), value)
+        if isinstance(value, _Special):
+            return value.node(self, node)
+        return self.value_node(value, ast.unparse(node).split(".")[-1], node)
+
+    def is_outside(self, node) -> bool:
+        name = root_name(node)
+        return name is not None and name not in self.locals
+
+    # -- expressions -----------------------------------------------------------------
+    def visit_Name(self, node: ast.Name):
+        if isinstance(node.ctx, ast.Load) and node.id not in self.locals:
+            return ast.copy_location(self.resolve_outside(node), node)
+        return node
+
+    def visit_Attribute(self, node: ast.Attribute):
+        if isinstance(node.ctx, ast.Load) and self.is_outside(node):
+            return ast.copy_location(self.resolve_outside(node), node)
+        self.generic_visit(node)
+        return node
+
+    def visit_Constant(self, node: ast.Constant):
+        if type(node.value) is float:
+            return ast.copy_location(self.ref(WeakFloatLiteral(node.value), "lit"), node)
+        return node
+
+    def visit_Call(self, node: ast.Call):
+        if self.is_outside(node.func):
+            try:
+                target = self.resolver.resolve(node.func)
+            except Unresolved:
+                target = None
+            from .. import lang as builtins_api
+
+            if target is builtins_api.tid:
+                raise self.parsed.error(
+                    "wp.tid() must be assigned directly to names, e.g. 'i = wp.tid()' or "
+                    "'i, j = wp.tid()'",
+                    node,
+                )
+            if target is builtins_api.static:
+                return self.static_value(node)
+        self.generic_visit(node)
+        return node
+
+    def static_value(self, node: ast.Call):
+        if len(node.args) != 1 or node.keywords:
+            raise self.parsed.error("wp.static() takes exactly one expression", node)
+        try:
+            value = self.resolver.evaluate(node.args[0])
+        except Exception as exc:  # the user's expression failed; say which and why
+            raise self.parsed.error(f"wp.static() expression failed: {exc!r}", node) from None
+        return ast.copy_location(self.value_node(value, "static", node), node)
+
+    def visit_BinOp(self, node: ast.BinOp):
+        self.generic_visit(node)
+        helper = {ast.Div: "div", ast.Mod: "mod"}.get(type(node.op))
+        if helper is None:
+            return node
+        return ast.copy_location(
+            ast.Call(self.helper(helper), [node.left, node.right], []), node
+        )
+
+    # -- statements ------------------------------------------------------------------
+    def visit_Expr(self, node: ast.Expr):
+        if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            return None  # docstrings and bare string statements
+        self.generic_visit(node)
+        return node
+
+    def visit_Assert(self, node: ast.Assert):
+        if self.options.get("mode") != "debug":
+            return None
+        self.generic_visit(node)
+        return node
+
+    def visit_Return(self, node: ast.Return):
+        self.generic_visit(node)
+        return node
+
+    def visit_Assign(self, node: ast.Assign):
+        if self._is_tid_call(node.value):
+            return self.tid_assign(node)
+        value = self.visit(node.value)
+        out = []
+        if len(node.targets) > 1:
+            tmp = ast.Name("_wp_multi", ast.Store())
+            self.locals.add(tmp.id)
+            out.append(ast.copy_location(ast.Assign([tmp], value), node))
+            value = ast.Name("_wp_multi", ast.Load())
+        for target in node.targets:
+            out.extend(self.assign(target, value, node))
+        return out
+
+    def visit_AnnAssign(self, node: ast.AnnAssign):
+        if node.value is None:
+            raise self.parsed.error("a declaration without a value is not supported", node)
+        value = self.visit(node.value)
+        try:
+            ann = self.resolver.resolve(node.annotation)
+        except Unresolved:
+            ann = None
+        ann = _PY_BUILTIN_MAP.get(_builtin_key(ann), ann)
+        if isinstance(ann, ScalarType):
+            value = ast.Call(self.ref(ann, ann.__name__), [value], [])
+        return self.assign(node.target, value, node)
+
+    def visit_AugAssign(self, node: ast.AugAssign):
+        value = self.visit(node.value)
+        target = node.target
+        if isinstance(target, ast.Subscript) and type(node.op) in _AUG_ATOMIC:
+            base = self.visit(_as_load(target.value))
+            index = self.visit(target.slice)
+            indices = list(index.elts) if isinstance(index, ast.Tuple) else [index]
+            atomic = _AUG_ATOMIC[type(node.op)]
+            if isinstance(target.value, ast.Name) and target.value.id in self.array_params:
+                call = ast.Call(self.helper(atomic), [base, *indices, value], [])
+                return ast.copy_location(ast.Expr(call), node)
+            call = ast.Call(self.helper("inplace_" + atomic[7:]), [base, index, value], [])
+            return self.assign(target.value, call, node)
+        current = self.visit(_as_load(target))
+        combined = self.visit_BinOp(ast.copy_location(ast.BinOp(current, node.op, value), node))
+        return self.assign(target, combined, node)
+
+    def assign(self, target, value, origin) -> list[ast.stmt]:
+        """Statements that store ``value`` into ``target`` with Warp's semantics."""
+        if isinstance(target, (ast.Name, ast.Tuple)):
+            if isinstance(target, ast.Tuple) and not all(
+                isinstance(e, ast.Name) for e in target.elts
+            ):
+                raise self.parsed.error("tuple unpacking targets must be plain names", origin)
+            return [ast.copy_location(ast.Assign([target], value), origin)]
+        if isinstance(target, ast.Subscript):
+            base = target.value
+            if isinstance(base, ast.Name) and base.id in self.array_params:
+                store = ast.Subscript(base, self.visit(target.slice), ast.Store())
+                return [ast.copy_location(ast.Assign([store], value), origin)]
+            call = ast.Call(
+                self.helper("store"), [self.visit(_as_load(base)), self.visit(target.slice), value], []
+            )
+            return self.assign(base, call, origin)
+        if isinstance(target, ast.Attribute):
+            base = target.value
+            if self.is_outside(base):
+                raise self.parsed.error(
+                    f"cannot assign to '{ast.unparse(target)}': it is not a local variable",
+                    origin,
+                )
+            call = ast.Call(
+                self.helper("setattr_value"),
+                [self.visit(_as_load(base)), ast.Constant(target.attr), value],
+                [],
+            )
+            return self.assign(base, call, origin)
+        raise self.parsed.error(f"cannot assign to '{ast.unparse(target)}'", origin)
+
+    # -- wp.tid() --------------------------------------------------------------------
+    def _is_tid_call(self, value) -> bool:
+        if not (isinstance(value, ast.Call) and self.is_outside(value.func)):
+            return False
+        from .. import lang as builtins_api
+
+        try:
+            return self.resolver.resolve(value.func) is builtins_api.tid
+        except Unresolved:
+            return False
+
+    def tid_assign(self, node: ast.Assign):
+        if not self.is_kernel:
+            raise self.parsed.error(
+                "wp.tid() can only be called in a kernel, not in a @wp.func",
+                node,
+                "Pass the thread index to the function as an argument.",
+            )
+        target = node.targets[0]
+        names = target.elts if isinstance(target, ast.Tuple) else [target]
+        if len(node.targets) != 1 or not all(isinstance(n, ast.Name) for n in names):
+            raise self.parsed.error("wp.tid() must be assigned to one to four names", node)
+        if len(names) > 4:
+            raise self.parsed.error("wp.tid() returns at most 4 indices", node)
+        arity = len(names)
+        if self.tid_arity and self.tid_arity != arity:
+            raise self.parsed.error(
+                f"wp.tid() is unpacked into {arity} names here but {self.tid_arity} elsewhere",
+                node,
+            )
+        self.tid_arity = arity
+        i32 = self.ref(scalar_types["int32"], "int32").id
+        lines = []
+        if arity == 1:
+            lines.append(f"{names[0].id} = {i32}({TID})")
+        else:
+            rest = TID
+            for k in range(arity - 1, 0, -1):
+                lines.append(f"{names[k].id} = {i32}({rest} % {DIMS[k]})")
+                lines.append(f"_wp_rest = {rest} // {DIMS[k]}")
+                rest = "_wp_rest"
+            lines.append(f"{names[0].id} = {i32}({rest})")
+        stmts = ast.parse("\n".join(lines)).body
+        return [ast.copy_location(s, node) for s in stmts]
+
+
+class _Special:
+    """A Python builtin whose meaning in kernels differs from plain Numba."""
+
+    def __init__(self, make):
+        self.make = make
+
+    def node(self, transformer, node):
+        return self.make(transformer, node)
+
+
+def _builtin_key(value):
+    return value if isinstance(value, (type, pytypes.BuiltinFunctionType)) else None
+
+
+def _keep_builtin(name):
+    return _Special(lambda t, node: ast.Name(name, ast.Load()))
+
+
+def _warp_builtin(name):
+    def make(t, node):
+        from .. import lang as builtins_api
+
+        return t.ref(getattr(builtins_api, name), name)
+
+    return _Special(make)
+
+
+_PY_BUILTIN_MAP = {
+    builtins.float: scalar_types["float32"],
+    builtins.int: scalar_types["int32"],
+    builtins.bool: scalar_types["bool"],
+    builtins.range: _keep_builtin("range"),
+    builtins.len: _keep_builtin("len"),
+    builtins.print: _keep_builtin("print"),
+    builtins.min: _warp_builtin("min"),
+    builtins.max: _warp_builtin("max"),
+    builtins.abs: _warp_builtin("abs"),
+}
+
+
+def _as_load(node):
+    """A copy of a target expression with Load contexts, for reading its value."""
+    node = _copy(node)
+    for sub in ast.walk(node):
+        if hasattr(sub, "ctx"):
+            sub.ctx = ast.Load()
+    return node
+
+
+def _copy(node):
+    import copy
+
+    return copy.deepcopy(node)
+
+
+def generate(parsed: ParsedFunction, *, is_kernel: bool, params: list, gen_name: str,
+             options: dict | None = None) -> GeneratedFunction:
+    """Generate the forward Python source for a kernel body or a function.
+
+    ``params`` lists ``(name, spec)`` for each parameter; a spec may expose
+    ``flatten(name) -> (flat_names, rebuild_expr_ast, refs)`` (structs) and
+    ``is_array``; scalar specs may expose ``cast_class`` for an argument cast.
+    """
+    check_syntax(parsed, is_kernel)
+    options = options or {}
+    array_params = {name for name, spec in params if getattr(spec, "is_array", False)}
+    tr = _Transformer(parsed, is_kernel, array_params, options)
+
+    flat_params: list[str] = []
+    prologue: list[ast.stmt] = []
+    for name, spec in params:
+        flatten = getattr(spec, "flatten", None) if getattr(spec, "kind", "") == "struct" else None
+        if flatten is not None and is_kernel:
+            names, rebuild = flatten(name, tr.ref)
+            flat_params.extend(names)
+            prologue.append(ast.Assign([ast.Name(name, ast.Store())], rebuild))
+        else:
+            flat_params.append(name)
+            cast = getattr(spec, "cast_class", None)
+            if cast is not None and not is_kernel:
+                call = ast.Call(tr.ref(cast, cast.__name__), [ast.Name(name, ast.Load())], [])
+                prologue.append(ast.Assign([ast.Name(name, ast.Store())], call))
+
+    body: list[ast.stmt] = []
+    for stmt in parsed.tree.body:
+        out = tr.visit(stmt)
+        if out is None:
+            continue
+        body.extend(out if isinstance(out, list) else [out])
+    body = [ast.fix_missing_locations(s) for s in body]
+
+    writer = SourceWriter()
+    head = [TID, *DIMS] if is_kernel else []
+    origin = parsed.tree.lineno
+    writer.line(f"def {gen_name}({', '.join(head + flat_params)}):", origin)
+    for stmt in prologue:
+        writer.line(ast.unparse(ast.fix_missing_locations(stmt)), origin, 1)
+    writer.statements(body, 1)
+    return GeneratedFunction(gen_name, flat_params, writer, tr.refs, tr.deps, tr.tid_arity, parsed)

@@ -1,0 +1,39 @@
+"""The kernel language's builtins, gathered in one namespace.
+
+``wp.tid()`` and ``wp.static()`` are handled by the code generator; every other name
+here is a function with a Numba implementation (usable in kernels, in ``@wp.func``,
+in plain ``@numba.njit`` / ``@cuda.jit`` code) and, where Warp has one, a Python-scope
+meaning.
+"""
+
+from __future__ import annotations
+
+from .lowering.atomics import (  # noqa: F401
+    atomic_add,
+    atomic_and,
+    atomic_cas,
+    atomic_exch,
+    atomic_max,
+    atomic_min,
+    atomic_or,
+    atomic_sub,
+    atomic_xor,
+)
+from .lowering.scalar_math import *  # noqa: F401,F403
+from .lowering.scalar_math import __all__ as _scalar_all
+
+__all__ = ["tid", "static", *_scalar_all, "atomic_add", "atomic_sub", "atomic_min",
+           "atomic_max", "atomic_and", "atomic_or", "atomic_xor", "atomic_exch", "atomic_cas"]
+
+
+def tid():
+    """The index of the current thread: ``i = wp.tid()`` or ``i, j = wp.tid()`` (up to 4-D).
+
+    Only valid inside a kernel; the code generator replaces it with the launcher's index.
+    """
+    raise RuntimeError("wp.tid() can only be called inside a @wp.kernel")
+
+
+def static(expr):
+    """Evaluate ``expr`` when the kernel is compiled and use the result as a constant."""
+    return expr

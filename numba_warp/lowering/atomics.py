@@ -1,0 +1,188 @@
+"""Atomic operations on array elements, for the multithreaded CPU and for CUDA.
+
+``atomic_add(arr, i[, j, k, l], value)`` and its siblings return the element's old
+value. One lowering serves both targets: on the CPU it emits LLVM ``atomicrmw`` /
+``cmpxchg`` (correct under the parallel launcher); on CUDA it emits the NVVM forms
+numba-cuda uses (``atom.global.*`` in PTX). Scalar dtypes are handled here; composite
+dtypes register a component-wise rule through :func:`register_elementwise_atomic`.
+"""
+
+from __future__ import annotations
+
+from llvmlite import ir
+from numba.core import cgutils, types
+from numba.core.imputils import lower_builtin
+from numba.core.typing.templates import AbstractTemplate, infer_global, signature
+
+__all__ = [
+    "atomic_add",
+    "atomic_sub",
+    "atomic_min",
+    "atomic_max",
+    "atomic_and",
+    "atomic_or",
+    "atomic_xor",
+    "atomic_exch",
+    "atomic_cas",
+    "emit_atomic",
+    "element_pointer",
+    "register_elementwise_atomic",
+]
+
+_ATOMIC_SCALARS = (types.int32, types.uint32, types.int64, types.uint64,
+                   types.float32, types.float64)
+_INT_ONLY = {"and", "or", "xor"}
+# composite dtype class -> function(context, builder, op, dtype, ptr, val) -> old value
+_elementwise_rules: dict[type, object] = {}
+
+
+def register_elementwise_atomic(type_class, rule):
+    """Let composite dtypes (vectors, matrices) take part in the atomics."""
+    _elementwise_rules[type_class] = rule
+
+
+def is_cuda_context(context) -> bool:
+    return "CUDA" in type(context).__name__
+
+
+def emit_atomic(context, builder, op: str, dtype, ptr, val):
+    """Emit an atomic read-modify-write of ``op`` on ``*ptr``; return the old value."""
+    for cls, rule in _elementwise_rules.items():
+        if isinstance(dtype, cls):
+            return rule(context, builder, op, dtype, ptr, val)
+    is_float = isinstance(dtype, types.Float)
+    if is_cuda_context(context):
+        from numba.cuda import nvvmutils
+
+        bits = dtype.bitwidth
+        if is_float and op in ("add", "sub", "min", "max"):
+            name = {32: "float32", 64: "float64"}[bits]
+            fn = getattr(nvvmutils, f"declare_atomic_{op}_{name}")(builder.module)
+            return builder.call(fn, (ptr, val))
+    if is_float:
+        if op in ("add", "sub", "min", "max"):
+            return builder.atomic_rmw("f" + op, ptr, val, "monotonic")
+        if op == "xchg":
+            ity = ir.IntType(dtype.bitwidth)
+            iptr = builder.bitcast(ptr, ity.as_pointer())
+            old = builder.atomic_rmw("xchg", iptr, builder.bitcast(val, ity), "monotonic")
+            return builder.bitcast(old, val.type)
+        raise TypeError(f"atomic {op} is not defined for {dtype}")
+    if op in ("min", "max") and not dtype.signed:
+        op = "u" + op
+    return builder.atomic_rmw(op, ptr, val, "monotonic")
+
+
+def emit_cas(context, builder, dtype, ptr, compare, val):
+    """Atomic compare-and-swap; returns the old value."""
+    if isinstance(dtype, types.Float):
+        ity = ir.IntType(dtype.bitwidth)
+        iptr = builder.bitcast(ptr, ity.as_pointer())
+        pair = builder.cmpxchg(iptr, builder.bitcast(compare, ity), builder.bitcast(val, ity),
+                               "monotonic", "monotonic")
+        return builder.bitcast(builder.extract_value(pair, 0), val.type)
+    pair = builder.cmpxchg(ptr, compare, val, "monotonic", "monotonic")
+    return builder.extract_value(pair, 0)
+
+
+def element_pointer(context, builder, arrty, arr, idxtys, idxs):
+    """Pointer to ``arr[idxs...]`` (indices cast to intp, no wraparound)."""
+    ary = context.make_array(arrty)(context, builder, arr)
+    idxs = [context.cast(builder, v, t, types.intp) for v, t in zip(idxs, idxtys)]
+    return cgutils.get_item_pointer(context, builder, arrty, ary, idxs, wraparound=False)
+
+
+def _check_args(name, args, n_values):
+    """Validate (array, indices..., values...) and return (array type, index types)."""
+    if len(args) < 1 + n_values + 1:
+        return None
+    arr = args[0]
+    if not isinstance(arr, types.Array):
+        return None
+    idx = args[1: len(args) - n_values]
+    if len(idx) != arr.ndim or not all(isinstance(t, types.Integer) for t in idx):
+        raise TypeError(
+            f"wp.{name}() on a {arr.ndim}-D array needs {arr.ndim} integer indices, "
+            f"got ({', '.join(str(t) for t in idx)})"
+        )
+    return arr, idx
+
+
+def _supported(name, op, dtype):
+    if any(isinstance(dtype, cls) for cls in _elementwise_rules):
+        return True
+    if dtype not in _ATOMIC_SCALARS:
+        raise TypeError(
+            f"wp.{name}() does not support arrays of {dtype}; use int32, uint32, int64, "
+            "uint64, float32 or float64"
+        )
+    if op in _INT_ONLY and isinstance(dtype, types.Float):
+        raise TypeError(f"wp.{name}() needs an integer array, got an array of {dtype}")
+    return True
+
+
+def _make_rmw(name: str, op: str):
+    def stub(arr, *args):
+        raise RuntimeError(f"wp.{name}() can only be called inside a kernel or function")
+
+    stub.__name__ = stub.__qualname__ = name
+    stub.__doc__ = (
+        f"Atomically apply '{op}' of ``value`` to ``arr[i, ...]``; return the old value.\n\n"
+        f"Usage in kernels: ``wp.{name}(arr, i[, j, k, l], value)``."
+    )
+    globals()[name] = stub  # Numba requires typing keys to be reachable as module globals
+
+    @infer_global(stub)
+    class _Template(AbstractTemplate):
+        def generic(self, args, kws):
+            checked = _check_args(name, args, 1)
+            if checked is None or kws:
+                return None
+            arr, idx = checked
+            _supported(name, op, arr.dtype)
+            return signature(arr.dtype, arr, *idx, arr.dtype)
+
+    @lower_builtin(stub, types.Array, types.VarArg(types.Any))
+    def _lower(context, builder, sig, args):
+        arrty = sig.args[0]
+        ptr = element_pointer(context, builder, arrty, args[0], sig.args[1:-1], args[1:-1])
+        return emit_atomic(context, builder, op, arrty.dtype, ptr, args[-1])
+
+    return stub
+
+
+atomic_add = _make_rmw("atomic_add", "add")
+atomic_sub = _make_rmw("atomic_sub", "sub")
+atomic_min = _make_rmw("atomic_min", "min")
+atomic_max = _make_rmw("atomic_max", "max")
+atomic_and = _make_rmw("atomic_and", "and")
+atomic_or = _make_rmw("atomic_or", "or")
+atomic_xor = _make_rmw("atomic_xor", "xor")
+atomic_exch = _make_rmw("atomic_exch", "xchg")
+
+
+def atomic_cas(arr, *args):
+    """Atomically set ``arr[i, ...] = value`` if it equals ``compare``; return the old value.
+
+    Usage in kernels: ``wp.atomic_cas(arr, i[, j, k, l], compare, value)``.
+    """
+    raise RuntimeError("wp.atomic_cas() can only be called inside a kernel or function")
+
+
+@infer_global(atomic_cas)
+class _CasTemplate(AbstractTemplate):
+    def generic(self, args, kws):
+        checked = _check_args("atomic_cas", args, 2)
+        if checked is None or kws:
+            return None
+        arr, idx = checked
+        if arr.dtype not in _ATOMIC_SCALARS:
+            raise TypeError(f"wp.atomic_cas() does not support arrays of {arr.dtype}")
+        return signature(arr.dtype, arr, *idx, arr.dtype, arr.dtype)
+
+
+@lower_builtin(atomic_cas, types.Array, types.VarArg(types.Any))
+def _lower_cas(context, builder, sig, args):
+    arrty = sig.args[0]
+    ptr = element_pointer(context, builder, arrty, args[0], sig.args[1:-2], args[1:-2])
+    return emit_cas(context, builder, arrty.dtype, ptr, args[-2], args[-1])

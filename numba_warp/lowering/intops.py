@@ -1,0 +1,53 @@
+"""Integer division and remainder with C semantics, safe for every input.
+
+Python rounds integer division toward -inf; Warp (C) truncates toward zero. LLVM's
+``sdiv``/``srem`` are C's operators but trap (SIGFPE) on division by zero and on
+``INT_MIN / -1``, which would kill the interpreter on the CPU; both cases are mapped
+to 0 (x / 0), and to a wrapping negation (INT_MIN / -1) instead.
+"""
+
+from __future__ import annotations
+
+from llvmlite import ir
+from numba.core import types
+from numba.extending import intrinsic
+
+__all__ = ["c_div", "c_rem"]
+
+
+def _int_binop(kind):
+    @intrinsic
+    def fn(typingctx, a, b):
+        if not (isinstance(a, types.Integer) and isinstance(b, types.Integer)):
+            return None
+        rt = typingctx.unify_pairs(a, b)
+        if not isinstance(rt, types.Integer):
+            rt = types.int64
+
+        def codegen(context, builder, sig, args):
+            x = context.cast(builder, args[0], sig.args[0], rt)
+            y = context.cast(builder, args[1], sig.args[1], rt)
+            zero = ir.Constant(x.type, 0)
+            one = ir.Constant(x.type, 1)
+            is_zero = builder.icmp_unsigned("==", y, zero)
+            if rt.signed:
+                minus_one = ir.Constant(x.type, -1)
+                is_m1 = builder.icmp_signed("==", y, minus_one)
+                bad = builder.or_(is_zero, is_m1)
+                safe_y = builder.select(bad, one, y)
+                if kind == "div":
+                    q = builder.sdiv(x, safe_y)
+                    return builder.select(is_zero, zero, builder.select(is_m1, builder.neg(x), q))
+                r = builder.srem(x, safe_y)
+                return builder.select(bad, zero, r)
+            safe_y = builder.select(is_zero, one, y)
+            res = builder.udiv(x, safe_y) if kind == "div" else builder.urem(x, safe_y)
+            return builder.select(is_zero, zero, res)
+
+        return rt(a, b), codegen
+
+    return fn
+
+
+c_div = _int_binop("div")
+c_rem = _int_binop("rem")

@@ -1,0 +1,140 @@
+"""Helpers that generated kernel code calls (never called by users directly).
+
+The forward code generator rewrites stores and in-place updates into calls of these:
+
+* ``store(base, index, value)`` -> the updated ``base``. On an array it is an ordinary
+  element store (and returns the array); on a value type (a struct, and vectors and
+  matrices later) it returns a copy with one component replaced.
+* ``setattr_value(base, "name", value)`` -> a copy of a struct/vector with a field replaced.
+* ``inplace_add(base, index, value)`` and friends: ``a[i] += x``. On arrays this is
+  Warp's atomic add; on value types a read-modify-store.
+
+Value types register their rules with :func:`register_value_setitem` and
+:func:`register_value_setattr`.
+"""
+
+from __future__ import annotations
+
+import operator
+
+from numba.core import types
+from numba.core.imputils import impl_ret_borrowed
+from numba.extending import intrinsic, overload
+
+from .atomics import (  # noqa: F401 - re-exported for generated code
+    atomic_add,
+    atomic_and,
+    atomic_or,
+    atomic_sub,
+    atomic_xor,
+    element_pointer,
+    emit_atomic,
+)
+from .scalar_math import div, mod  # noqa: F401 - re-exported for generated code
+
+__all__ = [
+    "store",
+    "setattr_value",
+    "inplace_add",
+    "inplace_sub",
+    "inplace_and",
+    "inplace_or",
+    "inplace_xor",
+    "register_value_setitem",
+    "register_value_setattr",
+]
+
+# type class -> function(typingctx, base, index, value) -> (signature, codegen) or None
+_setitem_rules: dict[type, object] = {}
+_setattr_rules: dict[type, object] = {}
+
+
+def register_value_setitem(type_class, rule):
+    _setitem_rules[type_class] = rule
+
+
+def register_value_setattr(type_class, rule):
+    _setattr_rules[type_class] = rule
+
+
+def _find(rules, t):
+    for cls, rule in rules.items():
+        if isinstance(t, cls):
+            return rule
+    return None
+
+
+def _index_types(index):
+    return list(index.types) if isinstance(index, types.BaseTuple) else [index]
+
+
+@intrinsic
+def store(typingctx, base, index, value):
+    if isinstance(base, types.Array):
+        if base.mutable is False:
+            raise TypeError("cannot store into a read-only array")
+        setitem_sig = typingctx.resolve_function_type(operator.setitem, (base, index, value), {})
+        if setitem_sig is None:
+            raise TypeError(f"cannot store {value} into an element of {base}")
+
+        def codegen(context, builder, sig, args):
+            impl = context.get_function(operator.setitem, setitem_sig)
+            impl(builder, args)
+            return impl_ret_borrowed(context, builder, sig.return_type, args[0])
+
+        return base(base, index, value), codegen
+    rule = _find(_setitem_rules, base)
+    if rule is None:
+        raise TypeError(f"cannot assign to an element of a value of type {base}")
+    return rule(typingctx, base, index, value)
+
+
+@intrinsic(prefer_literal=True)
+def setattr_value(typingctx, base, name, value):
+    if not isinstance(name, types.StringLiteral):
+        return None
+    rule = _find(_setattr_rules, base)
+    if rule is None:
+        raise TypeError(f"cannot assign to attribute '{name.literal_value}' of {base}")
+    return rule(typingctx, base, name.literal_value, value)
+
+
+def _inplace(op_name: str, op):
+    def fn(base, index, value):
+        raise RuntimeError("kernel helper called outside a kernel")
+
+    fn.__name__ = fn.__qualname__ = f"inplace_{op_name}"
+
+    @intrinsic
+    def atomic_on_array(typingctx, arr, index, value):
+        idx = _index_types(index)
+        if len(idx) != arr.ndim or not all(isinstance(t, types.Integer) for t in idx):
+            raise TypeError(f"'{op_name}=' on a {arr.ndim}-D array element needs {arr.ndim} "
+                            "integer indices")
+
+        def codegen(context, builder, sig, args):
+            if isinstance(sig.args[1], types.BaseTuple):
+                idx_vals = [builder.extract_value(args[1], k) for k in range(len(idx))]
+            else:
+                idx_vals = [args[1]]
+            ptr = element_pointer(context, builder, arr, args[0], idx, idx_vals)
+            val = context.cast(builder, args[2], sig.args[2], arr.dtype)
+            emit_atomic(context, builder, op_name, arr.dtype, ptr, val)
+            return impl_ret_borrowed(context, builder, arr, args[0])
+
+        return arr(arr, index, value), codegen
+
+    @overload(fn, target="generic")
+    def _ol(base, index, value):
+        if isinstance(base, types.Array):
+            return lambda base, index, value: atomic_on_array(base, index, value)
+        return lambda base, index, value: store(base, index, op(base[index], value))
+
+    return fn
+
+
+inplace_add = _inplace("add", operator.add)
+inplace_sub = _inplace("sub", operator.sub)
+inplace_and = _inplace("and", operator.and_)
+inplace_or = _inplace("or", operator.or_)
+inplace_xor = _inplace("xor", operator.xor)

@@ -1,0 +1,541 @@
+"""Warp's "Scalar Math" builtins, for kernels, plain Numba code and Python scope.
+
+Each builtin is one block: a Python function (which is also what runs at Python
+scope) and, right below it, its Numba overload used in kernels on both targets.
+Semantics follow Warp's documentation: ``sign(0) == 1``, ``step(x) = 1 if x < 0``,
+``acos``/``asin`` clamp their input to [-1, 1], ``round`` rounds half away from zero
+and ``rint`` half to even, ``mod`` is C's truncated remainder.
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba.core import types
+from numba.extending import overload
+
+from .helpers import float_like, is_int, is_scalar, same_kind_result
+
+__all__ = [
+    "abs", "sign", "min", "max", "clamp", "step", "nonzero", "sqrt", "cbrt", "exp", "log",
+    "log2", "log10", "pow", "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh",
+    "cosh", "tanh", "degrees", "radians", "floor", "ceil", "trunc", "round", "rint", "frac",
+    "isfinite", "isnan", "isinf", "erf", "erfc", "erfinv", "erfcinv", "copysign", "bit_count",
+    "lerp", "smoothstep", "div", "mod", "floordiv",
+]
+
+_builtin_abs, _builtin_min, _builtin_max, _builtin_round = abs, min, max, round
+
+
+def _unary_float(name, pyfn, doc):
+    """A float function of one scalar: float in, same float out; ints as float32."""
+
+    def wrapper(x):
+        return pyfn(float(x))
+
+    wrapper.__name__ = wrapper.__qualname__ = name
+    wrapper.__doc__ = doc
+
+    @overload(wrapper, target="generic", jit_options={"error_model": "numpy"})
+    def _ol(x):
+        if is_scalar(x):
+            ft = float_like(x)
+
+            def impl(x):
+                return ft(pyfn(ft(x)))
+
+            return impl
+
+    return wrapper
+
+
+def _unary_rounding(name, pyfn, doc):
+    """floor/ceil/trunc: a float result of the argument's float type."""
+
+    def wrapper(x):
+        return float(pyfn(float(x)))
+
+    wrapper.__name__ = wrapper.__qualname__ = name
+    wrapper.__doc__ = doc
+
+    @overload(wrapper, target="generic")
+    def _ol(x):
+        if is_scalar(x):
+            ft = float_like(x)
+
+            def impl(x):
+                y = ft(x)
+                # |y| >= 2**52 is already integral (also passes NaN and inf through),
+                # and math.floor's int64 result would overflow there.
+                return ft(pyfn(y)) if math.fabs(y) < 4503599627370496.0 else y
+
+            return impl
+
+    return wrapper
+
+
+sqrt = _unary_float("sqrt", math.sqrt, "Square root of x (NaN for x < 0).")
+exp = _unary_float("exp", math.exp, "e raised to the power x.")
+log = _unary_float("log", math.log, "Natural logarithm of x.")
+log2 = _unary_float("log2", math.log2, "Base-2 logarithm of x.")
+log10 = _unary_float("log10", math.log10, "Base-10 logarithm of x.")
+sin = _unary_float("sin", math.sin, "Sine of x (radians).")
+cos = _unary_float("cos", math.cos, "Cosine of x (radians).")
+tan = _unary_float("tan", math.tan, "Tangent of x (radians).")
+atan = _unary_float("atan", math.atan, "Arctangent of x.")
+sinh = _unary_float("sinh", math.sinh, "Hyperbolic sine of x.")
+cosh = _unary_float("cosh", math.cosh, "Hyperbolic cosine of x.")
+tanh = _unary_float("tanh", math.tanh, "Hyperbolic tangent of x.")
+erf = _unary_float("erf", math.erf, "Error function of x.")
+erfc = _unary_float("erfc", math.erfc, "Complementary error function of x.")
+floor = _unary_rounding("floor", math.floor, "Largest integer <= x.")
+ceil = _unary_rounding("ceil", math.ceil, "Smallest integer >= x.")
+trunc = _unary_rounding("trunc", math.trunc, "x rounded toward zero.")
+
+
+def _clamp_unit(x):
+    return _builtin_min(_builtin_max(x, -1.0), 1.0)
+
+
+def acos(x):
+    """Arccosine of x; x is clamped to [-1, 1] first, as in Warp."""
+    return math.acos(_clamp_unit(float(x)))
+
+
+def asin(x):
+    """Arcsine of x; x is clamped to [-1, 1] first, as in Warp."""
+    return math.asin(_clamp_unit(float(x)))
+
+
+for _fn, _m in ((acos, math.acos), (asin, math.asin)):
+
+    def _register(fn=_fn, m=_m):
+        @overload(fn, target="generic", jit_options={"error_model": "numpy"})
+        def _ol(x):
+            if is_scalar(x):
+                ft = float_like(x)
+
+                def impl(x):
+                    y = ft(x)
+                    return m(ft(-1.0) if y < -1.0 else (ft(1.0) if y > 1.0 else y))
+
+                return impl
+
+    _register()
+
+
+def atan2(y, x):
+    """Angle of the point (x, y), in radians."""
+    return math.atan2(float(y), float(x))
+
+
+@overload(atan2, target="generic", jit_options={"error_model": "numpy"})
+def _ol_atan2(y, x):
+    if is_scalar(y) and is_scalar(x):
+        ft = same_kind_result(y, x, float_only=True)
+        return lambda y, x: math.atan2(ft(y), ft(x))
+
+
+def pow(x, y):
+    """x raised to the power y."""
+    return math.pow(float(x), float(y)) if float(x) >= 0 else float(x) ** float(y)
+
+
+@overload(pow, target="generic", jit_options={"error_model": "numpy"})
+def _ol_pow(x, y):
+    if is_scalar(x) and is_scalar(y):
+        ft = same_kind_result(x, y, float_only=True)
+        return lambda x, y: ft(x) ** ft(y)
+
+
+def cbrt(x):
+    """Cube root of x (negative for negative x)."""
+    x = float(x)
+    return math.copysign(_builtin_abs(x) ** (1.0 / 3.0), x)
+
+
+@overload(cbrt, target="generic", jit_options={"error_model": "numpy"})
+def _ol_cbrt(x):
+    if is_scalar(x):
+        ft = float_like(x)
+
+        def impl(x):
+            y = ft(x)
+            r = ft(math.pow(math.fabs(y), ft(1.0) / ft(3.0)))
+            return -r if y < 0 else r
+
+        return impl
+
+
+def abs(x):
+    """Absolute value of x."""
+    return _builtin_abs(x)
+
+
+@overload(abs, target="generic")
+def _ol_abs(x):
+    if is_int(x) and not x.signed:
+        return lambda x: x
+    if is_int(x):
+        return lambda x: -x if x < 0 else x
+    if is_scalar(x):
+        t = float_like(x)
+        return lambda x: math.fabs(t(x))
+
+
+def sign(x):
+    """-1 if x < 0, else 1 (Warp's convention: sign(0) == 1)."""
+    return -1 if x < 0 else 1
+
+
+@overload(sign, target="generic")
+def _ol_sign(x):
+    if is_scalar(x):
+        t = float_like(x) if isinstance(x, types.Float) else x
+        return lambda x: t(-1) if x < 0 else t(1)
+
+
+def min(a, b):
+    """The smaller of a and b."""
+    return _builtin_min(a, b)
+
+
+def max(a, b):
+    """The larger of a and b."""
+    return _builtin_max(a, b)
+
+
+@overload(min, target="generic")
+def _ol_min(a, b):
+    if is_scalar(a) and is_scalar(b):
+        t = same_kind_result(a, b)
+        return lambda a, b: t(a) if a < b else t(b)
+
+
+@overload(max, target="generic")
+def _ol_max(a, b):
+    if is_scalar(a) and is_scalar(b):
+        t = same_kind_result(a, b)
+        return lambda a, b: t(a) if a > b else t(b)
+
+
+def clamp(x, a, b):
+    """x limited to the range [a, b]."""
+    return _builtin_min(_builtin_max(x, a), b)
+
+
+@overload(clamp, target="generic")
+def _ol_clamp(x, a, b):
+    if is_scalar(x) and is_scalar(a) and is_scalar(b):
+        t = same_kind_result(x, same_kind_result(a, b))
+
+        def impl(x, a, b):
+            lo, hi, v = t(a), t(b), t(x)
+            return lo if v < lo else (hi if v > hi else v)
+
+        return impl
+
+
+def step(x):
+    """1.0 if x < 0, else 0.0 (Warp's definition)."""
+    return 1.0 if x < 0 else 0.0
+
+
+def nonzero(x):
+    """1.0 if x != 0, else 0.0."""
+    return 1.0 if x != 0 else 0.0
+
+
+for _fn, _test in ((step, lambda x: x < 0), (nonzero, lambda x: x != 0)):
+
+    def _register(fn=_fn):
+        @overload(fn, target="generic")
+        def _ol(x):
+            if is_scalar(x):
+                t = float_like(x)
+                if fn is step:
+                    return lambda x: t(1.0) if x < 0 else t(0.0)
+                return lambda x: t(1.0) if x != 0 else t(0.0)
+
+    _register()
+
+
+def degrees(x):
+    """Radians to degrees."""
+    return float(x) * (180.0 / math.pi)
+
+
+def radians(x):
+    """Degrees to radians."""
+    return float(x) * (math.pi / 180.0)
+
+
+for _fn, _factor in ((degrees, 180.0 / math.pi), (radians, math.pi / 180.0)):
+
+    def _register(fn=_fn, factor=_factor):
+        @overload(fn, target="generic")
+        def _ol(x):
+            if is_scalar(x):
+                t = float_like(x)
+                return lambda x: t(x) * t(factor)
+
+    _register()
+
+
+def round(x):
+    """x rounded to the nearest integer, halves away from zero."""
+    x = float(x)
+    return math.copysign(math.floor(_builtin_abs(x) + 0.5), x)
+
+
+def rint(x):
+    """x rounded to the nearest integer, halves to even."""
+    return float(_builtin_round(float(x)))
+
+
+def frac(x):
+    """Fractional part of x: x - trunc(x)."""
+    x = float(x)
+    return x - math.trunc(x)
+
+
+@overload(round, target="generic")
+def _ol_round(x):
+    if is_scalar(x):
+        t = float_like(x)
+
+        def impl(x):
+            y = t(x)
+            r = floor(math.fabs(y) + t(0.5))
+            return math.copysign(r, y)
+
+        return impl
+
+
+@overload(rint, target="generic")
+def _ol_rint(x):
+    if is_scalar(x):
+        t = float_like(x)
+
+        def impl(x):
+            y = t(x)
+            f = floor(y)
+            d = y - f
+            if d > t(0.5):
+                return f + t(1.0)
+            if d < t(0.5):
+                return f
+            return f if math.fmod(f, t(2.0)) == 0 else f + t(1.0)
+
+        return impl
+
+
+@overload(frac, target="generic")
+def _ol_frac(x):
+    if is_scalar(x):
+        t = float_like(x)
+        return lambda x: t(x) - trunc(t(x))
+
+
+def isfinite(x):
+    """True if x is neither infinite nor NaN."""
+    return math.isfinite(float(x))
+
+
+def isnan(x):
+    """True if x is NaN."""
+    return math.isnan(float(x))
+
+
+def isinf(x):
+    """True if x is +inf or -inf."""
+    return math.isinf(float(x))
+
+
+for _fn, _m in ((isfinite, math.isfinite), (isnan, math.isnan), (isinf, math.isinf)):
+
+    def _register(fn=_fn, m=_m):
+        @overload(fn, target="generic")
+        def _ol(x):
+            if is_int(x):
+                return lambda x: fn is isfinite
+            if is_scalar(x):
+                return lambda x: m(x)
+
+    _register()
+
+
+def copysign(x, y):
+    """|x| with the sign of y."""
+    return math.copysign(float(x), float(y))
+
+
+@overload(copysign, target="generic")
+def _ol_copysign(x, y):
+    if is_scalar(x) and is_scalar(y):
+        t = same_kind_result(x, y, float_only=True)
+        return lambda x, y: math.copysign(t(x), t(y))
+
+
+def _erfinv_py(y):
+    # Giles (2010), "Approximating the erfinv function", single-precision branch,
+    # followed by two Newton steps, which bring it to double precision.
+    if y <= -1.0:
+        return -math.inf
+    if y >= 1.0:
+        return math.inf
+    w = -math.log((1.0 - y) * (1.0 + y))
+    if w < 5.0:
+        w = w - 2.5
+        p = 2.81022636e-08
+        for c in (3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087,
+                  -0.00125372503, -0.00417768164, 0.246640727, 1.50140941):
+            p = c + p * w
+    else:
+        w = math.sqrt(w) - 3.0
+        p = -0.000200214257
+        for c in (0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773,
+                  -0.0076224613, 0.00943887047, 1.00167406, 2.83297682):
+            p = c + p * w
+    x = p * y
+    for _ in range(2):
+        err = math.erf(x) - y
+        x -= err / (2.0 / math.sqrt(math.pi) * math.exp(-x * x))
+    return x
+
+
+def erfinv(x):
+    """Inverse error function (±inf at ±1, NaN outside [-1, 1])."""
+    x = float(x)
+    return math.nan if _builtin_abs(x) > 1.0 else _erfinv_py(x)
+
+
+def erfcinv(x):
+    """Inverse complementary error function: erfinv(1 - x)."""
+    return erfinv(1.0 - float(x))
+
+
+@overload(erfinv, target="generic", jit_options={"error_model": "numpy"})
+def _ol_erfinv(x):
+    if is_scalar(x):
+        t = float_like(x)
+        from numba import njit
+
+        core = njit(_erfinv_py)
+
+        def impl(x):
+            y = float(x)
+            if math.fabs(y) > 1.0:
+                return t(math.nan)
+            return t(core(y))
+
+        return impl
+
+
+@overload(erfcinv, target="generic", jit_options={"error_model": "numpy"})
+def _ol_erfcinv(x):
+    if is_scalar(x):
+        t = float_like(x)
+        return lambda x: t(erfinv(1.0 - float(x)))
+
+
+def bit_count(x):
+    """Number of set bits in the integer x."""
+    return bin(int(x) & ((1 << 64) - 1)).count("1")
+
+
+@overload(bit_count, target="generic")
+def _ol_bit_count(x):
+    if is_int(x):
+        u = types.uint64
+        mask = u((1 << x.bitwidth) - 1) if x.bitwidth < 64 else u(0xFFFFFFFFFFFFFFFF)
+        rt = x
+
+        def impl(x):
+            v = u(x) & mask
+            n = 0
+            while v:
+                v &= v - u(1)
+                n += 1
+            return rt(n)
+
+        return impl
+
+
+def lerp(a, b, t):
+    """Linear interpolation: a * (1 - t) + b * t."""
+    return a * (1.0 - t) + b * t
+
+
+@overload(lerp, target="generic")
+def _ol_lerp(a, b, t):
+    if is_scalar(a) and is_scalar(b) and is_scalar(t):
+        ft = same_kind_result(a, same_kind_result(b, t), float_only=True)
+        return lambda a, b, t: ft(a) * (ft(1.0) - ft(t)) + ft(b) * ft(t)
+
+
+def smoothstep(a, b, x):
+    """Smooth Hermite step from 0 at x <= a to 1 at x >= b."""
+    t = _builtin_min(_builtin_max((x - a) / (b - a), 0.0), 1.0)
+    return t * t * (3.0 - 2.0 * t)
+
+
+@overload(smoothstep, target="generic", jit_options={"error_model": "numpy"})
+def _ol_smoothstep(a, b, x):
+    if is_scalar(a) and is_scalar(b) and is_scalar(x):
+        ft = same_kind_result(a, same_kind_result(b, x), float_only=True)
+
+        def impl(a, b, x):
+            t = (ft(x) - ft(a)) / (ft(b) - ft(a))
+            t = ft(0.0) if t < 0 else (ft(1.0) if t > 1 else t)
+            return t * t * (ft(3.0) - ft(2.0) * t)
+
+        return impl
+
+
+# -- division family --------------------------------------------------------------------
+from .intops import c_div, c_rem  # noqa: E402
+
+
+def div(a, b):
+    """a / b; integer operands divide with truncation toward zero (C semantics)."""
+    if isinstance(a, int) and isinstance(b, int):
+        if b == 0:
+            return 0
+        q = _builtin_abs(a) // _builtin_abs(b)
+        return q if (a >= 0) == (b >= 0) else -q
+    return a / b
+
+
+def mod(a, b):
+    """Remainder with the sign of a (C's fmod / truncated remainder)."""
+    if isinstance(a, int) and isinstance(b, int):
+        return 0 if b == 0 else a - div(a, b) * b
+    return math.fmod(a, b)
+
+
+def floordiv(a, b):
+    """Floor division: floor(a / b)."""
+    return a // b
+
+
+@overload(div, target="generic", jit_options={"error_model": "numpy"})
+def _ol_div(a, b):
+    if is_int(a) and is_int(b):
+        return lambda a, b: c_div(a, b)
+    return lambda a, b: a / b
+
+
+@overload(mod, target="generic", jit_options={"error_model": "numpy"})
+def _ol_mod(a, b):
+    if is_int(a) and is_int(b):
+        return lambda a, b: c_rem(a, b)
+    if is_scalar(a) and is_scalar(b):
+        t = same_kind_result(a, b, float_only=True)
+        return lambda a, b: math.fmod(t(a), t(b))
+
+
+@overload(floordiv, target="generic", jit_options={"error_model": "numpy"})
+def _ol_floordiv(a, b):
+    if is_scalar(a) and is_scalar(b):
+        return lambda a, b: a // b

@@ -1,0 +1,805 @@
+"""``wp.array``: a typed, strided view of memory on the CPU or a GPU.
+
+An array is a pointer, a shape, byte strides, an element type and a device, plus the
+object that owns the memory. CPU memory is a NumPy buffer (so ``numpy()`` is a
+zero-copy view, as in Warp); GPU memory comes from numba-cuda allocations. Arrays
+export ``__array_interface__`` (CPU), ``__cuda_array_interface__`` (GPU) and DLPack.
+
+Python-scope element access (``a[i] = x``) is deliberately not supported, as in
+Warp: use ``fill_``, ``assign``, ``numpy()`` or a kernel. Slicing gives views.
+"""
+
+from __future__ import annotations
+
+import math
+import typing
+
+import numpy as np
+
+from . import cuda_backend
+from .device import Device, get_device
+from .dtypes import ElementType, element_type, from_numpy_dtype, type_name
+
+__all__ = ["array", "array1d", "array2d", "array3d", "array4d", "ARRAY_MAX_DIMS"]
+
+ARRAY_MAX_DIMS = 4
+_NEW = object()
+
+
+def _c_strides(shape, itemsize):
+    strides, acc = [], itemsize
+    for n in reversed(shape):
+        strides.append(acc)
+        acc *= max(int(n), 1)
+    return tuple(reversed(strides))
+
+
+def _as_shape(shape, where="shape"):
+    if isinstance(shape, (int, np.integer)):
+        shape = (int(shape),)
+    try:
+        shape = tuple(int(n) for n in shape)
+    except TypeError:
+        raise TypeError(f"{where} must be an int or a tuple of ints, got {shape!r}") from None
+    if len(shape) > ARRAY_MAX_DIMS:
+        raise ValueError(f"arrays have at most {ARRAY_MAX_DIMS} dimensions, {where} is {shape}")
+    if any(n < 0 for n in shape):
+        raise ValueError(f"{where} has a negative dimension: {shape}")
+    return shape
+
+
+class array:
+    """A multi-dimensional array on a device (Warp's ``wp.array``).
+
+    Parameters
+    ----------
+    data : array-like, optional
+        Initial contents: a NumPy array, a list, another ``wp.array``, or any object with
+        ``__array_interface__``/``__cuda_array_interface__``/``__dlpack__``.
+    dtype : element type (``float``, ``wp.float32``, ``wp.int32``, a struct, ...).
+    shape : int or tuple, used when ``data`` is None (the memory is zero-filled).
+    device : ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or a Device (default: current device).
+    copy : when False and ``data`` is a NumPy array on the CPU with the right dtype,
+        the array aliases it instead of copying.
+    requires_grad : allocate a gradient array of the same shape (``a.grad``).
+
+    Examples
+    --------
+    >>> a = wp.array([1.0, 2.0, 3.0], dtype=wp.float32, device="cpu")
+    >>> a.numpy()
+    array([1., 2., 3.], dtype=float32)
+
+    As a kernel annotation: ``wp.array(dtype=float)``, ``wp.array(dtype=float, ndim=2)``,
+    ``wp.array2d(dtype=float)`` or ``wp.array[float]``.
+    """
+
+    __array_priority__ = 0
+
+    def __init__(self, data=None, dtype: typing.Any = typing.Any, shape=None, strides=None,
+                 ptr=None, capacity=None, device=None, pinned=False, copy=True, deleter=None,
+                 ndim=None, grad=None, requires_grad=False, retain_grad=False, owner=_NEW):
+        self._grad = None
+        self._requires_grad = False
+        self.retain_grad = retain_grad
+        self.pinned = bool(pinned)
+        self._deleter = deleter
+        if owner is not _NEW:  # internal fast path: a view of existing memory
+            self._init_view(ptr, shape, strides, dtype, device, owner)
+        elif data is None and ptr is None and shape is None:
+            self._init_annotation(dtype, ndim)
+        elif ptr is not None:
+            self._init_from_ptr(ptr, dtype, shape, strides, device, capacity)
+        elif data is None:
+            self._init_new(dtype, _as_shape(shape), device)
+        else:
+            self._init_from_data(data, dtype, shape, device, copy)
+        if grad is not None:
+            self.grad = grad
+        elif requires_grad:
+            self.requires_grad = True
+
+    # -- construction ----------------------------------------------------------------
+    def _init_view(self, ptr, shape, strides, et, device, owner):
+        self._et = et
+        self.dtype = et.dtype
+        self.shape = tuple(shape)
+        self.strides = tuple(strides)
+        self.ndim = len(self.shape)
+        self.device = device
+        self.ptr = int(ptr)
+        self._owner = owner
+        self._np = None
+
+    def _init_annotation(self, dtype, ndim):
+        self._is_annotation = True
+        nd = 1 if ndim is None else int(ndim)
+        if not 1 <= nd <= ARRAY_MAX_DIMS:
+            raise ValueError(f"ndim must be between 1 and {ARRAY_MAX_DIMS}, got {ndim}")
+        self.dtype = dtype
+        self._et = None if dtype is typing.Any else element_type(dtype)
+        if self._et is not None:
+            self.dtype = self._et.dtype
+        self.ndim = nd
+        self.shape = (0,) * nd
+        self.strides = (0,) * nd
+        self.device = None
+        self.ptr = 0
+        self._owner = None
+        self._np = None
+
+    def _init_new(self, dtype, shape, device):
+        et = element_type(float if dtype is typing.Any else dtype)
+        dev = get_device(device)
+        strides = _c_strides(shape, et.itemsize)
+        owner, ptr, npview = _allocate(dev, shape, et, self.pinned, zero=True)
+        self._init_view(ptr, shape, strides, et, dev, owner)
+        self._np = npview
+
+    def _init_from_ptr(self, ptr, dtype, shape, strides, device, capacity):
+        et = element_type(float if dtype is typing.Any else dtype)
+        dev = get_device(device)
+        shape = _as_shape(shape)
+        strides = tuple(strides) if strides is not None else _c_strides(shape, et.itemsize)
+        owner = _DeleterOwner(self._deleter, ptr, capacity) if self._deleter else None
+        self._init_view(ptr, shape, strides, et, dev, owner)
+
+    def _init_from_data(self, data, dtype, shape, device, copy):
+        if isinstance(data, array):
+            src = data if dtype is typing.Any else data.view(dtype)
+            dev = get_device(device) if device is not None else data.device
+            if not copy and dev == data.device:
+                self._init_view(src.ptr, src.shape, src.strides, src._et, src.device,
+                                src._owner)
+                self._np = src._np
+                return
+            self._init_new(src.dtype, src.shape, dev)
+            _copy_into(self, src)
+            return
+        dev = get_device(device)
+        cai = getattr(data, "__cuda_array_interface__", None) if not isinstance(
+            data, np.ndarray) else None
+        if cai is not None:
+            src = _wrap_cuda_array_interface(data, cai)
+            if dtype is not typing.Any:
+                src = src.view(dtype) if element_type(dtype) != src._et else src
+            self._init_from_data(src, typing.Any, None, dev if device is not None else
+                                 src.device, copy)
+            return
+        et = None if dtype is typing.Any else element_type(dtype)
+        if et is None:
+            arr = np.asarray(data)
+            if arr.dtype == np.float64 and not isinstance(data, np.ndarray):
+                arr = arr.astype(np.float32)  # Python floats: Warp's default float32
+            elif arr.dtype == np.int64 and not isinstance(data, np.ndarray):
+                arr = arr.astype(np.int32)
+            et = element_type(from_numpy_dtype(arr.dtype))
+        else:
+            arr = _host_data_for(data, et)
+        if shape is not None:
+            arr = arr.reshape(_as_shape(shape) + et.inner_shape)
+        outer = arr.shape[: arr.ndim - len(et.inner_shape)] if et.inner_shape else arr.shape
+        if et.inner_shape and arr.shape[len(outer):] != et.inner_shape:
+            raise ValueError(f"data of shape {arr.shape} does not end with the element shape "
+                             f"{et.inner_shape} of {type_name(et.dtype)}")
+        outer = _as_shape(outer if outer else (1,) if arr.ndim == 0 else outer)
+        if arr.ndim == 0:
+            arr = arr.reshape((1,) + et.inner_shape)
+        if dev.is_cpu and not copy and isinstance(data, np.ndarray) and arr is data:
+            self._init_view(arr.ctypes.data, outer, arr.strides[: len(outer)], et, dev, arr)
+            self._np = arr
+            return
+        self._init_new(et.dtype, outer, dev)
+        src = np.ascontiguousarray(arr)
+        if dev.is_cpu:
+            self._np[...] = src.reshape(self._np.shape)
+        else:
+            cuda_backend.memcpy_htod(self.ptr, src.ctypes.data, src.nbytes,
+                                     _stream_of(dev), dev.ordinal)
+            _sync_stream(dev)  # the host source may be a temporary
+
+    # -- annotations -----------------------------------------------------------------
+    def __class_getitem__(cls, dtype):
+        return array(dtype=dtype)
+
+    # -- basic properties ------------------------------------------------------------
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def capacity(self) -> int:
+        return self.size * self._et.itemsize if self._et else 0
+
+    @property
+    def is_contiguous(self) -> bool:
+        return self.strides == _c_strides(self.shape, self._et.itemsize) or self.size <= 1
+
+    @property
+    def vars(self):
+        return {"shape": self.shape, "dtype": self.dtype}
+
+    def __len__(self):
+        return self.shape[0]
+
+    def __repr__(self):
+        if getattr(self, "_is_annotation", False):
+            return f"array(dtype={type_name(self.dtype)}, ndim={self.ndim})"
+        return (f"array(shape={self.shape}, dtype={type_name(self.dtype)}, "
+                f"device='{self.device}')")
+
+    def __str__(self):
+        if getattr(self, "_is_annotation", False) or self.device is None:
+            return repr(self)
+        return str(self.numpy())
+
+    def __bool__(self):
+        raise TypeError("the truth value of a wp.array is ambiguous; use a.size or a.numpy()")
+
+    # -- gradients -------------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool):
+        if value and self._grad is None:
+            self._grad = zeros(self.shape, dtype=self.dtype, device=self.device,
+                               pinned=self.pinned)
+        elif not value:
+            self._grad = None
+        self._requires_grad = bool(value)
+
+    @property
+    def grad(self):
+        return self._grad
+
+    @grad.setter
+    def grad(self, g):
+        if g is None:
+            self._grad = None
+            self._requires_grad = False
+            return
+        if not isinstance(g, array):
+            g = array(g, dtype=self.dtype, device=self.device)
+        if g.shape != self.shape or g._et != self._et:
+            raise ValueError(f"gradient of shape {g.shape} and dtype {type_name(g.dtype)} does "
+                             f"not match the array ({self.shape}, {type_name(self.dtype)})")
+        self._grad = g
+        self._requires_grad = True
+
+    # -- element access (rejected, as in Warp) ----------------------------------------
+    def __setitem__(self, key, value):
+        raise TypeError(
+            "wp.array does not support assigning elements at Python scope (a[i] = x). "
+            "Use a.fill_(value) on a slice (a[2:5].fill_(1.0)), a.assign(values) with a "
+            "NumPy array or list, or write the element in a kernel."
+        )
+
+    def __getitem__(self, key):
+        if not isinstance(key, tuple):
+            key = (key,)
+        if any(k is Ellipsis for k in key):
+            i = key.index(Ellipsis)
+            fill = self.ndim - (len(key) - 1)
+            key = key[:i] + (slice(None),) * fill + key[i + 1:]
+        if len(key) > self.ndim:
+            raise IndexError(f"too many indices ({len(key)}) for a {self.ndim}-D array")
+        if len(key) == self.ndim and all(isinstance(k, (int, np.integer)) for k in key):
+            raise TypeError(
+                "reading single elements of a wp.array at Python scope is not supported "
+                "(each read would be a device transfer). Use a.numpy()[i] (a.numpy() is a "
+                "zero-copy view on the CPU), a.list(), or read the element in a kernel."
+            )
+        offset = 0
+        shape, strides = [], []
+        for d, k in enumerate(key):
+            n, st = self.shape[d], self.strides[d]
+            if isinstance(k, (int, np.integer)):
+                k = int(k)
+                if k < 0:
+                    k += n
+                if not 0 <= k < n:
+                    raise IndexError(f"index {key[d]} is out of bounds for axis {d} of size {n}")
+                offset += k * st
+            elif isinstance(k, slice):
+                start, stop, step = k.indices(n)
+                count = len(range(start, stop, step))
+                offset += start * st if count else 0
+                shape.append(count)
+                strides.append(st * step)
+            else:
+                raise TypeError(f"arrays are indexed with ints and slices, got {k!r}")
+        shape += self.shape[len(key):]
+        strides += self.strides[len(key):]
+        view = array(ptr=self.ptr + offset, shape=tuple(shape), strides=tuple(strides),
+                     dtype=self._et, device=self.device, owner=self._owner)
+        if self._np is not None:
+            view._np = self._np[key]
+        if self._grad is not None:
+            view._grad = self._grad[key]
+            view._requires_grad = self._requires_grad
+        return view
+
+    # -- host interop ----------------------------------------------------------------
+    def numpy(self) -> np.ndarray:
+        """The contents as a NumPy array: a view on the CPU, a synchronised copy on a GPU."""
+        if self.device is None:
+            return np.zeros(self.shape + (self._et.inner_shape if self._et else ()),
+                            dtype=self._et.scalar_np if self._et else np.float32)
+        if self.device.is_cpu:
+            return self._cpu_view()
+        host = np.empty(self.shape, dtype=self._et.np_dtype)
+        src = self if self.is_contiguous else self.contiguous()
+        if src.size:
+            cuda_backend.memcpy_dtoh(host.ctypes.data, src.ptr, host.nbytes,
+                                     _stream_of(self.device), self.device.ordinal)
+            _sync_stream(self.device)
+        return host
+
+    def _cpu_view(self) -> np.ndarray:
+        if self._np is None:
+            self._np = _numpy_view(self.ptr, self.shape, self.strides, self._et, self._owner)
+        return self._np
+
+    def list(self) -> list:
+        """The contents as a (nested) Python list."""
+        return self.numpy().tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        out = self.numpy()
+        return out.astype(dtype) if dtype is not None else out
+
+    @property
+    def __array_interface__(self):
+        if self.device is None or not self.device.is_cpu:
+            raise AttributeError("__array_interface__ is only available for CPU arrays; "
+                                 "use a.numpy() to copy GPU data to the host")
+        et = self._et
+        return {
+            "version": 3,
+            "shape": self.shape + et.inner_shape,
+            "typestr": et.scalar_np.str,
+            "data": (self.ptr, False),
+            "strides": self.strides + _c_strides(et.inner_shape, et.scalar_np.itemsize),
+        }
+
+    @property
+    def __cuda_array_interface__(self):
+        if self.device is None or not self.device.is_cuda:
+            raise AttributeError("__cuda_array_interface__ is only available for GPU arrays")
+        et = self._et
+        return {
+            "version": 3,
+            "shape": self.shape + et.inner_shape,
+            "typestr": et.scalar_np.str,
+            "data": (self.ptr, False),
+            "strides": self.strides + _c_strides(et.inner_shape, et.scalar_np.itemsize),
+            "stream": None,
+        }
+
+    def __dlpack__(self, stream=None, max_version=None, dl_device=None, copy=None):
+        from ..interop import dlpack
+
+        if self.device.is_cuda and stream not in (None, -1):
+            _order_with_consumer(self.device, stream)
+        kind = dlpack.KDL_CUDA if self.device.is_cuda else dlpack.KDL_CPU
+        versioned = max_version is not None and tuple(max_version) >= (1, 0)
+        et = self._et
+        return dlpack.to_dlpack_capsule(
+            self.ptr, self.shape, self.strides, et.np_dtype, kind,
+            max(self.device.ordinal, 0), self, versioned=versioned)
+
+    def __dlpack_device__(self):
+        from ..interop import dlpack
+
+        if self.device.is_cuda:
+            return (dlpack.KDL_CUDA, self.device.ordinal)
+        return (dlpack.KDL_CPU, 0)
+
+    # -- in-place operations ---------------------------------------------------------
+    def fill_(self, value) -> "array":
+        """Set every element to ``value``."""
+        if self.size == 0:
+            return self
+        item = _element_bytes(value, self._et)
+        if self.device.is_cpu:
+            self._cpu_view()[...] = np.frombuffer(item, dtype=self._et.np_dtype)[0]
+            return self
+        _fill_cuda(self, item)
+        return self
+
+    def zero_(self) -> "array":
+        """Set every element to zero."""
+        return self.fill_(0)
+
+    def assign(self, src) -> "array":
+        """Copy ``src`` (an array, NumPy array or list of the same shape) into this array."""
+        if not isinstance(src, array):
+            src = array(src, dtype=self.dtype, device="cpu")
+        if src.shape != self.shape:
+            raise ValueError(f"cannot assign an array of shape {src.shape} to one of shape "
+                             f"{self.shape}")
+        _copy_into(self, src)
+        return self
+
+    # -- conversions and views -------------------------------------------------------
+    def to(self, device, requires_grad=None) -> "array":
+        """This array on ``device`` (itself if already there, else a copy)."""
+        dev = get_device(device)
+        if dev == self.device:
+            return self
+        out = array(self, device=dev)
+        if requires_grad if requires_grad is not None else self.requires_grad:
+            out.requires_grad = True
+        return out
+
+    def contiguous(self) -> "array":
+        """This array if it is contiguous, else a contiguous copy."""
+        if self.is_contiguous:
+            return self
+        out = empty(self.shape, dtype=self.dtype, device=self.device)
+        _copy_into(out, self)
+        return out
+
+    def reshape(self, shape) -> "array":
+        """A view with a new shape (the array must be contiguous); -1 infers one size."""
+        shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+        if shape.count(-1) > 1:
+            raise ValueError("only one dimension may be -1")
+        if -1 in shape:
+            known = math.prod(n for n in shape if n != -1)
+            shape = tuple(self.size // known if n == -1 else n for n in shape)
+        shape = _as_shape(shape)
+        if math.prod(shape) != self.size:
+            raise ValueError(f"cannot reshape an array of size {self.size} into shape {shape}")
+        if not self.is_contiguous:
+            raise ValueError("reshape needs a contiguous array; call .contiguous() first")
+        return self._view_as(shape, _c_strides(shape, self._et.itemsize), self._et)
+
+    def flatten(self) -> "array":
+        """A 1-D view (the array must be contiguous)."""
+        return self.reshape((self.size,))
+
+    def view(self, dtype) -> "array":
+        """Reinterpret the memory with another dtype of the same item size."""
+        et = element_type(dtype)
+        if et.itemsize != self._et.itemsize:
+            raise ValueError(f"view() needs a dtype of the same size ({self._et.itemsize} "
+                             f"bytes), {type_name(dtype)} has {et.itemsize}")
+        return self._view_as(self.shape, self.strides, et)
+
+    def transpose(self, axes=None) -> "array":
+        """A view with permuted axes (reversed by default)."""
+        axes = tuple(reversed(range(self.ndim))) if axes is None else tuple(axes)
+        if sorted(axes) != list(range(self.ndim)):
+            raise ValueError(f"axes {axes} are not a permutation of {tuple(range(self.ndim))}")
+        return self._view_as(tuple(self.shape[a] for a in axes),
+                             tuple(self.strides[a] for a in axes), self._et)
+
+    def _view_as(self, shape, strides, et) -> "array":
+        out = array(ptr=self.ptr, shape=shape, strides=strides, dtype=et, device=self.device,
+                    owner=self._owner)
+        return out
+
+    @property
+    def T(self):
+        return self.transpose()
+
+
+def _numpy_view(ptr, shape, strides, et: ElementType, owner) -> np.ndarray:
+    """A plain ndarray over raw memory; its base keeps ``owner`` alive."""
+    import ctypes
+
+    if math.prod(shape) == 0:
+        return np.zeros(shape + et.inner_shape, dtype=et.scalar_np)
+    lo = sum(min(0, (n - 1) * s) for n, s in zip(shape, strides))
+    hi = sum(max(0, (n - 1) * s) for n, s in zip(shape, strides)) + et.itemsize
+    buf = (ctypes.c_char * (hi - lo)).from_address(ptr + lo)
+    buf._wp_owner = owner
+    return np.ndarray(shape, dtype=et.np_dtype, buffer=buf, offset=-lo, strides=strides)
+
+
+class _DeleterOwner:
+    def __init__(self, deleter, ptr, size):
+        self.deleter, self.ptr, self.size = deleter, ptr, size
+
+    def __del__(self):
+        try:
+            self.deleter(self.ptr, self.size)
+        except Exception:  # a failing user deleter must not crash the interpreter
+            pass
+
+
+def _allocate(dev: Device, shape, et: ElementType, pinned: bool, zero: bool):
+    nbytes = math.prod(shape) * et.itemsize
+    if dev.is_cpu:
+        if pinned and cuda_backend.available():
+            _, buf = cuda_backend.alloc_pinned(nbytes)  # buf's base keeps the memory alive
+            npview = np.ndarray(shape, dtype=et.np_dtype, buffer=buf)
+            if zero:
+                buf[...] = 0
+            return npview, npview.ctypes.data, npview
+        npview = np.zeros(shape, dtype=et.np_dtype) if zero else np.empty(shape, et.np_dtype)
+        return npview, npview.ctypes.data, npview
+    owner, ptr = cuda_backend.alloc(dev.ordinal, nbytes)
+    if zero and nbytes:
+        cuda_backend.memset8(ptr, 0, nbytes, _stream_of(dev), dev.ordinal)
+    return owner, ptr, None
+
+
+def _host_data_for(data, et: ElementType) -> np.ndarray:
+    if isinstance(data, np.ndarray) and data.dtype == et.np_dtype:
+        return data
+    if et.np_dtype.fields is not None:
+        return np.asarray(data, dtype=et.np_dtype)
+    arr = np.asarray(data)
+    if arr.dtype.kind == "f" and et.scalar_np.kind in "iub":
+        if not np.all(np.isfinite(arr)) or np.any(arr != np.trunc(arr)):
+            raise TypeError(f"cannot store non-integer values in an array of "
+                            f"{type_name(et.dtype)}")
+    if arr.dtype.fields is not None and arr.dtype.itemsize == et.itemsize:
+        return arr.view(et.scalar_np).reshape(arr.shape + et.inner_shape)
+    return arr.astype(et.scalar_np, copy=False)
+
+
+def _element_bytes(value, et: ElementType) -> bytes:
+    if et.np_dtype.fields is not None:
+        raise TypeError("fill_ on struct arrays is not supported; assign a NumPy array")
+    v = np.asarray(getattr(value, "value", value), dtype=et.scalar_np)
+    if et.inner_shape:
+        v = np.broadcast_to(v, et.inner_shape)
+    elif v.ndim:
+        raise ValueError(f"fill_ needs a scalar for an array of {type_name(et.dtype)}")
+    return np.ascontiguousarray(v).tobytes()
+
+
+def _stream_of(dev: Device):
+    return dev.stream.numba_stream
+
+
+def _sync_stream(dev: Device):
+    dev.stream.synchronize()
+
+
+def _order_with_consumer(dev, stream):
+    """Make the consumer's stream wait for our pending work (DLPack's stream rule)."""
+    from .stream import Event, Stream
+
+    if stream in (1, 2):
+        dev.stream.synchronize()
+        return
+    ev = Event(dev)
+    dev.stream.record_event(ev)
+    Stream(dev, cuda_stream=int(stream)).wait_event(ev)
+
+
+def _wrap_cuda_array_interface(obj, cai) -> array:
+    shape = tuple(cai["shape"])
+    npdt = np.dtype(cai["typestr"])
+    strides = cai.get("strides") or _c_strides(shape, npdt.itemsize)
+    ptr = cai["data"][0]
+    if cai.get("stream") not in (None,):
+        pass  # producers that set a stream expect the consumer to sync; we queue after
+    dev = get_device("cuda")
+    if ptr:
+        from .cuda_backend import driver
+
+        try:
+            attr = driver().driver.cuPointerGetAttribute
+            from cuda.bindings import driver as cbd
+
+            ordinal = int(attr(cbd.CUpointer_attribute.CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL, ptr))
+            dev = get_device(f"cuda:{ordinal}")
+        except Exception:
+            pass
+    et = element_type(from_numpy_dtype(npdt))
+    return array(ptr=ptr, shape=shape, strides=tuple(strides), dtype=et, device=dev, owner=obj)
+
+
+def _fill_cuda(arr: array, item: bytes):
+    from .array_kernels import fill_strided
+
+    dev = arr.device
+    n = len(item)
+    if arr.is_contiguous and len(set(item)) == 1:
+        cuda_backend.memset8(arr.ptr, item[0], arr.size * n, _stream_of(dev), dev.ordinal)
+    elif arr.is_contiguous and n == 4:
+        word = int.from_bytes(item, "little")
+        cuda_backend.memset32(arr.ptr, word, arr.size, _stream_of(dev), dev.ordinal)
+    elif arr.is_contiguous and n == 2:
+        cuda_backend.memset16(arr.ptr, int.from_bytes(item, "little"), arr.size,
+                              _stream_of(dev), dev.ordinal)
+    else:
+        fill_strided(arr, np.frombuffer(item, dtype=arr._et.scalar_np))
+
+
+def _copy_into(dst: array, src: array, dst_offset=0, src_offset=0, count=None):
+    """Copy src into dst (same shape), across devices and strides."""
+    if src._et.itemsize != dst._et.itemsize:
+        raise TypeError(f"cannot copy {type_name(src.dtype)} data into an array of "
+                        f"{type_name(dst.dtype)}")
+    if dst.size == 0:
+        return
+    if dst.device.is_cpu and src.device.is_cpu:
+        dst._cpu_view()[...] = src._cpu_view().view(dst._et.np_dtype)
+        return
+    if dst.is_contiguous and src.is_contiguous:
+        _memcpy(dst, src, dst.ptr, src.ptr, dst.size * dst._et.itemsize)
+        return
+    if dst.device == src.device:
+        from .array_kernels import copy_strided
+
+        copy_strided(dst, src)
+        return
+    # different devices and a strided side: stage through a contiguous copy
+    staged = src.contiguous()
+    if dst.is_contiguous:
+        _copy_into(dst, staged)
+    else:
+        tmp = empty(dst.shape, dtype=dst.dtype, device=dst.device)
+        _copy_into(tmp, staged)
+        _copy_into(dst, tmp)
+
+
+def _memcpy(dst: array, src: array, dptr: int, sptr: int, nbytes: int):
+    if nbytes <= 0:
+        return
+    if dst.device.is_cuda and src.device.is_cuda:
+        if dst.device == src.device:
+            cuda_backend.memcpy_dtod(dptr, sptr, nbytes, _stream_of(dst.device),
+                                     dst.device.ordinal)
+        else:
+            src.device.stream.synchronize()
+            cuda_backend.memcpy_peer(dptr, dst.device.ordinal, sptr, src.device.ordinal,
+                                     nbytes, _stream_of(dst.device))
+    elif dst.device.is_cuda:
+        cuda_backend.memcpy_htod(dptr, sptr, nbytes, _stream_of(dst.device), dst.device.ordinal)
+        if not src.pinned:
+            _sync_stream(dst.device)
+    else:
+        cuda_backend.memcpy_dtoh(dptr, sptr, nbytes, _stream_of(src.device), src.device.ordinal)
+        if not dst.pinned:
+            _sync_stream(src.device)
+
+
+# -- annotation helpers and factories ----------------------------------------------------
+def array1d(dtype=typing.Any, **kwargs):
+    return array(dtype=dtype, ndim=1, **kwargs)
+
+
+def array2d(dtype=typing.Any, **kwargs):
+    return array(dtype=dtype, ndim=2, **kwargs)
+
+
+def array3d(dtype=typing.Any, **kwargs):
+    return array(dtype=dtype, ndim=3, **kwargs)
+
+
+def array4d(dtype=typing.Any, **kwargs):
+    return array(dtype=dtype, ndim=4, **kwargs)
+
+
+def empty(shape=0, dtype=float, device=None, requires_grad=False, pinned=False) -> array:
+    """An array with uninitialised contents."""
+    et = element_type(dtype)
+    dev = get_device(device)
+    shape = _as_shape(shape)
+    owner, ptr, npview = _allocate(dev, shape, et, pinned, zero=False)
+    out = array(ptr=ptr, shape=shape, strides=_c_strides(shape, et.itemsize), dtype=et,
+                device=dev, owner=owner)
+    out._np = npview
+    out.pinned = bool(pinned)
+    if requires_grad:
+        out.requires_grad = True
+    return out
+
+
+def zeros(shape=0, dtype=float, device=None, requires_grad=False, pinned=False) -> array:
+    """An array of zeros."""
+    out = empty(shape, dtype, device, False, pinned)
+    out.zero_()
+    if requires_grad:
+        out.requires_grad = True
+    return out
+
+
+def ones(shape=0, dtype=float, device=None, requires_grad=False, pinned=False) -> array:
+    """An array of ones."""
+    return full(shape, 1, dtype, device, requires_grad, pinned)
+
+
+def full(shape=0, value=0, dtype=typing.Any, device=None, requires_grad=False,
+         pinned=False) -> array:
+    """An array with every element set to ``value``."""
+    if dtype is typing.Any:
+        v = getattr(value, "value", value)
+        if hasattr(type(value), "_np_dtype"):
+            dtype = type(value)
+        elif isinstance(v, bool):
+            dtype = bool
+        elif isinstance(v, (int, np.integer)):
+            dtype = int
+        else:
+            dtype = float
+    out = empty(shape, dtype, device, False, pinned)
+    out.fill_(value)
+    if requires_grad:
+        out.requires_grad = True
+    return out
+
+
+def _like(src: array, device, requires_grad):
+    dev = src.device if device is None else get_device(device)
+    rg = src.requires_grad if requires_grad is None else requires_grad
+    return dev, rg
+
+
+def empty_like(src: array, device=None, requires_grad=None) -> array:
+    dev, rg = _like(src, device, requires_grad)
+    return empty(src.shape, src.dtype, dev, rg, src.pinned)
+
+
+def zeros_like(src: array, device=None, requires_grad=None) -> array:
+    dev, rg = _like(src, device, requires_grad)
+    return zeros(src.shape, src.dtype, dev, rg, src.pinned)
+
+
+def ones_like(src: array, device=None, requires_grad=None) -> array:
+    dev, rg = _like(src, device, requires_grad)
+    return ones(src.shape, src.dtype, dev, rg, src.pinned)
+
+
+def full_like(src: array, value, device=None, requires_grad=None) -> array:
+    dev, rg = _like(src, device, requires_grad)
+    return full(src.shape, value, src.dtype, dev, rg, src.pinned)
+
+
+def clone(src: array, device=None, requires_grad=None, pinned=None) -> array:
+    """A copy of ``src`` (on ``device`` if given)."""
+    dev, rg = _like(src, device, requires_grad)
+    out = empty(src.shape, src.dtype, dev, False, src.pinned if pinned is None else pinned)
+    _copy_into(out, src)
+    if rg:
+        out.requires_grad = True
+    return out
+
+
+def copy(dest: array, src: array, dest_offset: int = 0, src_offset: int = 0,
+         count: int = 0, stream=None) -> None:
+    """Copy ``count`` elements from ``src[src_offset:]`` to ``dest[dest_offset:]``.
+
+    With the defaults the whole of ``src`` is copied (shapes must match, or both be
+    contiguous with the same size). Works host<->device and device<->device.
+    """
+    if not isinstance(dest, array) or not isinstance(src, array):
+        raise TypeError("wp.copy() copies between wp.array objects")
+    if count == 0 and dest_offset == 0 and src_offset == 0:
+        if dest.shape == src.shape:
+            _copy_into(dest, src)
+            return
+        if dest.size != src.size:
+            raise ValueError(f"cannot copy {src.size} elements into an array of {dest.size}")
+        count = src.size
+    if not (dest.is_contiguous and src.is_contiguous):
+        raise ValueError("copies with offsets or counts need contiguous arrays")
+    if count == 0:
+        count = src.size - src_offset
+    if src_offset < 0 or dest_offset < 0 or src_offset + count > src.size or \
+            dest_offset + count > dest.size:
+        raise ValueError(f"copy range out of bounds: {count} elements from offset {src_offset} "
+                         f"of {src.size} into offset {dest_offset} of {dest.size}")
+    if src._et.itemsize != dest._et.itemsize:
+        raise TypeError("cannot copy between arrays of different element sizes")
+    isz = src._et.itemsize
+    if dest.device.is_cpu and src.device.is_cpu:
+        import ctypes
+
+        ctypes.memmove(dest.ptr + dest_offset * isz, src.ptr + src_offset * isz, count * isz)
+        return
+    _memcpy(dest, src, dest.ptr + dest_offset * isz, src.ptr + src_offset * isz, count * isz)
+
+
+def from_numpy(arr, dtype=None, shape=None, device=None, requires_grad=False) -> array:
+    """A wp.array with a copy of a NumPy array's contents."""
+    return array(np.asarray(arr), dtype=typing.Any if dtype is None else dtype, shape=shape,
+                 device=device, requires_grad=requires_grad)

@@ -1,0 +1,94 @@
+"""The kernel cache: generated source files and Numba's compiled code beside them.
+
+Generated code is written to a real ``.py`` file named by the hash of its contents
+(which include the hashes of everything it depends on and of this library's own
+source), then imported. Numba's on-disk cache (``cache=True``) keys its entries on
+that file, so an edit anywhere upstream gives a new file and a fresh compile, and an
+unchanged kernel is loaded from disk by a later process instead of being recompiled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from .. import config
+
+__all__ = ["cache_dir", "library_hash", "load_generated_module", "clear_kernel_cache",
+           "generated_origin"]
+
+_modules: dict[str, object] = {}
+_origins: dict[str, object] = {}  # generated file path -> GeneratedFunction(s) for line maps
+_lib_hash: list[str] = []
+
+
+def cache_dir() -> Path:
+    root = config.kernel_cache_dir or os.environ.get("NUMBA_WARP_CACHE_DIR")
+    if root is None:
+        from .. import __version__
+
+        root = Path.home() / ".cache" / "numba_warp" / __version__
+    path = Path(root)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def library_hash() -> str:
+    """Hash of this package's source files, so cached kernels follow library changes."""
+    if not _lib_hash:
+        h = hashlib.sha256()
+        pkg = Path(__file__).resolve().parent.parent
+        for f in sorted(pkg.rglob("*.py")):
+            st = f.stat()
+            h.update(f"{f.relative_to(pkg)}:{st.st_size}:{st.st_mtime_ns}".encode())
+        import numba
+
+        h.update(numba.__version__.encode())
+        _lib_hash.append(h.hexdigest()[:16])
+    return _lib_hash[0]
+
+
+def load_generated_module(source: str, tag: str, refs: dict, origin=None):
+    """Write ``source`` to the cache (once) and import it; ``refs`` become its globals."""
+    digest = hashlib.sha256((library_hash() + source).encode()).hexdigest()[:20]
+    name = f"{tag}_{digest}"
+    mod = _modules.get(name)
+    if mod is None:
+        path = cache_dir() / f"{name}.py"
+        if not path.exists() or path.read_text() != source:
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+            with os.fdopen(fd, "w") as f:
+                f.write(source)
+            os.replace(tmp, path)
+        spec = importlib.util.spec_from_file_location(f"numba_warp_generated.{name}", path)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        sys.modules[spec.name] = mod
+        _modules[name] = mod
+        if origin is not None:
+            _origins[str(path)] = origin
+    mod.__dict__.update(refs)
+    return mod
+
+
+def generated_origin(filename: str):
+    return _origins.get(filename)
+
+
+def clear_kernel_cache() -> None:
+    """Delete all generated source and compiled kernels from the cache directory."""
+    path = cache_dir()
+    for entry in path.iterdir():
+        if entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            try:
+                entry.unlink()
+            except OSError:
+                pass
+    _modules.clear()

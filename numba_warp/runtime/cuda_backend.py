@@ -1,0 +1,246 @@
+"""Everything that talks to CUDA, in one place (through numba-cuda and cuda.core).
+
+The rest of the runtime asks this module for memory, copies, streams, events,
+compiled kernels and launches, so a second CUDA backend (numba-cuda-mlir) can be
+added here without touching user-facing code. Nothing here is imported until a
+CUDA device is first used, so CPU-only programs never pay for CUDA start-up.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+__all__ = [
+    "available",
+    "device_count",
+    "device_info",
+    "ContextGuard",
+    "alloc",
+    "alloc_pinned",
+    "memcpy_htod",
+    "memcpy_dtoh",
+    "memcpy_dtod",
+    "memcpy_peer",
+    "memset8",
+    "memset32",
+    "create_stream",
+    "external_stream",
+    "core_stream",
+    "create_event",
+    "compile_kernel",
+    "launch",
+]
+
+_lock = threading.Lock()
+_state = {"available": None}
+
+
+def _np_compat():
+    # numba-cuda 0.30 uses np.row_stack, which NumPy 2.5 removed; it is vstack.
+    if not hasattr(np, "row_stack"):
+        np.row_stack = np.vstack
+
+
+def cuda():
+    _np_compat()
+    from numba import cuda as _cuda
+
+    from ..typing.registry import install_cuda_typeof
+
+    install_cuda_typeof()
+    return _cuda
+
+
+def driver():
+    from numba.cuda.cudadrv import driver as _driver
+
+    return _driver
+
+
+def available() -> bool:
+    """True when a CUDA driver and at least one GPU are present."""
+    with _lock:
+        if _state["available"] is None:
+            try:
+                _state["available"] = bool(cuda().is_available())
+            except Exception:  # no driver, broken install: CPU only
+                _state["available"] = False
+        return _state["available"]
+
+
+def device_count() -> int:
+    return len(cuda().gpus) if available() else 0
+
+
+def device_info(ordinal: int) -> dict:
+    dev = cuda().gpus[ordinal]
+    with ContextGuard(ordinal):
+        free, total = cuda().current_context().get_memory_info()
+    return {
+        "name": dev.name.decode() if isinstance(dev.name, bytes) else str(dev.name),
+        "arch": dev.compute_capability[0] * 10 + dev.compute_capability[1],
+        "compute_capability": dev.compute_capability,
+        "total_memory": total,
+        "pci_bus_id": getattr(dev, "PCI_BUS_ID", None),
+    }
+
+
+class ContextGuard:
+    """Make device ``ordinal``'s primary context current for a block (cheap if it is)."""
+
+    __slots__ = ("ordinal", "_pushed")
+
+    def __init__(self, ordinal: int):
+        self.ordinal = ordinal
+        self._pushed = None
+
+    def __enter__(self):
+        ctx = primary_context(self.ordinal)
+        current = _current_ordinal()
+        if current != self.ordinal:
+            ctx.push()
+            self._pushed = ctx
+        return ctx
+
+    def __exit__(self, *exc):
+        if self._pushed is not None:
+            self._pushed.pop()
+            self._pushed = None
+
+
+_contexts: dict[int, object] = {}
+
+
+def primary_context(ordinal: int):
+    ctx = _contexts.get(ordinal)
+    if ctx is None:
+        gpu = cuda().gpus[ordinal]
+        ctx = gpu.get_primary_context()
+        if _current_ordinal() is None:
+            ctx.push()  # first use: leave it current, as CUDA runtime programs expect
+        _contexts[ordinal] = ctx
+    return ctx
+
+
+def _current_ordinal():
+    drv = driver()
+    try:
+        handle = drv.driver.cuCtxGetCurrent()
+        if not handle or int(handle) == 0:
+            return None
+        return int(drv.driver.cuCtxGetDevice())
+    except Exception:
+        return None
+
+
+def alloc(ordinal: int, nbytes: int):
+    """Device memory on ``ordinal``: returns (owner, pointer). Freed when owner dies."""
+    with ContextGuard(ordinal) as ctx:
+        mem = ctx.memalloc(max(int(nbytes), 1))
+    return mem, int(mem.device_ctypes_pointer.value or 0)
+
+
+def alloc_pinned(nbytes: int):
+    """Page-locked host memory: returns (owner, numpy uint8 buffer)."""
+    with ContextGuard(0) as ctx:
+        mem = ctx.memhostalloc(max(int(nbytes), 1))
+    return mem, np.frombuffer(mem, dtype=np.uint8, count=int(nbytes))
+
+
+def _handle(stream) -> int:
+    return 0 if stream is None else int(stream.handle)
+
+
+def memcpy_htod(dst: int, src: int, nbytes: int, stream=None, ordinal: int = 0) -> None:
+    with ContextGuard(ordinal):
+        driver().driver.cuMemcpyHtoDAsync(dst, src, nbytes, _handle(stream))
+
+
+def memcpy_dtoh(dst: int, src: int, nbytes: int, stream=None, ordinal: int = 0) -> None:
+    with ContextGuard(ordinal):
+        driver().driver.cuMemcpyDtoHAsync(dst, src, nbytes, _handle(stream))
+
+
+def memcpy_dtod(dst: int, src: int, nbytes: int, stream=None, ordinal: int = 0) -> None:
+    with ContextGuard(ordinal):
+        driver().driver.cuMemcpyDtoDAsync(dst, src, nbytes, _handle(stream))
+
+
+def memcpy_peer(dst: int, dst_ordinal: int, src: int, src_ordinal: int, nbytes: int,
+                stream=None) -> None:
+    dctx = primary_context(dst_ordinal)
+    sctx = primary_context(src_ordinal)
+    with ContextGuard(dst_ordinal):
+        driver().driver.cuMemcpyPeerAsync(dst, dctx.handle, src, sctx.handle, nbytes,
+                                          _handle(stream))
+
+
+def memset8(ptr: int, value: int, nbytes: int, stream=None, ordinal: int = 0) -> None:
+    with ContextGuard(ordinal):
+        driver().driver.cuMemsetD8Async(ptr, value & 0xFF, nbytes, _handle(stream))
+
+
+def memset32(ptr: int, value: int, nwords: int, stream=None, ordinal: int = 0) -> None:
+    with ContextGuard(ordinal):
+        driver().driver.cuMemsetD32Async(ptr, value & 0xFFFFFFFF, nwords, _handle(stream))
+
+
+def memset16(ptr: int, value: int, nwords: int, stream=None, ordinal: int = 0) -> None:
+    with ContextGuard(ordinal):
+        driver().driver.cuMemsetD16Async(ptr, value & 0xFFFF, nwords, _handle(stream))
+
+
+def create_stream(ordinal: int):
+    """A new stream on ``ordinal`` that orders with the legacy default stream."""
+    with ContextGuard(ordinal):
+        return cuda().stream()
+
+
+def external_stream(handle: int, ordinal: int):
+    with ContextGuard(ordinal):
+        return cuda().external_stream(handle)
+
+
+_core_streams: dict[int, object] = {}
+
+
+def core_stream(stream):
+    """The cuda.core Stream for a numba-cuda stream (converted once and cached)."""
+    key = _handle(stream)
+    cs = _core_streams.get(key)
+    if cs is None:
+        cs = driver()._to_core_stream(stream if stream is not None else 0)
+        _core_streams[key] = cs
+    return cs
+
+
+def create_event(ordinal: int, timing: bool):
+    with ContextGuard(ordinal):
+        return cuda().event(timing=timing)
+
+
+def compile_kernel(pyfunc, signature, ordinal: int, cache: bool):
+    """Compile ``pyfunc`` as a CUDA kernel for ``signature`` on device ``ordinal``.
+
+    Returns the cuda.core Kernel to launch. With ``cache`` the cubin is kept on disk
+    and a later process loads it instead of compiling.
+    """
+    with ContextGuard(ordinal):
+        disp = cuda().jit(cache=cache)(pyfunc)
+        compiled = disp.compile(signature)
+        return compiled._codelibrary.get_cufunc().kernel, disp
+
+
+_configs: dict = {}
+
+
+def launch(kernel, stream, blocks: int, threads: int, args) -> None:
+    from cuda.core import LaunchConfig
+    from cuda.core import launch as core_launch
+
+    cfg = _configs.get((blocks, threads))
+    if cfg is None:
+        cfg = _configs[(blocks, threads)] = LaunchConfig(grid=blocks, block=threads)
+    core_launch(core_stream(stream), cfg, kernel, *args)

@@ -1,0 +1,217 @@
+"""``@wp.func``: user functions callable from kernels and other functions.
+
+Each ``Function`` is registered once as a Numba overload, so kernels (and plain
+``@numba.njit`` / ``@cuda.jit`` code) can call it on both targets. Several
+definitions under one name are overloads, chosen by their annotations; parameters
+annotated ``typing.Any`` are generic and specialised per call. Redefining a function
+with the same signature (a re-run notebook cell) replaces it.
+
+At Python scope a ``Function`` calls the original Python function.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import typing
+
+from numba.core import types
+from numba.extending import overload
+
+from ..frontend.codegen import generate
+from ..frontend.errors import WarpCodegenError
+from ..frontend.source import parse_function
+from ..typing.argspec import arg_spec_from_annotation
+from ..typing.scalars import WeakFloat
+from .cache import load_generated_module
+
+__all__ = ["Function", "func", "resolve_annotations"]
+
+_registry: dict[tuple, "Function"] = {}
+
+
+def resolve_annotations(fn) -> dict:
+    """The function's annotations as objects (string annotations are evaluated)."""
+    anns = dict(getattr(fn, "__annotations__", {}))
+    if any(isinstance(a, str) for a in anns.values()):
+        scope = dict(fn.__globals__)
+        if fn.__closure__:
+            for name, cell in zip(fn.__code__.co_freevars, fn.__closure__):
+                try:
+                    scope[name] = cell.cell_contents
+                except ValueError:
+                    pass
+        for k, v in anns.items():
+            if isinstance(v, str):
+                anns[k] = eval(v, scope)  # noqa: S307 - the user's own annotation
+    return anns
+
+
+class _Overload:
+    """One definition of a function: its parameters and, once generated, its code."""
+
+    def __init__(self, fn, owner: "Function"):
+        self.fn = fn
+        self.owner = owner
+        self.parsed = parse_function(fn)
+        anns = resolve_annotations(fn)
+        names = [a.arg for a in self.parsed.tree.args.args]
+        self.params = []
+        for name in names:
+            ann = anns.get(name, typing.Any)
+            where = f"parameter '{name}' of function '{fn.__qualname__}'"
+            try:
+                self.params.append((name, arg_spec_from_annotation(ann, where)))
+            except TypeError as exc:
+                raise self.parsed.error(str(exc)) from None
+        self.n_defaults = len(fn.__defaults__ or ())
+        self._impl = None
+        self._generated = None
+
+    def signature_key(self):
+        return tuple(spec.describe() for _, spec in self.params)
+
+    def generated(self):
+        if self._generated is None:
+            gen_name = f"{self.parsed.name}__func"
+            self._generated = generate(self.parsed, is_kernel=False, params=self.params,
+                                       gen_name=gen_name)
+        return self._generated
+
+    def impl(self):
+        """The generated Python function Numba compiles for this overload."""
+        if self._impl is None:
+            gen = self.generated()
+            header = f"# @wp.func {self.parsed.qualname} from {self.parsed.filename}\n"
+            mod = load_generated_module(header + gen.source, f"func_{self.parsed.name}",
+                                        gen.refs, origin=gen)
+            impl = getattr(mod, gen.name)
+            if self.fn.__defaults__:
+                impl.__defaults__ = self.fn.__defaults__
+            self._impl = impl
+        return self._impl
+
+    def content_hash(self, seen=None) -> str:
+        """Hash of this overload's generated code and of every function it calls."""
+        seen = set() if seen is None else seen
+        gen = self.generated()
+        h = hashlib.sha256(gen.source.encode())
+        for dep in gen.deps:
+            if id(dep) not in seen:
+                seen.add(id(dep))
+                h.update(dep.content_hash(seen).encode())
+        return h.hexdigest()
+
+    def match(self, args, exact: bool) -> bool:
+        n = len(self.params)
+        if not (n - self.n_defaults <= len(args) <= n):
+            return False
+        return all(_accepts(spec, t, exact) for (_, spec), t in zip(self.params, args))
+
+
+def _accepts(spec, t, exact: bool) -> bool:
+    kind = spec.kind
+    if kind == "any":
+        return True
+    if kind == "scalar":
+        if not isinstance(t, (types.Integer, types.Float, types.Boolean)):
+            return False
+        if exact:
+            return types.unliteral(t) == spec.numba_type and not isinstance(t, WeakFloat)
+        if isinstance(spec.numba_type, types.Float):
+            return True  # literals, ints and other floats convert to a float parameter
+        if isinstance(spec.numba_type, types.Integer):
+            return isinstance(t, (types.Integer, types.Boolean))
+        return True
+    if kind == "array":
+        return (isinstance(t, types.Array) and t.ndim == spec.ndim and
+                (spec.generic_dtype or t.dtype == spec.element.numba_type))
+    if kind == "struct":
+        return getattr(t, "descriptor", None) is spec.struct_cls._wp_struct_
+    if kind == "value":
+        return t == spec.numba_type
+    return False
+
+
+class Function:
+    """A ``@wp.func``; call it from kernels, other funcs, or Python scope."""
+
+    def __init__(self, key: tuple, name: str):
+        self.key = key
+        self.__name__ = name
+        self.__qualname__ = name
+        self.overloads: list[_Overload] = []
+        self.custom_grad = None
+        self.custom_replay = None
+        self._register_numba()
+
+    def add(self, fn) -> None:
+        ov = _Overload(fn, self)
+        sig = ov.signature_key()
+        self.overloads = [o for o in self.overloads if o.signature_key() != sig] + [ov]
+        self.__doc__ = fn.__doc__
+        self.__wrapped__ = fn
+
+    def __call__(self, *args, **kwargs):
+        last_error = None
+        for ov in reversed(self.overloads):
+            try:
+                inspect.signature(ov.fn).bind(*args, **kwargs)
+            except TypeError as exc:
+                last_error = exc
+                continue
+            return ov.fn(*args, **kwargs)
+        raise TypeError(f"no overload of {self.__name__} accepts these arguments: {last_error}")
+
+    def content_hash(self, seen=None) -> str:
+        h = hashlib.sha256()
+        for ov in self.overloads:
+            h.update(ov.content_hash(seen).encode())
+        return h.hexdigest()
+
+    def select(self, args) -> _Overload:
+        for exact in (True, False):
+            for ov in reversed(self.overloads):
+                if ov.match(args, exact):
+                    return ov
+        sigs = "\n".join(f"  {self.__name__}({', '.join(o.signature_key())})"
+                         for o in self.overloads)
+        raise WarpCodegenError(
+            f"no overload of function '{self.__name__}' accepts arguments "
+            f"({', '.join(str(types.unliteral(a)) for a in args)}); defined overloads:\n{sigs}",
+            self.overloads[-1].parsed.location() if self.overloads else None,
+        )
+
+    def _register_numba(self):
+        function = self
+
+        def typer(*args):
+            return function.select(args).impl()
+
+        overload(self, target="generic", strict=False,
+                 jit_options={"error_model": "numpy"})(typer)
+
+    def __repr__(self):
+        return f"<wp.func {self.__name__}>"
+
+
+def func(f=None, *, name: str | None = None, module=None):
+    """Declare a function callable from kernels (``@wp.func``).
+
+    Example
+    -------
+    >>> @wp.func
+    ... def lerp3(a: float, b: float, t: float):
+    ...     return a + (b - a) * t
+    """
+
+    def wrap(fn):
+        key = (fn.__module__, name or fn.__qualname__)
+        function = _registry.get(key)
+        if function is None:
+            function = Function(key, name or fn.__name__)
+            _registry[key] = function
+        function.add(fn)
+        return function
+
+    return wrap(f) if f is not None else wrap

@@ -1,0 +1,288 @@
+"""``wp.launch``: checking arguments against a kernel's annotations and running it.
+
+Each argument is converted by the rule for its parameter kind into
+
+* its Numba type (the compiled variant is chosen by the tuple of these),
+* the value the CPU launcher takes (NumPy views and NumPy scalars), and
+* the flattened values the CUDA kernel takes (numba-cuda's kernel ABI: an array is
+  ``meminfo, parent, nitems, itemsize, data, *shape, *strides``).
+
+Errors name the kernel, the parameter, what was expected and what was given.
+"""
+
+from __future__ import annotations
+
+import math
+import typing
+
+import numpy as np
+from numba.core import types
+
+from .. import config
+from ..typing.scalars import _ScalarValue, scalar_class_for
+from .array import ARRAY_MAX_DIMS, array
+from .device import get_device
+from .dtypes import element_type, type_name
+from .kernel import Kernel
+
+__all__ = ["launch", "Launch"]
+
+_LAYOUT_CACHE: dict = {}
+
+
+class LaunchError(TypeError):
+    """Bad arguments to ``wp.launch``."""
+
+
+def _array_type(et, ndim, layout):
+    key = (et.numba_type, ndim, layout)
+    t = _LAYOUT_CACHE.get(key)
+    if t is None:
+        t = _LAYOUT_CACHE[key] = types.Array(et.numba_type, ndim, layout)
+    return t
+
+
+def _fail(kernel, name, message):
+    raise LaunchError(f"wp.launch({kernel.__name__}): argument '{name}' {message}")
+
+
+def _convert_array(kernel, name, spec, value, device, out):
+    if value is None:
+        et = element_type(float) if spec.generic_dtype else spec.element
+        value = array(ptr=0, shape=(0,) * spec.ndim, strides=(et.itemsize,) * spec.ndim,
+                      dtype=et, device=device, owner=None)
+        value._np = np.zeros((0,) * spec.ndim, dtype=et.np_dtype)
+    elif not isinstance(value, array):
+        if isinstance(value, np.ndarray) and device.is_cpu:
+            value = array(value, copy=False, device="cpu")
+        elif device.is_cuda and hasattr(value, "__cuda_array_interface__"):
+            value = array(value, copy=False, device=device)
+        else:
+            _fail(kernel, name, f"expects {spec.describe()}, got {type(value).__name__}")
+    if getattr(value, "_is_annotation", False) or value.device is None:
+        _fail(kernel, name, "is an array annotation (wp.array(dtype=...)) with no memory; "
+                            "pass an allocated array such as wp.zeros(n, dtype=...)")
+    if value.device != device:
+        _fail(kernel, name, f"is on device '{value.device}' but the kernel is launched on "
+                            f"'{device}'; move it with a.to('{device}') or launch on "
+                            f"device='{value.device}'")
+    if value.ndim != spec.ndim:
+        _fail(kernel, name, f"expects a {spec.ndim}-D array, got a {value.ndim}-D array of "
+                            f"shape {value.shape}")
+    et = value._et
+    if not spec.generic_dtype and et.numba_type != spec.element.numba_type:
+        _fail(kernel, name, f"expects an array of {type_name(spec.dtype)}, got an array of "
+                            f"{type_name(value.dtype)}")
+    layout = "C" if value.is_contiguous else "A"
+    out.types.append(_array_type(et, value.ndim, layout))
+    if device.is_cpu:
+        out.cpu.append(value._cpu_view())
+    else:
+        out.cuda.extend((0, 0, value.size, et.itemsize, value.ptr, *value.shape,
+                         *value.strides))
+    out.arrays.append(value)
+
+
+def _scalar_value(kernel, name, nbtype, value):
+    cls = scalar_class_for(nbtype)
+    v = value.value if isinstance(value, _ScalarValue) else value
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(nbtype, types.Integer) and isinstance(v, float):
+        _fail(kernel, name, f"expects an integer ({cls.__name__}), got the float {v!r}")
+    if not isinstance(v, (int, float, bool)):
+        _fail(kernel, name, f"expects a {cls.__name__} scalar, got {type(value).__name__}")
+    try:
+        with np.errstate(over="raise"):
+            return cls._np_dtype.type(v)
+    except (OverflowError, FloatingPointError):
+        _fail(kernel, name, f"value {v!r} does not fit in {cls.__name__}")
+
+
+def _convert_scalar(kernel, name, nbtype, value, device, out):
+    nv = _scalar_value(kernel, name, nbtype, value)
+    out.types.append(nbtype)
+    if device.is_cpu:
+        out.cpu.append(nv)
+    elif nbtype == types.boolean:
+        out.cuda.append(bool(nv))
+    elif nbtype == types.float64:
+        out.cuda.append(float(nv))
+    else:
+        out.cuda.append(nv)
+
+
+def _convert_struct(kernel, name, spec, value, device, out):
+    cls = spec.struct_cls
+    if not isinstance(value, cls):
+        _fail(kernel, name, f"expects a {cls.__qualname__} struct, got {type(value).__name__}")
+    for field, fspec in cls._wp_struct_.fields:
+        _convert(kernel, f"{name}.{field}", fspec, getattr(value, field), device, out)
+
+
+def _infer_spec(value):
+    """The parameter spec a generic (typing.Any) parameter takes from its value."""
+    from ..typing.argspec import ArgSpec
+
+    if isinstance(value, array):
+        return ArgSpec("array", None, dtype=value.dtype, ndim=value.ndim)
+    if isinstance(value, _ScalarValue):
+        return ArgSpec("scalar", type(value), numba_type=type(value)._numba_type)
+    if isinstance(value, bool):
+        return ArgSpec("scalar", bool, numba_type=types.boolean)
+    if isinstance(value, int):
+        return ArgSpec("scalar", int, numba_type=types.int32)
+    if isinstance(value, float):
+        return ArgSpec("scalar", float, numba_type=types.float32)
+    if isinstance(value, np.generic):
+        from numba.np.numpy_support import from_dtype
+
+        return ArgSpec("scalar", type(value), numba_type=from_dtype(value.dtype))
+    if hasattr(type(value), "_wp_struct_"):
+        return ArgSpec("struct", type(value), struct_cls=type(value))
+    if hasattr(type(value), "_numba_type"):
+        return ArgSpec("value", type(value), numba_type=type(value)._numba_type)
+    return None
+
+
+def _convert(kernel, name, spec, value, device, out):
+    kind = spec.kind
+    if kind == "any":
+        spec = _infer_spec(value)
+        if spec is None:
+            _fail(kernel, name, f"(typing.Any) cannot take a value of type "
+                                f"{type(value).__name__}")
+        kind = spec.kind
+    if kind == "array":
+        _convert_array(kernel, name, spec, value, device, out)
+    elif kind == "scalar":
+        _convert_scalar(kernel, name, spec.numba_type, value, device, out)
+    elif kind == "struct":
+        _convert_struct(kernel, name, spec, value, device, out)
+    else:
+        _fail(kernel, name, f"has an unsupported parameter kind {kind}")
+
+
+class _Converted:
+    __slots__ = ("types", "cpu", "cuda", "arrays")
+
+    def __init__(self):
+        self.types, self.cpu, self.cuda, self.arrays = [], [], [], []
+
+
+def _launch_dims(kernel, dim):
+    if isinstance(dim, (int, np.integer)):
+        dims = (int(dim),)
+    else:
+        try:
+            dims = tuple(int(d) for d in dim)
+        except TypeError:
+            raise LaunchError(f"wp.launch({kernel.__name__}): dim must be an int or a tuple of "
+                              f"up to {ARRAY_MAX_DIMS} ints, got {dim!r}") from None
+    if not 1 <= len(dims) <= ARRAY_MAX_DIMS:
+        raise LaunchError(f"wp.launch({kernel.__name__}): dim has {len(dims)} dimensions; "
+                          f"launches have 1 to {ARRAY_MAX_DIMS}")
+    if any(d < 0 for d in dims):
+        raise LaunchError(f"wp.launch({kernel.__name__}): dim {dims} has a negative entry")
+    return dims
+
+
+class Launch:
+    """A prepared launch (``wp.launch(..., record_cmd=True)``); call ``launch()`` to run it."""
+
+    def __init__(self, kernel, dims, device, converted, stream, block_dim, max_blocks):
+        self.kernel = kernel
+        self.dim = dims
+        self.device = device
+        self._converted = converted
+        self.stream = stream
+        self.block_dim = block_dim
+        self.max_blocks = max_blocks
+        self._entry = None
+
+    def launch(self, stream=None) -> None:
+        _run(self, stream if stream is not None else self.stream)
+
+
+def _run(lp: Launch, stream):
+    dims = lp.dim
+    n = math.prod(dims)
+    padded = dims + (1,) * (4 - len(dims))
+    conv = lp._converted
+    if n == 0:
+        return
+    if lp.device.is_cpu:
+        if lp._entry is None:
+            lp._entry = lp.kernel.compile_cpu(tuple(conv.types))
+        lp._entry(n, *padded, *conv.cpu)
+    else:
+        from . import cuda_backend
+
+        if lp._entry is None:
+            lp._entry = lp.kernel.compile_cuda(tuple(conv.types), lp.device)
+        threads = lp.block_dim
+        blocks = (n + threads - 1) // threads
+        if lp.max_blocks > 0:
+            blocks = min(blocks, lp.max_blocks)
+        blocks = min(blocks, 2**31 - 1)
+        s = stream if stream is not None else lp.device.stream
+        cuda_backend.launch(lp._entry, s.numba_stream, blocks, threads,
+                            (n, *padded, *conv.cuda))
+    if config.verify_fp:
+        _verify_fp(lp)
+
+
+def _verify_fp(lp: Launch):
+    for arr in lp._converted.arrays:
+        if arr.size and arr._et.scalar_np.kind == "f":
+            data = arr.numpy()
+            if not np.all(np.isfinite(data)):
+                raise FloatingPointError(
+                    f"kernel '{lp.kernel.key}' left NaN or inf values in an array argument "
+                    f"of shape {arr.shape} (wp.config.verify_fp is on)")
+
+
+def launch(kernel: Kernel, dim, inputs: typing.Sequence = (), outputs: typing.Sequence = (),
+           adj_inputs: typing.Sequence = (), adj_outputs: typing.Sequence = (), device=None,
+           stream=None, adjoint: bool = False, record_tape: bool = True,
+           record_cmd: bool = False, max_blocks: int = 0, block_dim: int = 0):
+    """Run ``kernel`` over ``dim`` threads (an int or a tuple of up to 4 ints).
+
+    ``inputs`` followed by ``outputs`` are the kernel's arguments, in order. Launches are
+    asynchronous on the device's current stream (or ``stream``); reading results with
+    ``a.numpy()`` waits for them.
+
+    Example
+    -------
+    >>> wp.launch(scale, dim=a.shape, inputs=[a, 2.0], device="cpu")
+    """
+    if not isinstance(kernel, Kernel):
+        raise LaunchError(f"wp.launch() expects a @wp.kernel, got {type(kernel).__name__}")
+    dims = _launch_dims(kernel, dim)
+    args = list(inputs) + list(outputs)
+    names = kernel.arg_names
+    if len(args) != len(names):
+        raise LaunchError(
+            f"wp.launch({kernel.__name__}): the kernel takes {len(names)} argument(s) "
+            f"({', '.join(names)}), but {len(args)} were given "
+            f"({len(inputs)} inputs + {len(outputs)} outputs)")
+    if stream is not None:
+        dev = stream.device
+    else:
+        dev = get_device(device)
+    arity = kernel.tid_arity
+    if arity > 1 and arity != len(dims):
+        raise LaunchError(
+            f"wp.launch({kernel.__name__}): the kernel unpacks wp.tid() into {arity} indices "
+            f"but is launched with a {len(dims)}-D dim {dims}")
+    conv = _Converted()
+    for name, spec, value in zip(names, kernel.arg_specs, args):
+        _convert(kernel, name, spec, value, dev, conv)
+    if adjoint or adj_inputs or adj_outputs:
+        raise LaunchError(f"wp.launch({kernel.__name__}): adjoint launches need backward "
+                          "kernels, which this version of numba_warp does not generate yet")
+    lp = Launch(kernel, dims, dev, conv, stream, block_dim or config.block_dim, max_blocks)
+    if record_cmd:
+        return lp
+    _run(lp, stream)
+    return None

@@ -1,0 +1,225 @@
+"""``@wp.struct``: user-defined record types for kernels.
+
+A struct class gets a Numba type (:class:`StructType`, a ``StructModel`` of its
+fields), attribute reads in kernels, functional field updates (``s.x = v`` is
+rewritten by the code generator into ``s = setattr_value(s, "x", v)``) and two
+constructors in kernels: ``S()`` (all fields zero / null arrays) and ``S(f0, f1, ...)``
+with every field in declaration order. Kernel parameters of struct type arrive
+flattened field by field and are rebuilt with the second form.
+
+At Python scope an instance is a plain object with one attribute per field.
+"""
+
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+from numba.core import cgutils, types
+from numba.core.imputils import impl_ret_borrowed, lower_builtin, lower_getattr_generic
+from numba.core.typing.templates import AttributeTemplate, infer_getattr
+from numba.extending import models, register_model, type_callable
+
+from ..lowering.kernel_helpers import register_value_setattr
+
+__all__ = ["StructType", "struct", "is_struct_class", "StructDescriptor"]
+
+
+class StructType(types.Type):
+    """Numba type of a ``@wp.struct`` value."""
+
+    def __init__(self, descriptor: "StructDescriptor"):
+        self.descriptor = descriptor
+        super().__init__(name=f"struct[{descriptor.qualname}#{descriptor.uid}]")
+
+    @property
+    def key(self):
+        return self.descriptor.uid
+
+    @property
+    def members(self):
+        return self.descriptor.member_types
+
+
+@register_model(StructType)
+class _StructModel(models.StructModel):
+    def __init__(self, dmm, fe_type):
+        super().__init__(dmm, fe_type, list(fe_type.members))
+
+
+@infer_getattr
+class _StructAttributes(AttributeTemplate):
+    key = StructType
+
+    def generic_resolve(self, typ, attr):
+        return dict(typ.members).get(attr)
+
+
+@lower_getattr_generic(StructType)
+def _struct_getattr(context, builder, typ, value, attr):
+    names = [n for n, _ in typ.members]
+    idx = names.index(attr)
+    res = builder.extract_value(value, idx)
+    return impl_ret_borrowed(context, builder, typ.members[idx][1], res)
+
+
+def _setattr_rule(typingctx, base, name, value):
+    members = dict(base.members)
+    if name not in members:
+        raise TypeError(f"struct {base.descriptor.qualname} has no field '{name}'")
+    field_ty = members[name]
+    if typingctx.can_convert(value, field_ty) is None:
+        raise TypeError(
+            f"cannot assign a value of type {value} to field '{name}' ({field_ty}) of "
+            f"struct {base.descriptor.qualname}"
+        )
+    idx = [n for n, _ in base.members].index(name)
+
+    def codegen(context, builder, sig, args):
+        val = context.cast(builder, args[2], sig.args[2], field_ty)
+        out = builder.insert_value(args[0], val, idx)
+        return impl_ret_borrowed(context, builder, base, out)
+
+    return base(base, types.literal(name), value), codegen
+
+
+register_value_setattr(StructType, _setattr_rule)
+
+
+class StructDescriptor:
+    """Field layout of one ``@wp.struct`` class."""
+
+    _next_uid = 0
+
+    def __init__(self, cls, fields):
+        StructDescriptor._next_uid += 1
+        self.uid = f"{cls.__module__}.{cls.__qualname__}:{StructDescriptor._next_uid}"
+        self.cls = cls
+        self.qualname = cls.__qualname__
+        self.fields = fields  # list of (name, ArgSpec)
+        self.member_types = [(name, spec.member_type) for name, spec in fields]
+        self.numba_type = StructType(self)
+
+    def layout_key(self):
+        """A string that changes whenever the field layout changes (for cache keys)."""
+        return ";".join(f"{n}:{s.member_type}" for n, s in self.fields)
+
+
+def is_struct_class(obj) -> bool:
+    return isinstance(obj, type) and hasattr(obj, "_wp_struct_")
+
+
+def struct(cls):
+    """Declare a struct type from an annotated class.
+
+    Example
+    -------
+    >>> @wp.struct
+    ... class Particles:
+    ...     pos: wp.array(dtype=float)
+    ...     mass: float
+    >>> p = Particles()
+    >>> p.mass = 1.0
+    """
+    from .argspec import arg_spec_from_annotation
+
+    annotations = cls.__dict__.get("__annotations__", {})
+    if not annotations:
+        raise TypeError(f"@wp.struct class '{cls.__qualname__}' declares no annotated fields")
+    fields = []
+    for name, ann in annotations.items():
+        spec = arg_spec_from_annotation(ann, f"field '{name}' of struct '{cls.__qualname__}'")
+        if spec.kind == "any":
+            raise TypeError(f"struct field '{name}' cannot be generic (typing.Any)")
+        fields.append((name, spec))
+
+    def __init__(self, *args, **kwargs):
+        if len(args) > len(fields):
+            raise TypeError(f"{cls.__qualname__}() takes at most {len(fields)} arguments")
+        for (name, spec), value in zip(fields, args):
+            setattr(self, name, value)
+        for name, spec in fields[len(args):]:
+            setattr(self, name, kwargs.pop(name) if name in kwargs else spec.default_value())
+        if kwargs:
+            raise TypeError(f"{cls.__qualname__} has no field(s) {sorted(kwargs)}")
+
+    def __setattr__(self, name, value):
+        spec = field_specs.get(name)
+        if spec is None:
+            raise AttributeError(f"struct {cls.__qualname__} has no field '{name}'")
+        object.__setattr__(self, name, spec.coerce_field(value, f"{cls.__qualname__}.{name}"))
+
+    def __repr__(self):
+        inner = ", ".join(f"{n}={getattr(self, n)!r}" for n, _ in fields)
+        return f"{cls.__qualname__}({inner})"
+
+    field_specs = dict(fields)
+    namespace = {
+        "__init__": __init__,
+        "__setattr__": __setattr__,
+        "__repr__": __repr__,
+        "__slots__": tuple(n for n, _ in fields),
+        "__module__": cls.__module__,
+        "__qualname__": cls.__qualname__,
+        "__doc__": cls.__doc__,
+    }
+    new_cls = type(cls.__name__, (), namespace)
+    descriptor = StructDescriptor(new_cls, fields)
+    new_cls._wp_struct_ = descriptor
+    new_cls.numpy_dtype = _numpy_dtype_or_none(fields)
+    _register_constructor(new_cls, descriptor)
+    return new_cls
+
+
+def _numpy_dtype_or_none(fields):
+    try:
+        return np.dtype([(n, s.numpy_dtype) for n, s in fields], align=True)
+    except (AttributeError, TypeError):
+        return None
+
+
+def _register_constructor(cls, descriptor: StructDescriptor):
+    sty = descriptor.numba_type
+    member_types = [t for _, t in descriptor.member_types]
+
+    @type_callable(cls)
+    def _typer(context):
+        def typer(*args):
+            if not args:
+                return sty
+            if len(args) == len(member_types) and all(
+                context.can_convert(a, m) is not None for a, m in zip(args, member_types)
+            ):
+                return sty
+            return None
+
+        return typer
+
+    @lower_builtin(cls)
+    def _zero(context, builder, sig, args):
+        return cgutils.get_null_value(context.get_value_type(sty))
+
+    @lower_builtin(cls, types.VarArg(types.Any))
+    def _from_fields(context, builder, sig, args):
+        value = cgutils.get_null_value(context.get_value_type(sty))
+        for i, (arg, aty, mty) in enumerate(zip(args, sig.args, member_types)):
+            v = context.cast(builder, arg, aty, mty)
+            context.nrt.incref(builder, mty, v) if context.enable_nrt else None
+            value = builder.insert_value(value, v, i)
+        return value
+
+
+def rebuild_expression(cls, prefix: str, ref) -> tuple[list[str], ast.expr]:
+    """Flattened parameter names for a struct parameter and the AST that rebuilds it."""
+    names: list[str] = []
+    elts = []
+    for name, spec in cls._wp_struct_.fields:
+        flat = f"{prefix}__{name}"
+        if spec.kind == "struct":
+            sub_names, sub_expr = rebuild_expression(spec.struct_cls, flat, ref)
+            names.extend(sub_names)
+            elts.append(sub_expr)
+        else:
+            names.append(flat)
+            elts.append(ast.Name(flat, ast.Load()))
+    return names, ast.Call(ref(cls, cls.__name__), elts, [])
