@@ -137,7 +137,8 @@ class _Transformer(ast.NodeTransformer):
 
     # -- expressions -----------------------------------------------------------------
     def visit_Name(self, node: ast.Name):
-        if isinstance(node.ctx, ast.Load) and node.id not in self.locals:
+        if isinstance(node.ctx, ast.Load) and node.id not in self.locals and \
+                node.id not in self.refs:
             return ast.copy_location(self.resolve_outside(node), node)
         return node
 
@@ -182,6 +183,10 @@ class _Transformer(ast.NodeTransformer):
 
     def visit_BinOp(self, node: ast.BinOp):
         self.generic_visit(node)
+        return self.rewrite_binop(node)
+
+    def rewrite_binop(self, node: ast.BinOp):
+        """Warp's division rules on an already-transformed BinOp."""
         helper = {ast.Div: "div", ast.Mod: "mod"}.get(type(node.op))
         if helper is None:
             return node
@@ -247,7 +252,7 @@ class _Transformer(ast.NodeTransformer):
             call = ast.Call(self.helper("inplace_" + atomic[7:]), [base, index, value], [])
             return self.assign(target.value, call, node)
         current = self.visit(_as_load(target))
-        combined = self.visit_BinOp(ast.copy_location(ast.BinOp(current, node.op, value), node))
+        combined = self.rewrite_binop(ast.copy_location(ast.BinOp(current, node.op, value), node))
         return self.assign(target, combined, node)
 
     def assign(self, target, value, origin) -> list[ast.stmt]:

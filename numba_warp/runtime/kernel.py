@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+import weakref
 from numba.core import types
 
 from .. import config
@@ -28,7 +29,14 @@ from ..typing.argspec import arg_spec_from_annotation
 from .cache import generated_origin, load_generated_module
 from .func import resolve_annotations
 
-__all__ = ["Kernel", "kernel", "load_module"]
+__all__ = ["Kernel", "kernel", "load_module", "all_kernels"]
+
+_all_kernels: "weakref.WeakSet[Kernel]" = weakref.WeakSet()
+
+
+def all_kernels() -> list:
+    """Every kernel object alive in this process."""
+    return list(_all_kernels)
 
 _LAUNCH_HEAD = ("_wp_n", *DIMS)
 
@@ -65,7 +73,9 @@ class Kernel:
         self._module = None
         self._cpu: dict = {}
         self._cuda: dict = {}
-        self.launch_plan = None  # built by runtime.launch on first launch
+        #: how many variants were loaded from the on-disk cache vs compiled here
+        self.cache_stats = {"disk_hits": 0, "compiled": 0}
+        _all_kernels.add(self)
 
     # -- code generation -------------------------------------------------------------
     @property
@@ -145,6 +155,7 @@ class Kernel:
                 disp = njit(sig, parallel=True, cache=config.cache_kernels, **_jit_flags())(
                     getattr(mod, f"{self.parsed.name}_cpu"))
             entry = disp.overloads[disp.signatures[0]].entry_point
+            self._count_cache(sum(disp.stats.cache_hits.values()))
             self._cpu[argtypes] = entry
             _report(self, "cpu", t0)
         return entry
@@ -161,12 +172,17 @@ class Kernel:
             sig = types.void(*([types.int64] * 5), *argtypes)
             t0 = time.perf_counter()
             with _compile_errors(self):
-                entry, _ = cuda_backend.compile_kernel(
+                entry, disp = cuda_backend.compile_kernel(
                     getattr(mod, f"{self.parsed.name}_cuda"), sig, device.ordinal,
                     cache=config.cache_kernels)
+            self._count_cache(sum(disp.stats.cache_hits.values()))
             self._cuda[key] = entry
             _report(self, str(device), t0)
         return entry
+
+    def _count_cache(self, hits: int):
+        key = "disk_hits" if hits else "compiled"
+        self.cache_stats[key] += 1
 
     def compile_ptx(self, argtypes: tuple, cc=(9, 0)) -> str:
         """PTX for these argument types, compiled without a GPU (for checks and CI)."""

@@ -17,8 +17,14 @@ import ast
 import numpy as np
 from numba.core import cgutils, types
 from numba.core.imputils import impl_ret_borrowed, lower_builtin, lower_getattr_generic
-from numba.core.typing.templates import AttributeTemplate, infer_getattr
-from numba.extending import models, register_model, type_callable
+from numba.core.typing.templates import (
+    AbstractTemplate,
+    AttributeTemplate,
+    infer_getattr,
+    infer_global,
+    signature,
+)
+from numba.extending import models, register_model
 
 from ..lowering.kernel_helpers import register_value_setattr
 
@@ -182,18 +188,23 @@ def _register_constructor(cls, descriptor: StructDescriptor):
     sty = descriptor.numba_type
     member_types = [t for _, t in descriptor.member_types]
 
-    @type_callable(cls)
-    def _typer(context):
-        def typer(*args):
-            if not args:
-                return sty
-            if len(args) == len(member_types) and all(
-                context.can_convert(a, m) is not None for a, m in zip(args, member_types)
-            ):
-                return sty
-            return None
+    class _Constructor(AbstractTemplate):
+        key = cls
 
-        return typer
+        def generic(self, args, kws):
+            if kws:
+                return None
+            if not args:
+                return signature(sty)
+            if len(args) == len(member_types) and all(
+                self.context.can_convert(a, m) is not None for a, m in zip(args, member_types)
+            ):
+                return signature(sty, *args)
+            raise TypeError(
+                f"{cls.__qualname__}() in a kernel takes no arguments (all fields zero) or "
+                f"all {len(member_types)} fields in order, got ({', '.join(map(str, args))})")
+
+    infer_global(cls, types.Function(_Constructor))
 
     @lower_builtin(cls)
     def _zero(context, builder, sig, args):

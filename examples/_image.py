@@ -1,0 +1,36 @@
+"""Tiny PNG writer and colour map for the examples (no plotting library needed)."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+import numpy as np
+
+
+def colorize(field: np.ndarray, limit: float | None = None) -> np.ndarray:
+    """Map a signed scalar field to RGB: blue (negative), white (zero), red (positive)."""
+    limit = float(limit if limit is not None else max(np.abs(field).max(), 1e-9))
+    t = np.clip(field / limit, -1.0, 1.0)
+    r = np.where(t > 0, 1.0, 1.0 + t)
+    g = 1.0 - np.abs(t)
+    b = np.where(t < 0, 1.0, 1.0 - t)
+    rgb = np.stack([r, g, b], axis=-1)
+    return (rgb * 255.0 + 0.5).astype(np.uint8)
+
+
+def write_png(path: str, rgb: np.ndarray) -> None:
+    """Write an (h, w, 3) uint8 image as a PNG file."""
+    h, w, _ = rgb.shape
+    raw = b"".join(b"\x00" + rgb[y].tobytes() for y in range(h))
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        body = tag + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    png = b"\x89PNG\r\n\x1a\n"
+    png += chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+    png += chunk(b"IDAT", zlib.compress(raw, 6))
+    png += chunk(b"IEND", b"")
+    with open(path, "wb") as f:
+        f.write(png)

@@ -1,0 +1,80 @@
+"""Kernels behind array methods on GPUs: filling and copying strided views.
+
+Contiguous fills and copies use memset/memcpy; views with gaps (``a[:, 1]``,
+transposes) go through these kernels, one per dimensionality, generic in dtype.
+"""
+
+from __future__ import annotations
+
+import typing
+
+from .array import array
+from .kernel import kernel
+
+__all__ = ["fill_strided", "copy_strided"]
+
+
+def _make(ndim: int):
+    ann = array(dtype=typing.Any, ndim=ndim)
+    if ndim == 1:
+        @kernel(name=f"numba_warp.fill_{ndim}d")
+        def fill(dst: ann, value: typing.Any):
+            i = tid()
+            dst[i] = value
+
+        @kernel(name=f"numba_warp.copy_{ndim}d")
+        def copy(dst: ann, src: ann):
+            i = tid()
+            dst[i] = src[i]
+    elif ndim == 2:
+        @kernel(name=f"numba_warp.fill_{ndim}d")
+        def fill(dst: ann, value: typing.Any):
+            i, j = tid()
+            dst[i, j] = value
+
+        @kernel(name=f"numba_warp.copy_{ndim}d")
+        def copy(dst: ann, src: ann):
+            i, j = tid()
+            dst[i, j] = src[i, j]
+    elif ndim == 3:
+        @kernel(name=f"numba_warp.fill_{ndim}d")
+        def fill(dst: ann, value: typing.Any):
+            i, j, k = tid()
+            dst[i, j, k] = value
+
+        @kernel(name=f"numba_warp.copy_{ndim}d")
+        def copy(dst: ann, src: ann):
+            i, j, k = tid()
+            dst[i, j, k] = src[i, j, k]
+    else:
+        @kernel(name=f"numba_warp.fill_{ndim}d")
+        def fill(dst: ann, value: typing.Any):
+            i, j, k, m = tid()
+            dst[i, j, k, m] = value
+
+        @kernel(name=f"numba_warp.copy_{ndim}d")
+        def copy(dst: ann, src: ann):
+            i, j, k, m = tid()
+            dst[i, j, k, m] = src[i, j, k, m]
+    return fill, copy
+
+
+from ..lang import tid  # noqa: E402
+
+_kernels = {n: _make(n) for n in range(1, 5)}
+
+
+def fill_strided(arr: array, value) -> None:
+    from .launch import launch
+
+    v = value.reshape(()) if getattr(value, "ndim", 0) == 0 else value
+    launch(_kernels[arr.ndim][0], dim=arr.shape, inputs=[arr, v[()] if hasattr(v, "shape")
+                                                        else v], device=arr.device)
+
+
+def copy_strided(dst: array, src: array) -> None:
+    from .launch import launch
+
+    if src._et != dst._et:
+        src = src.view(dst.dtype)
+    launch(_kernels[dst.ndim][1], dim=dst.shape, inputs=[dst, src], device=dst.device)

@@ -1,0 +1,62 @@
+"""Shared test set-up: a ``device`` fixture over the CPU and every GPU, a private kernel
+cache, and PTX compilation of every kernel the tests compiled (CUDA code generation is
+checked even on machines without a GPU)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import pytest
+
+_cache = os.environ.setdefault("NUMBA_WARP_CACHE_DIR",
+                               tempfile.mkdtemp(prefix="numba_warp_test_cache_"))
+
+import numba_warp as wp  # noqa: E402
+from numba_warp.runtime import kernel as _kernel_mod  # noqa: E402
+
+HAS_GPU = wp.is_cuda_available()
+DEVICES = ["cpu"] + [str(d) for d in wp.get_cuda_devices()]
+
+if not HAS_GPU:
+    # No GPU: let numba-cuda compile device functions to PTX for a pretend sm_90.
+    import numba.cuda.dispatcher as _dispatcher
+
+    class _FakeDevice:
+        compute_capability = (9, 0)
+
+    _dispatcher.get_current_device = lambda: _FakeDevice()
+
+
+@pytest.fixture(params=DEVICES)
+def device(request):
+    """Every test that takes ``device`` runs on the CPU and on each GPU."""
+    return request.param
+
+
+@pytest.fixture
+def gpu_device():
+    if not HAS_GPU:
+        pytest.skip("needs a CUDA GPU")
+    return DEVICES[1]
+
+
+def compile_all_to_ptx(kernels) -> int:
+    n = 0
+    for k in kernels:
+        for sig in k.compiled_cpu_signatures:
+            ptx = k.compile_ptx(sig)
+            assert ".entry" in ptx
+            n += 1
+    return n
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _ptx_for_module_kernels():
+    """After a test module, compile each kernel it ran on the CPU to PTX (no GPU)."""
+    before = set(map(id, _kernel_mod.all_kernels()))
+    yield
+    if HAS_GPU:
+        return  # real CUDA launches already compiled them
+    new = [k for k in _kernel_mod.all_kernels() if id(k) not in before]
+    compile_all_to_ptx(new)
