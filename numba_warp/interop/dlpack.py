@@ -66,6 +66,8 @@ from __future__ import annotations
 
 import ctypes
 import operator
+import os
+import string
 
 import numpy
 
@@ -240,13 +242,14 @@ _PyCapsule_GetName = _capi("PyCapsule_GetName", _cp, _py)
 _PyCapsule_IsValid_raw = _capi("PyCapsule_IsValid", ctypes.c_int, _vp, _cp)
 _PyCapsule_GetPointer_raw = _capi("PyCapsule_GetPointer", _vp, _vp, _cp)
 _Py_IncRef = _capi("Py_IncRef", None, _py)
+# Returns the current error type; the PYFUNCTYPE wrapper re-raises that error.
+_PyErr_Occurred = _capi("PyErr_Occurred", _vp)
 
 # Calling a producer's deleter: keep the GIL held (safe whether or not the
 # deleter acquires it itself).
 _DELETER_CALL = ctypes.PYFUNCTYPE(None, ctypes.c_void_p)
-# Signatures of the callbacks handed to C.
-_DELETER_FUNCTYPE = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
-_DESTRUCTOR_FUNCTYPE = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+# Signature of both callbacks handed to C: ``void (*)(void *)``.
+_CALLBACK_FUNCTYPE = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
 
 
 def _immortal(obj):
@@ -266,7 +269,7 @@ _NAME_BUFFERS = _immortal(
 _NAME_PTRS = {name: ctypes.addressof(buf) for name, buf in _NAME_BUFFERS.items()}
 
 # ---------------------------------------------------------------------------
-# Export side: registry, deleter and capsule destructor
+# Export side: registry and the Python-level callbacks
 # ---------------------------------------------------------------------------
 
 # address of the managed struct -> (managed struct, shape array, strides array, owner)
@@ -280,16 +283,32 @@ def _release_export(managed_ptr, _pop=_EXPORTS.pop):
         _pop(managed_ptr, None)
 
 
-def _deleter_impl(managed_ptr, _release=_release_export):
-    """``managed->deleter`` of every exported tensor (legacy and versioned)."""
+def _take_pending_exception(_occurred=_PyErr_Occurred):
+    """Clear and return the Python error already set when C called us, if any.
+
+    A ctypes callback runs Python code even when its C caller has an error
+    set (e.g. an object deallocated while an exception propagates).  Any
+    call through a PYFUNCTYPE prototype then re-raises that error, which is
+    caught here so that the callback can do its work.
+    """
+    try:
+        _occurred()
+    except BaseException as exc:
+        return exc
+    return None
+
+
+def _deleter_impl(managed_ptr, _release=_release_export, _pending=_take_pending_exception):
+    """Python part of ``managed->deleter`` for every exported tensor."""
+    pending = _pending()
     try:
         _release(managed_ptr)
     except BaseException:  # never let an exception escape into C
         pass
-
-
-_DELETER = _immortal(_DELETER_FUNCTYPE(_deleter_impl))
-_OWN_DELETER_ADDR = ctypes.cast(_DELETER, ctypes.c_void_p).value
+    if pending is not None:
+        # Only in pure-ctypes mode: the caller's error cannot be restored
+        # from a ctypes callback; have ctypes report it as unraisable.
+        raise pending
 
 
 def _capsule_destructor_impl(
@@ -303,44 +322,194 @@ def _capsule_destructor_impl(
     _read_ptr=ctypes.c_void_p.from_address,
     _call=_DELETER_CALL,
     _release=_release_export,
-    _own_deleter=_OWN_DELETER_ADDR,
+    _pending=_take_pending_exception,
 ):
-    """PyCapsule destructor: release the tensor if the capsule was never consumed.
+    """Python capsule destructor (pure-ctypes mode only).
 
+    Calls the managed tensor's deleter if the capsule was never consumed.
     ``capsule`` is the raw ``PyObject *`` (an int): the object is being
-    deallocated and must not be resurrected as a Python object.
+    deallocated and must not be turned into a Python object again.
     """
-    pending = None
+    pending = _pending()
     try:
-        try:
-            _is_valid(capsule, _names[0][0])
-        except BaseException as exc:
-            # A Python error was already set when the capsule died; the ctypes
-            # call surfaced it.  Keep it to report it below (see module docs).
-            pending = exc
         for name, deleter_offset in _names:
             if not _is_valid(capsule, name):
                 continue
             managed = _get_pointer(capsule, name)
-            if not managed:
-                return
-            deleter = _read_ptr(managed + deleter_offset).value
-            if deleter == _own_deleter:
-                _release(managed)
-            elif deleter:
-                _call(deleter)(managed)
-            return
-        # Renamed to "used_*": the consumer owns the tensor now; nothing to do.
+            if managed:
+                deleter = _read_ptr(managed + deleter_offset).value
+                if deleter in _OWN_DELETERS:
+                    _release(managed)
+                elif deleter:
+                    _call(deleter)(managed)
+            break
+        # No match: renamed to "used_*", the consumer owns the tensor now.
     except BaseException:  # never let an exception escape into C
         pass
-    finally:
-        if pending is not None:
-            # Reported through sys.unraisablehook by ctypes.
-            raise pending
+    if pending is not None:
+        raise pending  # see _deleter_impl
 
 
-_CAPSULE_DESTRUCTOR = _immortal(_DESTRUCTOR_FUNCTYPE(_capsule_destructor_impl))
-_CAPSULE_DESTRUCTOR_ADDR = ctypes.cast(_CAPSULE_DESTRUCTOR, ctypes.c_void_p).value
+# The ctypes trampolines for the two callbacks; never freed.
+_PY_DELETER = _immortal(_CALLBACK_FUNCTYPE(_deleter_impl))
+_PY_DESTRUCTOR = _immortal(_CALLBACK_FUNCTYPE(_capsule_destructor_impl))
+_PY_DELETER_ADDR = ctypes.cast(_PY_DELETER, ctypes.c_void_p).value
+_PY_DESTRUCTOR_ADDR = ctypes.cast(_PY_DESTRUCTOR, ctypes.c_void_p).value
+
+# ---------------------------------------------------------------------------
+# Native trampolines
+#
+# A ctypes callback cannot preserve a Python error that is already set when
+# C calls it: CPython turns "returned a result with an error set" into a
+# SystemError and ctypes then clears it.  That happens in ordinary code, e.g.
+# ``np.from_dlpack(x).reshape(-3)``: the temporary array, hence our tensor,
+# is freed while the ValueError is propagating, and NumPy does not save the
+# error around ``managed->deleter``.  When llvmlite (a numba dependency) is
+# available, the deleter and the capsule destructor therefore are two tiny
+# native functions, JIT-compiled from the LLVM IR below, that save the error
+# state (PyErr_Fetch/PyErr_Restore) around the Python-level work, exactly as
+# the DLPack specification's reference capsule destructor does.
+# ---------------------------------------------------------------------------
+
+_NATIVE_IR = string.Template(
+    r"""
+@name_legacy = private unnamed_addr constant [9 x i8] c"dltensor\00"
+@name_versioned = private unnamed_addr constant [19 x i8] c"dltensor_versioned\00"
+
+define void @nw_dlpack_deleter(ptr %managed) {
+entry:
+  %etype = alloca ptr
+  %evalue = alloca ptr
+  %etb = alloca ptr
+  %init = call i32 inttoptr ($iptr $Py_IsInitialized to ptr)()
+  %ready = icmp ne i32 %init, 0
+  br i1 %ready, label %run, label %done
+run:
+  %gil = call i32 inttoptr ($iptr $PyGILState_Ensure to ptr)()
+  call void inttoptr ($iptr $PyErr_Fetch to ptr)(ptr %etype, ptr %evalue, ptr %etb)
+  call void inttoptr ($iptr $py_deleter to ptr)(ptr %managed)
+  %t = load ptr, ptr %etype
+  %v = load ptr, ptr %evalue
+  %tb = load ptr, ptr %etb
+  call void inttoptr ($iptr $PyErr_Restore to ptr)(ptr %t, ptr %v, ptr %tb)
+  call void inttoptr ($iptr $PyGILState_Release to ptr)(i32 %gil)
+  br label %done
+done:
+  ret void
+}
+
+define void @nw_dlpack_capsule_destructor(ptr %capsule) {
+entry:
+  %etype = alloca ptr
+  %evalue = alloca ptr
+  %etb = alloca ptr
+  %is_legacy = call i32 inttoptr ($iptr $PyCapsule_IsValid to ptr)(ptr %capsule, ptr @name_legacy)
+  %legacy = icmp ne i32 %is_legacy, 0
+  br i1 %legacy, label %get_legacy, label %check_versioned
+get_legacy:
+  %ml = call ptr inttoptr ($iptr $PyCapsule_GetPointer to ptr)(ptr %capsule, ptr @name_legacy)
+  br label %have_pointer
+check_versioned:
+  %is_versioned = call i32 inttoptr ($iptr $PyCapsule_IsValid to ptr)(ptr %capsule, ptr @name_versioned)
+  %versioned = icmp ne i32 %is_versioned, 0
+  br i1 %versioned, label %get_versioned, label %done
+get_versioned:
+  %mv = call ptr inttoptr ($iptr $PyCapsule_GetPointer to ptr)(ptr %capsule, ptr @name_versioned)
+  br label %have_pointer
+have_pointer:
+  %managed = phi ptr [ %ml, %get_legacy ], [ %mv, %get_versioned ]
+  %offset = phi $iptr [ $legacy_offset, %get_legacy ], [ $versioned_offset, %get_versioned ]
+  %null_managed = icmp eq ptr %managed, null
+  br i1 %null_managed, label %done, label %load_deleter
+load_deleter:
+  %slot = getelementptr i8, ptr %managed, $iptr %offset
+  %deleter = load ptr, ptr %slot
+  %null_deleter = icmp eq ptr %deleter, null
+  br i1 %null_deleter, label %done, label %call_deleter
+call_deleter:
+  call void inttoptr ($iptr $PyErr_Fetch to ptr)(ptr %etype, ptr %evalue, ptr %etb)
+  call void %deleter(ptr %managed)
+  %t = load ptr, ptr %etype
+  %v = load ptr, ptr %evalue
+  %tb = load ptr, ptr %etb
+  call void inttoptr ($iptr $PyErr_Restore to ptr)(ptr %t, ptr %v, ptr %tb)
+  br label %done
+done:
+  ret void
+}
+"""
+)
+
+
+def _build_native_trampolines():
+    """JIT-compile the native deleter and capsule destructor.
+
+    Returns
+    -------
+    tuple or None
+        ``(deleter_address, destructor_address)``, or ``None`` when llvmlite
+        is unavailable, fails, or ``NUMBA_WARP_DLPACK_PURE_CTYPES`` is set.
+    """
+    if os.environ.get("NUMBA_WARP_DLPACK_PURE_CTYPES", "").strip() not in ("", "0"):
+        return None
+    try:
+        import llvmlite.binding as llvm
+
+        def addr(name):
+            return ctypes.cast(getattr(ctypes.pythonapi, name), ctypes.c_void_p).value
+
+        symbols = {
+            name: addr(name)
+            for name in (
+                "Py_IsInitialized",
+                "PyGILState_Ensure",
+                "PyGILState_Release",
+                "PyErr_Fetch",
+                "PyErr_Restore",
+                "PyCapsule_IsValid",
+                "PyCapsule_GetPointer",
+            )
+        }
+        ir = _NATIVE_IR.substitute(
+            symbols,
+            iptr=f"i{8 * ctypes.sizeof(ctypes.c_void_p)}",
+            py_deleter=_PY_DELETER_ADDR,
+            legacy_offset=_LEGACY_DELETER_OFFSET,
+            versioned_offset=_VERSIONED_DELETER_OFFSET,
+        )
+        llvm.initialize_native_target()
+        llvm.initialize_native_asmprinter()
+        module = llvm.parse_assembly(ir)
+        module.verify()
+        target_machine = llvm.Target.from_default_triple().create_target_machine()
+        module.triple = target_machine.triple
+        module.data_layout = str(target_machine.target_data)
+        engine = llvm.create_mcjit_compiler(module, target_machine)
+        engine.finalize_object()
+        deleter = engine.get_function_address("nw_dlpack_deleter")
+        destructor = engine.get_function_address("nw_dlpack_capsule_destructor")
+        if not (deleter and destructor):
+            return None
+        # The machine code must outlive every capsule and consumer array.
+        _immortal((engine, target_machine))
+        return deleter, destructor
+    except Exception:
+        return None
+
+
+_NATIVE = _build_native_trampolines()
+
+#: True when the deleter and capsule destructor are the native trampolines
+#: (errors in flight are preserved); False in pure-ctypes mode.
+NATIVE_TRAMPOLINES = _NATIVE is not None
+
+if _NATIVE is not None:
+    _DELETER_ADDR, _CAPSULE_DESTRUCTOR_ADDR = _NATIVE
+else:
+    _DELETER_ADDR, _CAPSULE_DESTRUCTOR_ADDR = _PY_DELETER_ADDR, _PY_DESTRUCTOR_ADDR
+# Every deleter address that designates one of our exports.
+_OWN_DELETERS = frozenset({_DELETER_ADDR, _PY_DELETER_ADDR})
+del _NATIVE
 
 # The capsule type (types.CapsuleType only exists from Python 3.13).
 _CAPSULE_TYPE = type(_PyCapsule_New(_NAME_PTRS[_NAME_LEGACY], _NAME_PTRS[_NAME_LEGACY], None))
@@ -542,7 +711,7 @@ def to_dlpack_capsule(
     tensor.byte_offset = 0
     addr = ctypes.addressof(managed)
     managed.manager_ctx = addr
-    managed.deleter = _OWN_DELETER_ADDR
+    managed.deleter = _DELETER_ADDR
 
     _EXPORTS[addr] = (managed, shape_arr, strides_arr, owner)
     try:
@@ -691,7 +860,7 @@ def from_dlpack_capsule(capsule):
         version, flags = None, 0
     result = _read_tensor(managed.dl_tensor)
     deleter_addr = managed.deleter
-    if deleter_addr == _OWN_DELETER_ADDR:
+    if deleter_addr in _OWN_DELETERS:
         deleter = _release_export
     elif deleter_addr:
         deleter = _DELETER_CALL(deleter_addr)

@@ -109,6 +109,7 @@ class array:
         self.ptr = int(ptr)
         self._owner = owner
         self._np = None
+        self._launch = None  # (Numba type, CUDA argument tuple), made on first launch
 
     def _init_annotation(self, dtype, ndim):
         self._is_annotation = True
@@ -126,6 +127,7 @@ class array:
         self.ptr = 0
         self._owner = None
         self._np = None
+        self._launch = None
 
     def _init_new(self, dtype, shape, device):
         et = element_type(float if dtype is typing.Any else dtype)
@@ -212,7 +214,20 @@ class array:
 
     @property
     def is_contiguous(self) -> bool:
-        return self.strides == _c_strides(self.shape, self._et.itemsize) or self.size <= 1
+        return self.size <= 1 or self.strides == _c_strides(self.shape, self._et.itemsize)
+
+    def launch_data(self):
+        """(Numba type, flattened CUDA kernel arguments) of this array, computed once."""
+        data = self._launch
+        if data is None:
+            from numba.core import types
+
+            layout = "C" if self.is_contiguous else "A"
+            nbtype = types.Array(self._et.numba_type, self.ndim, layout)
+            cuda_args = (0, 0, self.size, self._et.itemsize, self.ptr, *self.shape,
+                         *self.strides)
+            data = self._launch = (nbtype, cuda_args)
+        return data
 
     @property
     def vars(self):
@@ -610,7 +625,7 @@ def _fill_cuda(arr: array, item: bytes):
         cuda_backend.memset16(arr.ptr, int.from_bytes(item, "little"), arr.size,
                               _stream_of(dev), dev.ordinal)
     else:
-        fill_strided(arr, np.frombuffer(item, dtype=arr._et.scalar_np))
+        fill_strided(arr, np.frombuffer(item, dtype=arr._et.scalar_np)[0])
 
 
 def _copy_into(dst: array, src: array, dst_offset=0, src_offset=0, count=None):

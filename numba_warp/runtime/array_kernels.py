@@ -4,7 +4,6 @@ Contiguous fills and copies use memset/memcpy; views with gaps (``a[:, 1]``,
 transposes) go through these kernels, one per dimensionality, generic in dtype.
 """
 
-from __future__ import annotations
 
 import typing
 
@@ -65,11 +64,10 @@ _kernels = {n: _make(n) for n in range(1, 5)}
 
 
 def fill_strided(arr: array, value) -> None:
+    """Set every element of a (possibly strided) GPU array to a NumPy scalar ``value``."""
     from .launch import launch
 
-    v = value.reshape(()) if getattr(value, "ndim", 0) == 0 else value
-    launch(_kernels[arr.ndim][0], dim=arr.shape, inputs=[arr, v[()] if hasattr(v, "shape")
-                                                        else v], device=arr.device)
+    launch(_kernels[arr.ndim][0], dim=arr.shape, inputs=[arr, value], device=arr.device)
 
 
 def copy_strided(dst: array, src: array) -> None:

@@ -234,13 +234,18 @@ def compile_kernel(pyfunc, signature, ordinal: int, cache: bool):
 
 
 _configs: dict = {}
+_core_launch = []
 
 
-def launch(kernel, stream, blocks: int, threads: int, args) -> None:
-    from cuda.core import LaunchConfig
-    from cuda.core import launch as core_launch
-
+def launch(kernel, core_stream_obj, blocks: int, threads: int, args) -> None:
+    """Launch a compiled kernel on a cuda.core stream with pre-flattened arguments."""
     cfg = _configs.get((blocks, threads))
     if cfg is None:
+        from cuda.core import LaunchConfig
+        from cuda.core import launch as core_launch
+
+        _core_launch[:] = [core_launch]
+        if len(_configs) > 4096:
+            _configs.clear()
         cfg = _configs[(blocks, threads)] = LaunchConfig(grid=blocks, block=threads)
-    core_launch(core_stream(stream), cfg, kernel, *args)
+    _core_launch[0](core_stream_obj, cfg, kernel, *args)

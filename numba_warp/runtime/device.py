@@ -129,6 +129,7 @@ class Device:
 
 
 _cpu = Device("cpu", -1)
+_by_name: dict = {"cpu": _cpu}  # fixed names -> Device ("cuda" is not: it follows scopes)
 _cuda_devices: list[Device] | None = None
 _lock = threading.Lock()
 _local = threading.local()
@@ -179,6 +180,9 @@ def get_device(ident=None) -> Device:
         return dev
     if isinstance(ident, Device):
         return ident
+    hit = _by_name.get(ident)
+    if hit is not None:
+        return hit
     if not isinstance(ident, str):
         alias = getattr(ident, "alias", None)  # a Warp-like device object
         if isinstance(alias, str):
@@ -205,6 +209,7 @@ def get_device(ident=None) -> Device:
             raise ValueError(
                 f"device '{ident}' does not exist: {len(devices)} CUDA device(s) are present"
             )
+        _by_name[ident] = devices[ordinal]
         return devices[ordinal]
     raise ValueError(f"invalid device name '{ident}'; expected 'cpu', 'cuda' or 'cuda:N'")
 

@@ -43,7 +43,14 @@ def resolve_annotations(fn) -> dict:
                     pass
         for k, v in anns.items():
             if isinstance(v, str):
-                anns[k] = eval(v, scope)  # noqa: S307 - the user's own annotation
+                try:
+                    anns[k] = eval(v, scope)  # noqa: S307 - the user's own annotation
+                except NameError as exc:
+                    raise NameError(
+                        f"cannot evaluate the annotation '{v}' of parameter '{k}' of "
+                        f"'{fn.__qualname__}' ({exc}); with 'from __future__ import "
+                        "annotations', names used in annotations must be module-level"
+                    ) from None
     return anns
 
 

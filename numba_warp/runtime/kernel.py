@@ -70,9 +70,12 @@ class Kernel:
             raise self.parsed.error(f"kernel '{key}' declares a return type; kernels cannot "
                                     "return values", self.parsed.tree)
         self._generated = None
+        self._tid_arity = None
         self._module = None
         self._cpu: dict = {}
         self._cuda: dict = {}
+        self._cpu_fast: dict = {}
+        self._cuda_fast: dict = {}
         #: how many variants were loaded from the on-disk cache vs compiled here
         self.cache_stats = {"disk_hits": 0, "compiled": 0}
         _all_kernels.add(self)
@@ -91,7 +94,10 @@ class Kernel:
 
     @property
     def tid_arity(self) -> int:
-        return self.generated.tid_arity
+        arity = self._tid_arity
+        if arity is None:
+            arity = self._tid_arity = self.generated.tid_arity
+        return arity
 
     @property
     def source(self) -> str:
@@ -144,6 +150,10 @@ class Kernel:
     # -- compilation -----------------------------------------------------------------
     def compile_cpu(self, argtypes: tuple):
         """The CPU entry point for these Numba argument types (compiled once)."""
+        fast_key = tuple(map(id, argtypes))  # Numba types are interned; ids hash fast
+        hit = self._cpu_fast.get(fast_key)
+        if hit is not None:
+            return hit[0]
         entry = self._cpu.get(argtypes)
         if entry is None:
             from numba import njit
@@ -158,10 +168,15 @@ class Kernel:
             self._count_cache(sum(disp.stats.cache_hits.values()))
             self._cpu[argtypes] = entry
             _report(self, "cpu", t0)
+        self._cpu_fast[fast_key] = (entry, argtypes)
         return entry
 
     def compile_cuda(self, argtypes: tuple, device):
         """The cuda.core Kernel for these argument types on ``device`` (compiled once)."""
+        fast_key = (device.ordinal, *map(id, argtypes))
+        hit = self._cuda_fast.get(fast_key)
+        if hit is not None:
+            return hit[0]
         key = (argtypes, device.ordinal)
         entry = self._cuda.get(key)
         if entry is None:
@@ -178,6 +193,7 @@ class Kernel:
             self._count_cache(sum(disp.stats.cache_hits.values()))
             self._cuda[key] = entry
             _report(self, str(device), t0)
+        self._cuda_fast[fast_key] = (entry, argtypes)
         return entry
 
     def _count_cache(self, hits: int):

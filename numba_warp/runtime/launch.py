@@ -20,6 +20,7 @@ from numba.core import types
 
 from .. import config
 from ..typing.scalars import _ScalarValue, scalar_class_for
+from . import cuda_backend
 from .array import ARRAY_MAX_DIMS, array
 from .device import get_device
 from .dtypes import element_type, type_name
@@ -27,19 +28,8 @@ from .kernel import Kernel
 
 __all__ = ["launch", "Launch"]
 
-_LAYOUT_CACHE: dict = {}
-
-
 class LaunchError(TypeError):
     """Bad arguments to ``wp.launch``."""
-
-
-def _array_type(et, ndim, layout):
-    key = (et.numba_type, ndim, layout)
-    t = _LAYOUT_CACHE.get(key)
-    if t is None:
-        t = _LAYOUT_CACHE[key] = types.Array(et.numba_type, ndim, layout)
-    return t
 
 
 def _fail(kernel, name, message):
@@ -73,13 +63,12 @@ def _convert_array(kernel, name, spec, value, device, out):
     if not spec.generic_dtype and et.numba_type != spec.element.numba_type:
         _fail(kernel, name, f"expects an array of {type_name(spec.dtype)}, got an array of "
                             f"{type_name(value.dtype)}")
-    layout = "C" if value.is_contiguous else "A"
-    out.types.append(_array_type(et, value.ndim, layout))
+    nbtype, cuda_args = value.launch_data()
+    out.types.append(nbtype)
     if device.is_cpu:
         out.cpu.append(value._cpu_view())
     else:
-        out.cuda.extend((0, 0, value.size, et.itemsize, value.ptr, *value.shape,
-                         *value.strides))
+        out.cuda.extend(cuda_args)
     out.arrays.append(value)
 
 
@@ -147,6 +136,18 @@ def _infer_spec(value):
 
 def _convert(kernel, name, spec, value, device, out):
     kind = spec.kind
+    if kind == "array" and type(value) is array and value.device is device and \
+            value.ndim == spec.ndim and value._launch is not None and \
+            (spec.generic_dtype or value._et.numba_type == spec.element.numba_type):
+        # the common case, already validated once for this array: no further checks
+        nbtype, cuda_args = value._launch
+        out.types.append(nbtype)
+        if device.ordinal < 0:
+            out.cpu.append(value._cpu_view())
+        else:
+            out.cuda.extend(cuda_args)
+        out.arrays.append(value)
+        return
     if kind == "any":
         spec = _infer_spec(value)
         if spec is None:
@@ -171,7 +172,11 @@ class _Converted:
 
 
 def _launch_dims(kernel, dim):
-    if isinstance(dim, (int, np.integer)):
+    if type(dim) is int:
+        dims = (dim,)
+    elif type(dim) is tuple and all(type(d) is int for d in dim):
+        dims = dim
+    elif isinstance(dim, (int, np.integer)):
         dims = (int(dim),)
     else:
         try:
@@ -211,13 +216,11 @@ def _run(lp: Launch, stream):
     conv = lp._converted
     if n == 0:
         return
-    if lp.device.is_cpu:
+    if lp.device.ordinal < 0:
         if lp._entry is None:
             lp._entry = lp.kernel.compile_cpu(tuple(conv.types))
         lp._entry(n, *padded, *conv.cpu)
     else:
-        from . import cuda_backend
-
         if lp._entry is None:
             lp._entry = lp.kernel.compile_cuda(tuple(conv.types), lp.device)
         threads = lp.block_dim
@@ -226,7 +229,7 @@ def _run(lp: Launch, stream):
             blocks = min(blocks, lp.max_blocks)
         blocks = min(blocks, 2**31 - 1)
         s = stream if stream is not None else lp.device.stream
-        cuda_backend.launch(lp._entry, s.numba_stream, blocks, threads,
+        cuda_backend.launch(lp._entry, s.core_stream, blocks, threads,
                             (n, *padded, *conv.cuda))
     if config.verify_fp:
         _verify_fp(lp)

@@ -44,6 +44,7 @@ class Stream:
         else:
             self._stream = cuda_backend.external_stream(int(cuda_stream), self.device.ordinal)
         self._cached_event = None
+        self._core = None
 
     @property
     def cuda_stream(self) -> int:
@@ -53,6 +54,14 @@ class Stream:
     @property
     def numba_stream(self):
         return self._stream
+
+    @property
+    def core_stream(self):
+        """The cuda.core Stream for launches (converted once)."""
+        cs = self._core
+        if cs is None:
+            cs = self._core = cuda_backend.core_stream(self._stream)
+        return cs
 
     def __cuda_stream__(self):
         return (0, self.cuda_stream)

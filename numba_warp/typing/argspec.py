@@ -33,6 +33,7 @@ class ArgSpec:
         self.ndim = ndim
         self.struct_cls = struct_cls
         self.generic_dtype = generic_dtype
+        self._element = None
 
     is_array = property(lambda self: self.kind == "array")
 
@@ -54,9 +55,12 @@ class ArgSpec:
 
     @property
     def element(self):
-        from ..runtime.dtypes import element_type
+        et = self._element
+        if et is None:
+            from ..runtime.dtypes import element_type
 
-        return element_type(self.dtype)
+            et = self._element = element_type(self.dtype)
+        return et
 
     @property
     def numpy_dtype(self):
