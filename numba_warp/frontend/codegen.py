@@ -318,17 +318,20 @@ class _Transformer(ast.NodeTransformer):
                 node,
             )
         self.tid_arity = arity
-        i32 = self.ref(scalar_types["int32"], "int32").id
+        # Thread indices are int64 (Warp: int32). The launcher's index is known to be
+        # non-negative, which lets LLVM drop negative-index wraparound and vectorise.
         lines = []
         if arity == 1:
-            lines.append(f"{names[0].id} = {i32}({TID})")
+            lines.append(f"{names[0].id} = {TID}")
         else:
+            div = self.helper("c_div").id
+            rem = self.helper("c_rem").id
             rest = TID
             for k in range(arity - 1, 0, -1):
-                lines.append(f"{names[k].id} = {i32}({rest} % {DIMS[k]})")
-                lines.append(f"_wp_rest = {rest} // {DIMS[k]}")
+                lines.append(f"{names[k].id} = {rem}({rest}, {DIMS[k]})")
+                lines.append(f"_wp_rest = {div}({rest}, {DIMS[k]})")
                 rest = "_wp_rest"
-            lines.append(f"{names[0].id} = {i32}({rest})")
+            lines.append(f"{names[0].id} = {rest}")
         stmts = ast.parse("\n".join(lines)).body
         return [ast.copy_location(s, node) for s in stmts]
 

@@ -1,4 +1,4 @@
-"""DLPack import/export in pure Python (``ctypes`` only).
+"""DLPack import/export written in Python with ``ctypes``.
 
 This module speaks both flavours of the DLPack Python protocol:
 
@@ -25,11 +25,11 @@ Export (:func:`to_dlpack_capsule`)
       ``"dltensor"`` / ``"dltensor_versioned"``): the capsule destructor then
       calls the deleter, as the DLPack Python specification requires.
 
-    The deleter may be called from any thread, with or without the GIL (the
-    ``ctypes`` trampoline acquires it).  Further calls for the same tensor are
-    ignored.  DLPack strides are in elements, so every byte stride must be a
-    multiple of the scalar item size (``BufferError`` otherwise).  Dtypes with
-    an inner shape (``np.dtype((np.float32, 3))``) are exported as their base
+    The deleter may be called from any thread, with or without the GIL (it
+    acquires the GIL itself).  Further calls for the same tensor are ignored.
+    DLPack strides are in elements, so every byte stride must be a multiple
+    of the scalar item size (``BufferError`` otherwise).  Dtypes with an
+    inner shape (``np.dtype((np.float32, 3))``) are exported as their base
     scalar type with the inner shape appended to the shape and C-contiguous
     inner strides appended to the strides.  A read-only export requires the
     versioned capsule (the legacy one cannot express it): ``BufferError``.
@@ -44,22 +44,30 @@ Import (:func:`from_dlpack_capsule`, :func:`from_dlpack`)
     :meth:`DLPackKeepAlive.release` or when it is finalised, whichever is
     first.  The caller must keep it alive as long as the pointer is used.
 
-Limitation
-    The capsule destructor is a ``ctypes`` callback, i.e. Python code.  If a
-    third-party consumer destroys one of our *unconsumed* capsules while a
-    Python exception is already set at the C level (for instance a C
-    extension rejecting the tensor, then dropping the capsule before
-    returning ``NULL``), CPython's callback machinery cannot preserve that
-    exception: the tensor is still released correctly, the original
-    exception is reported through ``sys.unraisablehook`` and the consumer's
-    caller sees a ``SystemError``.  Consumers that follow the DLPack
-    specification (saving the exception state around the deleter, as NumPy
-    does) and ordinary Python-level ``del`` are not affected.
+Callbacks and errors in flight
+    The deleter and the capsule destructor are ``ctypes`` callbacks
+    (``_deleter_impl`` and ``_capsule_destructor_impl``).  C code may call
+    them while a Python error is already set, e.g. when NumPy frees an array
+    imported from us while an exception propagates
+    (``np.from_dlpack(x).reshape(-3)``) or drops a capsule it rejected.  A
+    ``ctypes`` callback cannot preserve such an error (CPython replaces it
+    with a ``SystemError``).  So when ``llvmlite`` (a numba dependency) is
+    importable, the addresses handed to C are two small native trampolines,
+    JIT-compiled at import from the LLVM IR in this module, that acquire the
+    GIL and save/restore the error state around the Python callbacks
+    (:data:`NATIVE_TRAMPOLINES` is then True).  Without llvmlite, or with the
+    environment variable ``NUMBA_WARP_DLPACK_PURE_CTYPES=1``, the ``ctypes``
+    callbacks are used directly: tensors are still released correctly, but in
+    those situations the original error is only reported through
+    ``sys.unraisablehook`` and the caller sees a ``SystemError``.
 
-The ``ctypes`` trampolines and capsule names are kept alive for the lifetime
-of the process (they are deliberately never freed), so that capsules or
-consumer arrays outliving this module during interpreter shutdown never call
-into freed memory.
+Lifetime
+    The ``ctypes`` callbacks, the JIT-compiled code and the capsule names are
+    kept alive for the whole process (deliberately never freed), so capsules
+    or consumer arrays that outlive this module during interpreter shutdown
+    never call into freed memory.  Once the interpreter is finalising, the
+    native deleter does nothing (the tensor is leaked rather than touching a
+    dying interpreter).
 """
 
 from __future__ import annotations
@@ -274,6 +282,8 @@ _NAME_PTRS = {name: ctypes.addressof(buf) for name, buf in _NAME_BUFFERS.items()
 
 # address of the managed struct -> (managed struct, shape array, strides array, owner)
 _EXPORTS = _immortal({})
+# Every deleter address that designates one of our exports (filled below).
+_OWN_DELETERS = _immortal(set())
 
 
 def _release_export(managed_ptr, _pop=_EXPORTS.pop):
@@ -323,6 +333,7 @@ def _capsule_destructor_impl(
     _call=_DELETER_CALL,
     _release=_release_export,
     _pending=_take_pending_exception,
+    _own=_OWN_DELETERS,
 ):
     """Python capsule destructor (pure-ctypes mode only).
 
@@ -338,7 +349,7 @@ def _capsule_destructor_impl(
             managed = _get_pointer(capsule, name)
             if managed:
                 deleter = _read_ptr(managed + deleter_offset).value
-                if deleter in _OWN_DELETERS:
+                if deleter in _own:
                     _release(managed)
                 elif deleter:
                     _call(deleter)(managed)
@@ -403,14 +414,16 @@ entry:
   %etype = alloca ptr
   %evalue = alloca ptr
   %etb = alloca ptr
-  %is_legacy = call i32 inttoptr ($iptr $PyCapsule_IsValid to ptr)(ptr %capsule, ptr @name_legacy)
+  %is_legacy = call i32 inttoptr ($iptr $PyCapsule_IsValid to ptr)(
+      ptr %capsule, ptr @name_legacy)
   %legacy = icmp ne i32 %is_legacy, 0
   br i1 %legacy, label %get_legacy, label %check_versioned
 get_legacy:
   %ml = call ptr inttoptr ($iptr $PyCapsule_GetPointer to ptr)(ptr %capsule, ptr @name_legacy)
   br label %have_pointer
 check_versioned:
-  %is_versioned = call i32 inttoptr ($iptr $PyCapsule_IsValid to ptr)(ptr %capsule, ptr @name_versioned)
+  %is_versioned = call i32 inttoptr ($iptr $PyCapsule_IsValid to ptr)(
+      ptr %capsule, ptr @name_versioned)
   %versioned = icmp ne i32 %is_versioned, 0
   br i1 %versioned, label %get_versioned, label %done
 get_versioned:
@@ -507,8 +520,7 @@ if _NATIVE is not None:
     _DELETER_ADDR, _CAPSULE_DESTRUCTOR_ADDR = _NATIVE
 else:
     _DELETER_ADDR, _CAPSULE_DESTRUCTOR_ADDR = _PY_DELETER_ADDR, _PY_DESTRUCTOR_ADDR
-# Every deleter address that designates one of our exports.
-_OWN_DELETERS = frozenset({_DELETER_ADDR, _PY_DELETER_ADDR})
+_OWN_DELETERS.update((_DELETER_ADDR, _PY_DELETER_ADDR))
 del _NATIVE
 
 # The capsule type (types.CapsuleType only exists from Python 3.13).
@@ -588,17 +600,17 @@ def _as_int_tuple(values, what):
 
 
 def to_dlpack_capsule(
-    ptr,
-    shape,
-    strides_bytes,
-    np_dtype,
-    device_type,
-    device_id,
-    owner,
+    ptr: int,
+    shape: tuple,
+    strides_bytes: tuple,
+    np_dtype: numpy.dtype,
+    device_type: int,
+    device_id: int,
+    owner: object,
     *,
-    versioned=False,
-    readonly=False,
-):
+    versioned: bool = False,
+    readonly: bool = False,
+) -> "PyCapsule":  # noqa: F821  (no public name for the capsule type before 3.13)
     """Export memory as a DLPack capsule.
 
     Parameters
@@ -808,7 +820,7 @@ def _read_tensor(t):
     return ptr, shape, strides_bytes, dt, t.device.device_type, t.device.device_id
 
 
-def from_dlpack_capsule(capsule):
+def from_dlpack_capsule(capsule) -> tuple:
     """Consume a DLPack capsule (legacy or versioned).
 
     Parameters
@@ -843,8 +855,11 @@ def from_dlpack_capsule(capsule):
         capsule, _NAME_USED_LEGACY
     ):
         raise BufferError("DLPack capsule has already been consumed")
+    elif type(capsule) is _CAPSULE_TYPE:
+        name = _PyCapsule_GetName(capsule)
+        raise TypeError(f"expected a DLPack capsule, got a capsule named {name!r}")
     else:
-        raise TypeError(f"expected a DLPack capsule, got {capsule!r}")
+        raise TypeError(f"expected a DLPack capsule, got {type(capsule).__name__}")
 
     addr = _PyCapsule_GetPointer(capsule, name)
     if not addr:
@@ -874,7 +889,7 @@ def from_dlpack_capsule(capsule):
     return result + (keepalive,)
 
 
-def from_dlpack(obj, stream=None):
+def from_dlpack(obj, stream=None) -> tuple:
     """Import any DLPack producer (or a raw capsule).
 
     Parameters

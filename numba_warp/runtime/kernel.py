@@ -196,6 +196,20 @@ class Kernel:
         self._cuda_fast[fast_key] = (entry, argtypes)
         return entry
 
+    def concrete_argtypes(self):
+        """Numba argument types for contiguous arrays, or None if the kernel is generic."""
+        out = []
+        for spec in self.arg_specs:
+            if spec.kind == "any" or (spec.kind == "array" and spec.generic_dtype):
+                return None
+            if spec.kind == "array":
+                out.append(types.Array(spec.element.numba_type, spec.ndim, "C"))
+            elif spec.kind == "struct":
+                out.extend(_flat_struct_types(spec.struct_cls))
+            else:
+                out.append(spec.numba_type)
+        return tuple(out)
+
     def _count_cache(self, hits: int):
         key = "disk_hits" if hits else "compiled"
         self.cache_stats[key] += 1
@@ -223,6 +237,18 @@ class Kernel:
 
     def __repr__(self):
         return f"<wp.kernel {self.key}>"
+
+
+def _flat_struct_types(cls) -> list:
+    out = []
+    for _, spec in cls._wp_struct_.fields:
+        if spec.kind == "struct":
+            out.extend(_flat_struct_types(spec.struct_cls))
+        elif spec.kind == "array":
+            out.append(types.Array(spec.element.numba_type, spec.ndim, "C"))
+        else:
+            out.append(spec.numba_type)
+    return out
 
 
 def _describe_ref(v) -> str:
@@ -356,18 +382,29 @@ def kernel(f=None, *, enable_backward: bool | None = None, module=None, name: st
 
 
 def load_module(module=None, device=None, recursive: bool = False, block: bool = True) -> None:
-    """Generate the code of every kernel defined in ``module`` (a module or its name).
+    """Compile the kernels of ``module`` (a module object or name; default: the caller's).
 
-    Compilation itself happens per argument types on first launch; this checks every
-    kernel's syntax and names up front, so errors surface before any launch.
+    Kernels whose parameters are all concrete are compiled for ``device`` (default: the
+    current device) with contiguous array layouts, the common case, so the first launch
+    finds them ready; generic kernels (``typing.Any``) have their code generated and
+    checked, and compile per argument types at launch.
     """
     import sys
 
-    if module is None:
-        frame = sys._getframe(1)
-        module = frame.f_globals.get("__name__")
-    mod = sys.modules[module] if isinstance(module, str) else module
-    for value in list(vars(mod).values()):
-        if isinstance(value, Kernel):
-            value._load()
+    from .device import get_device
 
+    if module is None:
+        module = sys._getframe(1).f_globals.get("__name__")
+    mod = sys.modules[module] if isinstance(module, str) else module
+    dev = get_device(device)
+    for value in list(vars(mod).values()):
+        if not isinstance(value, Kernel):
+            continue
+        value._load()
+        argtypes = value.concrete_argtypes()
+        if argtypes is None:
+            continue
+        if dev.is_cpu:
+            value.compile_cpu(argtypes)
+        else:
+            value.compile_cuda(argtypes, dev)
