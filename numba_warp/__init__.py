@@ -64,6 +64,7 @@ from .runtime.stream import (  # noqa: F401
     wait_stream,
 )
 from .frontend.errors import WarpCodegenError  # noqa: F401
+from .interop import from_dlpack, to_dlpack  # noqa: F401
 from .typing.scalars import scalar_types as _scalar_types
 from .typing.structs import struct  # noqa: F401
 

@@ -71,8 +71,7 @@ class LegacyExporter(Exporter):
 
 
 def collect():
-    for _ in range(3):
-        gc.collect()
+    gc.collect()
 
 
 def capsule_name(capsule):
@@ -149,9 +148,13 @@ def test_numpy_round_trip_dtypes(dtype, versioned):
     assert out.dtype == np.dtype(dtype)
     assert out.shape == src.shape and out.strides == src.strides
     np.testing.assert_array_equal(out, src)
-    # Same memory: writes are visible on both sides.
-    out[0, 0] = src[0, 1]
-    assert src[0, 0] == src[0, 1]
+    if versioned:
+        # Same memory: writes are visible on both sides.
+        out[0, 0] = src[0, 1]
+        assert src[0, 0] == src[0, 1]
+    else:
+        # NumPy cannot know whether legacy (unversioned) memory is writable.
+        assert not out.flags.writeable
 
 
 def test_capsule_kinds_and_readonly():
@@ -357,7 +360,7 @@ def test_null_strides_byte_offset_and_lanes():
         tensor = struct.from_address(managed_address(caps)).dl_tensor
         tensor.dtype.lanes = 2  # float32x2 vectors; strides count vectors
         ptr, shape, strides, dtype, _, _, keep = dl.from_dlpack_capsule(caps)
-        assert dtype == np.dtype((np.float32, 2)) and strides == (24 * 8, 8 * 8)
+        assert dtype == np.dtype((np.float32, 2)) and strides == (6 * 8, 2 * 8)
         keep.release()
 
 
