@@ -169,11 +169,7 @@ class array:
             return
         et = None if dtype is typing.Any else element_type(dtype)
         if et is None:
-            arr = np.asarray(data)
-            if arr.dtype == np.float64 and not isinstance(data, np.ndarray):
-                arr = arr.astype(np.float32)  # Python floats: Warp's default float32
-            elif arr.dtype == np.int64 and not isinstance(data, np.ndarray):
-                arr = arr.astype(np.int32)
+            arr = np.asarray(data)  # the dtype is NumPy's inference, as in Warp
             et = element_type(from_numpy_dtype(arr.dtype))
         else:
             arr = _host_data_for(data, et)
@@ -246,9 +242,6 @@ class array:
         if getattr(self, "_is_annotation", False) or self.device is None:
             return repr(self)
         return str(self.numpy())
-
-    def __bool__(self):
-        raise TypeError("the truth value of a wp.array is ambiguous; use a.size or a.numpy()")
 
     # -- gradients -------------------------------------------------------------------
     @property
@@ -547,11 +540,11 @@ def _host_data_for(data, et: ElementType) -> np.ndarray:
         return data
     if et.np_dtype.fields is not None:
         return np.asarray(data, dtype=et.np_dtype)
+    if not isinstance(data, np.ndarray) and not hasattr(data, "__array_interface__"):
+        # lists and scalars: NumPy converts element by element and raises OverflowError
+        # for values that do not fit (rather than wrapping them)
+        return np.asarray(data, dtype=et.scalar_np)
     arr = np.asarray(data)
-    if arr.dtype.kind == "f" and et.scalar_np.kind in "iub":
-        if not np.all(np.isfinite(arr)) or np.any(arr != np.trunc(arr)):
-            raise TypeError(f"cannot store non-integer values in an array of "
-                            f"{type_name(et.dtype)}")
     if arr.dtype.fields is not None and arr.dtype.itemsize == et.itemsize:
         return arr.view(et.scalar_np).reshape(arr.shape + et.inner_shape)
     return arr.astype(et.scalar_np, copy=False)
@@ -656,25 +649,32 @@ def _copy_into(dst: array, src: array, dst_offset=0, src_offset=0, count=None):
         _copy_into(dst, tmp)
 
 
-def _memcpy(dst: array, src: array, dptr: int, sptr: int, nbytes: int):
+def _memcpy(dst: array, src: array, dptr: int, sptr: int, nbytes: int, stream=None):
+    """Copy bytes between arrays' memory; queued on ``stream`` or the GPU's current stream.
+
+    Copies from or to pageable host memory wait for completion (the host buffer may be
+    reused at once); with pinned host memory they stay asynchronous, as in Warp.
+    """
     if nbytes <= 0:
         return
+    gpu = dst.device if dst.device.is_cuda else src.device
+    s = stream if stream is not None else gpu.stream
+    ns = s.numba_stream
     if dst.device.is_cuda and src.device.is_cuda:
         if dst.device == src.device:
-            cuda_backend.memcpy_dtod(dptr, sptr, nbytes, _stream_of(dst.device),
-                                     dst.device.ordinal)
+            cuda_backend.memcpy_dtod(dptr, sptr, nbytes, ns, gpu.ordinal)
         else:
             src.device.stream.synchronize()
             cuda_backend.memcpy_peer(dptr, dst.device.ordinal, sptr, src.device.ordinal,
-                                     nbytes, _stream_of(dst.device))
+                                     nbytes, ns)
     elif dst.device.is_cuda:
-        cuda_backend.memcpy_htod(dptr, sptr, nbytes, _stream_of(dst.device), dst.device.ordinal)
+        cuda_backend.memcpy_htod(dptr, sptr, nbytes, ns, gpu.ordinal)
         if not src.pinned:
-            _sync_stream(dst.device)
+            s.synchronize()
     else:
-        cuda_backend.memcpy_dtoh(dptr, sptr, nbytes, _stream_of(src.device), src.device.ordinal)
+        cuda_backend.memcpy_dtoh(dptr, sptr, nbytes, ns, gpu.ordinal)
         if not dst.pinned:
-            _sync_stream(src.device)
+            s.synchronize()
 
 
 # -- annotation helpers and factories ----------------------------------------------------
@@ -789,11 +789,12 @@ def copy(dest: array, src: array, dest_offset: int = 0, src_offset: int = 0,
     if not isinstance(dest, array) or not isinstance(src, array):
         raise TypeError("wp.copy() copies between wp.array objects")
     if count == 0 and dest_offset == 0 and src_offset == 0:
-        if dest.shape == src.shape:
+        if dest.shape == src.shape and stream is None:
             _copy_into(dest, src)
             return
-        if dest.size != src.size:
-            raise ValueError(f"cannot copy {src.size} elements into an array of {dest.size}")
+        if dest.size < src.size:
+            raise ValueError(f"cannot copy {src.size} elements into an array of {dest.size}; "
+                             "the destination must be at least as large as the source")
         count = src.size
     if not (dest.is_contiguous and src.is_contiguous):
         raise ValueError("copies with offsets or counts need contiguous arrays")
@@ -811,7 +812,8 @@ def copy(dest: array, src: array, dest_offset: int = 0, src_offset: int = 0,
 
         ctypes.memmove(dest.ptr + dest_offset * isz, src.ptr + src_offset * isz, count * isz)
         return
-    _memcpy(dest, src, dest.ptr + dest_offset * isz, src.ptr + src_offset * isz, count * isz)
+    _memcpy(dest, src, dest.ptr + dest_offset * isz, src.ptr + src_offset * isz, count * isz,
+            stream)
 
 
 def from_numpy(arr, dtype=None, shape=None, device=None, requires_grad=False) -> array:

@@ -216,6 +216,18 @@ def core_stream(stream):
     return cs
 
 
+def stream_query(stream, ordinal: int) -> bool:
+    """True when every operation queued on ``stream`` has completed."""
+    from numba.cuda.cudadrv.driver import CudaAPIError
+
+    with ContextGuard(ordinal):
+        try:
+            driver().driver.cuStreamQuery(_handle(stream))
+            return True
+        except CudaAPIError:  # CUDA_ERROR_NOT_READY
+            return False
+
+
 def create_event(ordinal: int, timing: bool):
     with ContextGuard(ordinal):
         return cuda().event(timing=timing)

@@ -192,6 +192,8 @@ def get_device(ident=None) -> Device:
     if name == "cpu":
         return _cpu
     if name == "cuda" or name.startswith("cuda:"):
+        if name != "cuda" and not name[5:].isdigit():
+            raise ValueError(f"invalid device name '{ident}'; expected 'cuda:N'")
         devices = _cuda_list()
         if not devices:
             raise RuntimeError(
@@ -238,12 +240,13 @@ class ScopedDevice:
         self._saved = None
 
     def __enter__(self):
-        self._saved = getattr(_local, "default", None)
+        # a set_device() inside the block must not outlive it: save both levels
+        self._saved = (getattr(_local, "default", None), _process_default[0])
         _local.default = self.device
         return self.device
 
     def __exit__(self, *exc):
-        _local.default = self._saved
+        _local.default, _process_default[0] = self._saved
 
 
 def synchronize() -> None:

@@ -87,7 +87,8 @@ class Stream:
 
     @property
     def is_complete(self) -> bool:
-        return bool(self._stream.query()) if hasattr(self._stream, "query") else False
+        """True when all work queued on the stream has finished."""
+        return cuda_backend.stream_query(self._stream, self.device.ordinal)
 
     def __repr__(self):
         return f"<Stream {self.cuda_stream:#x} on {self.device}>"

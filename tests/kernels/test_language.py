@@ -5,6 +5,7 @@ Kernels are defined once at module level (each compile costs about a second) and
 shared by the tests; every test runs on every device through the ``device`` fixture.
 """
 
+import itertools
 import linecache
 import typing
 
@@ -1012,3 +1013,42 @@ def test_notebook_cell_kernel(device):
     b = wp.zeros(5, dtype=float, device=device)
     wp.launch(notebook_kernel, dim=5, inputs=[a, b], device=device)
     np.testing.assert_array_equal(b.numpy(), np.arange(5) * 4.0 + np.arange(5))
+
+
+_RERUN_TEMPLATE = '''\
+import numba_warp as wp
+
+@wp.func
+def rerun_helper(x: float):
+    return x * FACTOR
+
+@wp.kernel
+def rerun_kernel(a: wp.array(dtype=float)):
+    i = wp.tid()
+    a[i] = rerun_helper(a[i])
+'''
+_cell_counter = itertools.count(100)
+
+
+def _run_cell(factor: float):
+    src = _RERUN_TEMPLATE.replace("FACTOR", repr(factor))
+    fname = f"<ipython-input-{next(_cell_counter)}-rerun>"
+    linecache.cache[fname] = (len(src), None, src.splitlines(True), fname)
+    ns = {"__name__": "__ipython_rerun_test__"}
+    exec(compile(src, fname, "exec"), ns)  # noqa: S102 - simulated cell
+    return ns["rerun_kernel"]
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: redefining a @wp.func with the same signature (a "
+                   "re-run notebook cell) does not reach kernels compiled afterwards: Numba's "
+                   "overload template caches the first definition's implementation per "
+                   "argument types, so the new kernel still calls the old body")
+def test_notebook_cell_rerun_replaces_func(device):
+    first = _run_cell(2.0)
+    a = wp.ones(3, dtype=float, device=device)
+    wp.launch(first, dim=3, inputs=[a], device=device)
+    np.testing.assert_array_equal(a.numpy(), [2.0, 2.0, 2.0])
+    second = _run_cell(3.0)  # the same cell, edited and run again
+    b = wp.ones(3, dtype=float, device=device)
+    wp.launch(second, dim=3, inputs=[b], device=device)
+    np.testing.assert_array_equal(b.numpy(), [3.0, 3.0, 3.0])

@@ -1,0 +1,488 @@
+"""Bad kernels and bad launches raise clear exceptions.
+
+Every check asserts the exception type and the key words of its message: the kernel
+and argument names, what was expected and what was given, and for code errors the
+user's file and line (this file's name and the offending line's number).
+"""
+
+import inspect
+import os
+
+import numpy as np
+import pytest
+
+import numba_warp as wp
+
+THIS_FILE = os.path.basename(__file__)
+
+# Exceptions a bad launch may raise (LaunchError is a TypeError).
+LAUNCH_ERRORS = (TypeError, ValueError)
+# Exceptions a bad kernel may raise when it is defined, launched or compiled.
+CODE_ERRORS = (wp.WarpCodegenError, TypeError, SyntaxError)
+
+
+def line_of(fn, marker: str) -> int:
+    """The file line number of the first source line of ``fn`` containing ``marker``."""
+    fn = getattr(fn, "func", fn)
+    lines, first = inspect.getsourcelines(fn)
+    for k, text in enumerate(lines):
+        if marker in text:
+            return first + k
+    raise AssertionError(f"marker {marker!r} not in the source of {fn.__name__}")
+
+
+def assert_points_at(exc, fn, marker: str):
+    msg = str(exc)
+    lineno = line_of(fn, marker)
+    assert THIS_FILE in msg, msg
+    assert f"line {lineno}" in msg, f"expected line {lineno} in:\n{msg}"
+
+
+# ---------------------------------------------------------------------------------------
+# A good kernel, used both for bad launches and to check nothing is left broken
+# ---------------------------------------------------------------------------------------
+
+
+@wp.kernel
+def fill_value(a: wp.array(dtype=float), x: float, n: int):
+    i = wp.tid()
+    a[i] = x + float(n)
+
+
+def _check_good_launch(device):
+    a = wp.zeros(4, dtype=float, device=device)
+    wp.launch(fill_value, dim=4, inputs=[a, 1.5, 2], device=device)
+    np.testing.assert_array_equal(a.numpy(), np.full(4, 3.5))
+
+
+# ---------------------------------------------------------------------------------------
+# Bad launches
+# ---------------------------------------------------------------------------------------
+
+
+def test_wrong_number_of_arguments(device):
+    a = wp.zeros(4, dtype=float, device=device)
+    with pytest.raises(LAUNCH_ERRORS) as info:
+        wp.launch(fill_value, dim=4, inputs=[a, 1.0], device=device)
+    msg = str(info.value)
+    assert "fill_value" in msg
+    assert "3" in msg and "2" in msg  # takes 3, given 2
+    assert "a, x, n" in msg  # names the parameters
+
+
+def test_too_many_arguments_across_inputs_and_outputs(device):
+    a = wp.zeros(4, dtype=float, device=device)
+    with pytest.raises(LAUNCH_ERRORS) as info:
+        wp.launch(fill_value, dim=4, inputs=[a, 1.0, 2], outputs=[a], device=device)
+    msg = str(info.value)
+    assert "fill_value" in msg and "4" in msg and "3" in msg
+
+
+def test_wrong_array_dtype(device):
+    a = wp.zeros(4, dtype=wp.int32, device=device)
+    with pytest.raises(LAUNCH_ERRORS) as info:
+        wp.launch(fill_value, dim=4, inputs=[a, 1.0, 2], device=device)
+    msg = str(info.value)
+    assert "fill_value" in msg and "'a'" in msg
+    assert "float32" in msg and "int32" in msg
+
+
+def test_wrong_array_ndim(device):
+    a = wp.zeros((4, 4), dtype=float, device=device)
+    with pytest.raises(LAUNCH_ERRORS) as info:
+        wp.launch(fill_value, dim=4, inputs=[a, 1.0, 2], device=device)
+    msg = str(info.value)
+    assert "fill_value" in msg and "'a'" in msg
+    assert "1-D" in msg and "2-D" in msg
+
+
+def test_scalar_where_array_expected(device):
+    with pytest.raises(LAUNCH_ERRORS) as info:
+        wp.launch(fill_value, dim=4, inputs=[1.0, 1.0, 2], device=device)
+    msg = str(info.value)
+    assert "'a'" in msg and "array" in msg and "float" in msg
+
+
+def test_python_float_for_int_parameter(device):
+    a = wp.zeros(4, dtype=float, device=device)
+    with pytest.raises(LAUNCH_ERRORS) as info:
+        wp.launch(fill_value, dim=4, inputs=[a, 1.0, 2.5], device=device)
+    msg = str(info.value)
+    assert "fill_value" in msg and "'n'" in msg
+    assert "int" in msg and "2.5" in msg
+
+
+def test_array_for_scalar_parameter(device):
+    a = wp.zeros(4, dtype=float, device=device)
+    with pytest.raises(LAUNCH_ERRORS) as info:
+        wp.launch(fill_value, dim=4, inputs=[a, a, 2], device=device)
+    msg = str(info.value)
+    assert "'x'" in msg and "array" in msg
+
+
+@wp.kernel
+def small_ints(u: wp.uint8, n: int, out: wp.array(dtype=wp.int32)):
+    out[0] = int(u) + n
+
+
+def test_scalar_out_of_range(device):
+    out = wp.zeros(1, dtype=wp.int32, device=device)
+    with pytest.raises(LAUNCH_ERRORS) as info:
+        wp.launch(small_ints, dim=1, inputs=[300, 1, out], device=device)
+    assert "'u'" in str(info.value) and "300" in str(info.value)
+    with pytest.raises(LAUNCH_ERRORS) as info:
+        wp.launch(small_ints, dim=1, inputs=[1, 2**40, out], device=device)
+    assert "'n'" in str(info.value) and str(2**40) in str(info.value)
+
+
+def test_array_annotation_instead_of_array(device):
+    with pytest.raises(LAUNCH_ERRORS) as info:
+        wp.launch(fill_value, dim=4, inputs=[wp.array(dtype=float), 1.0, 2], device=device)
+    assert "'a'" in str(info.value)
+
+
+def test_array_on_another_device(gpu_device):
+    a = wp.zeros(4, dtype=float, device="cpu")
+    with pytest.raises(LAUNCH_ERRORS) as info:
+        wp.launch(fill_value, dim=4, inputs=[a, 1.0, 2], device=gpu_device)
+    msg = str(info.value)
+    assert "fill_value" in msg and "'a'" in msg
+    assert "cpu" in msg and gpu_device in msg
+
+
+def test_negative_dim(device):
+    a = wp.zeros(4, dtype=float, device=device)
+    with pytest.raises(LAUNCH_ERRORS) as info:
+        wp.launch(fill_value, dim=(4, -1), inputs=[a, 1.0, 2], device=device)
+    msg = str(info.value)
+    assert "fill_value" in msg and "negative" in msg
+    with pytest.raises(LAUNCH_ERRORS):
+        wp.launch(fill_value, dim=-3, inputs=[a, 1.0, 2], device=device)
+
+
+def test_dim_with_five_dimensions(device):
+    a = wp.zeros(4, dtype=float, device=device)
+    with pytest.raises(LAUNCH_ERRORS) as info:
+        wp.launch(fill_value, dim=(1, 1, 1, 1, 1), inputs=[a, 1.0, 2], device=device)
+    msg = str(info.value)
+    assert "fill_value" in msg and "5" in msg and "4" in msg
+
+
+def test_dim_of_wrong_type(device):
+    a = wp.zeros(4, dtype=float, device=device)
+    with pytest.raises(LAUNCH_ERRORS) as info:
+        wp.launch(fill_value, dim=2.5, inputs=[a, 1.0, 2], device=device)
+    assert "dim" in str(info.value)
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: a string dim ('abc') raises a bare ValueError "
+                   "from int() ('invalid literal for int()') instead of the launch error "
+                   "naming the kernel and dim")
+def test_dim_string_is_a_clear_error(device):
+    a = wp.zeros(4, dtype=float, device=device)
+    with pytest.raises(LAUNCH_ERRORS) as info:
+        wp.launch(fill_value, dim="abc", inputs=[a, 1.0, 2], device=device)
+    assert "dim" in str(info.value) and "fill_value" in str(info.value)
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: float entries in dim are silently truncated "
+                   "with int() (dim=(2.7, 3) launches 2x3 threads) instead of being rejected")
+def test_dim_with_float_entries_is_rejected(device):
+    a = wp.zeros(4, dtype=float, device=device)
+    with pytest.raises(LAUNCH_ERRORS):
+        wp.launch(fill_value, dim=(2.7,), inputs=[a, 1.0, 2], device=device)
+
+
+@wp.kernel
+def needs_2d(out: wp.array2d(dtype=wp.int32)):
+    i, j = wp.tid()
+    out[i, j] = 1
+
+
+def test_tid_arity_does_not_match_dim(device):
+    out = wp.zeros((2, 2), dtype=wp.int32, device=device)
+    with pytest.raises(LAUNCH_ERRORS) as info:
+        wp.launch(needs_2d, dim=4, inputs=[out], device=device)
+    msg = str(info.value)
+    assert "needs_2d" in msg and "2" in msg
+
+
+def test_launch_of_a_plain_function(device):
+    def not_a_kernel(a):
+        pass
+
+    with pytest.raises(LAUNCH_ERRORS) as info:
+        wp.launch(not_a_kernel, dim=1, inputs=[1], device=device)
+    assert "kernel" in str(info.value)
+
+
+def test_calling_a_kernel_directly():
+    a = wp.zeros(4, dtype=float, device="cpu")
+    with pytest.raises(TypeError) as info:
+        fill_value(a, 1.0, 2)
+    msg = str(info.value)
+    assert "fill_value" in msg and "wp.launch" in msg
+
+
+# ---------------------------------------------------------------------------------------
+# Bad kernels: found by the syntax fence and name resolution (no Numba involved)
+# ---------------------------------------------------------------------------------------
+
+
+@wp.kernel
+def returns_value(a: wp.array(dtype=float)):
+    i = wp.tid()
+    return a[i]  # MARK-return
+
+
+@wp.kernel
+def uses_list_comprehension(a: wp.array(dtype=float)):
+    i = wp.tid()
+    b = [k for k in range(3)]  # MARK-listcomp
+    a[i] = 1.0
+
+
+@wp.kernel
+def uses_try(a: wp.array(dtype=float)):
+    i = wp.tid()
+    try:  # MARK-try
+        a[i] = 1.0
+    except Exception:
+        pass
+
+
+@wp.kernel
+def uses_with(a: wp.array(dtype=float)):
+    i = wp.tid()
+    with wp.ScopedDevice("cpu"):  # MARK-with
+        a[i] = 1.0
+
+
+@wp.kernel
+def uses_lambda(a: wp.array(dtype=float)):
+    i = wp.tid()
+    f = lambda v: v * 2.0  # noqa: E731  MARK-lambda
+    a[i] = 1.0
+
+
+@wp.kernel
+def uses_dict(a: wp.array(dtype=float)):
+    i = wp.tid()
+    d = {"x": 1.0}  # MARK-dict
+    a[i] = 1.0
+
+
+@wp.kernel
+def uses_unknown_name(a: wp.array(dtype=float)):
+    i = wp.tid()
+    a[i] = undefined_thing_xyz * 2.0  # noqa: F821  MARK-unknown
+
+
+@wp.kernel
+def uses_unknown_builtin(a: wp.array(dtype=float)):
+    i = wp.tid()
+    a[i] = wp.no_such_builtin_xyz(1.0)  # MARK-unknown-builtin
+
+
+@wp.kernel
+def loops_over_array(a: wp.array(dtype=float)):
+    for v in a:  # MARK-for
+        pass
+
+
+@wp.kernel
+def calls_kernel(a: wp.array(dtype=float)):
+    i = wp.tid()
+    fill_value(a, 1.0, 2)  # MARK-kernel-call
+
+
+@wp.func
+def func_with_tid(x: float):
+    i = wp.tid()  # MARK-func-tid
+    return x
+
+
+@wp.kernel
+def calls_func_with_tid(a: wp.array(dtype=float)):
+    i = wp.tid()
+    a[i] = func_with_tid(1.0)
+
+
+BAD_SYNTAX = [
+    (returns_value, "MARK-return", ["return"]),
+    (uses_list_comprehension, "MARK-listcomp", ["list comprehension"]),
+    (uses_try, "MARK-try", ["try"]),
+    (uses_with, "MARK-with", ["with"]),
+    (uses_lambda, "MARK-lambda", ["lambda"]),
+    (uses_dict, "MARK-dict", ["dict"]),
+    (uses_unknown_name, "MARK-unknown", ["undefined_thing_xyz"]),
+    (uses_unknown_builtin, "MARK-unknown-builtin", ["no_such_builtin_xyz"]),
+    (loops_over_array, "MARK-for", ["for", "range"]),
+    (calls_kernel, "MARK-kernel-call", ["fill_value"]),
+]
+
+
+@pytest.mark.parametrize("kernel,marker,words", BAD_SYNTAX,
+                         ids=[k.__name__ for k, _, _ in BAD_SYNTAX])
+def test_unsupported_code_is_reported_at_its_line(device, kernel, marker, words):
+    a = wp.zeros(4, dtype=float, device=device)
+    with pytest.raises(CODE_ERRORS) as info:
+        wp.launch(kernel, dim=4, inputs=[a], device=device)
+    msg = str(info.value)
+    for w in words:
+        assert w in msg, f"{w!r} not in:\n{msg}"
+    assert kernel.__name__ in msg or any(w in msg for w in ("kernel", "kernels"))
+    assert_points_at(info.value, kernel, marker)
+    assert len(msg) < 2000
+
+
+def test_tid_in_func_is_reported_at_its_line(device):
+    a = wp.zeros(4, dtype=float, device=device)
+    with pytest.raises(CODE_ERRORS) as info:
+        wp.launch(calls_func_with_tid, dim=4, inputs=[a], device=device)
+    assert "tid" in str(info.value)
+    assert_points_at(info.value, func_with_tid, "MARK-func-tid")
+
+
+def test_kernel_parameter_without_annotation():
+    with pytest.raises(CODE_ERRORS) as info:
+
+        @wp.kernel
+        def no_annotation(a: wp.array(dtype=float), scale):  # MARK-no-ann
+            i = wp.tid()
+
+    msg = str(info.value)
+    assert "scale" in msg and "annotation" in msg
+    assert THIS_FILE in msg
+    assert f"line {line_of(test_kernel_parameter_without_annotation, 'MARK-no-ann')}" in msg
+
+
+def test_kernel_with_unsupported_annotation():
+    with pytest.raises(CODE_ERRORS) as info:
+
+        @wp.kernel
+        def bad_annotation(a: wp.array(dtype=float), s: str):
+            i = wp.tid()
+
+    msg = str(info.value)
+    assert "'s'" in msg and "bad_annotation" in msg
+
+
+def test_kernel_declaring_a_return_type():
+    with pytest.raises(CODE_ERRORS) as info:
+
+        @wp.kernel
+        def typed_return(a: wp.array(dtype=float)) -> float:
+            i = wp.tid()
+
+    assert "return" in str(info.value)
+
+
+# ---------------------------------------------------------------------------------------
+# Type errors found while compiling the kernel body
+# ---------------------------------------------------------------------------------------
+
+
+@wp.kernel
+def sin_of_array(a: wp.array(dtype=float), x: float):
+    i = wp.tid()
+    y = wp.sin(a)  # MARK-sin-array
+    a[i] = y
+
+
+@wp.kernel
+def stores_array_into_element(a: wp.array(dtype=float), x: float):
+    i = wp.tid()
+    a[i] = a  # MARK-store-array
+
+
+@wp.kernel
+def adds_array_and_float(a: wp.array(dtype=float), x: float):
+    i = wp.tid()
+    y = a + x  # MARK-array-plus-float
+
+
+def test_type_error_is_short_and_names_the_file(device):
+    a = wp.zeros(4, dtype=float, device=device)
+    for k in (sin_of_array, stores_array_into_element):
+        with pytest.raises(CODE_ERRORS) as info:
+            wp.launch(k, dim=4, inputs=[a, 1.0], device=device)
+        msg = str(info.value)
+        assert k.__name__ in msg
+        assert THIS_FILE in msg
+        assert len(msg) < 2000, f"{len(msg)} characters:\n{msg}"
+        assert "During:" not in msg and "Traceback" not in msg
+
+
+def test_type_error_names_the_function_and_types(device):
+    a = wp.zeros(4, dtype=float, device=device)
+    with pytest.raises(CODE_ERRORS) as info:
+        wp.launch(sin_of_array, dim=4, inputs=[a, 1.0], device=device)
+    msg = str(info.value)
+    assert "sin" in msg and "array" in msg
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: Numba compile errors are reported at the kernel's "
+                   "'def' line, not the offending line: translate_numba_error looks up "
+                   "Numba's relative 'File \"../...\"' paths in a table keyed by absolute "
+                   "paths, so the line map is never found")
+@pytest.mark.parametrize("kernel,marker", [(sin_of_array, "MARK-sin-array"),
+                                           (stores_array_into_element, "MARK-store-array")],
+                         ids=["sin_of_array", "store_array"])
+def test_type_error_points_at_the_offending_line(device, kernel, marker):
+    a = wp.zeros(4, dtype=float, device=device)
+    with pytest.raises(CODE_ERRORS) as info:
+        wp.launch(kernel, dim=4, inputs=[a, 1.0], device=device)
+    assert_points_at(info.value, kernel, marker)
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: whole-array arithmetic (a + x on a wp.array) is "
+                   "accepted in kernels (Numba allocates a new array per thread on the CPU; the "
+                   "CUDA compile fails with 'NRT required but not enabled'); Warp rejects it")
+def test_array_arithmetic_is_rejected(device):
+    a = wp.zeros(4, dtype=float, device=device)
+    try:
+        with pytest.raises(CODE_ERRORS) as info:
+            wp.launch(adds_array_and_float, dim=4, inputs=[a, 1.0], device=device)
+        assert_points_at(info.value, adds_array_and_float, "MARK-array-plus-float")
+    finally:
+        # If the bug let it compile for the CPU, keep the module's PTX check from
+        # tripping over it: this test already reports the problem.
+        adds_array_and_float._cpu.clear()
+
+
+# ---------------------------------------------------------------------------------------
+# Nothing is left broken after errors
+# ---------------------------------------------------------------------------------------
+
+
+def test_good_kernels_still_launch_after_errors(device):
+    a = wp.zeros(4, dtype=float, device=device)
+    # a launch error, a fence error and a Numba type error, then good launches
+    with pytest.raises(LAUNCH_ERRORS):
+        wp.launch(fill_value, dim=4, inputs=[a], device=device)
+    with pytest.raises(CODE_ERRORS):
+        wp.launch(uses_dict, dim=4, inputs=[a], device=device)
+    with pytest.raises(CODE_ERRORS):
+        wp.launch(sin_of_array, dim=4, inputs=[a, 1.0], device=device)
+    _check_good_launch(device)
+    # the same failing kernels fail the same way again (no half-initialised state)
+    with pytest.raises(CODE_ERRORS):
+        wp.launch(uses_dict, dim=4, inputs=[a], device=device)
+    with pytest.raises(CODE_ERRORS):
+        wp.launch(sin_of_array, dim=4, inputs=[a, 1.0], device=device)
+    _check_good_launch(device)
+
+
+@wp.kernel
+def compiles_after_failure(a: wp.array(dtype=float), x: float):
+    i = wp.tid()
+    a[i] = wp.sin(x) + float(i)
+
+
+def test_new_kernel_compiles_after_a_failed_compile(device):
+    a = wp.zeros(3, dtype=float, device=device)
+    with pytest.raises(CODE_ERRORS):
+        wp.launch(stores_array_into_element, dim=4, inputs=[a, 1.0], device=device)
+    wp.launch(compiles_after_failure, dim=3, inputs=[a, 0.5], device=device)
+    np.testing.assert_allclose(a.numpy(), np.sin(np.float32(0.5)) + np.arange(3), rtol=1e-6)
