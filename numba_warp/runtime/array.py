@@ -357,11 +357,8 @@ class array:
         out = self.numpy()
         return out.astype(dtype) if dtype is not None else out
 
-    @property
-    def __array_interface__(self):
-        if self.device is None or not self.device.is_cpu:
-            raise AttributeError("__array_interface__ is only available for CPU arrays; "
-                                 "use a.numpy() to copy GPU data to the host")
+    def _interface(self) -> dict:
+        """The array-interface description shared by the CPU and CUDA protocols."""
         et = self._et
         return {
             "version": 3,
@@ -372,18 +369,19 @@ class array:
         }
 
     @property
+    def __array_interface__(self):
+        if self.device is None or not self.device.is_cpu:
+            raise AttributeError("__array_interface__ is only available for CPU arrays; "
+                                 "use a.numpy() to copy GPU data to the host")
+        return self._interface()
+
+    @property
     def __cuda_array_interface__(self):
         if self.device is None or not self.device.is_cuda:
             raise AttributeError("__cuda_array_interface__ is only available for GPU arrays")
-        et = self._et
-        return {
-            "version": 3,
-            "shape": self.shape + et.inner_shape,
-            "typestr": et.scalar_np.str,
-            "data": (self.ptr, False),
-            "strides": self.strides + _c_strides(et.inner_shape, et.scalar_np.itemsize),
-            "stream": None,
-        }
+        desc = self._interface()
+        desc["stream"] = None  # work is ordered by the array's device stream
+        return desc
 
     def __dlpack__(self, stream=None, max_version=None, dl_device=None, copy=None):
         from ..interop import dlpack
