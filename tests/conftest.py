@@ -52,11 +52,18 @@ def compile_all_to_ptx(kernels) -> int:
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _ptx_for_module_kernels():
-    """After a test module, compile each kernel it ran on the CPU to PTX (no GPU)."""
+def _ptx_for_module_kernels(request):
+    """After a test module, compile each kernel it ran on the CPU to PTX (no GPU).
+
+    Covers kernels defined at module level (by their module) and those created inside
+    the module's tests (created while it ran). Results are cached per kernel, so a
+    test that already compiled a kernel to PTX costs nothing here.
+    """
     before = set(map(id, _kernel_mod.all_kernels()))
     yield
     if HAS_GPU:
         return  # real CUDA launches already compiled them
-    new = [k for k in _kernel_mod.all_kernels() if id(k) not in before]
-    compile_all_to_ptx(new)
+    name = request.module.__name__
+    mine = [k for k in _kernel_mod.all_kernels()
+            if id(k) not in before or getattr(k.func, "__module__", None) == name]
+    compile_all_to_ptx(mine)

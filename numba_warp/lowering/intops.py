@@ -12,7 +12,7 @@ from llvmlite import ir
 from numba.core import types
 from numba.extending import intrinsic
 
-__all__ = ["c_div", "c_rem"]
+__all__ = ["c_div", "c_rem", "c_fmod"]
 
 
 def _int_binop(kind):
@@ -51,3 +51,21 @@ def _int_binop(kind):
 
 c_div = _int_binop("div")
 c_rem = _int_binop("rem")
+
+
+@intrinsic
+def c_fmod(typingctx, a, b):
+    """C's fmod (LLVM ``frem``) for floats of one type: sign of ``a``, NaN for b == 0."""
+    if not (isinstance(a, types.Float) and isinstance(b, types.Float)):
+        return None
+    from ..typing.scalars import WeakFloat
+
+    rt = a if not isinstance(a, WeakFloat) else (b if not isinstance(b, WeakFloat)
+                                                 else types.float32)
+
+    def codegen(context, builder, sig, args):
+        x = context.cast(builder, args[0], sig.args[0], rt)
+        y = context.cast(builder, args[1], sig.args[1], rt)
+        return builder.frem(x, y)
+
+    return rt(a, b), codegen

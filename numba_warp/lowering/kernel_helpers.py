@@ -19,7 +19,7 @@ import operator
 
 from numba.core import types
 from numba.core.imputils import impl_ret_borrowed
-from numba.extending import intrinsic, overload
+from numba.extending import intrinsic
 
 from .atomics import (  # noqa: F401 - re-exported for generated code
     atomic_add,
@@ -80,7 +80,9 @@ def store(typingctx, base, index, value):
 
         def codegen(context, builder, sig, args):
             impl = context.get_function(operator.setitem, setitem_sig)
-            impl(builder, args)
+            cast = [context.cast(builder, v, t, ft)
+                    for v, t, ft in zip(args, sig.args, setitem_sig.args)]
+            impl(builder, cast)
             return impl_ret_borrowed(context, builder, sig.return_type, args[0])
 
         return base(base, index, value), codegen
@@ -101,35 +103,38 @@ def setattr_value(typingctx, base, name, value):
 
 
 def _inplace(op_name: str, op):
-    def fn(base, index, value):
-        raise RuntimeError("kernel helper called outside a kernel")
+    """``base[index] op= value``: atomic on arrays, read-modify-store on value types.
 
-    fn.__name__ = fn.__qualname__ = f"inplace_{op_name}"
+    An intrinsic (inlined), so that on CUDA no device function returns an array.
+    """
 
     @intrinsic
-    def atomic_on_array(typingctx, arr, index, value):
-        idx = _index_types(index)
-        if len(idx) != arr.ndim or not all(isinstance(t, types.Integer) for t in idx):
-            raise TypeError(f"'{op_name}=' on a {arr.ndim}-D array element needs {arr.ndim} "
-                            "integer indices")
+    def fn(typingctx, base, index, value):
+        if isinstance(base, types.Array):
+            idx = _index_types(index)
+            if len(idx) != base.ndim or not all(isinstance(t, types.Integer) for t in idx):
+                raise TypeError(f"'{op_name}=' on a {base.ndim}-D array element needs "
+                                f"{base.ndim} integer indices")
+
+            def codegen(context, builder, sig, args):
+                if isinstance(sig.args[1], types.BaseTuple):
+                    idx_vals = [builder.extract_value(args[1], k) for k in range(len(idx))]
+                else:
+                    idx_vals = [args[1]]
+                ptr = element_pointer(context, builder, base, args[0], idx, idx_vals)
+                val = context.cast(builder, args[2], sig.args[2], base.dtype)
+                emit_atomic(context, builder, op_name, base.dtype, ptr, val)
+                return impl_ret_borrowed(context, builder, base, args[0])
+
+            return base(base, index, value), codegen
+
+        def update(b, i, v):
+            return store(b, i, op(b[i], v))
 
         def codegen(context, builder, sig, args):
-            if isinstance(sig.args[1], types.BaseTuple):
-                idx_vals = [builder.extract_value(args[1], k) for k in range(len(idx))]
-            else:
-                idx_vals = [args[1]]
-            ptr = element_pointer(context, builder, arr, args[0], idx, idx_vals)
-            val = context.cast(builder, args[2], sig.args[2], arr.dtype)
-            emit_atomic(context, builder, op_name, arr.dtype, ptr, val)
-            return impl_ret_borrowed(context, builder, arr, args[0])
+            return context.compile_internal(builder, update, sig, args)
 
-        return arr(arr, index, value), codegen
-
-    @overload(fn, target="generic")
-    def _ol(base, index, value):
-        if isinstance(base, types.Array):
-            return lambda base, index, value: atomic_on_array(base, index, value)
-        return lambda base, index, value: store(base, index, op(base[index], value))
+        return base(base, index, value), codegen
 
     return fn
 

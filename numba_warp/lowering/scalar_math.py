@@ -15,6 +15,7 @@ from numba.core import types
 from numba.extending import overload
 
 from .helpers import float_like, is_int, is_scalar, same_kind_result
+from .intops import c_fmod
 
 __all__ = [
     "abs", "sign", "min", "max", "clamp", "step", "nonzero", "sqrt", "cbrt", "exp", "log",
@@ -325,7 +326,7 @@ def _ol_rint(x):
                 return f + t(1.0)
             if d < t(0.5):
                 return f
-            return f if math.fmod(f, t(2.0)) == 0 else f + t(1.0)
+            return f if c_fmod(f, t(2.0)) == 0 else f + t(1.0)
 
         return impl
 
@@ -494,7 +495,7 @@ def _ol_smoothstep(a, b, x):
 
 
 # -- division family --------------------------------------------------------------------
-from .intops import c_div, c_rem  # noqa: E402
+from .intops import c_div, c_fmod, c_rem  # noqa: E402
 
 
 def div(a, b):
@@ -532,7 +533,7 @@ def _ol_mod(a, b):
         return lambda a, b: c_rem(a, b)
     if is_scalar(a) and is_scalar(b):
         t = same_kind_result(a, b, float_only=True)
-        return lambda a, b: math.fmod(t(a), t(b))
+        return lambda a, b: c_fmod(t(a), t(b))
 
 
 @overload(floordiv, target="generic", jit_options={"error_model": "numpy"})

@@ -71,13 +71,14 @@ def load_generated_module(source: str, tag: str, refs: dict, origin=None):
         sys.modules[spec.name] = mod
         _modules[name] = mod
         if origin is not None:
-            _origins[str(path)] = origin
+            _origins[os.path.realpath(path)] = origin
     mod.__dict__.update(refs)
     return mod
 
 
 def generated_origin(filename: str):
-    return _origins.get(filename)
+    """The generated function written to ``filename`` (any spelling of the path), or None."""
+    return _origins.get(os.path.realpath(filename))
 
 
 def clear_kernel_cache() -> None:

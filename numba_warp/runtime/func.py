@@ -155,7 +155,14 @@ class Function:
     def add(self, fn) -> None:
         ov = _Overload(fn, self)
         sig = ov.signature_key()
+        replaced = any(o.signature_key() == sig for o in self.overloads)
         self.overloads = [o for o in self.overloads if o.signature_key() != sig] + [ov]
+        if replaced:
+            # a redefinition (a re-run notebook cell): Numba caches the implementation
+            # chosen per argument types; forget it so later compiles use the new body
+            for template in self._templates:
+                template._impl_cache.clear()
+                template._compiled_overloads.clear()
         self.__doc__ = fn.__doc__
         self.__wrapped__ = fn
 
@@ -197,6 +204,10 @@ class Function:
 
         overload(self, target="generic", strict=False,
                  jit_options={"error_model": "numpy"})(typer)
+        from numba.core.typing.templates import builtin_registry
+
+        self._templates = [t for val, fty in builtin_registry.globals if val is self
+                           for t in getattr(fty, "templates", ())]
 
     def __repr__(self):
         return f"<wp.func {self.__name__}>"

@@ -75,6 +75,7 @@ class Kernel:
         self._cpu: dict = {}
         self._cuda: dict = {}
         self._cpu_fast: dict = {}
+        self._ptx: dict = {}
         self._cuda_fast: dict = {}
         #: how many variants were loaded from the on-disk cache vs compiled here
         self.cache_stats = {"disk_hits": 0, "compiled": 0}
@@ -142,7 +143,11 @@ class Kernel:
             mod = load_generated_module(source, f"kernel_{self.parsed.name}", gen.refs,
                                         origin=gen)
             body_py = getattr(mod, gen.name)
-            mod.__dict__[gen.name] = njit(cache=config.cache_kernels, **_jit_flags())(body_py)
+            # No NRT in kernel bodies: arrays belong to the caller, so reference counting
+            # is wasted work, and an operation that would allocate (whole-array
+            # arithmetic) fails to compile, as on CUDA, instead of running per thread.
+            mod.__dict__[gen.name] = njit(cache=config.cache_kernels, _nrt=False,
+                                          **_jit_flags())(body_py)
             mod.__dict__["prange"] = prange
             self._module = mod
         return self._module
@@ -218,12 +223,16 @@ class Kernel:
         """PTX for these argument types, compiled without a GPU (for checks and CI)."""
         from . import cuda_backend
 
-        mod = self._load()
-        mod.__dict__["cuda"] = cuda_backend.cuda()
-        sig = types.void(*([types.int64] * 5), *argtypes)
-        with _compile_errors(self):
-            ptx, _ = cuda_backend.cuda().compile_ptx(
-                getattr(mod, f"{self.parsed.name}_cuda"), sig, cc=cc)
+        key = (argtypes, tuple(cc))
+        ptx = self._ptx.get(key)
+        if ptx is None:
+            mod = self._load()
+            mod.__dict__["cuda"] = cuda_backend.cuda()
+            sig = types.void(*([types.int64] * 5), *argtypes)
+            with _compile_errors(self):
+                ptx, _ = cuda_backend.cuda().compile_ptx(
+                    getattr(mod, f"{self.parsed.name}_cuda"), sig, cc=cc)
+            self._ptx[key] = ptx
         return ptx
 
     @property
@@ -301,13 +310,14 @@ class _compile_errors:
         raise translate_numba_error(exc, self.k) from None
 
 
-_FILE_LINE = re.compile(r'File "([^"]+)", line (\d+)')
+_FILE_LINE = re.compile(r'File "([^"]+)", line (\d+)|at (/[^\s]+\.py) \((\d+)\)')
 
 
 def translate_numba_error(exc, k: Kernel) -> WarpCodegenError:
     text = str(exc)
     location = None
-    for filename, line in reversed(_FILE_LINE.findall(text)):
+    for match in reversed(_FILE_LINE.findall(text)):
+        filename, line = (match[0], match[1]) if match[0] else (match[2], match[3])
         gen = generated_origin(filename)
         if gen is None:
             continue
@@ -316,6 +326,10 @@ def translate_numba_error(exc, k: Kernel) -> WarpCodegenError:
             location = SourceLocation(gen.parsed.filename, source_line, gen.parsed.name)
             break
     message = _clean_numba_message(text)
+    if "NRT required but not enabled" in text:
+        message = ("an operation here would allocate a new array (for example arithmetic on "
+                   "whole arrays), which kernels cannot do; read and write single elements "
+                   "(a[i]) instead")
     return WarpCodegenError(f"cannot compile kernel '{k.key}': {message}",
                             location or k.parsed.location())
 
@@ -341,23 +355,23 @@ def _generated_line_origin(filename, line, gen):
 
 
 def _clean_numba_message(text: str) -> str:
+    """The informative part of a Numba error: no pipeline names, code or candidates."""
     keep = []
     for raw in text.splitlines():
         line = raw.strip()
-        if not line or line.startswith(("Failed in ", "During:", "File \"", "There are ",
-                                         "- Of which", "Overload", "Rejected as",
-                                         "Enable logging", "This error may", "The ",
-                                         "^", "raised from", "Known ", "Current ")):
-            if line.startswith("The ") and "not" in line:
-                keep.append(line)
-            continue
-        if line.startswith(("[", "*", "def ", "-")):
+        if line.startswith(("File \"", "<source elided>")) or "<source elided>" in line:
+            break  # the location block follows; we report the user's line instead
+        if not line or line.startswith(("Failed in ", "During:", "There are ", "- Of which",
+                                         "Overload", "Rejected as", "Enable logging",
+                                         "This error may", "^", "raised from", "Known ",
+                                         "Current ", "[", "*", "def ", "-")):
             continue
         keep.append(line)
         if len(keep) >= 6:
             break
-    msg = " ".join(keep) or text.splitlines()[0]
+    msg = " ".join(keep) or text.strip().splitlines()[0]
     msg = msg.replace("Function(<function ", "").replace("Function(<built-in function ", "")
+    msg = re.sub(r"_wp_(\w+)", r"\1", msg)  # generated names read as the user wrote them
     return re.sub(r"\s+", " ", msg)
 
 

@@ -176,14 +176,15 @@ def _launch_dims(kernel, dim):
         dims = (dim,)
     elif type(dim) is tuple and all(type(d) is int for d in dim):
         dims = dim
-    elif isinstance(dim, (int, np.integer)):
+    elif isinstance(dim, (int, np.integer)) and not isinstance(dim, bool):
         dims = (int(dim),)
     else:
-        try:
-            dims = tuple(int(d) for d in dim)
-        except TypeError:
+        ok = isinstance(dim, (tuple, list)) and all(
+            isinstance(d, (int, np.integer)) and not isinstance(d, bool) for d in dim)
+        if not ok:
             raise LaunchError(f"wp.launch({kernel.__name__}): dim must be an int or a tuple of "
-                              f"up to {ARRAY_MAX_DIMS} ints, got {dim!r}") from None
+                              f"up to {ARRAY_MAX_DIMS} ints, got {dim!r}")
+        dims = tuple(int(d) for d in dim)
     if not 1 <= len(dims) <= ARRAY_MAX_DIMS:
         raise LaunchError(f"wp.launch({kernel.__name__}): dim has {len(dims)} dimensions; "
                           f"launches have 1 to {ARRAY_MAX_DIMS}")

@@ -129,7 +129,15 @@ def struct(cls):
     """
     from .argspec import arg_spec_from_annotation
 
-    annotations = cls.__dict__.get("__annotations__", {})
+    annotations = dict(cls.__dict__.get("__annotations__", {}))
+    if any(isinstance(a, str) for a in annotations.values()):
+        import sys
+
+        scope = dict(vars(sys.modules[cls.__module__])) if cls.__module__ in sys.modules else {}
+        scope.update(vars(cls))
+        for k, v in annotations.items():
+            if isinstance(v, str):
+                annotations[k] = eval(v, scope)  # noqa: S307 - the user's own annotation
     if not annotations:
         raise TypeError(f"@wp.struct class '{cls.__qualname__}' declares no annotated fields")
     fields = []
