@@ -320,16 +320,17 @@ class _Transformer(ast.NodeTransformer):
         self.tid_arity = arity
         # Thread indices are int64 (Warp: int32). The launcher's index is known to be
         # non-negative, which lets LLVM drop negative-index wraparound and vectorise.
+        nonneg = self.helper("assume_nonneg").id
         lines = []
         if arity == 1:
-            lines.append(f"{names[0].id} = {TID}")
+            lines.append(f"{names[0].id} = {nonneg}({TID})")
         else:
             div = self.helper("c_div").id
             rem = self.helper("c_rem").id
-            rest = TID
+            rest = f"{nonneg}({TID})"
             for k in range(arity - 1, 0, -1):
-                lines.append(f"{names[k].id} = {rem}({rest}, {DIMS[k]})")
-                lines.append(f"_wp_rest = {div}({rest}, {DIMS[k]})")
+                lines.append(f"{names[k].id} = {nonneg}({rem}({rest}, {DIMS[k]}))")
+                lines.append(f"_wp_rest = {nonneg}({div}({rest}, {DIMS[k]}))")
                 rest = "_wp_rest"
             lines.append(f"{names[0].id} = {rest}")
         stmts = ast.parse("\n".join(lines)).body

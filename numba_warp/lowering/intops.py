@@ -12,7 +12,7 @@ from llvmlite import ir
 from numba.core import types
 from numba.extending import intrinsic
 
-__all__ = ["c_div", "c_rem", "c_fmod"]
+__all__ = ["c_div", "c_rem", "c_fmod", "assume_nonneg"]
 
 
 def _int_binop(kind):
@@ -69,3 +69,23 @@ def c_fmod(typingctx, a, b):
         return builder.frem(x, y)
 
     return rt(a, b), codegen
+
+
+@intrinsic
+def assume_nonneg(typingctx, x):
+    """``x``, with a promise to LLVM that it is >= 0 (thread indices are).
+
+    That lets the optimiser drop Python's negative-index wraparound on ``a[i]``, which
+    on the CPU is what allows loops over array elements to vectorise.
+    """
+    if not isinstance(x, types.Integer):
+        return None
+
+    def codegen(context, builder, sig, args):
+        val = args[0]
+        fnty = ir.FunctionType(ir.VoidType(), [ir.IntType(1)])
+        assume = builder.module.declare_intrinsic("llvm.assume", fnty=fnty)
+        builder.call(assume, [builder.icmp_signed(">=", val, ir.Constant(val.type, 0))])
+        return val
+
+    return x(x), codegen

@@ -30,7 +30,7 @@ from .atomics import (  # noqa: F401 - re-exported for generated code
     element_pointer,
     emit_atomic,
 )
-from .intops import c_div, c_rem  # noqa: F401 - re-exported for generated code
+from .intops import assume_nonneg, c_div, c_rem  # noqa: F401 - re-exported for generated code
 from .scalar_math import div, mod  # noqa: F401 - re-exported for generated code
 
 __all__ = [

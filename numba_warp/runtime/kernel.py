@@ -128,10 +128,12 @@ class Kernel:
             f"        for _wp_t in prange(_wp_n):\n"
             f"            {call}\n\n\n"
             f"def {name}_cuda({head}):\n"
-            f"    _wp_start = cuda.grid(1)\n"
+            f"    # grid-stride loop; a while loop, because range() with a step divides\n"
+            f"    _wp_t = cuda.grid(1)\n"
             f"    _wp_stride = cuda.gridsize(1)\n"
-            f"    for _wp_t in range(_wp_start, _wp_n, _wp_stride):\n"
+            f"    while _wp_t < _wp_n:\n"
             f"        {call}\n"
+            f"        _wp_t += _wp_stride\n"
         )
 
     def _load(self):
@@ -191,7 +193,7 @@ class Kernel:
             mod.__dict__["cuda"] = cuda_backend.cuda()
             sig = types.void(*([types.int64] * 5), *argtypes)
             t0 = time.perf_counter()
-            with _compile_errors(self):
+            with _compile_errors(self, argtypes):
                 entry, disp = cuda_backend.compile_kernel(
                     getattr(mod, f"{self.parsed.name}_cuda"), sig, device.ordinal,
                     cache=config.cache_kernels)
@@ -229,7 +231,7 @@ class Kernel:
             mod = self._load()
             mod.__dict__["cuda"] = cuda_backend.cuda()
             sig = types.void(*([types.int64] * 5), *argtypes)
-            with _compile_errors(self):
+            with _compile_errors(self, argtypes):
                 ptx, _ = cuda_backend.cuda().compile_ptx(
                     getattr(mod, f"{self.parsed.name}_cuda"), sig, cc=cc)
             self._ptx[key] = ptx
@@ -292,10 +294,15 @@ def _report(k, where, t0):
 
 
 class _compile_errors:
-    """Turn Numba's compile errors into errors at the user's file and line."""
+    """Turn Numba's compile errors into errors at the user's file and line.
 
-    def __init__(self, k: Kernel):
+    numba-cuda's typing errors carry no source location; for those, the same body is
+    type-checked for the CPU (``argtypes``), whose error does, and that one is reported.
+    """
+
+    def __init__(self, k: Kernel, argtypes=None):
         self.k = k
+        self.argtypes = argtypes
 
     def __enter__(self):
         return self
@@ -307,7 +314,24 @@ class _compile_errors:
 
         if not isinstance(exc, (nb_errors.NumbaError, TypeError, NameError, ValueError)):
             return False
-        raise translate_numba_error(exc, self.k) from None
+        err = translate_numba_error(exc, self.k)
+        if not err.located and self.argtypes is not None:
+            cpu_err = _cpu_typing_error(self.k, self.argtypes)
+            if cpu_err is not None and cpu_err.located:
+                err = cpu_err
+        raise err from None
+
+
+def _cpu_typing_error(k: Kernel, argtypes):
+    """The located error from compiling the kernel body for the CPU, or None."""
+    from numba.core import errors as nb_errors
+
+    body = k._load().__dict__[k.generated.name]
+    try:
+        body.compile((types.int64,) * 5 + tuple(argtypes))
+    except (nb_errors.NumbaError, TypeError, NameError, ValueError) as exc:
+        return translate_numba_error(exc, k)
+    return None
 
 
 _FILE_LINE = re.compile(r'File "([^"]+)", line (\d+)|at (/[^\s]+\.py) \((\d+)\)')
@@ -330,8 +354,10 @@ def translate_numba_error(exc, k: Kernel) -> WarpCodegenError:
         message = ("an operation here would allocate a new array (for example arithmetic on "
                    "whole arrays), which kernels cannot do; read and write single elements "
                    "(a[i]) instead")
-    return WarpCodegenError(f"cannot compile kernel '{k.key}': {message}",
-                            location or k.parsed.location())
+    err = WarpCodegenError(f"cannot compile kernel '{k.key}': {message}",
+                           location or k.parsed.location())
+    err.located = location is not None
+    return err
 
 
 def _generated_line_origin(filename, line, gen):
@@ -372,6 +398,7 @@ def _clean_numba_message(text: str) -> str:
     msg = " ".join(keep) or text.strip().splitlines()[0]
     msg = msg.replace("Function(<function ", "").replace("Function(<built-in function ", "")
     msg = re.sub(r"_wp_(\w+)", r"\1", msg)  # generated names read as the user wrote them
+    msg = re.sub(r" at 0x[0-9a-f]+>\)", "", msg)
     return re.sub(r"\s+", " ", msg)
 
 
