@@ -475,23 +475,3 @@ def test_new_kernel_compiles_after_a_failed_compile(device):
         wp.launch(stores_array_into_element, dim=4, inputs=[a, 1.0], device=device)
     wp.launch(compiles_after_failure, dim=3, inputs=[a, 0.5], device=device)
     np.testing.assert_allclose(a.numpy(), np.sin(np.float32(0.5)) + np.arange(3), rtol=1e-6)
-
-
-# ---------------------------------------------------------------------------------------
-# CUDA code generation without a GPU
-# ---------------------------------------------------------------------------------------
-
-_MODULE_KERNELS = {n: k for n, k in list(globals().items()) if isinstance(k, wp.Kernel)}
-
-
-@pytest.mark.parametrize("name", sorted(_MODULE_KERNELS))
-def test_kernel_compiles_to_ptx(name):
-    """Each kernel this module ran on the CPU also compiles for CUDA (sm_90 PTX)."""
-    if wp.is_cuda_available():
-        pytest.skip("the CUDA launches compiled it")
-    k = _MODULE_KERNELS[name]
-    sigs = k.compiled_cpu_signatures
-    if not sigs:
-        pytest.skip("not launched on the CPU in this run")
-    for sig in sigs:
-        assert ".entry" in k.compile_ptx(sig)

@@ -509,27 +509,3 @@ def test_every_public_builtin_is_covered():
     covered = {n.split("(")[0] for n in covered}
     missing = set(scalar_math.__all__) - covered
     assert not missing, f"untested scalar builtins: {sorted(missing)}"
-
-
-# ---------------------------------------------------------------------------------------
-# CUDA code generation without a GPU
-# ---------------------------------------------------------------------------------------
-
-_MODULE_KERNELS = {n: k for n, k in list(globals().items()) if isinstance(k, wp.Kernel)}
-
-
-@pytest.mark.parametrize("name", sorted(_MODULE_KERNELS))
-def test_kernel_compiles_to_ptx(name):
-    """Each kernel this module ran on the CPU also compiles for CUDA (sm_90 PTX).
-
-    Runs last in the module (file order), after the launches above compiled the CPU
-    variants; on a machine with a GPU the CUDA launches already did this.
-    """
-    if wp.is_cuda_available():
-        pytest.skip("the CUDA launches compiled it")
-    k = _MODULE_KERNELS[name]
-    sigs = k.compiled_cpu_signatures
-    if not sigs:
-        pytest.skip("not launched on the CPU in this run")
-    for sig in sigs:
-        assert ".entry" in k.compile_ptx(sig)
