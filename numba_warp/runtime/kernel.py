@@ -312,6 +312,13 @@ class _compile_errors:
             return False
         from numba.core import errors as nb_errors
 
+        if isinstance(exc, NotImplementedError) and str(exc) == "float16":
+            raise WarpCodegenError(
+                f"cannot compile kernel '{self.k.key}' for the CPU: Numba's CPU target has no "
+                "float16 arithmetic. float16 arrays work everywhere (storage, copies, "
+                "views), and float16 kernels run on CUDA; on the CPU convert the data with "
+                "a.numpy().astype(np.float32) or use float32 arrays.",
+                self.k.parsed.location()) from None
         if not isinstance(exc, (nb_errors.NumbaError, TypeError, NameError, ValueError)):
             return False
         err = translate_numba_error(exc, self.k)

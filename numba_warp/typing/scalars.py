@@ -218,6 +218,13 @@ class _WeakFloatModel(models.PrimitiveModel):
 register_model(WeakFloat)(_WeakFloatModel)
 
 
+@lower_cast(WeakFloat, types.float16)  # more specific than numba-cuda's (Float, float16)
+def _cast_weak_to_half(context, builder, fromty, toty, val):
+    # through float32, as NVVM rejects a direct double -> half truncation
+    single = builder.fptrunc(val, ir.FloatType())
+    return context.cast(builder, single, types.float32, types.float16)
+
+
 @lower_cast(WeakFloat, types.Float)
 def _cast_weak_to_float(context, builder, fromty, toty, val):
     if isinstance(toty, WeakFloat) or toty.bitwidth == 64:

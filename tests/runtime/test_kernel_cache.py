@@ -9,17 +9,20 @@ import pytest
 
 SCRIPT = textwrap.dedent(
     """
+    import sys
     import numpy as np
     import numba_warp as wp
+
+    device = sys.argv[1]
 
     @wp.kernel
     def cached_axpy(a: float, x: wp.array(dtype=float), y: wp.array(dtype=float)):
         i = wp.tid()
         y[i] = a * x[i] + y[i]
 
-    x = wp.array(np.arange(8, dtype=np.float32), device="cpu")
-    y = wp.ones(8, dtype=float, device="cpu")
-    wp.launch(cached_axpy, dim=8, inputs=[3.0, x, y], device="cpu")
+    x = wp.array(np.arange(8, dtype=np.float32), device=device)
+    y = wp.ones(8, dtype=float, device=device)
+    wp.launch(cached_axpy, dim=8, inputs=[3.0, x, y], device=device)
     assert np.allclose(y.numpy(), 3 * np.arange(8) + 1)
     print("stats", cached_axpy.cache_stats["disk_hits"], cached_axpy.cache_stats["compiled"])
     """
@@ -27,7 +30,7 @@ SCRIPT = textwrap.dedent(
 
 
 @pytest.mark.slow
-def test_second_process_loads_compiled_kernel(tmp_path):
+def test_second_process_loads_compiled_kernel(tmp_path, device):
     script = tmp_path / "user_program.py"
     script.write_text(SCRIPT)
     env = dict(os.environ, NUMBA_WARP_CACHE_DIR=str(tmp_path / "cache"))
@@ -35,7 +38,7 @@ def test_second_process_loads_compiled_kernel(tmp_path):
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
 
     def run():
-        out = subprocess.run([sys.executable, str(script)], env=env, capture_output=True,
+        out = subprocess.run([sys.executable, str(script), device], env=env, capture_output=True,
                              text=True, timeout=300)
         assert out.returncode == 0, out.stderr
         line = [ln for ln in out.stdout.splitlines() if ln.startswith("stats")][0]
