@@ -241,7 +241,15 @@ def compile_kernel(pyfunc, signature, ordinal: int, cache: bool):
     """
     with ContextGuard(ordinal):
         disp = cuda().jit(cache=cache)(pyfunc)
-        compiled = disp.compile(signature)
+        try:
+            compiled = disp.compile(signature)
+        except RuntimeError as exc:
+            # code that links extra device libraries (float16 math) cannot be pickled
+            # into numba-cuda's cache: compile it without the on-disk cache
+            if not cache or "Cannot pickle" not in str(exc):
+                raise
+            disp = cuda().jit(cache=False)(pyfunc)
+            compiled = disp.compile(signature)
         return compiled._codelibrary.get_cufunc().kernel, disp
 
 
