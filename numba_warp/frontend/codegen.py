@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import copy
 import re
 import types as pytypes
 
@@ -159,15 +160,15 @@ class _Transformer(ast.NodeTransformer):
                 target = self.resolver.resolve(node.func)
             except Unresolved:
                 target = None
-            from .. import lang as builtins_api
+            from .. import lang
 
-            if target is builtins_api.tid:
+            if target is lang.tid:
                 raise self.parsed.error(
                     "wp.tid() must be assigned directly to names, e.g. 'i = wp.tid()' or "
                     "'i, j = wp.tid()'",
                     node,
                 )
-            if target is builtins_api.static:
+            if target is lang.static:
                 return self.static_value(node)
         self.generic_visit(node)
         return node
@@ -291,10 +292,10 @@ class _Transformer(ast.NodeTransformer):
     def _is_tid_call(self, value) -> bool:
         if not (isinstance(value, ast.Call) and self.is_outside(value.func)):
             return False
-        from .. import lang as builtins_api
+        from .. import lang
 
         try:
-            return self.resolver.resolve(value.func) is builtins_api.tid
+            return self.resolver.resolve(value.func) is lang.tid
         except Unresolved:
             return False
 
@@ -357,9 +358,9 @@ def _keep_builtin(name):
 
 def _warp_builtin(name):
     def make(t, node):
-        from .. import lang as builtins_api
+        from .. import lang
 
-        return t.ref(getattr(builtins_api, name), name)
+        return t.ref(getattr(lang, name), name)
 
     return _Special(make)
 
@@ -379,17 +380,11 @@ _PY_BUILTIN_MAP = {
 
 def _as_load(node):
     """A copy of a target expression with Load contexts, for reading its value."""
-    node = _copy(node)
+    node = copy.deepcopy(node)
     for sub in ast.walk(node):
         if hasattr(sub, "ctx"):
             sub.ctx = ast.Load()
     return node
-
-
-def _copy(node):
-    import copy
-
-    return copy.deepcopy(node)
 
 
 def generate(parsed: ParsedFunction, *, is_kernel: bool, params: list, gen_name: str,
