@@ -1,0 +1,27 @@
+"""The examples run and write what they promise (small sizes)."""
+
+import importlib.util
+import os
+
+import numpy as np
+
+EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(name, os.path.join(EXAMPLES, f"{name}.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_wave_example(device, tmp_path):
+    wave = _load("example_wave")
+    out = tmp_path / "wave.png"
+    field = wave.run(device, size=64, steps=120, frames=2, out=str(out))
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert np.all(np.isfinite(field)) and np.abs(field).max() > 1e-3
+    # the same simulation on the CPU gives the same picture (to float32 rounding)
+    if device != "cpu":
+        ref = wave.run("cpu", size=64, steps=120, frames=2, out=str(tmp_path / "cpu.png"))
+        np.testing.assert_allclose(field, ref, atol=1e-4)
