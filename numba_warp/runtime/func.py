@@ -61,6 +61,9 @@ class _Overload:
         self.fn = fn
         self.owner = owner
         self.parsed = parse_function(fn)
+        from ..frontend.fence import check_syntax
+
+        check_syntax(self.parsed, is_kernel=False)  # unsupported syntax fails at definition
         anns = resolve_annotations(fn)
         names = [a.arg for a in self.parsed.tree.args.args]
         self.params = []

@@ -51,6 +51,9 @@ class Kernel:
         self.options = dict(options)
         self.enable_backward = enable_backward
         self.parsed = parse_function(fn)
+        from ..frontend.fence import check_syntax
+
+        check_syntax(self.parsed, is_kernel=True)  # unsupported syntax fails at definition
         self.__name__ = fn.__name__
         self.__qualname__ = fn.__qualname__
         self.__doc__ = fn.__doc__
@@ -85,9 +88,6 @@ class Kernel:
     @property
     def generated(self):
         if self._generated is None:
-            from ..frontend.fence import check_syntax
-
-            check_syntax(self.parsed, is_kernel=True)
             self._generated = generate(
                 self.parsed, is_kernel=True, params=list(zip(self.arg_names, self.arg_specs)),
                 gen_name=f"{self.parsed.name}_body", options={"mode": config.mode})

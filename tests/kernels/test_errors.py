@@ -220,24 +220,23 @@ def test_calling_a_kernel_directly():
 
 
 # ---------------------------------------------------------------------------------------
-# Bad kernels: found by the syntax fence and name resolution (no Numba involved)
+# Bad kernels: found by the syntax fence (when @wp.kernel is applied) and by name
+# resolution (at the first launch); no Numba involved. Plain functions here, decorated
+# inside the test.
 # ---------------------------------------------------------------------------------------
 
 
-@wp.kernel
 def returns_value(a: wp.array(dtype=float)):
     i = wp.tid()
     return a[i]  # MARK-return
 
 
-@wp.kernel
 def uses_list_comprehension(a: wp.array(dtype=float)):
     i = wp.tid()
     b = [k for k in range(3)]  # MARK-listcomp
     a[i] = 1.0
 
 
-@wp.kernel
 def uses_try(a: wp.array(dtype=float)):
     i = wp.tid()
     try:  # MARK-try
@@ -246,46 +245,39 @@ def uses_try(a: wp.array(dtype=float)):
         pass
 
 
-@wp.kernel
 def uses_with(a: wp.array(dtype=float)):
     i = wp.tid()
     with wp.ScopedDevice("cpu"):  # MARK-with
         a[i] = 1.0
 
 
-@wp.kernel
 def uses_lambda(a: wp.array(dtype=float)):
     i = wp.tid()
     f = lambda v: v * 2.0  # noqa: E731  MARK-lambda
     a[i] = 1.0
 
 
-@wp.kernel
 def uses_dict(a: wp.array(dtype=float)):
     i = wp.tid()
     d = {"x": 1.0}  # MARK-dict
     a[i] = 1.0
 
 
-@wp.kernel
 def uses_unknown_name(a: wp.array(dtype=float)):
     i = wp.tid()
     a[i] = undefined_thing_xyz * 2.0  # noqa: F821  MARK-unknown
 
 
-@wp.kernel
 def uses_unknown_builtin(a: wp.array(dtype=float)):
     i = wp.tid()
     a[i] = wp.no_such_builtin_xyz(1.0)  # MARK-unknown-builtin
 
 
-@wp.kernel
 def loops_over_array(a: wp.array(dtype=float)):
     for v in a:  # MARK-for
         pass
 
 
-@wp.kernel
 def calls_kernel(a: wp.array(dtype=float)):
     i = wp.tid()
     fill_value(a, 1.0, 2)  # MARK-kernel-call
@@ -322,7 +314,7 @@ BAD_SYNTAX = [
 def test_unsupported_code_is_reported_at_its_line(device, kernel, marker, words):
     a = wp.zeros(4, dtype=float, device=device)
     with pytest.raises(CODE_ERRORS) as info:
-        wp.launch(kernel, dim=4, inputs=[a], device=device)
+        wp.launch(wp.kernel(kernel), dim=4, inputs=[a], device=device)
     msg = str(info.value)
     for w in words:
         assert w in msg, f"{w!r} not in:\n{msg}"
