@@ -136,18 +136,6 @@ def _infer_spec(value):
 
 def _convert(kernel, name, spec, value, device, out):
     kind = spec.kind
-    if kind == "array" and type(value) is array and value.device is device and \
-            value.ndim == spec.ndim and value._launch is not None and \
-            (spec.generic_dtype or value._et.numba_type == spec.element.numba_type):
-        # the common case, already validated once for this array: no further checks
-        nbtype, cuda_args = value._launch
-        out.types.append(nbtype)
-        if device.ordinal < 0:
-            out.cpu.append(value._cpu_view())
-        else:
-            out.cuda.extend(cuda_args)
-        out.arrays.append(value)
-        return
     if kind == "any":
         spec = _infer_spec(value)
         if spec is None:
@@ -162,6 +150,33 @@ def _convert(kernel, name, spec, value, device, out):
         _convert_struct(kernel, name, spec, value, device, out)
     else:
         _fail(kernel, name, f"has an unsupported parameter kind {kind}")
+
+
+_FAST_SCALARS = {
+    # numba type: (Python type accepted as is, NumPy constructor, pass NumPy value to CUDA)
+    types.float32: (float, np.float32, True),
+    types.float64: (float, np.float64, False),
+    types.int32: (int, np.int32, True),
+    types.int64: (int, np.int64, False),
+}
+
+
+def _fast_specs(kernel):
+    """Per parameter: what the launch fast path checks, or None (always the slow path)."""
+    fast = kernel.__dict__.get("_fast_specs")
+    if fast is None:
+        fast = []
+        for spec in kernel.arg_specs:
+            if spec.kind == "array":
+                nbd = None if spec.generic_dtype else spec.element.numba_type
+                fast.append((True, spec.ndim, nbd))
+            elif spec.kind == "scalar" and spec.numba_type in _FAST_SCALARS:
+                pytype, ctor, keep = _FAST_SCALARS[spec.numba_type]
+                fast.append((False, pytype, ctor, keep))
+            else:
+                fast.append(None)
+        kernel._fast_specs = fast
+    return fast
 
 
 class _Converted:
@@ -280,7 +295,31 @@ def launch(kernel: Kernel, dim, inputs: typing.Sequence = (), outputs: typing.Se
             f"wp.launch({kernel.__name__}): the kernel unpacks wp.tid() into {arity} indices "
             f"but is launched with a {len(dims)}-D dim {dims}")
     conv = _Converted()
-    for name, spec, value in zip(names, kernel.arg_specs, args):
+    on_cpu = dev.ordinal < 0
+    for name, spec, fast, value in zip(names, kernel.arg_specs, _fast_specs(kernel), args):
+        # fast paths for the common cases; everything else (and every error) goes
+        # through _convert, which checks and explains
+        if fast is not None:
+            if fast[0] and type(value) is array:
+                data = value._launch
+                if data is not None and value.device is dev and value.ndim == fast[1] and \
+                        (fast[2] is None or value._et.numba_type is fast[2]):
+                    conv.types.append(data[0])
+                    if on_cpu:
+                        conv.cpu.append(value._np if value._np is not None else
+                                        value._cpu_view())
+                    else:
+                        conv.cuda.extend(data[1])
+                    conv.arrays.append(value)
+                    continue
+            elif not fast[0] and type(value) is fast[1] and -3e38 < value < 3e38:
+                nv = fast[2](value)
+                conv.types.append(spec.numba_type)
+                if on_cpu:
+                    conv.cpu.append(nv)
+                else:
+                    conv.cuda.append(nv if fast[3] else value)
+                continue
         _convert(kernel, name, spec, value, dev, conv)
     if adjoint or adj_inputs or adj_outputs:
         raise LaunchError(f"wp.launch({kernel.__name__}): adjoint launches need backward "
