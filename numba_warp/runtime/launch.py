@@ -153,11 +153,11 @@ def _convert(kernel, name, spec, value, device, out):
 
 
 _FAST_SCALARS = {
-    # numba type: (Python type accepted as is, NumPy constructor, pass NumPy value to CUDA)
-    types.float32: (float, np.float32, True),
-    types.float64: (float, np.float64, False),
-    types.int32: (int, np.int32, True),
-    types.int64: (int, np.int64, False),
+    # numba type: (Python type taken as is, NumPy constructor, NumPy value to CUDA, lo, hi)
+    types.float32: (float, np.float32, True, -3.4e38, 3.4e38),
+    types.float64: (float, np.float64, False, -1.7e308, 1.7e308),
+    types.int32: (int, np.int32, True, -(2**31), 2**31 - 1),
+    types.int64: (int, np.int64, False, -(2**63), 2**63 - 1),
 }
 
 
@@ -171,8 +171,7 @@ def _fast_specs(kernel):
                 nbd = None if spec.generic_dtype else spec.element.numba_type
                 fast.append((True, spec.ndim, nbd))
             elif spec.kind == "scalar" and spec.numba_type in _FAST_SCALARS:
-                pytype, ctor, keep = _FAST_SCALARS[spec.numba_type]
-                fast.append((False, pytype, ctor, keep))
+                fast.append((False, *_FAST_SCALARS[spec.numba_type]))
             else:
                 fast.append(None)
         kernel._fast_specs = fast
@@ -312,7 +311,7 @@ def launch(kernel: Kernel, dim, inputs: typing.Sequence = (), outputs: typing.Se
                         conv.cuda.extend(data[1])
                     conv.arrays.append(value)
                     continue
-            elif not fast[0] and type(value) is fast[1] and -3e38 < value < 3e38:
+            elif not fast[0] and type(value) is fast[1] and fast[4] <= value <= fast[5]:
                 nv = fast[2](value)
                 conv.types.append(spec.numba_type)
                 if on_cpu:
