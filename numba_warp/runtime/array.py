@@ -537,6 +537,8 @@ def _host_data_for(data, et: ElementType) -> np.ndarray:
     if isinstance(data, np.ndarray) and data.dtype == et.np_dtype:
         return data
     if et.np_dtype.fields is not None:
+        if isinstance(data, (list, tuple)):
+            data = [v.to_record() if hasattr(v, "to_record") else v for v in data]
         return np.asarray(data, dtype=et.np_dtype)
     if not isinstance(data, np.ndarray) and not hasattr(data, "__array_interface__"):
         # lists and scalars: NumPy converts element by element and raises OverflowError

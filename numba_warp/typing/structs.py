@@ -46,6 +46,20 @@ class StructType(types.Type):
     def members(self):
         return self.descriptor.member_types
 
+    def __reduce__(self):
+        # Numba pickles signatures into its on-disk cache index. A struct type is
+        # pickled by name and layout and resolves, in the loading process, to the struct
+        # of that name and layout defined there (or to a type that matches nothing).
+        return (_struct_type_for, (self.descriptor.stable_key,))
+
+
+_by_stable_key: dict = {}
+
+
+def _struct_type_for(stable_key):
+    t = _by_stable_key.get(stable_key)
+    return t if t is not None else types.Opaque(f"missing-struct[{stable_key}]")
+
 
 @register_model(StructType)
 class _StructModel(models.StructModel):
@@ -104,7 +118,9 @@ class StructDescriptor:
         self.qualname = cls.__qualname__
         self.fields = fields  # list of (name, ArgSpec)
         self.member_types = [(name, spec.member_type) for name, spec in fields]
+        self.stable_key = f"{cls.__module__}.{cls.__qualname__}|{self.layout_key()}"
         self.numba_type = StructType(self)
+        _by_stable_key[self.stable_key] = self.numba_type
 
     def layout_key(self):
         """A string that changes whenever the field layout changes (for cache keys)."""
@@ -181,11 +197,28 @@ def struct(cls):
     descriptor = StructDescriptor(new_cls, fields)
     new_cls._wp_struct_ = descriptor
     new_cls.numpy_dtype = _numpy_dtype_or_none(fields)
+    if new_cls.numpy_dtype is not None:
+        # plain-data structs (no array fields) can be array elements: Numba lays the
+        # StructModel out like a C struct, which is NumPy's aligned record layout
+        new_cls._numba_type = descriptor.numba_type
+        new_cls._np_dtype = new_cls.numpy_dtype
+        new_cls.to_record = _to_record
     _register_constructor(new_cls, descriptor)
     return new_cls
 
 
+def _to_record(self) -> tuple:
+    """The struct's value as a tuple of field values (a NumPy record of its dtype)."""
+    out = []
+    for name, spec in type(self)._wp_struct_.fields:
+        v = getattr(self, name)
+        out.append(v.to_record() if spec.kind == "struct" else v)
+    return tuple(out)
+
+
 def _numpy_dtype_or_none(fields):
+    if any(s.kind == "array" for _, s in fields):
+        return None
     try:
         return np.dtype([(n, s.numpy_dtype) for n, s in fields], align=True)
     except (AttributeError, TypeError):

@@ -1069,3 +1069,55 @@ def test_notebook_cell_rerun_replaces_func(device):
     b = wp.ones(3, dtype=float, device=device)
     wp.launch(second, dim=3, inputs=[b], device=device)
     np.testing.assert_array_equal(b.numpy(), [3.0, 3.0, 3.0])
+
+
+# ---------------------------------------------------------------------------------------
+# Arrays of structs
+# ---------------------------------------------------------------------------------------
+
+
+@wp.struct
+class Tag:
+    a: wp.int8
+    b: wp.float64
+
+
+@wp.struct
+class Particle:
+    pos: float
+    count: wp.int32
+    mass: wp.float64
+    alive: bool
+    tag: Tag
+
+
+@wp.kernel
+def step_particles(ps: wp.array(dtype=Particle), out: wp.array(dtype=float)):
+    i = wp.tid()
+    p = ps[i]
+    p.pos = p.pos + 1.0
+    p.count += 2
+    ps[i] = p
+    ps[i].mass = p.mass * 2.0
+    if p.alive:
+        out[i] = p.pos + float(p.count) + float(p.tag.b)
+
+
+def test_array_of_structs(device):
+    p0 = Particle(pos=1.0, count=3, mass=2.0, alive=True, tag=Tag(a=1, b=0.5))
+    p1 = Particle(pos=2.0, count=4, mass=3.0, alive=False)
+    ps = wp.array([p0, p1], dtype=Particle, device=device)
+    assert ps.dtype is Particle and ps.numpy().dtype == Particle.numpy_dtype
+    out = wp.zeros(2, dtype=float, device=device)
+    wp.launch(step_particles, dim=2, inputs=[ps, out], device=device)
+    host = ps.numpy()
+    np.testing.assert_array_equal(host["pos"], [2.0, 3.0])
+    np.testing.assert_array_equal(host["count"], [5, 6])
+    np.testing.assert_array_equal(host["mass"], [4.0, 6.0])
+    assert host["tag"]["b"][0] == 0.5 and host["tag"]["a"][0] == 1
+    np.testing.assert_array_equal(out.numpy(), [7.5, 0.0])
+
+
+def test_struct_with_array_field_is_not_an_array_dtype():
+    with pytest.raises(TypeError):
+        wp.zeros(3, dtype=Buffers)

@@ -15,14 +15,21 @@ SCRIPT = textwrap.dedent(
 
     device = sys.argv[1]
 
+    @wp.struct
+    class Sample:
+        weight: float
+        index: wp.int32
+
     @wp.kernel
-    def cached_axpy(a: float, x: wp.array(dtype=float), y: wp.array(dtype=float)):
+    def cached_axpy(a: float, x: wp.array(dtype=float), y: wp.array(dtype=float),
+                    s: wp.array(dtype=Sample)):
         i = wp.tid()
-        y[i] = a * x[i] + y[i]
+        y[i] = a * x[i] + y[i] * s[i].weight + float(s[i].index)
 
     x = wp.array(np.arange(8, dtype=np.float32), device=device)
     y = wp.ones(8, dtype=float, device=device)
-    wp.launch(cached_axpy, dim=8, inputs=[3.0, x, y], device=device)
+    s = wp.array([Sample(weight=1.0, index=0)] * 8, dtype=Sample, device=device)
+    wp.launch(cached_axpy, dim=8, inputs=[3.0, x, y, s], device=device)
     assert np.allclose(y.numpy(), 3 * np.arange(8) + 1)
     print("stats", cached_axpy.cache_stats["disk_hits"], cached_axpy.cache_stats["compiled"])
     """
