@@ -139,17 +139,22 @@ class Kernel:
     def _load(self):
         if self._module is None:
             from numba import njit, prange
+            from numba.core.dispatcher import Dispatcher
 
             gen = self.generated
             source = self._generated_module_source()
             mod = load_generated_module(source, f"kernel_{self.parsed.name}", gen.refs,
                                         origin=gen)
-            body_py = getattr(mod, gen.name)
-            # No NRT in kernel bodies: arrays belong to the caller, so reference counting
-            # is wasted work, and an operation that would allocate (whole-array
-            # arithmetic) fails to compile, as on CUDA, instead of running per thread.
-            mod.__dict__[gen.name] = njit(cache=config.cache_kernels, _nrt=False,
-                                          **_jit_flags())(body_py)
+            body = getattr(mod, gen.name)
+            if not isinstance(body, Dispatcher):
+                # (an identical kernel defined again, e.g. a re-run notebook cell, shares
+                # this module and finds the body compiled already)
+                # No NRT in kernel bodies: arrays belong to the caller, so reference
+                # counting is wasted work, and an operation that would allocate
+                # (whole-array arithmetic) fails to compile, as on CUDA, instead of
+                # running per thread.
+                mod.__dict__[gen.name] = njit(cache=config.cache_kernels, _nrt=False,
+                                              **_jit_flags())(body)
             mod.__dict__["prange"] = prange
             self._module = mod
         return self._module

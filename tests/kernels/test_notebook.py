@@ -59,6 +59,23 @@ result = b.numpy().tolist()
     assert shell.user_ns["result"] == [3.0, 3.0]
 
 
+def test_rerunning_an_identical_cell(shell, device):
+    shell.user_ns["device"] = device
+    cell = """
+@wp.kernel
+def rerun_kernel(a: wp.array(dtype=float)):
+    i = wp.tid()
+    a[i] = a[i] + 1.0
+
+c = wp.zeros(3, dtype=float, device=device)
+wp.launch(rerun_kernel, 3, [c], device=device)
+result = c.numpy().tolist()
+"""
+    for _ in range(3):  # the same cell, run again unchanged
+        run(shell, cell)
+        assert shell.user_ns["result"] == [1.0, 1.0, 1.0]
+
+
 def test_errors_point_into_the_cell(shell):
     with pytest.raises(Exception) as info:
         run(shell, """
