@@ -67,6 +67,14 @@ from .frontend.errors import WarpCodegenError  # noqa: F401
 from .interop import from_dlpack, to_dlpack  # noqa: F401
 from .typing.scalars import scalar_types as _scalar_types
 from .typing.structs import struct  # noqa: F401
+from .typing.vec import ALIASES as _VEC_ALIASES
+from .typing.vec import vector  # noqa: F401
+from .typing.mat import ALIASES as _MAT_ALIASES
+from .typing.mat import matrix  # noqa: F401
+from .lowering import vector_ops as _vector_ops  # noqa: F401  (registers operators)
+
+globals().update(_VEC_ALIASES)
+globals().update(_MAT_ALIASES)
 
 bool = _scalar_types["bool"]  # noqa: A001 - Warp's name
 int8 = _scalar_types["int8"]

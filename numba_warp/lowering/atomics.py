@@ -140,6 +140,12 @@ def _make_rmw(name: str, op: str):
                 return None
             arr, idx = checked
             _supported(name, op, arr.dtype)
+            if not any(isinstance(arr.dtype, c) for c in _elementwise_rules):
+                return signature(arr.dtype, arr, *idx, arr.dtype)
+            comp = arr.dtype.dtype  # vectors/matrices: atomics on their scalar components
+            if comp not in _ATOMIC_SCALARS or (op in _INT_ONLY and
+                                               isinstance(comp, types.Float)):
+                raise TypeError(f"wp.{name}() does not support arrays of {arr.dtype}")
             return signature(arr.dtype, arr, *idx, arr.dtype)
 
     @lower_builtin(stub, types.Array, types.VarArg(types.Any))

@@ -12,7 +12,26 @@ from llvmlite import ir
 from numba.core import types
 from numba.extending import intrinsic
 
-__all__ = ["c_div", "c_rem", "c_fmod", "assume_nonneg"]
+__all__ = ["c_div", "c_rem", "c_fmod", "assume_nonneg", "emit_int_divmod"]
+
+
+def emit_int_divmod(builder, kind: str, x, y, signed: bool):
+    """C-style ``x / y`` (kind "div") or ``x % y`` ("rem") that never traps."""
+    zero = ir.Constant(x.type, 0)
+    one = ir.Constant(x.type, 1)
+    is_zero = builder.icmp_unsigned("==", y, zero)
+    if signed:
+        minus_one = ir.Constant(x.type, -1)
+        is_m1 = builder.icmp_signed("==", y, minus_one)
+        bad = builder.or_(is_zero, is_m1)
+        safe_y = builder.select(bad, one, y)
+        if kind == "div":
+            q = builder.sdiv(x, safe_y)
+            return builder.select(is_zero, zero, builder.select(is_m1, builder.neg(x), q))
+        return builder.select(bad, zero, builder.srem(x, safe_y))
+    safe_y = builder.select(is_zero, one, y)
+    res = builder.udiv(x, safe_y) if kind == "div" else builder.urem(x, safe_y)
+    return builder.select(is_zero, zero, res)
 
 
 def _int_binop(kind):
@@ -27,22 +46,7 @@ def _int_binop(kind):
         def codegen(context, builder, sig, args):
             x = context.cast(builder, args[0], sig.args[0], rt)
             y = context.cast(builder, args[1], sig.args[1], rt)
-            zero = ir.Constant(x.type, 0)
-            one = ir.Constant(x.type, 1)
-            is_zero = builder.icmp_unsigned("==", y, zero)
-            if rt.signed:
-                minus_one = ir.Constant(x.type, -1)
-                is_m1 = builder.icmp_signed("==", y, minus_one)
-                bad = builder.or_(is_zero, is_m1)
-                safe_y = builder.select(bad, one, y)
-                if kind == "div":
-                    q = builder.sdiv(x, safe_y)
-                    return builder.select(is_zero, zero, builder.select(is_m1, builder.neg(x), q))
-                r = builder.srem(x, safe_y)
-                return builder.select(bad, zero, r)
-            safe_y = builder.select(is_zero, one, y)
-            res = builder.udiv(x, safe_y) if kind == "div" else builder.urem(x, safe_y)
-            return builder.select(is_zero, zero, res)
+            return emit_int_divmod(builder, kind, x, y, rt.signed)
 
         return rt(a, b), codegen
 

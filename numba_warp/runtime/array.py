@@ -109,6 +109,7 @@ class array:
         self.ptr = int(ptr)
         self._owner = owner
         self._np = None
+        self._kview = None
         self._launch = None  # (Numba type, CUDA argument tuple), made on first launch
 
     def _init_annotation(self, dtype, ndim):
@@ -127,6 +128,7 @@ class array:
         self.ptr = 0
         self._owner = None
         self._np = None
+        self._kview = None
         self._launch = None
 
     def _init_new(self, dtype, shape, device):
@@ -349,6 +351,21 @@ class array:
             self._np = _numpy_view(self.ptr, self.shape, self.strides, self._et, self._owner)
         return self._np
 
+    def _kernel_view(self) -> np.ndarray:
+        """The ndarray the CPU launcher takes: one element per entry, of the array's shape.
+
+        For vector/matrix elements NumPy would expand the element into extra axes; the
+        launcher needs exactly ``ndim`` axes, so those get an opaque ``V<itemsize>`` view.
+        """
+        kv = self._kview
+        if kv is None:
+            if self._et.inner_shape:
+                view = _void_view(self, np.dtype((np.void, self._et.itemsize)))
+            else:
+                view = self._cpu_view()
+            kv = self._kview = view
+        return kv
+
     def list(self) -> list:
         """The contents as a (nested) Python list."""
         return self.numpy().tolist()
@@ -490,6 +507,19 @@ class array:
     @property
     def T(self):
         return self.transpose()
+
+
+def _void_view(arr, void: np.dtype) -> np.ndarray:
+    """An ndarray of ``arr``'s shape and strides whose elements are opaque bytes."""
+    import ctypes
+
+    if arr.size == 0:
+        return np.zeros(arr.shape, dtype=void)
+    lo = sum(min(0, (n - 1) * s) for n, s in zip(arr.shape, arr.strides))
+    hi = sum(max(0, (n - 1) * s) for n, s in zip(arr.shape, arr.strides)) + void.itemsize
+    buf = (ctypes.c_char * (hi - lo)).from_address(arr.ptr + lo)
+    buf._wp_owner = arr._owner
+    return np.ndarray(arr.shape, dtype=void, buffer=buf, offset=-lo, strides=arr.strides)
 
 
 def _numpy_view(ptr, shape, strides, et: ElementType, owner) -> np.ndarray:

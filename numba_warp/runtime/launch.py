@@ -66,7 +66,7 @@ def _convert_array(kernel, name, spec, value, device, out):
     nbtype, cuda_args = value.launch_data()
     out.types.append(nbtype)
     if device.is_cpu:
-        out.cpu.append(value._cpu_view())
+        out.cpu.append(value._kernel_view())
     else:
         out.cuda.extend(cuda_args)
     out.arrays.append(value)
@@ -109,6 +109,22 @@ def _convert_struct(kernel, name, spec, value, device, out):
         _convert(kernel, f"{name}.{field}", fspec, getattr(value, field), device, out)
 
 
+def _convert_value(kernel, name, spec, value, device, out):
+    """Vectors, matrices, quaternions, ...: an instance, or anything of the right size."""
+    cls = spec.annotation
+    if type(value) is not cls:
+        try:
+            value = cls(value)
+        except (TypeError, ValueError) as exc:
+            _fail(kernel, name, f"expects a {cls.__name__}, got {type(value).__name__} "
+                                f"({exc})")
+    out.types.append(spec.numba_type)
+    if device.is_cpu:
+        out.cpu.append(value)
+    else:
+        out.cuda.extend(value._v.reshape(-1))  # NumPy scalars of the component type
+
+
 def _infer_spec(value):
     """The parameter spec a generic (typing.Any) parameter takes from its value."""
     from ..typing.argspec import ArgSpec
@@ -148,6 +164,8 @@ def _convert(kernel, name, spec, value, device, out):
         _convert_scalar(kernel, name, spec.numba_type, value, device, out)
     elif kind == "struct":
         _convert_struct(kernel, name, spec, value, device, out)
+    elif kind == "value":
+        _convert_value(kernel, name, spec, value, device, out)
     else:
         _fail(kernel, name, f"has an unsupported parameter kind {kind}")
 
@@ -305,8 +323,8 @@ def launch(kernel: Kernel, dim, inputs: typing.Sequence = (), outputs: typing.Se
                         (fast[2] is None or value._et.numba_type is fast[2]):
                     conv.types.append(data[0])
                     if on_cpu:
-                        conv.cpu.append(value._np if value._np is not None else
-                                        value._cpu_view())
+                        conv.cpu.append(value._kview if value._kview is not None else
+                                        value._kernel_view())
                     else:
                         conv.cuda.extend(data[1])
                     conv.arrays.append(value)

@@ -1,0 +1,388 @@
+"""Warp's matrix family: ``matrix(shape, dtype)``, ``mat22..44`` and ``spatial_matrix``.
+
+A :class:`MatType` is stored row-major as a flat LLVM array of ``rows * cols`` scalars
+(so an array of ``mat33`` is laid out like an ``(n, 3, 3)`` scalar array). ``m[i, j]``
+reads a component, ``m[i]`` a row (a vector); component and row writes are functional
+updates used by the code generator. Python-scope values hold a NumPy array.
+"""
+
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+from numba.core import types
+from numba.core.imputils import lower_builtin
+from numba.core.typing.templates import AbstractTemplate, infer_global, signature
+from numba.extending import box, models, register_model, unbox
+
+from ..lowering.kernel_helpers import register_value_setitem
+from .registry import register_typeof
+from .scalars import ScalarType, scalar_class_for, scalar_types, to_numba_type
+from .vec import SUFFIX, VecType, dynamic_component_pointer, pack, unpack, vector_class
+
+__all__ = ["MatType", "matrix_class", "MatrixValue", "matrix", "is_matrix_class"]
+
+
+class MatType(types.Type):
+    """Numba type of a ``rows x cols`` matrix of ``dtype``."""
+
+    def __init__(self, rows: int, cols: int, dtype, kind: str = "matrix"):
+        self.shape = (int(rows), int(cols))
+        self.dtype = dtype
+        self.kind = kind
+        sfx = SUFFIX.get(str(dtype), str(dtype))
+        name = (f"mat{rows}{cols}{sfx}" if kind == "matrix" else f"spatial_matrix{sfx}")
+        super().__init__(name=name)
+
+    @property
+    def key(self):
+        return (self.kind, self.shape, self.dtype)
+
+    @property
+    def count(self) -> int:
+        return self.shape[0] * self.shape[1]
+
+    def __len__(self):
+        return self.count
+
+    def row_type(self) -> VecType:
+        return vector_class(self.shape[1], scalar_class_for(self.dtype))._numba_type
+
+
+register_model(MatType)(models.UniTupleModel)
+
+
+class MatrixValue:
+    """Base of the matrix classes (``wp.mat33`` ...)."""
+
+    __slots__ = ("_v",)
+    _shape: tuple
+    _dtype: ScalarType
+    _numba_type: MatType
+    _np_dtype: np.dtype
+
+    def __init__(self, *args):
+        shape, sdt = self._shape, self._dtype._np_dtype
+        n = shape[0] * shape[1]
+        raw = [np.asarray(getattr(a, "_v", a), dtype=sdt) for a in args]
+        if not raw:
+            v = np.zeros(shape, dtype=sdt)
+        elif len(raw) == 1 and raw[0].ndim == 0:
+            v = np.full(shape, raw[0], dtype=sdt)
+        else:
+            flat = np.concatenate([r.reshape(-1) for r in raw])
+            if flat.size != n:
+                raise ValueError(f"{type(self).__name__} needs {n} components, got {flat.size}")
+            v = flat.reshape(shape)
+        self._v = v.copy()
+
+    def _components(self) -> tuple:
+        return tuple(self._v.reshape(-1).tolist())
+
+    def __len__(self):
+        return self._shape[0]
+
+    def __getitem__(self, key):
+        out = self._v[key]
+        if np.ndim(out) == 0:
+            return out.item()
+        if np.ndim(out) == 1 and out.size == self._shape[1]:
+            return vector_class(self._shape[1], self._dtype)(out)
+        return out.copy()
+
+    def __setitem__(self, key, value):
+        self._v[key] = np.asarray(getattr(value, "_v", value))
+
+    def __array__(self, dtype=None, copy=None):
+        return self._v.astype(dtype) if dtype is not None else self._v.copy()
+
+    def __eq__(self, other):
+        try:
+            return bool(np.array_equal(self._v, np.asarray(getattr(other, "_v", other))))
+        except (TypeError, ValueError):
+            return NotImplemented
+
+    def __hash__(self):
+        return hash((type(self).__name__, self._v.tobytes()))
+
+    def __repr__(self):
+        rows = ", ".join("[" + ", ".join(repr(x) for x in r) + "]" for r in self._v.tolist())
+        return f"{type(self).__name__}({rows})"
+
+    def _new(self, values):
+        out = object.__new__(type(self))
+        out._v = np.asarray(values, dtype=self._dtype._np_dtype).reshape(self._shape)
+        return out
+
+    def __add__(self, other):
+        return self._new(self._v + np.asarray(getattr(other, "_v", other)))
+
+    def __sub__(self, other):
+        return self._new(self._v - np.asarray(getattr(other, "_v", other)))
+
+    def __neg__(self):
+        return self._new(-self._v)
+
+    def __mul__(self, other):
+        from .vec import VectorValue
+
+        if isinstance(other, MatrixValue):
+            return matrix_class((self._shape[0], other._shape[1]), self._dtype)(
+                self._v @ other._v)
+        if isinstance(other, VectorValue):
+            return vector_class(self._shape[0], self._dtype)(self._v @ other._v)
+        return self._new(self._v * getattr(other, "value", other))
+
+    __matmul__ = __mul__
+
+    def __rmul__(self, other):
+        from .vec import VectorValue
+
+        if isinstance(other, VectorValue):
+            return vector_class(self._shape[1], self._dtype)(other._v @ self._v)
+        return self._new(self._v * getattr(other, "value", other))
+
+    def __truediv__(self, other):
+        return self._new(self._v / getattr(other, "value", other))
+
+
+_classes: dict = {}
+
+
+def matrix_class(shape, dtype, kind: str = "matrix"):
+    """The Python class for a matrix type (made once, then cached)."""
+    rows, cols = (int(shape[0]), int(shape[1]))
+    nbt = to_numba_type(dtype)
+    scalar = scalar_class_for(nbt)
+    if scalar is None or nbt == types.boolean:
+        raise TypeError(f"matrices hold numeric scalars, not {dtype!r}")
+    key = (kind, rows, cols, nbt)
+    cls = _classes.get(key)
+    if cls is None:
+        mt = MatType(rows, cols, nbt, kind)
+        ns = {"__slots__": (), "_shape": (rows, cols), "_dtype": scalar,
+              "_wp_scalar_type_": scalar, "_numba_type": mt,
+              "_np_dtype": np.dtype((scalar._np_dtype, (rows, cols))),
+              "__module__": "numba_warp"}
+        cls = type(mt.name, (MatrixValue,), ns)
+        cls.shape = (rows, cols)
+        cls.dtype = scalar
+        _classes[key] = cls
+        _register_constructor(cls, mt)
+    return cls
+
+
+def matrix(shape, dtype=float):
+    """The matrix type of ``shape`` (rows, cols) and ``dtype``."""
+    return matrix_class(shape, dtype)
+
+
+def is_matrix_class(obj) -> bool:
+    return isinstance(obj, type) and issubclass(obj, MatrixValue)
+
+
+@register_typeof(MatrixValue)
+def _typeof_matrix(val, c):
+    return type(val)._numba_type
+
+
+@unbox(MatType)
+def _unbox_matrix(typ, obj, c):
+    tup = c.pyapi.call_method(obj, "_components", ())
+    native = c.unbox(types.UniTuple(typ.dtype, typ.count), tup)
+    c.pyapi.decref(tup)
+    return native
+
+
+@box(MatType)
+def _box_matrix(typ, val, c):
+    tup = c.box(types.UniTuple(typ.dtype, typ.count), val)
+    cls = _classes[(typ.kind, *typ.shape, typ.dtype)]
+    clsobj = c.pyapi.unserialize(c.pyapi.serialize_object(cls))
+    out = c.pyapi.call(clsobj, tup)
+    c.pyapi.decref(clsobj)
+    c.pyapi.decref(tup)
+    return out
+
+
+def _register_constructor(cls, mt: MatType):
+    n = mt.count
+
+    class _Constructor(AbstractTemplate):
+        key = cls
+
+        def generic(self, args, kws):
+            if kws:
+                return None
+            if not args or (len(args) == 1 and isinstance(args[0], types.Number)):
+                return signature(mt, *args)
+            if len(args) == 1 and isinstance(args[0], MatType) and args[0].shape == mt.shape:
+                return signature(mt, *args)
+            if len(args) == n and all(isinstance(a, types.Number) for a in args):
+                return signature(mt, *args)
+            raise TypeError(
+                f"{mt.name}() takes {n} numbers (row-major), one scalar, a {mt.shape[0]}x"
+                f"{mt.shape[1]} matrix, or nothing; got ({', '.join(map(str, args))}). "
+                "Use wp.matrix_from_rows() or wp.matrix_from_cols() to build from vectors")
+
+    infer_global(cls, types.Function(_Constructor))
+
+    @lower_builtin(cls)
+    @lower_builtin(cls, types.VarArg(types.Any))
+    def _construct(context, builder, sig, args):
+        if len(args) == 1 and isinstance(sig.args[0], MatType):
+            src = sig.args[0]
+            comps = [context.cast(builder, c, src.dtype, mt.dtype)
+                     for c in unpack(builder, args[0], n)]
+        elif len(args) == 1:  # a scalar fills every component, as in Warp
+            comps = [context.cast(builder, args[0], sig.args[0], mt.dtype)] * n
+        elif not args:
+            comps = [context.get_constant(mt.dtype, 0)] * n
+        else:
+            comps = [context.cast(builder, v, t, mt.dtype) for v, t in zip(args, sig.args)]
+        return pack(context, builder, mt, comps)
+
+
+# ---------------------------------------------------------------------------------------
+# Component and row access
+# ---------------------------------------------------------------------------------------
+
+
+def _index_kind(mt, idx):
+    """'component' for m[i, j], 'row' for m[i], else None."""
+    if isinstance(idx, types.BaseTuple) and len(idx) == 2 and all(
+            isinstance(t, types.Integer) for t in idx):
+        return "component"
+    if isinstance(idx, types.Integer):
+        return "row"
+    return None
+
+
+def _check_literal(mt, idx):
+    tys = list(idx) if isinstance(idx, types.BaseTuple) else [idx]
+    for axis, t in enumerate(tys):
+        if isinstance(t, types.IntegerLiteral):
+            n = mt.shape[axis]
+            if not -n <= t.literal_value < n:
+                raise IndexError(f"index {t.literal_value} is out of range for axis {axis} "
+                                 f"of {mt} (size {n})")
+
+
+@infer_global(operator.getitem)
+class _MatrixGetitem(AbstractTemplate):
+    prefer_literal = True
+
+    def generic(self, args, kws):
+        if len(args) != 2 or kws or not isinstance(args[0], MatType):
+            return None
+        mt, idx = args
+        kind = _index_kind(mt, idx)
+        if kind is None:
+            raise TypeError(f"{mt} is indexed with m[i, j] or m[i] (integers), got {idx}")
+        _check_literal(mt, idx)
+        return signature(mt.dtype if kind == "component" else mt.row_type(), mt, idx)
+
+
+def _flat_index(context, builder, mt, idxty, idx):
+    """(flat component index as intp, row index) from m[i, j] indices."""
+    cols = mt.shape[1]
+    if isinstance(idxty, types.BaseTuple):
+        i = context.cast(builder, builder.extract_value(idx, 0), idxty[0], types.intp)
+        j = context.cast(builder, builder.extract_value(idx, 1), idxty[1], types.intp)
+        i = _wrap(builder, i, mt.shape[0])
+        j = _wrap(builder, j, cols)
+        return builder.add(builder.mul(i, i.type(cols)), j)
+    raise TypeError("expected two indices")
+
+
+def _wrap(builder, i, n):
+    neg = builder.icmp_signed("<", i, i.type(0))
+    return builder.select(neg, builder.add(i, i.type(n)), i)
+
+
+@lower_builtin(operator.getitem, MatType, types.BaseTuple)
+def _matrix_getitem_component(context, builder, sig, args):
+    mt, idxty = sig.args
+    if all(isinstance(t, types.IntegerLiteral) for t in idxty):
+        i, j = (t.literal_value % n for t, n in zip(idxty, mt.shape))
+        return builder.extract_value(args[0], i * mt.shape[1] + j)
+    flat = _flat_index(context, builder, mt, idxty, args[1])
+    _, ptr = dynamic_component_pointer(context, builder, args[0], mt.count, flat, types.intp)
+    return builder.load(ptr)
+
+
+def matrix_row(context, builder, mt, value, row_index_value):
+    """Row ``i`` (an LLVM intp, or a Python int) of a matrix value, as a vector value."""
+    cols = mt.shape[1]
+    rt = mt.row_type()
+    if isinstance(row_index_value, int):
+        comps = [builder.extract_value(value, row_index_value * cols + j) for j in range(cols)]
+        return pack(context, builder, rt, comps)
+    comps = []
+    for j in range(cols):
+        flat = builder.add(builder.mul(row_index_value, row_index_value.type(cols)),
+                           row_index_value.type(j))
+        _, ptr = dynamic_component_pointer(context, builder, value, mt.count, flat, types.intp)
+        comps.append(builder.load(ptr))
+    return pack(context, builder, rt, comps)
+
+
+@lower_builtin(operator.getitem, MatType, types.Integer)
+def _matrix_getitem_row(context, builder, sig, args):
+    mt, idxty = sig.args
+    if isinstance(idxty, types.IntegerLiteral):
+        return matrix_row(context, builder, mt, args[0], idxty.literal_value % mt.shape[0])
+    i = _wrap(builder, context.cast(builder, args[1], idxty, types.intp), mt.shape[0])
+    return matrix_row(context, builder, mt, args[0], i)
+
+
+def _setitem_rule(typingctx, base, index, value):
+    kind = _index_kind(base, index)
+    if kind is None:
+        raise TypeError(f"{base} is indexed with m[i, j] or m[i] (integers), got {index}")
+    _check_literal(base, index)
+    target = base.dtype if kind == "component" else base.row_type()
+    if typingctx.can_convert(value, target) is None:
+        raise TypeError(f"cannot store a {value} in {'a component' if kind == 'component' else 'a row'} of {base}")
+
+    def codegen(context, builder, sig, args):
+        mt = base
+        if kind == "component":
+            val = context.cast(builder, args[2], sig.args[2], mt.dtype)
+            flat = _flat_index(context, builder, mt, index, args[1])
+            slot, ptr = dynamic_component_pointer(context, builder, args[0], mt.count, flat,
+                                                  types.intp)
+            builder.store(val, ptr)
+            return builder.load(slot)
+        row = context.cast(builder, args[2], sig.args[2], target)
+        i = _wrap(builder, context.cast(builder, args[1], index, types.intp), mt.shape[0])
+        slot = None
+        out = args[0]
+        for j in range(mt.shape[1]):
+            flat = builder.add(builder.mul(i, i.type(mt.shape[1])), i.type(j))
+            slot, ptr = dynamic_component_pointer(context, builder, out, mt.count, flat,
+                                                  types.intp)
+            builder.store(builder.extract_value(row, j), ptr)
+            out = builder.load(slot)
+        return out
+
+    return base(base, index, value), codegen
+
+
+register_value_setitem(MatType, _setitem_rule)
+
+
+def _aliases() -> dict:
+    out = {}
+    for n in (2, 3, 4):
+        for sfx, dt in (("h", "float16"), ("f", "float32"), ("d", "float64")):
+            out[f"mat{n}{n}{sfx}"] = matrix_class((n, n), scalar_types[dt])
+        out[f"mat{n}{n}"] = out[f"mat{n}{n}f"]
+    for sfx, dt in (("h", "float16"), ("f", "float32"), ("d", "float64")):
+        out[f"spatial_matrix{sfx}"] = matrix_class((6, 6), scalar_types[dt], "spatial_matrix")
+    out["spatial_matrix"] = out["spatial_matrixf"]
+    return out
+
+
+ALIASES = _aliases()

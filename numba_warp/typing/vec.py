@@ -1,0 +1,455 @@
+"""Warp's vector family: ``vector(length, dtype)``, ``vec2..4`` and the quaternion,
+transform and spatial-vector types, as Numba types and Python-scope values.
+
+Contract:
+
+* One Numba type class, :class:`VecType` (``kind`` is ``"vector"``, ``"quaternion"``,
+  ``"transformation"`` or ``"spatial_vector"``; the kind takes part in the type's
+  identity, so a ``quat`` is not a ``vec4``). Its data model is an LLVM array of the
+  scalar type, so an array of ``vec3`` is laid out like an ``(n, 3)`` scalar array.
+* One Python class per (kind, length, dtype), made by :func:`vector_class` and cached.
+  Instances hold a small NumPy array, support indexing, ``x/y/z/w``, arithmetic with
+  NumPy semantics and ``len``, and are accepted by ``wp.launch`` and by plain Numba code
+  (boxing/unboxing).
+* In kernels (and in ``@numba.njit`` / ``@cuda.jit`` code): constructors, component
+  reads ``v[i]``/``v.x``, and functional component writes used by the code generator.
+  Operators and vector math live in ``lowering/vector_ops.py``.
+"""
+
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+from llvmlite import ir
+from numba.core import cgutils, types
+from numba.core.imputils import lower_builtin, lower_getattr_generic
+from numba.core.typing.templates import (
+    AbstractTemplate,
+    AttributeTemplate,
+    infer_getattr,
+    infer_global,
+    signature,
+)
+from numba.extending import box, models, register_model, unbox
+
+from ..lowering.kernel_helpers import register_value_setattr, register_value_setitem
+from .registry import register_typeof
+from .scalars import ScalarType, scalar_class_for, scalar_types, to_numba_type
+
+__all__ = ["VecType", "vector_class", "VectorValue", "vector", "is_vector_class", "SUFFIX"]
+
+SUFFIX = {"int8": "b", "uint8": "ub", "int16": "s", "uint16": "us", "int32": "i",
+          "uint32": "ui", "int64": "l", "uint64": "ul", "float16": "h", "float32": "f",
+          "float64": "d"}
+_KIND_NAME = {"vector": "vec", "quaternion": "quat", "transformation": "transform",
+              "spatial_vector": "spatial_vector"}
+_ATTRS = {"vector": "xyzw", "quaternion": "xyzw"}
+
+
+class VecType(types.Type):
+    """Numba type of a vector-family value of ``length`` components of ``dtype``."""
+
+    def __init__(self, length: int, dtype, kind: str = "vector"):
+        self.length = int(length)
+        self.dtype = dtype
+        self.kind = kind
+        sfx = SUFFIX.get(str(dtype), str(dtype))
+        base = _KIND_NAME[kind]
+        name = f"{base}{self.length}{sfx}" if kind == "vector" else f"{base}{sfx}"
+        super().__init__(name=name)
+
+    @property
+    def key(self):
+        return (self.kind, self.length, self.dtype)
+
+    def __len__(self):
+        return self.length
+
+
+register_model(VecType)(models.UniTupleModel)
+
+
+# ---------------------------------------------------------------------------------------
+# Python-scope values
+# ---------------------------------------------------------------------------------------
+
+
+class VectorValue:
+    """Base of the vector-family classes (``wp.vec3``, ``wp.quat``, ...)."""
+
+    __slots__ = ("_v",)
+    _length: int
+    _dtype: ScalarType
+    _kind: str
+    _numba_type: VecType
+    _np_dtype: np.dtype
+
+    def __init__(self, *args):
+        n, sdt = self._length, self._dtype._np_dtype
+        if len(args) == 0:
+            self._v = np.zeros(n, dtype=sdt)
+        elif len(args) == 1 and np.ndim(_raw(args[0])) == 0:
+            self._v = np.full(n, _raw(args[0]), dtype=sdt)
+        elif len(args) == 1:
+            v = np.asarray(_raw(args[0]), dtype=sdt).reshape(-1)
+            if v.size != n:
+                raise ValueError(f"{type(self).__name__} needs {n} components, got {v.size}")
+            self._v = v.copy()
+        else:
+            parts = [np.asarray(_raw(a), dtype=sdt).reshape(-1) for a in args]
+            v = np.concatenate(parts)
+            if v.size != n:
+                raise ValueError(f"{type(self).__name__} needs {n} components, got {v.size}")
+            self._v = v
+
+    def _components(self) -> tuple:
+        return tuple(self._v.tolist())
+
+    def __len__(self):
+        return self._length
+
+    def __getitem__(self, i):
+        out = self._v[i]
+        return out.item() if np.ndim(out) == 0 else out.copy()
+
+    def __setitem__(self, i, value):
+        self._v[i] = _raw(value)
+
+    def __iter__(self):
+        return iter(self._v.tolist())
+
+    def __array__(self, dtype=None, copy=None):
+        return self._v.astype(dtype) if dtype is not None else self._v.copy()
+
+    def __eq__(self, other):
+        try:
+            return bool(np.array_equal(self._v, np.asarray(_raw(other))))
+        except (TypeError, ValueError):
+            return NotImplemented
+
+    def __hash__(self):
+        return hash((type(self).__name__, self._v.tobytes()))
+
+    def __repr__(self):
+        return f"{type(self).__name__}({', '.join(repr(x) for x in self._v.tolist())})"
+
+    def __str__(self):
+        return "[" + ", ".join(str(x) for x in self._v.tolist()) + "]"
+
+    def _new(self, values):
+        out = object.__new__(type(self))
+        out._v = np.asarray(values, dtype=self._dtype._np_dtype)
+        return out
+
+    def __add__(self, other):
+        return self._new(self._v + _raw(other))
+
+    __radd__ = __add__
+
+    def __sub__(self, other):
+        return self._new(self._v - _raw(other))
+
+    def __rsub__(self, other):
+        return self._new(_raw(other) - self._v)
+
+    def __mul__(self, other):
+        if isinstance(other, VectorValue):
+            return NotImplemented
+        return self._new(self._v * _raw(other))
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other):
+        return self._new(self._v / _raw(other))
+
+    def __rtruediv__(self, other):
+        return self._new(_raw(other) / self._v)
+
+    def __neg__(self):
+        return self._new(-self._v)
+
+    def __pos__(self):
+        return self._new(self._v.copy())
+
+
+def _raw(x):
+    if isinstance(x, VectorValue):
+        return x._v
+    return getattr(x, "value", x) if not isinstance(x, (list, tuple, np.ndarray)) else x
+
+
+def _attr_property(index):
+    def get(self):
+        return self._v[index].item()
+
+    def set(self, value):
+        self._v[index] = _raw(value)
+
+    return property(get, set)
+
+
+_classes: dict = {}
+
+
+def vector_class(length: int, dtype, kind: str = "vector"):
+    """The Python class for a vector-family type (made once, then cached)."""
+    nbt = to_numba_type(dtype)
+    scalar = scalar_class_for(nbt)
+    if scalar is None or nbt == types.boolean:
+        raise TypeError(f"vectors hold numeric scalars, not {dtype!r}")
+    if not 1 <= int(length) <= 64:
+        raise ValueError(f"vector length must be between 1 and 64, got {length}")
+    key = (kind, int(length), nbt)
+    cls = _classes.get(key)
+    if cls is not None:
+        return cls
+    vt = VecType(length, nbt, kind)
+    ns = {
+        "__slots__": (),
+        "_length": int(length),
+        "_dtype": scalar,
+        "_wp_scalar_type_": scalar,
+        "_kind": kind,
+        "_numba_type": vt,
+        "_np_dtype": np.dtype((scalar._np_dtype, (int(length),))),
+        "__module__": "numba_warp",
+    }
+    for i, c in enumerate(_ATTRS.get(kind, "")[: int(length)]):
+        ns[c] = _attr_property(i)
+    cls = type(vt.name, (VectorValue,), ns)
+    cls.length = int(length)
+    cls.dtype = scalar
+    _classes[key] = cls
+    _register_constructor(cls, vt)
+    return cls
+
+
+def vector(length: int, dtype=float):
+    """The vector type of ``length`` components of ``dtype`` (``wp.vector(3, wp.float64)``)."""
+    return vector_class(length, dtype, "vector")
+
+
+def is_vector_class(obj) -> bool:
+    return isinstance(obj, type) and issubclass(obj, VectorValue)
+
+
+@register_typeof(VectorValue)
+def _typeof_vector(val, c):
+    return type(val)._numba_type
+
+
+@unbox(VecType)
+def _unbox_vector(typ, obj, c):
+    tup = c.pyapi.call_method(obj, "_components", ())
+    native = c.unbox(types.UniTuple(typ.dtype, typ.length), tup)
+    c.pyapi.decref(tup)
+    return native
+
+
+@box(VecType)
+def _box_vector(typ, val, c):
+    tup = c.box(types.UniTuple(typ.dtype, typ.length), val)
+    cls = _classes[(typ.kind, typ.length, typ.dtype)]
+    clsobj = c.pyapi.unserialize(c.pyapi.serialize_object(cls))
+    out = c.pyapi.call(clsobj, tup)
+    c.pyapi.decref(clsobj)
+    c.pyapi.decref(tup)
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Constructors in kernels
+# ---------------------------------------------------------------------------------------
+
+
+def _flat_parts(args):
+    """Component count of each constructor argument, or None if one is not numeric."""
+    counts = []
+    for a in args:
+        if isinstance(a, (types.Number, types.Boolean)):
+            counts.append(1)
+        elif isinstance(a, VecType):
+            counts.append(a.length)
+        else:
+            return None
+    return counts
+
+
+def _register_constructor(cls, vt: VecType):
+    class _Constructor(AbstractTemplate):
+        key = cls
+
+        def generic(self, args, kws):
+            if kws:
+                return None
+            counts = _flat_parts(args)
+            if counts is None:
+                raise TypeError(f"{vt.name}() takes numbers or vectors, got "
+                                f"({', '.join(map(str, args))})")
+            if len(args) == 0 or sum(counts) == vt.length or (len(args) == 1 and
+                                                              counts[0] == 1):
+                return signature(vt, *args)
+            raise TypeError(
+                f"{vt.name}() needs {vt.length} components (or one scalar to broadcast, or "
+                f"no arguments for zero), got {sum(counts)} from ({', '.join(map(str, args))})")
+
+    infer_global(cls, types.Function(_Constructor))
+
+    @lower_builtin(cls)
+    @lower_builtin(cls, types.VarArg(types.Any))
+    def _construct(context, builder, sig, args):
+        return build_vector(context, builder, vt, sig.args, args)
+
+
+def build_vector(context, builder, vt: VecType, argtys, args):
+    """LLVM value of ``vt`` from scalar/vector pieces (or a broadcast scalar, or zero)."""
+    comps = []
+    for t, v in zip(argtys, args):
+        if isinstance(t, VecType):
+            comps.extend(context.cast(builder, builder.extract_value(v, i), t.dtype, vt.dtype)
+                         for i in range(t.length))
+        else:
+            comps.append(context.cast(builder, v, t, vt.dtype))
+    if not comps:
+        comps = [context.get_constant(vt.dtype, 0)] * vt.length
+    elif len(comps) == 1:
+        comps = comps * vt.length
+    return pack(context, builder, vt, comps)
+
+
+def pack(context, builder, vt, comps):
+    """An LLVM aggregate of ``vt`` (a vector or matrix type) from component values."""
+    value = cgutils.get_null_value(context.get_value_type(vt))
+    for i, c in enumerate(comps):
+        value = builder.insert_value(value, c, i)
+    return value
+
+
+def unpack(builder, value, n):
+    return [builder.extract_value(value, i) for i in range(n)]
+
+
+# ---------------------------------------------------------------------------------------
+# Component access
+# ---------------------------------------------------------------------------------------
+
+
+@infer_getattr
+class _VectorAttributes(AttributeTemplate):
+    key = VecType
+
+    def generic_resolve(self, typ, attr):
+        names = _ATTRS.get(typ.kind, "")
+        if len(attr) == 1 and attr in names[: typ.length]:
+            return typ.dtype
+        return None
+
+
+@lower_getattr_generic(VecType)
+def _vector_getattr(context, builder, typ, value, attr):
+    return builder.extract_value(value, _ATTRS[typ.kind].index(attr))
+
+
+def _static_index(typ, idx):
+    """The constant component index of a literal integer, checked against the length."""
+    if isinstance(idx, types.IntegerLiteral):
+        i = idx.literal_value
+        n = len(typ) if not hasattr(typ, "shape") else typ.shape[0]
+        if not -n <= i < n:
+            raise IndexError(f"index {i} is out of range for {typ} (valid: 0..{n - 1})")
+        return i % n
+    return None
+
+
+@infer_global(operator.getitem)
+class _VectorGetitem(AbstractTemplate):
+    prefer_literal = True
+
+    def generic(self, args, kws):
+        if len(args) != 2 or kws or not isinstance(args[0], VecType):
+            return None
+        vt, idx = args
+        if not isinstance(idx, types.Integer):
+            raise TypeError(f"{vt} components are indexed with an integer, got {idx}")
+        _static_index(vt, idx)
+        return signature(vt.dtype, vt, idx)
+
+
+def dynamic_component_pointer(context, builder, agg, n, idx, idxty):
+    """Pointer to component ``idx`` (a runtime int) of an aggregate held in a temporary."""
+    slot = cgutils.alloca_once_value(builder, agg)
+    i = context.cast(builder, idx, idxty, types.intp)
+    neg = builder.icmp_signed("<", i, ir.Constant(i.type, 0))
+    i = builder.select(neg, builder.add(i, ir.Constant(i.type, n)), i)
+    zero = ir.Constant(ir.IntType(32), 0)
+    return slot, builder.gep(slot, [zero, i])
+
+
+@lower_builtin(operator.getitem, VecType, types.Integer)
+def _vector_getitem(context, builder, sig, args):
+    vt, idxty = sig.args
+    if isinstance(idxty, types.IntegerLiteral):
+        return builder.extract_value(args[0], _static_index(vt, idxty))
+    _, ptr = dynamic_component_pointer(context, builder, args[0], vt.length, args[1], idxty)
+    return builder.load(ptr)
+
+
+def _setitem_rule(typingctx, base, index, value):
+    if not isinstance(index, types.Integer):
+        raise TypeError(f"{base} components are indexed with an integer, got {index}")
+    _static_index(base, index)
+    if typingctx.can_convert(value, base.dtype) is None:
+        raise TypeError(f"cannot store a {value} in a component of {base}")
+
+    def codegen(context, builder, sig, args):
+        val = context.cast(builder, args[2], sig.args[2], base.dtype)
+        if isinstance(index, types.IntegerLiteral):
+            return builder.insert_value(args[0], val, _static_index(base, index))
+        slot, ptr = dynamic_component_pointer(context, builder, args[0], base.length, args[1],
+                                              index)
+        builder.store(val, ptr)
+        return builder.load(slot)
+
+    return base(base, index, value), codegen
+
+
+def _setattr_rule(typingctx, base, name, value):
+    names = _ATTRS.get(base.kind, "")
+    if len(name) != 1 or name not in names[: base.length]:
+        raise TypeError(f"{base} has no component '{name}'")
+    idx = names.index(name)
+
+    def codegen(context, builder, sig, args):
+        val = context.cast(builder, args[2], sig.args[2], base.dtype)
+        return builder.insert_value(args[0], val, idx)
+
+    return base(base, types.literal(name), value), codegen
+
+
+register_value_setitem(VecType, _setitem_rule)
+register_value_setattr(VecType, _setattr_rule)
+
+
+# ---------------------------------------------------------------------------------------
+# The named aliases
+# ---------------------------------------------------------------------------------------
+
+
+def _aliases() -> dict:
+    out = {}
+    for n in (2, 3, 4):
+        for dt, sfx in SUFFIX.items():
+            out[f"vec{n}{sfx}"] = vector_class(n, scalar_types[dt])
+        out[f"vec{n}"] = out[f"vec{n}f"]
+    for sfx, dt in (("h", "float16"), ("f", "float32"), ("d", "float64")):
+        out[f"quat{sfx}"] = vector_class(4, scalar_types[dt], "quaternion")
+        out[f"transform{sfx}"] = vector_class(7, scalar_types[dt], "transformation")
+        out[f"spatial_vector{sfx}"] = vector_class(6, scalar_types[dt], "spatial_vector")
+    out["quat"] = out["quatf"]
+    out["transform"] = out["transformf"]
+    out["spatial_vector"] = out["spatial_vectorf"]
+    return out
+
+
+ALIASES = _aliases()
