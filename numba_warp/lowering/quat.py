@@ -1,0 +1,3 @@
+"""(being written) Warp builtins: quat."""
+
+__all__: list = []

@@ -1,0 +1,3 @@
+"""(being written) Warp builtins: random_ops."""
+
+__all__: list = []

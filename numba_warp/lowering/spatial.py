@@ -1,0 +1,3 @@
+"""(being written) Warp builtins: spatial."""
+
+__all__: list = []

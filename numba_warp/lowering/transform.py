@@ -1,0 +1,3 @@
+"""(being written) Warp builtins: transform."""
+
+__all__: list = []

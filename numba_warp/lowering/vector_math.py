@@ -1,0 +1,3 @@
+"""(being written) Warp builtins: vector_math."""
+
+__all__: list = []
