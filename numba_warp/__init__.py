@@ -65,6 +65,7 @@ from .runtime.stream import (  # noqa: F401
 )
 from .frontend.errors import WarpCodegenError  # noqa: F401
 from .interop import from_dlpack, to_dlpack  # noqa: F401
+from .interop.numba_views import as_vectors  # noqa: F401
 from .typing.scalars import scalar_types as _scalar_types
 from .typing.structs import struct  # noqa: F401
 from .typing.vec import ALIASES as _VEC_ALIASES

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from llvmlite import ir
 from numba.core import cgutils, types
+from numba.core.errors import TypingError
 from numba.core.imputils import lower_builtin
 from numba.core.typing.templates import AbstractTemplate, infer_global, signature
 
@@ -67,7 +68,7 @@ def emit_atomic(context, builder, op: str, dtype, ptr, val):
             iptr = builder.bitcast(ptr, ity.as_pointer())
             old = builder.atomic_rmw("xchg", iptr, builder.bitcast(val, ity), "monotonic")
             return builder.bitcast(old, val.type)
-        raise TypeError(f"atomic {op} is not defined for {dtype}")
+        raise TypingError(f"atomic {op} is not defined for {dtype}")
     if op in ("min", "max") and not dtype.signed:
         op = "u" + op
     return builder.atomic_rmw(op, ptr, val, "monotonic")
@@ -101,7 +102,7 @@ def _check_args(name, args, n_values):
         return None
     idx = args[1: len(args) - n_values]
     if len(idx) != arr.ndim or not all(isinstance(t, types.Integer) for t in idx):
-        raise TypeError(
+        raise TypingError(
             f"wp.{name}() on a {arr.ndim}-D array needs {arr.ndim} integer indices, "
             f"got ({', '.join(str(t) for t in idx)})"
         )
@@ -112,12 +113,12 @@ def _supported(name, op, dtype):
     if any(isinstance(dtype, cls) for cls in _elementwise_rules):
         return True
     if dtype not in _ATOMIC_SCALARS:
-        raise TypeError(
+        raise TypingError(
             f"wp.{name}() does not support arrays of {dtype}; use int32, uint32, int64, "
             "uint64, float32 or float64"
         )
     if op in _INT_ONLY and isinstance(dtype, types.Float):
-        raise TypeError(f"wp.{name}() needs an integer array, got an array of {dtype}")
+        raise TypingError(f"wp.{name}() needs an integer array, got an array of {dtype}")
     return True
 
 
@@ -145,7 +146,7 @@ def _make_rmw(name: str, op: str):
             comp = arr.dtype.dtype  # vectors/matrices: atomics on their scalar components
             if comp not in _ATOMIC_SCALARS or (op in _INT_ONLY and
                                                isinstance(comp, types.Float)):
-                raise TypeError(f"wp.{name}() does not support arrays of {arr.dtype}")
+                raise TypingError(f"wp.{name}() does not support arrays of {arr.dtype}")
             return signature(arr.dtype, arr, *idx, arr.dtype)
 
     @lower_builtin(stub, types.Array, types.VarArg(types.Any))
@@ -183,7 +184,7 @@ class _CasTemplate(AbstractTemplate):
             return None
         arr, idx = checked
         if arr.dtype not in _ATOMIC_SCALARS:
-            raise TypeError(f"wp.atomic_cas() does not support arrays of {arr.dtype}")
+            raise TypingError(f"wp.atomic_cas() does not support arrays of {arr.dtype}")
         return signature(arr.dtype, arr, *idx, arr.dtype, arr.dtype)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import operator
 
 from numba.core import types
+from numba.core.errors import TypingError
 from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic
 
@@ -73,10 +74,10 @@ def _index_types(index):
 def store(typingctx, base, index, value):
     if isinstance(base, types.Array):
         if base.mutable is False:
-            raise TypeError("cannot store into a read-only array")
+            raise TypingError("cannot store into a read-only array")
         setitem_sig = typingctx.resolve_function_type(operator.setitem, (base, index, value), {})
         if setitem_sig is None:
-            raise TypeError(f"cannot store {value} into an element of {base}")
+            raise TypingError(f"cannot store {value} into an element of {base}")
 
         def codegen(context, builder, sig, args):
             impl = context.get_function(operator.setitem, setitem_sig)
@@ -88,7 +89,7 @@ def store(typingctx, base, index, value):
         return base(base, index, value), codegen
     rule = _find(_setitem_rules, base)
     if rule is None:
-        raise TypeError(f"cannot assign to an element of a value of type {base}")
+        raise TypingError(f"cannot assign to an element of a value of type {base}")
     return rule(typingctx, base, index, value)
 
 
@@ -98,7 +99,7 @@ def setattr_value(typingctx, base, name, value):
         return None
     rule = _find(_setattr_rules, base)
     if rule is None:
-        raise TypeError(f"cannot assign to attribute '{name.literal_value}' of {base}")
+        raise TypingError(f"cannot assign to attribute '{name.literal_value}' of {base}")
     return rule(typingctx, base, name.literal_value, value)
 
 
@@ -113,7 +114,7 @@ def _inplace(op_name: str, op):
         if isinstance(base, types.Array):
             idx = _index_types(index)
             if len(idx) != base.ndim or not all(isinstance(t, types.Integer) for t in idx):
-                raise TypeError(f"'{op_name}=' on a {base.ndim}-D array element needs "
+                raise TypingError(f"'{op_name}=' on a {base.ndim}-D array element needs "
                                 f"{base.ndim} integer indices")
 
             def codegen(context, builder, sig, args):

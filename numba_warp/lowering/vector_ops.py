@@ -19,6 +19,7 @@ import operator
 
 from llvmlite import ir
 from numba.core import types
+from numba.core.errors import TypingError
 from numba.core.imputils import lower_builtin
 from numba.core.typing.templates import AbstractTemplate, infer_global, signature
 
@@ -52,7 +53,7 @@ def scalar_neg(builder, dtype, a):
 
 
 def _mismatch(op, a, b):
-    return TypeError(f"cannot compute {a} {_SYMBOL.get(op, op)} {b}: the operand types or "
+    return TypingError(f"cannot compute {a} {_SYMBOL.get(op, op)} {b}: the operand types or "
                      "shapes do not match")
 
 

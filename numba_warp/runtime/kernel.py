@@ -394,6 +394,9 @@ def _generated_line_origin(filename, line, gen):
 
 def _clean_numba_message(text: str) -> str:
     """The informative part of a Numba error: no pipeline names, code or candidates."""
+    specific = _specific_errors(text)
+    if specific:
+        return "; ".join(specific)
     keep = []
     for raw in text.splitlines():
         line = raw.strip()
@@ -412,6 +415,18 @@ def _clean_numba_message(text: str) -> str:
     msg = re.sub(r"_wp_(\w+)", r"\1", msg)  # generated names read as the user wrote them
     msg = re.sub(r" at 0x[0-9a-f]+>\)", "", msg)
     return re.sub(r"\s+", " ", msg)
+
+
+def _specific_errors(text: str) -> list:
+    """The messages our own typing rules raised (Numba nests them among candidates)."""
+    lines = text.splitlines()
+    out = []
+    for k, line in enumerate(lines):
+        if "raised a specific error:" in line and k + 1 < len(lines):
+            msg = re.sub(r"^\s*(\w+Error): ", "", lines[k + 1]).strip()
+            if msg and msg not in out and "No implementation" not in msg:
+                out.append(msg)
+    return out[:3]
 
 
 def kernel(f=None, *, enable_backward: bool | None = None, module=None, name: str | None = None,

@@ -12,8 +12,9 @@ import operator
 
 import numpy as np
 from numba.core import types
+from numba.core.errors import TypingError
 from numba.core.imputils import lower_builtin
-from numba.core.typing.templates import AbstractTemplate, infer_global, signature
+from numba.core.typing.templates import AbstractTemplate, infer, infer_global, signature
 from numba.extending import box, models, register_model, unbox
 
 from ..lowering.kernel_helpers import register_value_setitem
@@ -221,7 +222,7 @@ def _register_constructor(cls, mt: MatType):
                 return signature(mt, *args)
             if len(args) == n and all(isinstance(a, types.Number) for a in args):
                 return signature(mt, *args)
-            raise TypeError(
+            raise TypingError(
                 f"{mt.name}() takes {n} numbers (row-major), one scalar, a {mt.shape[0]}x"
                 f"{mt.shape[1]} matrix, or nothing; got ({', '.join(map(str, args))}). "
                 "Use wp.matrix_from_rows() or wp.matrix_from_cols() to build from vectors")
@@ -265,7 +266,7 @@ def _check_literal(mt, idx):
         if isinstance(t, types.IntegerLiteral):
             n = mt.shape[axis]
             if not -n <= t.literal_value < n:
-                raise IndexError(f"index {t.literal_value} is out of range for axis {axis} "
+                raise TypingError(f"index {t.literal_value} is out of range for axis {axis} "
                                  f"of {mt} (size {n})")
 
 
@@ -279,7 +280,7 @@ class _MatrixGetitem(AbstractTemplate):
         mt, idx = args
         kind = _index_kind(mt, idx)
         if kind is None:
-            raise TypeError(f"{mt} is indexed with m[i, j] or m[i] (integers), got {idx}")
+            raise TypingError(f"{mt} is indexed with m[i, j] or m[i] (integers), got {idx}")
         _check_literal(mt, idx)
         return signature(mt.dtype if kind == "component" else mt.row_type(), mt, idx)
 
@@ -293,12 +294,40 @@ def _flat_index(context, builder, mt, idxty, idx):
         i = _wrap(builder, i, mt.shape[0])
         j = _wrap(builder, j, cols)
         return builder.add(builder.mul(i, i.type(cols)), j)
-    raise TypeError("expected two indices")
+    raise TypingError("expected two indices")
 
 
 def _wrap(builder, i, n):
     neg = builder.icmp_signed("<", i, i.type(0))
     return builder.select(neg, builder.add(i, i.type(n)), i)
+
+
+@infer
+class _MatrixStaticGetitem(AbstractTemplate):
+    """``m[1, 2]`` and ``m[1]`` with constant indices (typed as static_getitem)."""
+
+    key = "static_getitem"
+
+    def generic(self, args, kws):
+        mt, idx = args
+        if not isinstance(mt, MatType):
+            return None
+        if isinstance(idx, int):
+            _check_literal(mt, types.literal(idx))
+            return signature(mt.row_type(), *args)
+        if isinstance(idx, tuple) and len(idx) == 2 and all(isinstance(i, int) for i in idx):
+            _check_literal(mt, types.Tuple([types.literal(i) for i in idx]))
+            return signature(mt.dtype, *args)
+        return None
+
+
+@lower_builtin("static_getitem", MatType, types.Any)
+def _matrix_static_getitem(context, builder, sig, args):
+    mt, idx = sig.args[0], args[1]
+    if isinstance(idx, int):
+        return matrix_row(context, builder, mt, args[0], idx % mt.shape[0])
+    i, j = (k % n for k, n in zip(idx, mt.shape))
+    return builder.extract_value(args[0], i * mt.shape[1] + j)
 
 
 @lower_builtin(operator.getitem, MatType, types.BaseTuple)
@@ -340,11 +369,11 @@ def _matrix_getitem_row(context, builder, sig, args):
 def _setitem_rule(typingctx, base, index, value):
     kind = _index_kind(base, index)
     if kind is None:
-        raise TypeError(f"{base} is indexed with m[i, j] or m[i] (integers), got {index}")
+        raise TypingError(f"{base} is indexed with m[i, j] or m[i] (integers), got {index}")
     _check_literal(base, index)
     target = base.dtype if kind == "component" else base.row_type()
     if typingctx.can_convert(value, target) is None:
-        raise TypeError(f"cannot store a {value} in {'a component' if kind == 'component' else 'a row'} of {base}")
+        raise TypingError(f"cannot store a {value} in {'a component' if kind == 'component' else 'a row'} of {base}")
 
     def codegen(context, builder, sig, args):
         mt = base

@@ -16,6 +16,7 @@ import ast
 
 import numpy as np
 from numba.core import cgutils, types
+from numba.core.errors import TypingError
 from numba.core.imputils import impl_ret_borrowed, lower_builtin, lower_getattr_generic
 from numba.core.typing.templates import (
     AbstractTemplate,
@@ -86,10 +87,10 @@ def _struct_getattr(context, builder, typ, value, attr):
 def _setattr_rule(typingctx, base, name, value):
     members = dict(base.members)
     if name not in members:
-        raise TypeError(f"struct {base.descriptor.qualname} has no field '{name}'")
+        raise TypingError(f"struct {base.descriptor.qualname} has no field '{name}'")
     field_ty = members[name]
     if typingctx.can_convert(value, field_ty) is None:
-        raise TypeError(
+        raise TypingError(
             f"cannot assign a value of type {value} to field '{name}' ({field_ty}) of "
             f"struct {base.descriptor.qualname}"
         )
@@ -241,7 +242,7 @@ def _register_constructor(cls, descriptor: StructDescriptor):
                 self.context.can_convert(a, m) is not None for a, m in zip(args, member_types)
             ):
                 return signature(sty, *args)
-            raise TypeError(
+            raise TypingError(
                 f"{cls.__qualname__}() in a kernel takes no arguments (all fields zero) or "
                 f"all {len(member_types)} fields in order, got ({', '.join(map(str, args))})")
 

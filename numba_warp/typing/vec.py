@@ -23,10 +23,12 @@ import operator
 import numpy as np
 from llvmlite import ir
 from numba.core import cgutils, types
+from numba.core.errors import TypingError
 from numba.core.imputils import lower_builtin, lower_getattr_generic
 from numba.core.typing.templates import (
     AbstractTemplate,
     AttributeTemplate,
+    infer,
     infer_getattr,
     infer_global,
     signature,
@@ -154,8 +156,8 @@ class VectorValue:
         return self._new(_raw(other) - self._v)
 
     def __mul__(self, other):
-        if isinstance(other, VectorValue):
-            return NotImplemented
+        if isinstance(other, VectorValue) or hasattr(other, "_shape"):
+            return NotImplemented  # vector * matrix is the matrix's __rmul__
         return self._new(self._v * _raw(other))
 
     __rmul__ = __mul__
@@ -285,12 +287,12 @@ def _register_constructor(cls, vt: VecType):
                 return None
             counts = _flat_parts(args)
             if counts is None:
-                raise TypeError(f"{vt.name}() takes numbers or vectors, got "
+                raise TypingError(f"{vt.name}() takes numbers or vectors, got "
                                 f"({', '.join(map(str, args))})")
             if len(args) == 0 or sum(counts) == vt.length or (len(args) == 1 and
                                                               counts[0] == 1):
                 return signature(vt, *args)
-            raise TypeError(
+            raise TypingError(
                 f"{vt.name}() needs {vt.length} components (or one scalar to broadcast, or "
                 f"no arguments for zero), got {sum(counts)} from ({', '.join(map(str, args))})")
 
@@ -357,7 +359,7 @@ def _static_index(typ, idx):
         i = idx.literal_value
         n = len(typ) if not hasattr(typ, "shape") else typ.shape[0]
         if not -n <= i < n:
-            raise IndexError(f"index {i} is out of range for {typ} (valid: 0..{n - 1})")
+            raise TypingError(f"index {i} is out of range for {typ} (valid: 0..{n - 1})")
         return i % n
     return None
 
@@ -371,7 +373,7 @@ class _VectorGetitem(AbstractTemplate):
             return None
         vt, idx = args
         if not isinstance(idx, types.Integer):
-            raise TypeError(f"{vt} components are indexed with an integer, got {idx}")
+            raise TypingError(f"{vt} components are indexed with an integer, got {idx}")
         _static_index(vt, idx)
         return signature(vt.dtype, vt, idx)
 
@@ -386,6 +388,26 @@ def dynamic_component_pointer(context, builder, agg, n, idx, idxty):
     return slot, builder.gep(slot, [zero, i])
 
 
+@infer
+class _VectorStaticGetitem(AbstractTemplate):
+    """``v[3]`` with a constant index (Numba types it as static_getitem)."""
+
+    key = "static_getitem"
+
+    def generic(self, args, kws):
+        vt, idx = args
+        if not isinstance(vt, VecType) or not isinstance(idx, int):
+            return None
+        _static_index(vt, types.literal(idx))
+        return signature(vt.dtype, *args)
+
+
+@lower_builtin("static_getitem", VecType, types.IntegerLiteral)
+def _vector_static_getitem(context, builder, sig, args):
+    vt = sig.args[0]
+    return builder.extract_value(args[0], args[1] % vt.length)
+
+
 @lower_builtin(operator.getitem, VecType, types.Integer)
 def _vector_getitem(context, builder, sig, args):
     vt, idxty = sig.args
@@ -397,10 +419,10 @@ def _vector_getitem(context, builder, sig, args):
 
 def _setitem_rule(typingctx, base, index, value):
     if not isinstance(index, types.Integer):
-        raise TypeError(f"{base} components are indexed with an integer, got {index}")
+        raise TypingError(f"{base} components are indexed with an integer, got {index}")
     _static_index(base, index)
     if typingctx.can_convert(value, base.dtype) is None:
-        raise TypeError(f"cannot store a {value} in a component of {base}")
+        raise TypingError(f"cannot store a {value} in a component of {base}")
 
     def codegen(context, builder, sig, args):
         val = context.cast(builder, args[2], sig.args[2], base.dtype)
@@ -417,7 +439,7 @@ def _setitem_rule(typingctx, base, index, value):
 def _setattr_rule(typingctx, base, name, value):
     names = _ATTRS.get(base.kind, "")
     if len(name) != 1 or name not in names[: base.length]:
-        raise TypeError(f"{base} has no component '{name}'")
+        raise TypingError(f"{base} has no component '{name}'")
     idx = names.index(name)
 
     def codegen(context, builder, sig, args):

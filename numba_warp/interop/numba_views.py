@@ -1,0 +1,90 @@
+"""Using numba_warp's vector and matrix types in existing Numba code.
+
+Numba code usually keeps points as ``(n, 3)`` float arrays. :func:`as_vectors` views such
+an array as a 1-D array of ``wp.vec3`` (or any vector/matrix type) without copying, inside
+``@numba.njit`` and ``@cuda.jit`` functions as well as at Python scope::
+
+    @numba.njit
+    def centroid(points):                 # points: float32[:, 3]
+        pts = wp.as_vectors(points, wp.vec3)
+        acc = wp.vec3(0.0)
+        for i in range(pts.shape[0]):
+            acc += pts[i]
+        return acc / float(pts.shape[0])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba.core import cgutils, types
+from numba.core.errors import TypingError
+from numba.core.imputils import impl_ret_borrowed, lower_builtin
+from numba.core.typing.templates import AbstractTemplate, infer_global, signature
+from numba.np.arrayobj import populate_array
+
+__all__ = ["as_vectors"]
+
+
+def as_vectors(arr, dtype):
+    """View an array whose trailing axes are ``dtype``'s shape as an array of ``dtype``.
+
+    At Python scope this takes a NumPy array (or a CPU ``wp.array``) and returns a CPU
+    ``wp.array`` sharing its memory; in Numba-compiled code it returns a Numba array of
+    the vector/matrix type.
+    """
+    from ..runtime.array import array
+
+    if isinstance(arr, array):
+        arr = arr.numpy()
+    return array(np.asarray(arr), dtype=dtype, copy=False, device="cpu")
+
+
+def _composite_type(t):
+    """The VecType/MatType named by a constructor's Numba type (a class used as a value)."""
+    templates = getattr(t, "templates", None)
+    if templates:
+        cls = getattr(templates[0], "key", None)
+        nbt = getattr(cls, "_numba_type", None)
+        if nbt is not None and hasattr(nbt, "dtype"):
+            return nbt
+    return None
+
+
+def _view_type(arr, dtype):
+    vt = _composite_type(dtype)
+    if vt is None or not isinstance(arr, types.Array):
+        return None
+    k = len((vt.length,) if hasattr(vt, "length") else vt.shape)
+    if arr.dtype != vt.dtype or arr.ndim <= k:
+        raise TypingError(f"as_vectors() needs an array of {vt.dtype} with at least "
+                          f"{k + 1} dimensions, got {arr}")
+    return types.Array(vt, arr.ndim - k, "A", readonly=not arr.mutable)
+
+
+@infer_global(as_vectors)
+class _AsVectorsTemplate(AbstractTemplate):
+    def generic(self, args, kws):
+        if len(args) == 2 and not kws:
+            rt = _view_type(*args)
+            return None if rt is None else signature(rt, *args)
+        return None
+
+
+# Lowered inline (not an overload): numba-cuda does not let a device function return
+# an array it did not receive, and a view must not be a separate function anyway.
+@lower_builtin(as_vectors, types.Array, types.Any)
+def _lower_as_vectors(context, builder, sig, args):
+    rt = sig.return_type
+    vt = rt.dtype
+    src = context.make_array(sig.args[0])(context, builder, args[0])
+    dst = context.make_array(rt)(context, builder)
+    shape = cgutils.unpack_tuple(builder, src.shape)[: rt.ndim]
+    strides = cgutils.unpack_tuple(builder, src.strides)[: rt.ndim]
+    data_type = context.get_data_type(vt)
+    itemsize = context.get_constant(types.intp, context.get_abi_sizeof(data_type))
+    populate_array(dst, data=builder.bitcast(src.data, data_type.as_pointer()),
+                   shape=cgutils.pack_array(builder, shape),
+                   strides=cgutils.pack_array(builder, strides), itemsize=itemsize,
+                   meminfo=src.meminfo)
+    # the view shares the source's memory: it must hold a reference to it
+    return impl_ret_borrowed(context, builder, rt, dst._getvalue())
