@@ -1,0 +1,265 @@
+"""Warp's "Operators" and "Utility" builtins that are not atomics or scalar math.
+
+Function forms of the operators (``wp.add(a, b)`` is ``a + b``, ``wp.bit_and``,
+``wp.lshift``, ``wp.invert``, ``wp.unot``, ...), ``wp.where`` (and the older
+``wp.select``), ``wp.cast``, ``wp.len``, ``wp.print``/``wp.printf``, ``wp.expect_near``,
+``wp.block_dim`` and ``wp.breakpoint``. Each is a Python function (its Python-scope
+meaning) with the Numba implementation right below it.
+"""
+
+from __future__ import annotations
+
+import builtins
+import operator
+
+from llvmlite import ir
+from numba.core import cgutils, types
+from numba.core.errors import TypingError
+from numba.core.imputils import lower_builtin
+from numba.core.typing.templates import AbstractTemplate, infer_global, signature
+from numba.extending import overload
+
+from .atomics import is_cuda_context
+
+__all__ = ["add", "sub", "mul", "neg", "pos", "bit_and", "bit_or", "bit_xor", "lshift",
+           "rshift", "invert", "unot", "div_approx", "where", "select", "cast", "len",
+           "print", "printf", "expect_near", "block_dim", "breakpoint"]
+
+
+def _binary(name, op, doc):
+    def fn(a, b):
+        return op(a, b)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc
+
+    @overload(fn, target="generic", jit_options={"error_model": "numpy"})
+    def _ol(a, b):
+        return lambda a, b: op(a, b)
+
+    return fn
+
+
+add = _binary("add", operator.add, "a + b.")
+sub = _binary("sub", operator.sub, "a - b.")
+mul = _binary("mul", operator.mul, "a * b (matrix product for matrices).")
+bit_and = _binary("bit_and", operator.and_, "Bitwise a & b.")
+bit_or = _binary("bit_or", operator.or_, "Bitwise a | b.")
+bit_xor = _binary("bit_xor", operator.xor, "Bitwise a ^ b.")
+lshift = _binary("lshift", operator.lshift, "a << b.")
+rshift = _binary("rshift", operator.rshift, "a >> b.")
+
+
+def _unary(name, op, doc):
+    def fn(a):
+        return op(a)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc
+
+    @overload(fn, target="generic")
+    def _ol(a):
+        return lambda a: op(a)
+
+    return fn
+
+
+neg = _unary("neg", operator.neg, "-a.")
+pos = _unary("pos", operator.pos, "+a.")
+invert = _unary("invert", operator.invert, "Bitwise ~a.")
+
+
+def unot(a):
+    """Logical not: True when ``a`` is zero/False (works on ints, floats, bools, arrays)."""
+    return not a
+
+
+@overload(unot, target="generic")
+def _ol_unot(a):
+    if isinstance(a, types.Array):
+        return lambda a: a.size == 0
+    return lambda a: not a
+
+
+def div_approx(a, b):
+    """a / b, allowed to use a faster, less exact division on GPUs."""
+    return a / b
+
+
+@overload(div_approx, target="generic", jit_options={"error_model": "numpy"})
+def _ol_div_approx(a, b):
+    return lambda a, b: a / b
+
+
+def where(cond, value_if_true, value_if_false):
+    """``value_if_true`` if ``cond`` else ``value_if_false`` (both are evaluated)."""
+    return value_if_true if cond else value_if_false
+
+
+@overload(where, target="generic")
+def _ol_where(cond, a, b):
+    if a == b or (isinstance(a, types.Number) and isinstance(b, types.Number)):
+        return lambda cond, a, b: a if cond else b
+    raise TypingError(f"wp.where() needs both values of one type, got {a} and {b}")
+
+
+def select(cond, value_if_false, value_if_true):
+    """Deprecated in Warp (use :func:`where`): ``value_if_true`` if ``cond``, note the order."""
+    return value_if_true if cond else value_if_false
+
+
+@overload(select, target="generic")
+def _ol_select(cond, a, b):
+    return lambda cond, a, b: b if cond else a
+
+
+def cast(a, dtype):
+    """``a`` converted to ``dtype`` (scalars, and vectors/matrices component-wise)."""
+    return dtype(a)
+
+
+@overload(cast, target="generic")
+def _ol_cast(a, dtype):
+    return lambda a, dtype: dtype(a)
+
+
+_builtin_len = builtins.len
+_builtin_print = builtins.print
+
+
+def len(a):  # noqa: A001 - Warp's name
+    """Number of components of a vector, rows of a matrix, or the first dimension of an array."""
+    return _builtin_len(a)
+
+
+@infer_global(len)
+class _LenTemplate(AbstractTemplate):
+    def generic(self, args, kws):
+        if _builtin_len(args) != 1 or kws:
+            return None
+        return signature(types.int32, *args)
+
+
+@lower_builtin(len, types.Any)
+def _lower_len(context, builder, sig, args):
+    t = sig.args[0]
+    if isinstance(t, types.Array):
+        ary = context.make_array(t)(context, builder, args[0])
+        n = cgutils.unpack_tuple(builder, ary.shape)[0]
+        return builder.trunc(n, ir.IntType(32))
+    shape = getattr(t, "shape", None)
+    n = shape[0] if shape is not None else getattr(t, "length", None)
+    if n is None:
+        raise TypingError(f"wp.len() takes a vector, matrix or array, got {t}")
+    return context.get_constant(types.int32, n)
+
+
+def print(*args):  # noqa: A001 - Warp's name
+    """Print values (works in kernels on the CPU and the GPU)."""
+    _builtin_print(*args)
+
+
+@overload(print, target="generic")
+def _ol_print(*args):
+    def impl(*args):
+        _builtin_print(*args)
+
+    return impl
+
+
+def printf(fmt, *args):
+    """C-style formatted printing: ``wp.printf("%d: %f\\n", i, x)``."""
+    _builtin_print(fmt % args, end="")
+
+
+@infer_global(printf)
+class _PrintfTemplate(AbstractTemplate):
+    def generic(self, args, kws):
+        if kws or not args or not isinstance(args[0], types.StringLiteral):
+            raise TypingError("wp.printf() needs a constant format string first")
+        for a in args[1:]:
+            if not isinstance(a, (types.Number, types.Boolean)):
+                raise TypingError(f"wp.printf() prints numbers, got {a}")
+        return signature(types.none, *args)
+
+    prefer_literal = True
+
+
+@lower_builtin(printf, types.StringLiteral, types.VarArg(types.Any))
+@lower_builtin(printf, types.StringLiteral)
+def _lower_printf(context, builder, sig, args):
+    fmt = sig.args[0].literal_value
+    vals = []
+    for t, v in zip(sig.args[1:], args[1:]):  # C variadic promotion
+        if isinstance(t, types.Float):
+            vals.append(context.cast(builder, v, t, types.float64))
+        elif isinstance(t, types.Boolean) or (isinstance(t, types.Integer) and t.bitwidth < 32):
+            vals.append(context.cast(builder, v, t, types.int32))
+        else:
+            vals.append(v)
+    if is_cuda_context(context):
+        _cuda_vprintf(context, builder, fmt, vals)
+    else:
+        cgutils.printf(builder, fmt, *vals)
+    return context.get_dummy_value()
+
+
+def _cuda_vprintf(context, builder, fmt, vals):
+    from numba.cuda import nvvmutils
+
+    fmt_ptr = context.insert_string_const_addrspace(builder, fmt)
+    if vals:
+        struct = ir.LiteralStructType([v.type for v in vals])
+        buf = cgutils.alloca_once(builder, struct)
+        for i, v in enumerate(vals):
+            builder.store(v, cgutils.gep_inbounds(builder, buf, 0, i))
+        buf = builder.bitcast(buf, ir.IntType(8).as_pointer())
+    else:
+        buf = ir.Constant(ir.IntType(8).as_pointer(), None)
+    builder.call(nvvmutils.declare_vprint(builder.module), (fmt_ptr, buf))
+
+
+def expect_near(a, b, tolerance=1e-6):
+    """Print a message when ``a`` and ``b`` differ by more than ``tolerance``."""
+    if builtins.abs(a - b) > tolerance:
+        _builtin_print(f"expect_near failed: {a} vs {b} (tolerance {tolerance})")
+
+
+@overload(expect_near, target="generic")
+def _ol_expect_near(a, b, tolerance=1e-6):
+    if isinstance(a, types.Number) and isinstance(b, types.Number):
+        def impl(a, b, tolerance=1e-6):
+            d = a - b
+            if (d if d >= 0 else -d) > tolerance:
+                printf("expect_near failed: %f vs %f\n", a, b)
+
+        return impl
+
+
+def block_dim():
+    """Threads per block of the current launch (1 on the CPU)."""
+    return 1
+
+
+@infer_global(block_dim)
+class _BlockDimTemplate(AbstractTemplate):
+    def generic(self, args, kws):
+        return signature(types.int32) if not args and not kws else None
+
+
+@lower_builtin(block_dim)
+def _lower_block_dim(context, builder, sig, args):
+    if is_cuda_context(context):
+        from numba.cuda import nvvmutils
+
+        return nvvmutils.call_sreg(builder, "ntid.x")
+    return context.get_constant(types.int32, 1)
+
+
+def breakpoint():  # noqa: A001 - Warp's name
+    """A debugger breakpoint in Warp's CUDA debug builds; a no-op here."""
+
+
+@overload(breakpoint, target="generic")
+def _ol_breakpoint():
+    return lambda: None
