@@ -415,8 +415,10 @@ def generate(parsed: ParsedFunction, *, is_kernel: bool, params: list, gen_name:
                 call = ast.Call(tr.ref(cast, cast.__name__), [ast.Name(name, ast.Load())], [])
                 prologue.append(ast.Assign([ast.Name(name, ast.Store())], call))
 
+    from .stateful import hoist_stateful_calls
+
     body: list[ast.stmt] = []
-    for stmt in parsed.tree.body:
+    for stmt in hoist_stateful_calls(tr, copy.deepcopy(parsed.tree.body)):
         out = tr.visit(stmt)
         if out is None:
             continue
