@@ -12,7 +12,8 @@ own statement that reassigns the state::
 
 Calls are hoisted in evaluation order. A call in a ``while`` condition is re-evaluated
 each iteration (the loop becomes ``while True`` with the test inside); calls under
-``and``/``or``/``x if c else y`` would change which draws happen, and are rejected.
+``and``/``or``/``x if c else y`` would change which draws happen, and are rejected. A call whose state
+is not a variable (``wp.randf(wp.rand_init(seed))``) has nothing to update and stays.
 """
 
 from __future__ import annotations
@@ -108,9 +109,7 @@ class _Hoister:
                 "inside 'and'/'or' or a conditional expression",
                 node, "Draw the value in its own statement first.")
         if not node.args or not isinstance(node.args[0], ast.Name):
-            raise parsed.error(
-                f"the first argument of '{ast.unparse(node.func)}' must be a state variable "
-                "(from wp.rand_init)", node)
+            return node  # a temporary state (wp.randf(wp.rand_init(s))): nothing to update
         state = node.args[0].id
         tmp = f"_wp_rnd{self.counter}"
         self.counter += 1
