@@ -1,3 +1,191 @@
-"""(being written) Warp builtins: spatial."""
+"""Warp's "Spatial Math" builtins, for kernels, plain Numba code and Python scope.
 
-__all__: list = []
+Contract:
+
+* A spatial vector is a ``VecType`` of kind ``"spatial_vector"`` with 6 components: the
+  angular part first (``w``, or the torque ``tau`` of a wrench: :func:`spatial_top`),
+  then the linear part (``v``, or the force ``f``: :func:`spatial_bottom`), as in Warp.
+  ``wp.spatial_vector(w, v)`` / ``wp.spatial_vector(6 scalars)`` is the type's own
+  constructor (``typing/vec.py``).
+* A spatial matrix is the 6x6 ``MatType`` of kind ``"spatial_matrix"``.
+* Same structure as ``quat.py``: one Python function + one ``@overload`` per builtin,
+  Python scope runs the overload through :func:`~.quat.python_scope`. Results take the
+  dtype of the arguments.
+* Formulas (Warp's documentation): ``spatial_cross(a, b) = (wa x wb, va x wb + wa x vb)``;
+  ``spatial_cross_dual(a, b) = (w x n + v x f, w x f)`` for a twist ``(w, v)`` and a
+  wrench ``(n, f)``; ``spatial_adjoint(r, s) = [[r, 0], [s, r]]``; for a transform
+  ``(R, p)``: ``transform_twist`` gives ``(R w, R v + p x R w)`` and ``transform_wrench``
+  ``(R tau + p x R f, R f)``; ``velocity_at_point(qd, r) = v + w x r``.
+"""
+
+from __future__ import annotations
+
+from numba.extending import overload
+
+from .kernel_helpers import store
+from .quat import JIT, is_kind, is_mat, is_vec3, mcls, python_scope, quat_rotate, vcls
+from .transform import is_xform, transform_get_rotation, transform_get_translation
+
+__all__ = [
+    "spatial_top", "spatial_bottom", "spatial_dot", "spatial_cross", "spatial_cross_dual",
+    "spatial_adjoint", "transform_twist", "transform_wrench", "velocity_at_point",
+]
+
+
+def is_spatial(t) -> bool:
+    return is_kind(t, "spatial_vector", 6)
+
+
+def _cross(a, b):
+    """Cross product of two vec3 (private; vector_math has the public one)."""
+
+
+@overload(_cross, target="generic", jit_options=JIT)
+def _ol_cross(a, b):
+    if is_vec3(a) and a == b:
+        V = vcls(3, a.dtype)
+        return lambda a, b: V(a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2],
+                              a[0] * b[1] - a[1] * b[0])
+
+
+def spatial_top(svec):
+    """The first three components (angular velocity / torque) as a vec3."""
+    return python_scope(spatial_top, svec)
+
+
+def spatial_bottom(svec):
+    """The last three components (linear velocity / force) as a vec3."""
+    return python_scope(spatial_bottom, svec)
+
+
+for _fn, _off in ((spatial_top, 0), (spatial_bottom, 3)):
+
+    def _register(fn=_fn, off=_off):
+        @overload(fn, target="generic", jit_options=JIT)
+        def _ol(svec):
+            if is_spatial(svec):
+                V = vcls(3, svec.dtype)
+                return lambda svec: V(svec[off], svec[off + 1], svec[off + 2])
+
+    _register()
+
+
+def spatial_dot(a, b):
+    """The dot product of two spatial vectors (power, for a twist and a wrench)."""
+    return python_scope(spatial_dot, a, b)
+
+
+@overload(spatial_dot, target="generic", jit_options=JIT)
+def _ol_spatial_dot(a, b):
+    if is_spatial(a) and a == b:
+        def impl(a, b):
+            acc = a[0] * b[0]
+            for i in range(1, 6):
+                acc += a[i] * b[i]
+            return acc
+
+        return impl
+
+
+def spatial_cross(a, b):
+    """Spatial (motion) cross product of twists: ``(wa x wb, va x wb + wa x vb)``."""
+    return python_scope(spatial_cross, a, b)
+
+
+@overload(spatial_cross, target="generic", jit_options=JIT)
+def _ol_spatial_cross(a, b):
+    if is_spatial(a) and a == b:
+        S = vcls(6, a.dtype, "spatial_vector")
+
+        def impl(a, b):
+            wa, va = spatial_top(a), spatial_bottom(a)
+            wb, vb = spatial_top(b), spatial_bottom(b)
+            return S(_cross(wa, wb), _cross(va, wb) + _cross(wa, vb))
+
+        return impl
+
+
+def spatial_cross_dual(a, b):
+    """Force cross product of a twist ``a = (w, v)`` and a wrench ``b = (n, f)``:
+    ``(w x n + v x f, w x f)``."""
+    return python_scope(spatial_cross_dual, a, b)
+
+
+@overload(spatial_cross_dual, target="generic", jit_options=JIT)
+def _ol_spatial_cross_dual(a, b):
+    if is_spatial(a) and a == b:
+        S = vcls(6, a.dtype, "spatial_vector")
+
+        def impl(a, b):
+            w, v = spatial_top(a), spatial_bottom(a)
+            n, f = spatial_top(b), spatial_bottom(b)
+            return S(_cross(w, n) + _cross(v, f), _cross(w, f))
+
+        return impl
+
+
+def spatial_adjoint(r, s):
+    """The 6x6 spatial matrix ``[[r, 0], [s, r]]`` of two 3x3 blocks."""
+    return python_scope(spatial_adjoint, r, s)
+
+
+@overload(spatial_adjoint, target="generic", jit_options=JIT)
+def _ol_spatial_adjoint(r, s):
+    if is_mat(r, 3, 3) and r == s:
+        M = mcls(6, 6, r.dtype, "spatial_matrix")
+
+        def impl(r, s):
+            m = M()
+            for i in range(3):
+                for j in range(3):
+                    m = store(m, (i, j), r[i, j])
+                    m = store(m, (i + 3, j + 3), r[i, j])
+                    m = store(m, (i + 3, j), s[i, j])
+            return m
+
+        return impl
+
+
+def transform_twist(t, x):
+    """A twist ``(w, v)`` mapped by the transform ``(R, p)``: ``(R w, R v + p x R w)``."""
+    return python_scope(transform_twist, t, x)
+
+
+def transform_wrench(t, x):
+    """A wrench ``(tau, f)`` mapped by the transform ``(R, p)``:
+    ``(R tau + p x R f, R f)``."""
+    return python_scope(transform_wrench, t, x)
+
+
+for _fn, _is_twist in ((transform_twist, True), (transform_wrench, False)):
+
+    def _register(fn=_fn, is_twist=_is_twist):
+        @overload(fn, target="generic", jit_options=JIT)
+        def _ol(t, x):
+            if is_xform(t) and is_spatial(x) and t.dtype == x.dtype:
+                S = vcls(6, x.dtype, "spatial_vector")
+
+                def impl(t, x):
+                    q, p = transform_get_rotation(t), transform_get_translation(t)
+                    top = quat_rotate(q, spatial_top(x))
+                    bottom = quat_rotate(q, spatial_bottom(x))
+                    if is_twist:
+                        return S(top, bottom + _cross(p, top))
+                    return S(top + _cross(p, bottom), bottom)
+
+                return impl
+
+    _register()
+
+
+def velocity_at_point(qd, r):
+    """Linear velocity at offset ``r`` of a body with spatial velocity ``qd = (w, v)``:
+    ``v + w x r``."""
+    return python_scope(velocity_at_point, qd, r)
+
+
+@overload(velocity_at_point, target="generic", jit_options=JIT)
+def _ol_velocity_at_point(qd, r):
+    if is_spatial(qd) and is_vec3(r) and qd.dtype == r.dtype:
+        return lambda qd, r: spatial_bottom(qd) + _cross(spatial_top(qd), r)
+

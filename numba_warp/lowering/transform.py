@@ -1,3 +1,329 @@
-"""(being written) Warp builtins: transform."""
+"""Warp's "Transformations" builtins, for kernels, plain Numba code and Python scope.
 
-__all__: list = []
+Contract:
+
+* A transform is a ``VecType`` of kind ``"transformation"`` with 7 components
+  ``(p.x, p.y, p.z, q.x, q.y, q.z, q.w)``: a translation ``p`` and a unit rotation
+  quaternion ``q``. It maps a point ``x`` to ``p + quat_rotate(q, x)``.
+* Same structure as ``quat.py`` (one Python function + one ``@overload`` per builtin,
+  Python scope runs the overload through :func:`~.quat.python_scope`); results take the
+  dtype of the transform/vector/matrix argument.
+* ``transform_point``/``transform_vector`` also take a 4x4 matrix (``M @ (x, 1)`` and
+  ``M @ (v, 0)``, no perspective divide). ``transform_to_matrix``/``transform_compose``
+  build ``[R diag(s) | p; 0 0 0 1]``; ``transform_decompose`` returns ``(p, q, s)`` with
+  ``s`` the column norms of the upper 3x3 block.
+* ``transform_set_translation``/``transform_set_rotation`` modify the transform in place
+  at Python scope (as Warp does); in kernels, where a transform is a value, they return
+  the updated transform (write ``t = wp.transform_set_translation(t, p)``).
+* Extras registered here: ``t.p`` and ``t.q`` read the translation and rotation of a
+  transform in kernels, and ``a * b`` on two transforms is :func:`transform_multiply`.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+
+import numpy as np
+from numba.core.imputils import lower_getattr
+from numba.core.typing.templates import AttributeTemplate, infer_getattr
+from numba.extending import overload
+
+from ..typing.vec import VecType, pack, unpack
+from .quat import (JIT, absent, dtype_arg, is_kind, is_mat, is_quat, is_vec3, mcls,
+                   python_scope, quat_from_matrix, quat_rotate, quat_to_matrix, vcls)
+
+__all__ = [
+    "transformation", "transform_identity", "transform_get_translation",
+    "transform_get_rotation", "transform_set_translation", "transform_set_rotation",
+    "transform_multiply", "transform_inverse", "transform_point", "transform_vector",
+    "transform_to_matrix", "transform_from_matrix", "transform_compose",
+    "transform_decompose",
+]
+
+
+def is_xform(t) -> bool:
+    return is_kind(t, "transformation", 7)
+
+
+# ---------------------------------------------------------------------------------------
+# Construction and parts
+# ---------------------------------------------------------------------------------------
+
+
+def transformation(p=None, q=None, dtype=None):
+    """The transform of translation ``p`` (vec3) and rotation ``q`` (quaternion).
+
+    At Python scope, ``transformation(dtype=wp.float64)`` with no parts returns the
+    transform *type* (``wp.transformd``), as Warp's type constructor does.
+    """
+    if p is None and q is None:
+        from ..typing.scalars import to_numba_type
+
+        return vcls(7, to_numba_type(dtype if dtype is not None else float), "transformation")
+    return python_scope(transformation, p, q, dtype)
+
+
+@overload(transformation, target="generic", jit_options=JIT)
+def _ol_transformation(p=None, q=None, dtype=None):
+    if is_vec3(p) and is_quat(q):
+        T = vcls(7, p.dtype if absent(dtype) else dtype_arg(dtype), "transformation")
+        return lambda p=None, q=None, dtype=None: T(p, q)
+    raise TypeError(f"transformation() takes (p: vec3, q: quat), got ({p}, {q})")
+
+
+def transform_identity(dtype=None):
+    """The identity transform ``(0, 0, 0, 0, 0, 0, 1)``."""
+    return python_scope(transform_identity, dtype)
+
+
+@overload(transform_identity, target="generic", jit_options=JIT)
+def _ol_transform_identity(dtype=None):
+    T = vcls(7, dtype_arg(dtype), "transformation")
+    return lambda dtype=None: T(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0)
+
+
+def transform_get_translation(xform):
+    """The translation ``p`` of a transform, as a vec3."""
+    return python_scope(transform_get_translation, xform)
+
+
+@overload(transform_get_translation, target="generic", jit_options=JIT)
+def _ol_get_translation(xform):
+    if is_xform(xform):
+        V = vcls(3, xform.dtype)
+        return lambda xform: V(xform[0], xform[1], xform[2])
+
+
+def transform_get_rotation(xform):
+    """The rotation ``q`` of a transform, as a quaternion."""
+    return python_scope(transform_get_rotation, xform)
+
+
+@overload(transform_get_rotation, target="generic", jit_options=JIT)
+def _ol_get_rotation(xform):
+    if is_xform(xform):
+        Q = vcls(4, xform.dtype, "quaternion")
+        return lambda xform: Q(xform[3], xform[4], xform[5], xform[6])
+
+
+def transform_set_translation(xform, p):
+    """Set the translation of ``xform`` to ``p`` (in place at Python scope; in kernels the
+    updated transform is returned)."""
+    xform[0:3] = np.asarray(p)
+
+
+def transform_set_rotation(xform, q):
+    """Set the rotation of ``xform`` to ``q`` (in place at Python scope; in kernels the
+    updated transform is returned)."""
+    xform[3:7] = np.asarray(q)
+
+
+@overload(transform_set_translation, target="generic", jit_options=JIT)
+def _ol_set_translation(xform, p):
+    if is_xform(xform) and is_vec3(p):
+        T = vcls(7, xform.dtype, "transformation")
+        return lambda xform, p: T(p[0], p[1], p[2], xform[3], xform[4], xform[5], xform[6])
+
+
+@overload(transform_set_rotation, target="generic", jit_options=JIT)
+def _ol_set_rotation(xform, q):
+    if is_xform(xform) and is_quat(q):
+        T = vcls(7, xform.dtype, "transformation")
+        return lambda xform, q: T(xform[0], xform[1], xform[2], q[0], q[1], q[2], q[3])
+
+
+# ---------------------------------------------------------------------------------------
+# Algebra
+# ---------------------------------------------------------------------------------------
+
+
+def transform_multiply(a, b):
+    """The composition ``a * b``: apply ``b``, then ``a``."""
+    return python_scope(transform_multiply, a, b)
+
+
+@overload(transform_multiply, target="generic", jit_options=JIT)
+def _ol_transform_multiply(a, b):
+    if is_xform(a) and a == b:
+        T = vcls(7, a.dtype, "transformation")
+
+        def impl(a, b):
+            qa = transform_get_rotation(a)
+            p = transform_get_translation(a) + quat_rotate(qa, transform_get_translation(b))
+            return T(p, qa * transform_get_rotation(b))
+
+        return impl
+
+
+@overload(operator.mul, target="generic", jit_options=JIT)
+def _ol_transform_mul_operator(a, b):
+    if is_xform(a) and a == b:
+        return lambda a, b: transform_multiply(a, b)
+
+
+def transform_inverse(xform):
+    """The inverse transform: ``(-quat_rotate_inv(q, p), quat_inverse(q))``."""
+    return python_scope(transform_inverse, xform)
+
+
+@overload(transform_inverse, target="generic", jit_options=JIT)
+def _ol_transform_inverse(xform):
+    if is_xform(xform):
+        ft = xform.dtype
+        T = vcls(7, ft, "transformation")
+        Q = vcls(4, ft, "quaternion")
+
+        def impl(xform):
+            z = ft(0.0)
+            qi = Q(z - xform[3], z - xform[4], z - xform[5], xform[6])
+            p = quat_rotate(qi, transform_get_translation(xform))
+            return T(z - p[0], z - p[1], z - p[2], qi[0], qi[1], qi[2], qi[3])
+
+        return impl
+
+
+def transform_point(xform, point):
+    """``p + quat_rotate(q, point)`` for a transform; ``M @ (point, 1)`` for a 4x4 matrix."""
+    return python_scope(transform_point, xform, point)
+
+
+def transform_vector(xform, vec):
+    """``quat_rotate(q, vec)`` for a transform; ``M @ (vec, 0)`` for a 4x4 matrix."""
+    return python_scope(transform_vector, xform, vec)
+
+
+for _fn, _w in ((transform_point, 1.0), (transform_vector, 0.0)):
+
+    def _register(fn=_fn, w=_w):
+        @overload(fn, target="generic", jit_options=JIT)
+        def _ol(xform, v):
+            if is_xform(xform) and is_vec3(v) and v.dtype == xform.dtype:
+                if w:
+                    return lambda xform, v: (transform_get_translation(xform)
+                                             + quat_rotate(transform_get_rotation(xform), v))
+                return lambda xform, v: quat_rotate(transform_get_rotation(xform), v)
+            if is_mat(xform, 4, 4) and is_vec3(v) and v.dtype == xform.dtype:
+                ft = v.dtype
+                V = vcls(3, ft)
+                h = ft(w)
+
+                def impl(xform, v):
+                    x, y, z = v[0], v[1], v[2]
+                    return V(xform[0, 0] * x + xform[0, 1] * y + xform[0, 2] * z + xform[0, 3] * h,
+                             xform[1, 0] * x + xform[1, 1] * y + xform[1, 2] * z + xform[1, 3] * h,
+                             xform[2, 0] * x + xform[2, 1] * y + xform[2, 2] * z + xform[2, 3] * h)
+
+                return impl
+
+    _register()
+
+
+# ---------------------------------------------------------------------------------------
+# 4x4 matrices
+# ---------------------------------------------------------------------------------------
+
+
+def _compose_impl(M, ft):
+    def impl(position, rotation, scale):
+        r, s, p = quat_to_matrix(rotation), scale, position
+        z, one = ft(0.0), ft(1.0)
+        return M(r[0, 0] * s[0], r[0, 1] * s[1], r[0, 2] * s[2], p[0],
+                 r[1, 0] * s[0], r[1, 1] * s[1], r[1, 2] * s[2], p[1],
+                 r[2, 0] * s[0], r[2, 1] * s[1], r[2, 2] * s[2], p[2],
+                 z, z, z, one)
+
+    return impl
+
+
+def transform_compose(position, rotation, scale):
+    """The 4x4 matrix ``[R(rotation) diag(scale) | position; 0 0 0 1]``."""
+    return python_scope(transform_compose, position, rotation, scale)
+
+
+@overload(transform_compose, target="generic", jit_options=JIT)
+def _ol_transform_compose(position, rotation, scale):
+    if is_vec3(position) and is_quat(rotation) and is_vec3(scale):
+        return _compose_impl(mcls(4, 4, position.dtype), position.dtype)
+
+
+def transform_to_matrix(xform):
+    """The 4x4 matrix ``[R(q) | p; 0 0 0 1]`` of a transform."""
+    return python_scope(transform_to_matrix, xform)
+
+
+@overload(transform_to_matrix, target="generic", jit_options=JIT)
+def _ol_transform_to_matrix(xform):
+    if is_xform(xform):
+        V = vcls(3, xform.dtype)
+
+        def impl(xform):
+            return transform_compose(transform_get_translation(xform),
+                                     transform_get_rotation(xform), V(1.0, 1.0, 1.0))
+
+        return impl
+
+
+def transform_from_matrix(mat):
+    """The transform of a 4x4 rigid matrix: translation from the last column, rotation
+    from the upper 3x3 block."""
+    return python_scope(transform_from_matrix, mat)
+
+
+@overload(transform_from_matrix, target="generic", jit_options=JIT)
+def _ol_transform_from_matrix(mat):
+    if is_mat(mat, 4, 4):
+        T = vcls(7, mat.dtype, "transformation")
+        V = vcls(3, mat.dtype)
+        return lambda mat: T(V(mat[0, 3], mat[1, 3], mat[2, 3]), quat_from_matrix(mat))
+
+
+def transform_decompose(m):
+    """``(position, rotation, scale)`` of a 4x4 matrix ``[R diag(s) | p; 0 0 0 1]``."""
+    return python_scope(transform_decompose, m)
+
+
+@overload(transform_decompose, target="generic", jit_options=JIT)
+def _ol_transform_decompose(m):
+    if is_mat(m, 4, 4):
+        ft = m.dtype
+        V = vcls(3, ft)
+        M3 = mcls(3, 3, ft)
+
+        def impl(m):
+            sx = ft(math.sqrt(m[0, 0] * m[0, 0] + m[1, 0] * m[1, 0] + m[2, 0] * m[2, 0]))
+            sy = ft(math.sqrt(m[0, 1] * m[0, 1] + m[1, 1] * m[1, 1] + m[2, 1] * m[2, 1]))
+            sz = ft(math.sqrt(m[0, 2] * m[0, 2] + m[1, 2] * m[1, 2] + m[2, 2] * m[2, 2]))
+            r = M3(m[0, 0] / sx, m[0, 1] / sy, m[0, 2] / sz,
+                   m[1, 0] / sx, m[1, 1] / sy, m[1, 2] / sz,
+                   m[2, 0] / sx, m[2, 1] / sy, m[2, 2] / sz)
+            return V(m[0, 3], m[1, 3], m[2, 3]), quat_from_matrix(r), V(sx, sy, sz)
+
+        return impl
+
+
+# ---------------------------------------------------------------------------------------
+# t.p and t.q in kernels
+# ---------------------------------------------------------------------------------------
+
+
+@infer_getattr
+class _TransformAttributes(AttributeTemplate):
+    key = VecType
+
+    def generic_resolve(self, typ, attr):
+        if typ.kind == "transformation" and attr in ("p", "q"):
+            return vcls(3, typ.dtype)._numba_type if attr == "p" else vcls(
+                4, typ.dtype, "quaternion")._numba_type
+        return None
+
+
+@lower_getattr(VecType, "p")
+def _transform_p(context, builder, typ, value):
+    return pack(context, builder, vcls(3, typ.dtype)._numba_type, unpack(builder, value, 3))
+
+
+@lower_getattr(VecType, "q")
+def _transform_q(context, builder, typ, value):
+    comps = unpack(builder, value, 7)[3:]
+    return pack(context, builder, vcls(4, typ.dtype, "quaternion")._numba_type, comps)
