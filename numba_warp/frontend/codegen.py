@@ -22,6 +22,7 @@ import copy
 import re
 import types as pytypes
 
+from .. import lang
 from ..typing.scalars import ScalarType, WeakFloatLiteral, scalar_types
 from .emit import SourceWriter
 from .fence import check_syntax
@@ -160,8 +161,6 @@ class _Transformer(ast.NodeTransformer):
                 target = self.resolver.resolve(node.func)
             except Unresolved:
                 target = None
-            from .. import lang
-
             if target is lang.tid:
                 raise self.parsed.error(
                     "wp.tid() must be assigned directly to names, e.g. 'i = wp.tid()' or "
@@ -199,8 +198,24 @@ class _Transformer(ast.NodeTransformer):
     def visit_Expr(self, node: ast.Expr):
         if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
             return None  # docstrings and bare string statements
+        call = node.value
+        if isinstance(call, ast.Call) and call.args and isinstance(call.args[0], ast.Name) \
+                and self._updates_first_argument(call):
+            # Warp's in-place builtins (wp.transform_set_translation(t, p)) modify their
+            # first argument; values are immutable here, so assign the result back to it
+            target = ast.Name(call.args[0].id, ast.Store())
+            return ast.copy_location(ast.Assign([target], self.visit(call)), node)
         self.generic_visit(node)
         return node
+
+    def _updates_first_argument(self, call) -> bool:
+        if not self.is_outside(call.func):
+            return False
+        try:
+            target = self.resolver.resolve(call.func)
+        except Unresolved:
+            return False
+        return any(target is getattr(lang, n, None) for n in _UPDATES_FIRST_ARGUMENT)
 
     def visit_Assert(self, node: ast.Assert):
         if self.options.get("mode") != "debug":
@@ -292,8 +307,6 @@ class _Transformer(ast.NodeTransformer):
     def _is_tid_call(self, value) -> bool:
         if not (isinstance(value, ast.Call) and self.is_outside(value.func)):
             return False
-        from .. import lang
-
         try:
             return self.resolver.resolve(value.func) is lang.tid
         except Unresolved:
@@ -358,8 +371,6 @@ def _keep_builtin(name):
 
 def _warp_builtin(name):
     def make(t, node):
-        from .. import lang
-
         return t.ref(getattr(lang, name), name)
 
     return _Special(make)
@@ -376,6 +387,10 @@ _PY_BUILTIN_MAP = {
     builtins.max: _warp_builtin("max"),
     builtins.abs: _warp_builtin("abs"),
 }
+
+
+# Builtins that Warp documents as modifying their first argument in place.
+_UPDATES_FIRST_ARGUMENT = ("transform_set_translation", "transform_set_rotation")
 
 
 def _as_load(node):

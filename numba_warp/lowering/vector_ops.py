@@ -85,6 +85,8 @@ def _result_type(op, a, b):
     if isinstance(a, VecType) and isinstance(b, VecType):
         if op is operator.mul and a == b and a.kind == "quaternion":
             return a
+        if op is operator.mul and a == b and a.kind == "transformation":
+            return None  # transform * transform is transform_multiply (lowering/transform.py)
         raise _mismatch(op, a, b)
     if isinstance(a, MatType) and isinstance(b, VecType):
         if a.shape[1] == b.length and a.dtype == b.dtype:

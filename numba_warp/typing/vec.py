@@ -437,6 +437,8 @@ def _setitem_rule(typingctx, base, index, value):
 
 
 def _setattr_rule(typingctx, base, name, value):
+    if base.kind == "transformation" and name in ("p", "q"):
+        return _transform_part_rule(base, name, value)
     names = _ATTRS.get(base.kind, "")
     if len(name) != 1 or name not in names[: base.length]:
         raise TypingError(f"{base} has no component '{name}'")
@@ -445,6 +447,23 @@ def _setattr_rule(typingctx, base, name, value):
     def codegen(context, builder, sig, args):
         val = context.cast(builder, args[2], sig.args[2], base.dtype)
         return builder.insert_value(args[0], val, idx)
+
+    return base(base, types.literal(name), value), codegen
+
+
+def _transform_part_rule(base, name, value):
+    """``t.p = v`` (components 0-2) and ``t.q = q`` (3-6) on a transform."""
+    n, start = (3, 0) if name == "p" else (4, 3)
+    if not (isinstance(value, VecType) and value.length == n):
+        raise TypingError(f"transform.{name} takes a {'vec3' if n == 3 else 'quat'}, got {value}")
+
+    def codegen(context, builder, sig, args):
+        out = args[0]
+        for k in range(n):
+            comp = context.cast(builder, builder.extract_value(args[2], k), value.dtype,
+                                base.dtype)
+            out = builder.insert_value(out, comp, start + k)
+        return out
 
     return base(base, types.literal(name), value), codegen
 
