@@ -154,6 +154,29 @@ def _lower_len(context, builder, sig, args):
     return context.get_constant(types.int32, n)
 
 
+@infer_global(_builtin_len)
+class _PythonLenOfValues(AbstractTemplate):
+    """Python's len() on vectors and matrices in kernels (as in Warp)."""
+
+    def generic(self, args, kws):
+        if _builtin_len(args) == 1 and not kws and (
+                hasattr(args[0], "shape") and not isinstance(args[0], types.Array)
+                or hasattr(args[0], "length")):
+            return signature(types.int32, *args)
+        return None
+
+
+def _register_len_of_values():
+    from ..typing.mat import MatType
+    from ..typing.vec import VecType
+
+    lower_builtin(_builtin_len, VecType)(_lower_len)
+    lower_builtin(_builtin_len, MatType)(_lower_len)
+
+
+_register_len_of_values()
+
+
 def print(*args):  # noqa: A001 - Warp's name
     """Print values (works in kernels on the CPU and the GPU)."""
     _builtin_print(*args)

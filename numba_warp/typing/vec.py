@@ -227,9 +227,79 @@ def vector_class(length: int, dtype, kind: str = "vector"):
     return cls
 
 
-def vector(length: int, dtype=float):
-    """The vector type of ``length`` components of ``dtype`` (``wp.vector(3, wp.float64)``)."""
-    return vector_class(length, dtype, "vector")
+def vector(*args, length=None, dtype=None):
+    """A vector type, or (in kernels) a vector value.
+
+    At Python scope ``wp.vector(3, wp.float64)`` or ``wp.vector(length=3, dtype=float)``
+    is the type. In kernels, ``wp.vector(x, y, z)`` builds a vector of its arguments' type
+    and ``wp.vector(length=3, dtype=wp.float64)`` a zero vector.
+    """
+    if len(args) == 2 and isinstance(args[0], int) and length is None and dtype is None:
+        return vector_class(args[0], args[1], "vector")
+    if len(args) == 1 and isinstance(args[0], int) and length is None:
+        return vector_class(args[0], float if dtype is None else dtype, "vector")
+    if not args and length is not None:
+        return vector_class(length, float if dtype is None else dtype, "vector")
+    n = length if length is not None else len(args)
+    return vector_class(n, float if dtype is None else dtype, "vector")(*args)
+
+
+def _keyword_pysig(n_positional: int, keywords: list):
+    """A Python signature ``(a0, ..., a{n-1}, kw...)`` for folding keyword arguments.
+
+    (Numba's argument folding mishandles keyword-only parameters, so the keywords are
+    ordinary parameters after the positional ones.)
+    """
+    import inspect
+
+    P = inspect.Parameter
+    params = [P(f"a{i}", P.POSITIONAL_OR_KEYWORD) for i in range(n_positional)]
+    params += [P(k, P.POSITIONAL_OR_KEYWORD) for k in keywords]
+    return inspect.Signature(params)
+
+
+def _dtype_of_class_type(t):
+    """The Numba scalar type named by ``dtype=wp.float64`` (a NumberClass) in kernels."""
+    return t.instance_type if isinstance(t, types.NumberClass) else None
+
+
+@infer_global(vector)
+class _VectorBuiltin(AbstractTemplate):
+    def generic(self, args, kws):
+        kws = dict(kws)
+        length, dtype = kws.pop("length", None), kws.pop("dtype", None)
+        if kws:
+            return None
+        dt = _dtype_of_class_type(dtype) if dtype is not None else None
+        if args:
+            counts = _flat_parts(args)
+            if counts is None:
+                raise TypingError(f"wp.vector() takes numbers, got {args}")
+            first = args[0].dtype if isinstance(args[0], VecType) else args[0]
+            dt = dt or (types.float32 if not isinstance(first, types.Float) or
+                        str(first) == "float32" else first)
+            n = sum(counts)
+        else:
+            if not isinstance(length, types.IntegerLiteral):
+                raise TypingError("wp.vector() needs components or a constant length=")
+            n = length.literal_value
+            dt = dt or types.float32
+        vt = vector_class(n, scalar_class_for(dt))._numba_type
+        names = [k for k, v in (("length", length), ("dtype", dtype)) if v is not None]
+        sig = signature(vt, *args, *[v for v in (length, dtype) if v is not None])
+        sig = sig.replace(pysig=_keyword_pysig(len(args), names))
+        return sig
+
+    prefer_literal = True
+
+
+@lower_builtin(vector, types.VarArg(types.Any))
+def _lower_vector_builtin(context, builder, sig, args):
+    vt = sig.return_type
+    # the keyword arguments (length=, dtype=) come after the components; drop them
+    n = sum(name.startswith("a") for name in sig.pysig.parameters) \
+        if sig.pysig is not None else len(sig.args)
+    return build_vector(context, builder, vt, sig.args[:n], args[:n])
 
 
 def is_vector_class(obj) -> bool:
