@@ -21,6 +21,7 @@ from .lowering.atomics import (  # noqa: F401
 )
 from .lowering.scalar_math import *  # noqa: F401,F403
 from .lowering.scalar_math import __all__ as _scalar_all
+from .lowering import decompositions as _decompositions
 from .lowering import operators as _operators
 from .lowering import quat as _quat
 from .lowering import random_ops as _random_ops
@@ -32,7 +33,7 @@ __all__ = ["tid", "static", *_scalar_all, "atomic_add", "atomic_sub", "atomic_mi
            "atomic_max", "atomic_and", "atomic_or", "atomic_xor", "atomic_exch", "atomic_cas"]
 
 
-for _mod in (_operators, _vector_math, _quat, _transform, _spatial, _random_ops):
+for _mod in (_operators, _vector_math, _decompositions, _quat, _transform, _spatial, _random_ops):
     globals().update({_n: getattr(_mod, _n) for _n in _mod.__all__})
     __all__ += list(_mod.__all__)
 

@@ -199,6 +199,14 @@ class _Transformer(ast.NodeTransformer):
         if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
             return None  # docstrings and bare string statements
         call = node.value
+        outputs = self._output_arguments(call)
+        if outputs is not None:
+            # Warp's output-argument form, wp.svd3(A, U, sigma, V): values are immutable
+            # here, so it becomes U, sigma, V = wp.svd3(A)
+            n_in, names = outputs
+            target = ast.Tuple([ast.Name(n, ast.Store()) for n in names], ast.Store())
+            call.args = call.args[:n_in]
+            return ast.copy_location(ast.Assign([target], self.visit(call)), node)
         if isinstance(call, ast.Call) and call.args and isinstance(call.args[0], ast.Name) \
                 and self._updates_first_argument(call):
             # Warp's in-place builtins (wp.transform_set_translation(t, p)) modify their
@@ -207,6 +215,23 @@ class _Transformer(ast.NodeTransformer):
             return ast.copy_location(ast.Assign([target], self.visit(call)), node)
         self.generic_visit(node)
         return node
+
+    def _output_arguments(self, call):
+        """(number of inputs, output names) for a call in Warp's output-argument form."""
+        if not (isinstance(call, ast.Call) and self.is_outside(call.func)):
+            return None
+        try:
+            target = self.resolver.resolve(call.func)
+        except Unresolved:
+            return None
+        for name, n_in in _OUTPUT_ARGUMENTS.items():
+            if target is getattr(lang, name, None) and len(call.args) > n_in:
+                outs = call.args[n_in:]
+                if not all(isinstance(o, ast.Name) for o in outs):
+                    raise self.parsed.error(
+                        f"the output arguments of wp.{name}() must be variable names", call)
+                return n_in, [o.id for o in outs]
+        return None
 
     def _updates_first_argument(self, call) -> bool:
         if not self.is_outside(call.func):
@@ -388,6 +413,10 @@ _PY_BUILTIN_MAP = {
     builtins.abs: _warp_builtin("abs"),
 }
 
+
+# Builtins with Warp's output-argument form (name -> number of inputs).
+_OUTPUT_ARGUMENTS = {"svd3": 1, "svd2": 1, "qr3": 1, "eig3": 1, "quat_to_axis_angle": 1,
+                     "transform_decompose": 1}
 
 # Builtins that Warp documents as modifying their first argument in place.
 _UPDATES_FIRST_ARGUMENT = ("transform_set_translation", "transform_set_rotation")

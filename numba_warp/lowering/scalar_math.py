@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from numba.core import types
 from numba.extending import overload
 
@@ -169,7 +170,9 @@ def _ol_cbrt(x):
 
 
 def abs(x):
-    """Absolute value of x."""
+    """Absolute value of x (component-wise for vectors)."""
+    if hasattr(x, "_new"):
+        return x._new(np.abs(x._v))
     return _builtin_abs(x)
 
 
@@ -196,13 +199,21 @@ def _ol_sign(x):
         return lambda x: t(-1) if x < 0 else t(1)
 
 
-def min(a, b):
-    """The smaller of a and b."""
+def min(a, b=None):
+    """The smaller of a and b (component-wise for vectors); min(v): the smallest component."""
+    if b is None:
+        return np.min(a._v).item()
+    if hasattr(a, "_new"):
+        return a._new(np.minimum(a._v, getattr(b, "_v", b)))
     return _builtin_min(a, b)
 
 
-def max(a, b):
-    """The larger of a and b."""
+def max(a, b=None):
+    """The larger of a and b (component-wise for vectors); max(v): the largest component."""
+    if b is None:
+        return np.max(a._v).item()
+    if hasattr(a, "_new"):
+        return a._new(np.maximum(a._v, getattr(b, "_v", b)))
     return _builtin_max(a, b)
 
 

@@ -1,0 +1,278 @@
+"""Warp's matrix decompositions: ``eig3``, ``svd3``, ``svd2`` and ``qr3``.
+
+Numerically robust, written once for every float type: ``eig3`` (symmetric Jacobi
+rotations) returns ``(Q, d)`` with ``Q`` a rotation whose columns are eigenvectors;
+``svd3``/``svd2`` (one-sided Jacobi) return ``(U, sigma, V)`` with ``A = U diag(sigma) V^T``,
+``U``/``V`` rotations, sigma sorted by decreasing magnitude and only the last component
+possibly negative (the sign of ``det(A)``); ``qr3`` (Givens) returns ``(Q, R)`` with ``Q``
+a rotation and ``R`` upper triangular. Jacobi sweeps stop when converged (at most 16).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba.extending import overload
+
+from ..typing.vec import vector_class
+from .kernel_helpers import store
+
+from .vector_math import (  # shared helpers of the vector builtins
+    _OPTS,
+    _arr,
+    _is_mat,
+    _jitable,
+    _mcls,
+    _vcls,
+    cross,
+    ddot,
+    dot,
+    get_diag,
+    identity,
+    length,
+    matrix_from_cols,
+    normalize,
+    transpose,
+)
+
+__all__ = ["eig3", "svd3", "svd2", "qr3"]
+
+
+# ---------------------------------------------------------------------------------------
+# Decompositions: eig3 (symmetric Jacobi), svd3/svd2 (one-sided Jacobi), qr3 (Givens)
+# ---------------------------------------------------------------------------------------
+
+_MAX_SWEEPS = 16  # cyclic Jacobi on 3x3 converges (quadratically) in far fewer sweeps
+
+
+def _eps(ft):
+    return float(np.finfo(np.float32 if ft.bitwidth <= 32 else np.float64).eps)
+
+
+@_jitable
+def _plane_rotation(eye, p, q, c, s):
+    """The identity ``eye`` with the (p, q) plane rotated: J[p,p] = J[q,q] = c,
+    J[p,q] = s, J[q,p] = -s (determinant +1 when c^2 + s^2 = 1)."""
+    j = store(store(eye, (p, p), c), (q, q), c)
+    return store(store(j, (p, q), s), (q, p), -s)
+
+
+@_jitable
+def _jacobi_tangent(theta, one):
+    """The smaller root t of t^2 + 2 theta t - 1 = 0 (tan of the Jacobi angle)."""
+    r = abs(theta)
+    if r < 1e15:
+        t = one / (r + math.sqrt(one + r * r))
+    else:
+        t = one / (r + r)
+    return -t if theta < 0 else t
+
+
+def eig3(A):
+    """Eigen-decomposition of a symmetric 3x3 matrix: (Q, d) with A = Q diag(d) Q^T."""
+    w, q = np.linalg.eigh(_arr(A).astype(np.float64))
+    if np.linalg.det(q) < 0:
+        q[:, 2] = -q[:, 2]
+    return A._new(q), vector_class(3, A._dtype)(w)
+
+
+@overload(eig3, target="generic", jit_options=_OPTS)
+def _ol_eig3(A):
+    if not _is_mat(A, square=True, floats=True, sizes=(3,)):
+        return None
+    ft = A.dtype
+    tol = ft(_eps(ft) ** 2)
+
+    def impl(A):
+        a = A
+        eye = identity(3, ft)
+        q = eye
+        for _ in range(_MAX_SWEEPS):
+            off = a[0, 1] * a[0, 1] + a[0, 2] * a[0, 2] + a[1, 2] * a[1, 2]
+            if off <= tol * ddot(a, a):
+                break
+            for k in range(3):
+                p, r = (0, 1) if k == 0 else ((0, 2) if k == 1 else (1, 2))
+                apr = a[p, r]
+                if apr != ft(0.0):
+                    t = _jacobi_tangent((a[r, r] - a[p, p]) / (apr + apr), ft(1.0))
+                    c = ft(1.0) / math.sqrt(ft(1.0) + t * t)
+                    j = _plane_rotation(eye, p, r, c, t * c)
+                    a = transpose(j) * a * j
+                    a = store(store(a, (p, r), ft(0.0)), (r, p), ft(0.0))
+                    q = q * j
+        return q, get_diag(a)
+
+    return impl
+
+
+@_jitable
+def _one_sided_jacobi(b, v, eye, n, tol, one):
+    """Rotate the columns of ``b`` (and ``v`` alike) until they are orthogonal."""
+    for _ in range(_MAX_SWEEPS):
+        rotated = False
+        for k in range(n * (n - 1) // 2):
+            p, q = (0, 1) if k == 0 else ((0, 2) if k == 1 else (1, 2))
+            alpha, beta, gamma = one - one, one - one, one - one
+            for i in range(n):
+                alpha += b[i, p] * b[i, p]
+                beta += b[i, q] * b[i, q]
+                gamma += b[i, p] * b[i, q]
+            if gamma != 0 and gamma * gamma > tol * alpha * beta:
+                t = _jacobi_tangent((beta - alpha) / (gamma + gamma), one)
+                c = one / math.sqrt(one + t * t)
+                j = _plane_rotation(eye, p, q, c, t * c)
+                b = b * j
+                v = v * j
+                rotated = True
+        if not rotated:
+            break
+    return b, v
+
+
+@_jitable
+def _sort_columns(b, v, eye, n, one):
+    """Order columns by decreasing norm; each swap is a rotation (p, q) -> (q, -p)."""
+    zero = one - one
+    for k in range(3 if n == 3 else 1):
+        p = 1 if k == 1 else 0
+        q = p + 1
+        np_, nq = zero, zero
+        for i in range(n):
+            np_ += b[i, p] * b[i, p]
+            nq += b[i, q] * b[i, q]
+        if nq > np_:
+            j = _plane_rotation(eye, p, q, zero, -one)
+            b = b * j
+            v = v * j
+    return b, v
+
+
+@_jitable
+def _unit_perpendicular(u, one):
+    """A unit vector orthogonal to the unit 3D vector ``u``."""
+    ax, ay, az = abs(u[0]), abs(u[1]), abs(u[2])
+    e = u - u
+    if ax <= ay and ax <= az:
+        e = store(e, 0, one)
+    elif ay <= az:
+        e = store(e, 1, one)
+    else:
+        e = store(e, 2, one)
+    return normalize(cross(u, e))
+
+
+def svd3(A):
+    """SVD of a 3x3 matrix: (U, sigma, V) with A = U diag(sigma) V^T, U and V rotations,
+    |sigma| decreasing, sigma[0], sigma[1] >= 0 and sigma[2] signed like det(A)."""
+    a = _arr(A).astype(np.float64)
+    u, sig, vt = np.linalg.svd(a)
+    v = vt.T
+    if np.linalg.det(u) < 0:
+        u[:, 2], sig[2] = -u[:, 2], -sig[2]
+    if np.linalg.det(v) < 0:
+        v[:, 2], sig[2] = -v[:, 2], -sig[2]
+    return A._new(u), vector_class(3, A._dtype)(sig), A._new(v)
+
+
+@overload(svd3, target="generic", jit_options=_OPTS)
+def _ol_svd3(A):
+    if not _is_mat(A, square=True, floats=True, sizes=(3,)):
+        return None
+    ft = A.dtype
+    tol = ft(_eps(ft) ** 2)
+    small = ft(_eps(ft) * 4)
+    V3 = _vcls(3, ft)
+
+    def impl(A):
+        one = ft(1.0)
+        eye = identity(3, ft)
+        b, v = _one_sided_jacobi(A, eye, eye, 3, tol, one)
+        b, v = _sort_columns(b, v, eye, 3, one)
+        c0, c1, c2 = V3(b[0, 0], b[1, 0], b[2, 0]), V3(b[0, 1], b[1, 1], b[2, 1]), \
+            V3(b[0, 2], b[1, 2], b[2, 2])
+        s0 = length(c0)
+        u0 = c0 * (one / s0) if s0 > ft(0.0) else V3(one, ft(0.0), ft(0.0))
+        w = c1 - u0 * dot(c1, u0)
+        u1 = normalize(w) if length(w) > small * s0 else _unit_perpendicular(u0, one)
+        s1 = dot(c1, u1)
+        if s1 < ft(0.0):
+            u1, s1 = -u1, -s1
+        u2 = cross(u0, u1)
+        return matrix_from_cols(u0, u1, u2), V3(s0, s1, dot(c2, u2)), v
+
+    return impl
+
+
+def svd2(A):
+    """SVD of a 2x2 matrix: (U, sigma, V) with A = U diag(sigma) V^T, sigma >= 0 and
+    decreasing, U and V orthogonal (V a rotation)."""
+    a = _arr(A).astype(np.float64)
+    u, sig, vt = np.linalg.svd(a)
+    v = vt.T
+    if np.linalg.det(v) < 0:
+        v[:, 1], u[:, 1] = -v[:, 1], -u[:, 1]
+    return A._new(u), vector_class(2, A._dtype)(sig), A._new(v)
+
+
+@overload(svd2, target="generic", jit_options=_OPTS)
+def _ol_svd2(A):
+    if not _is_mat(A, square=True, floats=True, sizes=(2,)):
+        return None
+    ft = A.dtype
+    tol = ft(_eps(ft) ** 2)
+    V2 = _vcls(2, ft)
+    M2 = _mcls(2, 2, ft)
+
+    def impl(A):
+        one = ft(1.0)
+        eye = identity(2, ft)
+        b, v = _one_sided_jacobi(A, eye, eye, 2, tol, one)
+        b, v = _sort_columns(b, v, eye, 2, one)
+        c0, c1 = V2(b[0, 0], b[1, 0]), V2(b[0, 1], b[1, 1])
+        s0 = length(c0)
+        u0 = c0 * (one / s0) if s0 > ft(0.0) else V2(one, ft(0.0))
+        u1 = V2(-u0[1], u0[0])
+        s1 = dot(c1, u1)
+        if s1 < ft(0.0):
+            u1, s1 = -u1, -s1
+        return M2(u0[0], u1[0], u0[1], u1[1]), V2(s0, s1), v
+
+    return impl
+
+
+def qr3(A):
+    """QR decomposition of a 3x3 matrix: (Q, R) with Q a rotation, R upper triangular."""
+    q, r = np.linalg.qr(_arr(A).astype(np.float64))
+    d = np.sign(np.diag(r))
+    d[d == 0] = 1
+    q, r = q * d, (r.T * d).T  # nonnegative diagonal ...
+    if np.linalg.det(q) < 0:  # ... except R[2, 2] where Q must stay a rotation
+        q[:, 2], r[2] = -q[:, 2], -r[2]
+    return A._new(q), A._new(r)
+
+
+@overload(qr3, target="generic", jit_options=_OPTS)
+def _ol_qr3(A):
+    if not _is_mat(A, square=True, floats=True, sizes=(3,)):
+        return None
+    ft = A.dtype
+
+    def impl(A):
+        eye = identity(3, ft)
+        r = A
+        q = eye
+        for k in range(3):
+            # zero r[2, 0] (rows 1, 2), then r[1, 0] (rows 0, 1), then r[2, 1] (rows 1, 2)
+            p, i, col = (1, 2, 0) if k == 0 else ((0, 1, 0) if k == 1 else (1, 2, 1))
+            x, y = r[p, col], r[i, col]
+            h = math.sqrt(x * x + y * y)
+            if y != ft(0.0) and h > ft(0.0):
+                g = _plane_rotation(eye, p, i, x / h, y / h)
+                r = g * r
+                r = store(r, (i, col), ft(0.0))
+                q = q * transpose(g)
+        return q, r
+
+    return impl
