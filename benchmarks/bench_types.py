@@ -32,6 +32,9 @@ def typed_transform(pts: wp.array(dtype=wp.vec3), q: wp.quat, xf: wp.transform, 
     out[i] = m * wp.transform_point(xf, p)
 
 
+TWO = np.float32(2.0)  # a float32 constant: a bare 2.0 would make Numba compute in float64
+
+
 def _rotate(qx, qy, qz, qw, x, y, z):
     # v' = v + 2 w (u x v) + 2 u x (u x v), u = (qx, qy, qz)
     cx = qy * z - qz * y
@@ -40,7 +43,7 @@ def _rotate(qx, qy, qz, qw, x, y, z):
     ccx = qy * cz - qz * cy
     ccy = qz * cx - qx * cz
     ccz = qx * cy - qy * cx
-    return (x + 2.0 * (qw * cx + ccx), y + 2.0 * (qw * cy + ccy), z + 2.0 * (qw * cz + ccz))
+    return (x + TWO * (qw * cx + ccx), y + TWO * (qw * cy + ccy), z + TWO * (qw * cz + ccz))
 
 
 _rotate_nb = numba.njit(inline="always")(_rotate)
@@ -48,13 +51,20 @@ _rotate_nb = numba.njit(inline="always")(_rotate)
 
 @numba.njit(parallel=True, fastmath=False)
 def plain_transform(pts, q, t, tq, m, out):
+    # constants read once into locals (inside the loop they would be re-read from memory,
+    # as `out` might alias them)
+    q0, q1, q2, q3 = q[0], q[1], q[2], q[3]
+    r0, r1, r2, r3 = tq[0], tq[1], tq[2], tq[3]
+    t0, t1, t2 = t[0], t[1], t[2]
+    m00, m01, m02, m10, m11, m12, m20, m21, m22 = (
+        m[0, 0], m[0, 1], m[0, 2], m[1, 0], m[1, 1], m[1, 2], m[2, 0], m[2, 1], m[2, 2])
     for i in prange(pts.shape[0]):
-        x, y, z = _rotate_nb(q[0], q[1], q[2], q[3], pts[i, 0], pts[i, 1], pts[i, 2])
-        x, y, z = _rotate_nb(tq[0], tq[1], tq[2], tq[3], x, y, z)
-        x, y, z = x + t[0], y + t[1], z + t[2]
-        out[i, 0] = m[0, 0] * x + m[0, 1] * y + m[0, 2] * z
-        out[i, 1] = m[1, 0] * x + m[1, 1] * y + m[1, 2] * z
-        out[i, 2] = m[2, 0] * x + m[2, 1] * y + m[2, 2] * z
+        x, y, z = _rotate_nb(q0, q1, q2, q3, pts[i, 0], pts[i, 1], pts[i, 2])
+        x, y, z = _rotate_nb(r0, r1, r2, r3, x, y, z)
+        x, y, z = x + t0, y + t1, z + t2
+        out[i, 0] = m00 * x + m01 * y + m02 * z
+        out[i, 1] = m10 * x + m11 * y + m12 * z
+        out[i, 2] = m20 * x + m21 * y + m22 * z
 
 
 def best_of(fn, repeat=5):

@@ -25,3 +25,10 @@ def test_wave_example(device, tmp_path):
     if device != "cpu":
         ref = wave.run("cpu", size=64, steps=120, frames=2, out=str(tmp_path / "cpu.png"))
         np.testing.assert_allclose(field, ref, atol=1e-4)
+
+
+def test_numba_interop_example(tmp_path):
+    interop = _load("example_numba_interop")
+    err = interop.main(str(tmp_path / "interop.png"))
+    assert err < 1e-5
+    assert (tmp_path / "interop.png").read_bytes()[:4] == b"\x89PNG"

@@ -379,4 +379,4 @@ def test_type_errors():
 
     k = wp.kernel(bad)
     with pytest.raises(wp.WarpCodegenError):
-        wp.launch(k, dim=1, inputs=[wp.zeros(1, dtype=wp.vec2)], device="cpu")
+        wp.launch(k, dim=1, inputs=[wp.zeros(1, dtype=wp.vec2, device="cpu")], device="cpu")
