@@ -648,7 +648,9 @@ def _fill_cuda(arr: array, item: bytes):
         cuda_backend.memset16(arr.ptr, int.from_bytes(item, "little"), arr.size,
                               _stream_of(dev), dev.ordinal)
     else:
-        fill_strided(arr, np.frombuffer(item, dtype=arr._et.scalar_np)[0])
+        comps = np.frombuffer(item, dtype=arr._et.scalar_np)
+        value = arr._et.dtype(comps) if arr._et.inner_shape else comps[0]
+        fill_strided(arr, value)
 
 
 def _copy_into(dst: array, src: array, dst_offset=0, src_offset=0, count=None):

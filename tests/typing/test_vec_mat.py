@@ -274,3 +274,16 @@ def test_types_in_cuda_jit_compile_to_ptx():
     else:
         ptx, _ = cuda.compile_ptx(cuda_kernel, sig, cc=(9, 0))
         assert ".entry" in ptx
+
+
+def test_strided_fill_kernel_with_vector_values(device):
+    # the kernel GPU fills fall back to for element sizes memset cannot express
+    from numba_warp.runtime.array_kernels import fill_strided
+
+    a = wp.zeros(4, dtype=wp.vec3, device=device)
+    fill_strided(a[1:3], wp.vec3(9.0, 8.0, 7.0))
+    np.testing.assert_array_equal(a.numpy()[1:3], [[9, 8, 7], [9, 8, 7]])
+    m = wp.zeros((2, 2), dtype=wp.mat22, device=device)
+    m[:, 1].fill_(wp.mat22(1.0, 2.0, 3.0, 4.0))
+    np.testing.assert_array_equal(m.numpy()[1, 1], [[1, 2], [3, 4]])
+    np.testing.assert_array_equal(m.numpy()[1, 0], np.zeros((2, 2)))
