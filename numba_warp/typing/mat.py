@@ -174,9 +174,69 @@ def matrix_class(shape, dtype, kind: str = "matrix"):
     return cls
 
 
-def matrix(shape, dtype=float):
-    """The matrix type of ``shape`` (rows, cols) and ``dtype``."""
-    return matrix_class(shape, dtype)
+def matrix(*args, shape=None, dtype=None):
+    """A matrix type, or (in kernels) a matrix value.
+
+    At Python scope ``wp.matrix((3, 3), wp.float64)`` or ``wp.matrix(shape=(3, 3),
+    dtype=float)`` is the type. In kernels, ``wp.matrix(a, b, ..., shape=(r, c))`` builds a
+    matrix from ``r * c`` components (row-major) and ``wp.matrix(shape=(r, c),
+    dtype=...)`` a zero matrix.
+    """
+    if len(args) in (1, 2) and isinstance(args[0], tuple) and shape is None:
+        return matrix_class(args[0], args[1] if len(args) == 2 else (dtype or float))
+    if not args and shape is not None:
+        return matrix_class(shape, dtype or float)
+    if shape is None:
+        raise TypeError("wp.matrix(*components) needs shape=(rows, cols)")
+    return matrix_class(shape, dtype or float)(*args)
+
+
+@infer_global(matrix)
+class _MatrixBuiltin(AbstractTemplate):
+    prefer_literal = True
+
+    def generic(self, args, kws):
+        from .vec import _keyword_pysig
+
+        kws = dict(kws)
+        shape, dtype = kws.pop("shape", None), kws.pop("dtype", None)
+        if kws or shape is None:
+            raise TypingError("wp.matrix() in kernels needs a constant shape=(rows, cols)")
+        dims = _literal_shape(shape)
+        dt = dtype.instance_type if isinstance(dtype, types.NumberClass) else None
+        if args:
+            if not all(isinstance(a, types.Number) for a in args) or \
+                    len(args) not in (1, dims[0] * dims[1]):
+                raise TypingError(f"wp.matrix(shape={dims}) takes {dims[0] * dims[1]} numbers "
+                                  f"(or one to fill with), got ({', '.join(map(str, args))})")
+            first = args[0]
+            dt = dt or (first if isinstance(first, types.Float) and str(first) != "float32"
+                        else types.float32)
+        mt = matrix_class(dims, scalar_class_for(dt or types.float32))._numba_type
+        names = [k for k, v in (("shape", shape), ("dtype", dtype)) if v is not None]
+        sig = signature(mt, *args, *[v for v in (shape, dtype) if v is not None])
+        return sig.replace(pysig=_keyword_pysig(len(args), names))
+
+
+def _literal_shape(t):
+    if isinstance(t, types.BaseTuple) and len(t) == 2 and all(
+            isinstance(x, types.IntegerLiteral) for x in t):
+        return tuple(x.literal_value for x in t)
+    if hasattr(t, "literal_value") and isinstance(t.literal_value, tuple):
+        return tuple(t.literal_value)
+    raise TypingError(f"wp.matrix() needs a constant shape=(rows, cols), got {t}")
+
+
+@lower_builtin(matrix, types.VarArg(types.Any))
+def _lower_matrix_builtin(context, builder, sig, args):
+    mt = sig.return_type
+    n = sum(name.startswith("a") for name in sig.pysig.parameters)
+    comps = [context.cast(builder, v, t, mt.dtype) for t, v in zip(sig.args[:n], args[:n])]
+    if not comps:
+        comps = [context.get_constant(mt.dtype, 0)] * mt.count
+    elif len(comps) == 1:
+        comps = comps * mt.count
+    return pack(context, builder, mt, comps)
 
 
 def is_matrix_class(obj) -> bool:

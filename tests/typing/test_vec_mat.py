@@ -287,3 +287,29 @@ def test_strided_fill_kernel_with_vector_values(device):
     m[:, 1].fill_(wp.mat22(1.0, 2.0, 3.0, 4.0))
     np.testing.assert_array_equal(m.numpy()[1, 1], [[1, 2], [3, 4]])
     np.testing.assert_array_equal(m.numpy()[1, 0], np.zeros((2, 2)))
+
+
+@wp.kernel
+def generic_constructors_and_local_arrays(out: wp.array(dtype=float)):
+    i = wp.tid()
+    v = wp.vector(1.0, 2.0, 3.0)
+    z = wp.vector(length=4, dtype=wp.float64)
+    m = wp.matrix(1.0, 2.0, 3.0, 4.0, shape=(2, 2))
+    mz = wp.matrix(shape=(3, 3), dtype=wp.float64)
+    buf = wp.zeros(shape=8, dtype=float)
+    grid = wp.zeros(shape=(2, 3), dtype=wp.vec3)
+    for j in range(8):
+        buf[j] = float(j * i)
+    grid[1, 2] = wp.vec3(1.0, 2.0, 3.0)
+    s = float(0.0)
+    for j in range(8):
+        s += buf[j]
+    out[i] = s + grid[1, 2][2] + grid[0, 0][0] + v[2] + float(z[3]) + m[1, 0] \
+        + float(mz[2, 2]) + float(len(v)) + float(len(m))
+
+
+def test_generic_constructors_and_local_arrays(device):
+    out = wp.zeros(4, dtype=float, device=device)
+    wp.launch(generic_constructors_and_local_arrays, dim=4, inputs=[out], device=device)
+    np.testing.assert_array_equal(out.numpy(), [28 * i + 3 + 3 + 3 + 3 + 2 for i in range(4)])
+    assert wp.vector(3, wp.float64) is wp.vec3d and wp.matrix((2, 2), float) is wp.mat22

@@ -1,0 +1,90 @@
+"""``wp.zeros(shape, dtype)`` inside kernels: small fixed-size arrays on the stack.
+
+Warp's kernel builtin ``zeros`` makes a thread-local array of constant shape. Here it is
+stack memory (an LLVM ``alloca``, zero-filled) wrapped as a Numba array with no owner, on
+the CPU and on CUDA (local memory). The array lives as long as the function that made
+it: use it inside that kernel or function, do not return it from a ``@wp.func``.
+"""
+
+from __future__ import annotations
+
+import math
+
+from llvmlite import ir
+from numba.core import cgutils, types
+from numba.core.errors import TypingError
+from numba.core.imputils import lower_builtin
+from numba.core.typing.templates import AbstractTemplate, infer_global, signature
+from numba.np.arrayobj import populate_array
+
+from ..runtime.array import zeros
+from ..typing.vec import _keyword_pysig
+
+__all__: list = []  # the builtin is wp.zeros itself (runtime/array.py), typed here
+
+MAX_LOCAL_BYTES = 1 << 16
+
+
+def _constant_shape(t):
+    if isinstance(t, types.IntegerLiteral):
+        return (t.literal_value,)
+    if isinstance(t, types.BaseTuple) and all(isinstance(x, types.IntegerLiteral) for x in t):
+        return tuple(x.literal_value for x in t)
+    raise TypingError(f"wp.zeros() in a kernel needs a constant shape, got {t}")
+
+
+def _element_type(t):
+    if isinstance(t, types.NumberClass):
+        return t.instance_type
+    templates = getattr(t, "templates", None)  # a vector/matrix class
+    if templates:
+        nbt = getattr(getattr(templates[0], "key", None), "_numba_type", None)
+        if nbt is not None:
+            return nbt
+    raise TypingError(f"wp.zeros() in a kernel needs dtype= a Warp type, got {t}")
+
+
+@infer_global(zeros)
+class _LocalZeros(AbstractTemplate):
+    prefer_literal = True
+
+    def generic(self, args, kws):
+        kws = dict(kws)
+        shape = kws.pop("shape", args[0] if args else None)
+        dtype = kws.pop("dtype", args[1] if len(args) > 1 else None)
+        if shape is None or dtype is None or kws or len(args) > 2:
+            raise TypingError("wp.zeros() in a kernel takes shape= (constant) and dtype=")
+        dims = _constant_shape(shape)
+        et = _element_type(dtype)
+        if not 1 <= len(dims) <= 4 or min(dims) < 1:
+            raise TypingError(f"wp.zeros() shape must have 1-4 positive sizes, got {dims}")
+        names = [n for n in ("shape", "dtype")][len(args):]
+        sig = signature(types.Array(et, len(dims), "C"), *args,
+                        *[v for k, v in (("shape", shape), ("dtype", dtype)) if k in names])
+        return sig.replace(pysig=_keyword_pysig(0, ["shape", "dtype"]))
+
+
+@lower_builtin(zeros, types.Any, types.Any)
+def _lower_local_zeros(context, builder, sig, args):
+    arrty = sig.return_type
+    dims = _constant_shape(sig.args[0])
+    n = math.prod(dims)
+    data_type = context.get_data_type(arrty.dtype)
+    itemsize = context.get_abi_sizeof(data_type)
+    if n * itemsize > MAX_LOCAL_BYTES:
+        raise TypingError(f"wp.zeros() in a kernel is limited to {MAX_LOCAL_BYTES} bytes")
+    with builder.goto_entry_block():
+        storage = builder.alloca(ir.ArrayType(data_type, n))
+    builder.store(ir.Constant(storage.type.pointee, None), storage)  # zero-fill
+    ary = context.make_array(arrty)(context, builder)
+    strides, acc = [], itemsize
+    for d in reversed(dims):
+        strides.append(acc)
+        acc *= d
+    intp = context.get_value_type(types.intp)
+    populate_array(
+        ary, data=builder.bitcast(storage, data_type.as_pointer()),
+        shape=cgutils.pack_array(builder, [ir.Constant(intp, d) for d in dims]),
+        strides=cgutils.pack_array(builder, [ir.Constant(intp, s) for s in reversed(strides)]),
+        itemsize=ir.Constant(intp, itemsize), meminfo=None)
+    return ary._getvalue()
