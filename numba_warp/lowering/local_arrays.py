@@ -1,4 +1,4 @@
-"""``wp.zeros(shape, dtype)`` inside kernels: small fixed-size arrays on the stack.
+"""``wp.zeros(shape, dtype)`` and ``wp.array(ptr, shape, dtype)`` inside kernels.
 
 Warp's kernel builtin ``zeros`` makes a thread-local array of constant shape. Here it is
 stack memory (an LLVM ``alloca``, zero-filled) wrapped as a Numba array with no owner, on
@@ -88,3 +88,54 @@ def _lower_local_zeros(context, builder, sig, args):
         strides=cgutils.pack_array(builder, [ir.Constant(intp, s) for s in reversed(strides)]),
         itemsize=ir.Constant(intp, itemsize), meminfo=None)
     return ary._getvalue()
+
+
+# ---------------------------------------------------------------------------------------
+# wp.array(ptr=..., shape=..., dtype=...) in kernels: an array over a raw address
+# ---------------------------------------------------------------------------------------
+
+
+def _register_pointer_arrays():
+    from ..runtime.array import array
+
+    @infer_global(array)
+    class _PointerArray(AbstractTemplate):
+        prefer_literal = True
+
+        def generic(self, args, kws):
+            kws = dict(kws)
+            if args or set(kws) != {"ptr", "shape", "dtype"}:
+                raise TypingError("wp.array() in a kernel takes ptr= (an integer address), "
+                                  "shape= (constant) and dtype=")
+            if not isinstance(kws["ptr"], types.Integer):
+                raise TypingError(f"wp.array(ptr=...) needs an integer address, got "
+                                  f"{kws['ptr']}")
+            dims = _constant_shape(kws["shape"])
+            et = _element_type(kws["dtype"])
+            sig = signature(types.Array(et, len(dims), "C"), kws["ptr"], kws["shape"],
+                            kws["dtype"])
+            return sig.replace(pysig=_keyword_pysig(0, ["ptr", "shape", "dtype"]))
+
+    @lower_builtin(array, types.Integer, types.Any, types.Any)
+    def _lower_pointer_array(context, builder, sig, args):
+        arrty = sig.return_type
+        dims = _constant_shape(sig.args[1])
+        data_type = context.get_data_type(arrty.dtype)
+        itemsize = context.get_abi_sizeof(data_type)
+        intp = context.get_value_type(types.intp)
+        addr = context.cast(builder, args[0], sig.args[0], types.intp)
+        strides, acc = [], itemsize
+        for d in reversed(dims):
+            strides.append(acc)
+            acc *= d
+        ary = context.make_array(arrty)(context, builder)
+        populate_array(
+            ary, data=builder.inttoptr(addr, data_type.as_pointer()),
+            shape=cgutils.pack_array(builder, [ir.Constant(intp, d) for d in dims]),
+            strides=cgutils.pack_array(builder, [ir.Constant(intp, s)
+                                                 for s in reversed(strides)]),
+            itemsize=ir.Constant(intp, itemsize), meminfo=None)
+        return ary._getvalue()
+
+
+_register_pointer_arrays()

@@ -313,3 +313,17 @@ def test_generic_constructors_and_local_arrays(device):
     wp.launch(generic_constructors_and_local_arrays, dim=4, inputs=[out], device=device)
     np.testing.assert_array_equal(out.numpy(), [28 * i + 3 + 3 + 3 + 3 + 2 for i in range(4)])
     assert wp.vector(3, wp.float64) is wp.vec3d and wp.matrix((2, 2), float) is wp.mat22
+
+
+@wp.kernel
+def reads_through_pointer(addr: wp.uint64, out: wp.array(dtype=float)):
+    i = wp.tid()
+    a = wp.array(ptr=addr, shape=(4,), dtype=float)
+    out[i] = a[i] * 2.0
+
+
+def test_array_from_pointer_in_kernel(device):
+    src = wp.array(np.arange(4, dtype=np.float32), device=device)
+    out = wp.zeros(4, dtype=float, device=device)
+    wp.launch(reads_through_pointer, dim=4, inputs=[src.ptr, out], device=device)
+    np.testing.assert_array_equal(out.numpy(), [0.0, 2.0, 4.0, 6.0])
