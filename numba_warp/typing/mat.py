@@ -15,12 +15,20 @@ from numba.core import types
 from numba.core.errors import TypingError
 from numba.core.imputils import lower_builtin
 from numba.core.typing.templates import AbstractTemplate, infer, infer_global, signature
-from numba.extending import box, models, register_model, unbox
+from numba.extending import models, register_model
 
 from ..lowering.kernel_helpers import register_value_setitem
 from .registry import register_typeof
 from .scalars import ScalarType, scalar_class_for, scalar_types, to_numba_type
-from .vec import SUFFIX, VecType, dynamic_component_pointer, pack, unpack, vector_class
+from .vec import (
+    SUFFIX,
+    VecType,
+    dynamic_component_pointer,
+    pack,
+    register_boxing,
+    unpack,
+    vector_class,
+)
 
 __all__ = ["MatType", "matrix_class", "MatrixValue", "matrix", "is_matrix_class"]
 
@@ -169,6 +177,7 @@ def matrix_class(shape, dtype, kind: str = "matrix"):
         cls = type(mt.name, (MatrixValue,), ns)
         cls.shape = (rows, cols)
         cls.dtype = scalar
+        mt.python_class = cls
         _classes[key] = cls
         _register_constructor(cls, mt)
     return cls
@@ -248,23 +257,7 @@ def _typeof_matrix(val, c):
     return type(val)._numba_type
 
 
-@unbox(MatType)
-def _unbox_matrix(typ, obj, c):
-    tup = c.pyapi.call_method(obj, "_components", ())
-    native = c.unbox(types.UniTuple(typ.dtype, typ.count), tup)
-    c.pyapi.decref(tup)
-    return native
-
-
-@box(MatType)
-def _box_matrix(typ, val, c):
-    tup = c.box(types.UniTuple(typ.dtype, typ.count), val)
-    cls = _classes[(typ.kind, *typ.shape, typ.dtype)]
-    clsobj = c.pyapi.unserialize(c.pyapi.serialize_object(cls))
-    out = c.pyapi.call(clsobj, tup)
-    c.pyapi.decref(clsobj)
-    c.pyapi.decref(tup)
-    return out
+register_boxing(MatType)
 
 
 def _register_constructor(cls, mt: MatType):

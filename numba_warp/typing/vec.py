@@ -222,6 +222,7 @@ def vector_class(length: int, dtype, kind: str = "vector"):
     cls = type(vt.name, (VectorValue,), ns)
     cls.length = int(length)
     cls.dtype = scalar
+    vt.python_class = cls
     _classes[key] = cls
     _register_constructor(cls, vt)
     return cls
@@ -311,23 +312,31 @@ def _typeof_vector(val, c):
     return type(val)._numba_type
 
 
-@unbox(VecType)
-def _unbox_vector(typ, obj, c):
-    tup = c.pyapi.call_method(obj, "_components", ())
-    native = c.unbox(types.UniTuple(typ.dtype, typ.length), tup)
-    c.pyapi.decref(tup)
-    return native
+def register_boxing(type_class):
+    """Boxing/unboxing of a vector or matrix type between Numba and its Python class.
+
+    The Python value hands Numba a tuple of its components (row-major); boxing calls the
+    class (``typ.python_class``) with them. Same layout as the type's data model.
+    """
+
+    @unbox(type_class)
+    def _unbox(typ, obj, c):
+        tup = c.pyapi.call_method(obj, "_components", ())
+        native = c.unbox(types.UniTuple(typ.dtype, len(typ)), tup)
+        c.pyapi.decref(tup)
+        return native
+
+    @box(type_class)
+    def _box(typ, val, c):
+        tup = c.box(types.UniTuple(typ.dtype, len(typ)), val)
+        clsobj = c.pyapi.unserialize(c.pyapi.serialize_object(typ.python_class))
+        out = c.pyapi.call(clsobj, tup)
+        c.pyapi.decref(clsobj)
+        c.pyapi.decref(tup)
+        return out
 
 
-@box(VecType)
-def _box_vector(typ, val, c):
-    tup = c.box(types.UniTuple(typ.dtype, typ.length), val)
-    cls = _classes[(typ.kind, typ.length, typ.dtype)]
-    clsobj = c.pyapi.unserialize(c.pyapi.serialize_object(cls))
-    out = c.pyapi.call(clsobj, tup)
-    c.pyapi.decref(clsobj)
-    c.pyapi.decref(tup)
-    return out
+register_boxing(VecType)
 
 
 # ---------------------------------------------------------------------------------------
