@@ -20,6 +20,8 @@ from .runtime.array import (  # noqa: F401
     array2d,
     array3d,
     array4d,
+)
+from .runtime.factories import (  # noqa: F401
     clone,
     copy,
     empty,
@@ -102,8 +104,6 @@ from .constants import *  # noqa: E402,F401,F403
 
 def init() -> None:
     """Initialise the runtime. Optional: everything initialises on first use."""
-    from .runtime.device import get_devices
-
     get_devices()
 
 

@@ -17,7 +17,7 @@ from numba.core.imputils import lower_builtin
 from numba.core.typing.templates import AbstractTemplate, infer_global, signature
 from numba.np.arrayobj import populate_array
 
-from ..runtime.array import zeros
+from ..runtime.factories import zeros
 from ..typing.vec import _keyword_pysig
 
 __all__: list = []  # the builtin is wp.zeros itself (runtime/array.py), typed here

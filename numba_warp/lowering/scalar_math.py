@@ -16,7 +16,7 @@ from numba.core import types
 from numba.extending import overload
 
 from .helpers import float_like, is_int, is_scalar, same_kind_result
-from .intops import c_fmod
+from .intops import c_div, c_fmod, c_rem
 
 __all__ = [
     "abs", "sign", "min", "max", "clamp", "step", "nonzero", "sqrt", "cbrt", "exp", "log",
@@ -506,7 +506,6 @@ def _ol_smoothstep(a, b, x):
 
 
 # -- division family --------------------------------------------------------------------
-from .intops import c_div, c_fmod, c_rem  # noqa: E402
 
 
 def div(a, b):

@@ -253,6 +253,8 @@ class array:
     @requires_grad.setter
     def requires_grad(self, value: bool):
         if value and self._grad is None:
+            from .factories import zeros
+
             self._grad = zeros(self.shape, dtype=self.dtype, device=self.device,
                                pinned=self.pinned)
         elif not value:
@@ -460,6 +462,8 @@ class array:
         """This array if it is contiguous, else a contiguous copy."""
         if self.is_contiguous:
             return self
+        from .factories import empty
+
         out = empty(self.shape, dtype=self.dtype, device=self.device)
         _copy_into(out, self)
         return out
@@ -676,6 +680,8 @@ def _copy_into(dst: array, src: array, dst_offset=0, src_offset=0, count=None):
     if dst.is_contiguous:
         _copy_into(dst, staged)
     else:
+        from .factories import empty
+
         tmp = empty(dst.shape, dtype=dst.dtype, device=dst.device)
         _copy_into(tmp, staged)
         _copy_into(dst, tmp)
@@ -724,131 +730,3 @@ def array3d(dtype=typing.Any, **kwargs):
 
 def array4d(dtype=typing.Any, **kwargs):
     return array(dtype=dtype, ndim=4, **kwargs)
-
-
-def empty(shape=0, dtype=float, device=None, requires_grad=False, pinned=False) -> array:
-    """An array with uninitialised contents."""
-    et = element_type(dtype)
-    dev = get_device(device)
-    shape = _as_shape(shape)
-    owner, ptr, npview = _allocate(dev, shape, et, pinned, zero=False)
-    out = array(ptr=ptr, shape=shape, strides=_c_strides(shape, et.itemsize), dtype=et,
-                device=dev, owner=owner)
-    out._np = npview
-    out.pinned = bool(pinned)
-    if requires_grad:
-        out.requires_grad = True
-    return out
-
-
-def zeros(shape=0, dtype=float, device=None, requires_grad=False, pinned=False) -> array:
-    """An array of zeros."""
-    out = empty(shape, dtype, device, False, pinned)
-    out.zero_()
-    if requires_grad:
-        out.requires_grad = True
-    return out
-
-
-def ones(shape=0, dtype=float, device=None, requires_grad=False, pinned=False) -> array:
-    """An array of ones."""
-    return full(shape, 1, dtype, device, requires_grad, pinned)
-
-
-def full(shape=0, value=0, dtype=typing.Any, device=None, requires_grad=False,
-         pinned=False) -> array:
-    """An array with every element set to ``value``."""
-    if dtype is typing.Any:
-        v = getattr(value, "value", value)
-        if hasattr(type(value), "_np_dtype"):
-            dtype = type(value)
-        elif isinstance(v, bool):
-            dtype = bool
-        elif isinstance(v, (int, np.integer)):
-            dtype = int
-        else:
-            dtype = float
-    out = empty(shape, dtype, device, False, pinned)
-    out.fill_(value)
-    if requires_grad:
-        out.requires_grad = True
-    return out
-
-
-def _like(src: array, device, requires_grad):
-    dev = src.device if device is None else get_device(device)
-    rg = src.requires_grad if requires_grad is None else requires_grad
-    return dev, rg
-
-
-def empty_like(src: array, device=None, requires_grad=None) -> array:
-    dev, rg = _like(src, device, requires_grad)
-    return empty(src.shape, src.dtype, dev, rg, src.pinned)
-
-
-def zeros_like(src: array, device=None, requires_grad=None) -> array:
-    dev, rg = _like(src, device, requires_grad)
-    return zeros(src.shape, src.dtype, dev, rg, src.pinned)
-
-
-def ones_like(src: array, device=None, requires_grad=None) -> array:
-    dev, rg = _like(src, device, requires_grad)
-    return ones(src.shape, src.dtype, dev, rg, src.pinned)
-
-
-def full_like(src: array, value, device=None, requires_grad=None) -> array:
-    dev, rg = _like(src, device, requires_grad)
-    return full(src.shape, value, src.dtype, dev, rg, src.pinned)
-
-
-def clone(src: array, device=None, requires_grad=None, pinned=None) -> array:
-    """A copy of ``src`` (on ``device`` if given)."""
-    dev, rg = _like(src, device, requires_grad)
-    out = empty(src.shape, src.dtype, dev, False, src.pinned if pinned is None else pinned)
-    _copy_into(out, src)
-    if rg:
-        out.requires_grad = True
-    return out
-
-
-def copy(dest: array, src: array, dest_offset: int = 0, src_offset: int = 0,
-         count: int = 0, stream=None) -> None:
-    """Copy ``count`` elements from ``src[src_offset:]`` to ``dest[dest_offset:]``.
-
-    With the defaults the whole of ``src`` is copied (shapes must match, or both be
-    contiguous with the same size). Works host<->device and device<->device.
-    """
-    if not isinstance(dest, array) or not isinstance(src, array):
-        raise TypeError("wp.copy() copies between wp.array objects")
-    if count == 0 and dest_offset == 0 and src_offset == 0:
-        if dest.shape == src.shape and stream is None:
-            _copy_into(dest, src)
-            return
-        if dest.size < src.size:
-            raise ValueError(f"cannot copy {src.size} elements into an array of {dest.size}; "
-                             "the destination must be at least as large as the source")
-        count = src.size
-    if not (dest.is_contiguous and src.is_contiguous):
-        raise ValueError("copies with offsets or counts need contiguous arrays")
-    if count == 0:
-        count = src.size - src_offset
-    if src_offset < 0 or dest_offset < 0 or src_offset + count > src.size or \
-            dest_offset + count > dest.size:
-        raise ValueError(f"copy range out of bounds: {count} elements from offset {src_offset} "
-                         f"of {src.size} into offset {dest_offset} of {dest.size}")
-    if src._et.itemsize != dest._et.itemsize:
-        raise TypeError("cannot copy between arrays of different element sizes")
-    isz = src._et.itemsize
-    if dest.device.is_cpu and src.device.is_cpu:
-        import ctypes
-
-        ctypes.memmove(dest.ptr + dest_offset * isz, src.ptr + src_offset * isz, count * isz)
-        return
-    _memcpy(dest, src, dest.ptr + dest_offset * isz, src.ptr + src_offset * isz, count * isz,
-            stream)
-
-
-def from_numpy(arr, dtype=None, shape=None, device=None, requires_grad=False) -> array:
-    """A wp.array with a copy of a NumPy array's contents."""
-    return array(np.asarray(arr), dtype=typing.Any if dtype is None else dtype, shape=shape,
-                 device=device, requires_grad=requires_grad)
