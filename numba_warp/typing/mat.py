@@ -22,6 +22,7 @@ from .registry import register_typeof
 from .scalars import ScalarType, scalar_class_for, scalar_types, to_numba_type
 from .vec import (
     SUFFIX,
+    AggregateValue,
     VecType,
     dynamic_component_pointer,
     pack,
@@ -62,10 +63,10 @@ class MatType(types.Type):
 register_model(MatType)(models.UniTupleModel)
 
 
-class MatrixValue:
+class MatrixValue(AggregateValue):
     """Base of the matrix classes (``wp.mat33`` ...)."""
 
-    __slots__ = ("_v",)
+    __slots__ = ()
     _shape: tuple
     _dtype: ScalarType
     _numba_type: MatType
@@ -86,9 +87,6 @@ class MatrixValue:
             v = flat.reshape(shape)
         self._v = v.copy()
 
-    def _components(self) -> tuple:
-        return tuple(self._v.reshape(-1).tolist())
-
     def __len__(self):
         return self._shape[0]
 
@@ -103,35 +101,15 @@ class MatrixValue:
     def __setitem__(self, key, value):
         self._v[key] = np.asarray(getattr(value, "_v", value))
 
-    def __array__(self, dtype=None, copy=None):
-        return self._v.astype(dtype) if dtype is not None else self._v.copy()
-
-    def __eq__(self, other):
-        try:
-            return bool(np.array_equal(self._v, np.asarray(getattr(other, "_v", other))))
-        except (TypeError, ValueError):
-            return NotImplemented
-
-    def __hash__(self):
-        return hash((type(self).__name__, self._v.tobytes()))
-
     def __repr__(self):
         rows = ", ".join("[" + ", ".join(repr(x) for x in r) + "]" for r in self._v.tolist())
         return f"{type(self).__name__}({rows})"
-
-    def _new(self, values):
-        out = object.__new__(type(self))
-        out._v = np.asarray(values, dtype=self._dtype._np_dtype).reshape(self._shape)
-        return out
 
     def __add__(self, other):
         return self._new(self._v + np.asarray(getattr(other, "_v", other)))
 
     def __sub__(self, other):
         return self._new(self._v - np.asarray(getattr(other, "_v", other)))
-
-    def __neg__(self):
-        return self._new(-self._v)
 
     def __mul__(self, other):
         from .vec import VectorValue
@@ -170,7 +148,8 @@ def matrix_class(shape, dtype, kind: str = "matrix"):
     cls = _classes.get(key)
     if cls is None:
         mt = MatType(rows, cols, nbt, kind)
-        ns = {"__slots__": (), "_shape": (rows, cols), "_dtype": scalar,
+        ns = {"__slots__": (), "_shape": (rows, cols), "_value_shape": (rows, cols),
+              "_dtype": scalar,
               "_wp_scalar_type_": scalar, "_numba_type": mt,
               "_np_dtype": np.dtype((scalar._np_dtype, (rows, cols))),
               "__module__": "numba_warp"}

@@ -39,7 +39,7 @@ from ..lowering.kernel_helpers import register_value_setattr, register_value_set
 from .registry import register_typeof
 from .scalars import ScalarType, scalar_class_for, scalar_types, to_numba_type
 
-__all__ = ["VecType", "vector_class", "VectorValue", "vector", "is_vector_class", "SUFFIX"]
+__all__ = ["VecType", "vector_class", "VectorValue", "AggregateValue", "vector", "is_vector_class", "SUFFIX"]
 
 SUFFIX = {"int8": "b", "uint8": "ub", "int16": "s", "uint16": "us", "int32": "i",
           "uint32": "ui", "int64": "l", "uint64": "ul", "float16": "h", "float32": "f",
@@ -77,10 +77,41 @@ register_model(VecType)(models.UniTupleModel)
 # ---------------------------------------------------------------------------------------
 
 
-class VectorValue:
-    """Base of the vector-family classes (``wp.vec3``, ``wp.quat``, ...)."""
+class AggregateValue:
+    """What vector and matrix values share at Python scope: a NumPy array ``_v``."""
 
     __slots__ = ("_v",)
+    _value_shape: tuple
+    _dtype: ScalarType
+
+    def _components(self) -> tuple:
+        return tuple(self._v.reshape(-1).tolist())
+
+    def __array__(self, dtype=None, copy=None):
+        return self._v.astype(dtype) if dtype is not None else self._v.copy()
+
+    def __eq__(self, other):
+        try:
+            return bool(np.array_equal(self._v, np.asarray(_raw(other))))
+        except (TypeError, ValueError):
+            return NotImplemented
+
+    def __hash__(self):
+        return hash((type(self).__name__, self._v.tobytes()))
+
+    def _new(self, values):
+        out = object.__new__(type(self))
+        out._v = np.asarray(values, dtype=self._dtype._np_dtype).reshape(self._value_shape)
+        return out
+
+    def __neg__(self):
+        return self._new(-self._v)
+
+
+class VectorValue(AggregateValue):
+    """Base of the vector-family classes (``wp.vec3``, ``wp.quat``, ...)."""
+
+    __slots__ = ()
     _length: int
     _dtype: ScalarType
     _kind: str
@@ -105,9 +136,6 @@ class VectorValue:
                 raise ValueError(f"{type(self).__name__} needs {n} components, got {v.size}")
             self._v = v
 
-    def _components(self) -> tuple:
-        return tuple(self._v.tolist())
-
     def __len__(self):
         return self._length
 
@@ -121,28 +149,11 @@ class VectorValue:
     def __iter__(self):
         return iter(self._v.tolist())
 
-    def __array__(self, dtype=None, copy=None):
-        return self._v.astype(dtype) if dtype is not None else self._v.copy()
-
-    def __eq__(self, other):
-        try:
-            return bool(np.array_equal(self._v, np.asarray(_raw(other))))
-        except (TypeError, ValueError):
-            return NotImplemented
-
-    def __hash__(self):
-        return hash((type(self).__name__, self._v.tobytes()))
-
     def __repr__(self):
         return f"{type(self).__name__}({', '.join(repr(x) for x in self._v.tolist())})"
 
     def __str__(self):
         return "[" + ", ".join(str(x) for x in self._v.tolist()) + "]"
-
-    def _new(self, values):
-        out = object.__new__(type(self))
-        out._v = np.asarray(values, dtype=self._dtype._np_dtype)
-        return out
 
     def __add__(self, other):
         return self._new(self._v + _raw(other))
@@ -168,15 +179,12 @@ class VectorValue:
     def __rtruediv__(self, other):
         return self._new(_raw(other) / self._v)
 
-    def __neg__(self):
-        return self._new(-self._v)
-
     def __pos__(self):
         return self._new(self._v.copy())
 
 
 def _raw(x):
-    if isinstance(x, VectorValue):
+    if isinstance(x, AggregateValue):
         return x._v
     return getattr(x, "value", x) if not isinstance(x, (list, tuple, np.ndarray)) else x
 
@@ -214,6 +222,7 @@ def vector_class(length: int, dtype, kind: str = "vector"):
         "_wp_scalar_type_": scalar,
         "_kind": kind,
         "_numba_type": vt,
+        "_value_shape": (int(length),),
         "_np_dtype": np.dtype((scalar._np_dtype, (int(length),))),
         "__module__": "numba_warp",
     }
