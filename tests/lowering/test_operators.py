@@ -21,6 +21,7 @@ def operator_forms(a: wp.array(dtype=int), f: wp.array(dtype=float),
     w = wp.add(v[0], v[1])  # vectors too
     out[6] = w[0] + w[1] + w[2]
     wp.printf("printf: x=%d f=%f\n", x, f[0])
+    wp.print(x)
     wp.expect_near(f[0], f[0], 0.1)
     wp.breakpoint()
 
