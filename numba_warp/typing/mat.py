@@ -59,6 +59,14 @@ class MatType(types.Type):
     def row_type(self) -> VecType:
         return vector_class(self.shape[1], scalar_class_for(self.dtype))._numba_type
 
+    def __reduce__(self):
+        # pickled (into Numba's cache index) by shape and dtype; see VecType.__reduce__
+        return (_mat_type_for, (self.shape, str(self.dtype), self.kind))
+
+
+def _mat_type_for(shape, dtype_name, kind):
+    return matrix_class(shape, scalar_types[dtype_name], kind)._numba_type
+
 
 register_model(MatType)(models.UniTupleModel)
 

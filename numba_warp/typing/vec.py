@@ -68,6 +68,15 @@ class VecType(types.Type):
     def __len__(self):
         return self.length
 
+    def __reduce__(self):
+        # Numba pickles signatures into its disk cache index: rebuild through the class
+        # factory, so the type comes back with its Python class (and no pickling cycle)
+        return (_vec_type_for, (self.length, str(self.dtype), self.kind))
+
+
+def _vec_type_for(length, dtype_name, kind):
+    return vector_class(length, scalar_types[dtype_name], kind)._numba_type
+
 
 register_model(VecType)(models.UniTupleModel)
 
