@@ -22,6 +22,8 @@ from numba.core.imputils import impl_ret_borrowed, lower_builtin
 from numba.core.typing.templates import AbstractTemplate, infer_global, signature
 from numba.np.arrayobj import populate_array
 
+from ..typing.vec import composite_type_named_by
+
 __all__ = ["as_vectors"]
 
 
@@ -39,19 +41,8 @@ def as_vectors(arr, dtype):
     return array(np.asarray(arr), dtype=dtype, copy=False, device="cpu")
 
 
-def _composite_type(t):
-    """The VecType/MatType named by a constructor's Numba type (a class used as a value)."""
-    templates = getattr(t, "templates", None)
-    if templates:
-        cls = getattr(templates[0], "key", None)
-        nbt = getattr(cls, "_numba_type", None)
-        if nbt is not None and hasattr(nbt, "dtype"):
-            return nbt
-    return None
-
-
 def _view_type(arr, dtype):
-    vt = _composite_type(dtype)
+    vt = composite_type_named_by(dtype)
     if vt is None or not isinstance(arr, types.Array):
         return None
     k = len((vt.length,) if hasattr(vt, "length") else vt.shape)

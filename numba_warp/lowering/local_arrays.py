@@ -18,7 +18,7 @@ from numba.core.typing.templates import AbstractTemplate, infer_global, signatur
 from numba.np.arrayobj import populate_array
 
 from ..runtime.factories import zeros
-from ..typing.vec import _keyword_pysig
+from ..typing.vec import _keyword_pysig, composite_type_named_by
 
 __all__: list = []  # the builtin is wp.zeros itself (runtime/array.py), typed here
 
@@ -36,11 +36,9 @@ def _constant_shape(t):
 def _element_type(t):
     if isinstance(t, types.NumberClass):
         return t.instance_type
-    templates = getattr(t, "templates", None)  # a vector/matrix class
-    if templates:
-        nbt = getattr(getattr(templates[0], "key", None), "_numba_type", None)
-        if nbt is not None:
-            return nbt
+    nbt = composite_type_named_by(t)  # a vector/matrix class
+    if nbt is not None:
+        return nbt
     raise TypingError(f"wp.zeros() in a kernel needs dtype= a Warp type, got {t}")
 
 

@@ -23,8 +23,8 @@ from numba.core.errors import TypingError
 from numba.core.imputils import lower_builtin
 from numba.core.typing.templates import AbstractTemplate, infer_global, signature
 
-from ..typing.mat import MatType
-from ..typing.vec import VecType, pack, unpack
+from ..typing.mat import MatType, matrix_class
+from ..typing.vec import VecType, pack, unpack, vector_class
 from .intops import emit_int_divmod
 
 __all__ = ["scalar_binop", "scalar_neg"]
@@ -90,32 +90,18 @@ def _result_type(op, a, b):
         raise _mismatch(op, a, b)
     if isinstance(a, MatType) and isinstance(b, VecType):
         if a.shape[1] == b.length and a.dtype == b.dtype:
-            return _vec(a.shape[0], a.dtype)
+            return vector_class(a.shape[0], a.dtype)._numba_type
         raise _mismatch(op, a, b)
     if isinstance(a, VecType) and isinstance(b, MatType):
         if b.shape[0] == a.length and a.dtype == b.dtype:
-            return _vec(b.shape[1], b.dtype)
+            return vector_class(b.shape[1], b.dtype)._numba_type
         raise _mismatch(op, a, b)
     if isinstance(a, MatType) and isinstance(b, MatType):
         if a.shape[1] == b.shape[0] and a.dtype == b.dtype:
-            return _mat(a.shape[0], b.shape[1], a.dtype, a.kind if a.shape == b.shape
-                        else "matrix")
+            kind = a.kind if a.shape == b.shape else "matrix"
+            return matrix_class((a.shape[0], b.shape[1]), a.dtype, kind)._numba_type
         raise _mismatch(op, a, b)
     raise _mismatch(op, a, b)
-
-
-def _vec(n, dtype):
-    from ..typing.scalars import scalar_class_for
-    from ..typing.vec import vector_class
-
-    return vector_class(n, scalar_class_for(dtype))._numba_type
-
-
-def _mat(r, c, dtype, kind="matrix"):
-    from ..typing.mat import matrix_class
-    from ..typing.scalars import scalar_class_for
-
-    return matrix_class((r, c), scalar_class_for(dtype), kind)._numba_type
 
 
 for _op in (operator.add, operator.sub, operator.mul, operator.truediv, operator.matmul,

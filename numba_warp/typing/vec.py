@@ -277,6 +277,19 @@ def _keyword_pysig(n_positional: int, keywords: list):
     return inspect.Signature(params)
 
 
+def composite_type_named_by(t):
+    """The VecType/MatType of a vector/matrix class used as a value in jitted code.
+
+    (Such a class is typed as a ``types.Function`` whose template key is the class.)
+    """
+    templates = getattr(t, "templates", None)
+    if templates:
+        nbt = getattr(getattr(templates[0], "key", None), "_numba_type", None)
+        if nbt is not None and hasattr(nbt, "dtype"):
+            return nbt
+    return None
+
+
 def _dtype_of_class_type(t):
     """The Numba scalar type named by ``dtype=wp.float64`` (a NumberClass) in kernels."""
     return t.instance_type if isinstance(t, types.NumberClass) else None
