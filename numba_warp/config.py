@@ -33,5 +33,16 @@ block_dim = 256
 #: Generate backward (adjoint) kernels by default; per kernel with enable_backward=.
 enable_backward = True
 
-#: Loops with a constant trip count up to this are unrolled by the autodiff transformer.
+#: Accepted for Warp compatibility. Loops are not unrolled: the backward pass replays
+#: every loop exactly, whatever its trip count (see ``adjoint_stack_size``).
 max_unroll = 16
+
+#: Loop states the backward pass keeps per loop and thread. A loop of up to this many
+#: iterations is reversed with no recomputation; a longer one keeps every 2nd, 4th, ...
+#: state and recomputes from the nearest (exact either way). Costs this many copies of
+#: the loop's carried variables in thread-local memory.
+adjoint_stack_size = 32
+
+#: Raise in ``Tape.backward()`` when an array a recorded launch read was overwritten
+#: before the backward pass (the gradient would be computed from the wrong values).
+check_array_versions = True

@@ -50,6 +50,9 @@ class GeneratedFunction:
         self.deps = deps
         self.tid_arity = tid_arity
         self.parsed = parsed
+        #: the transformed body and prologue (ASTs), input of the adjoint transformer
+        self.body: list = []
+        self.prologue: list = []
 
     @property
     def source(self) -> str:
@@ -476,4 +479,7 @@ def generate(parsed: ParsedFunction, *, is_kernel: bool, params: list, gen_name:
     for stmt in prologue:
         writer.line(ast.unparse(ast.fix_missing_locations(stmt)), origin, 1)
     writer.statements(body, 1)
-    return GeneratedFunction(gen_name, flat_params, writer, tr.refs, tr.deps, tr.tid_arity, parsed)
+    out = GeneratedFunction(gen_name, flat_params, writer, tr.refs, tr.deps, tr.tid_arity, parsed)
+    out.body = body
+    out.prologue = [ast.fix_missing_locations(s) for s in prologue]
+    return out

@@ -111,6 +111,7 @@ class array:
         self._np = None
         self._kview = None
         self._launch = None  # (Numba type, CUDA argument tuple), made on first launch
+        self._vc = None  # write counter, shared with views (see version)
 
     def _init_annotation(self, dtype, ndim):
         self._is_annotation = True
@@ -245,6 +246,29 @@ class array:
             return repr(self)
         return str(self.numpy())
 
+    # -- write tracking (for Tape.backward's overwrite check) --------------------------
+    def _version_counter(self) -> list:
+        vc = self._vc
+        if vc is None:
+            vc = self._vc = [0, None]  # [writes so far, who wrote last]
+        return vc
+
+    @property
+    def version(self) -> int:
+        """How many times this array (or a view of its memory) was written by a launch or
+        an array method; ``Tape.backward()`` compares it to detect overwritten inputs."""
+        return self._version_counter()[0]
+
+    def mark_write(self, writer: str = "a Python-scope write") -> None:
+        """Record a write to this array (done by launches and array methods; call it
+        after writing the memory in another way, e.g. through ``a.numpy()``)."""
+        vc = self._version_counter()
+        vc[0] += 1
+        vc[1] = writer
+
+    def mark_read(self) -> None:
+        """Accepted for Warp compatibility; reads are recorded per launch by the tape."""
+
     # -- gradients -------------------------------------------------------------------
     @property
     def requires_grad(self) -> bool:
@@ -325,6 +349,7 @@ class array:
         strides += self.strides[len(key):]
         view = array(ptr=self.ptr + offset, shape=tuple(shape), strides=tuple(strides),
                      dtype=self._et, device=self.device, owner=self._owner)
+        view._vc = self._version_counter()
         if self._np is not None:
             view._np = self._np[key]
         if self._grad is not None:
@@ -427,6 +452,7 @@ class array:
         if self.size == 0:
             return self
         item = _element_bytes(value, self._et)
+        self.mark_write("fill_()")
         if self.device.is_cpu:
             self._cpu_view()[...] = np.frombuffer(item, dtype=self._et.np_dtype)[0]
             return self
@@ -444,6 +470,9 @@ class array:
         if src.shape != self.shape:
             raise ValueError(f"cannot assign an array of shape {src.shape} to one of shape "
                              f"{self.shape}")
+        from ..autodiff.tape import record_copy
+
+        record_copy(self, src, "assign()")
         _copy_into(self, src)
         return self
 
@@ -506,6 +535,7 @@ class array:
     def _view_as(self, shape, strides, et) -> "array":
         out = array(ptr=self.ptr, shape=shape, strides=strides, dtype=et, device=self.device,
                     owner=self._owner)
+        out._vc = self._version_counter()
         return out
 
     @property

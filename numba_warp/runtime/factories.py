@@ -99,6 +99,9 @@ def clone(src: array, device=None, requires_grad=None, pinned=None) -> array:
     _copy_into(out, src)
     if rg:
         out.requires_grad = True
+    from ..autodiff.tape import record_copy
+
+    record_copy(out, src, "wp.clone()")
     return out
 
 
@@ -111,6 +114,9 @@ def copy(dest: array, src: array, dest_offset: int = 0, src_offset: int = 0,
     """
     if not isinstance(dest, array) or not isinstance(src, array):
         raise TypeError("wp.copy() copies between wp.array objects")
+    from ..autodiff.tape import record_copy
+
+    record_copy(dest, src, "wp.copy()", dest_offset, src_offset, count)
     if count == 0 and dest_offset == 0 and src_offset == 0:
         if dest.shape == src.shape and stream is None:
             _copy_into(dest, src)

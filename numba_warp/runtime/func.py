@@ -77,6 +77,7 @@ class _Overload:
         self.n_defaults = len(fn.__defaults__ or ())
         self._impl = None
         self._generated = None
+        self._bwd_module = None
 
     def signature_key(self):
         return tuple(spec.describe() for _, spec in self.params)
@@ -100,6 +101,31 @@ class _Overload:
                 impl.__defaults__ = self.fn.__defaults__
             self._impl = impl
         return self._impl
+
+    def _backward_module(self):
+        if self._bwd_module is None:
+            from ..autodiff.assemble import function_backward
+
+            src = function_backward(self.generated(), self.params, self.parsed.name)
+            header = f"# backward of @wp.func {self.parsed.qualname} from {self.parsed.filename}\n"
+            self._bwd_module = load_generated_module(header + src.source,
+                                                     f"func_{self.parsed.name}_bwd", src.refs,
+                                                     origin=src)
+        return self._bwd_module
+
+    def adjoint_impl(self):
+        """``f__adj(params..., adj_params..., adj_ret)`` -> contributions to the params."""
+        custom = self.owner.custom_grad
+        if custom is not None:
+            return custom.impl(self)
+        return getattr(self._backward_module(), f"{self.parsed.name}__adj")
+
+    def replay_impl(self):
+        """``f__rep(params...)``: the value of ``f`` without its side effects."""
+        custom = self.owner.custom_replay
+        if custom is not None:
+            return custom.select_by_count(len(self.params)).impl()
+        return getattr(self._backward_module(), f"{self.parsed.name}__rep")
 
     def content_hash(self, seen=None) -> str:
         """Hash of this overload's generated code and of every function it calls."""
@@ -153,6 +179,8 @@ class Function:
         self.overloads: list[_Overload] = []
         self.custom_grad = None
         self.custom_replay = None
+        self._adj_stub = None
+        self._rep_stub = None
         self._register_numba()
 
     def add(self, fn) -> None:
@@ -161,13 +189,59 @@ class Function:
         replaced = any(o.signature_key() == sig for o in self.overloads)
         self.overloads = [o for o in self.overloads if o.signature_key() != sig] + [ov]
         if replaced:
-            # a redefinition (a re-run notebook cell): Numba caches the implementation
-            # chosen per argument types; forget it so later compiles use the new body
-            for template in self._templates:
-                template._impl_cache.clear()
-                template._compiled_overloads.clear()
+            self._forget_compiled()
         self.__doc__ = fn.__doc__
         self.__wrapped__ = fn
+
+    def _forget_compiled(self):
+        # a redefinition (a re-run notebook cell): Numba caches the implementation chosen
+        # per argument types; forget it so later compiles use the new body
+        for template in self._templates:
+            template._impl_cache.clear()
+            template._compiled_overloads.clear()
+
+    def select_by_count(self, n: int) -> _Overload:
+        for ov in reversed(self.overloads):
+            if len(ov.params) == n:
+                return ov
+        raise WarpCodegenError(f"function '{self.__name__}' has no overload with {n} "
+                               "parameters", None)
+
+    def adjoint_callable(self):
+        """Numba-callable ``(args..., adj_args..., adj_ret) -> contributions``."""
+        if self._adj_stub is None:
+            function = self
+
+            def typer(*args):
+                n = (len(args) - 1) // 2
+                return function.select(args[:n]).adjoint_impl()
+
+            self._adj_stub = self._stub(f"{self.__name__}__adj", typer)
+        return self._adj_stub
+
+    def replay_callable(self):
+        """Numba-callable ``(args...) -> value``, without side effects."""
+        if self._rep_stub is None:
+            function = self
+
+            def typer(*args):
+                return function.select(args).replay_impl()
+
+            self._rep_stub = self._stub(f"{self.__name__}__rep", typer)
+        return self._rep_stub
+
+    def _stub(self, name, typer):
+        def stub(*args):
+            raise RuntimeError(f"{name} is part of a generated backward pass")
+
+        stub.__name__ = stub.__qualname__ = name
+        overload(stub, target="generic", strict=False,
+                 jit_options={"error_model": "numpy"})(typer)
+        from numba.core.typing.templates import builtin_registry
+
+        self._templates += [t for val, fty in builtin_registry.globals if val is stub
+                            for t in getattr(fty, "templates", ())]
+        return stub
 
     def __call__(self, *args, **kwargs):
         last_error = None

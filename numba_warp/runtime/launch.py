@@ -25,6 +25,7 @@ from .array import ARRAY_MAX_DIMS, array
 from .device import get_device
 from .dtypes import element_type, type_name
 from .kernel import Kernel
+from ..autodiff.tape import current_tape
 
 __all__ = ["launch", "Launch"]
 
@@ -228,7 +229,8 @@ def _launch_dims(kernel, dim):
 class Launch:
     """A prepared launch (``wp.launch(..., record_cmd=True)``); call ``launch()`` to run it."""
 
-    def __init__(self, kernel, dims, device, converted, stream, block_dim, max_blocks):
+    def __init__(self, kernel, dims, device, converted, stream, block_dim, max_blocks,
+                 adjoint=False, writes=()):
         self.kernel = kernel
         self.dim = dims
         self.device = device
@@ -236,6 +238,8 @@ class Launch:
         self.stream = stream
         self.block_dim = block_dim
         self.max_blocks = max_blocks
+        self.adjoint = adjoint
+        self._writes = writes  # arrays the kernel writes: their write counters advance
         self._entry = None
 
     def launch(self, stream=None) -> None:
@@ -249,13 +253,17 @@ def _run(lp: Launch, stream):
     conv = lp._converted
     if n == 0:
         return
+    for a in lp._writes:
+        vc = a._vc if a._vc is not None else a._version_counter()
+        vc[0] += 1
+        vc[1] = lp.kernel.key
     if lp.device.ordinal < 0:
         if lp._entry is None:
-            lp._entry = lp.kernel.compile_cpu(tuple(conv.types))
+            lp._entry = lp.kernel.compile_cpu(tuple(conv.types), lp.adjoint)
         lp._entry(n, *padded, *conv.cpu)
     else:
         if lp._entry is None:
-            lp._entry = lp.kernel.compile_cuda(tuple(conv.types), lp.device)
+            lp._entry = lp.kernel.compile_cuda(tuple(conv.types), lp.device, lp.adjoint)
         threads = lp.block_dim
         blocks = (n + threads - 1) // threads
         if lp.max_blocks > 0:
@@ -338,11 +346,104 @@ def launch(kernel: Kernel, dim, inputs: typing.Sequence = (), outputs: typing.Se
                     conv.cuda.append(nv if fast[3] else value)
                 continue
         _convert(kernel, name, spec, value, dev, conv)
-    if adjoint or adj_inputs or adj_outputs:
-        raise LaunchError(f"wp.launch({kernel.__name__}): adjoint launches need backward "
-                          "kernels, which this version of numba_warp does not generate yet")
-    lp = Launch(kernel, dims, dev, conv, stream, block_dim or config.block_dim, max_blocks)
+    bd = block_dim or config.block_dim
+    if adjoint:
+        _convert_adjoints(kernel, args, list(adj_inputs) + list(adj_outputs), dev, conv)
+        lp = Launch(kernel, dims, dev, conv, stream, bd, max_blocks, adjoint=True)
+    else:
+        if adj_inputs or adj_outputs:
+            raise LaunchError(f"wp.launch({kernel.__name__}): adj_inputs/adj_outputs are only "
+                              "used with adjoint=True")
+        reads, writes = _array_access(kernel, args)
+        lp = Launch(kernel, dims, dev, conv, stream, bd, max_blocks, writes=writes)
+        if record_cmd:
+            return lp
+        tape = current_tape()
+        if tape is not None and record_tape:
+            tape.record_launch(kernel, dims, max_blocks, inputs, outputs, dev, block_dim,
+                               reads=[(a, a.version, where) for a, where in reads])
     if record_cmd:
         return lp
     _run(lp, stream)
     return None
+
+
+def _array_access(kernel, args):
+    """(arrays read with their parameter paths, arrays written) by a launch of ``kernel``."""
+    access = kernel.__dict__.get("_access")
+    if access is None:
+        from ..autodiff.access import array_access
+
+        try:
+            r, w = array_access(kernel.generated, kernel.arg_names)
+        except Exception:  # noqa: BLE001 - analysis is best effort; codegen reports errors
+            r, w = set(), set()
+        index = {n: k for k, n in enumerate(kernel.arg_names)}
+        access = kernel._access = (
+            [(index[p[0]], p[1:], ".".join(p)) for p in sorted(r) if p[0] in index],
+            [(index[p[0]], p[1:]) for p in sorted(w) if p[0] in index])
+    reads_spec, writes_spec = access
+    if not reads_spec and not writes_spec:
+        return (), ()
+    reads = []
+    for k, attrs, where in reads_spec:
+        a = _follow(args[k], attrs)
+        if type(a) is array:
+            reads.append((a, where))
+    writes = []
+    for k, attrs in writes_spec:
+        a = _follow(args[k], attrs)
+        if type(a) is array:
+            writes.append(a)
+    return reads, writes
+
+
+def _follow(value, attrs):
+    for attr in attrs:
+        value = getattr(value, attr, None)
+    return value
+
+
+def _empty_grad(spec, primal, device):
+    """The stand-in for an absent gradient: an empty array of the primal's element type."""
+    et = primal._et if isinstance(primal, array) else (
+        element_type(float) if spec.generic_dtype else spec.element)
+    ndim = primal.ndim if isinstance(primal, array) else spec.ndim
+    value = array(ptr=0, shape=(0,) * ndim, strides=(et.itemsize,) * ndim, dtype=et,
+                  device=device, owner=None)
+    value._np = np.zeros((0,) * ndim, dtype=et.np_dtype)
+    return value
+
+
+def _adjoint_struct(value, device):
+    """A struct like ``value`` whose arrays are their gradients (absent: empty arrays)."""
+    cls = type(value)
+    out = cls()
+    for name, spec in cls._wp_struct_.fields:
+        field = getattr(value, name)
+        if spec.kind == "array":
+            g = getattr(field, "grad", None) if isinstance(field, array) else None
+            setattr(out, name, g if g is not None else _empty_grad(spec, field, device))
+        elif spec.kind == "struct":
+            setattr(out, name, _adjoint_struct(field, device))
+    return out
+
+
+def _convert_adjoints(kernel, args, adj_args, device, conv):
+    """Append the backward pass's extra arguments: gradients and the retain mask."""
+    retain = 0
+    for k, (name, spec, value) in enumerate(zip(kernel.arg_names, kernel.arg_specs, args)):
+        adj = adj_args[k] if k < len(adj_args) else None
+        if spec.kind == "array" or (spec.kind == "any" and isinstance(value, array)):
+            if adj is None and isinstance(value, array):
+                adj = value.grad
+            if adj is None:
+                adj = _empty_grad(spec, value, device)
+            _convert(kernel, f"adj_{name}", spec, adj, device, conv)
+            if isinstance(value, array) and value.retain_grad:
+                retain |= 1 << k
+        elif spec.kind == "struct":
+            if adj is None or not isinstance(adj, spec.struct_cls):
+                adj = _adjoint_struct(value, device)
+            _convert(kernel, f"adj_{name}", spec, adj, device, conv)
+    _convert_scalar(kernel, "_wp_retain", types.int64, retain, device, conv)

@@ -1,0 +1,159 @@
+"""``@wp.func_grad`` and ``@wp.func_replay``: user-written backward code for a function.
+
+A custom gradient of ``f(x, y)`` is written as ``adj_f(x, y, adj_ret)`` and adds to the
+inputs' adjoints with ``wp.adjoint[x] += ...`` (Warp's convention; for a function with
+several return values, one ``adj_`` parameter per value). It is compiled into
+``f__adj(x, y, adj_x, adj_y, adj_ret) -> (adj_x, adj_y)``, the form every function's
+generated adjoint has, so custom gradients nest: a custom gradient may call functions
+that have their own, and functions with custom gradients may be called anywhere.
+
+A custom replay ``replay_f(x, y)`` has ``f``'s signature; the backward pass of a caller
+runs it instead of ``f`` to recompute ``f``'s value (for functions with side effects).
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+
+from ..frontend.source import ParsedFunction, parse_function
+
+__all__ = ["func_grad", "func_replay", "adjoint", "CustomGrad"]
+
+
+class _Adjoint:
+    """``wp.adjoint[x]`` in a ``@wp.func_grad`` body: the adjoint of parameter ``x``."""
+
+    def __getitem__(self, item):
+        raise RuntimeError("wp.adjoint[...] can only be used inside a @wp.func_grad function")
+
+
+adjoint = _Adjoint()
+
+
+def _is_adjoint_ref(node) -> bool:
+    return (isinstance(node, ast.Attribute) and node.attr == "adjoint") or \
+        (isinstance(node, ast.Name) and node.id == "adjoint")
+
+
+class _RewriteAdjoint(ast.NodeTransformer):
+    def __init__(self, params, parsed):
+        self.params = params
+        self.parsed = parsed
+
+    def visit_Subscript(self, node):
+        self.generic_visit(node)
+        if _is_adjoint_ref(node.value):
+            key = node.slice
+            if not (isinstance(key, ast.Name) and key.id in self.params):
+                raise self.parsed.error(
+                    f"wp.adjoint[...] takes a parameter name of the function "
+                    f"({', '.join(self.params)}), got '{ast.unparse(key)}'", node)
+            return ast.copy_location(ast.Name(f"adj_{key.id}", type(node.ctx)()), node)
+        return node
+
+
+class CustomGrad:
+    """A ``@wp.func_grad`` function, compiled per overload of the function it differentiates."""
+
+    def __init__(self, fn, function):
+        self.fn = fn
+        self.function = function
+        self.parsed = parse_function(fn)
+        self._impls: dict = {}
+
+    def impl(self, ov):
+        hit = self._impls.get(id(ov))
+        if hit is not None:
+            return hit
+        from ..frontend.codegen import generate
+        from ..runtime.cache import load_generated_module
+        from ..runtime.func import resolve_annotations
+        from ..typing.argspec import arg_spec_from_annotation
+
+        n = len(ov.params)
+        tree = copy.deepcopy(self.parsed.tree)
+        names = [a.arg for a in tree.args.args]
+        if len(names) <= n:
+            raise self.parsed.error(
+                f"@wp.func_grad function '{self.parsed.name}' must take the {n} parameters of "
+                f"'{self.function.__name__}' followed by the adjoints of its return values "
+                f"(e.g. adj_ret)")
+        inputs, outs = names[:n], names[n:]
+        body = [_RewriteAdjoint(inputs, self.parsed).visit(s) for s in tree.body]
+        line = tree.lineno
+        head = []
+        if len(outs) == 1:
+            head.append(f"{outs[0]} = adj_ret")
+        else:
+            head.append(f"{', '.join(outs)} = adj_ret")
+        ret = f"return ({''.join(f'adj_{p}, ' for p in inputs)})"
+        new_body = [*_parse_at(head, line), *body, *_parse_at([ret], line)]
+        params = inputs + [f"adj_{p}" for p in inputs] + ["adj_ret"]
+        tree.args = ast.arguments(posonlyargs=[], args=[ast.arg(p) for p in params],
+                                  kwonlyargs=[], kw_defaults=[], defaults=[])
+        tree.body = new_body
+        tree.name = f"{self.parsed.name}__cgrad"
+        parsed = ParsedFunction(self.fn, tree, self.parsed.filename, self.parsed.source)
+        anns = resolve_annotations(self.fn)
+        specs = []
+        for p in params:
+            spec = None
+            if p in inputs and p in anns:
+                spec = arg_spec_from_annotation(anns[p], f"parameter '{p}'")
+            specs.append((p, spec))
+        gen = generate(parsed, is_kernel=False, params=specs, gen_name=tree.name)
+        header = f"# @wp.func_grad {self.parsed.qualname} from {self.parsed.filename}\n"
+        mod = load_generated_module(header + gen.source, f"func_{tree.name}", gen.refs,
+                                    origin=gen)
+        impl = self._impls[id(ov)] = getattr(mod, gen.name)
+        return impl
+
+
+def _parse_at(lines, lineno):
+    stmts = ast.parse("\n".join(lines)).body
+    for s in stmts:
+        for node in ast.walk(s):
+            if hasattr(node, "lineno"):
+                node.lineno = lineno
+                node.end_lineno = lineno
+    return stmts
+
+
+def func_grad(forward):
+    """Declare a custom gradient for the ``@wp.func`` ``forward``.
+
+    Example
+    -------
+    >>> @wp.func_grad(safe_sqrt)
+    ... def adj_safe_sqrt(x: float, adj_ret: float):
+    ...     if x > 0.0:
+    ...         wp.adjoint[x] += 1.0 / (2.0 * wp.sqrt(x)) * adj_ret
+    """
+    from ..runtime.func import Function
+
+    if not isinstance(forward, Function):
+        raise TypeError(f"@wp.func_grad(f) needs a @wp.func, got {type(forward).__name__}")
+
+    def wrap(fn):
+        forward.custom_grad = CustomGrad(fn, forward)
+        forward._forget_compiled()
+        return fn
+
+    return wrap
+
+
+def func_replay(forward):
+    """Declare the function the backward pass runs to recompute ``forward``'s value."""
+    from ..runtime.func import Function, func
+
+    if not isinstance(forward, Function):
+        raise TypeError(f"@wp.func_replay(f) needs a @wp.func, got {type(forward).__name__}")
+
+    def wrap(fn):
+        replay = func(fn, name=f"{forward.__name__}__replay_{fn.__name__}")
+        forward.custom_replay = replay
+        forward._forget_compiled()
+        return fn
+
+    return wrap

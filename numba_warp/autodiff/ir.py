@@ -1,0 +1,124 @@
+"""A small intermediate form for differentiation: SSA statements over atoms.
+
+The adjoint transformer (``transform.py``) lowers a kernel's *forward-transformed* AST
+(see ``frontend.codegen``) into this form:
+
+* every compound expression is split into single operations, each bound once to a new
+  name (``Let``), so the value every operation saw in the forward pass is still there
+  when the reverse pass needs it;
+* a variable assigned in both arms of an ``if`` gets a fresh name after it, assigned at
+  the end of each arm (a *phi*);
+* loops name the variables they carry from one iteration to the next (``Carrier``):
+  those are what the backward pass checkpoints;
+* ``break``, ``continue`` and ``return`` become boolean flags and guarded blocks, so
+  every block has one entry and one exit.
+
+An *atom* is a string of Python source: an SSA variable or a constant / global name.
+"""
+
+from __future__ import annotations
+
+__all__ = ["Let", "StoreArr", "AtomicArr", "Effect", "If", "Loop", "Carrier", "Return"]
+
+
+class Let:
+    """``name = <kind>(data)``.
+
+    kinds: ``copy`` (atom), ``const`` (source), ``call`` (func source, object, args,
+    kwargs), ``binop`` (op, a, b), ``unop`` (op, a), ``getitem`` (base, indices),
+    ``getattr`` (base, attr), ``tuple`` (atoms), ``opaque`` (source; no gradient),
+    ``loopvar`` (loop whose index it is).
+    """
+
+    __slots__ = ("name", "kind", "data", "line", "phi")
+
+    def __init__(self, name, kind, data, line, phi=False):
+        self.name = name
+        self.kind = kind
+        self.data = data
+        self.line = line
+        self.phi = phi
+
+    def __repr__(self):
+        return f"Let({self.name} = {self.kind} {self.data!r})"
+
+
+class StoreArr:
+    """``arr[idx] = value`` on an array."""
+
+    __slots__ = ("arr", "idx", "value", "line", "retain_bit")
+
+    def __init__(self, arr, idx, value, line, retain_bit=None):
+        self.arr, self.idx, self.value, self.line = arr, idx, value, line
+        self.retain_bit = retain_bit
+
+
+class AtomicArr:
+    """``[target =] wp.atomic_<op>(arr, idx..., value)``."""
+
+    __slots__ = ("op", "func", "arr", "idx", "value", "target", "line")
+
+    def __init__(self, op, func, arr, idx, value, target, line):
+        self.op, self.func, self.arr, self.idx = op, func, arr, idx
+        self.value, self.target, self.line = value, target, line
+
+
+class Effect:
+    """A statement run only in the forward pass (print, assert...)."""
+
+    __slots__ = ("src", "line")
+
+    def __init__(self, src, line):
+        self.src, self.line = src, line
+
+
+class If:
+    __slots__ = ("cond", "then", "orelse", "line")
+
+    def __init__(self, cond, then, orelse, line):
+        self.cond, self.then, self.orelse, self.line = cond, then, orelse, line
+
+
+class Carrier:
+    """A variable a loop carries across iterations.
+
+    ``entry``: its name before the loop (None when it is first assigned in the loop);
+    ``name``: the name it has at the start of each iteration; ``exit``: its name at the
+    end of an iteration; ``after``: its name after the loop.
+    """
+
+    __slots__ = ("user", "entry", "name", "exit", "after")
+
+    def __init__(self, user, entry, name):
+        self.user, self.entry, self.name = user, entry, name
+        self.exit = None
+        self.after = None
+
+
+class Loop:
+    """``for`` over a range (``kind='range'``, bounds ``start, stop, step``) or ``while``
+    (``kind='while'``, condition source ``cond`` over the carriers)."""
+
+    __slots__ = ("id", "kind", "start", "stop", "step", "cond", "carriers", "body", "line")
+
+    def __init__(self, id, kind, line):
+        self.id = id
+        self.kind = kind
+        self.line = line
+        self.start = self.stop = self.step = None
+        self.cond = None
+        self.carriers: list[Carrier] = []
+        self.body: list = []
+
+    @property
+    def checkpointed(self):
+        return [c for c in self.carriers if c.entry is not None]
+
+
+class Return:
+    """``return value`` in a function (the value's adjoint is the caller's ``adj_ret``)."""
+
+    __slots__ = ("value", "line")
+
+    def __init__(self, value, line):
+        self.value, self.line = value, line

@@ -1,0 +1,285 @@
+"""``wp.Tape``: records launches in the forward pass and replays their backward passes.
+
+Besides Warp's API, the tape checks that the gradient it computes is the right one:
+every array a recorded launch reads is recorded with its write counter
+(``array.version``), and ``backward()`` raises if one was written afterwards (by a later
+launch, by the same launch, or by an array method), naming the array and the kernels,
+instead of differentiating with values the forward pass never saw (NVIDIA/warp#1350,
+#1294). Turn the check off with ``wp.config.check_array_versions = False``.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+
+import numpy as np
+
+from .. import config
+
+__all__ = ["Tape", "current_tape", "record_copy"]
+
+_state = threading.local()
+
+
+def current_tape():
+    return getattr(_state, "tape", None)
+
+
+class _Launch:
+    __slots__ = ("kernel", "dim", "inputs", "outputs", "device", "block_dim", "max_blocks",
+                 "reads", "index")
+
+    def __init__(self, kernel, dim, inputs, outputs, device, block_dim, max_blocks, reads):
+        self.kernel = kernel
+        self.dim = dim
+        self.inputs = list(inputs)
+        self.outputs = list(outputs)
+        self.device = device
+        self.block_dim = block_dim
+        self.max_blocks = max_blocks
+        self.reads = reads  # [(array, version, parameter path)]
+        self.index = 0
+
+    @property
+    def name(self) -> str:
+        return self.kernel.key
+
+
+class _Func:
+    __slots__ = ("backward", "arrays", "name", "reads", "index")
+
+    def __init__(self, backward, arrays, name, reads=()):
+        self.backward = backward
+        self.arrays = list(arrays)
+        self.name = name
+        self.reads = list(reads)
+        self.index = 0
+
+
+class Tape:
+    """Record launches (``with wp.Tape() as tape:``) and compute their gradients.
+
+    Example
+    -------
+    >>> tape = wp.Tape()
+    >>> with tape:
+    ...     wp.launch(compute, dim=n, inputs=[x], outputs=[y])
+    ...     wp.launch(loss_kernel, dim=n, inputs=[y], outputs=[loss])
+    >>> tape.backward(loss)      # x.grad now holds d loss / d x
+    """
+
+    def __init__(self):
+        self.launches: list = []
+        self.gradients: dict = {}
+        self.scopes: list = []
+        self.loss = None
+        self._outer = None
+        self._active = False
+
+    # -- recording -------------------------------------------------------------------
+    def __enter__(self):
+        if current_tape() is not None:
+            raise RuntimeError("a wp.Tape is already recording; tapes cannot be nested "
+                               "(exit the other 'with' block first)")
+        _state.tape = self
+        self._active = True
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        _state.tape = None
+        self._active = False
+        return False
+
+    def record_launch(self, kernel, dim, max_blocks, inputs, outputs, device,
+                      block_dim=0, metadata=None, reads=None):
+        """Add a launch to the tape (``wp.launch`` does this while the tape records)."""
+        rec = _Launch(kernel, dim, inputs, outputs, device, block_dim, max_blocks,
+                      reads if reads is not None else [])
+        self._add(rec)
+        for a in list(inputs) + list(outputs):
+            self._note_grad(a)
+
+    def record_func(self, backward, arrays):
+        """Record a Python callback run (only) in the backward pass, at this point.
+
+        ``arrays`` are arrays whose gradients ``tape.zero()`` should reset.
+        """
+        if not callable(backward):
+            raise TypeError("tape.record_func(backward, arrays) needs a callable backward")
+        self._add(_Func(backward, arrays, getattr(backward, "__name__", "function")))
+        for a in arrays:
+            self._note_grad(a)
+
+    def _add(self, rec):
+        rec.index = len(self.launches)
+        self.launches.append(rec)
+
+    def _note_grad(self, a):
+        from ..runtime.array import array
+
+        if isinstance(a, array) and a.requires_grad:
+            self.gradients[a] = a.grad
+        elif hasattr(type(a), "_wp_struct_"):
+            for name, spec in type(a)._wp_struct_.fields:
+                self._note_grad(getattr(a, name))
+
+    def record_scope_begin(self, scope_name: str, metadata=None):
+        self.scopes.append((len(self.launches), scope_name, metadata))
+
+    def record_scope_end(self, remove_scope_if_empty: bool = True):
+        self.scopes.append((len(self.launches), None, None))
+
+    # -- backward --------------------------------------------------------------------
+    def backward(self, loss=None, grads: dict | None = None):
+        """Run the backward pass of every recorded launch, last first.
+
+        ``loss``: a one-element array with ``requires_grad``; its gradient is seeded with 1.
+        ``grads``: ``{array: seed}``; each seed is written into that array's gradient.
+        """
+        from ..runtime.array import array
+
+        if loss is None and not grads:
+            raise ValueError("tape.backward() needs a loss array or grads={array: seed}")
+        if not self.launches:
+            raise RuntimeError("tape.backward(): nothing was recorded on this tape (since it "
+                               "was created or last reset()); run the forward launches "
+                               "inside 'with tape:' first")
+        if loss is not None:
+            if not isinstance(loss, array):
+                raise TypeError(f"tape.backward(loss=...) needs a wp.array, got "
+                                f"{type(loss).__name__}")
+            if loss.size != 1 or loss._et.inner_shape:
+                raise ValueError(
+                    f"tape.backward(loss=...) needs a single-element loss (a scalar), got an "
+                    f"array of shape {loss.shape} and dtype {loss._et}; reduce it to one "
+                    "value, or pass grads={{array: seed}} for a vector-Jacobian product")
+            if not loss.requires_grad:
+                raise ValueError("the loss array has no gradient: create it with "
+                                 "requires_grad=True (e.g. wp.zeros(1, dtype=float, "
+                                 "requires_grad=True))")
+            self.loss = loss
+            loss.grad.fill_(1.0)
+        for a, seed in (grads or {}).items():
+            if not isinstance(a, array):
+                raise TypeError("grads keys must be wp.arrays")
+            if a.grad is None:
+                a.grad = seed if isinstance(seed, array) else array(seed, dtype=a.dtype,
+                                                                     device=a.device)
+            else:
+                a.grad.assign(seed)
+            self.gradients[a] = a.grad
+        if config.check_array_versions:
+            self._check_versions()
+        for rec in reversed(self.launches):
+            if isinstance(rec, _Func):
+                rec.backward()
+                continue
+            k = rec.kernel
+            if not k.enable_backward:
+                warnings.warn(f"kernel '{k.key}' has enable_backward=False: its launch "
+                              "contributes no gradient", stacklevel=2)
+                continue
+            from ..runtime.launch import launch
+
+            launch(k, rec.dim, inputs=rec.inputs, outputs=rec.outputs, device=rec.device,
+                   adjoint=True, max_blocks=rec.max_blocks, block_dim=rec.block_dim)
+
+    def _check_versions(self):
+        for rec in self.launches:
+            for arr, version, where in rec.reads:
+                if arr.version != version:
+                    writer = arr._version_counter()[1]
+                    who = (f"the same launch of '{rec.name}'" if writer == rec.name else
+                           f"'{writer}'" if writer else "a later write")
+                    raise RuntimeError(
+                        f"tape.backward(): the array passed as '{where}' to kernel "
+                        f"'{rec.name}' (launch #{rec.index} on the tape; shape "
+                        f"{arr.shape}) was overwritten by {who} after '{rec.name}' read it. "
+                        "Its gradient would be computed from values the forward pass did "
+                        "not use. Write the new values to a different array (e.g. keep one "
+                        "array per time step), or set wp.config.check_array_versions = False "
+                        "if the overwrite cannot affect the gradient.")
+
+    # -- utilities -------------------------------------------------------------------
+    def zero(self):
+        """Set every gradient array the tape has seen to zero."""
+        for a, g in list(self.gradients.items()):
+            if g is not None:
+                g.zero_()
+            if a.grad is not None and a.grad is not g:
+                a.grad.zero_()
+        for rec in self.launches:
+            if isinstance(rec, _Func):
+                for a in rec.arrays:
+                    if getattr(a, "grad", None) is not None:
+                        a.grad.zero_()
+
+    def reset(self):
+        """Forget the recorded launches and zero the gradients."""
+        self.zero()
+        self.launches = []
+        self.scopes = []
+        self.gradients = {}
+        self.loss = None
+
+    def get_adjoint(self, a):
+        """The gradient array of ``a`` (None if it has none)."""
+        return getattr(a, "grad", None)
+
+    def visualize(self, filename: str | None = None, simplify_graph: bool = True,
+                  hide_readonly_arrays: bool = False, array_labels: dict | None = None,
+                  choose_longest_node_name: bool = True, ignore_graph_scopes: bool = False,
+                  track_inputs=None, track_outputs=None, track_input_names=None,
+                  track_output_names=None, graph_direction: str = "LR") -> str:
+        """The recorded launches as a GraphViz ``dot`` graph (written to ``filename``).
+
+        Kernels are boxes, arrays ellipses: green when they have ``requires_grad``, grey
+        otherwise. Render with ``dot -Tsvg tape.dot -o tape.svg``.
+        """
+        from .graph import tape_to_dot
+
+        dot = tape_to_dot(self, array_labels or {}, graph_direction, hide_readonly_arrays,
+                          track_inputs or [], track_outputs or [], track_input_names or [],
+                          track_output_names or [])
+        if filename is not None:
+            with open(filename, "w") as f:
+                f.write(dot)
+        return dot
+
+
+# ---------------------------------------------------------------------------------------
+# wp.copy / wp.clone / array.assign are differentiable
+# ---------------------------------------------------------------------------------------
+
+def record_copy(dest, src, what: str, dest_offset: int = 0, src_offset: int = 0,
+                count: int = 0):
+    """Note a copy ``dest <- src``: a write of ``dest`` and, on a tape, its adjoint."""
+    dest.mark_write(what)
+    tape = current_tape()
+    if tape is None or not (src.requires_grad or dest.requires_grad):
+        return
+    n = count or min(src.size, dest.size)
+
+    def backward():
+        if dest.grad is None or src.grad is None:
+            return
+        _copy_adjoint(dest.grad, src.grad, dest_offset, src_offset, n)
+
+    backward.__name__ = what.rstrip("()")
+    reads = [(src, src.version, "src")]
+    tape._add(_Func(backward, [dest, src], backward.__name__, reads))
+    tape._note_grad(src)
+    tape._note_grad(dest)
+
+
+def _copy_adjoint(dest_grad, src_grad, dest_offset, src_offset, n):
+    """src.grad[range] += dest.grad[range]; dest.grad[range] = 0 (elements, flat order)."""
+    d = dest_grad.numpy()
+    s = src_grad.numpy()
+    df = d.reshape((-1,) + d.shape[dest_grad.ndim:]).copy()
+    sf = s.reshape((-1,) + s.shape[src_grad.ndim:]).copy()
+    sf[src_offset:src_offset + n] += df[dest_offset:dest_offset + n]
+    df[dest_offset:dest_offset + n] = 0
+    src_grad.assign(sf.reshape(s.shape))
+    dest_grad.assign(df.reshape(d.shape))
