@@ -471,7 +471,7 @@ class _Builder:
         if as_while:
             flags = [self.env[f] for f in (brk, self.ret_flag if has_ret else None) if f]
             if is_range:
-                test = f"range_cond({self.env[counter]}, {stop}, {step})"
+                test = f"_wp_range_cond({self.env[counter]}, {stop}, {step})"
             else:
                 test = self.substitute(s.test)
             loop.cond = test if not flags else \
@@ -494,6 +494,10 @@ class _Builder:
         for c in carriers:
             c.exit = self.env.get(c.user, c.name)
             self.undefined_carriers.pop(c.name, None)
+        # a name first bound in the loop that no iteration assigns (the variable of an
+        # inner range loop) carries nothing
+        carriers = loop.carriers = [c for c in carriers
+                                    if not (c.entry is None and c.exit == c.name)]
         self.env = outer_env
         self.emit(loop)
         for c in carriers:

@@ -550,3 +550,183 @@ def _ol_mod(a, b):
 def _ol_floordiv(a, b):
     if is_scalar(a) and is_scalar(b):
         return lambda a, b: a // b
+
+
+# -- adjoints ---------------------------------------------------------------------------
+# One rule per differentiable builtin above: adj_f(inputs..., ret, adj_ret) returns the
+# contributions to the inputs' adjoints (see autodiff.rules). Subgradients follow Warp:
+# abs has gradient 1 at 0; min/max send the gradient to the argument they returned;
+# rounding functions, sign, step and nonzero have gradient 0.
+
+from ..autodiff.rules import adjoint, nondifferentiable  # noqa: E402
+
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+_SQRT_PI = math.sqrt(math.pi)
+
+
+def _jitable(fn):
+    """A small helper callable from rules on every target."""
+    overload(fn, target="generic", strict=False)(lambda *args: fn)
+    return fn
+
+
+def _unary_rule(builtin, deriv):
+    """Rule for a unary float function: contribution = deriv(x, ret) * adj_ret."""
+
+    d = _jitable(deriv)
+
+    def rule(x, ret, adj_ret):
+        return lambda x, ret, adj_ret: (d(x, ret) * adj_ret,)
+
+    rule.__name__ = f"adj_{builtin.__name__}"
+    return adjoint(builtin, typed=True)(rule)
+
+
+_unary_rule(sqrt, lambda x, r: 0.5 / r)
+_unary_rule(cbrt, lambda x, r: 1.0 / (3.0 * r * r))
+_unary_rule(exp, lambda x, r: r)
+_unary_rule(log, lambda x, r: 1.0 / x)
+_unary_rule(log2, lambda x, r: 1.0 / (x * _LN2))
+_unary_rule(log10, lambda x, r: 1.0 / (x * _LN10))
+_unary_rule(sin, lambda x, r: math.cos(x))
+_unary_rule(cos, lambda x, r: -math.sin(x))
+_unary_rule(tan, lambda x, r: 1.0 + r * r)
+_unary_rule(atan, lambda x, r: 1.0 / (1.0 + x * x))
+_unary_rule(sinh, lambda x, r: math.cosh(x))
+_unary_rule(cosh, lambda x, r: math.sinh(x))
+_unary_rule(tanh, lambda x, r: 1.0 - r * r)
+_unary_rule(erf, lambda x, r: 2.0 / _SQRT_PI * math.exp(-x * x))
+_unary_rule(erfc, lambda x, r: -2.0 / _SQRT_PI * math.exp(-x * x))
+_unary_rule(erfinv, lambda x, r: 0.5 * _SQRT_PI * math.exp(r * r))
+_unary_rule(erfcinv, lambda x, r: -0.5 * _SQRT_PI * math.exp(r * r))
+# asin/acos clamp their input to [-1, 1]: zero gradient outside, and at the clamp
+_unary_rule(asin, lambda x, r: 1.0 / math.sqrt(1.0 - x * x) if -1.0 < x < 1.0 else 0.0 * x)
+_unary_rule(acos, lambda x, r: -1.0 / math.sqrt(1.0 - x * x) if -1.0 < x < 1.0 else 0.0 * x)
+_unary_rule(degrees, lambda x, r: 180.0 / math.pi + 0.0 * x)
+_unary_rule(radians, lambda x, r: math.pi / 180.0 + 0.0 * x)
+_unary_rule(frac, lambda x, r: 1.0 + 0.0 * x)
+for _f in (floor, ceil, trunc, round, rint, sign, step, nonzero):
+    _unary_rule(_f, lambda x, r: 0.0 * x)
+
+
+@adjoint(atan2)
+def adj_atan2(y, x, ret, adj_ret):
+    d = x * x + y * y
+    return adj_ret * x / d, -adj_ret * y / d
+
+
+@adjoint(pow, typed=True)
+def adj_pow(x, y, ret, adj_ret):
+    from ..autodiff.rules import adj_pow as rule
+
+    return lambda x, y, ret, adj_ret: rule(x, y, ret, adj_ret)
+
+
+@adjoint(copysign)
+def adj_copysign(x, y, ret, adj_ret):
+    same = (x >= 0.0) == (ret >= 0.0)
+    return (adj_ret if same else -adj_ret), 0.0 * y
+
+
+@adjoint(abs, typed=True)
+def adj_abs(x, ret, adj_ret):
+    if is_scalar(x):
+        return lambda x, ret, adj_ret: (adj_ret if x >= 0 else -adj_ret,)
+    from .vector_math import _flat_get, _flat_set
+
+    n = len(x)
+
+    def impl(x, ret, adj_ret):
+        out = adj_ret
+        for k in range(n):
+            if _flat_get(x, k) < 0:
+                out = _flat_set(out, k, -_flat_get(adj_ret, k))
+        return (out,)
+
+    return impl
+
+
+def _minmax_rule(builtin, pick_first):
+    @adjoint(builtin, typed=True)
+    def rule(a, b=None, ret=None, adj_ret=None):
+        from ..autodiff.helpers import adj_zero
+        from .vector_math import _flat_get, _flat_set
+
+        if adj_ret is None:
+            # one argument, min(v)/max(v): the selected component gets the gradient
+            n = len(a)
+
+            def impl1(a, ret, adj_ret):
+                out = adj_zero(a)
+                for k in range(n):
+                    if _flat_get(a, k) == ret:
+                        return (_flat_set(out, k, adj_ret),)
+                return (out,)
+
+            return impl1
+        if is_scalar(a) and is_scalar(b):
+            def impl(a, b, ret, adj_ret):
+                if pick_first(a, b):
+                    return adj_ret, 0.0 * adj_ret
+                return 0.0 * adj_ret, adj_ret
+
+            return impl
+        n = len(a)
+
+        def implv(a, b, ret, adj_ret):
+            ga = adj_zero(a)
+            gb = adj_zero(b)
+            for k in range(n):
+                if pick_first(_flat_get(a, k), _flat_get(b, k)):
+                    ga = _flat_set(ga, k, _flat_get(adj_ret, k))
+                else:
+                    gb = _flat_set(gb, k, _flat_get(adj_ret, k))
+            return ga, gb
+
+        return implv
+
+    rule.__name__ = f"adj_{builtin.__name__}"
+    return rule
+
+
+@_jitable
+def _less(a, b):
+    return a < b
+
+
+@_jitable
+def _greater(a, b):
+    return a > b
+
+
+_minmax_rule(min, _less)
+_minmax_rule(max, _greater)
+
+
+@adjoint(clamp)
+def adj_clamp(x, a, b, ret, adj_ret):
+    z = 0.0 * adj_ret
+    if x < a:
+        return z, adj_ret, z
+    if x > b:
+        return z, z, adj_ret
+    return adj_ret, z, z
+
+
+@adjoint(lerp)
+def adj_lerp(a, b, t, ret, adj_ret):
+    return adj_ret * (1.0 - t), adj_ret * t, (b - a) * adj_ret
+
+
+@adjoint(smoothstep)
+def adj_smoothstep(a, b, x, ret, adj_ret):
+    t = (x - a) / (b - a)
+    if t <= 0.0 or t >= 1.0:
+        z = 0.0 * adj_ret
+        return z, z, z
+    g = 6.0 * t * (1.0 - t) * adj_ret / (b - a)
+    return g * (x - b) / (b - a), -g * t, g
+
+
+nondifferentiable(isfinite, isnan, isinf, bit_count, floordiv)
