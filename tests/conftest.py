@@ -44,8 +44,8 @@ def gpu_device():
 def compile_all_to_ptx(kernels) -> int:
     n = 0
     for k in kernels:
-        for sig in k.compiled_cpu_signatures:
-            ptx = k.compile_ptx(sig)
+        for sig, adjoint in k.compiled_cpu_variants:
+            ptx = k.compile_ptx(sig, adjoint=adjoint)
             assert ".entry" in ptx
             n += 1
     return n

@@ -34,7 +34,7 @@ from ..typing.structs import StructType
 from ..typing.vec import VecType
 
 __all__ = [
-    "adj_zero", "accum", "neg", "adj_alias", "adj_field_init", "adj_getitem",
+    "adj_zero", "accum", "neg", "scale", "adj_alias", "adj_field_init", "adj_getitem",
     "adj_getattr", "adj_store", "adj_atomic_add", "adj_atomic_sub", "adj_atomic_minmax",
     "atomic_replay", "stack_alloc", "stack_get", "stack_set", "stack_compact", "range_len",
     "range_cond", "has_grad",
@@ -200,6 +200,22 @@ def neg(typingctx, x):
         return _map(context, builder, t, context.cast(builder, args[0], x, t), _fneg)
 
     return t(x), codegen
+
+
+@intrinsic
+def scale(typingctx, x, s):
+    """Every float component of ``x`` times the scalar ``s``."""
+    t = _zero_type(x)
+
+    def codegen(context, builder, sig, args):
+        sv = args[1]
+
+        def leaf(b, ft, a):
+            return b.fmul(a, context.cast(b, sv, s, ft))
+
+        return _map(context, builder, t, context.cast(builder, args[0], x, t), leaf)
+
+    return t(x, s), codegen
 
 
 @intrinsic

@@ -25,6 +25,7 @@ the first argument on ties, ``floor``-like functions have gradient 0.
 
 from __future__ import annotations
 
+import numpy as np
 from numba.core import types
 from numba.extending import overload
 
@@ -141,6 +142,18 @@ def _kind(t):
 
 def _inner(a, b):
     """Sum of products of the float components of two same-shaped values."""
+    return float((np.asarray(a, dtype=float) * np.asarray(b, dtype=float)).sum())
+
+
+def adj_inner(a, b, ret, adj_ret):
+    """Reverse of ``_inner(a, b)``."""
+
+
+@overload(adj_inner, target="generic", strict=False)
+def _ol_adj_inner(a, b, ret, adj_ret):
+    from .helpers import scale
+
+    return lambda a, b, ret, adj_ret: (scale(b, adj_ret), scale(a, adj_ret))
 
 
 def _flat_count(t):
@@ -347,6 +360,7 @@ def _register_core():
     from ..lowering import intops, operators
     from ..lowering import scalar_math as sm
 
+    RULES[_inner] = adj_inner
     RULES[kh.div] = adj_div
     RULES[kh.mod] = adj_mod
     RULES[sm.div] = adj_div

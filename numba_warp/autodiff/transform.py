@@ -95,6 +95,8 @@ class _Builder:
         self.array_root: dict[str, str] = {}  # ssa name -> array parameter it aliases
         self.loop_stack: list[_LoopCtx] = []
         self.ret_flag = None
+        #: names that may be read after the statement being lowered (phis only for those)
+        self.live: list[set] = []
         self._effects = _effect_objects()
         self._atomics = _atomic_objects()
         self._array_helpers = _array_helper_objects()
@@ -282,8 +284,14 @@ class _Builder:
         return out
 
     def statements(self, stmts):
+        outer = self.live[-1] if self.live else frozenset()
         for k, s in enumerate(stmts):
-            self.statement(s)
+            later, defined = _live_in(stmts[k + 1:])
+            self.live.append(later | (set(outer) - defined))
+            try:
+                self.statement(s)
+            finally:
+                self.live.pop()
             if self.may_exit(s):
                 rest = stmts[k + 1:]
                 if rest:
@@ -389,12 +397,16 @@ class _Builder:
         else_ir = self.block(orelse)
         else_env = self.env
         merged = dict(before)
+        live = self.live[-1] if self.live else None
         for user in sorted(set(then_env) | set(else_env)):
             a, b = then_env.get(user), else_env.get(user)
             if a == b:
                 if a is not None:
                     merged[user] = a
                 continue
+            if live is not None and user not in live and not user.startswith("_wp_") and \
+                    user not in before:
+                continue  # not read afterwards: no merged value needed
             phi = self.fresh(user)
             if a is not None:
                 then_ir.append(Let(phi, "copy", a, line, phi="if"))
@@ -478,6 +490,12 @@ class _Builder:
                 f"({test}) and not ({' or '.join(flags)})"
 
         self.loop_stack.append(_LoopCtx(loop, brk, cont))
+        body_reads = set()
+        for st in body_stmts:
+            body_reads |= _reads(st)
+        if not is_range:
+            body_reads |= _reads(s.test)
+        self.live.append((self.live[-1] if self.live else set()) | body_reads)
         saved, self.cur = self.cur, []
         if cont:
             self.bind_atom(cont, "False", s.lineno)
@@ -491,6 +509,7 @@ class _Builder:
         loop.body = self.cur
         self.cur = saved
         self.loop_stack.pop()
+        self.live.pop()
         for c in carriers:
             c.exit = self.env.get(c.user, c.name)
             self.undefined_carriers.pop(c.name, None)
@@ -517,6 +536,36 @@ def _contains(stmts, kind) -> bool:
         if isinstance(s, ast.If) and (_contains(s.body, kind) or _contains(s.orelse, kind)):
             return True
     return False
+
+
+def _live_in(stmts) -> tuple[set, set]:
+    """(names read before being assigned, names surely assigned) over ``stmts``."""
+    live: set = set()
+    assigned: set = set()
+    for st in stmts:
+        if isinstance(st, ast.Assign):
+            live |= _reads(st.value) - assigned
+            for t in st.targets:
+                if not isinstance(t, (ast.Name, ast.Tuple)):
+                    live |= _reads(t) - assigned
+                assigned |= {n.id for n in ast.walk(t) if isinstance(n, ast.Name) and
+                             isinstance(n.ctx, ast.Store)}
+        elif isinstance(st, ast.If):
+            live |= _reads(st.test) - assigned
+            lb, ab = _live_in(st.body)
+            lo, ao = _live_in(st.orelse)
+            live |= (lb | lo) - assigned
+            assigned |= ab & ao
+        elif isinstance(st, (ast.For, ast.While)):
+            live |= _reads(st) - assigned
+        else:
+            live |= _reads(st) - assigned
+    return live, assigned
+
+
+def _reads(node) -> set:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and
+            isinstance(n.ctx, ast.Load)}
 
 
 def _assigned_names(stmts) -> set:

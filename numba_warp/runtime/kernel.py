@@ -283,6 +283,11 @@ class Kernel:
         """Argument types of every CPU forward variant compiled so far."""
         return [k[0] for k in self._cpu if not k[1]]
 
+    @property
+    def compiled_cpu_variants(self) -> list:
+        """(argument types, adjoint) of every CPU variant compiled so far."""
+        return list(self._cpu)
+
     def __call__(self, *args, **kwargs):
         raise TypeError(f"kernel '{self.key}' cannot be called directly; launch it with "
                         f"wp.launch({self.__name__}, dim, inputs=[...])")

@@ -1,0 +1,195 @@
+"""Table-driven gradient checks: one row per differentiable builtin.
+
+A row names a builtin, the kinds of its arguments (with their valid input domain) and
+the kinds of its results. Rows are compiled in chunks into one generated kernel each:
+thread ``k`` evaluates row ``k`` on its own input arrays and writes
+``loss[k] = <result, w>`` for a random weight ``w`` of the result's type. One backward
+pass (seeding every ``loss[k]`` with 1) gives every row's gradient, and central
+differences along random directions (all rows perturbed at once: the rows share nothing)
+check them, in float64.
+
+Argument kinds: ``f`` scalar, ``f+`` positive scalar, ``u`` scalar in (-0.9, 0.9),
+``p1`` scalar in (0.2, 1.8),
+``v2``/``v3``/``v4`` vectors, ``v3+`` vector of positive components, ``m22``/``m33``/
+``m44`` matrices, ``spd33`` symmetric positive definite, ``q`` unit quaternion, ``t``
+transform (unit rotation), ``sv`` spatial vector, ``sm`` spatial matrix, ``c:<expr>``
+a constant written into the kernel as is (not differentiated), e.g. ``c:1`` or
+``c:wp.vec3d(0.0, 1.0, 0.0)``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import tempfile
+
+import numpy as np
+
+import numba_warp as wp
+
+DTYPES = {
+    "f": ("wp.float64", ()), "f+": ("wp.float64", ()), "u": ("wp.float64", ()),
+    "p1": ("wp.float64", ()),
+    "v2": ("wp.vec2d", (2,)), "v3": ("wp.vec3d", (3,)), "v4": ("wp.vec4d", (4,)),
+    "v3+": ("wp.vec3d", (3,)), "v3u": ("wp.vec3d", (3,)),
+    "m22": ("wp.mat22d", (2, 2)), "m33": ("wp.mat33d", (3, 3)), "m44": ("wp.mat44d", (4, 4)),
+    "spd33": ("wp.mat33d", (3, 3)), "spd22": ("wp.mat22d", (2, 2)),
+    "q": ("wp.quatd", (4,)), "t": ("wp.transformd", (7,)),
+    "sv": ("wp.spatial_vectord", (6,)), "sm": ("wp.spatial_matrixd", (6, 6)),
+}
+
+
+class Row:
+    """One builtin call to check: ``fn(args...)`` with arguments and results of these kinds."""
+
+    def __init__(self, name, args, out, *, call=None, tol=1e-5, eps=1e-6, key=None):
+        self.name = name  # the builtin's public name (for the completeness check)
+        self.args = list(args)
+        self.out = [out] if isinstance(out, str) else list(out)
+        self.call = call or f"wp.{name}"
+        self.tol = tol
+        self.eps = eps
+        self.key = key or f"{name}({', '.join(args)})"
+
+    def __repr__(self):
+        return self.key
+
+
+def sample(kind, rng):
+    shape = DTYPES[kind][1]
+    if kind == "f+":
+        return rng.uniform(0.5, 2.0)
+    if kind == "u":
+        return rng.uniform(-0.9, 0.9)
+    if kind == "p1":
+        return rng.uniform(0.2, 1.8)
+    if kind == "v3+":
+        return rng.uniform(0.5, 2.0, 3)
+    if kind == "v3u":
+        v = rng.normal(size=3)
+        return v / np.linalg.norm(v)
+    if kind in ("spd33", "spd22"):
+        n = shape[0]
+        a = rng.normal(size=(n, n))
+        return a @ a.T + n * np.eye(n)
+    if kind == "q":
+        q = rng.normal(size=4)
+        return q / np.linalg.norm(q)
+    if kind == "t":
+        q = rng.normal(size=4)
+        return np.concatenate([rng.normal(size=3), q / np.linalg.norm(q)])
+    return rng.normal(size=shape) if shape else rng.normal()
+
+
+def _chunk_source(name, rows):
+    params, lines = [], []
+    for k, row in enumerate(rows):
+        call_args = []
+        for j, kind in enumerate(row.args):
+            if kind.startswith("c:"):
+                call_args.append(kind[2:])
+                continue
+            pname = f"a{k}_{j}"
+            params.append(f"{pname}: wp.array(dtype={DTYPES[kind][0]})")
+            call_args.append(f"{pname}[0]")
+        for j, kind in enumerate(row.out):
+            params.append(f"w{k}_{j}: wp.array(dtype={DTYPES[kind][0]})")
+        lines.append(f"    if tid == {k}:")
+        lines.append(f"        r = {row.call}({', '.join(call_args)})")
+        if len(row.out) == 1:
+            lines.append(f"        loss[{k}] = _inner(r, w{k}_0[0])")
+        else:
+            terms = " + ".join(f"_inner(r[{j}], w{k}_{j}[0])" for j in range(len(row.out)))
+            lines.append(f"        loss[{k}] = {terms}")
+    params.append("loss: wp.array(dtype=wp.float64)")
+    return (
+        "import numba_warp as wp\n"
+        "from numba_warp.autodiff.rules import _inner\n\n\n"
+        "@wp.kernel\n"
+        f"def {name}({', '.join(params)}):\n"
+        "    tid = wp.tid()\n" + "\n".join(lines) + "\n"
+    )
+
+
+_MODULES: dict = {}
+
+
+def chunk_kernel(name, rows):
+    """The generated kernel checking ``rows`` (written to a real file, imported once)."""
+    key = (name, tuple(r.key for r in rows))
+    mod = _MODULES.get(key)
+    if mod is None:
+        src = _chunk_source(name, rows)
+        d = tempfile.mkdtemp(prefix="wp_gradtable_")
+        path = os.path.join(d, f"{name}.py")
+        with open(path, "w") as f:
+            f.write(src)
+        spec = importlib.util.spec_from_file_location(f"wp_gradtable_{name}", path)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        _MODULES[key] = mod
+    return getattr(mod, name)
+
+
+def check_rows(name, rows, device, seed=0, directions=2):
+    """Compare backward-pass gradients with central differences; return failures."""
+    kernel = chunk_kernel(name, rows)
+    rng = np.random.default_rng(seed)
+    inputs, weights = [], []
+    for row in rows:
+        inputs.append([None if k.startswith("c:") else np.asarray(sample(k, rng), np.float64)
+                       for k in row.args])
+        weights.append([np.asarray(rng.normal(size=DTYPES[k][1]) if DTYPES[k][1]
+                                   else rng.normal(), np.float64) for k in row.out])
+
+    def args_for(values, requires_grad):
+        out = []
+        for k, row in enumerate(rows):
+            for kind, v in zip(row.args, values[k]):
+                if v is not None:
+                    out.append(wp.array(v[None], dtype=eval(DTYPES[kind][0]),  # noqa: S307
+                                        device=device, requires_grad=requires_grad))
+            for kind, w in zip(row.out, weights[k]):
+                out.append(wp.array(w[None], dtype=eval(DTYPES[kind][0]), device=device))  # noqa: S307
+        return out
+
+    def losses(values):
+        loss = wp.zeros(len(rows), dtype=wp.float64, device=device)
+        wp.launch(kernel, dim=len(rows), inputs=[*args_for(values, False), loss],
+                  device=device)
+        return loss.numpy()
+
+    arrays = args_for(inputs, True)
+    loss = wp.zeros(len(rows), dtype=wp.float64, device=device, requires_grad=True)
+    tape = wp.Tape()
+    with tape:
+        wp.launch(kernel, dim=len(rows), inputs=[*arrays, loss], device=device)
+    tape.backward(grads={loss: np.ones(len(rows))})
+    grads, pos = [], 0
+    for k, row in enumerate(rows):
+        g = []
+        for v in inputs[k]:
+            if v is not None:
+                g.append(arrays[pos].grad.numpy()[0])
+                pos += 1
+            else:
+                g.append(None)
+        pos += len(row.out)
+        grads.append(g)
+
+    failures = []
+    for _ in range(directions):
+        dirs = [[None if v is None else rng.normal(size=np.shape(v)) for v in inp]
+                for inp in inputs]
+        plus = [[None if v is None else v + row.eps * d for v, d in zip(inp, dd)]
+                for inp, dd, row in zip(inputs, dirs, rows)]
+        minus = [[None if v is None else v - row.eps * d for v, d in zip(inp, dd)]
+                 for inp, dd, row in zip(inputs, dirs, rows)]
+        fd = (losses(plus) - losses(minus)) / (2 * np.array([r.eps for r in rows]))
+        for k, row in enumerate(rows):
+            ad = sum(float(np.sum(g * d)) for g, d in zip(grads[k], dirs[k]) if g is not None)
+            scale = max(1.0, abs(fd[k]), abs(ad))
+            if not np.isfinite(ad) or abs(ad - fd[k]) > row.tol * scale:
+                failures.append(f"{row.key}: backward {ad:.8g} vs finite differences "
+                                f"{fd[k]:.8g}")
+    return failures

@@ -1,0 +1,83 @@
+"""Every differentiable builtin's adjoint against central differences (float64).
+
+Rows live in ``rows_*.py`` (one file per builtin group); ``gradtable.py`` compiles them
+in chunks into generated kernels. The completeness test fails when a builtin has an
+adjoint rule but no row, or is neither differentiable nor marked as not.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+
+import pytest
+
+import numba_warp as wp
+from numba_warp import lang
+from numba_warp.autodiff import rules
+
+from .gradtable import check_rows
+
+GROUP_FILES = ["rows_scalar", "rows_vector", "rows_quat", "rows_transform", "rows_spatial",
+               "rows_decomp"]
+CHUNK = 12
+
+
+def _rows():
+    out = {}
+    for name in GROUP_FILES:
+        try:
+            mod = importlib.import_module(f".{name}", __package__)
+        except ModuleNotFoundError:
+            continue
+        out[name] = mod.ROWS
+    return out
+
+
+ROWS = _rows()
+CHUNKS = [(f"{g}_{i // CHUNK}", rows[i:i + CHUNK])
+          for g, rows in ROWS.items() for i in range(0, len(rows), CHUNK)]
+
+
+@pytest.mark.parametrize("name,rows", CHUNKS, ids=[c[0] for c in CHUNKS])
+def test_builtin_gradients(name, rows, device):
+    failures = check_rows(name, rows, device)
+    assert not failures, "\n".join(failures)
+
+
+# builtins that are not functions of values (handled by the code generator or with
+# side effects only), so neither a rule nor a "no gradient" mark applies
+_NOT_VALUES = {"tid", "static", "print", "printf", "breakpoint", "expect_eq", "expect_neq",
+               "expect_near", "array", "zeros", "atomic_add", "atomic_sub", "atomic_min",
+               "atomic_max", "atomic_and", "atomic_or", "atomic_xor", "atomic_exch",
+               "atomic_cas"}
+
+
+def _implemented():
+    path = os.path.join(os.path.dirname(__file__), "..", "data", "builtins_implemented.txt")
+    with open(path) as f:
+        return [ln.strip() for ln in f if ln.strip()]
+
+
+def test_every_builtin_is_differentiable_or_marked():
+    missing = []
+    for name in _implemented():
+        if name in _NOT_VALUES:
+            continue
+        obj = getattr(lang, name, None) or getattr(wp, name)
+        if rules.rule_for(obj) is None and not rules.is_nondifferentiable(obj) and \
+                not isinstance(obj, type):
+            missing.append(name)
+    assert not missing, f"builtins with no adjoint rule and no 'nondifferentiable' mark: {missing}"
+
+
+def test_every_differentiable_builtin_has_a_row():
+    covered = {r.name for rows in ROWS.values() for r in rows}
+    missing = []
+    for name in _implemented():
+        obj = getattr(lang, name, None) or getattr(wp, name, None)
+        if obj is None or name in _NOT_VALUES:
+            continue
+        if rules.rule_for(obj) is not None and name not in covered:
+            missing.append(name)
+    assert not missing, f"differentiable builtins with no gradient-table row: {missing}"
