@@ -81,6 +81,8 @@ from .autodiff import rules as _rules
 
 _rules._register_core()
 
+from . import autograd  # noqa: E402,F401
+
 globals().update(_VEC_ALIASES)
 globals().update(_MAT_ALIASES)
 

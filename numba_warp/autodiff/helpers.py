@@ -226,19 +226,23 @@ def _alias(typingctx, x, adj_x):
     return adj_x(x, adj_x), codegen
 
 
-def adj_alias(x, adj_x):
-    """The adjoint of a copy of ``x``: shared gradient arrays, or a zero value."""
+@intrinsic
+def adj_alias(typingctx, x, adj_x):
+    """The adjoint of a copy of ``x``: shared gradient arrays, or a zero value.
 
-
-@overload(adj_alias, target="generic")
-def _ol_alias(x, adj_x):
+    (An intrinsic: without NRT a function may only return an array it was passed.)
+    """
     if _holds_arrays(x):
-        def impl(x, adj_x):
-            return _alias(x, adj_x)
-    else:
-        def impl(x, adj_x):
-            return adj_zero(x)
-    return impl
+        def codegen(context, builder, sig, args):
+            return impl_ret_borrowed(context, builder, sig.return_type, args[1])
+
+        return adj_x(x, adj_x), codegen
+    t = _zero_type(x)
+
+    def codegen_zero(context, builder, sig, args):
+        return context.get_constant_null(sig.return_type)
+
+    return t(x, adj_x), codegen_zero
 
 
 def has_grad(adj_arr):
@@ -347,19 +351,27 @@ def _ol_getattr(base, adj_base, name, adj_t):
                 f"    return setattr_value(adj_base, '{attr}', accum(adj_base.{attr}, adj_t))\n")
 
 
-def adj_field_init(t, adj_base, name):
-    """Initial adjoint of ``t = base.name``: the gradient arrays of an array field."""
-
-
-@overload(adj_field_init, target="generic", prefer_literal=True)
-def _ol_field_init(t, adj_base, name):
+@intrinsic(prefer_literal=True)
+def adj_field_init(typingctx, t, adj_base, name):
+    """Initial adjoint of ``t = base.name``: the gradients of an array field, else a zero."""
     if not isinstance(name, types.StringLiteral):
         return None
     attr = name.literal_value
+    rt = _zero_type(t)
     if _holds_arrays(t) and isinstance(adj_base, StructType):
-        return _gen(("fi", attr), f"def f(t, adj_base, name):\n"
-                                  f"    return _alias(t, adj_base.{attr})\n")
-    return _gen(("fi_zero",), "def f(t, adj_base, name):\n    return adj_zero(t)\n")
+        names = [n for n, _ in adj_base.members]
+        pos = names.index(attr)
+
+        def codegen(context, builder, sig, args):
+            v = builder.extract_value(args[1], pos)
+            return impl_ret_borrowed(context, builder, sig.return_type, v)
+
+        return adj_base.members[pos][1](t, adj_base, name), codegen
+
+    def codegen_zero(context, builder, sig, args):
+        return context.get_constant_null(sig.return_type)
+
+    return rt(t, adj_base, name), codegen_zero
 
 
 # ---------------------------------------------------------------------------------------

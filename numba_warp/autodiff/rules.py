@@ -360,6 +360,9 @@ def _register_core():
     from ..lowering import intops, operators
     from ..lowering import scalar_math as sm
 
+    from . import helper_rules
+
+    helper_rules.register()
     RULES[_inner] = adj_inner
     RULES[kh.div] = adj_div
     RULES[kh.mod] = adj_mod

@@ -1,11 +1,13 @@
 """Warp's matrix decompositions: ``eig3``, ``svd3``, ``svd2`` and ``qr3``.
 
 Numerically robust, written once for every float type: ``eig3`` (symmetric Jacobi
-rotations) returns ``(Q, d)`` with ``Q`` a rotation whose columns are eigenvectors;
-``svd3``/``svd2`` (one-sided Jacobi) return ``(U, sigma, V)`` with ``A = U diag(sigma) V^T``,
-``U``/``V`` rotations, sigma sorted by decreasing magnitude and only the last component
-possibly negative (the sign of ``det(A)``); ``qr3`` (Givens) returns ``(Q, R)`` with ``Q``
-a rotation and ``R`` upper triangular. Jacobi sweeps stop when converged (at most 16).
+rotations on the lower triangle, which it reads alone like ``numpy.linalg.eigh``) returns
+``(Q, d)`` with ``Q`` a rotation whose columns are eigenvectors; ``svd3``/``svd2``
+(one-sided Jacobi) return ``(U, sigma, V)`` with ``A = U diag(sigma) V^T``, ``U``/``V``
+rotations, sigma sorted by decreasing magnitude and only the last component possibly
+negative (the sign of ``det(A)``); ``qr3`` (Givens) returns ``(Q, R)`` with ``Q`` a
+rotation and ``R`` upper triangular. Jacobi sweeps stop when converged (at most 16).
+Adjoint rules (analytic, for distinct singular/eigen values) are at the end.
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ from .vector_math import (  # shared helpers of the vector builtins
     _vcls,
     cross,
     ddot,
+    diag,
     dot,
     get_diag,
     identity,
+    inverse,
     length,
     matrix_from_cols,
     normalize,
@@ -85,7 +89,9 @@ def _ol_eig3(A):
     tol = ft(_eps(ft) ** 2)
 
     def impl(A):
-        a = A
+        # the lower triangle mirrored: the result is a function of it alone, as at Python
+        # scope (numpy's eigh), so non-symmetric inputs and their gradients are defined
+        a = store(store(store(A, (0, 1), A[1, 0]), (0, 2), A[2, 0]), (1, 2), A[2, 1])
         eye = identity(3, ft)
         q = eye
         for _ in range(_MAX_SWEEPS):
@@ -276,3 +282,102 @@ def _ol_qr3(A):
         return q, r
 
     return impl
+
+
+# -- adjoints ---------------------------------------------------------------------------
+# Analytic adjoints of the decompositions as the forwards return them (signed last
+# singular value, unsorted eigenvalues, R with nonnegative R[0,0], R[1,1]). The rotation
+# terms divide by gaps between singular values squared (svd) or eigenvalues (eig3): like
+# Warp, a gap below sqrt(eps) times the largest value is clamped to that size (keeping
+# its sign), which keeps degenerate cases finite instead of zeroing their terms.
+
+from ..autodiff.rules import adjoint  # noqa: E402
+
+
+@_jitable
+def _pair(k):
+    return (0, 1) if k == 0 else ((0, 2) if k == 1 else (1, 2))
+
+
+@_jitable
+def _clamp_gap(gap, floor):
+    if gap >= 0:
+        return max(gap, floor)
+    return min(gap, -floor)
+
+
+@_jitable
+def _svd_adjoint(u, s, v, gu, gs, gv, n, rel, tiny):
+    """Adjoint of A for A = U diag(s) V^T: A_bar = U P V^T where P holds gs on its
+    diagonal and, per pair i < j, the adjoints of the rotations U^T dU and V^T dV."""
+    x = transpose(u) * gu
+    y = transpose(v) * gv
+    p = diag(gs)
+    floor = rel * s[0] * s[0] + tiny
+    for k in range(n * (n - 1) // 2):
+        i, j = _pair(k)
+        gap = _clamp_gap(s[i] * s[i] - s[j] * s[j], floor)
+        a = (x[j, i] - x[i, j]) / gap
+        b = (y[j, i] - y[i, j]) / gap
+        p = store(p, (i, j), a * s[j] + b * s[i])
+        p = store(p, (j, i), a * s[i] + b * s[j])
+    return u * p * transpose(v)
+
+
+def _svd_rule(n):
+    def rule(A, ret, adj_ret):
+        if not _is_mat(A, square=True, floats=True, sizes=(n,)):
+            return None
+        ft = A.dtype
+        rel, tiny = ft(math.sqrt(_eps(ft))), ft(np.finfo(np.float32).tiny)
+
+        def impl(A, ret, adj_ret):
+            return (_svd_adjoint(ret[0], ret[1], ret[2], adj_ret[0], adj_ret[1], adj_ret[2],
+                                 n, rel, tiny),)
+
+        return impl
+
+    rule.__name__ = f"adj_svd{n}"
+    return adjoint(svd3 if n == 3 else svd2, typed=True)(rule)
+
+
+adj_svd3 = _svd_rule(3)
+adj_svd2 = _svd_rule(2)
+
+
+@adjoint(eig3, typed=True)
+def adj_eig3(A, ret, adj_ret):
+    """G = Q (diag(d_bar) + F o (Q^T Q_bar)) Q^T with F_ij = 1 / (d_j - d_i); the forward
+    reads the lower triangle, so G_ij + G_ji goes to A[i, j] for i > j, none above."""
+    if not _is_mat(A, square=True, floats=True, sizes=(3,)):
+        return None
+    ft = A.dtype
+    rel, tiny = ft(math.sqrt(_eps(ft))), ft(np.finfo(np.float32).tiny)
+
+    def impl(A, ret, adj_ret):
+        q, d = ret
+        x = transpose(q) * adj_ret[0]
+        s = diag(adj_ret[1])
+        floor = rel * max(abs(d[0]), max(abs(d[1]), abs(d[2]))) + tiny
+        for k in range(3):
+            i, j = _pair(k)
+            f = ft(1.0) / _clamp_gap(d[j] - d[i], floor)
+            s = store(store(s, (i, j), x[i, j] * f), (j, i), -x[j, i] * f)
+        g = q * s * transpose(q)
+        zero = ft(0.0)
+        g = store(store(store(g, (1, 0), g[1, 0] + g[0, 1]), (2, 0), g[2, 0] + g[0, 2]),
+                  (2, 1), g[2, 1] + g[1, 2])
+        return (store(store(store(g, (0, 1), zero), (0, 2), zero), (1, 2), zero),)
+
+    return impl
+
+
+@adjoint(qr3)
+def adj_qr3(A, ret, adj_ret):
+    """A_bar = (Q_bar + Q copyltu(M)) R^-T with M = R R_bar^T - Q_bar^T Q, copyltu(M) the
+    symmetric matrix with M's lower triangle (A square with full rank)."""
+    q, r = ret
+    gq, gr = adj_ret
+    m = r * transpose(gr) - transpose(gq) * q
+    m = store(store(store(m, (0, 1), m[1, 0]), (0, 2), m[2, 0]), (1, 2), m[2, 1])
+    return ((gq + q * m) * inverse(transpose(r)),)

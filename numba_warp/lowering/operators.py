@@ -286,3 +286,36 @@ def breakpoint():  # noqa: A001 - Warp's name
 @overload(breakpoint, target="generic")
 def _ol_breakpoint():
     return lambda: None
+
+
+# -- adjoints ---------------------------------------------------------------------------
+# The operator forms (add, sub, mul, neg, pos, div_approx) and the bit operations are
+# registered in autodiff.rules. The condition of where/select has no gradient.
+
+from ..autodiff.helpers import adj_zero  # noqa: E402
+from ..autodiff.rules import adjoint, nondifferentiable  # noqa: E402
+
+
+@adjoint(where)
+def adj_where(cond, a, b, ret, adj_ret):
+    z = adj_zero(adj_ret)
+    if cond:
+        return adj_zero(cond), adj_ret, z
+    return adj_zero(cond), z, adj_ret
+
+
+@adjoint(select)
+def adj_select(cond, a, b, ret, adj_ret):
+    z = adj_zero(adj_ret)
+    if cond:
+        return adj_zero(cond), z, adj_ret
+    return adj_zero(cond), adj_ret, z
+
+
+@adjoint(cast)
+def adj_cast(a, dtype, ret, adj_ret):
+    # the adjoint is converted back to a's type when accumulated (none for integer results)
+    return adj_ret, None
+
+
+nondifferentiable(block_dim)

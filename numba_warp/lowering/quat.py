@@ -543,3 +543,411 @@ for _fn, _signed in ((quat_twist_angle, False), (quat_twist_angle_signed, True))
                 return impl
 
     _register()
+
+
+# -- adjoints ---------------------------------------------------------------------------
+# One rule per differentiable builtin above (see autodiff.rules): adj_f(args..., ret,
+# adj_ret) returns the contributions to the arguments' adjoints. The rules differentiate
+# the formulas implemented above as written (they do not assume unit quaternions unless
+# a comment says so), so they agree with central differences of the forward code.
+# ``quaternion(...)`` is registered as a constructor in autodiff.rules (all its forms
+# are concatenations or conversions).
+
+from ..autodiff.rules import MUL_RULES, adjoint, nondifferentiable  # noqa: E402
+from .kernel_helpers import store  # noqa: E402
+from .vector_math import cross, dot  # noqa: E402
+
+nondifferentiable(quat_identity)
+
+
+def _adj_quat_mul(a, b, ret, adj_ret):
+    # r = L(a) b = R(b) a with L(a)^T = L(conj a), R(b)^T = R(conj b)
+    return adj_ret * quat_inverse(b), quat_inverse(a) * adj_ret
+
+
+MUL_RULES[("quaternion", "quaternion")] = _adj_quat_mul
+
+
+def rotate_adj(quat, vec, g, sign):
+    """``(adj_quat, adj_vec)`` of ``_rotate_impl``'s formula for the result adjoint ``g``
+    (``sign`` 1 for quat_rotate, -1 for quat_rotate_inv)."""
+
+
+@overload(rotate_adj, target="generic", jit_options=JIT)
+def _ol_rotate_adj(quat, vec, g, sign):
+    ft = quat.dtype
+    Q, V = vcls(4, ft, "quaternion"), vcls(3, ft)
+
+    def impl(quat, vec, g, sign):
+        s = ft(sign)
+        w = quat[3]
+        u = V(quat[0] * s, quat[1] * s, quat[2] * s)
+        v = V(vec[0], vec[1], vec[2])
+        gg = V(g[0], g[1], g[2])
+        two = ft(2.0)
+        uv, ug = dot(u, v), dot(u, gg)
+        vxg = cross(v, gg)
+        # r = v (2w^2 - 1) + 2w (u x v) + 2u (u . v); g . (u x v) = u . (v x g)
+        adj_w = ft(4.0) * w * dot(gg, v) + two * dot(u, vxg)
+        adj_u = (vxg * w + gg * uv + v * ug) * (two * s)
+        adj_v = gg * (two * w * w - ft(1.0)) + cross(gg, u) * (two * w) + u * (two * ug)
+        return Q(adj_u, adj_w), adj_v
+
+    return impl
+
+
+@adjoint(quat_rotate)
+def adj_quat_rotate(quat, vec, ret, adj_ret):
+    return rotate_adj(quat, vec, adj_ret, 1.0)
+
+
+@adjoint(quat_rotate_inv)
+def adj_quat_rotate_inv(quat, vec, ret, adj_ret):
+    return rotate_adj(quat, vec, adj_ret, -1.0)
+
+
+@adjoint(quat_inverse)
+def adj_quat_inverse(quat, ret, adj_ret):
+    return (quat_inverse(adj_ret),)
+
+
+@adjoint(quat_from_axis_angle, typed=True)
+def adj_quat_from_axis_angle(axis, angle, ret, adj_ret):
+    ft = axis.dtype
+    V = vcls(3, ft)
+
+    def impl(axis, angle, ret, adj_ret):
+        half = ft(angle) * ft(0.5)
+        s, c = ft(math.sin(half)), ft(math.cos(half))
+        g = V(adj_ret[0], adj_ret[1], adj_ret[2])
+        return g * s, ft(0.5) * (c * dot(axis, g) - s * adj_ret[3])
+
+    return impl
+
+
+@adjoint(quat_to_axis_angle, typed=True)
+def adj_quat_to_axis_angle(quat, ret, adj_ret):
+    ft = quat.dtype
+    Q, V = vcls(4, ft, "quaternion"), vcls(3, ft)
+
+    def impl(quat, ret, adj_ret):
+        sg = ft(-1.0) if quat[3] < ft(0.0) else ft(1.0)
+        u = V(quat[0], quat[1], quat[2]) * sg
+        w = quat[3] * sg
+        g_axis, g_angle = adj_ret
+        s = ft(math.sqrt(dot(u, u)))
+        if s == ft(0.0):  # the axis is a constant there and |u| has a kink: zero gradient
+            return (Q(),)
+        axis = u / s
+        # angle = 2 atan2(s, w); axis = u / s
+        d = ft(2.0) * g_angle / (s * s + w * w)
+        adj_u = axis * (d * w) + (g_axis - axis * dot(axis, g_axis)) / s
+        return (Q(adj_u, -d * s) * sg,)
+
+    return impl
+
+
+@adjoint(quat_to_matrix, typed=True)
+def adj_quat_to_matrix(quat, ret, adj_ret):
+    ft = quat.dtype
+    Q = vcls(4, ft, "quaternion")
+
+    def impl(quat, ret, adj_ret):
+        x, y, z, w = quat[0], quat[1], quat[2], quat[3]
+        G = adj_ret
+        t, f = ft(2.0), ft(4.0)
+        return (Q(f * x * G[0, 0] + t * (y * (G[0, 1] + G[1, 0]) + z * (G[0, 2] + G[2, 0])
+                                         + w * (G[2, 1] - G[1, 2])),
+                  f * y * G[1, 1] + t * (x * (G[0, 1] + G[1, 0]) + z * (G[1, 2] + G[2, 1])
+                                         + w * (G[0, 2] - G[2, 0])),
+                  f * z * G[2, 2] + t * (x * (G[0, 2] + G[2, 0]) + y * (G[1, 2] + G[2, 1])
+                                         + w * (G[1, 0] - G[0, 1])),
+                  f * w * (G[0, 0] + G[1, 1] + G[2, 2])
+                  + t * (x * (G[2, 1] - G[1, 2]) + y * (G[0, 2] - G[2, 0])
+                         + z * (G[1, 0] - G[0, 1]))),)
+
+    return impl
+
+
+def from_matrix_adj(mat, g):
+    """The adjoint (3x3) of the upper 3x3 block of ``mat`` in ``quat_from_matrix(mat)``
+    for the result adjoint ``g``."""
+
+
+@overload(from_matrix_adj, target="generic", jit_options=JIT)
+def _ol_from_matrix_adj(mat, g):
+    ft = mat.dtype
+    Q, M = vcls(4, ft, "quaternion"), mcls(3, 3, ft)
+
+    def impl(mat, g):
+        m00, m01, m02 = mat[0, 0], mat[0, 1], mat[0, 2]
+        m10, m11, m12 = mat[1, 0], mat[1, 1], mat[1, 2]
+        m20, m21, m22 = mat[2, 0], mat[2, 1], mat[2, 2]
+        one = ft(1.0)
+        tr = m00 + m11 + m22
+        # each branch gives q = P / |P| (its division by s > 0 cancels in the normalization)
+        branch = 0 if tr > ft(0.0) else (1 if m00 > m11 and m00 > m22 else
+                                          (2 if m11 > m22 else 3))
+        if branch == 0:
+            p = Q(m21 - m12, m02 - m20, m10 - m01, tr + one)
+        elif branch == 1:
+            p = Q(one + m00 - m11 - m22, m01 + m10, m02 + m20, m21 - m12)
+        elif branch == 2:
+            p = Q(m01 + m10, one + m11 - m00 - m22, m12 + m21, m02 - m20)
+        else:
+            p = Q(m02 + m20, m12 + m21, one + m22 - m00 - m11, m10 - m01)
+        n = ft(math.sqrt(dot(p, p)))
+        q = p / n
+        a = (g - q * dot(q, g)) / n  # adjoint of p
+        if branch == 0:
+            d, o0, o1, o2 = a[3], a[0], a[1], a[2]
+            return M(d, -o2, o1, o2, d, -o0, -o1, o0, d)
+        if branch == 1:
+            d, s01, s02 = a[0], a[1], a[2]
+            return M(d, s01, s02, s01, -d, -a[3], s02, a[3], -d)
+        if branch == 2:
+            d = a[1]
+            return M(-d, a[0], a[3], a[0], d, a[2], -a[3], a[2], -d)
+        d = a[2]
+        return M(-d, -a[3], a[0], a[3], -d, a[1], a[0], a[1], d)
+
+    return impl
+
+
+@adjoint(quat_from_matrix, typed=True)
+def adj_quat_from_matrix(mat, ret, adj_ret):
+    if is_mat(mat, 3, 3):
+        return lambda mat, ret, adj_ret: (from_matrix_adj(mat, adj_ret),)
+    M = mcls(4, 4, mat.dtype)
+
+    def impl(mat, ret, adj_ret):
+        a = from_matrix_adj(mat, adj_ret)
+        out = M()
+        for i in range(3):
+            for j in range(3):
+                out = store(out, (i, j), a[i, j])
+        return (out,)
+
+    return impl
+
+
+@adjoint(quat_rpy, typed=True)
+def adj_quat_rpy(roll, pitch, yaw, ret, adj_ret):
+    ft = dtype_arg(None, roll, pitch, yaw)
+
+    def impl(roll, pitch, yaw, ret, adj_ret):
+        h = ft(0.5)
+        cr, sr = ft(math.cos(ft(roll) * h)), ft(math.sin(ft(roll) * h))
+        cp, sp = ft(math.cos(ft(pitch) * h)), ft(math.sin(ft(pitch) * h))
+        cy, sy = ft(math.cos(ft(yaw) * h)), ft(math.sin(ft(yaw) * h))
+        x, y, z, w = ret[0], ret[1], ret[2], ret[3]
+        gx, gy, gz, gw = adj_ret[0], adj_ret[1], adj_ret[2], adj_ret[3]
+        # d/droll = q * (e_x / 2, 0), d/dyaw = (e_z / 2, 0) * q
+        g_roll = h * (gx * w + gy * z - gz * y - gw * x)
+        g_yaw = h * (-gx * y + gy * x + gz * w - gw * z)
+        g_pitch = h * (gx * (-sr * sp * cy - cr * cp * sy) + gy * (cr * cp * cy - sr * sp * sy)
+                       + gz * (-cr * sp * sy - sr * cp * cy) + gw * (sr * cp * sy - cr * sp * cy))
+        return g_roll, g_pitch, g_yaw
+
+    return impl
+
+
+def _atan2_adj(a, b, g):
+    """Contributions of ``g`` (the adjoint of ``atan2(a, b)``) to ``a`` and ``b``; zero
+    where ``a = b = 0``."""
+
+
+@overload(_atan2_adj, target="generic", jit_options=JIT)
+def _ol_atan2_adj(a, b, g):
+    def impl(a, b, g):
+        d = a * a + b * b
+        if d == 0.0:
+            return g * 0.0, g * 0.0
+        return g * b / d, -g * a / d
+
+    return impl
+
+
+@adjoint(quat_to_rpy, typed=True)
+def adj_quat_to_rpy(q, ret, adj_ret):
+    ft = q.dtype
+    Q = vcls(4, ft, "quaternion")
+
+    def impl(q, ret, adj_ret):
+        x, y, z, w = q[0], q[1], q[2], q[3]
+        one, two, four = ft(1.0), ft(2.0), ft(4.0)
+        ra, rb = _atan2_adj(two * (w * x + y * z), one - two * (x * x + y * y), adj_ret[0])
+        ya, yb = _atan2_adj(two * (w * z + x * y), one - two * (y * y + z * z), adj_ret[2])
+        sp = two * (w * y - z * x)
+        # asin of the clamped sine: zero gradient at and beyond the clamp
+        ps = adj_ret[1] / ft(math.sqrt(one - sp * sp)) if -one < sp < one else ft(0.0)
+        return (Q(two * (w * ra + y * ya - z * ps) - four * x * rb,
+                  two * (z * ra + x * ya + w * ps) - four * y * (rb + yb),
+                  two * (y * ra + w * ya - x * ps) - four * z * yb,
+                  two * (x * ra + z * ya + y * ps)),)
+
+    return impl
+
+
+def _unit_quat(axis, like):
+    """The pure quaternion ``(e_axis, 0)``, typed as ``like``."""
+
+
+@overload(_unit_quat, target="generic", jit_options=JIT)
+def _ol_unit_quat(axis, like):
+    ft = like.dtype
+    Q = vcls(4, ft, "quaternion")
+
+    def impl(axis, like):
+        one, z = ft(1.0), ft(0.0)
+        return Q(one if axis == 0 else z, one if axis == 1 else z, one if axis == 2 else z, z)
+
+    return impl
+
+
+@adjoint(quat_from_euler, typed=True)
+def adj_quat_from_euler(e, i, j, k, ret, adj_ret):
+    ft = e.dtype
+    V = vcls(3, ft)
+    half = ft(0.5)
+
+    def impl(e, i, j, k, ret, adj_ret):
+        qk, qj, qi = _axis_quat(k, e[k], e), _axis_quat(j, e[j], e), _axis_quat(i, e[i], e)
+        # d/de[k] = (e_k / 2, 0) * q, d/de[j] = qk * (e_j / 2, 0) * qj * qi, d/de[i] = q * (e_i / 2, 0)
+        gk = dot(adj_ret, _unit_quat(k, e) * ret) * half
+        gj = dot(adj_ret, qk * _unit_quat(j, e) * qj * qi) * half
+        gi = dot(adj_ret, ret * _unit_quat(i, e)) * half
+        z = ft(0.0)
+        return (V((gi if i == 0 else z) + (gj if j == 0 else z) + (gk if k == 0 else z),
+                  (gi if i == 1 else z) + (gj if j == 1 else z) + (gk if k == 1 else z),
+                  (gi if i == 2 else z) + (gj if j == 2 else z) + (gk if k == 2 else z)),
+                0, 0, 0)
+
+    return impl
+
+
+@adjoint(quat_to_euler, typed=True)
+def adj_quat_to_euler(q, i, j, k, ret, adj_ret):
+    ft = q.dtype
+    Q = vcls(4, ft, "quaternion")
+    eps = 1e-7 if ft.bitwidth == 64 else 1e-3
+
+    def impl(q, i, j, k, ret, adj_ret):
+        proper = i == k
+        kk = 3 - i - j if proper else k
+        sign = ft((i - j) * (j - kk) * (kk - i) // 2)
+        if proper:
+            a, b, c, d = q[3], q[i], q[j], q[kk] * sign
+        else:
+            a, b, c, d = q[3] - q[j], q[i] + q[kk] * sign, q[j] + q[3], q[kk] * sign - q[i]
+        rc, rab = ft(math.hypot(c, d)), ft(math.hypot(a, b))
+        t2 = ft(2.0) * ft(math.atan2(rc, rab))
+        g1, g2, g3 = adj_ret[i], adj_ret[j], adj_ret[3 - i - j]
+        if not proper:
+            g3 = g3 * sign
+        z = ft(0.0)
+        # the forward's branches near the singular angles (t3 = 0 there)
+        if math.fabs(t2) <= eps:
+            ghs, ghd = ft(2.0) * g1, z
+        elif math.fabs(t2 - ft(math.pi)) <= eps:
+            ghs, ghd = z, ft(-2.0) * g1
+        else:
+            ghs, ghd = g1 + g3, g3 - g1
+        grc, grab = _atan2_adj(rc, rab, ft(2.0) * g2)
+        gb, ga = _atan2_adj(b, a, ghs)
+        gd, gc = _atan2_adj(d, c, ghd)
+        if rc > z:  # hypot has no gradient at 0 (subgradient 0)
+            gc, gd = gc + grc * c / rc, gd + grc * d / rc
+        if rab > z:
+            ga, gb = ga + grab * a / rab, gb + grab * b / rab
+        if proper:
+            a3, ai, aj, ak = ga, gb, gc, gd * sign
+        else:
+            a3, ai, aj, ak = ga + gc, gb - gd, gc - ga, (gd + gb) * sign
+        return (Q((ai if i == 0 else z) + (aj if j == 0 else z) + (ak if kk == 0 else z),
+                  (ai if i == 1 else z) + (aj if j == 1 else z) + (ak if kk == 1 else z),
+                  (ai if i == 2 else z) + (aj if j == 2 else z) + (ak if kk == 2 else z),
+                  a3), 0, 0, 0)
+
+    return impl
+
+
+@adjoint(quat_slerp, typed=True)
+def adj_quat_slerp(a, b, t, ret, adj_ret):
+    ft = a.dtype
+
+    def impl(a, b, t, ret, adj_ret):
+        g = adj_ret
+        nb = ft(math.sqrt(dot(b, b)))
+        n = b / nb
+        d = dot(a, n)
+        sg = ft(1.0)
+        if d < ft(0.0):
+            sg, d = ft(-1.0), -d
+        bb = n * sg
+        tt = ft(t)
+        if d > ft(0.9995):  # normalized lerp
+            r = a * (ft(1.0) - tt) + bb * tt
+            nr = ft(math.sqrt(dot(r, r)))
+            ar = (g - ret * dot(ret, g)) / nr
+            adj_a, adj_bb, adj_t = ar * (ft(1.0) - tt), ar * tt, dot(ar, bb - a)
+        else:
+            theta = ft(math.acos(d))
+            s = ft(math.sin(theta))
+            s1, c1 = ft(math.sin((ft(1.0) - tt) * theta)), ft(math.cos((ft(1.0) - tt) * theta))
+            s2, c2 = ft(math.sin(tt * theta)), ft(math.cos(tt * theta))
+            ga, gbb = dot(g, a), dot(g, bb)
+            g_theta = (ga * (ft(1.0) - tt) * c1 + gbb * tt * c2 - dot(g, ret) * d) / s
+            adj_t = theta * (gbb * c2 - ga * c1) / s
+            gd = -g_theta / s  # d(acos d)/dd = -1/sin(theta)
+            adj_a = g * (s1 / s) + bb * gd
+            adj_bb = g * (s2 / s) + a * gd
+        adj_n = adj_bb * sg
+        return adj_a, (adj_n - n * dot(n, adj_n)) / nb, adj_t
+
+    return impl
+
+
+@adjoint(quat_twist, typed=True)
+def adj_quat_twist(axis, q, ret, adj_ret):
+    ft = q.dtype
+    Q, V = vcls(4, ft, "quaternion"), vcls(3, ft)
+
+    def impl(axis, q, ret, adj_ret):
+        u = V(q[0], q[1], q[2])
+        s = dot(u, axis)
+        n = ft(math.sqrt(s * s + q[3] * q[3]))
+        if n == ft(0.0):  # constant identity there
+            return V(), Q()
+        # ret = (axis s, w) / n with n = sqrt(s^2 + w^2)
+        gu = V(adj_ret[0], adj_ret[1], adj_ret[2]) / n
+        gn = -dot(ret, adj_ret) / n
+        gs = dot(gu, axis) + gn * s / n
+        gw = adj_ret[3] / n + gn * q[3] / n
+        return gu * s + u * gs, Q(axis * gs, gw)
+
+    return impl
+
+
+def _twist_angle_rule(builtin, signed):
+    @adjoint(builtin, typed=True)
+    def rule(axis, q, ret, adj_ret):
+        ft = q.dtype
+        Q, V = vcls(4, ft, "quaternion"), vcls(3, ft)
+
+        def impl(axis, q, ret, adj_ret):
+            u = V(q[0], q[1], q[2])
+            s = dot(u, axis)
+            # unsigned: |angle| has gradient sign(angle), sign(0) = 1 (as abs)
+            g = adj_ret if signed or s >= ft(0.0) else -adj_ret
+            gs, gw = _atan2_adj(s, q[3], ft(2.0) * g)
+            return u * gs, Q(axis * gs, gw)
+
+        return impl
+
+    rule.__name__ = f"adj_{builtin.__name__}"
+    return rule
+
+
+_twist_angle_rule(quat_twist_angle, False)
+_twist_angle_rule(quat_twist_angle_signed, True)

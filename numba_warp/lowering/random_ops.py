@@ -518,13 +518,26 @@ def _dfade(t):
 
 
 @_dual
+def _ddfade(t):
+    return F32(60.0) * t * (_ONE - t) * (_ONE - _TWO * t)
+
+
+@_dual
 def _perlin(state, p, periods, n, axis):
     """Gradient noise of the first ``n`` components of the vec4f ``p`` (``axis < 0``), or
     its derivative along ``axis``. Lattice index k wraps modulo ``periods[k]`` if > 0."""
+    return _perlin_d(state, p, periods, n, axis, -1)
+
+
+@_dual
+def _perlin_d(state, p, periods, n, a, b):
+    """``_perlin`` (``a < 0``), its derivative along ``a`` (``b < 0``) or its second
+    derivative along ``a`` and ``b``. Per lattice corner the noise is ``w * dot`` (times
+    the gradient's inverse norm) with ``w`` a product of fades and ``dot`` linear in p."""
     base = _mix32(state + n * _GOLDEN)
     total = _ZERO
     for c in range(1 << n):
-        h, w, dw = base, _ONE, _ONE
+        h, w, da, db, dab = base, _ONE, _ONE, _ONE, _ONE
         for k in range(n):
             x = F32(p[k])
             fl = int(math.floor(x))  # (CUDA's floor returns a float)
@@ -536,19 +549,31 @@ def _perlin(state, p, periods, n, axis):
             t = _fade(f)
             wk = t if bit == 1 else _ONE - t
             dk = _dfade(f) if bit == 1 else _ZERO - _dfade(f)
-            dw = dw * (dk if k == axis else wk)
+            if k == a and k == b:
+                dab = dab * (_ddfade(f) if bit == 1 else _ZERO - _ddfade(f))
+            else:
+                dab = dab * (dk if k == a or k == b else wk)
+            da = da * (dk if k == a else wk)
+            db = db * (dk if k == b else wk)
             w = w * wk
-        dot, gg, ga = _ZERO, _ZERO, _ZERO
+        dot, gg, ga, gb = _ZERO, _ZERO, _ZERO, _ZERO
         for k in range(n):
             h = _mix32(h + _GOLDEN)
             g = _TWO * _unit(h) - _ONE
             x = F32(p[k])
             dot += g * (x - F32(math.floor(x)) - F32((c >> k) & 1))
             gg += g * g
-            if k == axis:
+            if k == a:
                 ga = g
+            if k == b:
+                gb = g
         inv = _ONE if n == 1 else _ONE / F32(math.sqrt(max(gg, F32(1e-12))))
-        total += (w * dot if axis < 0 else dw * dot + w * ga) * inv
+        if a < 0:
+            total += w * dot * inv
+        elif b < 0:
+            total += (da * dot + w * ga) * inv
+        else:
+            total += (dab * dot + da * gb + db * ga) * inv
     return total
 
 
@@ -573,8 +598,14 @@ def _curl2(state, p, octaves, lacunarity, gain):
 
 
 @_dual
+def _curl_seeds(state):
+    """The states of the three potentials of the 3D curl."""
+    return _mix32(state + 0x1B873593), _mix32(state + 0x5BD1E995), _mix32(state + 7)
+
+
+@_dual
 def _curl3(state, p, n, octaves, lacunarity, gain):
-    s1, s2, s3 = _mix32(state + 0x1B873593), _mix32(state + 0x5BD1E995), _mix32(state + 7)
+    s1, s2, s3 = _curl_seeds(state)
     return V3(_fbm(s3, p, n, 1, octaves, lacunarity, gain)
               - _fbm(s2, p, n, 2, octaves, lacunarity, gain),
               _fbm(s1, p, n, 2, octaves, lacunarity, gain)
@@ -666,3 +697,169 @@ def _ol_curlnoise(state, p, octaves=1, lacunarity=2.0, gain=0.5):
             state, pad(p), octaves, lacunarity, gain)
     return lambda state, p, octaves=1, lacunarity=2.0, gain=0.5: _curl3(
         state, pad(p), n, octaves, lacunarity, gain)
+
+
+# -- adjoints ---------------------------------------------------------------------------
+# Random draws have no gradient (the state is an integer and the values are samples).
+# The noise functions are smooth in their position (C2: quintic fade, per-corner
+# gradients fixed within a lattice cell), so their adjoints are the analytic derivatives
+# of the formulas above: noise/pnoise need the first derivatives of ``_perlin``,
+# curlnoise (itself made of first derivatives) the second ones, and also has gradients
+# in ``lacunarity`` and ``gain``. State, periods and octaves get none.
+
+from ..autodiff.rules import adjoint, nondifferentiable  # noqa: E402
+
+nondifferentiable(rand_init, randu, randi, randf, randn, poisson, sample_cdf, sample_triangle,
+                  sample_unit_ring, sample_unit_disk, sample_unit_sphere_surface,
+                  sample_unit_sphere, sample_unit_hemisphere_surface, sample_unit_hemisphere,
+                  sample_unit_square, sample_unit_cube, *STATEFUL_FUNCS.values())
+
+
+@_dual
+def _perlin_grad(state, p, periods, n):
+    """The gradient of ``_perlin`` at the vec4f ``p`` (zero past the ``n`` used axes)."""
+    g0 = _perlin_d(state, p, periods, n, 0, -1)
+    g1 = _perlin_d(state, p, periods, n, 1, -1) if n > 1 else _ZERO
+    g2 = _perlin_d(state, p, periods, n, 2, -1) if n > 2 else _ZERO
+    g3 = _perlin_d(state, p, periods, n, 3, -1) if n > 3 else _ZERO
+    return V4(g0, g1, g2, g3)
+
+
+@_dual
+def _fbm_axis_adj(state, p, n, a, octaves, lacunarity, gain):
+    """Derivatives of ``_fbm(..., axis=a, ...)``: by ``p`` (a vec4f: Hessian row ``a``
+    scaled per octave), by ``gain`` and by ``lacunarity``."""
+    periods = V4I(0, 0, 0, 0)
+    lac, gn = F32(lacunarity), F32(gain)
+    freq, amp, dfreq, damp = _ONE, _ONE, _ZERO, _ZERO  # dfreq = d freq / d lacunarity ...
+    hp, dg, dl = V4(_ZERO, _ZERO, _ZERO, _ZERO), _ZERO, _ZERO
+    for _ in range(_i32(octaves)):
+        q = p * freq
+        d1 = _perlin_d(state, q, periods, n, a, -1)
+        h = V4(_perlin_d(state, q, periods, n, a, 0),
+               _perlin_d(state, q, periods, n, a, 1) if n > 1 else _ZERO,
+               _perlin_d(state, q, periods, n, a, 2) if n > 2 else _ZERO,
+               _perlin_d(state, q, periods, n, a, 3) if n > 3 else _ZERO)
+        hp = hp + h * (amp * freq * freq)
+        dg += damp * freq * d1
+        dl += amp * dfreq * (d1 + freq * (p[0] * h[0] + p[1] * h[1] + p[2] * h[2]
+                                          + p[3] * h[3]))
+        dfreq, freq = dfreq * lac + freq, freq * lac
+        damp, amp = damp * gn + amp, amp * gn
+    return hp, dg, dl
+
+
+@_dual
+def _curl_term(acc, s, a, wgt, p, n, octaves, lacunarity, gain):
+    """``acc`` plus ``wgt`` times the derivatives of the ``a`` derivative of fBm ``s``."""
+    h, dg, dl = _fbm_axis_adj(s, p, n, a, octaves, lacunarity, gain)
+    return acc[0] + h * wgt, acc[1] + wgt * dg, acc[2] + wgt * dl
+
+
+@_dual
+def _curl2_adj(state, p, n, octaves, lacunarity, gain, adj):
+    """(d/dp, d/dgain, d/dlacunarity) of <_curl2(...), adj> = adj0 d1 F - adj1 d0 F."""
+    acc = (V4(_ZERO, _ZERO, _ZERO, _ZERO), _ZERO, _ZERO)
+    acc = _curl_term(acc, state, 1, adj[0], p, 2, octaves, lacunarity, gain)
+    return _curl_term(acc, state, 0, _ZERO - adj[1], p, 2, octaves, lacunarity, gain)
+
+
+@_dual
+def _curl3_adj(state, p, n, octaves, lacunarity, gain, adj):
+    """The same for <_curl3(...), adj>, curl = (d1 F3 - d2 F2, d2 F1 - d0 F3, d0 F2 - d1 F1)."""
+    s1, s2, s3 = _curl_seeds(state)
+    acc = (V4(_ZERO, _ZERO, _ZERO, _ZERO), _ZERO, _ZERO)
+    acc = _curl_term(acc, s3, 1, adj[0], p, n, octaves, lacunarity, gain)
+    acc = _curl_term(acc, s2, 2, _ZERO - adj[0], p, n, octaves, lacunarity, gain)
+    acc = _curl_term(acc, s1, 2, adj[1], p, n, octaves, lacunarity, gain)
+    acc = _curl_term(acc, s3, 0, _ZERO - adj[1], p, n, octaves, lacunarity, gain)
+    acc = _curl_term(acc, s2, 0, adj[2], p, n, octaves, lacunarity, gain)
+    return _curl_term(acc, s1, 1, _ZERO - adj[2], p, n, octaves, lacunarity, gain)
+
+
+def _like_p(p, g):
+    """The contribution to coordinate ``p`` from the vec4f ``g`` (its first components)."""
+
+
+@overload(_like_p, target="generic", jit_options=_JIT)
+def _ol_like_p(p, g):
+    if isinstance(p, (types.Integer, types.Float)):
+        return lambda p, g: g[0]
+    from .vector_math import _flat_set
+
+    n = p.length
+
+    def impl(p, g):
+        out = p - p
+        for k in range(n):
+            out = _flat_set(out, k, g[k])
+        return out
+
+    return impl
+
+
+@adjoint(noise, typed=True)
+def adj_noise(state, p, ret, adj_ret):
+    n = _dims(p)
+    if n is None:
+        return None
+    pad = _PAD[n]
+
+    def impl(state, p, ret, adj_ret):
+        g = _perlin_grad(state, pad(p), V4I(0, 0, 0, 0), n)
+        return _ZERO, _like_p(p, g * adj_ret)
+
+    return impl
+
+
+_PERIODS_OF = {1: _dual(lambda r: V4I(r[0], 0, 0, 0)),
+               2: _dual(lambda r: V4I(r[0], r[1], 0, 0)),
+               3: _dual(lambda r: V4I(r[0], r[1], r[2], 0)),
+               4: _dual(lambda r: V4I(r[0], r[1], r[2], r[3]))}
+
+
+@adjoint(pnoise, typed=True)
+def adj_pnoise(state, p, *rest):
+    """``rest`` is (periods..., ret, adj_ret)."""
+    n = _dims(p)
+    if n is None or len(rest) != n + 2:
+        return None
+    pad, per = _PAD[n], _PERIODS_OF[n]
+
+    def impl(state, p, *rest):
+        g = _perlin_grad(state, pad(p), per(rest), n)
+        return _ZERO, _like_p(p, g * rest[-1]), _ZERO, _ZERO, _ZERO, _ZERO  # up to 4D
+
+    return impl
+
+
+def _absent(t):
+    return t is None or isinstance(t, (types.NoneType, types.Omitted))
+
+
+@adjoint(curlnoise, typed=True)
+def adj_curlnoise(state, p, x2, x3, x4=None, x5=None, x6=None, octaves=None,
+                  lacunarity=None, gain=None):
+    """Called as (state, p, [octaves, lacunarity, gain,] ret, adj_ret, **keywords)."""
+    n = _dims(p)
+    if n is None or n == 1:
+        return None
+    given = [k for k, t in enumerate((x2, x3, x4, x5, x6)) if not _absent(t)]
+    m = len(given)
+    if given != list(range(m)):
+        return None
+    # indices into (x2..x6, octaves, lacunarity, gain, defaults 1, 2.0, 0.5)
+    i_adj = m - 1
+    picks = [k if k < m - 2 else (5 + k if not _absent(kw) else 8 + k)
+             for k, kw in enumerate((octaves, lacunarity, gain))]
+    i_oct, i_lac, i_gain = picks
+    pad, core = _PAD[n], (_curl2_adj if n == 2 else _curl3_adj)
+
+    def impl(state, p, x2, x3, x4=None, x5=None, x6=None, octaves=None, lacunarity=None,
+             gain=None):
+        xs = (x2, x3, x4, x5, x6, octaves, lacunarity, gain, 1, 2.0, 0.5)
+        adj, o, lac, gn = xs[i_adj], xs[i_oct], xs[i_lac], xs[i_gain]
+        gp, dg, dl = core(state, pad(p), n, o, lac, gn, adj)
+        return _ZERO, _like_p(p, gp), _ZERO, dl, dg
+
+    return impl

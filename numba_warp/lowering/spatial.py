@@ -189,3 +189,115 @@ def _ol_velocity_at_point(qd, r):
     if is_spatial(qd) and is_vec3(r) and qd.dtype == r.dtype:
         return lambda qd, r: spatial_bottom(qd) + _cross(spatial_top(qd), r)
 
+
+
+# -- adjoints ---------------------------------------------------------------------------
+# One rule per differentiable builtin above (see autodiff.rules): adj_f(args..., ret,
+# adj_ret) returns the contributions to the arguments' adjoints. For c = x cross y and a
+# result adjoint g: adj_x = y x g, adj_y = g x x. Products of a spatial matrix with a
+# spatial vector or matrix are MatType products (the generic rule in autodiff.rules).
+
+from ..autodiff.rules import adjoint  # noqa: E402
+from .quat import rotate_adj  # noqa: E402
+from .transform import transformation  # noqa: E402
+
+
+def _spatial_part_rule(builtin, top):
+    @adjoint(builtin, typed=True)
+    def rule(svec, ret, adj_ret):
+        S, V = vcls(6, svec.dtype, "spatial_vector"), vcls(3, svec.dtype)
+        if top:
+            return lambda svec, ret, g: (S(g, V()),)
+        return lambda svec, ret, g: (S(V(), g),)
+
+    rule.__name__ = f"adj_{builtin.__name__}"
+    return rule
+
+
+_spatial_part_rule(spatial_top, True)
+_spatial_part_rule(spatial_bottom, False)
+
+
+@adjoint(spatial_dot)
+def adj_spatial_dot(a, b, ret, adj_ret):
+    return b * adj_ret, a * adj_ret
+
+
+@adjoint(spatial_cross, typed=True)
+def adj_spatial_cross(a, b, ret, adj_ret):
+    S = vcls(6, a.dtype, "spatial_vector")
+
+    def impl(a, b, ret, g):
+        # (wa x wb, va x wb + wa x vb)
+        wa, va = spatial_top(a), spatial_bottom(a)
+        wb, vb = spatial_top(b), spatial_bottom(b)
+        gt, gb = spatial_top(g), spatial_bottom(g)
+        return (S(_cross(wb, gt) + _cross(vb, gb), _cross(wb, gb)),
+                S(_cross(gt, wa) + _cross(gb, va), _cross(gb, wa)))
+
+    return impl
+
+
+@adjoint(spatial_cross_dual, typed=True)
+def adj_spatial_cross_dual(a, b, ret, adj_ret):
+    S = vcls(6, a.dtype, "spatial_vector")
+
+    def impl(a, b, ret, g):
+        # (w x n + v x f, w x f)
+        w, v = spatial_top(a), spatial_bottom(a)
+        n, f = spatial_top(b), spatial_bottom(b)
+        gt, gb = spatial_top(g), spatial_bottom(g)
+        return (S(_cross(n, gt) + _cross(f, gb), _cross(f, gt)),
+                S(_cross(gt, w), _cross(gt, v) + _cross(gb, w)))
+
+    return impl
+
+
+@adjoint(spatial_adjoint, typed=True)
+def adj_spatial_adjoint(r, s, ret, adj_ret):
+    M = mcls(3, 3, r.dtype)
+
+    def impl(r, s, ret, G):
+        ar, as_ = M(), M()
+        for i in range(3):
+            for j in range(3):
+                ar = store(ar, (i, j), G[i, j] + G[i + 3, j + 3])
+                as_ = store(as_, (i, j), G[i + 3, j])
+        return ar, as_
+
+    return impl
+
+
+def _transform_spatial_rule(builtin, is_twist):
+    @adjoint(builtin, typed=True)
+    def rule(t, x, ret, adj_ret):
+        S = vcls(6, x.dtype, "spatial_vector")
+
+        def impl(t, x, ret, g):
+            q, p = transform_get_rotation(t), transform_get_translation(t)
+            gt, gb = spatial_top(g), spatial_bottom(g)
+            if is_twist:  # (top, bottom + p x top)
+                top = spatial_top(ret)
+                a_top, a_bottom, a_p = gt + _cross(gb, p), gb, _cross(top, gb)
+            else:  # (top + p x bottom, bottom)
+                bottom = spatial_bottom(ret)
+                a_top, a_bottom, a_p = gt, gb + _cross(gt, p), _cross(bottom, gt)
+            aq1, a_x_top = rotate_adj(q, spatial_top(x), a_top, 1.0)
+            aq2, a_x_bottom = rotate_adj(q, spatial_bottom(x), a_bottom, 1.0)
+            return transformation(a_p, aq1 + aq2), S(a_x_top, a_x_bottom)
+
+        return impl
+
+    rule.__name__ = f"adj_{builtin.__name__}"
+    return rule
+
+
+_transform_spatial_rule(transform_twist, True)
+_transform_spatial_rule(transform_wrench, False)
+
+
+@adjoint(velocity_at_point, typed=True)
+def adj_velocity_at_point(qd, r, ret, adj_ret):
+    S = vcls(6, qd.dtype, "spatial_vector")
+    # v + w x r
+    return lambda qd, r, ret, g: (S(_cross(r, g), g), _cross(g, spatial_top(qd)))

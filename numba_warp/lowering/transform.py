@@ -327,3 +327,181 @@ def _transform_p(context, builder, typ, value):
 def _transform_q(context, builder, typ, value):
     comps = unpack(builder, value, 7)[3:]
     return pack(context, builder, vcls(4, typ.dtype, "quaternion")._numba_type, comps)
+
+
+# -- adjoints ---------------------------------------------------------------------------
+# One rule per differentiable builtin above (see autodiff.rules): adj_f(args..., ret,
+# adj_ret) returns the contributions to the arguments' adjoints, differentiating the
+# formulas as implemented. ``transformation(p, q)`` is registered as a constructor in
+# autodiff.rules (concatenation of p and q).
+
+from ..autodiff.rules import MUL_RULES, adjoint, nondifferentiable  # noqa: E402
+from .kernel_helpers import store  # noqa: E402
+from .quat import adj_quat_to_matrix, from_matrix_adj, quat_inverse, rotate_adj  # noqa: E402
+
+nondifferentiable(transform_identity)
+
+
+@adjoint(transform_get_translation, typed=True)
+def adj_transform_get_translation(xform, ret, adj_ret):
+    T = vcls(7, xform.dtype, "transformation")
+    return lambda xform, ret, g: (T(g[0], g[1], g[2], 0.0, 0.0, 0.0, 0.0),)
+
+
+@adjoint(transform_get_rotation, typed=True)
+def adj_transform_get_rotation(xform, ret, adj_ret):
+    T = vcls(7, xform.dtype, "transformation")
+    return lambda xform, ret, g: (T(0.0, 0.0, 0.0, g[0], g[1], g[2], g[3]),)
+
+
+@adjoint(transform_set_translation, typed=True)
+def adj_transform_set_translation(xform, p, ret, adj_ret):
+    T, V = vcls(7, xform.dtype, "transformation"), vcls(3, xform.dtype)
+    return lambda xform, p, ret, g: (T(0.0, 0.0, 0.0, g[3], g[4], g[5], g[6]),
+                                     V(g[0], g[1], g[2]))
+
+
+@adjoint(transform_set_rotation, typed=True)
+def adj_transform_set_rotation(xform, q, ret, adj_ret):
+    T, Q = vcls(7, xform.dtype, "transformation"), vcls(4, xform.dtype, "quaternion")
+    return lambda xform, q, ret, g: (T(g[0], g[1], g[2], 0.0, 0.0, 0.0, 0.0),
+                                     Q(g[3], g[4], g[5], g[6]))
+
+
+@adjoint(transform_multiply)
+def adj_transform_multiply(a, b, ret, adj_ret):
+    # p = pa + rotate(qa, pb), q = qa * qb (see quat.py's product rule)
+    qa, qb = transform_get_rotation(a), transform_get_rotation(b)
+    gp, gq = transform_get_translation(adj_ret), transform_get_rotation(adj_ret)
+    adj_qa, adj_pb = rotate_adj(qa, transform_get_translation(b), gp, 1.0)
+    return (transformation(gp, adj_qa + gq * quat_inverse(qb)),
+            transformation(adj_pb, quat_inverse(qa) * gq))
+
+
+MUL_RULES[("transformation", "transformation")] = adj_transform_multiply
+
+
+@adjoint(transform_inverse)
+def adj_transform_inverse(xform, ret, adj_ret):
+    # ret = (-rotate(qi, p), qi) with qi = conj(q)
+    qi = quat_inverse(transform_get_rotation(xform))
+    adj_qi, adj_p = rotate_adj(qi, transform_get_translation(xform),
+                               -transform_get_translation(adj_ret), 1.0)
+    return (transformation(adj_p, quat_inverse(adj_qi + transform_get_rotation(adj_ret))),)
+
+
+def _point_vector_rule(builtin, w):
+    @adjoint(builtin, typed=True)
+    def rule(xform, v, ret, adj_ret):
+        ft = v.dtype
+        V = vcls(3, ft)
+        if is_xform(xform):
+            T = vcls(7, ft, "transformation")
+
+            def impl(xform, v, ret, g):
+                aq, av = rotate_adj(transform_get_rotation(xform), v, g, 1.0)
+                return T(g * ft(w), aq), av
+
+            return impl
+        M = mcls(4, 4, ft)
+        h = ft(w)
+
+        def impl_mat(xform, v, ret, g):
+            z = ft(0.0)
+            return (M(g[0] * v[0], g[0] * v[1], g[0] * v[2], g[0] * h,
+                      g[1] * v[0], g[1] * v[1], g[1] * v[2], g[1] * h,
+                      g[2] * v[0], g[2] * v[1], g[2] * v[2], g[2] * h, z, z, z, z),
+                    V(xform[0, 0] * g[0] + xform[1, 0] * g[1] + xform[2, 0] * g[2],
+                      xform[0, 1] * g[0] + xform[1, 1] * g[1] + xform[2, 1] * g[2],
+                      xform[0, 2] * g[0] + xform[1, 2] * g[1] + xform[2, 2] * g[2]))
+
+        return impl_mat
+
+    rule.__name__ = f"adj_{builtin.__name__}"
+    return rule
+
+
+_point_vector_rule(transform_point, 1.0)
+_point_vector_rule(transform_vector, 0.0)
+
+
+@adjoint(transform_compose, typed=True)
+def adj_transform_compose(position, rotation, scale, ret, adj_ret):
+    ft = position.dtype
+    V, M3 = vcls(3, ft), mcls(3, 3, ft)
+
+    def impl(position, rotation, scale, ret, G):
+        r, s = quat_to_matrix(rotation), scale
+        # M[i, j] = r[i, j] * s[j] (i, j < 3), M[i, 3] = p[i]
+        adj_r = M3(G[0, 0] * s[0], G[0, 1] * s[1], G[0, 2] * s[2],
+                   G[1, 0] * s[0], G[1, 1] * s[1], G[1, 2] * s[2],
+                   G[2, 0] * s[0], G[2, 1] * s[1], G[2, 2] * s[2])
+        adj_s = V(G[0, 0] * r[0, 0] + G[1, 0] * r[1, 0] + G[2, 0] * r[2, 0],
+                  G[0, 1] * r[0, 1] + G[1, 1] * r[1, 1] + G[2, 1] * r[2, 1],
+                  G[0, 2] * r[0, 2] + G[1, 2] * r[1, 2] + G[2, 2] * r[2, 2])
+        return (V(G[0, 3], G[1, 3], G[2, 3]), adj_quat_to_matrix(rotation, r, adj_r)[0],
+                adj_s)
+
+    return impl
+
+
+@adjoint(transform_to_matrix, typed=True)
+def adj_transform_to_matrix(xform, ret, adj_ret):
+    V = vcls(3, xform.dtype)
+
+    def impl(xform, ret, adj_ret):
+        ap, aq, _ = adj_transform_compose(transform_get_translation(xform),
+                                          transform_get_rotation(xform), V(1.0, 1.0, 1.0),
+                                          ret, adj_ret)
+        return (transformation(ap, aq),)
+
+    return impl
+
+
+def _embed(a, p, like):
+    """The 4x4 matrix (typed as ``like``) with upper 3x3 block ``a`` and last column
+    ``(p, 0)``."""
+
+
+@overload(_embed, target="generic", jit_options=JIT)
+def _ol_embed(a, p, like):
+    M = mcls(4, 4, like.dtype)
+
+    def impl(a, p, like):
+        out = M()
+        for i in range(3):
+            for j in range(3):
+                out = store(out, (i, j), a[i, j])
+            out = store(out, (i, 3), p[i])
+        return out
+
+    return impl
+
+
+@adjoint(transform_from_matrix)
+def adj_transform_from_matrix(mat, ret, adj_ret):
+    return (_embed(from_matrix_adj(mat, transform_get_rotation(adj_ret)),
+                   transform_get_translation(adj_ret), mat),)
+
+
+@adjoint(transform_decompose, typed=True)
+def adj_transform_decompose(m, ret, adj_ret):
+    ft = m.dtype
+    M3 = mcls(3, 3, ft)
+
+    def impl(m, ret, adj_ret):
+        gp, gq, gs = adj_ret
+        s = ret[2]
+        r = M3(m[0, 0] / s[0], m[0, 1] / s[1], m[0, 2] / s[2],
+               m[1, 0] / s[0], m[1, 1] / s[1], m[1, 2] / s[2],
+               m[2, 0] / s[0], m[2, 1] / s[1], m[2, 2] / s[2])
+        ar = from_matrix_adj(r, gq)
+        out = M3()
+        for j in range(3):
+            # r[i, j] = m[i, j] / s[j], s[j] = |column j|: d s[j] / d m[i, j] = r[i, j]
+            a_s = gs[j] - (ar[0, j] * r[0, j] + ar[1, j] * r[1, j] + ar[2, j] * r[2, j]) / s[j]
+            for i in range(3):
+                out = store(out, (i, j), ar[i, j] / s[j] + a_s * r[i, j])
+        return (_embed(out, gp, m),)
+
+    return impl

@@ -795,3 +795,188 @@ def _register_inverse(fn):
 
 _register_inverse(inverse)
 _register_inverse(inverse_approx)
+
+
+# -- adjoints ---------------------------------------------------------------------------
+# One rule per differentiable builtin above: adj_f(inputs..., ret, adj_ret) returns the
+# contributions to the inputs' adjoints (see autodiff.rules). Conventions follow Warp:
+# length/normalize of a zero vector and inverse of a singular matrix have zero gradient;
+# norm_l1 uses sign(0) = 1 (as abs). matrix_from_rows is a constructor (autodiff.rules).
+
+from ..autodiff.construct import adj_construct  # noqa: E402
+from ..autodiff.helpers import adj_zero, neg, scale  # noqa: E402
+from ..autodiff.rules import adjoint, nondifferentiable  # noqa: E402
+
+
+@adjoint(dot)
+def adj_dot(a, b, ret, adj_ret):
+    return scale(b, adj_ret), scale(a, adj_ret)
+
+
+@adjoint(ddot)
+def adj_ddot(a, b, ret, adj_ret):
+    return scale(b, adj_ret), scale(a, adj_ret)
+
+
+@adjoint(cross)
+def adj_cross(a, b, ret, adj_ret):
+    return cross(b, adj_ret), cross(adj_ret, a)
+
+
+@adjoint(length_sq)
+def adj_length_sq(a, ret, adj_ret):
+    return (scale(a, 2.0 * adj_ret),)
+
+
+@adjoint([length, norm_l2])
+def adj_length(a, ret, adj_ret):
+    if ret > 0.0:
+        return (scale(a, adj_ret / ret),)
+    return (adj_zero(a),)
+
+
+@adjoint(normalize)
+def adj_normalize(a, ret, adj_ret):
+    n = length(a)
+    if n > 0.0:
+        # (I - r r^T) / n applied to adj_ret, r = ret
+        return (scale(adj_ret - scale(ret, dot(ret, adj_ret)), 1.0 / n),)
+    return (adj_zero(a),)
+
+
+@adjoint(outer)
+def adj_outer(a, b, ret, adj_ret):
+    return adj_ret * b, transpose(adj_ret) * a
+
+
+@adjoint(transpose)
+def adj_transpose(m, ret, adj_ret):
+    return (transpose(adj_ret),)
+
+
+@adjoint(determinant, typed=True)
+def adj_determinant(m, ret, adj_ret):
+    # d det / dm = the cofactor matrix, the transposed adjugate (exact even if singular)
+    n = m.shape[0]
+    adj = {2: _adj2, 3: _adj3, 4: _adj4}[n]
+    M = _mcls(n, n, m.dtype)
+
+    def impl(m, ret, adj_ret):
+        return (scale(transpose(M(*adj(m))), adj_ret),)
+
+    return impl
+
+
+@adjoint([inverse, inverse_approx])
+def adj_inverse(m, ret, adj_ret):
+    # -R^T adj R^T; zero for a singular m (ret is the zero matrix)
+    rt = transpose(ret)
+    return (neg(rt * adj_ret * rt),)
+
+
+@adjoint(diag)
+def adj_diag(v, ret, adj_ret):
+    return (get_diag(adj_ret),)
+
+
+@adjoint(get_diag)
+def adj_get_diag(m, ret, adj_ret):
+    return (diag(adj_ret),)
+
+
+@adjoint(trace, typed=True)
+def adj_trace(m, ret, adj_ret):
+    n = m.shape[0]
+
+    def impl(m, ret, adj_ret):
+        out = adj_zero(m)
+        for i in range(n):
+            out = store(out, (i, i), adj_ret)
+        return (out,)
+
+    return impl
+
+
+@adjoint(cw_mul)
+def adj_cw_mul(a, b, ret, adj_ret):
+    return cw_mul(adj_ret, b), cw_mul(adj_ret, a)
+
+
+@adjoint(cw_div)
+def adj_cw_div(a, b, ret, adj_ret):
+    ca = cw_div(adj_ret, b)
+    return ca, neg(cw_mul(ca, ret))
+
+
+@adjoint(skew)
+def adj_skew(v, ret, adj_ret):
+    w = adj_ret
+    out = _flat_set(adj_zero(v), 0, w[2, 1] - w[1, 2])
+    out = _flat_set(out, 1, w[0, 2] - w[2, 0])
+    return (_flat_set(out, 2, w[1, 0] - w[0, 1]),)
+
+
+@adjoint(matrix_from_cols, typed=True)
+def adj_matrix_from_cols(*args):
+    # matrix_from_cols(c...) == transpose(matrix_from_rows(c...)): slice the transpose
+    def impl(*args):
+        return adj_construct(args[:-2], transpose(args[-2]), transpose(args[-1]))
+
+    return impl
+
+
+@adjoint(norm_l1, typed=True)
+def adj_norm_l1(v, ret, adj_ret):
+    n = v.length
+
+    def impl(v, ret, adj_ret):
+        out = adj_zero(v)
+        for i in range(n):
+            out = _flat_set(out, i, adj_ret if v[i] >= 0 else -adj_ret)
+        return (out,)
+
+    return impl
+
+
+@_jitable
+def _huber_grads(v, d, ret, adj_ret):
+    a = length(v)
+    if a <= d:
+        return scale(v, adj_ret), 0.0 * adj_ret
+    return scale(v, d * adj_ret / a), (a - d) * adj_ret
+
+
+@_jitable
+def _pseudo_huber_grads(v, d, ret, adj_ret):
+    # ret = sqrt(d^2 + |v|^2) (times sign(d)): d ret / dv = v / ret, d ret / dd = d / ret
+    return scale(v, adj_ret / ret), d * adj_ret / ret
+
+
+@_jitable
+def _smooth_normalize_grads(v, d, ret, adj_ret):
+    p = norm_pseudo_huber(v, d)
+    s = dot(ret, adj_ret)
+    return scale(adj_ret - scale(ret, s), 1.0 / p), -s * d / (p * p)
+
+
+def _delta_rule(builtin, grads):
+    """Rule of f(v, delta=1.0), called as (v, ret, adj), (v, delta, ret, adj) or with
+    delta= as a keyword: contributions to v (and to delta when it is positional)."""
+
+    @adjoint(builtin, typed=True)
+    def rule(v, x, y, z=None, delta=None):
+        if z is not None and not isinstance(z, types.Omitted):
+            return lambda v, x, y, z=None, delta=None: grads(v, x, y, z)
+        if delta is not None and not isinstance(delta, types.Omitted):
+            return lambda v, x, y, z=None, delta=None: (grads(v, delta, x, y)[0],)
+        return lambda v, x, y, z=None, delta=None: (grads(v, 1.0, x, y)[0],)
+
+    rule.__name__ = f"adj_{builtin.__name__}"
+    return rule
+
+
+_delta_rule(norm_huber, _huber_grads)
+_delta_rule(norm_pseudo_huber, _pseudo_huber_grads)
+_delta_rule(smooth_normalize, _smooth_normalize_grads)
+
+nondifferentiable(argmin, argmax, identity)

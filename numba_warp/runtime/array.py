@@ -695,7 +695,10 @@ def _copy_into(dst: array, src: array, dst_offset=0, src_offset=0, count=None):
     if dst.size == 0:
         return
     if dst.device.is_cpu and src.device.is_cpu:
-        dst._cpu_view()[...] = src._cpu_view().view(dst._et.np_dtype)
+        dv, sv = dst._cpu_view(), src._cpu_view()
+        if sv.dtype != dv.dtype:  # same element size: copy the bytes, as on a GPU
+            sv = np.ascontiguousarray(sv).view(dv.dtype).reshape(dv.shape)
+        dv[...] = sv
         return
     if dst.is_contiguous and src.is_contiguous:
         _memcpy(dst, src, dst.ptr, src.ptr, dst.size * dst._et.itemsize)

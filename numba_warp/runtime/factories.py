@@ -17,7 +17,15 @@ __all__ = ["empty", "zeros", "ones", "full", "empty_like", "zeros_like", "ones_l
            "full_like", "clone", "copy", "from_numpy"]
 
 
-def empty(shape=0, dtype=float, device=None, requires_grad=False, pinned=False) -> array:
+def _finish(out: array, requires_grad: bool, retain_grad: bool) -> array:
+    if requires_grad:
+        out.requires_grad = True
+    out.retain_grad = bool(retain_grad)
+    return out
+
+
+def empty(shape=0, dtype=float, device=None, requires_grad=False, pinned=False,
+          retain_grad=False) -> array:
     """An array with uninitialised contents."""
     et = element_type(dtype)
     dev = get_device(device)
@@ -27,27 +35,25 @@ def empty(shape=0, dtype=float, device=None, requires_grad=False, pinned=False) 
                 device=dev, owner=owner)
     out._np = npview
     out.pinned = bool(pinned)
-    if requires_grad:
-        out.requires_grad = True
-    return out
+    return _finish(out, requires_grad, retain_grad)
 
 
-def zeros(shape=0, dtype=float, device=None, requires_grad=False, pinned=False) -> array:
+def zeros(shape=0, dtype=float, device=None, requires_grad=False, pinned=False,
+          retain_grad=False) -> array:
     """An array of zeros."""
     out = empty(shape, dtype, device, False, pinned)
     out.zero_()
-    if requires_grad:
-        out.requires_grad = True
-    return out
+    return _finish(out, requires_grad, retain_grad)
 
 
-def ones(shape=0, dtype=float, device=None, requires_grad=False, pinned=False) -> array:
+def ones(shape=0, dtype=float, device=None, requires_grad=False, pinned=False,
+         retain_grad=False) -> array:
     """An array of ones."""
-    return full(shape, 1, dtype, device, requires_grad, pinned)
+    return full(shape, 1, dtype, device, requires_grad, pinned, retain_grad)
 
 
 def full(shape=0, value=0, dtype=typing.Any, device=None, requires_grad=False,
-         pinned=False) -> array:
+         pinned=False, retain_grad=False) -> array:
     """An array with every element set to ``value``."""
     if dtype is typing.Any:
         v = getattr(value, "value", value)
@@ -61,9 +67,7 @@ def full(shape=0, value=0, dtype=typing.Any, device=None, requires_grad=False,
             dtype = float
     out = empty(shape, dtype, device, False, pinned)
     out.fill_(value)
-    if requires_grad:
-        out.requires_grad = True
-    return out
+    return _finish(out, requires_grad, retain_grad)
 
 
 def _like(src: array, device, requires_grad):

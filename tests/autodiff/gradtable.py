@@ -37,6 +37,18 @@ DTYPES = {
     "q": ("wp.quatd", (4,)), "t": ("wp.transformd", (7,)),
     "sv": ("wp.spatial_vectord", (6,)), "sm": ("wp.spatial_matrixd", (6, 6)),
 }
+# well-separated singular values (m33s, m22s: random rotations around diag(3, 2, +-1) or
+# diag(2, 1)) and eigenvalues (sym33s: symmetric, eigenvalues 1, 2.5, 4 in random order)
+DTYPES.update({"m33s": ("wp.mat33d", (3, 3)), "m22s": ("wp.mat22d", (2, 2)),
+               "sym33s": ("wp.mat33d", (3, 3))})
+
+
+def _rotation(rng, n):
+    q, r = np.linalg.qr(rng.normal(size=(n, n)))
+    q = q * np.sign(np.diag(r))
+    if np.linalg.det(q) < 0:
+        q[:, 0] = -q[:, 0]
+    return q
 
 
 class Row:
@@ -78,6 +90,14 @@ def sample(kind, rng):
     if kind == "t":
         q = rng.normal(size=4)
         return np.concatenate([rng.normal(size=3), q / np.linalg.norm(q)])
+    if kind == "m33s":
+        s = np.array([3.0, 2.0, rng.choice([-1.0, 1.0])])
+        return _rotation(rng, 3) @ np.diag(s) @ _rotation(rng, 3).T
+    if kind == "m22s":
+        return _rotation(rng, 2) @ np.diag([2.0, 1.0]) @ _rotation(rng, 2).T
+    if kind == "sym33s":
+        q = _rotation(rng, 3)
+        return q @ np.diag(rng.permutation([1.0, 2.5, 4.0])) @ q.T
     return rng.normal(size=shape) if shape else rng.normal()
 
 

@@ -19,7 +19,7 @@ from numba_warp.autodiff import rules
 from .gradtable import check_rows
 
 GROUP_FILES = ["rows_scalar", "rows_vector", "rows_quat", "rows_transform", "rows_spatial",
-               "rows_decomp"]
+               "rows_decomp", "rows_random"]
 CHUNK = 12
 
 
