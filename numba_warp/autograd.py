@@ -72,6 +72,22 @@ def _set_flat(a: array, values: np.ndarray):
     a.assign(values.reshape(host.shape).astype(host.dtype))
 
 
+class _KeepVersions:
+    """Restore arrays' write counters: data we put back is not an overwrite."""
+
+    def __init__(self, arrays):
+        self.arrays = [a for a in arrays if isinstance(a, array)]
+
+    def __enter__(self):
+        self.saved = [list(a._version_counter()) for a in self.arrays]
+        return self
+
+    def __exit__(self, *exc):
+        for a, v in zip(self.arrays, self.saved):
+            a._version_counter()[:] = v
+        return False
+
+
 def _pairs(function, inputs, outputs, mask, out_arrays=None):
     in_names, out_names = _names(function, inputs, outputs)
     outs = out_arrays if out_arrays is not None else outputs
@@ -105,10 +121,17 @@ def jacobian(function: Kernel | Callable, dim=None, inputs: Sequence | None = No
     Each output component is seeded in turn and one backward pass gives a row. Rows past
     ``max_outputs_per_var`` are left NaN.
     """
-    from .autodiff.tape import Tape
-
     inputs = list(inputs or [])
     outputs = list(outputs or [])
+    with _KeepVersions(inputs + outputs):
+        return _jacobian(function, dim, inputs, outputs, input_output_mask, device,
+                         max_blocks, block_dim, max_outputs_per_var, plot_jacobians)
+
+
+def _jacobian(function, dim, inputs, outputs, input_output_mask, device, max_blocks,
+              block_dim, max_outputs_per_var, plot_jacobians):
+    from .autodiff.tape import Tape
+
     tape = Tape()
     with tape:
         outs = _run(function, dim, inputs, outputs, device, max_blocks, block_dim)
@@ -149,6 +172,13 @@ def jacobian_fd(function: Kernel | Callable, dim=None, inputs: Sequence | None =
     """
     inputs = list(inputs or [])
     outputs = list(outputs or [])
+    with _KeepVersions(inputs + outputs):
+        return _jacobian_fd(function, dim, inputs, outputs, input_output_mask, device,
+                            max_blocks, block_dim, max_inputs_per_var, eps, plot_jacobians)
+
+
+def _jacobian_fd(function, dim, inputs, outputs, input_output_mask, device, max_blocks,
+                 block_dim, max_inputs_per_var, eps, plot_jacobians):
     outs = _run(function, dim, inputs, outputs, device, max_blocks, block_dim)
     pairs = _pairs(function, inputs, outputs, input_output_mask, outs)
     jac = {}
@@ -269,6 +299,7 @@ def gradcheck_tape(tape, *, eps: float = 1e-4, atol: float = 1e-3, rtol: float =
         if k in black or k.key in black or (white and k not in white and k.key not in white):
             continue
         saved = [(y, _flat(y)) for y in rec.inputs + rec.outputs if isinstance(y, array)]
+        keep = _KeepVersions(rec.inputs + rec.outputs).__enter__()
         try:
             ok &= gradcheck(k, rec.dim, rec.inputs, rec.outputs, eps=eps, atol=atol,
                             rtol=rtol, raise_exception=raise_exception,
@@ -283,6 +314,7 @@ def gradcheck_tape(tape, *, eps: float = 1e-4, atol: float = 1e-3, rtol: float =
         finally:
             for y, v in saved:
                 _set_flat(y, v)
+            keep.__exit__()
     return ok
 
 

@@ -376,8 +376,11 @@ def _register_core():
     RULES[operators.div_approx] = adj_div
     from .. import lang
 
-    constructor(*(getattr(lang, n) for n in ("vector", "matrix", "quaternion", "transformation",
-                                             "matrix_from_rows") if hasattr(lang, n)))
+    from ..typing.mat import matrix
+    from ..typing.vec import vector
+
+    constructor(vector, matrix, *(getattr(lang, n) for n in (
+        "quaternion", "transformation", "matrix_from_rows") if hasattr(lang, n)))
     nondifferentiable(intops.assume_nonneg, intops.c_div, intops.c_rem, operators.bit_and,
                       operators.bit_or, operators.bit_xor, operators.lshift, operators.rshift,
                       operators.invert, operators.unot, operators.len, sm.floordiv)

@@ -226,6 +226,8 @@ class _Builder:
             return self.atomic(node, obj, hint)
         args = [self.expr(a) for a in node.args]
         kwargs = [(k.arg, self.expr(k.value)) for k in node.keywords]
+        if kwargs and not rules.is_constructor(obj) and not isinstance(obj, type):
+            args, kwargs = _positional(obj, args, kwargs)
         name = self.let("call", (node.func.id, obj, args, kwargs), node, hint)
         if id(obj) in self._array_helpers and args and args[0] in self.array_root:
             self.array_root[name] = self.array_root[args[0]]
@@ -526,6 +528,36 @@ class _Builder:
 
     def let_user(self, user, kind, data, node):
         self.env[user] = self.let(kind, data, node, user)
+
+
+def _positional(obj, args, kwargs):
+    """Keyword arguments of a builtin moved into position (gradient rules see positions).
+
+    Parameters skipped between take their default (constants only); when that is not
+    possible the keywords stay, and the reverse pass refuses a variable keyword argument.
+    """
+    import inspect
+
+    try:
+        params = list(inspect.signature(obj).parameters.values())
+    except (TypeError, ValueError):
+        return args, kwargs
+    kw = dict(kwargs)
+    out = list(args)
+    for p in params[len(args):]:
+        if not kw:
+            break
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD, p.KEYWORD_ONLY):
+            return args, kwargs
+        if p.name in kw:
+            out.append(kw.pop(p.name))
+        elif p.default is not p.empty and isinstance(p.default, (int, float, bool)):
+            out.append(repr(p.default))
+        else:
+            return args, kwargs
+    if kw:
+        return args, kwargs
+    return out, []
 
 
 def _contains(stmts, kind) -> bool:
@@ -946,6 +978,11 @@ class BackwardWriter:
                 _line_node(line),
                 "Give the kernel enable_backward=False, or wrap the call in a @wp.func with "
                 "a @wp.func_grad.")
+        if not construct and any(self.is_var(v) for _, v in kwargs):
+            raise self.parsed.error(
+                f"the keyword argument(s) {', '.join(k for k, _ in kwargs)} of "
+                f"'{getattr(obj, '__name__', fname)}' cannot be differentiated; pass them "
+                "positionally", _line_node(line))
         if not var_args:
             return False
         r = self.info.ref(rule, getattr(rule, "__name__", "rule"))

@@ -813,7 +813,8 @@ def adj_quat_from_euler(e, i, j, k, ret, adj_ret):
 
     def impl(e, i, j, k, ret, adj_ret):
         qk, qj, qi = _axis_quat(k, e[k], e), _axis_quat(j, e[j], e), _axis_quat(i, e[i], e)
-        # d/de[k] = (e_k / 2, 0) * q, d/de[j] = qk * (e_j / 2, 0) * qj * qi, d/de[i] = q * (e_i / 2, 0)
+        # q = qk qj qi: d/de[k] = (e_k / 2, 0) q, d/de[j] = qk (e_j / 2, 0) qj qi,
+        # d/de[i] = q (e_i / 2, 0); an axis used twice (i == k) gets both terms
         gk = dot(adj_ret, _unit_quat(k, e) * ret) * half
         gj = dot(adj_ret, qk * _unit_quat(j, e) * qj * qi) * half
         gi = dot(adj_ret, ret * _unit_quat(i, e)) * half

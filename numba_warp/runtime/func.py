@@ -258,6 +258,11 @@ class Function:
         h = hashlib.sha256()
         for ov in self.overloads:
             h.update(ov.content_hash(seen).encode())
+        for custom in (self.custom_grad, self.custom_replay):
+            if custom is not None:  # a redefined custom gradient must change the key
+                src = getattr(custom, "parsed", None)
+                h.update((src.source if src is not None else custom.content_hash(seen))
+                         .encode())
         return h.hexdigest()
 
     def select(self, args) -> _Overload:

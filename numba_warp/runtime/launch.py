@@ -434,7 +434,7 @@ def _convert_adjoints(kernel, args, adj_args, device, conv):
     retain = 0
     for k, (name, spec, value) in enumerate(zip(kernel.arg_names, kernel.arg_specs, args)):
         adj = adj_args[k] if k < len(adj_args) else None
-        if spec.kind == "array" or (spec.kind == "any" and isinstance(value, array)):
+        if spec.kind == "array":
             if adj is None and isinstance(value, array):
                 adj = value.grad
             if adj is None:
