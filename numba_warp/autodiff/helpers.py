@@ -35,7 +35,8 @@ from ..typing.vec import VecType
 
 __all__ = [
     "adj_zero", "accum", "neg", "scale", "adj_alias", "adj_field_init", "adj_getitem",
-    "adj_getattr", "adj_store", "adj_atomic_add", "adj_atomic_sub", "adj_atomic_minmax",
+    "adj_getitem_owned", "adj_getattr", "adj_store", "adj_atomic_add", "adj_atomic_sub",
+    "adj_atomic_minmax",
     "atomic_replay", "stack_alloc", "stack_get", "stack_set", "stack_compact", "range_len",
     "range_cond", "has_grad",
 ]
@@ -311,6 +312,22 @@ def _ol_getitem(base, adj_base, idx, adj_t):
         return _gen(("gi_tup",), "def f(base, adj_base, idx, adj_t):\n"
                                  "    return _tuple_accum_at(adj_base, idx[0], adj_t)\n")
     return _gen(("gi_noop",), "def f(base, adj_base, idx, adj_t):\n    return adj_base\n")
+
+
+def adj_getitem_owned(base, adj_base, idx, adj_t):
+    """``adj_getitem`` for an element no other thread touches: no atomic needed."""
+
+
+@overload(adj_getitem_owned, target="generic", prefer_literal=True)
+def _ol_getitem_owned(base, adj_base, idx, adj_t):
+    n = _n_index(idx)
+    ix = _ix(n)
+    if isinstance(base, types.Array) and _is_float_array(base):
+        return _gen(("gi_own", n), f"def f(base, adj_base, idx, adj_t):\n"
+                                   f"    if has_grad(adj_base):\n"
+                                   f"        adj_base[{ix}] = accum(adj_base[{ix}], adj_t)\n"
+                                   f"    return adj_base\n")
+    return _ol_getitem(base, adj_base, idx, adj_t)
 
 
 @intrinsic(prefer_literal=True)

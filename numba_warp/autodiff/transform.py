@@ -97,6 +97,9 @@ class _Builder:
         self.ret_flag = None
         #: names that may be read after the statement being lowered (phis only for those)
         self.live: list[set] = []
+        #: SSA names of the thread indices (wp.tid()), in order
+        self.tid_ssa = [None] * len(getattr(gen, "tid_names", []))
+        self.tid_seen: set = set()
         self._effects = _effect_objects()
         self._atomics = _atomic_objects()
         self._array_helpers = _array_helper_objects()
@@ -262,6 +265,14 @@ class _Builder:
     # -- statements ------------------------------------------------------------------
     def bind(self, user: str, node, line_node):
         """``user = node``: evaluate into a new SSA version of ``user``."""
+        name = self._bind(user, node, line_node)
+        tid_names = getattr(self.gen, "tid_names", [])
+        if user in tid_names and user not in self.tid_seen and not self.loop_stack:
+            self.tid_seen.add(user)
+            self.tid_ssa[tid_names.index(user)] = name
+        return name
+
+    def _bind(self, user: str, node, line_node):
         if isinstance(node, (ast.Name, ast.Constant)):
             atom = self.expr(node)
             kind = "copy" if isinstance(node, ast.Name) and self.is_local(node.id) else "const"
@@ -471,6 +482,15 @@ class _Builder:
         if is_range and not as_while:
             assigned.discard(s.target.id)
 
+        # a variable needs carrying when an iteration may read the previous iteration's
+        # value, or the loop's last value is read after the loop
+        live_after = self.live[-1] if self.live else None
+        if live_after is not None:
+            live_in, _ = _live_in(body_stmts)
+            if not is_range:
+                live_in |= _reads(s.test)
+            assigned = {u for u in assigned if u.startswith("_wp_") or u in live_in or
+                        u in live_after}
         carriers = []
         outer_env = dict(self.env)
         for user in sorted(assigned):
@@ -618,7 +638,58 @@ def build_ir(gen, *, is_kernel, param_names, array_params, struct_params, prolog
     b.ret_flag = "_wp_returned"
     b.bind_atom(b.ret_flag, "False", gen.parsed.tree.lineno)
     b.statements(list(prologue) + list(gen.body))
+    b.exclusive = _exclusive_roots(out, b) if is_kernel else set()
     return out, b
+
+
+def _exclusive_roots(block, b) -> set:
+    """Array parameters only ever indexed by the thread index (``a[i]`` with ``i = tid``).
+
+    Each element's gradient is then touched by one thread only, so the backward pass
+    accumulates it with plain loads and stores instead of atomics.
+    """
+    tid = [t for t in b.tid_ssa if t is not None]
+    if not tid or len(tid) != len(b.tid_ssa):
+        return set()
+    ok: dict[str, bool] = {}
+
+    def use(atom, idx):
+        root = b.array_root.get(atom)
+        if root is None:
+            return
+        good = idx is not None and list(idx) == tid
+        ok[root] = ok.get(root, True) and good
+
+    def scan(stmts):
+        for st in stmts:
+            if isinstance(st, Let):
+                if st.kind == "getitem":
+                    use(st.data[0], st.data[1])
+                elif st.kind == "copy":
+                    pass  # the copy has the same root; its own uses are checked
+                elif st.kind == "getattr":
+                    pass  # a.shape and the like
+                elif st.kind == "call":
+                    for a in st.data[2]:
+                        use(a, None)
+                    for _, a in st.data[3]:
+                        use(a, None)
+                elif st.kind == "tuple":
+                    for a in st.data:
+                        use(a, None)
+                elif st.kind == "opaque":
+                    for name in re.findall(r"[A-Za-z_]\w*", st.data):
+                        use(name, None)
+            elif isinstance(st, (StoreArr, AtomicArr)):
+                use(st.arr, st.idx)
+            elif isinstance(st, If):
+                scan(st.then)
+                scan(st.orelse)
+            elif isinstance(st, Loop):
+                scan(st.body)
+
+    scan(block)
+    return {r for r, good in ok.items() if good}
 
 
 # ---------------------------------------------------------------------------------------
@@ -760,7 +831,7 @@ class BackwardWriter:
         lp = self.lp
         C = self.stack_size
         if checkpoints:
-            w.line(f"{lp(loop, 'seg')} = 1", loop.line, indent)
+            w.line(f"{lp(loop, 'sh')} = 0", loop.line, indent)
             if stacks:
                 w.line(f"{lp(loop, 'cnt')} = 0", loop.line, indent)
                 for c in loop.checkpointed:
@@ -788,12 +859,13 @@ class BackwardWriter:
     def write_checkpoint(self, w, loop, k, indent):
         lp = self.lp
         C = self.stack_size
-        w.line(f"if {k} % {lp(loop, 'seg')} == 0:", loop.line, indent)
+        # a state every 2**sh iterations (sh grows when the stack is full)
+        w.line(f"if {k} & ((1 << {lp(loop, 'sh')}) - 1) == 0:", loop.line, indent)
         w.line(f"if {lp(loop, 'cnt')} == {C}:", loop.line, indent + 1)
         for c in loop.checkpointed:
             w.line(f"{self.h['stack_compact']}({lp(loop, 's_' + c.name)})", loop.line, indent + 2)
         w.line(f"{lp(loop, 'cnt')} = {C // 2}", loop.line, indent + 2)
-        w.line(f"{lp(loop, 'seg')} = {lp(loop, 'seg')} * 2", loop.line, indent + 2)
+        w.line(f"{lp(loop, 'sh')} += 1", loop.line, indent + 2)
         for c in loop.checkpointed:
             w.line(f"{self.h['stack_set']}({lp(loop, 's_' + c.name)}, {lp(loop, 'cnt')}, "
                    f"{c.name})", loop.line, indent + 1)
@@ -924,7 +996,9 @@ class BackwardWriter:
             base, idx = d
             if not self.is_var(base):
                 return False
-            w.line(f"{_adj(base)} = {self.h['adj_getitem']}({base}, {_adj(base)}, "
+            root = self.b.array_root.get(base)
+            helper = "adj_getitem_owned" if root in self.b.exclusive else "adj_getitem"
+            w.line(f"{_adj(base)} = {self.h[helper]}({base}, {_adj(base)}, "
                    f"{_tup(idx)}, {adj_n})", line, indent)
             return True
         if k == "getattr":
@@ -1006,13 +1080,13 @@ class BackwardWriter:
         w.line(f"for {k} in range({lp(loop, 'n')} - 1, -1, -1):", loop.line, indent)
         inner = indent + 1
         if loop.checkpointed:
-            seg, c_ = lp(loop, "seg"), lp(loop, "c")
-            w.line(f"{c_} = {k} // {seg}", loop.line, inner)
+            sh, c_ = lp(loop, "sh"), lp(loop, "c")
+            w.line(f"{c_} = {k} >> {sh}", loop.line, inner)
             for c in loop.checkpointed:
                 w.line(f"{c.name} = {self.h['stack_get']}({lp(loop, 's_' + c.name)}, {c_})",
                        loop.line, inner)
             j = lp(loop, "j")
-            w.line(f"for {j} in range({c_} * {seg}, {k}):", loop.line, inner)
+            w.line(f"for {j} in range({c_} << {sh}, {k}):", loop.line, inner)
             self.loop_index[loop.id] = j
             self.forward(w, loop.body, inner + 1, checkpoints=False)
             self.write_exits(w, loop, inner + 1)

@@ -53,6 +53,7 @@ class GeneratedFunction:
         #: the transformed body and prologue (ASTs), input of the adjoint transformer
         self.body: list = []
         self.prologue: list = []
+        self.tid_names: list = []
 
     @property
     def source(self) -> str:
@@ -78,6 +79,7 @@ class _Transformer(ast.NodeTransformer):
         self._ref_ids: dict[int, str] = {}
         self.deps: list = []
         self.tid_arity = 0
+        self.tid_names: list[str] = []
 
     # -- references ------------------------------------------------------------------
     def ref(self, obj, hint: str) -> ast.Name:
@@ -360,6 +362,8 @@ class _Transformer(ast.NodeTransformer):
                 node,
             )
         self.tid_arity = arity
+        if not self.tid_names:
+            self.tid_names = [n.id for n in names]
         # Thread indices are int64 (Warp: int32). The launcher's index is known to be
         # non-negative, which lets LLVM drop negative-index wraparound and vectorise.
         nonneg = self.helper("assume_nonneg").id
@@ -482,4 +486,5 @@ def generate(parsed: ParsedFunction, *, is_kernel: bool, params: list, gen_name:
     out = GeneratedFunction(gen_name, flat_params, writer, tr.refs, tr.deps, tr.tid_arity, parsed)
     out.body = body
     out.prologue = [ast.fix_missing_locations(s) for s in prologue]
+    out.tid_names = tr.tid_names
     return out
