@@ -169,6 +169,10 @@ def _ol_inner(a, b):
     if isinstance(a, types.Number) and isinstance(b, types.Number):
         return lambda a, b: a * b
     n = _flat_count(a)
+    if _flat_count(b) != n:
+        from numba.core.errors import TypingError
+
+        raise TypingError(f"_inner needs two values of one size, got {a} and {b}")
 
     def impl(a, b):
         s = _flat_get(a, 0) * _flat_get(b, 0)

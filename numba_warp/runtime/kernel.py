@@ -132,6 +132,8 @@ class Kernel:
         name = self.parsed.name + ("_bwd" if adjoint else "")
         args = ", ".join(gen.params[len(_LAUNCH_HEAD):] if adjoint else gen.params)
         call = f"{gen.name}(_wp_t, {', '.join(DIMS)}{', ' if args else ''}{args})"
+        # prange's index is unsigned: pass an int64, or the body compiles twice
+        pcall = call.replace("(_wp_t,", "(_wp_int64(_wp_t),", 1)
         head = ", ".join(_LAUNCH_HEAD) + (", " + args if args else "")
         deps = "".join(f"#   {d.__name__}: {d.content_hash()[:16]}\n" for d in gen.deps)
         refs = "".join(f"#   {k} = {_describe_ref(v)}\n" for k, v in sorted(gen.refs.items()))
@@ -150,7 +152,7 @@ class Kernel:
             f"            {call}\n"
             f"    else:\n"
             f"        for _wp_t in prange(_wp_n):\n"
-            f"            {call}\n\n\n"
+            f"            {pcall}\n\n\n"
             f"def {name}_cuda({head}):\n"
             f"    # grid-stride loop; a while loop, because range() with a step divides\n"
             f"    _wp_t = cuda.grid(1)\n"
@@ -182,6 +184,7 @@ class Kernel:
                 mod.__dict__[gen.name] = njit(cache=config.cache_kernels, _nrt=False,
                                               **_jit_flags())(body)
             mod.__dict__["prange"] = prange
+            mod.__dict__["_wp_int64"] = types.int64
             if adjoint:
                 self._bwd_module = mod
             else:

@@ -311,6 +311,8 @@ class _VectorBuiltin(AbstractTemplate):
             dt = dt or (types.float32 if not isinstance(first, types.Float) or
                         str(first) == "float32" else first)
             n = sum(counts)
+            if len(args) == 1 and counts == [1] and isinstance(length, types.IntegerLiteral):
+                n = length.literal_value  # wp.vector(x, length=n) fills every component
         else:
             if not isinstance(length, types.IntegerLiteral):
                 raise TypingError("wp.vector() needs components or a constant length=")

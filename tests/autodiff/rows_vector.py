@@ -41,4 +41,9 @@ ROWS = [
     Row("select", ["c:True", "f", "f"], "f"), Row("select", ["c:False", "m22", "m22"], "m22"),
     Row("cast", ["f", "c:wp.float64"], "f"), Row("cast", ["v3", "c:wp.vec3d"], "v3"),
     Row("cast", ["f", "c:wp.float32"], "f", eps=1e-2, tol=1e-4, key="cast(f, float32)"),
+    # value constructors (the adjoint slices the result's adjoint)
+    Row("vector", ["f", "f", "f"], "v3"),
+    Row("vector", ["f", "c:length=4"], "v4", key="vector(fill)"),
+    Row("matrix", ["f", "f", "f", "f", "c:shape=(2, 2)"], "m22"),
+    Row("vector", ["v3", "c:dtype=wp.float64"], "v3", key="vector(convert)"),
 ]
