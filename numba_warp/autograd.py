@@ -48,6 +48,9 @@ def _run(function, dim, inputs, outputs, device, max_blocks, block_dim):
         for o in outputs:
             if isinstance(o, array):
                 o.zero_()
+        if device is None:  # the arrays' device, not the current one
+            device = next((a.device for a in list(inputs) + list(outputs)
+                           if isinstance(a, array)), None)
         launch(function, dim, inputs=inputs, outputs=outputs, device=device,
                max_blocks=max_blocks, block_dim=block_dim)
         return list(outputs)
