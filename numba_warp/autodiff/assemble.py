@@ -49,6 +49,9 @@ def kernel_backward(gen, arg_names, arg_specs, name: str) -> BackwardSource:
     bw.retain_bits = {n: k for k, n in enumerate(arg_names) if kinds[n] == "array"}
     _resolve_retain(ir, bw.retain_bits)
     bw.index_loops(ir)
+    # arrays each thread touches only at its own index: their gradient elements live in
+    # locals for the reverse pass (one load, one store) instead of memory operations
+    bw.owned = tuple(r for r in sorted(builder.exclusive) if r in array_params)
 
     adj_params: list[str] = []
     adj_prologue: list[str] = []
@@ -79,7 +82,9 @@ def kernel_backward(gen, arg_names, arg_specs, name: str) -> BackwardSource:
     w.line("# -- replay of the forward pass --", None, 1)
     bw.forward(w, ir, 1, checkpoints=True)
     w.line("# -- reverse pass --", None, 1)
+    bw.load_owned(w, 1)
     bw.reverse(w, ir, 1)
+    bw.store_owned(w, 1)
     return BackwardSource(name, w, info.refs, gen.parsed, head, gen.deps)
 
 

@@ -35,7 +35,7 @@ from ..typing.vec import VecType
 
 __all__ = [
     "adj_zero", "accum", "neg", "scale", "adj_alias", "adj_field_init", "adj_getitem",
-    "adj_getitem_owned", "adj_getattr", "adj_store", "adj_atomic_add", "adj_atomic_sub",
+    "adj_getitem_owned", "owned_load", "owned_store", "owned_total", "consume", "adj_getattr", "adj_store", "adj_atomic_add", "adj_atomic_sub",
     "adj_atomic_minmax",
     "atomic_replay", "stack_alloc", "stack_get", "stack_set", "stack_compact", "range_len",
     "range_cond", "has_grad",
@@ -312,6 +312,70 @@ def _ol_getitem(base, adj_base, idx, adj_t):
         return _gen(("gi_tup",), "def f(base, adj_base, idx, adj_t):\n"
                                  "    return _tuple_accum_at(adj_base, idx[0], adj_t)\n")
     return _gen(("gi_noop",), "def f(base, adj_base, idx, adj_t):\n    return adj_base\n")
+
+
+def owned_load(arr, adj_arr, idx):
+    """This thread's gradient element (zero when absent or out of bounds)."""
+
+
+def _in_bounds_source(n):
+    return " and ".join(f"0 <= idx[{k}] < adj_arr.shape[{k}]" for k in range(n))
+
+
+@overload(owned_load, target="generic")
+def _ol_owned_load(arr, adj_arr, idx):
+    n = _n_index(idx)
+    if not _is_float_array(arr):
+        return _gen(("ol_noop",), "def f(arr, adj_arr, idx):\n"
+                                  "    return _zero_like_elem(arr)\n")
+    return _gen(("ol", n), f"def f(arr, adj_arr, idx):\n"
+                           f"    if {_in_bounds_source(n)}:\n"
+                           f"        return adj_arr[{_ix(n)}]\n"
+                           f"    return _zero_like_elem(arr)\n")
+
+
+def owned_store(adj_arr, idx, d, z):
+    """Apply this thread's changes to its gradient element (when present, in bounds)."""
+
+
+@overload(owned_store, target="generic")
+def _ol_owned_store(adj_arr, idx, d, z):
+    n = _n_index(idx)
+    if not _is_float_array(adj_arr):
+        return _gen(("os_noop",), "def f(adj_arr, idx, d, z):\n    return None\n")
+    ix = _ix(n)
+    return _gen(("os", n), f"def f(adj_arr, idx, d, z):\n"
+                           f"    if {_in_bounds_source(n)}:\n"
+                           f"        if z:\n"
+                           f"            adj_arr[{ix}] = d\n"
+                           f"        else:\n"
+                           f"            adj_arr[{ix}] = accum(adj_arr[{ix}], d)\n")
+
+
+def owned_total(g, d, z):
+    """The current gradient of an owned element (see ``BackwardWriter.load_owned``)."""
+
+
+@overload(owned_total, target="generic")
+def _ol_owned_total(g, d, z):
+    def impl(g, d, z):
+        return d if z else accum(g, d)
+
+    return impl
+
+
+def consume(z, d, retain):
+    """(z, d) after a store consumed the element: zeroed, unless retained."""
+
+
+@overload(consume, target="generic")
+def _ol_consume(z, d, retain):
+    def impl(z, d, retain):
+        if retain:
+            return z, d
+        return True, adj_zero(d)
+
+    return impl
 
 
 def adj_getitem_owned(base, adj_base, idx, adj_t):

@@ -99,7 +99,8 @@ class Loop:
     """``for`` over a range (``kind='range'``, bounds ``start, stop, step``) or ``while``
     (``kind='while'``, condition source ``cond`` over the carriers)."""
 
-    __slots__ = ("id", "kind", "start", "stop", "step", "cond", "carriers", "body", "line")
+    __slots__ = ("id", "kind", "start", "stop", "step", "cond", "carriers", "body", "line",
+                 "needed")
 
     def __init__(self, id, kind, line):
         self.id = id
@@ -109,10 +110,14 @@ class Loop:
         self.cond = None
         self.carriers: list[Carrier] = []
         self.body: list = []
+        self.needed = None
 
     @property
     def checkpointed(self):
-        return [c for c in self.carriers if c.entry is not None]
+        """Carriers the replay saves per iteration: defined before the loop, and read by
+        the reverse pass (a plain running sum, for one, is never read back)."""
+        return [c for c in self.carriers if c.entry is not None and
+                (self.needed is None or c.name in self.needed)]
 
 
 class Return:

@@ -639,7 +639,101 @@ def build_ir(gen, *, is_kernel, param_names, array_params, struct_params, prolog
     b.bind_atom(b.ret_flag, "False", gen.parsed.tree.lineno)
     b.statements(list(prologue) + list(gen.body))
     b.exclusive = _exclusive_roots(out, b) if is_kernel else set()
+    mark_needed(out, b)
     return out, b
+
+
+_VALUE_FREE_BINOPS = ("Add", "Sub")
+
+
+def mark_needed(block, b):
+    """Find which primal values the reverse pass reads, and tell each loop.
+
+    Adjoints of sums, differences, negations, copies, component reads and constructors
+    do not read their operands' values; everything else does (conservatively: every
+    argument of every other rule), as do conditions, indices and loop bounds. A loop's
+    carried variable is checkpointed only when its per-iteration value is read.
+    """
+    from ..runtime.func import Function
+
+    needed: set = set()
+    defs: dict = {}
+    carriers: dict = {}
+    loops: list = []
+
+    def seed(atoms):
+        for a in atoms:
+            if isinstance(a, str):
+                needed.add(a)
+
+    def scan(stmts):
+        for st in stmts:
+            if isinstance(st, Let):
+                defs[st.name] = st
+                k, d = st.kind, st.data
+                if k == "binop" and d[0] not in _VALUE_FREE_BINOPS:
+                    seed(d[1:])
+                elif k == "getitem":
+                    seed(d[1])
+                elif k == "call":
+                    fname, obj, args, kwargs = d
+                    if isinstance(obj, Function) or not (
+                            rules.is_constructor(obj) or _class_rule(obj)[0] is not None or
+                            rules.is_nondifferentiable(obj)):
+                        seed(args)
+                        seed(v for _, v in kwargs)
+                    if id(obj) in b._array_helpers:
+                        seed(args[1:2])  # the index of store/inplace_*
+            elif isinstance(st, StoreArr):
+                seed(st.idx)
+            elif isinstance(st, AtomicArr):
+                seed(st.idx)
+                if st.op in ("min", "max"):
+                    seed([st.value])
+            elif isinstance(st, If):
+                seed([st.cond])
+                scan(st.then)
+                scan(st.orelse)
+            elif isinstance(st, Loop):
+                loops.append(st)
+                seed([st.start, st.stop, st.step])
+                for c in st.carriers:
+                    carriers[c.name] = c
+                scan(st.body)
+
+    scan(block)
+    work = list(needed)
+    while work:
+        name = work.pop()
+        ops = []
+        st = defs.get(name)
+        if st is not None and st.phi != "after":
+            k, d = st.kind, st.data
+            if k == "copy":
+                ops = [d]
+            elif k == "binop":
+                ops = list(d[1:])
+            elif k == "unop":
+                ops = [d[1]]
+            elif k == "getitem":
+                ops = [d[0], *d[1]]
+            elif k == "getattr":
+                ops = [d[0]]
+            elif k == "tuple":
+                ops = list(d)
+            elif k == "call":
+                ops = list(d[2]) + [v for _, v in d[3]]
+            elif k == "opaque":
+                ops = re.findall(r"[A-Za-z_]\w*", d)
+        c = carriers.get(name)
+        if c is not None:
+            ops += [c.entry, c.exit]
+        for o in ops:
+            if isinstance(o, str) and o not in needed:
+                needed.add(o)
+                work.append(o)
+    for loop in loops:
+        loop.needed = {c.name for c in loop.carriers if c.name in needed}
 
 
 def _exclusive_roots(block, b) -> set:
@@ -932,6 +1026,13 @@ class BackwardWriter:
             retain = "False"
             if self.retain_var and st.retain_bit is not None:
                 retain = f"({self.retain_var} >> {st.retain_bit}) & 1 != 0"
+            reg = self.owned_register(st.arr)
+            if reg is not None:
+                total = f"{self.h['owned_total']}({reg}, {reg}_d, {reg}_z)"
+                self.accum(w, st.value, total, st.line, indent)
+                w.line(f"{reg}_z, {reg}_d = {self.h['consume']}({reg}_z, {reg}_d, {retain})",
+                       st.line, indent)
+                return True
             idx = _tup(st.idx)
             call = (f"{self.h['adj_store']}({st.arr}, {_adj(st.arr)}, {idx}, {retain})")
             if not self.accum(w, st.value, call, st.line, indent):
@@ -939,6 +1040,11 @@ class BackwardWriter:
             return True
         if isinstance(st, AtomicArr):
             idx = _tup(st.idx)
+            reg = self.owned_register(st.arr)
+            if reg is not None and st.op in ("add", "sub"):
+                total = f"{self.h['owned_total']}({reg}, {reg}_d, {reg}_z)"
+                contrib = total if st.op == "add" else f"{self.h['neg']}({total})"
+                return self.accum(w, st.value, contrib, st.line, indent)
             if st.op in ("add", "sub"):
                 helper = self.h["adj_atomic_add" if st.op == "add" else "adj_atomic_sub"]
                 return self.accum(w, st.value, f"{helper}({st.arr}, {_adj(st.arr)}, {idx})",
@@ -996,9 +1102,12 @@ class BackwardWriter:
             base, idx = d
             if not self.is_var(base):
                 return False
-            root = self.b.array_root.get(base)
-            helper = "adj_getitem_owned" if root in self.b.exclusive else "adj_getitem"
-            w.line(f"{_adj(base)} = {self.h[helper]}({base}, {_adj(base)}, "
+            reg = self.owned_register(base)
+            if reg is not None:
+                d = reg + "_d"
+                w.line(f"{d} = {self.h['accum']}({d}, {adj_n})", line, indent)
+                return True
+            w.line(f"{_adj(base)} = {self.h['adj_getitem']}({base}, {_adj(base)}, "
                    f"{_tup(idx)}, {adj_n})", line, indent)
             return True
         if k == "getattr":
@@ -1102,6 +1211,37 @@ class BackwardWriter:
         for c in loop.carriers:
             if c.entry is not None:
                 self.accum(w, c.entry, _adj(c.name), loop.line, indent)
+
+    # -- gradients of arrays each thread owns (indexed by the thread index only) -------
+    def owned_register(self, atom):
+        """The local variable holding this thread's element of an owned array's gradient."""
+        root = self.b.array_root.get(atom)
+        if root is None or root not in self.owned:
+            return None
+        return f"_wp_g_{root}"
+
+    owned: tuple = ()
+
+    def load_owned(self, w, indent):
+        """Read this thread's gradient elements of owned arrays, all at once, up front.
+
+        Per array: ``g`` the element's gradient at the start, ``d`` this thread's
+        contributions since, ``z`` whether a store consumed (zeroed) the element; the
+        element's gradient is ``d if z else g + d``. Adding ``d`` back at the end (rather
+        than storing the total) keeps aliased arguments exact.
+        """
+        tid = _tup(self.b.tid_ssa)
+        for root in self.owned:
+            g = f"_wp_g_{root}"
+            w.line(f"{g} = {self.h['owned_load']}({root}, {_adj(root)}, {tid})", None, indent)
+            w.line(f"{g}_d = {self.h['adj_zero']}({g})", None, indent)
+            w.line(f"{g}_z = False", None, indent)
+
+    def store_owned(self, w, indent):
+        tid = _tup(self.b.tid_ssa)
+        for root in self.owned:
+            g = f"_wp_g_{root}"
+            w.line(f"{self.h['owned_store']}({_adj(root)}, {tid}, {g}_d, {g}_z)", None, indent)
 
     @property
     def loops(self):

@@ -611,3 +611,33 @@ def test_gradcheck_reports_a_wrong_gradient(device, capsys):
     assert "FAIL" in capsys.readouterr().out
     with pytest.raises(ValueError, match="gradient check"):
         wp.autograd.gradcheck(uses_wrong, 2, [x], [y], show_summary=False)
+
+
+@wp.kernel
+def two_reads(a: F64, b: F64, loss: F64):
+    i = wp.tid()
+    wp.atomic_add(loss, 0, a[i] * b[i])
+
+
+def test_the_same_array_passed_twice(device):
+    x = wp.array([1.0, -2.0, 3.0], dtype=wp.float64, device=device, requires_grad=True)
+    loss = wp.zeros(1, dtype=wp.float64, device=device, requires_grad=True)
+    with wp.Tape() as tape:
+        wp.launch(two_reads, 3, inputs=[x, x, loss], device=device)
+    tape.backward(loss)
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, -4.0, 6.0])
+
+
+@wp.kernel
+def running_sum(n: int, x: F64, loss: F64):
+    s = wp.float64(0.0)
+    for i in range(n):
+        s = s + x[i] * x[i]
+    loss[0] = s
+
+
+def test_only_values_the_reverse_pass_reads_are_checkpointed(device):
+    # a running sum's adjoint never reads the sum: no stack; a product's does
+    assert "stack_alloc" not in running_sum.adjoint_source
+    assert "stack_alloc" in product_loop.adjoint_source
+    check_fd(running_sum, 1, [np.array([0.5, -1.5, 2.0])], device, before=(3,))
