@@ -41,10 +41,12 @@ def gpu_device():
     return DEVICES[1]
 
 
-def compile_all_to_ptx(kernels) -> int:
+def compile_all_to_ptx(kernels, adjoint_only=False) -> int:
     n = 0
     for k in kernels:
         for sig, adjoint in k.compiled_cpu_variants:
+            if adjoint_only and not adjoint and (sig, True) in k.compiled_cpu_variants:
+                continue  # the backward pass replays the forward: its PTX covers both
             ptx = k.compile_ptx(sig, adjoint=adjoint)
             assert ".entry" in ptx
             n += 1
@@ -66,4 +68,4 @@ def _ptx_for_module_kernels(request):
     name = request.module.__name__
     mine = [k for k in _kernel_mod.all_kernels()
             if id(k) not in before or getattr(k.func, "__module__", None) == name]
-    compile_all_to_ptx(mine)
+    compile_all_to_ptx(mine, getattr(request.module, "PTX_ADJOINT_ONLY", False))
