@@ -32,3 +32,12 @@ def test_numba_interop_example(tmp_path):
     err = interop.main(str(tmp_path / "interop.png"))
     assert err < 1e-5
     assert (tmp_path / "interop.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_ballistics_example(device, tmp_path):
+    # gradients through a 100-step dynamic loop per thread, with a bounce branch
+    ballistics = _load("example_ballistics")
+    out = tmp_path / "ballistics.png"
+    first, last, miss = ballistics.run(device, shots=8, iterations=120, out=str(out))
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert last < 1e-3 * first and np.all(miss < 1e-3)
