@@ -50,7 +50,13 @@ from .runtime.device import (  # noqa: F401
     synchronize_device,
 )
 from .runtime.func import Function, func  # noqa: F401
-from .runtime.kernel import Kernel, kernel, load_module  # noqa: F401
+from .runtime.kernel import (  # noqa: F401
+    Kernel,
+    get_module_options,
+    kernel,
+    load_module,
+    set_module_options,
+)
 from .runtime.launch import Launch, launch  # noqa: F401
 from .runtime.stream import (  # noqa: F401
     Event,

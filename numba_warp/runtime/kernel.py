@@ -29,7 +29,8 @@ from ..typing.argspec import arg_spec_from_annotation
 from .cache import generated_origin, load_generated_module
 from .func import resolve_annotations
 
-__all__ = ["Kernel", "kernel", "load_module", "all_kernels"]
+__all__ = ["Kernel", "kernel", "load_module", "all_kernels", "set_module_options",
+           "get_module_options"]
 
 _all_kernels: "weakref.WeakSet[Kernel]" = weakref.WeakSet()
 
@@ -49,7 +50,7 @@ class Kernel:
         self.key = key
         self.module = module
         self.options = dict(options)
-        self.enable_backward = enable_backward
+        self._enable_backward = enable_backward  # None: the module's option, else config
         self.parsed = parse_function(fn)
         from ..frontend.fence import check_syntax
 
@@ -85,6 +86,19 @@ class Kernel:
         #: how many variants were loaded from the on-disk cache vs compiled here
         self.cache_stats = {"disk_hits": 0, "compiled": 0}
         _all_kernels.add(self)
+
+    @property
+    def enable_backward(self) -> bool:
+        """Whether this kernel has a backward pass: its own ``enable_backward=``, else its
+        module's (``wp.set_module_options``), else ``wp.config.enable_backward``."""
+        if self._enable_backward is not None:
+            return bool(self._enable_backward)
+        opts = _module_options.get(self.func.__module__, {})
+        return bool(opts.get("enable_backward", config.enable_backward))
+
+    @enable_backward.setter
+    def enable_backward(self, value):
+        self._enable_backward = value
 
     # -- code generation -------------------------------------------------------------
     @property
@@ -514,10 +528,36 @@ def kernel(f=None, *, enable_backward: bool | None = None, module=None, name: st
 
     def wrap(fn):
         key = name or f"{fn.__module__}.{fn.__qualname__}"
-        eb = config.enable_backward if enable_backward is None else enable_backward
-        return Kernel(fn, key, eb, module, options)
+        return Kernel(fn, key, enable_backward, module, options)
 
     return wrap(f) if f is not None else wrap
+
+
+_module_options: dict[str, dict] = {}
+
+
+def set_module_options(options: dict, module=None) -> None:
+    """Options for every kernel of a module (default: the caller's), as in Warp.
+
+    ``enable_backward`` is used (kernels without their own ``enable_backward=``); other
+    Warp options (``max_unroll``, ``fast_math``, ...) are accepted and recorded.
+    """
+    import sys
+
+    if module is None:
+        module = sys._getframe(1).f_globals.get("__name__")
+    name = module if isinstance(module, str) else module.__name__
+    _module_options.setdefault(name, {}).update(options)
+
+
+def get_module_options(module=None) -> dict:
+    """The options set with :func:`set_module_options` (default: the caller's module)."""
+    import sys
+
+    if module is None:
+        module = sys._getframe(1).f_globals.get("__name__")
+    name = module if isinstance(module, str) else module.__name__
+    return dict(_module_options.get(name, {}))
 
 
 def load_module(module=None, device=None, recursive: bool = False, block: bool = True) -> None:

@@ -641,3 +641,20 @@ def test_only_values_the_reverse_pass_reads_are_checkpointed(device):
     assert "stack_alloc(" not in running_sum.adjoint.source
     assert "stack_alloc(" in product_loop.adjoint.source
     check_fd(running_sum, 1, [np.array([0.5, -1.5, 2.0])], device, before=(3,))
+
+
+def test_module_options_disable_backward():
+    import types
+
+    mod = types.ModuleType("wp_module_options_test")
+    wp.set_module_options({"enable_backward": False}, mod)
+    assert wp.get_module_options(mod) == {"enable_backward": False}
+
+    @wp.kernel
+    def k(x: F64):
+        x[0] = 1.0
+
+    k.func.__module__ = mod.__name__
+    assert not k.enable_backward
+    wp.set_module_options({"enable_backward": True}, mod)
+    assert k.enable_backward
