@@ -24,10 +24,6 @@ from .rules import RULES, nondifferentiable, register_replay
 __all__: list = []
 
 
-def _tuple_index(idx):
-    return isinstance(idx, types.BaseTuple)
-
-
 def adj_store_helper(base, idx, v, ret, adj_ret):
     """Reverse of ``ret = store(base, idx, v)``."""
 
@@ -35,11 +31,8 @@ def adj_store_helper(base, idx, v, ret, adj_ret):
 @overload(adj_store_helper, target="generic", strict=False)
 def _ol_store(base, idx, v, ret, adj_ret):
     if isinstance(base, types.Array):
-        if _tuple_index(idx):
-            return lambda base, idx, v, ret, adj_ret: (
-                None, None, h.adj_store(base, adj_ret, idx, False))
         return lambda base, idx, v, ret, adj_ret: (
-            None, None, h.adj_store(base, adj_ret, (idx,), False))
+            None, None, h.adj_store(base, adj_ret, h.index_tuple(idx), False))
     if isinstance(base, (VecType, MatType)):
         def impl(base, idx, v, ret, adj_ret):
             g = adj_ret[idx]
@@ -56,11 +49,8 @@ def adj_inplace(base, idx, v, ret, adj_ret):
 @overload(adj_inplace, target="generic", strict=False)
 def _ol_inplace(base, idx, v, ret, adj_ret):
     if isinstance(base, types.Array):
-        if _tuple_index(idx):
-            return lambda base, idx, v, ret, adj_ret: (
-                None, None, h.adj_atomic_add(base, adj_ret, idx))
         return lambda base, idx, v, ret, adj_ret: (
-            None, None, h.adj_atomic_add(base, adj_ret, (idx,)))
+            None, None, h.adj_atomic_add(base, adj_ret, h.index_tuple(idx)))
     return lambda base, idx, v, ret, adj_ret: (adj_ret, None, adj_ret[idx])
 
 
@@ -71,11 +61,8 @@ def adj_inplace_sub(base, idx, v, ret, adj_ret):
 @overload(adj_inplace_sub, target="generic", strict=False)
 def _ol_inplace_sub(base, idx, v, ret, adj_ret):
     if isinstance(base, types.Array):
-        if _tuple_index(idx):
-            return lambda base, idx, v, ret, adj_ret: (
-                None, None, h.neg(h.adj_atomic_add(base, adj_ret, idx)))
         return lambda base, idx, v, ret, adj_ret: (
-            None, None, h.neg(h.adj_atomic_add(base, adj_ret, (idx,))))
+            None, None, h.neg(h.adj_atomic_add(base, adj_ret, h.index_tuple(idx))))
     return lambda base, idx, v, ret, adj_ret: (adj_ret, None, h.neg(adj_ret[idx]))
 
 

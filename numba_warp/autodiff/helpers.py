@@ -38,7 +38,7 @@ __all__ = [
     "adj_getitem_owned", "owned_load", "owned_store", "owned_total", "consume", "adj_getattr", "adj_store", "adj_atomic_add", "adj_atomic_sub",
     "adj_atomic_minmax",
     "atomic_replay", "stack_alloc", "stack_get", "stack_set", "stack_compact", "range_len",
-    "range_cond", "has_grad",
+    "range_cond", "has_grad", "index_tuple",
 ]
 
 
@@ -281,6 +281,17 @@ def _gen(key, src: str):
         exec(src, scope)  # noqa: S102 - fixed templates
         fn = _GEN_CACHE[key] = scope["f"]
     return fn
+
+
+def index_tuple(idx):
+    """An index as a tuple: ``i`` -> ``(i,)``; tuples unchanged."""
+
+
+@overload(index_tuple, target="generic")
+def _ol_index_tuple(idx):
+    if isinstance(idx, types.BaseTuple):
+        return lambda idx: idx
+    return lambda idx: (idx,)
 
 
 def _n_index(idx) -> int:
