@@ -14,6 +14,8 @@ for the replay of its callers.
 
 from __future__ import annotations
 
+import ast
+
 from ..frontend.codegen import DIMS, TID
 from ..frontend.emit import SourceWriter
 from .transform import AdjointInfo, BackwardWriter, build_ir
@@ -59,8 +61,6 @@ def kernel_backward(gen, arg_names, arg_specs, name: str) -> BackwardSource:
         if spec.kind == "array":
             adj_params.append(f"adj_{n}")
         elif spec.kind == "struct":
-            import ast
-
             flat, rebuild = spec.flatten(f"adj_{n}", lambda obj, hint: ast.Name(
                 info.ref(obj, hint), ast.Load()))
             adj_params.extend(flat)
@@ -71,8 +71,6 @@ def kernel_backward(gen, arg_names, arg_specs, name: str) -> BackwardSource:
     head = [TID, *DIMS, *gen.params, *adj_params, "_wp_retain"]
     w.line(f"def {name}({', '.join(head)}):", origin)
     for stmt in gen.prologue:
-        import ast
-
         w.line(ast.unparse(stmt), origin, 1)
     for line in adj_prologue:
         w.line(line, origin, 1)

@@ -27,7 +27,7 @@ from numba.core.errors import TypingError
 from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic, models, overload, register_model
 
-from ..lowering.atomics import atomic_add, element_pointer, emit_atomic
+from ..lowering.atomics import atomic_add
 from ..lowering.kernel_helpers import setattr_value, store
 from ..typing.mat import MatType
 from ..typing.structs import StructType

@@ -13,8 +13,6 @@ from __future__ import annotations
 import threading
 import warnings
 
-import numpy as np
-
 from .. import config
 
 __all__ = ["Tape", "current_tape", "record_copy"]

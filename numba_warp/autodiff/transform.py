@@ -30,7 +30,6 @@ import re
 
 from .. import config
 from ..frontend.emit import SourceWriter
-from ..frontend.errors import WarpCodegenError
 from . import rules
 from .ir import AtomicArr, Carrier, Effect, If, Let, Loop, Return, StoreArr
 
@@ -1285,4 +1284,3 @@ _BINOPS = {"Add": "+", "Sub": "-", "Mult": "*", "MatMult": "@", "Div": "/", "Flo
            "Mod": "%", "Pow": "**", "LShift": "<<", "RShift": ">>", "BitOr": "|",
            "BitXor": "^", "BitAnd": "&"}
 
-_ = WarpCodegenError
