@@ -20,12 +20,13 @@ import argparse
 import math
 import os
 import sys
-import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numba_warp as wp  # noqa: E402
+from _timing import best_of  # noqa: E402
 
 
 @wp.kernel
@@ -60,16 +61,6 @@ def springs(x: wp.array(dtype=wp.vec3), v: wp.array(dtype=wp.vec3), start: wp.ar
     v1 = v[i] + f * dt
     v_out[i] = v1
     x_out[i] = xi + v1 * dt
-
-
-def best_of(fn, repeat=5):
-    fn()
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def timed_pair(kernel, dim, inputs, outputs, device):

@@ -13,15 +13,16 @@ import argparse
 import math
 import os
 import sys
-import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numba  # noqa: E402
 from numba import prange  # noqa: E402
 
 import numba_warp as wp  # noqa: E402
+from _timing import best_of  # noqa: E402
 
 
 @wp.kernel
@@ -65,16 +66,6 @@ def plain_transform(pts, q, t, tq, m, out):
         out[i, 0] = m00 * x + m01 * y + m02 * z
         out[i, 1] = m10 * x + m11 * y + m12 * z
         out[i, 2] = m20 * x + m21 * y + m22 * z
-
-
-def best_of(fn, repeat=5):
-    fn()
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def quat_from_axis_angle(axis, angle):

@@ -1,0 +1,16 @@
+"""Timing helper shared by the benchmark scripts."""
+
+from __future__ import annotations
+
+import time
+
+
+def best_of(fn, repeat=5):
+    """The fastest of ``repeat`` timed calls of ``fn``, after one untimed warm-up call."""
+    fn()
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
