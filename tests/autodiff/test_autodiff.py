@@ -658,3 +658,28 @@ def test_module_options_disable_backward():
     assert not k.enable_backward
     wp.set_module_options({"enable_backward": True}, mod)
     assert k.enable_backward
+
+
+@wp.struct
+class Outputs:
+    a: F64
+    b: F64
+
+
+@wp.kernel
+def write_struct_arrays(s: Outputs, x: F64):
+    i = wp.tid()
+    s.a[i] = x[i] * 3.0
+    s.b[i] += x[i] * x[i]
+    s.b[i] -= x[i]
+
+
+def test_writes_to_arrays_in_struct_parameters(device):
+    s = Outputs()
+    s.a = wp.zeros(3, dtype=wp.float64, device=device, requires_grad=True)
+    s.b = wp.zeros(3, dtype=wp.float64, device=device, requires_grad=True)
+    x = wp.array([1.0, 2.0, 3.0], dtype=wp.float64, device=device, requires_grad=True)
+    with wp.Tape() as tape:
+        wp.launch(write_struct_arrays, 3, inputs=[s, x], device=device)
+    tape.backward(grads={s.a: np.ones(3), s.b: np.ones(3)})
+    np.testing.assert_allclose(x.grad.numpy(), 3.0 + 2.0 * np.array([1.0, 2.0, 3.0]) - 1.0)
