@@ -167,11 +167,7 @@ class _Transformer(ast.NodeTransformer):
             except Unresolved:
                 target = None
             if target is lang.tid:
-                raise self.parsed.error(
-                    "wp.tid() must be assigned directly to names, e.g. 'i = wp.tid()' or "
-                    "'i, j = wp.tid()'",
-                    node,
-                )
+                return self.tid_expression(node)
             if target is lang.static:
                 return self.static_value(node)
         self.generic_visit(node)
@@ -341,6 +337,22 @@ class _Transformer(ast.NodeTransformer):
             return self.resolver.resolve(value.func) is lang.tid
         except Unresolved:
             return False
+
+    def tid_expression(self, node: ast.Call):
+        """``wp.tid()`` used as a value (``a[wp.tid()]``): the one-dimensional index."""
+        if not self.is_kernel:
+            raise self.parsed.error(
+                "wp.tid() can only be called in a kernel, not in a @wp.func", node,
+                "Pass the thread index to the function as an argument.")
+        if node.args or node.keywords:
+            raise self.parsed.error("wp.tid() takes no arguments", node)
+        if self.tid_arity > 1:
+            raise self.parsed.error(
+                f"wp.tid() is used as a single index here but unpacked into "
+                f"{self.tid_arity} names elsewhere", node)
+        self.tid_arity = 1
+        call = ast.Call(self.helper("assume_nonneg"), [ast.Name(TID, ast.Load())], [])
+        return ast.copy_location(call, node)
 
     def tid_assign(self, node: ast.Assign):
         if not self.is_kernel:

@@ -1121,3 +1121,15 @@ def test_array_of_structs(device):
 def test_struct_with_array_field_is_not_an_array_dtype():
     with pytest.raises(TypeError):
         wp.zeros(3, dtype=Buffers)
+
+
+@wp.kernel
+def tid_in_expression(a: wp.array(dtype=float), out: wp.array(dtype=float)):
+    out[wp.tid()] = a[wp.tid()] * 2.0
+
+
+def test_tid_used_as_a_value(device):
+    a = wp.array([1.0, 2.0, 3.0], dtype=float, device=device)
+    out = wp.zeros(3, dtype=float, device=device)
+    wp.launch(tid_in_expression, 3, inputs=[a, out], device=device)
+    np.testing.assert_allclose(out.numpy(), [2.0, 4.0, 6.0])
