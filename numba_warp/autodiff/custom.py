@@ -137,7 +137,7 @@ def func_grad(forward):
 
     def wrap(fn):
         forward.custom_grad = CustomGrad(fn, forward)
-        forward._forget_compiled()
+        forward.changed()
         return fn
 
     return wrap
@@ -153,7 +153,7 @@ def func_replay(forward):
     def wrap(fn):
         replay = func(fn, name=f"{forward.__name__}__replay_{fn.__name__}")
         forward.custom_replay = replay
-        forward._forget_compiled()
+        forward.changed()
         return fn
 
     return wrap

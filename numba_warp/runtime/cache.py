@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 from .. import config
+from .fingerprint import describe_refs
 
 __all__ = ["cache_dir", "library_hash", "load_generated_module", "clear_kernel_cache",
            "generated_origin"]
@@ -38,23 +39,50 @@ def cache_dir() -> Path:
     return path
 
 
+_TOOLCHAIN = ("numba", "llvmlite", "numba-cuda", "cuda-bindings", "cuda-core",
+              "nvidia-cuda-nvcc", "nvidia-nvvm", "cuda-toolkit", "numpy")
+
+
+def toolchain_versions() -> str:
+    """Versions of Python and of every package whose change can change compiled code."""
+    from importlib import metadata
+
+    from .. import __version__
+
+    parts = [f"numba_warp={__version__}", f"python={sys.version.split()[0]}"]
+    for dist in _TOOLCHAIN:
+        try:
+            parts.append(f"{dist}={metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            pass
+    return " ".join(parts)
+
+
 def library_hash() -> str:
-    """Hash of this package's source files, so cached kernels follow library changes."""
+    """Hash of this package's source files and of the toolchain's versions (numba,
+    llvmlite, numba-cuda, the CUDA toolkit's packages), so cached kernels follow both."""
     if not _lib_hash:
         h = hashlib.sha256()
         pkg = Path(__file__).resolve().parent.parent
         for f in sorted(pkg.rglob("*.py")):
             st = f.stat()
             h.update(f"{f.relative_to(pkg)}:{st.st_size}:{st.st_mtime_ns}".encode())
-        import numba
-
-        h.update(numba.__version__.encode())
+        h.update(toolchain_versions().encode())
         _lib_hash.append(h.hexdigest()[:16])
     return _lib_hash[0]
 
 
+def module_text(source: str, refs: dict) -> str:
+    """The text of a generated module: ``source`` under a header that describes, by value,
+    every global it is given. The header is part of the file's content hash, so a changed
+    constant, literal, closure value or called function gives a new file and a compile."""
+    return f"# globals bound at load time:\n{describe_refs(refs)}\n{source}"
+
+
 def load_generated_module(source: str, tag: str, refs: dict, origin=None):
-    """Write ``source`` to the cache (once) and import it; ``refs`` become its globals."""
+    """Write ``source`` (under a header describing ``refs``) to the cache (once) and
+    import it; ``refs`` become its globals."""
+    source = module_text(source, refs)
     digest = hashlib.sha256((library_hash() + source).encode()).hexdigest()[:20]
     name = f"{tag}_{digest}"
     mod = _modules.get(name)

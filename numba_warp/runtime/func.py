@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import sys
 import typing
+import weakref
 
 from numba.core import types
 from numba.extending import overload
@@ -24,10 +26,19 @@ from ..frontend.source import parse_function
 from ..typing.argspec import arg_spec_from_annotation
 from ..typing.scalars import WeakFloat
 from .cache import load_generated_module
+from .fingerprint import code_fingerprint, describe_refs, describe_value
 
 __all__ = ["Function", "func", "resolve_annotations"]
 
-_registry: dict[tuple, "Function"] = {}
+_all_functions: "weakref.WeakSet[Function]" = weakref.WeakSet()
+_epoch = [0]
+
+
+def redefinition_epoch() -> int:
+    """A counter that advances whenever an existing ``@wp.func`` changes (a redefinition
+    in a notebook cell, a new overload, a custom gradient): kernels compare it to decide
+    whether to look at their dependencies again."""
+    return _epoch[0]
 
 
 def resolve_annotations(fn) -> dict:
@@ -128,14 +139,12 @@ class _Overload:
         return getattr(self._backward_module(), f"{self.parsed.name}__rep")
 
     def content_hash(self, seen=None) -> str:
-        """Hash of this overload's generated code and of every function it calls."""
-        seen = set() if seen is None else seen
+        """Hash of this overload's generated code, of every value it reads (by value) and,
+        through those, of every function it calls (transitively)."""
         gen = self.generated()
         h = hashlib.sha256(gen.source.encode())
-        for dep in gen.deps:
-            if id(dep) not in seen:
-                seen.add(id(dep))
-                h.update(dep.content_hash(seen).encode())
+        h.update(describe_refs(gen.refs, set() if seen is None else seen).encode())
+        h.update(describe_value(self.fn.__defaults__).encode())
         return h.hexdigest()
 
     def match(self, args, exact: bool) -> bool:
@@ -182,20 +191,29 @@ class Function:
         self._adj_stub = None
         self._rep_stub = None
         self._register_numba()
+        _all_functions.add(self)
 
     def add(self, fn) -> None:
         ov = _Overload(fn, self)
         sig = ov.signature_key()
-        replaced = any(o.signature_key() == sig for o in self.overloads)
+        changed = bool(self.overloads)
         self.overloads = [o for o in self.overloads if o.signature_key() != sig] + [ov]
-        if replaced:
-            self._forget_compiled()
+        if changed:
+            self.changed()
         self.__doc__ = fn.__doc__
         self.__wrapped__ = fn
 
+    def changed(self) -> None:
+        """This function was redefined, got an overload or a custom gradient: compiled
+        code that used it is stale. Numba caches each function's compiled form per
+        argument types, and a caller's compiled form holds its callees', so every
+        function forgets its compiled forms, and kernels regenerate on their next launch
+        if their code depends on what changed (see ``redefinition_epoch``)."""
+        _epoch[0] += 1
+        for function in list(_all_functions):
+            function._forget_compiled()
+
     def _forget_compiled(self):
-        # a redefinition (a re-run notebook cell): Numba caches the implementation chosen
-        # per argument types; forget it so later compiles use the new body
         for template in self._templates:
             template._impl_cache.clear()
             template._compiled_overloads.clear()
@@ -255,14 +273,18 @@ class Function:
         raise TypeError(f"no overload of {self.__name__} accepts these arguments: {last_error}")
 
     def content_hash(self, seen=None) -> str:
+        """Hash of every overload (code, values read, callees) and custom gradient."""
+        seen = set() if seen is None else seen
+        seen.add(id(self))
         h = hashlib.sha256()
         for ov in self.overloads:
             h.update(ov.content_hash(seen).encode())
-        for custom in (self.custom_grad, self.custom_replay):
-            if custom is not None:  # a redefined custom gradient must change the key
-                src = getattr(custom, "parsed", None)
-                h.update((src.source if src is not None else custom.content_hash(seen))
-                         .encode())
+        grad = self.custom_grad
+        if grad is not None:  # a redefined custom gradient must change the key
+            h.update(grad.parsed.source.encode())
+            h.update(code_fingerprint(grad.fn, seen).encode())
+        if self.custom_replay is not None:
+            h.update(describe_value(self.custom_replay, seen).encode())
         return h.hexdigest()
 
     def select(self, args) -> _Overload:
@@ -298,19 +320,24 @@ class Function:
 def func(f=None, *, name: str | None = None, module=None):
     """Declare a function callable from kernels (``@wp.func``).
 
+    As in Warp, a definition whose name is already bound to a ``@wp.func`` in the scope
+    where it is decorated adds an overload to that function (or, with the same parameter
+    types, replaces that overload: a re-run notebook cell). Anywhere else it makes a new
+    function, so functions made by a factory (``make_func(1.0)``, ``make_func(2.0)``)
+    are separate functions with their own closure values.
+
     Example
     -------
     >>> @wp.func
     ... def lerp3(a: float, b: float, t: float):
     ...     return a + (b - a) * t
     """
+    scope = sys._getframe(1).f_locals  # where the decorator is applied
 
     def wrap(fn):
-        key = (fn.__module__, name or fn.__qualname__)
-        function = _registry.get(key)
-        if function is None:
-            function = Function(key, name or fn.__name__)
-            _registry[key] = function
+        function = scope.get(fn.__name__)
+        if not isinstance(function, Function):
+            function = Function((fn.__module__, name or fn.__qualname__), name or fn.__name__)
         function.add(fn)
         return function
 

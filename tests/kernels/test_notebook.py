@@ -57,6 +57,13 @@ wp.launch(cell_kernel_2, 2, [b], device=device)
 result = b.numpy().tolist()
 """)
     assert shell.user_ns["result"] == [3.0, 3.0]
+    # ... and for kernels compiled before it: they regenerate instead of running stale code
+    run(shell, """
+a = wp.ones(4, dtype=float, device=device)
+wp.launch(cell_kernel, 4, [a, 1.0], device=device)
+result = a.numpy().tolist()
+""")
+    assert shell.user_ns["result"] == [4.0] * 4
 
 
 def test_rerunning_an_identical_cell(shell, device):

@@ -65,3 +65,123 @@ def test_clear_kernel_cache(tmp_path, monkeypatch):
     (tmp_path / "stale.py").write_text("# stale")
     wp.clear_kernel_cache()
     assert list(tmp_path.iterdir()) == []
+
+
+# -- cache keys see every dependency ----------------------------------------------------
+
+def _make_scale(s):
+    @wp_mod().func
+    def scale(x: float):
+        return x * s
+
+    return scale
+
+
+def wp_mod():
+    import numba_warp as wp
+
+    return wp
+
+
+@pytest.mark.parametrize("cache_kernels", [True, False])
+def test_functions_from_one_factory_keep_their_closure_values(device, cache_kernels,
+                                                               monkeypatch):
+    wp = wp_mod()
+    monkeypatch.setattr(wp.config, "cache_kernels", cache_kernels)
+    f1, f2 = _make_scale(1.0), _make_scale(2.0)
+    assert f1 is not f2
+
+    @wp.kernel
+    def use_f1(a: wp.array(dtype=float)):
+        a[0] = f1(3.0)
+
+    @wp.kernel
+    def use_f2(a: wp.array(dtype=float)):
+        a[0] = f2(3.0)
+
+    a = wp.zeros(1, dtype=float, device=device)
+    b = wp.zeros(1, dtype=float, device=device)
+    wp.launch(use_f1, 1, [a], device=device)
+    wp.launch(use_f2, 1, [b], device=device)
+    assert a.numpy()[0] == 3.0 and b.numpy()[0] == 6.0
+
+
+def test_overloads_still_join_in_one_scope(device):
+    wp = wp_mod()
+
+    @wp.func
+    def pick(x: float):
+        return x + 1.0
+
+    @wp.func
+    def pick(x: int):  # noqa: F811 - an overload, as in Warp
+        return x * 10
+
+    @wp.kernel
+    def use_pick(a: wp.array(dtype=float), b: wp.array(dtype=int)):
+        a[0] = pick(1.0)
+        b[0] = pick(2)
+
+    a = wp.zeros(1, dtype=float, device=device)
+    b = wp.zeros(1, dtype=int, device=device)
+    wp.launch(use_pick, 1, [a, b], device=device)
+    assert a.numpy()[0] == 2.0 and b.numpy()[0] == 20
+
+
+EDIT_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    import numba_warp as wp
+
+    device = sys.argv[1]
+    SCALE = float(sys.argv[2])
+    C = wp.constant(@CONST@)
+
+    @wp.func
+    def weight(m: float):
+        return m * @LITERAL@
+
+    @wp.func
+    def scaled(m: float):
+        return weight(m) * SCALE + C
+
+    @wp.kernel
+    def edited(a: wp.array(dtype=float)):
+        a[0] = scaled(2.0)
+
+    @wp.kernel
+    def untouched(a: wp.array(dtype=float)):
+        a[0] = 7.0
+
+    a = wp.zeros(1, dtype=float, device=device)
+    wp.launch(edited, 1, [a], device=device)
+    wp.launch(untouched, 1, [a], device=device)
+    b = wp.zeros(1, dtype=float, device=device)
+    wp.launch(edited, 1, [b], device=device)
+    print("value", b.numpy()[0], "untouched_hits", untouched.cache_stats["disk_hits"])
+    """
+)
+
+
+@pytest.mark.slow
+def test_edits_inside_functions_recompile_across_processes(tmp_path, device):
+    """A literal, a global read from sys.argv and a wp.constant inside a @wp.func, each
+    changed between two runs of a program, give new values (the kernel calling them is
+    recompiled), while an unchanged kernel keeps coming from the disk cache."""
+    script = tmp_path / "user_program.py"
+    env = dict(os.environ, NUMBA_WARP_CACHE_DIR=str(tmp_path / "cache"))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+
+    def run(literal, const, scale):
+        script.write_text(EDIT_SCRIPT.replace("@LITERAL@", literal).replace("@CONST@", const))
+        out = subprocess.run([sys.executable, str(script), device, scale], env=env,
+                             capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr
+        words = out.stdout.split()
+        return float(words[words.index("value") + 1]), int(words[-1])
+
+    assert run("9.81", "3.0", "1.0") == (pytest.approx(2 * 9.81 + 3.0), 0)
+    assert run("1.62", "3.0", "1.0") == (pytest.approx(2 * 1.62 + 3.0), 1)  # literal
+    assert run("1.62", "3.0", "2.0") == (pytest.approx(2 * 1.62 * 2 + 3.0), 1)  # argv
+    assert run("1.62", "5.0", "2.0") == (pytest.approx(2 * 1.62 * 2 + 5.0), 1)  # constant
