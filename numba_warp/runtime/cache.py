@@ -1,10 +1,21 @@
 """The kernel cache: generated source files and Numba's compiled code beside them.
 
 Generated code is written to a real ``.py`` file named by the hash of its contents
-(which include the hashes of everything it depends on and of this library's own
-source), then imported. Numba's on-disk cache (``cache=True``) keys its entries on
-that file, so an edit anywhere upstream gives a new file and a fresh compile, and an
-unchanged kernel is loaded from disk by a later process instead of being recompiled.
+(which include, by value, everything it depends on; see ``fingerprint``), then
+imported. Numba's on-disk cache (``cache=True``) keys its entries on that file, so an
+edit anywhere upstream gives a new file and a fresh compile, and an unchanged kernel is
+loaded from disk by a later process instead of being recompiled.
+
+Layout: ``<root>/<build>/`` where ``<root>`` is ``wp.config.kernel_cache_dir``,
+``$NUMBA_WARP_CACHE_DIR`` or ``~/.cache/numba_warp``, and ``<build>`` names this library's
+build (its version and a hash of its source and of the toolchain's versions). Builds not
+used for :data:`PRUNE_AFTER_DAYS` days, and all but the :data:`KEEP_BUILDS` most recently
+used, are deleted when a process first uses the cache, so reinstalls and upgrades do not
+make it grow without bound.
+
+Failures never stop a program: a damaged cache entry (a truncated or garbage file) is
+reported once, recompiled and replaced; a cache directory that cannot be written is
+reported once and a temporary directory is used instead.
 """
 
 from __future__ import annotations
@@ -15,28 +26,129 @@ import os
 import shutil
 import sys
 import tempfile
+import time
+import warnings
 from pathlib import Path
 
 from .. import config
 from .fingerprint import describe_refs
 
-__all__ = ["cache_dir", "library_hash", "load_generated_module", "clear_kernel_cache",
-           "generated_origin"]
+__all__ = ["cache_dir", "cache_root", "library_hash", "load_generated_module",
+           "clear_kernel_cache", "generated_origin", "guard_disk_cache", "PRUNE_AFTER_DAYS",
+           "KEEP_BUILDS"]
+
+#: Cache folders of other builds of this library are deleted after this many days unused.
+PRUNE_AFTER_DAYS = 7
+#: At most this many builds' folders are kept (the most recently used).
+KEEP_BUILDS = 4
 
 _modules: dict[str, object] = {}
 _origins: dict[str, object] = {}  # generated file path -> GeneratedFunction(s) for line maps
 _lib_hash: list[str] = []
+_usable: dict[str, Path] = {}  # requested build folder -> the folder actually used
+_warned: set = set()
+_BUILD_PREFIX = "build-"
+
+
+def cache_root() -> Path:
+    """The configured cache root (it holds one folder per build of this library)."""
+    root = config.kernel_cache_dir or os.environ.get("NUMBA_WARP_CACHE_DIR")
+    return Path(root) if root else Path.home() / ".cache" / "numba_warp"
 
 
 def cache_dir() -> Path:
-    root = config.kernel_cache_dir or os.environ.get("NUMBA_WARP_CACHE_DIR")
-    if root is None:
-        from .. import __version__
+    """This build's folder of the kernel cache (made, checked and pruned on first use)."""
+    from .. import __version__
 
-        root = Path.home() / ".cache" / "numba_warp" / __version__
-    path = Path(root)
-    path.mkdir(parents=True, exist_ok=True)
+    wanted = cache_root() / f"{_BUILD_PREFIX}{__version__}-{library_hash()}"
+    key = str(wanted)
+    path = _usable.get(key)
+    if path is None:
+        path = _usable[key] = _writable_or_temporary(wanted)
+        if path == wanted:
+            _prune_other_builds(wanted)
     return path
+
+
+def _writable_or_temporary(path: Path) -> Path:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=path, suffix=".probe")
+        os.close(fd)
+        os.unlink(probe)
+        os.utime(path)  # "last used", for pruning
+        return path
+    except OSError as exc:
+        tmp = Path(tempfile.mkdtemp(prefix="numba_warp_cache_"))
+        _warn_once(f"numba_warp: the kernel cache directory {path} cannot be written ({exc}); "
+                   f"compiling into {tmp} for this process only. Set wp.config."
+                   "kernel_cache_dir or $NUMBA_WARP_CACHE_DIR to a writable directory to "
+                   "keep compiled kernels between runs.")
+        return tmp
+
+
+def _prune_other_builds(current: Path) -> None:
+    try:
+        builds = [p for p in current.parent.iterdir()
+                  if p.is_dir() and p.name.startswith(_BUILD_PREFIX) and p != current]
+        builds.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    except OSError:
+        return
+    now = time.time()
+    for k, p in enumerate(builds):
+        try:
+            old = now - p.stat().st_mtime > PRUNE_AFTER_DAYS * 86400
+        except OSError:
+            continue
+        if old or k >= KEEP_BUILDS - 1:
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _warn_once(message: str) -> None:
+    if message not in _warned:
+        _warned.add(message)
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
+
+
+def guard_disk_cache(dispatcher):
+    """Make a Numba dispatcher's on-disk cache failure-proof; returns the dispatcher.
+
+    A cache entry that cannot be read (a truncated data file, a garbage index, code from
+    a toolchain that no longer loads) is reported once, its index is reset, and the
+    function is compiled and saved again. A cache that cannot be written is reported once
+    and the compiled code is kept in memory.
+    """
+    disk = getattr(dispatcher, "_cache", None)
+    load = getattr(disk, "load_overload", None)
+    save = getattr(disk, "save_overload", None)
+    if load is None or save is None or getattr(disk, "_numba_warp_guarded", False):
+        return dispatcher
+
+    def guarded_load(sig, target_context):
+        try:
+            return load(sig, target_context)
+        except Exception as exc:  # noqa: BLE001 - any unreadable entry is a cache miss
+            where = getattr(disk, "cache_path", "?")
+            _warn_once(f"numba_warp: a damaged kernel cache entry in {where} could not be "
+                       f"read ({type(exc).__name__}: {exc}); it is recompiled and replaced.")
+            try:
+                disk.flush()  # an empty index: the entry is written again after compiling
+            except OSError:
+                pass
+            return None
+
+    def guarded_save(sig, data):
+        try:
+            save(sig, data)
+        except OSError as exc:
+            _warn_once(f"numba_warp: cannot write to the kernel cache "
+                       f"({type(exc).__name__}: {exc}); compiled kernels are kept in memory "
+                       "for this process only.")
+
+    disk.load_overload = guarded_load
+    disk.save_overload = guarded_save
+    disk._numba_warp_guarded = True
+    return dispatcher
 
 
 _TOOLCHAIN = ("numba", "llvmlite", "numba-cuda", "cuda-bindings", "cuda-core",
@@ -110,9 +222,18 @@ def generated_origin(filename: str):
 
 
 def clear_kernel_cache() -> None:
-    """Delete all generated source and compiled kernels from the cache directory."""
-    path = cache_dir()
+    """Delete all generated source and compiled kernels, of every build, from the cache
+    root (``wp.config.kernel_cache_dir``, ``$NUMBA_WARP_CACHE_DIR`` or
+    ``~/.cache/numba_warp``). A typical program's kernels take a few MB; the test suite's
+    about 100 MB."""
+    path = cache_root()
+    if not path.is_dir():
+        return
     for entry in path.iterdir():
+        ours = entry.name.startswith(_BUILD_PREFIX) or entry.name == "__pycache__" or \
+            entry.suffix in (".py", ".nbi", ".nbc", ".tmp")  # (the older flat layout)
+        if not ours:
+            continue
         if entry.is_dir():
             shutil.rmtree(entry, ignore_errors=True)
         else:
@@ -121,3 +242,4 @@ def clear_kernel_cache() -> None:
             except OSError:
                 pass
     _modules.clear()
+    _usable.clear()

@@ -12,6 +12,8 @@ import threading
 
 import numpy as np
 
+from .cache import guard_disk_cache
+
 __all__ = [
     "available",
     "device_count",
@@ -240,7 +242,7 @@ def compile_kernel(pyfunc, signature, ordinal: int, cache: bool):
     and a later process loads it instead of compiling.
     """
     with ContextGuard(ordinal):
-        disp = cuda().jit(cache=cache)(pyfunc)
+        disp = guard_disk_cache(cuda().jit(cache=cache)(pyfunc))
         try:
             compiled = disp.compile(signature)
         except RuntimeError as exc:

@@ -25,7 +25,7 @@ from ..frontend.codegen import DIMS, TID, generate
 from ..frontend.errors import SourceLocation, WarpCodegenError
 from ..frontend.source import parse_function
 from ..typing.argspec import arg_spec_from_annotation
-from .cache import generated_origin, load_generated_module, module_text
+from .cache import generated_origin, guard_disk_cache, load_generated_module, module_text
 from .fingerprint import describe_refs
 from .func import redefinition_epoch, resolve_annotations
 
@@ -207,8 +207,8 @@ class Kernel:
                 # counting is wasted work, and an operation that would allocate
                 # (whole-array arithmetic) fails to compile, as on CUDA, instead of
                 # running per thread.
-                mod.__dict__[gen.name] = njit(cache=config.cache_kernels, _nrt=False,
-                                              **_jit_flags())(body)
+                mod.__dict__[gen.name] = guard_disk_cache(
+                    njit(cache=config.cache_kernels, _nrt=False, **_jit_flags())(body))
             mod.__dict__["prange"] = prange
             mod.__dict__["_wp_int64"] = types.int64
             if adjoint:
@@ -243,8 +243,10 @@ class Kernel:
             sig = types.void(*([types.int64] * 5), *argtypes)
             t0 = time.perf_counter()
             with _compile_errors(self, adjoint=adjoint):
-                disp = njit(sig, parallel=True, cache=config.cache_kernels, **_jit_flags())(
-                    getattr(mod, self._entry_name("cpu", adjoint)))
+                disp = guard_disk_cache(njit(parallel=True, cache=config.cache_kernels,
+                                             **_jit_flags())(
+                    getattr(mod, self._entry_name("cpu", adjoint))))
+                disp.compile(sig.args)
             entry = disp.overloads[disp.signatures[0]].entry_point
             self._count_cache(sum(disp.stats.cache_hits.values()))
             self._cpu[key] = entry

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -36,35 +37,88 @@ SCRIPT = textwrap.dedent(
 )
 
 
-@pytest.mark.slow
-def test_second_process_loads_compiled_kernel(tmp_path, device):
+def _runner(tmp_path, script_text, cache):
     script = tmp_path / "user_program.py"
-    script.write_text(SCRIPT)
-    env = dict(os.environ, NUMBA_WARP_CACHE_DIR=str(tmp_path / "cache"))
+    script.write_text(script_text)
+    env = dict(os.environ, NUMBA_WARP_CACHE_DIR=str(cache))
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
 
-    def run():
-        out = subprocess.run([sys.executable, str(script), device], env=env, capture_output=True,
+    def run(*args):
+        out = subprocess.run([sys.executable, str(script), *args], env=env, capture_output=True,
                              text=True, timeout=300)
         assert out.returncode == 0, out.stderr
         line = [ln for ln in out.stdout.splitlines() if ln.startswith("stats")][0]
-        return tuple(int(v) for v in line.split()[1:])
+        return tuple(int(v) for v in line.split()[1:]), out.stderr
 
-    assert run() == (0, 1)  # first process compiles
-    assert run() == (1, 0)  # second process loads it from disk
-    generated = list((tmp_path / "cache").glob("kernel_cached_axpy_*.py"))
+    return run
+
+
+@pytest.mark.slow
+def test_second_process_loads_compiled_kernel(tmp_path, device):
+    cache = tmp_path / "cache"
+    run = _runner(tmp_path, SCRIPT, cache)
+    assert run(device) == ((0, 1), "")  # first process compiles
+    assert run(device) == ((1, 0), "")  # second process loads it from disk
+    generated = list(cache.rglob("kernel_cached_axpy_*.py"))
     assert len(generated) == 1
-    assert "def cached_axpy_body" in generated[0].read_text()
+    text = generated[0].read_text()
+    assert "def cached_axpy_body" in text and "# globals bound at load time:" in text
+
+    # a damaged cache (garbage index files, truncated data files) is rebuilt, not fatal
+    damaged = 0
+    for f in cache.rglob("*.nbi"):
+        f.write_bytes(b"garbage")
+        damaged += 1
+    for f in cache.rglob("*.nbc"):
+        f.write_bytes(f.read_bytes()[:50])
+        damaged += 1
+    assert damaged >= 2
+    stats, err = run(device)
+    assert stats == (0, 1) and "damaged kernel cache entry" in err and \
+        "recompiled and replaced" in err
+    assert run(device) == ((1, 0), "")  # ... and replaced on disk
+
+
+@pytest.mark.slow
+def test_unwritable_cache_directory_compiles_in_memory(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a directory")
+    run = _runner(tmp_path, SCRIPT, blocker / "cache")  # cannot be created
+    stats, err = run("cpu")
+    assert stats == (0, 1)
+    assert "cannot be written" in err and "NUMBA_WARP_CACHE_DIR" in err
+
+
+def test_old_builds_are_pruned(tmp_path, monkeypatch):
+    import numba_warp as wp
+    from numba_warp.runtime import cache
+
+    monkeypatch.setattr(wp.config, "kernel_cache_dir", str(tmp_path))
+    monkeypatch.setattr(cache, "_usable", {})
+    stale = tmp_path / "build-0.0.1-0123456789abcdef"
+    recent = tmp_path / "build-0.0.2-0123456789abcdef"
+    mine = tmp_path / "my_notes"
+    for d in (stale, recent, mine):
+        d.mkdir()
+    old = time.time() - (cache.PRUNE_AFTER_DAYS + 1) * 86400
+    os.utime(stale, (old, old))
+    current = cache.cache_dir()
+    assert current.parent == tmp_path and current.name.startswith("build-")
+    assert not stale.exists() and recent.exists() and mine.exists()
 
 
 def test_clear_kernel_cache(tmp_path, monkeypatch):
     import numba_warp as wp
+    from numba_warp.runtime import cache
 
     monkeypatch.setattr(wp.config, "kernel_cache_dir", str(tmp_path))
+    monkeypatch.setattr(cache, "_usable", {})
     (tmp_path / "stale.py").write_text("# stale")
+    (cache.cache_dir() / "kernel_x.py").write_text("# generated")
+    (tmp_path / "user_file.txt").write_text("not ours")
     wp.clear_kernel_cache()
-    assert list(tmp_path.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir()] == ["user_file.txt"]
 
 
 # -- cache keys see every dependency ----------------------------------------------------
@@ -175,6 +229,7 @@ def test_edits_inside_functions_recompile_across_processes(tmp_path, device):
 
     def run(literal, const, scale):
         script.write_text(EDIT_SCRIPT.replace("@LITERAL@", literal).replace("@CONST@", const))
+        script.with_suffix(".pyc").unlink(missing_ok=True)
         out = subprocess.run([sys.executable, str(script), device, scale], env=env,
                              capture_output=True, text=True, timeout=300)
         assert out.returncode == 0, out.stderr
