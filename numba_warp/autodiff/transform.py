@@ -60,6 +60,21 @@ def _atomic_objects():
     return {id(getattr(lang, n)): op for n, op in _ATOMIC_OPS.items() if hasattr(lang, n)}
 
 
+# Warp's operator builtins, which the code generator writes for kernel operators (for
+# fixed-width integer rules): the differentiable ones are lowered back to operators here,
+# so that the reverse pass treats ``a + b`` as an addition (no values kept for it)
+_OPERATOR_BUILTINS = {"add": "Add", "sub": "Sub", "mul": "Mult", "neg": "USub"}
+# ... and the replay writes every operator through them again
+_REPLAYED_OPERATORS = {"Add": "add", "Sub": "sub", "Mult": "mul", "FloorDiv": "floordiv",
+                       "LShift": "lshift", "RShift": "rshift", "BitAnd": "bit_and",
+                       "BitOr": "bit_or", "BitXor": "bit_xor", "USub": "neg"}
+
+
+def _operator_objects():
+    lang = _lang()
+    return {id(getattr(lang, n)): op for n, op in _OPERATOR_BUILTINS.items()}
+
+
 def _array_helper_objects():
     from ..lowering import kernel_helpers as kh
 
@@ -102,6 +117,7 @@ class _Builder:
         self._effects = _effect_objects()
         self._atomics = _atomic_objects()
         self._array_helpers = _array_helper_objects()
+        self._operators = _operator_objects()
         for p in param_names:
             self.taken.add(p)
             self.env[p] = p
@@ -227,6 +243,12 @@ class _Builder:
         if id(obj) in self._atomics:
             return self.atomic(node, obj, hint)
         args = [self.expr(a) for a in node.args]
+        op = self._operators.get(id(obj))
+        if op is not None and not node.keywords:
+            if op == "USub" and len(args) == 1:
+                return self.let("unop", (op, args[0]), node, hint)
+            if op != "USub" and len(args) == 2:
+                return self.let("binop", (op, *args), node, hint)
         kwargs = [(k.arg, self.expr(k.value)) for k in node.keywords]
         if kwargs and not rules.is_constructor(obj) and not isinstance(obj, type):
             args, kwargs = _positional(obj, args, kwargs)
@@ -886,10 +908,15 @@ class BackwardWriter:
             return f"{fname}({', '.join(parts)})"
         if k == "binop":
             op, a, b = d
+            fn = _REPLAYED_OPERATORS.get(op)
+            if fn is not None:
+                return f"{self.info.ref(getattr(_lang(), fn), fn)}({a}, {b})"
             return f"{a} {_BINOPS[op]} {b}"
         if k == "unop":
             op, a = d
-            return f"{'-' if op == 'USub' else '+'}{a}"
+            if op == "USub":
+                return f"{self.info.ref(_lang().neg, 'neg')}({a})"
+            return f"+{a}"
         if k == "getitem":
             base, idx = d
             return f"{base}[{', '.join(idx)}]"

@@ -34,6 +34,11 @@ __all__ = ["GeneratedFunction", "generate"]
 TID = "_wp_tid"
 DIMS = ("_wp_d0", "_wp_d1", "_wp_d2", "_wp_d3")
 
+# operators written as calls of Warp's builtins, for Warp's fixed-width integer rules
+_INT_OPERATORS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.FloorDiv: "floordiv",
+                  ast.LShift: "lshift", ast.RShift: "rshift", ast.BitAnd: "bit_and",
+                  ast.BitOr: "bit_or", ast.BitXor: "bit_xor"}
+
 _AUG_ATOMIC = {ast.Add: "atomic_add", ast.Sub: "atomic_sub", ast.BitAnd: "atomic_and",
                ast.BitOr: "atomic_or", ast.BitXor: "atomic_xor"}
 
@@ -187,13 +192,37 @@ class _Transformer(ast.NodeTransformer):
         return self.rewrite_binop(node)
 
     def rewrite_binop(self, node: ast.BinOp):
-        """Warp's division rules on an already-transformed BinOp."""
+        """Warp's operator rules on an already-transformed BinOp: C's integer division
+        and remainder, and fixed-width (wrapping) integer arithmetic, shifts and bitwise
+        operations, written as calls of the builtins that implement them."""
         helper = {ast.Div: "div", ast.Mod: "mod"}.get(type(node.op))
-        if helper is None:
+        if helper is not None:
+            return ast.copy_location(
+                ast.Call(self.helper(helper), [node.left, node.right], []), node)
+        name = _INT_OPERATORS.get(type(node.op))
+        if name is None or self._is_float_literal(node.left) or \
+                self._is_float_literal(node.right):
+            return node  # a float literal operand: float arithmetic, nothing to wrap
+        return ast.copy_location(
+            ast.Call(self.ref(getattr(lang, name), name), [node.left, node.right], []), node)
+
+    def _is_float_literal(self, node) -> bool:
+        return isinstance(node, ast.Name) and \
+            isinstance(self.refs.get(node.id), WeakFloatLiteral)
+
+    def visit_UnaryOp(self, node: ast.UnaryOp):
+        operand = node.operand
+        if isinstance(node.op, (ast.USub, ast.UAdd)) and isinstance(operand, ast.Constant) \
+                and type(operand.value) in (int, float):
+            # a signed literal is one literal: -1.19 in a float64 kernel keeps its digits
+            value = -operand.value if isinstance(node.op, ast.USub) else operand.value
+            return self.visit(ast.copy_location(ast.Constant(value), node))
+        self.generic_visit(node)
+        name = {ast.USub: "neg", ast.Invert: "invert"}.get(type(node.op))
+        if name is None or self._is_float_literal(node.operand):
             return node
         return ast.copy_location(
-            ast.Call(self.helper(helper), [node.left, node.right], []), node
-        )
+            ast.Call(self.ref(getattr(lang, name), name), [node.operand], []), node)
 
     # -- statements ------------------------------------------------------------------
     def visit_Expr(self, node: ast.Expr):

@@ -1,18 +1,163 @@
-"""Integer division and remainder with C semantics, safe for every input.
+"""Warp's fixed-width integer arithmetic, safe for every input.
 
-Python rounds integer division toward -inf; Warp (C) truncates toward zero. LLVM's
-``sdiv``/``srem`` are C's operators but trap (SIGFPE) on division by zero and on
-``INT_MIN / -1``, which would kill the interpreter on the CPU; both cases are mapped
-to 0 (x / 0), and to a wrapping negation (INT_MIN / -1) instead.
+Warp's integers are C's: ``uint32 + uint32`` is a ``uint32`` that wraps around, ``int8``
+arithmetic stays ``int8``, and so on. Numba's own rules differ (small integers widen to
+64 bits: ``uint32 + uint32`` is ``int64``), and changing Numba's rules would change the
+meaning of every ``@njit`` program in the process. So Warp's rules are Warp's builtins
+(``wp.add``, ``wp.mul``, ``wp.lshift``, ...: :func:`integer_operator` makes them), and the
+code generator writes every arithmetic, shift and bitwise operator of a kernel or
+``@wp.func`` as a call of those. On integers they follow :func:`int_result`; on anything
+else they are the Python operator itself (typed and compiled exactly as the operator).
+
+Division: Python rounds integer division toward -inf; Warp (C) truncates toward zero.
+LLVM's ``sdiv``/``srem`` are C's operators but trap (SIGFPE) on division by zero and on
+``INT_MIN / -1``, which would kill the interpreter on the CPU; both cases are mapped to 0
+(x / 0), and to a wrapping negation (INT_MIN / -1) instead. Shift counts are taken
+modulo the type's width (LLVM leaves larger shifts undefined).
 """
 
 from __future__ import annotations
 
 from llvmlite import ir
 from numba.core import types
+from numba.core.errors import TypingError
+from numba.core.imputils import lower_builtin
+from numba.core.typing.templates import AbstractTemplate, infer_global, signature
 from numba.extending import intrinsic
 
-__all__ = ["c_div", "c_rem", "c_fmod", "assume_nonneg", "emit_int_divmod"]
+__all__ = ["c_div", "c_rem", "c_fmod", "assume_nonneg", "emit_int_divmod", "int_result",
+           "integer_operator"]
+
+
+def _strong_int(t) -> bool:
+    return isinstance(t, types.Integer) and not isinstance(t, types.IntegerLiteral)
+
+
+def int_result(a, b):
+    """Warp's type for an integer operator on Numba types ``a`` and ``b``, or None.
+
+    * two operands of one integer type: that type (wrapping);
+    * an integer and a Python int literal (or a bool): the integer's type; the literal
+      wraps into it (``wp.int32(2147483647) + 1`` is ``-2147483648``, as in Warp);
+    * two integer types (Warp rejects these; C's rule): the wider one, and of two of
+      one width the unsigned one;
+    * None when an operand is not an integer or bool, or both are literals (constant
+      arithmetic keeps Python's unbounded ints, as Numba does).
+    """
+    sa, sb = _strong_int(a), _strong_int(b)
+    if not (sa or sb):
+        return None
+    if not all(isinstance(t, (types.Integer, types.Boolean)) for t in (a, b)):
+        return None
+    if not sb:
+        return a
+    if not sa:
+        return b
+    if a == b:
+        return a
+    if a.bitwidth != b.bitwidth:
+        return a if a.bitwidth > b.bitwidth else b
+    return a if not a.signed else b
+
+
+def _shift_result(a, b):
+    """Shifts keep the type of the value shifted (C's rule, without promotion)."""
+    if _strong_int(a) and isinstance(b, (types.Integer, types.Boolean)):
+        return a
+    return int_result(a, b)
+
+
+def _unary_result(a):
+    return a if _strong_int(a) else None
+
+
+def _floor_divmod(builder, x, y, signed: bool):
+    q = emit_int_divmod(builder, "div", x, y, signed)
+    if not signed:
+        return q
+    # truncated quotient -> floor: one less when the remainder's sign differs from y's
+    r = builder.sub(x, builder.mul(q, y))
+    zero = ir.Constant(x.type, 0)
+    fix = builder.and_(builder.icmp_signed("!=", r, zero),  # (y == 0 leaves r = x != 0)
+                       builder.xor(builder.icmp_signed("<", r, zero),
+                                   builder.icmp_signed("<", y, zero)))
+    fix = builder.and_(fix, builder.icmp_signed("!=", y, zero))
+    return builder.select(fix, builder.sub(q, ir.Constant(x.type, 1)), q)
+
+
+def _shift(kind):
+    def emit(builder, x, y, signed):
+        count = builder.and_(y, ir.Constant(y.type, x.type.width - 1))
+        if kind == "shl":
+            return builder.shl(x, count)
+        return builder.ashr(x, count) if signed else builder.lshr(x, count)
+
+    return emit
+
+
+_EMIT = {
+    "add": lambda b, x, y, s: b.add(x, y),
+    "sub": lambda b, x, y, s: b.sub(x, y),
+    "mul": lambda b, x, y, s: b.mul(x, y),
+    "and": lambda b, x, y, s: b.and_(x, y),
+    "or": lambda b, x, y, s: b.or_(x, y),
+    "xor": lambda b, x, y, s: b.xor(x, y),
+    "floordiv": _floor_divmod,
+    "lshift": _shift("shl"),
+    "rshift": _shift("shr"),
+    "neg": lambda b, x, s: b.neg(x),
+    "invert": lambda b, x, s: b.not_(x),
+}
+
+
+def integer_operator(fn, op, kind: str, symbol: str):
+    """Give the Python function ``fn`` (a builtin such as ``wp.add``) Warp's integer rules
+    in compiled code: integers by :func:`int_result` (wrapping), anything else exactly as
+    the operator ``op`` (``operator.add``...). Typed by a template and lowered in place,
+    so no function is compiled per call site."""
+    unary = kind in ("neg", "invert")
+    rule = _unary_result if unary else (_shift_result if kind in ("lshift", "rshift")
+                                        else int_result)
+    emit = _EMIT[kind]
+
+    class _Template(AbstractTemplate):
+        key = fn
+        prefer_literal = True
+
+        def generic(self, args, kws):
+            if kws or len(args) != (1 if unary else 2):
+                return None
+            rt = rule(*args)
+            if rt is not None:
+                return signature(rt, *map(types.unliteral, args))
+            fnty = self.context.resolve_value_type(op)
+            try:
+                sig = self.context.resolve_function_type(fnty, args, {})
+            except TypingError:
+                sig = None
+            if sig is None:
+                what = " and ".join(str(types.unliteral(a)) for a in args)
+                raise TypingError(f"unsupported operand type(s) for {symbol}: {what}")
+            return signature(sig.return_type, *sig.args)
+
+    infer_global(fn, types.Function(_Template))
+
+    def lower(context, builder, sig, args):
+        # integer operands and an integer result: the integer rule typed it (or, for
+        # literals and bools, Numba's rule made the same choice of a 64-bit type)
+        rt = sig.return_type
+        if isinstance(rt, types.Integer) and \
+                all(isinstance(t, (types.Integer, types.Boolean)) for t in sig.args):
+            vals = [context.cast(builder, v, t, rt) for v, t in zip(args, sig.args)]
+            return emit(builder, *vals, rt.signed)
+        fnty = context.typing_context.resolve_value_type(op)
+        return context.get_function(fnty, sig)(builder, args)
+
+    if unary:
+        lower_builtin(fn, types.Any)(lower)
+    else:
+        lower_builtin(fn, types.Any, types.Any)(lower)
+    return fn
 
 
 def emit_int_divmod(builder, kind: str, x, y, signed: bool):
@@ -39,9 +184,7 @@ def _int_binop(kind):
     def fn(typingctx, a, b):
         if not (isinstance(a, types.Integer) and isinstance(b, types.Integer)):
             return None
-        rt = typingctx.unify_pairs(a, b)
-        if not isinstance(rt, types.Integer):
-            rt = types.int64
+        rt = int_result(a, b) or types.int64
 
         def codegen(context, builder, sig, args):
             x = context.cast(builder, args[0], sig.args[0], rt)

@@ -20,53 +20,49 @@ from numba.core.typing.templates import AbstractTemplate, infer_global, signatur
 from numba.extending import overload
 
 from .atomics import is_cuda_context
+from .intops import integer_operator
 
 __all__ = ["add", "sub", "mul", "neg", "pos", "bit_and", "bit_or", "bit_xor", "lshift",
            "rshift", "invert", "unot", "div_approx", "where", "select", "cast", "len",
            "print", "printf", "expect_near", "block_dim", "breakpoint"]
 
 
-def _binary(name, op, doc):
-    def fn(a, b):
-        return op(a, b)
+def _operator(name, op, doc, kind, symbol):
+    """``wp.<name>``: the operator ``op`` as a function, with Warp's fixed-width integer
+    rules (see ``intops.integer_operator``); the code generator writes kernels'
+    operators as calls of these."""
+    if kind in ("neg", "invert"):
+        def fn(a):
+            return op(a)
+    else:
+        def fn(a, b):
+            return op(a, b)
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = doc
-
-    @overload(fn, target="generic", jit_options={"error_model": "numpy"})
-    def _ol(a, b):
-        return lambda a, b: op(a, b)
-
-    return fn
+    return integer_operator(fn, op, kind, symbol)
 
 
-add = _binary("add", operator.add, "a + b.")
-sub = _binary("sub", operator.sub, "a - b.")
-mul = _binary("mul", operator.mul, "a * b (matrix product for matrices).")
-bit_and = _binary("bit_and", operator.and_, "Bitwise a & b.")
-bit_or = _binary("bit_or", operator.or_, "Bitwise a | b.")
-bit_xor = _binary("bit_xor", operator.xor, "Bitwise a ^ b.")
-lshift = _binary("lshift", operator.lshift, "a << b.")
-rshift = _binary("rshift", operator.rshift, "a >> b.")
+add = _operator("add", operator.add, "a + b.", "add", "+")
+sub = _operator("sub", operator.sub, "a - b.", "sub", "-")
+mul = _operator("mul", operator.mul, "a * b (matrix product for matrices).", "mul", "*")
+bit_and = _operator("bit_and", operator.and_, "Bitwise a & b.", "and", "&")
+bit_or = _operator("bit_or", operator.or_, "Bitwise a | b.", "or", "|")
+bit_xor = _operator("bit_xor", operator.xor, "Bitwise a ^ b.", "xor", "^")
+lshift = _operator("lshift", operator.lshift, "a << b.", "lshift", "<<")
+rshift = _operator("rshift", operator.rshift, "a >> b.", "rshift", ">>")
+neg = _operator("neg", operator.neg, "-a.", "neg", "-")
+invert = _operator("invert", operator.invert, "Bitwise ~a.", "invert", "~")
 
 
-def _unary(name, op, doc):
-    def fn(a):
-        return op(a)
-
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = doc
-
-    @overload(fn, target="generic")
-    def _ol(a):
-        return lambda a: op(a)
-
-    return fn
+def pos(a):
+    """+a."""
+    return +a
 
 
-neg = _unary("neg", operator.neg, "-a.")
-pos = _unary("pos", operator.pos, "+a.")
-invert = _unary("invert", operator.invert, "Bitwise ~a.")
+@overload(pos, target="generic")
+def _ol_pos(a):
+    return lambda a: +a
 
 
 def unot(a):

@@ -10,13 +10,14 @@ and ``rint`` half to even, ``mod`` is C's truncated remainder.
 from __future__ import annotations
 
 import math
+import operator
 
 import numpy as np
 from numba.core import types
 from numba.extending import overload
 
 from .helpers import float_like, is_int, is_scalar, same_kind_result
-from .intops import c_div, c_fmod, c_rem
+from .intops import c_div, c_fmod, c_rem, integer_operator
 
 __all__ = [
     "abs", "sign", "min", "max", "clamp", "step", "nonzero", "sqrt", "cbrt", "exp", "log",
@@ -526,8 +527,12 @@ def mod(a, b):
 
 
 def floordiv(a, b):
-    """Floor division: floor(a / b)."""
+    """Floor division: floor(a / b); integers stay in their type (INT_MIN // -1 wraps,
+    x // 0 is 0)."""
     return a // b
+
+
+integer_operator(floordiv, operator.floordiv, "floordiv", "//")
 
 
 @overload(div, target="generic", jit_options={"error_model": "numpy"})
@@ -544,12 +549,6 @@ def _ol_mod(a, b):
     if is_scalar(a) and is_scalar(b):
         t = same_kind_result(a, b, float_only=True)
         return lambda a, b: c_fmod(t(a), t(b))
-
-
-@overload(floordiv, target="generic", jit_options={"error_model": "numpy"})
-def _ol_floordiv(a, b):
-    if is_scalar(a) and is_scalar(b):
-        return lambda a, b: a // b
 
 
 # -- adjoints ---------------------------------------------------------------------------
