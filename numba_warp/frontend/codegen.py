@@ -22,14 +22,17 @@ import copy
 import re
 import types as pytypes
 
+import numpy as np
+
 from .. import lang
 from ..typing.scalars import ScalarType, WeakFloatLiteral, scalar_types
+from ..typing.vec import AggregateValue
 from .emit import SourceWriter
 from .fence import check_syntax
 from .resolve import Resolver, Unresolved, local_names, root_name
 from .source import ParsedFunction
 
-__all__ = ["GeneratedFunction", "generate"]
+__all__ = ["GeneratedFunction", "generate", "describe_constant", "constants_footer"]
 
 TID = "_wp_tid"
 DIMS = ("_wp_d0", "_wp_d1", "_wp_d2", "_wp_d3")
@@ -57,7 +60,27 @@ class GeneratedFunction:
 
     @property
     def source(self) -> str:
-        return self.writer.source()
+        return self.writer.source() + constants_footer(self.refs)
+
+
+def describe_constant(value) -> str | None:
+    """The exact text of a data value bound as a global of generated code, else None.
+
+    Numba freezes such values into the compiled code, and its disk cache is keyed on the
+    generated file: the value must be part of the file's text, or a changed constant
+    (``G = wp.vec3(...)`` edited, or read from a file) would reuse stale code.
+    """
+    if isinstance(value, (bool, int, float, np.generic, AggregateValue)):
+        return repr(float(value)) if type(value) is WeakFloatLiteral else repr(value)
+    return None
+
+
+def constants_footer(refs: dict) -> str:
+    lines = [f"#   {k} = {text}" for k, text in sorted(
+        (k, describe_constant(v)) for k, v in refs.items()) if text is not None]
+    if not lines:
+        return ""
+    return "\n# constants frozen into the compiled code:\n" + "\n".join(lines) + "\n"
 
 
 def _helpers():

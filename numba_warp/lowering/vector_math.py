@@ -32,6 +32,8 @@ from numba.core import cgutils, types
 from numba.extending import intrinsic, overload
 
 from ..typing.mat import MatType, matrix_class
+from ..typing.mat import flat_get as _flat_get
+from ..typing.mat import flat_set as _flat_set
 from ..typing.scalars import WeakFloat, scalar_class_for, to_numba_type
 from ..typing.vec import VecType, pack, unpack, vector_class
 from . import scalar_math
@@ -241,37 +243,6 @@ def _register_cw(fn, op):
                 return out
 
             return impl
-
-
-@intrinsic
-def _flat_get(typingctx, x, i):
-    """Component ``i`` of a vector or matrix in storage order (row-major)."""
-    if not isinstance(x, (VecType, MatType)) or not isinstance(i, types.Integer):
-        return None
-
-    def codegen(context, builder, sig, args):
-        slot = cgutils.alloca_once_value(builder, args[0])
-        idx = context.cast(builder, args[1], sig.args[1], types.intp)
-        zero = idx.type(0)
-        return builder.load(builder.gep(slot, [zero, idx]))
-
-    return x.dtype(x, i), codegen
-
-
-@intrinsic
-def _flat_set(typingctx, x, i, v):
-    """A copy of ``x`` with component ``i`` (storage order) replaced by ``v``."""
-    if not isinstance(x, (VecType, MatType)) or not isinstance(i, types.Integer):
-        return None
-
-    def codegen(context, builder, sig, args):
-        slot = cgutils.alloca_once_value(builder, args[0])
-        idx = context.cast(builder, args[1], sig.args[1], types.intp)
-        val = context.cast(builder, args[2], sig.args[2], x.dtype)
-        builder.store(val, builder.gep(slot, [idx.type(0), idx]))
-        return builder.load(slot)
-
-    return x(x, i, v), codegen
 
 
 _register_cw(cw_mul, _cw_mul_op)

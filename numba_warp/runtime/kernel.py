@@ -22,7 +22,7 @@ import weakref
 from numba.core import types
 
 from .. import config
-from ..frontend.codegen import DIMS, TID, generate
+from ..frontend.codegen import DIMS, TID, describe_constant, generate
 from ..frontend.errors import SourceLocation, WarpCodegenError
 from ..frontend.source import parse_function
 from ..typing.argspec import arg_spec_from_annotation
@@ -350,6 +350,9 @@ def _flat_struct_types(cls) -> list:
 
 
 def _describe_ref(v) -> str:
+    exact = describe_constant(v)
+    if exact is not None:
+        return exact
     h = getattr(v, "content_hash", None)
     if callable(h):
         return f"{type(v).__name__} {getattr(v, '__name__', '')} #{h()[:16]}"
