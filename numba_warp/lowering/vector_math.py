@@ -6,7 +6,8 @@ its Numba overload (``target="generic"``: CPU and CUDA alike). Overload bodies a
 written once for every length and dtype: loop bounds and result classes are captured
 from the argument types, so LLVM sees fully unrolled straight-line code.
 
-Semantics (Warp's): ``normalize`` of a zero vector is the zero vector; ``inverse`` of a
+Semantics (Warp's): ``normalize`` of a zero vector is the zero vector (of a zero quaternion
+the identity quaternion); ``inverse`` of a
 singular matrix (determinant exactly 0) is the zero matrix; ``argmin``/``argmax`` skip
 NaNs, return the first index among ties, 0 if every component is NaN, as ``uint32``;
 The decompositions (``svd3``/``svd2``/``qr3``/``eig3``) live in ``decompositions.py``:
@@ -166,10 +167,15 @@ def _ol_length(a):
 
 
 def normalize(a):
-    """a / length(a); the zero vector (or quaternion) if length(a) is 0."""
+    """a / length(a); if length(a) is 0, the zero vector (the identity for a quaternion)."""
     v = _arr(a)
     n = np.sqrt(np.dot(v, v))
-    return a._new(v / n if n > 0 else np.zeros_like(v))
+    if n > 0:
+        return a._new(v / n)
+    zero = np.zeros_like(v)
+    if getattr(a, "_kind", "") == "quaternion":
+        zero[3] = 1
+    return a._new(zero)
 
 
 @overload(normalize, target="generic", jit_options=_OPTS)
@@ -177,12 +183,15 @@ def _ol_normalize(a):
     if _is_vec(a, floats=True):
         ft = a.dtype
         V = _vcls(a.length, ft, a.kind)
+        last = a.length - 1
+        # the zero vector, or for a quaternion (as in Warp) the identity rotation
+        fill = 1.0 if a.kind == "quaternion" else 0.0
 
         def impl(a):
             n = math.sqrt(dot(a, a))
             if n > ft(0.0):
                 return a * (ft(1.0) / n)
-            return V()
+            return _flat_set(V(), last, fill)
 
         return impl
 

@@ -4,9 +4,14 @@
 
 * vector (+|-) vector of the same type; vector * scalar, scalar * vector, vector / scalar,
   scalar / vector (component-wise);
-* matrix (+|-) matrix; matrix * scalar; matrix * vector and vector * matrix; matrix *
-  matrix (``*`` and ``@`` are both the matrix product);
-* quaternion * quaternion is the Hamilton product.
+* matrix (+|-) matrix; matrix * scalar; scalar / matrix (component-wise); matrix * vector
+  and vector * matrix; matrix * matrix (``*`` and ``@`` are both the matrix product);
+* quaternion * quaternion is the Hamilton product;
+* ``& | ^ << >>`` and ``~`` on integer vectors and matrices of one type, component-wise,
+  each component as the scalar operator computes it.
+
+The in-place forms (``s += v``, ``m @= n``, ``k &= j``, ...) compute the same values (the
+values are immutable: ``s += v`` is ``s = s + v``), in kernels and in plain Numba code.
 
 Every operator is one typing rule plus one lowering that works component by component
 (inlined, no calls), the same for the CPU and CUDA. Mismatched shapes are typing errors
@@ -22,15 +27,17 @@ from numba.core import types
 from numba.core.errors import TypingError
 from numba.core.imputils import lower_builtin
 from numba.core.typing.templates import AbstractTemplate, infer_global, signature
+from numba.extending import overload
 
-from ..typing.mat import MatType, matrix_class
+from ..typing.mat import MatType, flat_get, flat_set, matrix_class
 from ..typing.vec import VecType, pack, unpack, vector_class
 from .intops import emit_int_divmod
 
 __all__ = ["scalar_binop", "scalar_neg"]
 
 _SYMBOL = {operator.add: "+", operator.sub: "-", operator.mul: "*", operator.truediv: "/",
-           operator.matmul: "@", operator.eq: "==", operator.ne: "!="}
+           operator.matmul: "@", operator.eq: "==", operator.ne: "!=", operator.and_: "&",
+           operator.or_: "|", operator.xor: "^", operator.lshift: "<<", operator.rshift: ">>"}
 _COMPOSITE = (VecType, MatType)
 
 
@@ -76,7 +83,7 @@ def _result_type(op, a, b):
     if op is operator.truediv:
         if isinstance(a, _COMPOSITE) and _is_scalar(b):
             return a
-        if isinstance(b, VecType) and _is_scalar(a):
+        if isinstance(b, _COMPOSITE) and _is_scalar(a):
             return b
         raise _mismatch(op, a, b)
     # mul and matmul
@@ -104,30 +111,86 @@ def _result_type(op, a, b):
     raise _mismatch(op, a, b)
 
 
+_INPLACE = {operator.add: operator.iadd, operator.sub: operator.isub,
+            operator.mul: operator.imul, operator.truediv: operator.itruediv,
+            operator.matmul: operator.imatmul}
+
 for _op in (operator.add, operator.sub, operator.mul, operator.truediv, operator.matmul,
             operator.eq, operator.ne):
 
     def _register(op=_op):
-        class _BinaryTemplate(AbstractTemplate):
-            key = op
-
-            def generic(self, args, kws):
-                if len(args) != 2 or kws:
-                    return None
-                rt = _result_type(op, *args)
-                return None if rt is None else signature(rt, *args)
-
-        infer_global(op)(_BinaryTemplate)
-
         def lower(context, builder, sig, args):
             return _lower_binary(op, context, builder, sig, args)
 
-        for a in (VecType, MatType, types.Number):
-            for b in (VecType, MatType, types.Number):
-                if not (a is types.Number and b is types.Number):
-                    lower_builtin(op, a, b)(lower)
+        for key in (op, _INPLACE.get(op)):
+            if key is None:
+                continue
+
+            class _BinaryTemplate(AbstractTemplate):
+                def generic(self, args, kws):
+                    if len(args) != 2 or kws:
+                        return None
+                    rt = _result_type(op, *args)
+                    return None if rt is None else signature(rt, *args)
+
+            _BinaryTemplate.key = key
+            infer_global(key)(_BinaryTemplate)
+            for a in (VecType, MatType, types.Number):
+                for b in (VecType, MatType, types.Number):
+                    if not (a is types.Number and b is types.Number):
+                        lower_builtin(key, a, b)(lower)
 
     _register()
+
+
+# ---------------------------------------------------------------------------------------
+# Bit operations on integer vectors and matrices
+# ---------------------------------------------------------------------------------------
+
+
+def _int_composite(t) -> bool:
+    return isinstance(t, _COMPOSITE) and isinstance(t.dtype, types.Integer)
+
+
+_BIT_OPS = {operator.and_: operator.iand, operator.or_: operator.ior,
+            operator.xor: operator.ixor, operator.lshift: operator.ilshift,
+            operator.rshift: operator.irshift}
+
+for _op, _iop in _BIT_OPS.items():
+
+    def _register_bit(op=_op, iop=_iop):
+        def typer(a, b):
+            if _int_composite(a) and a == b:
+                n = len(a)
+
+                def impl(a, b):
+                    out = a
+                    for i in range(n):
+                        out = flat_set(out, i, op(flat_get(a, i), flat_get(b, i)))
+                    return out
+
+                return impl
+            if _int_composite(a) or _int_composite(b):
+                raise _mismatch(op, a, b)
+
+        overload(op, target="generic")(typer)
+        overload(iop, target="generic")(typer)
+
+    _register_bit()
+
+
+@overload(operator.invert, target="generic")
+def _ol_invert(a):
+    if _int_composite(a):
+        n = len(a)
+
+        def impl(a):
+            out = a
+            for i in range(n):
+                out = flat_set(out, i, ~flat_get(a, i))
+            return out
+
+        return impl
 
 
 def _components(builder, t, v):

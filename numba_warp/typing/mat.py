@@ -197,6 +197,9 @@ class _MatrixBuiltin(AbstractTemplate):
 
         kws = dict(kws)
         shape, dtype = kws.pop("shape", None), kws.pop("dtype", None)
+        if [getattr(a, "kind", None) for a in args] == ["vector", "quaternion", "vector"]:
+            raise TypingError("wp.matrix(pos, rot, scale) was removed in Warp 1.19; use "
+                              "wp.transform_compose(pos, rot, scale)")
         if kws or shape is None:
             raise TypingError("wp.matrix() in kernels needs a constant shape=(rows, cols)")
         dims = _literal_shape(shape)
