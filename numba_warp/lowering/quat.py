@@ -1006,6 +1006,23 @@ _twist_angle_rule(quat_twist_angle, False)
 _twist_angle_rule(quat_twist_angle_signed, True)
 
 
+def normalize_adj(x, xn, g):
+    """The adjoint of ``x`` for ``xn = normalize(x)`` and the adjoint ``g`` of ``xn``."""
+
+
+@overload(normalize_adj, target="generic", jit_options=JIT)
+def _ol_normalize_adj(x, xn, g):
+    ft = x.dtype
+
+    def impl(x, xn, g):
+        n = ft(math.sqrt(dot(x, x)))
+        if n > ft(0.0):
+            return (g - xn * dot(xn, g)) / n
+        return g * ft(0.0)
+
+    return impl
+
+
 @adjoint(quat_between_vectors, typed=True)
 def adj_quat_between_vectors(a, b, ret, adj_ret):
     # q = p / |p|, p = (cross(an, bn), 1 + dot(an, bn)), an = a / |a|, bn = b / |b|. The
@@ -1014,12 +1031,6 @@ def adj_quat_between_vectors(a, b, ret, adj_ret):
     # gradient
     ft = a.dtype
     V = vcls(3, ft)
-
-    def unnormalize(x, xn, g):
-        n = ft(math.sqrt(dot(x, x)))
-        if n > ft(0.0):
-            return (g - xn * dot(xn, g)) / n
-        return V()
 
     def impl(a, b, ret, adj_ret):
         an, bn = normalize(a), normalize(b)
@@ -1032,6 +1043,6 @@ def adj_quat_between_vectors(a, b, ret, adj_ret):
         gc = V(g[0], g[1], g[2])
         adj_an = cross(bn, gc) + bn * g[3]
         adj_bn = cross(gc, an) + an * g[3]
-        return unnormalize(a, an, adj_an), unnormalize(b, bn, adj_bn)
+        return normalize_adj(a, an, adj_an), normalize_adj(b, bn, adj_bn)
 
     return impl

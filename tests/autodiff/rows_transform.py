@@ -17,4 +17,5 @@ ROWS = [
     Row("transform_from_matrix", ["m44"], "t"),
     Row("transform_compose", ["v3", "q", "v3"], "m44"),
     Row("transform_decompose", ["m44"], ["v3", "q", "v3"]),
+    Row("lerp", ["t", "t", "u"], "t"),
 ]
