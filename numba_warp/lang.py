@@ -23,6 +23,7 @@ from .lowering.scalar_math import *  # noqa: F401,F403
 from .lowering.scalar_math import __all__ as _scalar_all
 from .lowering import composite_math as _composite_math  # noqa: F401 - overloads only
 from .lowering import decompositions as _decompositions
+from .lowering import half as _half  # noqa: F401 - float16 on the CPU
 from .lowering import local_arrays as _local_arrays  # noqa: F401 - types wp.zeros in kernels
 from .lowering import operators as _operators
 from .lowering import quat as _quat

@@ -31,6 +31,7 @@ from numba.extending import overload
 
 from ..typing.mat import MatType, flat_get, flat_set, matrix_class
 from ..typing.vec import VecType, pack, unpack, vector_class
+from .half import float_to_half, half_to_float
 from .intops import emit_int_divmod
 
 __all__ = ["scalar_binop", "scalar_neg"]
@@ -43,6 +44,11 @@ _COMPOSITE = (VecType, MatType)
 
 def scalar_binop(builder, op, dtype, a, b):
     """``a op b`` on two LLVM scalars of ``dtype`` (Warp's integer division rules)."""
+    if dtype == types.float16:
+        # held as bits on every target: computed in float32 and rounded once, as Warp does
+        r = scalar_binop(builder, op, types.float32, half_to_float(builder, a),
+                         half_to_float(builder, b))
+        return float_to_half(builder, r)
     if isinstance(dtype, types.Float):
         fn = {operator.add: builder.fadd, operator.sub: builder.fsub,
               operator.mul: builder.fmul, operator.truediv: builder.fdiv}[op]
@@ -54,6 +60,8 @@ def scalar_binop(builder, op, dtype, a, b):
 
 
 def scalar_neg(builder, dtype, a):
+    if dtype == types.float16:
+        return builder.xor(a, ir.Constant(a.type, 0x8000))  # the sign bit
     if isinstance(dtype, types.Float):
         return builder.fsub(ir.Constant(a.type, -0.0), a)  # NVVM rejects LLVM's fneg
     return builder.sub(ir.Constant(a.type, 0), a)
@@ -278,6 +286,8 @@ def _quat_mul(context, builder, qt, a, b):
 def _lower_compare(context, builder, op, t, a, b):
     eq = ir.Constant(ir.IntType(1), 1)
     for x, y in zip(_components(builder, t, a), _components(builder, t, b)):
+        if t.dtype == types.float16:
+            x, y = half_to_float(builder, x), half_to_float(builder, y)
         if isinstance(t.dtype, types.Float):
             same = builder.fcmp_ordered("==", x, y)
         else:
