@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 import operator
 
+import numpy as np
 from llvmlite import ir
 from numba.core import types
 from numba.core.datamodel import default_manager, models
@@ -142,8 +143,6 @@ def _other_to_half_cast(context, builder, fromty, toty, val):
 
 @_cpu.lower_constant(F16)
 def _half_constant(context, builder, ty, pyval):
-    import numpy as np
-
     return ir.Constant(ir.IntType(16), int(np.float16(pyval).view(np.uint16)))
 
 
