@@ -4,6 +4,7 @@ from .gradtable import Row
 
 ROWS = [
     Row("transformation", ["v3", "q"], "t"),
+    Row("transformation", ["f"] * 7, "t", key="transformation(7 components)"),
     Row("transform_get_translation", ["t"], "v3"), Row("transform_get_rotation", ["t"], "q"),
     Row("transform_set_translation", ["t", "v3"], "t"),
     Row("transform_set_rotation", ["t", "q"], "t"),
