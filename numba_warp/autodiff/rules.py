@@ -307,6 +307,11 @@ def adj_mod(a, b, ret, adj_ret):
 def _ol_adj_mod(a, b, ret, adj_ret):
     if isinstance(a, types.Integer) and isinstance(b, types.Integer):
         return lambda a, b, ret, adj_ret: (adj_ret, adj_ret)
+    if _kind(a) not in ("scalar", "int"):  # vectors, component-wise
+        from ..lowering.vector_math import cw_div, cw_mul
+        from .helpers import neg
+
+        return lambda a, b, ret, adj_ret: (adj_ret, neg(cw_mul(adj_ret, cw_div(a - ret, b))))
 
     def impl(a, b, ret, adj_ret):
         q = (a - ret) / b  # = trunc(a / b)

@@ -210,10 +210,13 @@ def c_fmod(typingctx, a, b):
     rt = a if not isinstance(a, WeakFloat) else (b if not isinstance(b, WeakFloat)
                                                  else types.float32)
 
+    # float16 is held as bits: the remainder of the float32 values is exact, then rounded
+    wt = types.float32 if rt == types.float16 else rt
+
     def codegen(context, builder, sig, args):
-        x = context.cast(builder, args[0], sig.args[0], rt)
-        y = context.cast(builder, args[1], sig.args[1], rt)
-        return builder.frem(x, y)
+        x = context.cast(builder, args[0], sig.args[0], wt)
+        y = context.cast(builder, args[1], sig.args[1], wt)
+        return context.cast(builder, builder.frem(x, y), wt, rt)
 
     return rt(a, b), codegen
 

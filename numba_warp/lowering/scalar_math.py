@@ -189,7 +189,9 @@ def _ol_abs(x):
 
 
 def sign(x):
-    """-1 if x < 0, else 1 (Warp's convention: sign(0) == 1)."""
+    """-1 if x < 0, else 1 (Warp's convention: sign(0) == 1); component-wise for vectors."""
+    if hasattr(x, "_new"):
+        return x._new(np.where(x._v < 0, -1, 1))
     return -1 if x < 0 else 1
 
 
@@ -351,17 +353,23 @@ def _ol_frac(x):
 
 
 def isfinite(x):
-    """True if x is neither infinite nor NaN."""
+    """True if x is neither infinite nor NaN (vectors, matrices: every component)."""
+    if hasattr(x, "_v"):
+        return bool(np.all(np.isfinite(x._v)))
     return math.isfinite(float(x))
 
 
 def isnan(x):
-    """True if x is NaN."""
+    """True if x is NaN (vectors, matrices: some component)."""
+    if hasattr(x, "_v"):
+        return bool(np.any(np.isnan(x._v)))
     return math.isnan(float(x))
 
 
 def isinf(x):
-    """True if x is +inf or -inf."""
+    """True if x is +inf or -inf (vectors, matrices: some component)."""
+    if hasattr(x, "_v"):
+        return bool(np.any(np.isinf(x._v)))
     return math.isinf(float(x))
 
 
@@ -476,7 +484,8 @@ def _ol_bit_count(x):
 
 
 def lerp(a, b, t):
-    """Linear interpolation: a * (1 - t) + b * t."""
+    """Linear interpolation: a * (1 - t) + b * t (component-wise for vectors, matrices,
+    quaternions and transforms)."""
     return a * (1.0 - t) + b * t
 
 
@@ -520,7 +529,10 @@ def div(a, b):
 
 
 def mod(a, b):
-    """Remainder with the sign of a (C's fmod / truncated remainder)."""
+    """Remainder with the sign of a (C's fmod / truncated remainder); component-wise for
+    vectors."""
+    if hasattr(a, "_new"):
+        return a._new([mod(x, y) for x, y in zip(a, b)])
     if isinstance(a, int) and isinstance(b, int):
         return 0 if b == 0 else a - div(a, b) * b
     return math.fmod(a, b)
@@ -557,6 +569,7 @@ def _ol_mod(a, b):
 # abs has gradient 1 at 0; min/max send the gradient to the argument they returned;
 # rounding functions, sign, step and nonzero have gradient 0.
 
+from ..autodiff.helpers import adj_zero, scale  # noqa: E402
 from ..autodiff.rules import adjoint, nondifferentiable  # noqa: E402
 
 _LN2 = math.log(2.0)
@@ -605,8 +618,13 @@ _unary_rule(acos, lambda x, r: -1.0 / math.sqrt(1.0 - x * x) if -1.0 < x < 1.0 e
 _unary_rule(degrees, lambda x, r: 180.0 / math.pi + 0.0 * x)
 _unary_rule(radians, lambda x, r: math.pi / 180.0 + 0.0 * x)
 _unary_rule(frac, lambda x, r: 1.0 + 0.0 * x)
-for _f in (floor, ceil, trunc, round, rint, sign, step, nonzero):
+for _f in (floor, ceil, trunc, round, rint, step, nonzero):
     _unary_rule(_f, lambda x, r: 0.0 * x)
+
+
+@adjoint(sign)
+def adj_sign(x, ret, adj_ret):
+    return (adj_zero(x),)
 
 
 @adjoint(atan2)
@@ -713,9 +731,24 @@ def adj_clamp(x, a, b, ret, adj_ret):
     return adj_ret, z, z
 
 
-@adjoint(lerp)
+@adjoint(lerp, typed=True)
 def adj_lerp(a, b, t, ret, adj_ret):
-    return adj_ret * (1.0 - t), adj_ret * t, (b - a) * adj_ret
+    if is_scalar(a):
+        return lambda a, b, t, ret, adj_ret: (adj_ret * (1.0 - t), adj_ret * t,
+                                              (b - a) * adj_ret)
+    # vectors, matrices, quaternions, transforms: component-wise; the gradient in t sums
+    # over the components
+    from ..typing.mat import flat_get
+
+    n = len(a)
+
+    def impl(a, b, t, ret, adj_ret):
+        gt = (flat_get(b, 0) - flat_get(a, 0)) * flat_get(adj_ret, 0)
+        for k in range(1, n):
+            gt += (flat_get(b, k) - flat_get(a, k)) * flat_get(adj_ret, k)
+        return scale(adj_ret, 1.0 - t), scale(adj_ret, t), gt
+
+    return impl
 
 
 @adjoint(smoothstep)

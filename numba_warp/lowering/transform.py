@@ -25,12 +25,15 @@ import math
 import operator
 
 import numpy as np
-from numba.core.imputils import lower_getattr
-from numba.core.typing.templates import AttributeTemplate, infer_getattr
+from numba.core import types
+from numba.core.errors import TypingError
+from numba.core.imputils import lower_builtin, lower_getattr
+from numba.core.typing.templates import (AbstractTemplate, AttributeTemplate, infer_getattr,
+                                         infer_global, signature)
 from numba.extending import overload
 
-from ..typing.vec import VecType, pack, unpack
-from .quat import (JIT, absent, dtype_arg, is_kind, is_mat, is_quat, is_vec3, mcls,
+from ..typing.vec import VecType, _keyword_pysig, pack, unpack
+from .quat import (JIT, absent, dtype_arg, is_kind, is_mat, is_quat, is_real, is_vec3, mcls,
                    python_scope, quat_from_matrix, quat_rotate, quat_to_matrix, vcls)
 
 __all__ = [
@@ -51,25 +54,56 @@ def is_xform(t) -> bool:
 # ---------------------------------------------------------------------------------------
 
 
-def transformation(p=None, q=None, dtype=None):
-    """The transform of translation ``p`` (vec3) and rotation ``q`` (quaternion).
+def transformation(*args, dtype=None):
+    """The transform of translation ``p`` (vec3) and rotation ``q`` (quaternion):
+    ``transformation(p, q)``, or of its 7 components ``transformation(px, py, pz, qx, qy,
+    qz, qw)``; ``dtype=`` converts.
 
     At Python scope, ``transformation(dtype=wp.float64)`` with no parts returns the
     transform *type* (``wp.transformd``), as Warp's type constructor does.
     """
-    if p is None and q is None:
-        from ..typing.scalars import to_numba_type
+    from ..typing.scalars import to_numba_type
 
+    if not args:
         return vcls(7, to_numba_type(dtype if dtype is not None else float), "transformation")
-    return python_scope(transformation, p, q, dtype)
+    if len(args) == 2:
+        p, q = args
+        dt = to_numba_type(dtype) if dtype is not None else p._numba_type.dtype
+        return vcls(7, dt, "transformation")(np.concatenate([np.asarray(p), np.asarray(q)]))
+    return vcls(7, to_numba_type(dtype if dtype is not None else float), "transformation")(
+        *args)
 
 
-@overload(transformation, target="generic", jit_options=JIT)
-def _ol_transformation(p=None, q=None, dtype=None):
-    if is_vec3(p) and is_quat(q):
-        T = vcls(7, p.dtype if absent(dtype) else dtype_arg(dtype), "transformation")
-        return lambda p=None, q=None, dtype=None: T(p, q)
-    raise TypeError(f"transformation() takes (p: vec3, q: quat), got ({p}, {q})")
+@infer_global(transformation)
+class _TransformationTemplate(AbstractTemplate):
+    def generic(self, args, kws):
+        kws = dict(kws)
+        dtype = kws.pop("dtype", None)
+        if kws:
+            return None
+        if len(args) == 2 and is_vec3(args[0]) and is_quat(args[1]):
+            dt = args[0].dtype if absent(dtype) else dtype_arg(dtype)
+        elif len(args) == 7 and all(is_real(a) for a in args):
+            dt = dtype_arg(dtype, *args)
+        else:
+            raise TypingError("transformation() takes (p: vec3, q: quat) or 7 numbers, got "
+                              f"({', '.join(map(str, args))})")
+        sig = signature(vcls(7, dt, "transformation")._numba_type, *args,
+                        *([] if dtype is None else [dtype]))
+        return sig.replace(pysig=_keyword_pysig(len(args), [] if dtype is None else ["dtype"]))
+
+
+@lower_builtin(transformation, types.VarArg(types.Any))
+def _lower_transformation(context, builder, sig, args):
+    T = sig.return_type
+    n = sum(name.startswith("a") for name in sig.pysig.parameters)
+    if n == 2:
+        (pt, qt), (p, q) = sig.args[:2], args[:2]
+        parts = [(c, pt.dtype) for c in unpack(builder, p, 3)]
+        parts += [(c, qt.dtype) for c in unpack(builder, q, 4)]
+    else:
+        parts = list(zip(args[:n], sig.args[:n]))
+    return pack(context, builder, T, [context.cast(builder, v, t, T.dtype) for v, t in parts])
 
 
 def transform_identity(dtype=None):

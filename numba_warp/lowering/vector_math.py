@@ -6,7 +6,8 @@ its Numba overload (``target="generic"``: CPU and CUDA alike). Overload bodies a
 written once for every length and dtype: loop bounds and result classes are captured
 from the argument types, so LLVM sees fully unrolled straight-line code.
 
-Semantics (Warp's): ``normalize`` of a zero vector is the zero vector; ``inverse`` of a
+Semantics (Warp's): ``normalize`` of a zero vector is the zero vector (of a zero quaternion
+the identity quaternion); ``inverse`` of a
 singular matrix (determinant exactly 0) is the zero matrix; ``argmin``/``argmax`` skip
 NaNs, return the first index among ties, 0 if every component is NaN, as ``uint32``;
 The decompositions (``svd3``/``svd2``/``qr3``/``eig3``) live in ``decompositions.py``:
@@ -32,6 +33,8 @@ from numba.core import cgutils, types
 from numba.extending import intrinsic, overload
 
 from ..typing.mat import MatType, matrix_class
+from ..typing.mat import flat_get as _flat_get
+from ..typing.mat import flat_set as _flat_set
 from ..typing.scalars import WeakFloat, scalar_class_for, to_numba_type
 from ..typing.vec import VecType, pack, unpack, vector_class
 from . import scalar_math
@@ -164,10 +167,15 @@ def _ol_length(a):
 
 
 def normalize(a):
-    """a / length(a); the zero vector (or quaternion) if length(a) is 0."""
+    """a / length(a); if length(a) is 0, the zero vector (the identity for a quaternion)."""
     v = _arr(a)
     n = np.sqrt(np.dot(v, v))
-    return a._new(v / n if n > 0 else np.zeros_like(v))
+    if n > 0:
+        return a._new(v / n)
+    zero = np.zeros_like(v)
+    if getattr(a, "_kind", "") == "quaternion":
+        zero[3] = 1
+    return a._new(zero)
 
 
 @overload(normalize, target="generic", jit_options=_OPTS)
@@ -175,12 +183,15 @@ def _ol_normalize(a):
     if _is_vec(a, floats=True):
         ft = a.dtype
         V = _vcls(a.length, ft, a.kind)
+        last = a.length - 1
+        # the zero vector, or for a quaternion (as in Warp) the identity rotation
+        fill = 1.0 if a.kind == "quaternion" else 0.0
 
         def impl(a):
             n = math.sqrt(dot(a, a))
             if n > ft(0.0):
                 return a * (ft(1.0) / n)
-            return V()
+            return _flat_set(V(), last, fill)
 
         return impl
 
@@ -241,37 +252,6 @@ def _register_cw(fn, op):
                 return out
 
             return impl
-
-
-@intrinsic
-def _flat_get(typingctx, x, i):
-    """Component ``i`` of a vector or matrix in storage order (row-major)."""
-    if not isinstance(x, (VecType, MatType)) or not isinstance(i, types.Integer):
-        return None
-
-    def codegen(context, builder, sig, args):
-        slot = cgutils.alloca_once_value(builder, args[0])
-        idx = context.cast(builder, args[1], sig.args[1], types.intp)
-        zero = idx.type(0)
-        return builder.load(builder.gep(slot, [zero, idx]))
-
-    return x.dtype(x, i), codegen
-
-
-@intrinsic
-def _flat_set(typingctx, x, i, v):
-    """A copy of ``x`` with component ``i`` (storage order) replaced by ``v``."""
-    if not isinstance(x, (VecType, MatType)) or not isinstance(i, types.Integer):
-        return None
-
-    def codegen(context, builder, sig, args):
-        slot = cgutils.alloca_once_value(builder, args[0])
-        idx = context.cast(builder, args[1], sig.args[1], types.intp)
-        val = context.cast(builder, args[2], sig.args[2], x.dtype)
-        builder.store(val, builder.gep(slot, [idx.type(0), idx]))
-        return builder.load(slot)
-
-    return x(x, i, v), codegen
 
 
 _register_cw(cw_mul, _cw_mul_op)

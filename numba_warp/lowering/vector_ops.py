@@ -4,9 +4,14 @@
 
 * vector (+|-) vector of the same type; vector * scalar, scalar * vector, vector / scalar,
   scalar / vector (component-wise);
-* matrix (+|-) matrix; matrix * scalar; matrix * vector and vector * matrix; matrix *
-  matrix (``*`` and ``@`` are both the matrix product);
-* quaternion * quaternion is the Hamilton product.
+* matrix (+|-) matrix; matrix * scalar; scalar / matrix (component-wise); matrix * vector
+  and vector * matrix; matrix * matrix (``*`` and ``@`` are both the matrix product);
+* quaternion * quaternion is the Hamilton product;
+* ``& | ^ << >>`` and ``~`` on integer vectors and matrices of one type, component-wise,
+  each component as the scalar operator computes it.
+
+The in-place forms (``s += v``, ``m @= n``, ``k &= j``, ...) compute the same values (the
+values are immutable: ``s += v`` is ``s = s + v``), in kernels and in plain Numba code.
 
 Every operator is one typing rule plus one lowering that works component by component
 (inlined, no calls), the same for the CPU and CUDA. Mismatched shapes are typing errors
@@ -22,20 +27,28 @@ from numba.core import types
 from numba.core.errors import TypingError
 from numba.core.imputils import lower_builtin
 from numba.core.typing.templates import AbstractTemplate, infer_global, signature
+from numba.extending import overload
 
-from ..typing.mat import MatType, matrix_class
+from ..typing.mat import MatType, flat_get, flat_set, matrix_class
 from ..typing.vec import VecType, pack, unpack, vector_class
+from .half import float_to_half, half_to_float
 from .intops import emit_int_divmod
 
 __all__ = ["scalar_binop", "scalar_neg"]
 
 _SYMBOL = {operator.add: "+", operator.sub: "-", operator.mul: "*", operator.truediv: "/",
-           operator.matmul: "@", operator.eq: "==", operator.ne: "!="}
+           operator.matmul: "@", operator.eq: "==", operator.ne: "!=", operator.and_: "&",
+           operator.or_: "|", operator.xor: "^", operator.lshift: "<<", operator.rshift: ">>"}
 _COMPOSITE = (VecType, MatType)
 
 
 def scalar_binop(builder, op, dtype, a, b):
     """``a op b`` on two LLVM scalars of ``dtype`` (Warp's integer division rules)."""
+    if dtype == types.float16:
+        # held as bits on every target: computed in float32 and rounded once, as Warp does
+        r = scalar_binop(builder, op, types.float32, half_to_float(builder, a),
+                         half_to_float(builder, b))
+        return float_to_half(builder, r)
     if isinstance(dtype, types.Float):
         fn = {operator.add: builder.fadd, operator.sub: builder.fsub,
               operator.mul: builder.fmul, operator.truediv: builder.fdiv}[op]
@@ -47,6 +60,8 @@ def scalar_binop(builder, op, dtype, a, b):
 
 
 def scalar_neg(builder, dtype, a):
+    if dtype == types.float16:
+        return builder.xor(a, ir.Constant(a.type, 0x8000))  # the sign bit
     if isinstance(dtype, types.Float):
         return builder.fsub(ir.Constant(a.type, -0.0), a)  # NVVM rejects LLVM's fneg
     return builder.sub(ir.Constant(a.type, 0), a)
@@ -76,7 +91,7 @@ def _result_type(op, a, b):
     if op is operator.truediv:
         if isinstance(a, _COMPOSITE) and _is_scalar(b):
             return a
-        if isinstance(b, VecType) and _is_scalar(a):
+        if isinstance(b, _COMPOSITE) and _is_scalar(a):
             return b
         raise _mismatch(op, a, b)
     # mul and matmul
@@ -104,30 +119,86 @@ def _result_type(op, a, b):
     raise _mismatch(op, a, b)
 
 
+_INPLACE = {operator.add: operator.iadd, operator.sub: operator.isub,
+            operator.mul: operator.imul, operator.truediv: operator.itruediv,
+            operator.matmul: operator.imatmul}
+
 for _op in (operator.add, operator.sub, operator.mul, operator.truediv, operator.matmul,
             operator.eq, operator.ne):
 
     def _register(op=_op):
-        class _BinaryTemplate(AbstractTemplate):
-            key = op
-
-            def generic(self, args, kws):
-                if len(args) != 2 or kws:
-                    return None
-                rt = _result_type(op, *args)
-                return None if rt is None else signature(rt, *args)
-
-        infer_global(op)(_BinaryTemplate)
-
         def lower(context, builder, sig, args):
             return _lower_binary(op, context, builder, sig, args)
 
-        for a in (VecType, MatType, types.Number):
-            for b in (VecType, MatType, types.Number):
-                if not (a is types.Number and b is types.Number):
-                    lower_builtin(op, a, b)(lower)
+        for key in (op, _INPLACE.get(op)):
+            if key is None:
+                continue
+
+            class _BinaryTemplate(AbstractTemplate):
+                def generic(self, args, kws):
+                    if len(args) != 2 or kws:
+                        return None
+                    rt = _result_type(op, *args)
+                    return None if rt is None else signature(rt, *args)
+
+            _BinaryTemplate.key = key
+            infer_global(key)(_BinaryTemplate)
+            for a in (VecType, MatType, types.Number):
+                for b in (VecType, MatType, types.Number):
+                    if not (a is types.Number and b is types.Number):
+                        lower_builtin(key, a, b)(lower)
 
     _register()
+
+
+# ---------------------------------------------------------------------------------------
+# Bit operations on integer vectors and matrices
+# ---------------------------------------------------------------------------------------
+
+
+def _int_composite(t) -> bool:
+    return isinstance(t, _COMPOSITE) and isinstance(t.dtype, types.Integer)
+
+
+_BIT_OPS = {operator.and_: operator.iand, operator.or_: operator.ior,
+            operator.xor: operator.ixor, operator.lshift: operator.ilshift,
+            operator.rshift: operator.irshift}
+
+for _op, _iop in _BIT_OPS.items():
+
+    def _register_bit(op=_op, iop=_iop):
+        def typer(a, b):
+            if _int_composite(a) and a == b:
+                n = len(a)
+
+                def impl(a, b):
+                    out = a
+                    for i in range(n):
+                        out = flat_set(out, i, op(flat_get(a, i), flat_get(b, i)))
+                    return out
+
+                return impl
+            if _int_composite(a) or _int_composite(b):
+                raise _mismatch(op, a, b)
+
+        overload(op, target="generic")(typer)
+        overload(iop, target="generic")(typer)
+
+    _register_bit()
+
+
+@overload(operator.invert, target="generic")
+def _ol_invert(a):
+    if _int_composite(a):
+        n = len(a)
+
+        def impl(a):
+            out = a
+            for i in range(n):
+                out = flat_set(out, i, ~flat_get(a, i))
+            return out
+
+        return impl
 
 
 def _components(builder, t, v):
@@ -215,6 +286,8 @@ def _quat_mul(context, builder, qt, a, b):
 def _lower_compare(context, builder, op, t, a, b):
     eq = ir.Constant(ir.IntType(1), 1)
     for x, y in zip(_components(builder, t, a), _components(builder, t, b)):
+        if t.dtype == types.float16:
+            x, y = half_to_float(builder, x), half_to_float(builder, y)
         if isinstance(t.dtype, types.Float):
             same = builder.fcmp_ordered("==", x, y)
         else:

@@ -616,13 +616,26 @@ def _host_data_for(data, et: ElementType) -> np.ndarray:
 
 def _element_bytes(value, et: ElementType) -> bytes:
     if et.np_dtype.fields is not None:
-        raise TypeError("fill_ on struct arrays is not supported; assign a NumPy array")
+        return _struct_bytes(value, et)
     v = np.asarray(getattr(value, "value", value), dtype=et.scalar_np)
     if et.inner_shape:
         v = np.broadcast_to(v, et.inner_shape)
     elif v.ndim:
         raise ValueError(f"fill_ needs a scalar for an array of {type_name(et.dtype)}")
     return np.ascontiguousarray(v).tobytes()
+
+
+def _struct_bytes(value, et: ElementType) -> bytes:
+    """One struct element's bytes: from an instance of the struct, or zeros for ``0``
+    (Warp's two accepted fill values)."""
+    cls = et.dtype
+    if isinstance(value, cls):
+        return np.array(value.to_record(), dtype=et.np_dtype).tobytes()
+    if not isinstance(value, (bool, np.bool_)) and isinstance(value, (int, float, np.number)) \
+            and value == 0:
+        return bytes(et.itemsize)
+    raise ValueError(f"cannot fill an array of struct {cls.__qualname__} with {value!r}: "
+                     f"pass a {cls.__qualname__} instance, or 0 for zeros")
 
 
 def _stream_of(dev: Device):
@@ -681,6 +694,10 @@ def _fill_cuda(arr: array, item: bytes):
     elif arr.is_contiguous and n == 2:
         cuda_backend.memset16(arr.ptr, int.from_bytes(item, "little"), arr.size,
                               _stream_of(dev), dev.ordinal)
+    elif arr._et.np_dtype.fields is not None:
+        # a struct value is no kernel argument: copy from a filled host array instead
+        host = np.full(arr.shape, np.frombuffer(item, dtype=arr._et.np_dtype)[0])
+        _copy_into(arr, array(host, dtype=arr.dtype, device="cpu"))
     else:
         comps = np.frombuffer(item, dtype=arr._et.scalar_np)
         value = arr._et.dtype(comps) if arr._et.inner_shape else comps[0]

@@ -11,11 +11,11 @@ from __future__ import annotations
 import operator
 
 import numpy as np
-from numba.core import types
+from numba.core import cgutils, types
 from numba.core.errors import TypingError
 from numba.core.imputils import lower_builtin
 from numba.core.typing.templates import AbstractTemplate, infer, infer_global, signature
-from numba.extending import models, register_model
+from numba.extending import intrinsic, models, register_model
 
 from ..lowering.kernel_helpers import register_value_setitem
 from .registry import register_typeof
@@ -31,7 +31,8 @@ from .vec import (
     vector_class,
 )
 
-__all__ = ["MatType", "matrix_class", "MatrixValue", "matrix", "is_matrix_class"]
+__all__ = ["MatType", "matrix_class", "MatrixValue", "matrix", "is_matrix_class", "flat_get",
+           "flat_set"]
 
 
 class MatType(types.Type):
@@ -196,6 +197,9 @@ class _MatrixBuiltin(AbstractTemplate):
 
         kws = dict(kws)
         shape, dtype = kws.pop("shape", None), kws.pop("dtype", None)
+        if [getattr(a, "kind", None) for a in args] == ["vector", "quaternion", "vector"]:
+            raise TypingError("wp.matrix(pos, rot, scale) was removed in Warp 1.19; use "
+                              "wp.transform_compose(pos, rot, scale)")
         if kws or shape is None:
             raise TypingError("wp.matrix() in kernels needs a constant shape=(rows, cols)")
         dims = _literal_shape(shape)
@@ -440,6 +444,42 @@ def _setitem_rule(typingctx, base, index, value):
 
 
 register_value_setitem(MatType, _setitem_rule)
+
+
+# ---------------------------------------------------------------------------------------
+# Component access by flat index, for code written once for vectors and matrices
+# ---------------------------------------------------------------------------------------
+
+
+@intrinsic
+def flat_get(typingctx, x, i):
+    """Component ``i`` of a vector or matrix in storage order (row-major)."""
+    if not isinstance(x, (VecType, MatType)) or not isinstance(i, types.Integer):
+        return None
+
+    def codegen(context, builder, sig, args):
+        slot = cgutils.alloca_once_value(builder, args[0])
+        idx = context.cast(builder, args[1], sig.args[1], types.intp)
+        zero = idx.type(0)
+        return builder.load(builder.gep(slot, [zero, idx]))
+
+    return x.dtype(x, i), codegen
+
+
+@intrinsic
+def flat_set(typingctx, x, i, v):
+    """A copy of ``x`` with component ``i`` (storage order) replaced by ``v``."""
+    if not isinstance(x, (VecType, MatType)) or not isinstance(i, types.Integer):
+        return None
+
+    def codegen(context, builder, sig, args):
+        slot = cgutils.alloca_once_value(builder, args[0])
+        idx = context.cast(builder, args[1], sig.args[1], types.intp)
+        val = context.cast(builder, args[2], sig.args[2], x.dtype)
+        builder.store(val, builder.gep(slot, [idx.type(0), idx]))
+        return builder.load(slot)
+
+    return x(x, i, v), codegen
 
 
 def _aliases() -> dict:

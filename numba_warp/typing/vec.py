@@ -24,7 +24,7 @@ import numpy as np
 from llvmlite import ir
 from numba.core import cgutils, types
 from numba.core.errors import TypingError
-from numba.core.imputils import lower_builtin, lower_getattr_generic
+from numba.core.imputils import lower_builtin, lower_constant, lower_getattr_generic
 from numba.core.typing.templates import (
     AbstractTemplate,
     AttributeTemplate,
@@ -345,12 +345,32 @@ def _typeof_vector(val, c):
     return type(val)._numba_type
 
 
+def component_constant(context, dtype, value):
+    """The LLVM constant of one scalar component of ``dtype``.
+
+    float16 is held as its bits (an i16) on every target: numba-cuda's data model, and
+    ours for the CPU (``lowering/half.py``).
+    """
+    if dtype == types.float16:
+        return ir.Constant(ir.IntType(16), int(np.float16(value).view(np.uint16)))
+    return context.get_constant(dtype, value)
+
+
 def register_boxing(type_class):
-    """Boxing/unboxing of a vector or matrix type between Numba and its Python class.
+    """Boxing/unboxing of a vector or matrix type between Numba and its Python class,
+    and its values as compile-time constants.
 
     The Python value hands Numba a tuple of its components (row-major); boxing calls the
-    class (``typ.python_class``) with them. Same layout as the type's data model.
+    class (``typ.python_class``) with them. Same layout as the type's data model. A value
+    used as a global in jitted code (``G = wp.constant(wp.vec3(0.0, -9.8, 0.0))``, or a
+    closure's ``wp.mat33``) is frozen into the code as a constant when it is compiled.
     """
+
+    @lower_constant(type_class)
+    def _constant(context, builder, typ, pyval):
+        comps = np.asarray(pyval._v).reshape(-1).tolist()
+        return ir.Constant(context.get_value_type(typ),
+                           [component_constant(context, typ.dtype, x) for x in comps])
 
     @unbox(type_class)
     def _unbox(typ, obj, c):

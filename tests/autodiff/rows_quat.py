@@ -26,4 +26,5 @@ ROWS = [
     Row("quat_twist_angle", ["v3", "q"], "f", key="quat_twist_angle(v3, q)"),
     Row("quat_twist_angle_signed", ["v3u", "q"], "f"),
     Row("mul", ["q", "q"], "q", call="wp.mul", key="quat * quat"),
+    Row("lerp", ["q", "q", "u"], "q"), Row("quat_between_vectors", ["v3", "v3"], "q"),
 ]

@@ -27,4 +27,6 @@ ROWS = [
     Row("mul", ["m33", "v3"], "v3"), Row("mul", ["m33", "m33"], "m33"),
     Row("mul", ["v3", "m33"], "v3"), Row("mul", ["v3", "f"], "v3"),
     Row("neg", ["v3"], "v3"), Row("pos", ["f"], "f"), Row("div_approx", ["f", "f+"], "f"),
+    # vector overloads of the scalar builtins (lowering/composite_math.py)
+    Row("sign", ["v3"], "v3", key="sign(v3)"), Row("mod", ["v3", "v3+"], "v3"),
 ]

@@ -4,6 +4,7 @@ from .gradtable import Row
 
 ROWS = [
     Row("transformation", ["v3", "q"], "t"),
+    Row("transformation", ["f"] * 7, "t", key="transformation(7 components)"),
     Row("transform_get_translation", ["t"], "v3"), Row("transform_get_rotation", ["t"], "q"),
     Row("transform_set_translation", ["t", "v3"], "t"),
     Row("transform_set_rotation", ["t", "q"], "t"),
@@ -17,4 +18,5 @@ ROWS = [
     Row("transform_from_matrix", ["m44"], "t"),
     Row("transform_compose", ["v3", "q", "v3"], "m44"),
     Row("transform_decompose", ["m44"], ["v3", "q", "v3"]),
+    Row("lerp", ["t", "t", "u"], "t"),
 ]

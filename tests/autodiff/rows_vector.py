@@ -46,4 +46,6 @@ ROWS = [
     Row("vector", ["f", "c:length=4"], "v4", key="vector(fill)"),
     Row("matrix", ["f", "f", "f", "f", "c:shape=(2, 2)"], "m22"),
     Row("vector", ["v3", "c:dtype=wp.float64"], "v3", key="vector(convert)"),
+    Row("lerp", ["v3", "v3", "u"], "v3"), Row("lerp", ["m22", "m22", "u"], "m22"),
+    Row("div", ["f", "c:wp.mat22d(1.5, -2.0, 0.5, 3.0)"], "m22", key="div(f, m22)"),
 ]

@@ -1102,3 +1102,51 @@ def test_bad_dtype_raises(device):
 def test_bad_shape_type_raises(device):
     with pytest.raises((TypeError, ValueError, RuntimeError)):
         wp.zeros("abc", device=device)
+
+
+# ---------------------------------------------------------------------------------------
+# arrays of structs: zeros, fills and gradients
+# ---------------------------------------------------------------------------------------
+
+
+@wp.struct
+class Particle:
+    pos: wp.vec3
+    mass: float
+    tag: wp.int8
+
+
+@wp.kernel
+def move_particles(p: wp.array(dtype=Particle), out: wp.array(dtype=float)):
+    i = wp.tid()
+    q = p[i]
+    q.pos = q.pos + wp.vec3(1.0, 0.0, 0.0)
+    p[i] = q
+    out[i] = q.mass + float(q.tag)
+
+
+def test_struct_array_zeros_and_fills(device):
+    zeros = wp.zeros(3, dtype=Particle, device=device)
+    like = wp.zeros_like(zeros)
+    emptied = wp.empty(3, dtype=Particle, device=device).zero_()
+    graded = wp.zeros(3, dtype=Particle, device=device, requires_grad=True)
+    for a in (zeros, like, emptied, graded.grad):
+        rec = a.numpy()
+        assert rec.dtype == Particle.numpy_dtype
+        np.testing.assert_array_equal(rec["pos"], np.zeros((3, 3)))
+        np.testing.assert_array_equal(rec["mass"], 0)
+        np.testing.assert_array_equal(rec["tag"], 0)
+    full = wp.full(4, Particle(wp.vec3(1.0, 2.0, 3.0), 2.5, 7), device=device)
+    assert full.dtype is Particle
+    full[1:3].fill_(Particle(mass=-1.0))  # a strided view too
+    full[::3].fill_(Particle(wp.vec3(9.0), 0.5, 1))
+    rec = full.numpy()
+    np.testing.assert_array_equal(rec["pos"], [[9, 9, 9], [0, 0, 0], [0, 0, 0], [9, 9, 9]])
+    np.testing.assert_array_equal(rec["mass"], [0.5, -1.0, -1.0, 0.5])
+    np.testing.assert_array_equal(rec["tag"], [1, 0, 0, 1])
+    out = wp.zeros(4, dtype=float, device=device)
+    wp.launch(move_particles, dim=4, inputs=[full, out], device=device)
+    np.testing.assert_array_equal(out.numpy(), [1.5, -1.0, -1.0, 1.5])
+    np.testing.assert_array_equal(full.numpy()["pos"][:, 0], [10, 1, 1, 10])
+    with pytest.raises(ValueError, match="Particle instance, or 0"):
+        full.fill_(1.0)

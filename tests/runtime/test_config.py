@@ -45,10 +45,6 @@ def half_axpy(a: wp.array(dtype=wp.float16), b: wp.array(dtype=wp.float16)):
 def test_float16_kernels(device):
     a = wp.array(np.arange(4, dtype=np.float16), device=device)
     b = wp.zeros(4, dtype=wp.float16, device=device)
-    if device == "cpu":
-        # Numba's CPU target has no float16 arithmetic: a clear error, not a crash
-        with pytest.raises(wp.WarpCodegenError, match="float16"):
-            wp.launch(half_axpy, dim=4, inputs=[a, b], device=device)
-        return
+    # (on the CPU, float16 values are computed in float32 and rounded: lowering/half.py)
     wp.launch(half_axpy, dim=4, inputs=[a, b], device=device)
     np.testing.assert_array_equal(b.numpy(), np.arange(4, dtype=np.float16) * 3)

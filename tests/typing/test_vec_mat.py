@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import numba_warp as wp
+from numba_warp.runtime.fingerprint import describe_value
 
 # ---------------------------------------------------------------------------------------
 # Python scope
@@ -327,3 +328,109 @@ def test_array_from_pointer_in_kernel(device):
     out = wp.zeros(4, dtype=float, device=device)
     wp.launch(reads_through_pointer, dim=4, inputs=[src.ptr, out], device=device)
     np.testing.assert_array_equal(out.numpy(), [0.0, 2.0, 4.0, 6.0])
+
+
+# ---------------------------------------------------------------------------------------
+# Vector and matrix values as constants of kernels and functions
+# ---------------------------------------------------------------------------------------
+
+GRAVITY = wp.constant(wp.vec3(0.0, -9.8, 0.0))
+OFFSET = wp.vec3d(0.5, 0.25, 0.125)  # a plain module-level value, no wp.constant
+FLIP = wp.mat22(0.0, 1.0, 1.0, 0.0)
+MASKS = wp.vec2ui(0xFFFFFFFF, 7)
+HALVES = wp.vec2h(0.5, -65504.0)
+
+
+@wp.func
+def fall(v: wp.vec3, dt: float):
+    return v + GRAVITY * dt
+
+
+@wp.kernel
+def uses_constant_values(v: wp.array(dtype=wp.vec3), d: wp.array(dtype=wp.vec3d),
+                         m: wp.array(dtype=wp.mat22), u: wp.array(dtype=wp.vec2ui),
+                         h: wp.array(dtype=wp.vec2h), f: wp.array(dtype=float)):
+    i = wp.tid()
+    v[i] = fall(v[i], 0.5)
+    d[i] = d[i] + OFFSET
+    m[i] = FLIP * m[i]
+    u[i] = MASKS
+    h[i] = HALVES
+    f[i] = wp.half_pi + wp.PI + wp.phi + wp.ln2 + wp.LOG10E
+    if wp.isinf(wp.inf) and wp.isnan(wp.nan):
+        f[i] = f[i] + 1.0
+
+
+def test_vector_and_matrix_constants_in_kernels(device):
+    v = wp.zeros(2, dtype=wp.vec3, device=device)
+    d = wp.zeros(2, dtype=wp.vec3d, device=device)
+    m = wp.array(np.tile(np.array([[1, 2], [3, 4]], np.float32), (2, 1, 1)), dtype=wp.mat22,
+                 device=device)
+    u = wp.zeros(2, dtype=wp.vec2ui, device=device)
+    h = wp.zeros(2, dtype=wp.vec2h, device=device)
+    f = wp.zeros(2, dtype=float, device=device)
+    wp.launch(uses_constant_values, dim=2, inputs=[v, d, m, u, h, f], device=device)
+    np.testing.assert_allclose(v.numpy(), [[0, -4.9, 0]] * 2, rtol=1e-6)
+    np.testing.assert_array_equal(d.numpy(), [[0.5, 0.25, 0.125]] * 2)
+    np.testing.assert_array_equal(m.numpy(), [[[3, 4], [1, 2]]] * 2)
+    np.testing.assert_array_equal(u.numpy(), [[0xFFFFFFFF, 7]] * 2)
+    np.testing.assert_array_equal(h.numpy(), [[0.5, -65504.0]] * 2)
+    expected = np.float32(np.pi / 2 + np.pi + (1 + 5 ** 0.5) / 2 + np.log(2) + np.log10(np.e))
+    np.testing.assert_allclose(f.numpy(), [expected + 1] * 2, rtol=1e-6)
+
+
+def _closure_kernel(scale, offset):
+    @wp.func
+    def shift(x: wp.vec3):
+        return x + offset
+
+    @wp.kernel
+    def apply(out: wp.array(dtype=wp.vec3)):
+        i = wp.tid()
+        out[i] = scale * shift(out[i])
+
+    return apply
+
+
+def test_closure_constants_are_frozen_per_kernel_and_in_its_source(device):
+    # Two kernels from the same source differing only in captured values: each computes
+    # with its own, and the values are part of the generated source, which keys the disk
+    # cache (an unchanged source with new values would reuse stale compiled code)
+    out, called = [], []
+    for k in range(2):
+        scale = wp.mat33(*np.diag([1.0 + k, 2.0, 3.0]).reshape(-1))
+        kern = _closure_kernel(scale, wp.vec3(float(k), 1.0, 1.0))
+        a = wp.zeros(1, dtype=wp.vec3, device=device)
+        wp.launch(kern, dim=1, inputs=[a], device=device)
+        out.append(a.numpy()[0])
+        assert describe_value(scale) in kern.source
+        # the @wp.func's hash (part of the kernel's source) covers the value it captured
+        called += [ln for ln in kern.source.splitlines() if ln.startswith("#   _wp_shift = ")]
+    np.testing.assert_array_equal(out, [[0, 2, 3], [2, 2, 3]])
+    assert len(called) == 2 and called[0] != called[1]
+
+
+@numba.njit
+def accumulate_in_place(points, m):
+    vs = wp.as_vectors(points, wp.vec3)
+    s = wp.vec3()
+    p = wp.vec3(1.0)
+    for i in range(vs.shape[0]):
+        s += vs[i]
+        p *= 2.0
+    s -= p
+    t = m
+    t @= m
+    t /= 2.0
+    k = wp.vec3i(12, 10, 7)
+    k &= wp.vec3i(10, 3, 2)
+    k <<= wp.vec3i(1, 1, 1)
+    return s, t, k
+
+
+def test_augmented_assignment_in_plain_njit():
+    vs = np.arange(6, dtype=np.float32).reshape(2, 3)
+    s, t, k = accumulate_in_place(vs, FLIP)
+    assert list(s) == [3 - 4, 5 - 4, 7 - 4]
+    np.testing.assert_array_equal(np.asarray(t), [[0.5, 0], [0, 0.5]])
+    assert list(k) == [16, 4, 4]
