@@ -265,7 +265,8 @@ class array:
     @property
     def version(self) -> int:
         """How many times this array's memory (through it, a view, or any other array over
-        the same bytes) was written by a launch or an array method; ``Tape.backward()`` compares it to detect overwritten inputs."""
+        the same bytes) was written by a launch or an array method; ``Tape.backward()``
+        compares it to detect overwritten inputs."""
         return self._version_counter()[0]
 
     def mark_write(self, writer: str = "a Python-scope write") -> None:
