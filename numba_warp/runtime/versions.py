@@ -10,7 +10,9 @@ trip through DLPack or ``__cuda_array_interface__``).
 So counters live in a registry of memory spans per device: an array's counter (made the
 first time it is asked for) is the live counter of the span its bytes overlap, or a new
 one registered for its span. Spans are kept disjoint and sorted by address; a span is
-forgotten when no array holds its counter any more.
+forgotten when no array holds its counter any more. (An array over two spans counted
+separately before it, e.g. ``ptr=`` over two neighbouring allocations, shares the
+first one's counter only.)
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ _lock = threading.Lock()
 _starts: dict = {}  # device key -> sorted span starts
 _spans: dict = {}  # device key -> spans, in the same order
 _dead = [0]  # spans whose counter died since the last sweep
+_total = [0]  # spans registered
 
 
 def _forgotten(_ref):
@@ -52,6 +55,7 @@ def _sweep():
         live = [s for s in spans if s.ref() is not None]
         _spans[key] = live
         _starts[key] = [s.lo for s in live]
+    _total[0] = sum(len(spans) for spans in _spans.values())
     _dead[0] = 0
 
 
@@ -61,7 +65,7 @@ def counter_for_memory(device_key, lo: int, hi: int) -> WriteCounter:
     if hi <= lo:
         return WriteCounter([0, None])  # no memory: nothing can alias it
     with _lock:
-        if _dead[0] > 64:
+        if _dead[0] > 64 and 2 * _dead[0] > _total[0]:  # amortised: half of them dead
             _sweep()
         starts = _starts.setdefault(device_key, [])
         spans = _spans.setdefault(device_key, [])
@@ -79,9 +83,11 @@ def counter_for_memory(device_key, lo: int, hi: int) -> WriteCounter:
             at -= 1
         while at < len(spans) and spans[at].lo < hi:
             del starts[at], spans[at]
+            _total[0] -= 1
         counter = WriteCounter([0, None])
         starts.insert(at, lo)
         spans.insert(at, _Span(lo, hi, counter))
+        _total[0] += 1
         return counter
 
 
