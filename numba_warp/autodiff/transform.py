@@ -727,8 +727,53 @@ def build_ir(gen, *, is_kernel, param_names, array_params, struct_params, prolog
     b.bind_atom(b.ret_flag, "False", gen.parsed.tree.lineno)
     b.statements(list(prologue) + list(gen.body))
     b.exclusive = _exclusive_roots(out, b) if is_kernel else set()
+    b.read_atoms = _read_atoms(out)
     mark_needed(out, b)
     return out, b
+
+
+def _read_atoms(block, out=None) -> set:
+    """Every name a statement of ``block`` reads. A value no statement reads has a zero
+    adjoint: its reverse is skipped, so an infinite or NaN derivative there (an unused
+    ``wp.sqrt`` of a negative number) cannot turn the zero into NaN."""
+    out = set() if out is None else out
+
+    def add(atoms):
+        out.update(a for a in atoms if isinstance(a, str))
+
+    for st in block:
+        if isinstance(st, Let):
+            k, d = st.kind, st.data
+            if k == "copy":
+                add([d])
+            elif k in ("binop", "unop"):
+                add(d[1:])
+            elif k == "getitem":
+                add([d[0], *d[1]])
+            elif k == "getattr":
+                add([d[0]])
+            elif k == "tuple":
+                add(d)
+            elif k == "call":
+                add(d[2])
+                add(v for _, v in d[3])
+            elif k == "opaque":
+                add(re.findall(r"[A-Za-z_]\w*", d))
+        elif isinstance(st, (StoreArr, AtomicArr)):
+            add([st.arr, *st.idx, st.value])
+        elif isinstance(st, Return):
+            add([st.value])
+        elif isinstance(st, If):
+            add([st.cond])
+            _read_atoms(st.then, out)
+            _read_atoms(st.orelse, out)
+        elif isinstance(st, Loop):
+            add([st.start, st.stop, st.step])
+            add(re.findall(r"[A-Za-z_]\w*", st.cond or ""))
+            for c in st.carriers:
+                add([c.entry, c.exit, c.name])
+            _read_atoms(st.body, out)
+    return out
 
 
 _VALUE_FREE_BINOPS = ("Add", "Sub")
@@ -1165,6 +1210,8 @@ class BackwardWriter:
         adj_n = _adj(n)
         if st.phi == "after":
             return False  # the loop's reverse takes this adjoint (see reverse_loop)
+        if n not in self.b.read_atoms and self.b.pure([st]):
+            return False  # never read: its adjoint is zero
         if k == "copy":
             return self.accum(w, d, adj_n, line, indent)
         if k in ("const", "opaque", "loopvar"):
