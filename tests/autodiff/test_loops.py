@@ -1,4 +1,4 @@
-"""Gradients through loops: every kind of loop times every kind of write to a value.
+"""Gradients through loops: each kind of loop and each kind of write to a local value.
 
 Each row runs one loop shape (static ``range``, dynamic ``range``, ``while``, nested
 loops, ``break``, ``continue``) around one kind of update of a local value (a vector
