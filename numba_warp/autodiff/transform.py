@@ -75,6 +75,13 @@ def _operator_objects():
     return {id(getattr(lang, n)): op for n, op in _OPERATOR_BUILTINS.items()}
 
 
+def _choice_objects():
+    """wp.where(cond, true, false) and wp.select(cond, false, true): for each, where its
+    arguments go, as indices into (cond, true, false)."""
+    lang = _lang()
+    return {id(lang.where): (0, 1, 2), id(lang.select): (0, 2, 1)}
+
+
 def _array_helper_objects():
     from ..lowering import kernel_helpers as kh
 
@@ -118,6 +125,7 @@ class _Builder:
         self._atomics = _atomic_objects()
         self._array_helpers = _array_helper_objects()
         self._operators = _operator_objects()
+        self._choices = _choice_objects()
         for p in param_names:
             self.taken.add(p)
             self.env[p] = p
@@ -242,6 +250,11 @@ class _Builder:
             return self.let("opaque", self.substitute(node), node, hint)
         if id(obj) in self._atomics:
             return self.atomic(node, obj, hint)
+        order = self._choices.get(id(obj))
+        if order is not None and len(node.args) == 3 and not node.keywords:
+            cond = self.expr(node.args[0])
+            true, false = (node.args[order.index(k)] for k in (1, 2))
+            return self.choice(cond, true, false, node, hint, (node.func.id, obj, order))
         args = [self.expr(a) for a in node.args]
         op = self._operators.get(id(obj))
         if op is not None and not node.keywords:
@@ -271,17 +284,63 @@ class _Builder:
 
     def ifexp(self, node, hint):
         cond = self.expr(node.test)
+        return self.choice(cond, node.body, node.orelse, node, hint)
+
+    def choice(self, cond, true_node, false_node, node, hint, call=None):
+        """``true if cond else false``, each value computed in its own branch, so the
+        reverse pass differentiates only the value chosen: an infinite or NaN derivative
+        in the other one (``wp.where(x > 0.0, wp.sqrt(x), 0.0)`` at ``x < 0``) is not
+        multiplied by a zero adjoint into NaN.
+
+        ``call`` is ``(name, object, order)`` for ``wp.where``/``wp.select``, which
+        evaluate both values: when computing one has effects the backward pass must
+        reverse (a function writing arrays), both stay unconditional, as written, and
+        the call's own rule routes the adjoint (``order`` maps (cond, true, false) to
+        the call's arguments).
+        """
         name = self.fresh(hint or "t")
-        then, orelse = [], []
-        for branch, value in ((then, node.body), (orelse, node.orelse)):
-            saved, self.cur = self.cur, branch
+        blocks, atoms = [], []
+        for value in (true_node, false_node):
+            saved, self.cur = self.cur, []
             env = dict(self.env)
-            atom = self.expr(value)
-            self.emit(Let(name, "copy", atom, node.lineno, phi="if"))
-            self.env = env
-            self.cur = saved
-        self.emit(If(cond, then, orelse, node.lineno))
+            atoms.append(self.expr(value))
+            blocks.append(self.cur)
+            self.env, self.cur = env, saved
+        if call is not None and not all(self.pure(b) for b in blocks):
+            fname, obj, order = call
+            for b in blocks:
+                self.cur.extend(b)
+            args = [(cond, *atoms)[k] for k in order]
+            self.emit(Let(name, "call", (fname, obj, args, []), node.lineno))
+            return name
+        for b, atom in zip(blocks, atoms):
+            b.append(Let(name, "copy", atom, node.lineno, phi="if"))
+        self.emit(If(cond, blocks[0], blocks[1], node.lineno))
         return name
+
+    def pure(self, block) -> bool:
+        """Whether skipping the reverse of ``block`` loses no gradient: only values, no
+        array writes or atomics (whose adjoints do not flow through the value)."""
+        for st in block:
+            if isinstance(st, If):
+                if not (self.pure(st.then) and self.pure(st.orelse)):
+                    return False
+            elif not isinstance(st, Let):
+                return False
+            elif st.kind == "call" and not self.pure_call(st.data[1]):
+                return False
+        return True
+
+    def pure_call(self, obj) -> bool:
+        from ..runtime.func import Function
+        from .access import array_access
+
+        if id(obj) in self._array_helpers:
+            return False
+        if isinstance(obj, Function):
+            return all(not array_access(ov.generated(), [n for n, _ in ov.params])[1]
+                       for ov in obj.overloads)
+        return True
 
     # -- statements ------------------------------------------------------------------
     def bind(self, user: str, node, line_node):
@@ -516,6 +575,10 @@ class _Builder:
         outer_env = dict(self.env)
         for user in sorted(assigned):
             entry = outer_env.get(user)
+            if entry in self.undefined_carriers:
+                # first assigned in an enclosing loop's body, after this loop: no value
+                # to enter with either (reading it first is the error in read())
+                entry = None
             c = Carrier(user, entry, self.fresh(f"{user}_L{lid}"))
             carriers.append(c)
             self.env[user] = c.name
@@ -533,12 +596,12 @@ class _Builder:
                 f"({test}) and not ({' or '.join(flags)})"
 
         self.loop_stack.append(_LoopCtx(loop, brk, cont))
-        body_reads = set()
-        for st in body_stmts:
-            body_reads |= _reads(st)
+        # live at the end of an iteration: what the next one reads before assigning it
+        # (and its condition), and what is read after the loop
+        next_reads = _live_in(body_stmts)[0]
         if not is_range:
-            body_reads |= _reads(s.test)
-        self.live.append((self.live[-1] if self.live else set()) | body_reads)
+            next_reads |= _reads(s.test)
+        self.live.append((self.live[-1] if self.live else set()) | next_reads)
         saved, self.cur = self.cur, []
         if cont:
             self.bind_atom(cont, "False", s.lineno)
@@ -621,8 +684,7 @@ def _live_in(stmts) -> tuple[set, set]:
             for t in st.targets:
                 if not isinstance(t, (ast.Name, ast.Tuple)):
                     live |= _reads(t) - assigned
-                assigned |= {n.id for n in ast.walk(t) if isinstance(n, ast.Name) and
-                             isinstance(n.ctx, ast.Store)}
+                assigned |= _target_names(t)
         elif isinstance(st, ast.If):
             live |= _reads(st.test) - assigned
             lb, ab = _live_in(st.body)
@@ -630,10 +692,21 @@ def _live_in(stmts) -> tuple[set, set]:
             live |= (lb | lo) - assigned
             assigned |= ab & ao
         elif isinstance(st, (ast.For, ast.While)):
-            live |= _reads(st) - assigned
+            # a loop may run no iteration: it surely assigns nothing
+            live |= _loop_live_in(st) - assigned
         else:
             live |= _reads(st) - assigned
     return live, assigned
+
+
+def _loop_live_in(loop) -> set:
+    """Names a loop may read before assigning them: its bounds or condition, and what its
+    body reads before assigning (later iterations read values of earlier ones, which the
+    body assigned, or the values from before the loop, which count here)."""
+    body, _ = _live_in(loop.body)
+    if isinstance(loop, ast.For):
+        return _reads(loop.iter) | (body - _target_names(loop.target))
+    return _reads(loop.test) | body
 
 
 def _reads(node) -> set:
@@ -641,11 +714,27 @@ def _reads(node) -> set:
             isinstance(n.ctx, ast.Load)}
 
 
+def _target_names(target) -> set:
+    """Local names an assignment target binds. The code generator writes a component
+    store ``v[1] = x`` as ``v = store(v, 1, x)`` reusing the subscript's ``v``, whose
+    context stays ``Load``: bound names are found by position, not by context."""
+    if isinstance(target, ast.Name):
+        return {target.id}
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return set().union(*(_target_names(e) for e in target.elts))
+    return set()  # a[i] = x, s.f = x on arrays / outside objects: no local is rebound
+
+
 def _assigned_names(stmts) -> set:
     out = set()
     for s in stmts:
         for node in ast.walk(s):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            if isinstance(node, ast.Assign):
+                for t in node.targets:
+                    out |= _target_names(t)
+            elif isinstance(node, ast.For):
+                out |= _target_names(node.target)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 out.add(node.id)
     return out
 
@@ -660,8 +749,53 @@ def build_ir(gen, *, is_kernel, param_names, array_params, struct_params, prolog
     b.bind_atom(b.ret_flag, "False", gen.parsed.tree.lineno)
     b.statements(list(prologue) + list(gen.body))
     b.exclusive = _exclusive_roots(out, b) if is_kernel else set()
+    b.read_atoms = _read_atoms(out)
     mark_needed(out, b)
     return out, b
+
+
+def _read_atoms(block, out=None) -> set:
+    """Every name a statement of ``block`` reads. A value no statement reads has a zero
+    adjoint: its reverse is skipped, so an infinite or NaN derivative there (an unused
+    ``wp.sqrt`` of a negative number) cannot turn the zero into NaN."""
+    out = set() if out is None else out
+
+    def add(atoms):
+        out.update(a for a in atoms if isinstance(a, str))
+
+    for st in block:
+        if isinstance(st, Let):
+            k, d = st.kind, st.data
+            if k == "copy":
+                add([d])
+            elif k in ("binop", "unop"):
+                add(d[1:])
+            elif k == "getitem":
+                add([d[0], *d[1]])
+            elif k == "getattr":
+                add([d[0]])
+            elif k == "tuple":
+                add(d)
+            elif k == "call":
+                add(d[2])
+                add(v for _, v in d[3])
+            elif k == "opaque":
+                add(re.findall(r"[A-Za-z_]\w*", d))
+        elif isinstance(st, (StoreArr, AtomicArr)):
+            add([st.arr, *st.idx, st.value])
+        elif isinstance(st, Return):
+            add([st.value])
+        elif isinstance(st, If):
+            add([st.cond])
+            _read_atoms(st.then, out)
+            _read_atoms(st.orelse, out)
+        elif isinstance(st, Loop):
+            add([st.start, st.stop, st.step])
+            add(re.findall(r"[A-Za-z_]\w*", st.cond or ""))
+            for c in st.carriers:
+                add([c.entry, c.exit, c.name])
+            _read_atoms(st.body, out)
+    return out
 
 
 _VALUE_FREE_BINOPS = ("Add", "Sub")
@@ -1103,6 +1237,8 @@ class BackwardWriter:
         adj_n = _adj(n)
         if st.phi == "after":
             return False  # the loop's reverse takes this adjoint (see reverse_loop)
+        if n not in self.b.read_atoms and self.b.pure([st]):
+            return False  # never read: its adjoint is zero
         if k == "copy":
             return self.accum(w, d, adj_n, line, indent)
         if k in ("const", "opaque", "loopvar"):

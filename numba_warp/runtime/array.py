@@ -19,6 +19,7 @@ import numpy as np
 from . import cuda_backend
 from .device import Device, get_device
 from .dtypes import ElementType, element_type, from_numpy_dtype, type_name
+from .versions import counter_for_memory
 
 __all__ = ["array", "array1d", "array2d", "array3d", "array4d", "ARRAY_MAX_DIMS"]
 
@@ -248,15 +249,24 @@ class array:
 
     # -- write tracking (for Tape.backward's overwrite check) --------------------------
     def _version_counter(self) -> list:
+        """``[writes so far, who wrote last]``, shared by every array over these bytes."""
         vc = self._vc
         if vc is None:
-            vc = self._vc = [0, None]  # [writes so far, who wrote last]
+            lo = hi = self.ptr
+            if self.size:
+                for n, st in zip(self.shape, self.strides):
+                    lo += min(0, (n - 1) * st)
+                    hi += max(0, (n - 1) * st)
+                hi += self._et.itemsize
+            key = self.device.ordinal if self.device is not None else None
+            vc = self._vc = counter_for_memory(key, lo, hi)
         return vc
 
     @property
     def version(self) -> int:
-        """How many times this array (or a view of its memory) was written by a launch or
-        an array method; ``Tape.backward()`` compares it to detect overwritten inputs."""
+        """How many times this array's memory (through it, a view, or any other array over
+        the same bytes) was written by a launch or an array method; ``Tape.backward()``
+        compares it to detect overwritten inputs."""
         return self._version_counter()[0]
 
     def mark_write(self, writer: str = "a Python-scope write") -> None:

@@ -15,6 +15,12 @@ Argument kinds: ``f`` scalar, ``f+`` positive scalar, ``u`` scalar in (-0.9, 0.9
 transform (unit rotation), ``sv`` spatial vector, ``sm`` spatial matrix, ``c:<expr>``
 a constant written into the kernel as is (not differentiated), e.g. ``c:1`` or
 ``c:wp.vec3d(0.0, 1.0, 0.0)``.
+
+A row may give a ``body`` instead of a call: kernel source lines that compute ``r`` from
+the arguments ``{0}``, ``{1}``, ... and the kernel's integer parameter ``n``
+(``LOOP_N``, not known when the kernel compiles), for control flow around a builtin or
+a statement (loops, component writes). ``prelude`` is module source the body needs
+(a ``@wp.struct``).
 """
 
 from __future__ import annotations
@@ -54,11 +60,14 @@ def _rotation(rng, n):
 class Row:
     """One builtin call to check: ``fn(args...)`` with arguments and results of these kinds."""
 
-    def __init__(self, name, args, out, *, call=None, tol=1e-5, eps=1e-6, key=None):
+    def __init__(self, name, args, out, *, call=None, tol=1e-5, eps=1e-6, key=None,
+                 body=None, prelude=""):
         self.name = name  # the builtin's public name (for the completeness check)
         self.args = list(args)
         self.out = [out] if isinstance(out, str) else list(out)
         self.call = call or f"wp.{name}"
+        self.body = body
+        self.prelude = prelude
         self.tol = tol
         self.eps = eps
         self.key = key or f"{name}({', '.join(args)})"
@@ -115,16 +124,22 @@ def _chunk_source(name, rows):
         for j, kind in enumerate(row.out):
             params.append(f"w{k}_{j}: wp.array(dtype={DTYPES[kind][0]})")
         lines.append(f"    if tid == {k}:")
-        lines.append(f"        r = {row.call}({', '.join(call_args)})")
+        if row.body is not None:
+            lines += ["        " + ln.format(*call_args) for ln in row.body]
+        else:
+            lines.append(f"        r = {row.call}({', '.join(call_args)})")
         if len(row.out) == 1:
             lines.append(f"        loss[{k}] = _inner(r, w{k}_0[0])")
         else:
             terms = " + ".join(f"_inner(r[{j}], w{k}_{j}[0])" for j in range(len(row.out)))
             lines.append(f"        loss[{k}] = {terms}")
+    if _uses_n(rows):
+        params.append("n: int")
     params.append("loss: wp.array(dtype=wp.float64)")
+    preludes = "".join(p + "\n\n\n" for p in dict.fromkeys(r.prelude for r in rows) if p)
     return (
         "import numba_warp as wp\n"
-        "from numba_warp.autodiff.rules import _inner\n\n\n"
+        "from numba_warp.autodiff.rules import _inner\n\n\n" + preludes +
         "@wp.kernel\n"
         f"def {name}({', '.join(params)}):\n"
         "    tid = wp.tid()\n" + "\n".join(lines) + "\n"
@@ -132,11 +147,16 @@ def _chunk_source(name, rows):
 
 
 _MODULES: dict = {}
+LOOP_N = 3  # the value of ``n`` in body rows
+
+
+def _uses_n(rows):
+    return any(r.body is not None for r in rows)
 
 
 def chunk_kernel(name, rows):
     """The generated kernel checking ``rows`` (written to a real file, imported once)."""
-    key = (name, tuple(r.key for r in rows))
+    key = (name, tuple((r.key, r.call, tuple(r.body or ())) for r in rows))
     mod = _MODULES.get(key)
     if mod is None:
         src = _chunk_source(name, rows)
@@ -173,9 +193,11 @@ def check_rows(name, rows, device, seed=0, directions=2):
                 out.append(wp.array(w[None], dtype=eval(DTYPES[kind][0]), device=device))  # noqa: S307
         return out
 
+    scalars = [LOOP_N] if _uses_n(rows) else []
+
     def losses(values):
         loss = wp.zeros(len(rows), dtype=wp.float64, device=device)
-        wp.launch(kernel, dim=len(rows), inputs=[*args_for(values, False), loss],
+        wp.launch(kernel, dim=len(rows), inputs=[*args_for(values, False), *scalars, loss],
                   device=device)
         return loss.numpy()
 
@@ -183,7 +205,7 @@ def check_rows(name, rows, device, seed=0, directions=2):
     loss = wp.zeros(len(rows), dtype=wp.float64, device=device, requires_grad=True)
     tape = wp.Tape()
     with tape:
-        wp.launch(kernel, dim=len(rows), inputs=[*arrays, loss], device=device)
+        wp.launch(kernel, dim=len(rows), inputs=[*arrays, *scalars, loss], device=device)
     tape.backward(grads={loss: np.ones(len(rows))})
     grads, pos = [], 0
     for k, row in enumerate(rows):

@@ -165,6 +165,43 @@ def test_if_elif_else_and_conditional_expression(device):
     check_fd(branches, 4, [np.array([0.1, 0.3, 0.6, 0.95])], device)
 
 
+@wp.func
+def add_into(acc: F64, x: wp.float64):
+    wp.atomic_add(acc, 0, x)
+    return x
+
+
+@wp.kernel
+def untaken_branches(x: F64, acc: F64, loss: F64):
+    i = wp.tid()
+    a = x[i]
+    y1 = wp.where(a > 0.0, wp.sqrt(a), 0.0 * a)  # sqrt(-1) is NaN, sqrt'(0) infinite
+    y2 = wp.select(a > 0.0, -a, wp.log(a))  # select(cond, if false, if true)
+    y3 = wp.sqrt(a) if a > 0.0 else 0.0 * a
+    y4 = wp.where(a != 0.0, 1.0 / a, 0.0)
+    # a branch with an array write keeps Warp's form (both values, the call's rule)
+    y5 = wp.where(a > 0.0, a, add_into(acc, a * 3.0))
+    unused = wp.sqrt(a)  # read by nothing: no gradient (Warp: NaN at a < 0)  # noqa: F841
+    wp.atomic_add(loss, 0, y1 + y2 + y3 + y4 + y5)
+
+
+def test_values_where_does_not_choose_get_no_gradient(device):
+    # Warp gives NaN here (0 * the derivative of the unchosen value); `if` gives 0
+    x = np.array([-1.0, 0.0, 4.0])
+    xs = wp.array(x, dtype=wp.float64, device=device, requires_grad=True)
+    acc = wp.zeros(1, dtype=wp.float64, device=device, requires_grad=True)
+    loss = wp.zeros(1, dtype=wp.float64, device=device, requires_grad=True)
+    tape = wp.Tape()
+    with tape:
+        wp.launch(untaken_branches, 3, inputs=[xs, acc, loss], device=device)
+    tape.backward(loss)
+    # per element: y1 + y2 + y3 + y4 + y5 and the derivative of each
+    assert loss.numpy()[0] == pytest.approx((1.0 - 1.0 - 3.0) + 0.0 +
+                                            (2.0 + np.log(4.0) + 2.0 + 0.25 + 4.0))
+    np.testing.assert_allclose(xs.grad.numpy(), [-1.0 - 1.0 + 3.0, -1.0 + 3.0,
+                                                 0.25 + 0.25 + 0.25 - 1.0 / 16.0 + 1.0])
+
+
 @wp.kernel
 def static_loop(x: F64, loss: F64):
     s = wp.float64(0.0)
@@ -445,6 +482,36 @@ def test_overwrite_after_recording_and_python_writes_are_detected(device):
     a.fill_(5.0)  # outside the tape, before backward
     with pytest.raises(RuntimeError, match="fill_"):
         tape.backward(loss)
+
+
+def test_writes_through_other_arrays_over_the_same_memory_are_detected(device):
+    # the write counter follows the memory, not the Python object
+    for alias_first in (False, True):
+        a = wp.array([1.0, 2.0, 3.0], dtype=wp.float64, device=device, requires_grad=True)
+        alias = wp.array(ptr=a.ptr + 8, shape=(2,), dtype=wp.float64, device=device)
+        if alias_first:
+            assert alias.version == a.version
+        b = wp.zeros_like(a)
+        loss = wp.zeros(1, dtype=wp.float64, device=device, requires_grad=True)
+        tape = wp.Tape()
+        with tape:
+            wp.launch(square, 3, inputs=[a], outputs=[b], device=device)
+            wp.launch(total, 3, inputs=[b, loss], device=device)
+        wp.launch(overwrite, 2, inputs=[b], outputs=[alias], device=device)
+        with pytest.raises(RuntimeError, match=r"'x' to kernel '.*square'.*overwritten by "
+                                               r"'.*overwrite'"):
+            tape.backward(loss)
+    # separate arrays (maybe next to each other in memory) are not aliases
+    c, d = (wp.zeros(2, dtype=wp.float64, device=device) for _ in range(2))
+    before = d.version
+    c.fill_(1.0)
+    assert d.version == before
+    if device == "cpu":
+        host = np.zeros(3)
+        e = wp.array(host, dtype=wp.float64, copy=False)
+        f = wp.array(host, dtype=wp.float64, copy=False)
+        e.fill_(1.0)
+        assert f.version == e.version
 
 
 def test_tape_api(device, tmp_path):
