@@ -18,6 +18,7 @@ import typing
 from numba.core import types
 from numba.extending import overload
 
+from ..frontend.checks import instrument
 from ..frontend.codegen import generate
 from ..frontend.errors import WarpCodegenError
 from ..frontend.source import parse_function
@@ -25,7 +26,7 @@ from ..typing.argspec import arg_spec_from_annotation
 from ..typing.scalars import WeakFloat
 from .cache import load_generated_module
 
-__all__ = ["Function", "func", "resolve_annotations"]
+__all__ = ["Function", "func", "resolve_annotations", "checked_ref"]
 
 _registry: dict[tuple, "Function"] = {}
 
@@ -145,6 +146,32 @@ class _Overload:
         return all(_accepts(spec, t, exact) for (_, spec), t in zip(self.params, args))
 
 
+class _CheckedOverload(_Overload):
+    """An overload's debug-mode twin: its body with array accesses checked and asserts
+    kept (``frontend/checks.py``); calls go to the checked twins of other functions."""
+
+    def __init__(self, base: _Overload, owner: "Function"):
+        self.__dict__.update(base.__dict__)
+        self.base = base
+        self.owner = owner
+        self._impl = None
+        self._generated = None
+        self._bwd_module = None
+
+    def generated(self):
+        if self._generated is None:
+            gen = generate(self.parsed, is_kernel=False, params=self.params,
+                           gen_name=f"{self.parsed.name}__func", options={"mode": "debug"})
+            self._generated = instrument(gen, self.params, is_kernel=False,
+                                         map_ref=checked_ref)
+        return self._generated
+
+
+def checked_ref(obj):
+    """What a debug-mode kernel or function binds in place of ``obj``."""
+    return obj.checked() if isinstance(obj, Function) else obj
+
+
 def _accepts(spec, t, exact: bool) -> bool:
     kind = spec.kind
     if kind == "any":
@@ -181,6 +208,7 @@ class Function:
         self.custom_replay = None
         self._adj_stub = None
         self._rep_stub = None
+        self._checked = None
         self._register_numba()
 
     def add(self, fn) -> None:
@@ -192,6 +220,30 @@ class Function:
             self._forget_compiled()
         self.__doc__ = fn.__doc__
         self.__wrapped__ = fn
+        if self._checked is not None:
+            self._checked._sync(replaced)
+
+    def checked(self) -> "Function":
+        """This function's debug-mode twin (``wp.config.mode = "debug"``): the same
+        overloads with array accesses bounds-checked and asserts kept."""
+        twin = self._checked
+        if twin is None:
+            twin = self._checked = Function(self.key + ("checked",), self.__name__)
+            twin._origin = self
+            twin._sync(False)
+        return twin
+
+    def _sync(self, replaced: bool) -> None:
+        origin = self._origin
+        old = {id(o.base): o for o in self.overloads}
+        self.overloads = []
+        for ov in origin.overloads:
+            twin = old.get(id(ov))
+            if twin is None:
+                twin = _CheckedOverload(ov, self)
+            self.overloads.append(twin)
+        if replaced:
+            self._forget_compiled()
 
     def _forget_compiled(self):
         # a redefinition (a re-run notebook cell): Numba caches the implementation chosen
