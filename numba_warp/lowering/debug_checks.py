@@ -111,7 +111,7 @@ def _unpack(builder, ty, value):
     return [ty], [value]
 
 
-def _make_checked(fn, spread: bool):
+def _make_checked(fn, name: str, spread: bool):
     """The checked form of ``fn``: see the module docstring.
 
     ``spread``: ``fn`` takes the indices as separate arguments (the atomics) rather than
@@ -163,7 +163,7 @@ def _make_checked(fn, spread: bool):
 
         return inner.return_type(base, index, rest, types.int64, types.int64), codegen
 
-    checked.__name__ = checked.__qualname__ = f"checked_{getattr(fn, '__name__', 'call')}"
+    checked.__name__ = checked.__qualname__ = f"checked_{name}"
     return intrinsic(checked)
 
 
@@ -214,15 +214,15 @@ def define_slot(typingctx):
 
 
 #: fn -> (its checked form, whether the indices are spread as separate arguments)
-CHECKED: dict = {operator.getitem: _make_checked(operator.getitem, spread=False)}
+CHECKED: dict = {operator.getitem: _make_checked(operator.getitem, "getitem", spread=False)}
 for _name in ("store", "inplace_add", "inplace_sub", "inplace_and", "inplace_or",
               "inplace_xor"):
     _fn = getattr(kernel_helpers, _name)
-    CHECKED[_fn] = _make_checked(_fn, spread=False)
+    CHECKED[_fn] = _make_checked(_fn, _name, spread=False)
 for _name in atomics.__all__:
     if _name.startswith("atomic_"):
         _fn = getattr(atomics, _name)
-        CHECKED[_fn] = _make_checked(_fn, spread=True)
+        CHECKED[_fn] = _make_checked(_fn, _name, spread=True)
 #: the functions whose indices are separate arguments, with their number of values
 SPREAD = {getattr(atomics, n): (2 if n == "atomic_cas" else 1)
           for n in atomics.__all__ if n.startswith("atomic_")}
