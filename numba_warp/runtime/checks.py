@@ -103,9 +103,11 @@ def failure_error(lp, words) -> Exception:
     verb = {"read": "read of", "write": "write to", "atomic": "atomic update of"}[site.kind]
     msg = (f"{head}: out-of-bounds {verb} {site.expr}[{idx_text}]{thread}: "
            f"{_describe_array(lp, site)} has shape {shape}{where}")
-    if site.root is not None and site.root in getattr(lp._converted, "nulls", ()):
-        msg += (f"\nArgument '{site.root}' was None (a null array): pass an array, or do "
-                "not access it in this launch.")
+    nulls = lp._converted.nulls
+    null = site.expr if site.expr in nulls else (site.root if site.root in nulls else None)
+    if null is not None and site.is_kernel:
+        msg += (f"\nArgument '{null}' was None (a null array): pass an array, or do not "
+                "access it in this launch.")
     return KernelIndexError(msg)
 
 
