@@ -136,11 +136,17 @@ def _make_checked(fn, name: str, spread: bool):
             _, rest_vals = _unpack(builder, rest, rest_val)
             actual = (base, *idxtys, *rest.types) if spread else (base, index, *rest.types)
             values = [arr, *idxs, *rest_vals] if spread else [arr, idx_val, *rest_vals]
-            impl = context.get_function(fnty, inner)
+            # type the call again in this target's context: a Function type's implementation
+            # keys are shared by all targets, and this intrinsic's typing may be cached
+            # from a compile for another target
+            tctx = context.typing_context
+            fnty_here = tctx.resolve_value_type(fn)
+            here = tctx.resolve_function_type(fnty_here, argtys, {})
+            impl = context.get_function(fnty_here, here)
 
             def call(vals):
                 cast = [context.cast(builder, v, t, ft)
-                        for v, t, ft in zip(vals, actual, inner.args)]
+                        for v, t, ft in zip(vals, actual, here.args)]
                 return impl(builder, cast)
 
             if not check:

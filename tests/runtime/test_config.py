@@ -146,6 +146,11 @@ def test_debug_kernel_defines_its_failure_slot_for_cuda(monkeypatch):
     sig = accesses.compiled_cpu_debug_variants[0][0]
     ptx = accesses.compile_ptx(sig, debug=True)
     assert ".visible .global .align 8 .b8 _numba_warp_debug_slot[128]" in ptx
+    # a CUDA compile in between must not break the next CPU compile of a checked store
+    # (Numba shares a function's implementation keys between targets)
+    a = wp.zeros(3, dtype=float, device="cpu")
+    wp.launch(write_sqrt, dim=3, inputs=[a, 4.0], device="cpu")
+    np.testing.assert_array_equal(a.numpy(), [2.0, 2.0, 2.0])
 
 
 def test_debug_mode_reports_a_none_struct_field(device, monkeypatch):
