@@ -103,7 +103,7 @@ def failure_error(lp, words) -> Exception:
     verb = {"read": "read of", "write": "write to", "atomic": "atomic update of"}[site.kind]
     msg = (f"{head}: out-of-bounds {verb} {site.expr}[{idx_text}]{thread}: "
            f"{_describe_array(lp, site)} has shape {shape}{where}")
-    nulls = lp._converted.nulls
+    nulls = lp._converted.nulls or ()
     null = site.expr if site.expr in nulls else (site.root if site.root in nulls else None)
     if null is not None and site.is_kernel:
         msg += (f"\nArgument '{null}' was None (a null array): pass an array, or do not "

@@ -609,14 +609,15 @@ def load_module(module=None, device=None, recursive: bool = False, block: bool =
         module = sys._getframe(1).f_globals.get("__name__")
     mod = sys.modules[module] if isinstance(module, str) else module
     dev = get_device(device)
+    debug = config.mode == "debug"  # the variant launches will use
     for value in list(vars(mod).values()):
         if not isinstance(value, Kernel):
             continue
-        value._load()
+        value._load(debug=debug)
         argtypes = value.concrete_argtypes()
         if argtypes is None:
             continue
         if dev.is_cpu:
-            value.compile_cpu(argtypes)
+            value.compile_cpu(argtypes, debug=debug)
         else:
-            value.compile_cuda(argtypes, dev)
+            value.compile_cuda(argtypes, dev, debug=debug)

@@ -46,7 +46,7 @@ def _convert_array(kernel, name, spec, value, device, out):
         value = array(ptr=0, shape=(0,) * spec.ndim, strides=(et.itemsize,) * spec.ndim,
                       dtype=et, device=device, owner=None)
         value._np = np.zeros((0,) * spec.ndim, dtype=et.np_dtype)
-        out.nulls.append(name)
+        out.nulls = (out.nulls or []) + [name]
     elif not isinstance(value, array):
         if isinstance(value, np.ndarray) and device.is_cpu:
             value = array(value, copy=False, device="cpu")
@@ -206,7 +206,7 @@ class _Converted:
 
     def __init__(self):
         self.types, self.cpu, self.cuda, self.arrays = [], [], [], []
-        self.nulls = []  # parameter paths ("a", "s.field") given None
+        self.nulls = None  # parameter paths ("a", "s.field") given None, if any
 
 
 def _launch_dims(kernel, dim):
@@ -226,9 +226,9 @@ def _launch_dims(kernel, dim):
     if not 1 <= len(dims) <= ARRAY_MAX_DIMS:
         raise LaunchError(f"wp.launch({kernel.__name__}): dim has {len(dims)} dimensions; "
                           f"launches have 1 to {ARRAY_MAX_DIMS}")
-    if any(d < 0 for d in dims):
+    if min(dims) < 0:
         raise LaunchError(f"wp.launch({kernel.__name__}): dim {dims} has a negative entry")
-    if math.prod(dims) > _MAX_THREADS:
+    if max(dims) > 2**31 and math.prod(dims) > _MAX_THREADS:
         raise LaunchError(f"wp.launch({kernel.__name__}): dim {dims} asks for "
                           f"{math.prod(dims)} threads; a launch has at most 2**63 - 1")
     return dims
@@ -364,13 +364,13 @@ def launch(kernel: Kernel, dim, inputs: typing.Sequence = (), outputs: typing.Se
     if adjoint:
         _convert_adjoints(kernel, args, list(adj_inputs) + list(adj_outputs), dev, conv)
         lp = Launch(kernel, dims, dev, conv, stream, bd, max_blocks, adjoint=True,
-                    checked=bool(conv.nulls))
+                    checked=conv.nulls is not None)
     else:
         if adj_inputs or adj_outputs:
             raise LaunchError(f"wp.launch({kernel.__name__}): adj_inputs/adj_outputs are only "
                               "used with adjoint=True")
         reads, writes = _array_access(kernel, args)
-        checked = bool(conv.nulls) and _may_access(kernel, conv.nulls)
+        checked = conv.nulls is not None and _may_access(kernel, conv.nulls)
         lp = Launch(kernel, dims, dev, conv, stream, bd, max_blocks, writes=writes,
                     checked=checked)
         if record_cmd:
