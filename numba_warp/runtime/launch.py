@@ -457,6 +457,15 @@ def _adjoint_struct(value, device):
     return out
 
 
+def _check_grad_shape(kernel, name, adj, value):
+    """A gradient is empty (none) or has its array's shape: the backward pass indexes it
+    where the forward pass indexed the array, unchecked."""
+    if isinstance(adj, array) and isinstance(value, array) and adj.size and \
+            adj.shape != value.shape:
+        _fail(kernel, name, f"has shape {adj.shape}, but the gradient of '{name[4:]}' "
+                            f"must have its shape {value.shape}")
+
+
 def _convert_adjoints(kernel, args, adj_args, device, conv):
     """Append the backward pass's extra arguments: gradients and the retain mask."""
     retain = 0
@@ -467,6 +476,7 @@ def _convert_adjoints(kernel, args, adj_args, device, conv):
                 adj = value.grad
             if adj is None:
                 adj = _empty_grad(spec, value, device)
+            _check_grad_shape(kernel, f"adj_{name}", adj, value)
             _convert(kernel, f"adj_{name}", spec, adj, device, conv)
             if isinstance(value, array) and value.retain_grad:
                 retain |= 1 << k

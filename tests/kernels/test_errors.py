@@ -202,6 +202,16 @@ def test_dim_with_too_many_threads(device):
     assert "fill_value" in msg and "dim" in msg and "2**63" in msg
 
 
+def test_gradient_of_the_wrong_shape(device):
+    # the backward pass indexes a gradient where the forward pass indexed its array
+    a = wp.zeros(4, dtype=float, device=device)
+    with pytest.raises(LAUNCH_ERRORS) as info:
+        wp.launch(fill_value, dim=4, inputs=[a, 1.0, 2], device=device, adjoint=True,
+                  adj_inputs=[wp.zeros(2, dtype=float, device=device), 0.0, 0])
+    msg = str(info.value)
+    assert "fill_value" in msg and "adj_a" in msg and "(2,)" in msg and "(4,)" in msg
+
+
 @wp.kernel
 def optional_weights(a: wp.array(dtype=float), w: wp.array(dtype=float), use_w: int,
                      out: wp.array(dtype=float)):
