@@ -34,18 +34,23 @@ from numba.core import cgutils, types
 from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic
 
+from ..typing.mat import MatType
+from ..typing.vec import VecType
 from . import atomics, kernel_helpers
 from .atomics import is_cuda_context
 
 __all__ = ["SLOT_SYMBOL", "SLOT_WORDS", "SLOT_CODE", "SLOT_TID", "SLOT_NIDX", "SLOT_IDX",
-           "SLOT_NDIM", "SLOT_SHAPE", "cpu_slot", "CHECKED", "SPREAD", "assert_failed",
-           "define_slot"]
+           "SLOT_NDIM", "SLOT_SHAPE", "SLOT_KIND", "KIND_ARRAY", "KIND_VALUE", "cpu_slot",
+           "CHECKED", "SPREAD", "assert_failed", "define_slot", "emit_report"]
 
 SLOT_SYMBOL = "_numba_warp_debug_slot"
 SLOT_WORDS = 16
 # word offsets: site code (0 = no failure), flat thread index (-1 = unknown), number of
 # indices (-1 for an assert), up to 4 indices, array ndim, up to 4 extents
+# and what was indexed (an array, or a vector/matrix value)
 SLOT_CODE, SLOT_TID, SLOT_NIDX, SLOT_IDX, SLOT_NDIM, SLOT_SHAPE = 0, 1, 2, 3, 7, 8
+SLOT_KIND = 12
+KIND_ARRAY, KIND_VALUE = 0, 1
 
 cpu_slot = np.zeros(SLOT_WORDS, dtype=np.int64)
 llvm_binding.add_symbol(SLOT_SYMBOL, cpu_slot.ctypes.data)
@@ -71,7 +76,7 @@ def _word(builder, gv, k: int):
     return builder.gep(gv, [ir.Constant(ir.IntType(32), 0), ir.Constant(ir.IntType(32), k)])
 
 
-def emit_report(context, builder, site, tid, idxs, shape):
+def emit_report(context, builder, site, tid, idxs, shape, kind: int = KIND_ARRAY):
     """Record a failure unless one is recorded already (first failing thread wins)."""
     gv = _slot(context, builder)
     res = builder.cmpxchg(_word(builder, gv, SLOT_CODE), ir.Constant(_I64, 0), site,
@@ -83,14 +88,33 @@ def emit_report(context, builder, site, tid, idxs, shape):
         for d, v in enumerate(idxs or ()):
             builder.store(v, _word(builder, gv, SLOT_IDX + d))
         builder.store(ir.Constant(_I64, len(shape)), _word(builder, gv, SLOT_NDIM))
+        builder.store(ir.Constant(_I64, kind), _word(builder, gv, SLOT_KIND))
         for d, v in enumerate(shape):
             builder.store(v, _word(builder, gv, SLOT_SHAPE + d))
 
 
-def _in_bounds(context, builder, arrty, arr, idxtys, idxs, site, tid):
+def _extents(context, builder, ty, value):
+    """The extents an index of ``ty`` is checked against, and the kind of ``ty``."""
+    if isinstance(ty, types.Array):
+        ary = context.make_array(ty)(context, builder, value)
+        return cgutils.unpack_tuple(builder, ary.shape, ty.ndim), KIND_ARRAY
+    dims = (ty.length,) if isinstance(ty, VecType) else ty.shape
+    return [ir.Constant(_I64, d) for d in dims], KIND_VALUE
+
+
+def _checkable(base, idxtys) -> bool:
+    if not all(isinstance(t, types.Integer) for t in idxtys):
+        return False
+    if isinstance(base, types.Array):
+        return len(idxtys) <= base.ndim
+    if isinstance(base, VecType):
+        return len(idxtys) == 1
+    return isinstance(base, MatType) and len(idxtys) <= 2
+
+
+def _in_bounds(context, builder, basety, base, idxtys, idxs, site, tid):
     """An i1 that is true when every index is inside its extent; reports when not."""
-    ary = context.make_array(arrty)(context, builder, arr)
-    shape = cgutils.unpack_tuple(builder, ary.shape, arrty.ndim)
+    shape, kind = _extents(context, builder, basety, base)
     zero = ir.Constant(_I64, 0)
     ok = cgutils.true_bit
     wide = []
@@ -101,7 +125,7 @@ def _in_bounds(context, builder, arrty, arr, idxtys, idxs, site, tid):
                               builder.icmp_signed("<", v, shape[d]))
         ok = builder.and_(ok, inside)
     with builder.if_then(builder.not_(ok), likely=False):
-        emit_report(context, builder, site, tid, wide, shape)
+        emit_report(context, builder, site, tid, wide, shape, kind)
     return ok
 
 
@@ -127,8 +151,7 @@ def _make_checked(fn, name: str, spread: bool):
         inner = typingctx.resolve_function_type(fnty, argtys, {})
         if inner is None:
             return None
-        check = (isinstance(base, types.Array) and len(idxtys) <= base.ndim and
-                 all(isinstance(t, types.Integer) for t in idxtys))
+        check = _checkable(base, idxtys)
 
         def codegen(context, builder, sig, args):
             arr, idx_val, rest_val, site_val, tid_val = args

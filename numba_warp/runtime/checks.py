@@ -101,8 +101,10 @@ def failure_error(lp, words) -> Exception:
     shape = tuple(int(v) for v in words[dc.SLOT_SHAPE:dc.SLOT_SHAPE + ndim])
     idx_text = ", ".join(map(str, index))
     verb = {"read": "read of", "write": "write to", "atomic": "atomic update of"}[site.kind]
+    what = _describe_array(lp, site) if words[dc.SLOT_KIND] != dc.KIND_VALUE else \
+        f"the vector/matrix '{site.expr}'"
     msg = (f"{head}: out-of-bounds {verb} {site.expr}[{idx_text}]{thread}: "
-           f"{_describe_array(lp, site)} has shape {shape}{where}")
+           f"{what} has shape {shape}{where}")
     nulls = lp._converted.nulls or ()
     null = site.expr if site.expr in nulls else (site.root if site.root in nulls else None)
     if null is not None and site.is_kernel:

@@ -2,6 +2,7 @@
 
 import inspect
 import os
+import re
 
 import numpy as np
 import pytest
@@ -65,6 +66,9 @@ def accesses(a: wp.array(dtype=float), m: wp.array2d(dtype=float), h: Holder,
         out[i] = h.data[j]  # MARK-struct
     elif case == 6:
         out[i] = read_at(a, j)
+    elif case == 7:
+        v = wp.vec3(1.0, 1.0, 1.0)
+        out[i] = v[shift]  # MARK-vec
     else:
         assert a[i] < 100000.0, "value too large"  # MARK-assert
         out[i] = a[i]
@@ -79,7 +83,8 @@ CASES = {
     4: ("MARK-row", ["read", "m[", "argument 'm'"]),
     5: ("MARK-struct", ["read", "h.data[", "argument 'h'"]),
     6: ("MARK-func", ["read", "b[", "@wp.func read_at"]),
-    7: ("MARK-assert", ["assert", "value too large"]),
+    7: ("MARK-vec", ["read", "v[3]", "vector"]),
+    8: ("MARK-assert", ["assert", "value too large"]),
 }
 
 
@@ -103,23 +108,30 @@ def _accesses_args(device, n, case, shift, big=False):
 def test_debug_mode_reports_the_first_failure(device, monkeypatch, n, case):
     monkeypatch.setattr(wp.config, "mode", "debug")
     marker, words = CASES[case]
-    args, out = _accesses_args(device, n, case, shift=0 if case == 7 else 3, big=case == 7)
-    exc_type = AssertionError if case == 7 else IndexError
+    args, out = _accesses_args(device, n, case, shift=0 if case == 8 else 3, big=case == 8)
+    exc_type = AssertionError if case == 8 else IndexError
     with pytest.raises(exc_type) as info:
         wp.launch(accesses, dim=n, inputs=args, device=device)
     msg = str(info.value)
-    assert "accesses" in msg and "thread" in msg or case == 6, msg
+    assert "accesses" in msg, msg
     for w in words:
         assert w in msg, f"{w!r} not in:\n{msg}"
-    if case != 7:
-        assert f"[{n - 3 + 3}" in msg or f"[{n}" in msg, msg  # the first bad index
-        assert f"({n}," in msg, msg  # the shape
+    thread = re.search(r"in thread (\d+)", msg)
+    assert (thread is None) == (case == 6), msg  # a @wp.func does not know its thread
+    if case < 7:
+        # one of the failing threads (the first to fail) is reported, with its index
+        index = int(re.search(r"\[(\d+)", msg).group(1))
+        assert n <= index < n + 3, msg
+        assert thread is None or int(thread.group(1)) == index - 3, msg
+        assert f"shape ({n}," in msg, msg
+    elif case == 7:
+        assert "shape (3,)" in msg, msg
     assert THIS_FILE in msg and f"line {_line_of(accesses if case != 6 else read_at, marker)}" \
         in msg, msg
     # nothing is left broken: the same kernel, in bounds, gives the right answer
     args, out = _accesses_args(device, n, case, shift=0)
     wp.launch(accesses, dim=n, inputs=args, device=device)
-    expected = np.ones(n) if case in (0, 2, 3, 4) else np.arange(n)
+    expected = np.ones(n) if case in (0, 2, 3, 4, 7) else np.arange(n)
     np.testing.assert_array_equal(out.numpy(), expected)
 
 
