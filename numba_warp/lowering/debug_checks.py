@@ -19,8 +19,9 @@ the first failing thread wins a compare-and-swap on word 0.
 
 The checked wrappers (``CHECKED[fn]``) take ``(base, index, rest, site, tid)`` and call
 ``fn`` (``operator.getitem``, the ``store``/``inplace_*`` helpers or an atomic) on
-them; when ``base`` is not an array, or the index is not made of integers, they are
-exactly ``fn``.
+them. They check indices into arrays (against the shape) and component indices into
+vectors and matrices (as Warp's debug builds do); on anything else, or when the index
+is not made of integers, they are exactly ``fn``.
 """
 
 from __future__ import annotations
