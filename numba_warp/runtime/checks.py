@@ -16,8 +16,10 @@ Release-mode launches with a ``None`` array argument (a null array, as in Warp) 
 the kernel may access are checked launches too, so touching the null array is this
 error, not a crash.
 
-Backward passes are not instrumented: in debug mode they run with Numba's bounds
-checks, whose errors are reported here with the kernel's name.
+Backward passes are not instrumented (they index where the checked forward pass did):
+in debug mode they run with Numba's bounds checks, serially on the CPU (an exception
+does not escape a ``prange`` loop), and their errors are reported with the kernel's
+name but no line. On CUDA those checks do not report.
 """
 
 from __future__ import annotations
@@ -144,5 +146,7 @@ def _numba_error(lp, exc) -> Exception:
     cause = exc if isinstance(exc, IndexError) else (exc.__cause__ or exc.__context__)
     what = "the backward pass of kernel" if lp.adjoint else "kernel"
     text = str(cause) if cause is not None else str(exc)
-    return KernelIndexError(f"{what} '{lp.kernel.key}': {text} (an array access out of "
-                            f"bounds; wp.config.mode is 'debug')")
+    return KernelIndexError(
+        f"{what} '{lp.kernel.key}': {text} (Numba's bounds check, wp.config.mode is "
+        "'debug'). Backward passes are not instrumented, so the line is not known; the "
+        "forward launch in debug mode reports the access with its line.")

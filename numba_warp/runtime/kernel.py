@@ -158,6 +158,9 @@ class Kernel:
         gen = self.adjoint if adjoint else (self.checked if debug else self.generated)
         # a checked kernel defines the failure slot its device functions declare (CUDA)
         define = "    _wp_dbg_define_slot()\n" if debug and not adjoint else ""
+        # a debug backward pass relies on Numba's bounds checks, whose exceptions only
+        # propagate out of the serial loop
+        serial_below = 2**62 if debug and adjoint else int(config.cpu_parallel_threshold)
         name = self.parsed.name + ("_bwd" if adjoint else "")
         args = ", ".join(gen.params[len(_LAUNCH_HEAD):] if adjoint else gen.params)
         call = f"{gen.name}(_wp_t, {', '.join(DIMS)}{', ' if args else ''}{args})"
@@ -176,7 +179,7 @@ class Kernel:
             f"# functions called:\n{deps}\n"
             f"{gen.source}\n\n"
             f"def {name}_cpu({head}):\n"
-            f"    if _wp_n < {int(config.cpu_parallel_threshold)}:\n"
+            f"    if _wp_n < {serial_below}:\n"
             f"        for _wp_t in range(_wp_n):\n"
             f"            {call}\n"
             f"    else:\n"

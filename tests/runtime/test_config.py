@@ -135,6 +135,32 @@ def test_debug_mode_reports_the_first_failure(device, monkeypatch, n, case):
     np.testing.assert_array_equal(out.numpy(), expected)
 
 
+@wp.kernel
+def shifted_square(a: wp.array(dtype=float), s: int, out: wp.array(dtype=float)):
+    i = wp.tid()
+    out[i] = a[i + s] * a[i + s]
+
+
+@pytest.mark.parametrize("n", [16, 8192 + 16], ids=["serial", "parallel"])
+def test_debug_mode_backward_pass_reports_out_of_bounds(monkeypatch, n):
+    # backward passes are not instrumented; on the CPU they run serially in debug mode,
+    # with Numba's bounds checks (their errors escape a serial loop, not a prange one)
+    monkeypatch.setattr(wp.config, "mode", "debug")
+    a = wp.ones(n, dtype=float, device="cpu", requires_grad=True)
+    out = wp.zeros(n, dtype=float, device="cpu", requires_grad=True)
+
+    def backward(shift):
+        wp.launch(shifted_square, dim=n, inputs=[a, shift], outputs=[out], device="cpu",
+                  adj_inputs=[None, 0], adj_outputs=[wp.ones(n, dtype=float, device="cpu")],
+                  adjoint=True)
+
+    with pytest.raises(IndexError, match="backward pass of kernel .*shifted_square"):
+        backward(2)
+    a.grad.zero_()  # (the threads before the failing one did their work)
+    backward(0)
+    np.testing.assert_array_equal(a.grad.numpy(), np.full(n, 2.0))
+
+
 def test_debug_mode_is_read_at_launch(device, monkeypatch):
     # the same kernel object: unchecked in release mode (the bad write is skipped by the
     # kernel's own guard here), checked as soon as debug mode is on, unchecked again after
