@@ -26,8 +26,8 @@ from ..frontend.checks import instrument
 from ..frontend.codegen import DIMS, TID, generate
 from ..frontend.errors import SourceLocation, WarpCodegenError
 from ..frontend.source import parse_function
-from ..typing.argspec import arg_spec_from_annotation
 from ..lowering.debug_checks import SLOT_SYMBOL
+from ..typing.argspec import arg_spec_from_annotation
 from .cache import generated_origin, load_generated_module
 from .func import checked_ref, resolve_annotations
 

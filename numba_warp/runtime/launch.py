@@ -228,7 +228,7 @@ def _launch_dims(kernel, dim):
                           f"launches have 1 to {ARRAY_MAX_DIMS}")
     if min(dims) < 0:
         raise LaunchError(f"wp.launch({kernel.__name__}): dim {dims} has a negative entry")
-    if max(dims) > 2**31 and math.prod(dims) > _MAX_THREADS:
+    if max(dims) >= 2**15 and math.prod(dims) > _MAX_THREADS:  # (4 dims < 2**15: fine)
         raise LaunchError(f"wp.launch({kernel.__name__}): dim {dims} asks for "
                           f"{math.prod(dims)} threads; a launch has at most 2**63 - 1")
     return dims
