@@ -1,11 +1,13 @@
 """Global settings, with Warp's names where they apply (``wp.config.mode = "debug"``).
 
-Settings are read when a kernel is compiled (``mode``, ``kernel_cache_dir``,
-``cache_kernels``, ``max_unroll``) or launched (``verify_fp``,
-``cpu_parallel_threshold``); change them before the first launch of a kernel.
+Settings are read when a kernel is compiled (``kernel_cache_dir``, ``cache_kernels``,
+``max_unroll``, ``cpu_parallel_threshold``; change them before the first launch of a
+kernel) or at each launch (``mode``, ``verify_fp``).
 """
 
-#: "release" or "debug". Debug adds bounds checks to array accesses and keeps ``assert``.
+#: "release" or "debug", read at each launch. Debug runs each kernel's checked variant:
+#: every array access bounds-checked and ``assert`` kept, on every launch path; the first
+#: failure is raised after the launch as IndexError/AssertionError with the user's line.
 mode = "release"
 
 #: After every launch, check the kernel's array arguments for NaN/inf and raise.

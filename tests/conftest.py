@@ -50,6 +50,9 @@ def compile_all_to_ptx(kernels, adjoint_only=False) -> int:
             ptx = k.compile_ptx(sig, adjoint=adjoint)
             assert ".entry" in ptx
             n += 1
+        for sig, adjoint in k.compiled_cpu_debug_variants:  # wp.config.mode = "debug"
+            assert ".entry" in k.compile_ptx(sig, adjoint=adjoint, debug=True)
+            n += 1
     return n
 
 

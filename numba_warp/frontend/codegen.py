@@ -175,6 +175,12 @@ class _Transformer(ast.NodeTransformer):
                 return self.tid_expression(node)
             if target is lang.static:
                 return self.static_value(node)
+            if target is builtins.range:
+                self.generic_visit(node)
+                # Numba would truncate a float argument silently; Warp rejects it
+                node.args = [ast.copy_location(ast.Call(self.helper("range_arg"), [a], []), a)
+                             for a in node.args]
+                return node
         self.generic_visit(node)
         return node
 

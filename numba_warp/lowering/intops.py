@@ -25,8 +25,8 @@ from numba.core.imputils import lower_builtin
 from numba.core.typing.templates import AbstractTemplate, infer_global, signature
 from numba.extending import intrinsic
 
-__all__ = ["c_div", "c_rem", "c_fmod", "assume_nonneg", "emit_int_divmod", "int_result",
-           "integer_operator"]
+__all__ = ["c_div", "c_rem", "c_fmod", "assume_nonneg", "range_arg", "emit_int_divmod",
+           "int_result", "integer_operator"]
 
 
 def _strong_int(t) -> bool:
@@ -239,3 +239,25 @@ def assume_nonneg(typingctx, x):
         return val
 
     return x(x), codegen
+
+
+@intrinsic
+def range_arg(typingctx, x):
+    """An argument of ``range()`` in a kernel: ``x``, which must be an integer.
+
+    Numba would convert a float to an integer here without a word (``range(2.5)`` would
+    run twice); Warp, like Python, rejects it.
+    """
+    if isinstance(x, types.Boolean) or not isinstance(x, types.Integer):
+        raise TypingError(f"range() arguments must be integers, got {x}; convert with "
+                          "int(...) if truncation is meant")
+
+    def codegen(context, builder, sig, args):
+        return args[0]
+
+    return x(x), codegen
+
+
+from ..autodiff.rules import nondifferentiable  # noqa: E402
+
+nondifferentiable(range_arg)

@@ -31,7 +31,12 @@ from .atomics import (  # noqa: F401 - re-exported for generated code
     element_pointer,
     emit_atomic,
 )
-from .intops import assume_nonneg, c_div, c_rem  # noqa: F401 - re-exported for generated code
+from .intops import (  # noqa: F401 - re-exported for generated code
+    assume_nonneg,
+    c_div,
+    c_rem,
+    range_arg,
+)
 from .scalar_math import div, mod  # noqa: F401 - re-exported for generated code
 
 __all__ = [

@@ -39,9 +39,14 @@ def _as_shape(shape, where="shape"):
     if isinstance(shape, (int, np.integer)):
         shape = (int(shape),)
     try:
-        shape = tuple(int(n) for n in shape)
+        shape = tuple(shape)
     except TypeError:
         raise TypeError(f"{where} must be an int or a tuple of ints, got {shape!r}") from None
+    if not all(isinstance(n, (int, np.integer)) or
+               (isinstance(n, (float, np.floating)) and float(n).is_integer()) for n in shape):
+        # int() would truncate (2, 2.5) to (2, 2) without a word
+        raise TypeError(f"{where} must be an int or a tuple of ints, got {shape!r}")
+    shape = tuple(int(n) for n in shape)
     if len(shape) > ARRAY_MAX_DIMS:
         raise ValueError(f"arrays have at most {ARRAY_MAX_DIMS} dimensions, {where} is {shape}")
     if any(n < 0 for n in shape):

@@ -32,6 +32,8 @@ __all__ = [
     "core_stream",
     "create_event",
     "compile_kernel",
+    "global_address",
+    "read_device",
     "launch",
 ]
 
@@ -253,6 +255,23 @@ def compile_kernel(pyfunc, signature, ordinal: int, cache: bool):
             disp = cuda().jit(cache=False)(pyfunc)
             compiled = disp.compile(signature)
         return compiled._codelibrary.get_cufunc().kernel, disp
+
+
+def global_address(disp, signature, ordinal: int, name: str) -> int:
+    """Device address of the global variable ``name`` of a compiled kernel's module."""
+    with ContextGuard(ordinal):
+        compiled = disp.overloads[tuple(signature.args)]
+        mem, _ = compiled._codelibrary.get_cufunc().module.get_global_symbol(name)
+        return int(mem.device_ctypes_pointer.value or 0)
+
+
+def read_device(ptr: int, nbytes: int, ordinal: int) -> bytes:
+    """``nbytes`` of device memory, copied synchronously (after all queued work)."""
+    buf = np.zeros(nbytes, dtype=np.uint8)
+    with ContextGuard(ordinal):
+        driver().driver.cuCtxSynchronize()
+        driver().driver.cuMemcpyDtoH(buf.ctypes.data, ptr, nbytes)
+    return buf.tobytes()
 
 
 _configs: dict = {}

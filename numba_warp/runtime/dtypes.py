@@ -45,6 +45,12 @@ def element_type(dtype) -> ElementType:
     """Resolve a dtype spelling (``float``, ``wp.float32``, ``np.int8``, a struct, ...)."""
     if dtype is typing.Any:
         raise TypeError("a concrete dtype is needed here, not typing.Any")
+    if dtype is None or isinstance(dtype, str):
+        # NumPy would read these as float64 ("float", None) or int64 ("int"), where Warp
+        # means float32/int32; Warp rejects them, and so do we
+        raise TypeError(
+            f"dtype={dtype!r} is not a type; pass the type itself: dtype=float (float32, as "
+            "in Warp), int (int32), wp.float64, wp.vec3, np.float32, ...")
     key = id(dtype)
     hit = _cache.get(key)
     if hit is not None and hit[0] is dtype:

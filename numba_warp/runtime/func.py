@@ -20,6 +20,7 @@ import weakref
 from numba.core import types
 from numba.extending import overload
 
+from ..frontend.checks import instrument
 from ..frontend.codegen import generate
 from ..frontend.errors import WarpCodegenError
 from ..frontend.source import parse_function
@@ -28,7 +29,7 @@ from ..typing.scalars import WeakFloat
 from .cache import load_generated_module
 from .fingerprint import code_fingerprint, describe_refs, describe_value
 
-__all__ = ["Function", "func", "resolve_annotations"]
+__all__ = ["Function", "func", "resolve_annotations", "checked_ref"]
 
 _all_functions: "weakref.WeakSet[Function]" = weakref.WeakSet()
 _epoch = [0]
@@ -154,6 +155,32 @@ class _Overload:
         return all(_accepts(spec, t, exact) for (_, spec), t in zip(self.params, args))
 
 
+class _CheckedOverload(_Overload):
+    """An overload's debug-mode twin: its body with array accesses checked and asserts
+    kept (``frontend/checks.py``); calls go to the checked twins of other functions."""
+
+    def __init__(self, base: _Overload, owner: "Function"):
+        self.__dict__.update(base.__dict__)
+        self.base = base
+        self.owner = owner
+        self._impl = None
+        self._generated = None
+        self._bwd_module = None
+
+    def generated(self):
+        if self._generated is None:
+            gen = generate(self.parsed, is_kernel=False, params=self.params,
+                           gen_name=f"{self.parsed.name}__func", options={"mode": "debug"})
+            self._generated = instrument(gen, self.params, is_kernel=False,
+                                         map_ref=checked_ref)
+        return self._generated
+
+
+def checked_ref(obj):
+    """What a debug-mode kernel or function binds in place of ``obj``."""
+    return obj.checked() if isinstance(obj, Function) else obj
+
+
 def _accepts(spec, t, exact: bool) -> bool:
     kind = spec.kind
     if kind == "any":
@@ -190,6 +217,7 @@ class Function:
         self.custom_replay = None
         self._adj_stub = None
         self._rep_stub = None
+        self._checked = None
         self._register_numba()
         _all_functions.add(self)
 
@@ -198,10 +226,33 @@ class Function:
         sig = ov.signature_key()
         changed = bool(self.overloads)
         self.overloads = [o for o in self.overloads if o.signature_key() != sig] + [ov]
+        if self._checked is not None:
+            self._checked._sync()
         if changed:
             self.changed()
         self.__doc__ = fn.__doc__
         self.__wrapped__ = fn
+
+    def checked(self) -> "Function":
+        """This function's debug-mode twin (``wp.config.mode = "debug"``): the same
+        overloads with array accesses bounds-checked and asserts kept."""
+        twin = self._checked
+        if twin is None:
+            twin = self._checked = Function(self.key + ("checked",), self.__name__)
+            twin._origin = self
+            twin._sync()
+        return twin
+
+    def _sync(self) -> None:
+        """Follow the overloads of the function this one is the debug twin of."""
+        origin = self._origin
+        old = {id(o.base): o for o in self.overloads}
+        self.overloads = []
+        for ov in origin.overloads:
+            twin = old.get(id(ov))
+            if twin is None:
+                twin = _CheckedOverload(ov, self)
+            self.overloads.append(twin)
 
     def changed(self) -> None:
         """This function was redefined, got an overload or a custom gradient: compiled

@@ -22,6 +22,7 @@ from .. import config
 from ..typing.scalars import _ScalarValue, scalar_class_for
 from . import cuda_backend
 from .array import ARRAY_MAX_DIMS, array
+from .checks import run_checked
 from .device import get_device
 from .dtypes import element_type, type_name
 from .kernel import Kernel
@@ -39,10 +40,13 @@ def _fail(kernel, name, message):
 
 def _convert_array(kernel, name, spec, value, device, out):
     if value is None:
+        # Warp's null array: no elements; a launch that may touch it runs checked, so an
+        # access is a clear error (see runtime/checks.py), not a stray memory access
         et = element_type(float) if spec.generic_dtype else spec.element
         value = array(ptr=0, shape=(0,) * spec.ndim, strides=(et.itemsize,) * spec.ndim,
                       dtype=et, device=device, owner=None)
         value._np = np.zeros((0,) * spec.ndim, dtype=et.np_dtype)
+        out.nulls = (out.nulls or []) + [name]
     elif not isinstance(value, array):
         if isinstance(value, np.ndarray) and device.is_cpu:
             value = array(value, copy=False, device="cpu")
@@ -198,10 +202,11 @@ def _fast_specs(kernel):
 
 
 class _Converted:
-    __slots__ = ("types", "cpu", "cuda", "arrays")
+    __slots__ = ("types", "cpu", "cuda", "arrays", "nulls")
 
     def __init__(self):
         self.types, self.cpu, self.cuda, self.arrays = [], [], [], []
+        self.nulls = None  # parameter paths ("a", "s.field") given None, if any
 
 
 def _launch_dims(kernel, dim):
@@ -221,16 +226,22 @@ def _launch_dims(kernel, dim):
     if not 1 <= len(dims) <= ARRAY_MAX_DIMS:
         raise LaunchError(f"wp.launch({kernel.__name__}): dim has {len(dims)} dimensions; "
                           f"launches have 1 to {ARRAY_MAX_DIMS}")
-    if any(d < 0 for d in dims):
+    if min(dims) < 0:
         raise LaunchError(f"wp.launch({kernel.__name__}): dim {dims} has a negative entry")
+    if max(dims) >= 2**15 and math.prod(dims) > _MAX_THREADS:  # (4 dims < 2**15: fine)
+        raise LaunchError(f"wp.launch({kernel.__name__}): dim {dims} asks for "
+                          f"{math.prod(dims)} threads; a launch has at most 2**63 - 1")
     return dims
+
+
+_MAX_THREADS = 2**63 - 1
 
 
 class Launch:
     """A prepared launch (``wp.launch(..., record_cmd=True)``); call ``launch()`` to run it."""
 
     def __init__(self, kernel, dims, device, converted, stream, block_dim, max_blocks,
-                 adjoint=False, writes=()):
+                 adjoint=False, writes=(), checked=False):
         self.kernel = kernel
         self.dim = dims
         self.device = device
@@ -240,6 +251,7 @@ class Launch:
         self.max_blocks = max_blocks
         self.adjoint = adjoint
         self._writes = writes  # arrays the kernel writes: their write counters advance
+        self._checked = checked  # run the checked variant even in release mode
         self._entry = None
 
     def launch(self, stream=None) -> None:
@@ -257,7 +269,9 @@ def _run(lp: Launch, stream):
         vc = a._vc if a._vc is not None else a._version_counter()
         vc[0] += 1
         vc[1] = lp.kernel.key
-    if lp.device.ordinal < 0:
+    if lp._checked or config.mode == "debug":
+        run_checked(lp, stream, n, padded)
+    elif lp.device.ordinal < 0:
         if lp._entry is None:
             lp._entry = lp.kernel.compile_cpu(tuple(conv.types), lp.adjoint)
         lp._entry(n, *padded, *conv.cpu)
@@ -349,13 +363,16 @@ def launch(kernel: Kernel, dim, inputs: typing.Sequence = (), outputs: typing.Se
     bd = block_dim or config.block_dim
     if adjoint:
         _convert_adjoints(kernel, args, list(adj_inputs) + list(adj_outputs), dev, conv)
-        lp = Launch(kernel, dims, dev, conv, stream, bd, max_blocks, adjoint=True)
+        lp = Launch(kernel, dims, dev, conv, stream, bd, max_blocks, adjoint=True,
+                    checked=conv.nulls is not None)
     else:
         if adj_inputs or adj_outputs:
             raise LaunchError(f"wp.launch({kernel.__name__}): adj_inputs/adj_outputs are only "
                               "used with adjoint=True")
         reads, writes = _array_access(kernel, args)
-        lp = Launch(kernel, dims, dev, conv, stream, bd, max_blocks, writes=writes)
+        checked = conv.nulls is not None and _may_access(kernel, conv.nulls)
+        lp = Launch(kernel, dims, dev, conv, stream, bd, max_blocks, writes=writes,
+                    checked=checked)
         if record_cmd:
             return lp
         tape = current_tape()
@@ -398,6 +415,17 @@ def _array_access(kernel, args):
     return reads, writes
 
 
+def _may_access(kernel, paths) -> bool:
+    """Whether ``kernel`` may read or write an array at one of the parameter paths."""
+    reads_spec, writes_spec = kernel._access
+    if not reads_spec and not writes_spec:
+        return True  # nothing known (or the analysis failed): assume it may
+    names = kernel.arg_names
+    touched = {where for _, _, where in reads_spec}
+    touched |= {".".join((names[k], *attrs)) for k, attrs in writes_spec}
+    return any(p in touched for p in paths)
+
+
 def _follow(value, attrs):
     for attr in attrs:
         value = getattr(value, attr, None)
@@ -429,6 +457,15 @@ def _adjoint_struct(value, device):
     return out
 
 
+def _check_grad_shape(kernel, name, adj, value):
+    """A gradient is empty (none) or has its array's shape: the backward pass indexes it
+    where the forward pass indexed the array, unchecked."""
+    if isinstance(adj, array) and isinstance(value, array) and adj.size and \
+            adj.shape != value.shape:
+        _fail(kernel, name, f"has shape {adj.shape}, but the gradient of '{name[4:]}' "
+                            f"must have its shape {value.shape}")
+
+
 def _convert_adjoints(kernel, args, adj_args, device, conv):
     """Append the backward pass's extra arguments: gradients and the retain mask."""
     retain = 0
@@ -439,6 +476,7 @@ def _convert_adjoints(kernel, args, adj_args, device, conv):
                 adj = value.grad
             if adj is None:
                 adj = _empty_grad(spec, value, device)
+            _check_grad_shape(kernel, f"adj_{name}", adj, value)
             _convert(kernel, f"adj_{name}", spec, adj, device, conv)
             if isinstance(value, array) and value.retain_grad:
                 retain |= 1 << k

@@ -194,6 +194,62 @@ def needs_2d(out: wp.array2d(dtype=wp.int32)):
     out[i, j] = 1
 
 
+def test_dim_with_too_many_threads(device):
+    a = wp.zeros(4, dtype=float, device=device)
+    with pytest.raises(LAUNCH_ERRORS) as info:
+        wp.launch(fill_value, dim=(2**32, 2**32), inputs=[a, 1.0, 2], device=device)
+    msg = str(info.value)
+    assert "fill_value" in msg and "dim" in msg and "2**63" in msg
+
+
+def test_gradient_of_the_wrong_shape(device):
+    # the backward pass indexes a gradient where the forward pass indexed its array
+    a = wp.zeros(4, dtype=float, device=device)
+    with pytest.raises(LAUNCH_ERRORS) as info:
+        wp.launch(fill_value, dim=4, inputs=[a, 1.0, 2], device=device, adjoint=True,
+                  adj_inputs=[wp.zeros(2, dtype=float, device=device), 0.0, 0])
+    msg = str(info.value)
+    assert "fill_value" in msg and "adj_a" in msg and "(2,)" in msg and "(4,)" in msg
+
+
+@wp.kernel
+def optional_weights(a: wp.array(dtype=float), w: wp.array(dtype=float), use_w: int,
+                     out: wp.array(dtype=float)):
+    i = wp.tid()
+    x = a[i]
+    if use_w != 0:
+        x = x * w[i]  # MARK-null-read
+    out[i] = x  # MARK-null-write
+
+
+def test_none_array_that_is_not_used_is_accepted(device):
+    # Warp passes None as a null array; a kernel that does not touch it runs
+    a = wp.array(np.arange(4, dtype=np.float32), device=device)
+    out = wp.zeros(4, dtype=float, device=device)
+    wp.launch(optional_weights, dim=4, inputs=[a, None, 0], outputs=[out], device=device)
+    np.testing.assert_array_equal(out.numpy(), np.arange(4))
+
+
+def test_none_array_that_is_read_is_a_clear_error(device):
+    a = wp.array(np.arange(4, dtype=np.float32), device=device)
+    out = wp.zeros(4, dtype=float, device=device)
+    with pytest.raises(IndexError) as info:
+        wp.launch(optional_weights, dim=4, inputs=[a, None, 1], outputs=[out], device=device)
+    msg = str(info.value)
+    assert "optional_weights" in msg and "'w'" in msg and "None" in msg
+    assert_points_at(info.value, optional_weights, "MARK-null-read")
+
+
+def test_none_output_array_is_a_clear_error(device):
+    a = wp.array(np.arange(4, dtype=np.float32), device=device)
+    with pytest.raises(IndexError) as info:
+        wp.launch(optional_weights, dim=4, inputs=[a, a, 1], outputs=[None], device=device)
+    msg = str(info.value)
+    assert "optional_weights" in msg and "'out'" in msg and "None" in msg
+    assert_points_at(info.value, optional_weights, "MARK-null-write")
+    _check_good_launch(device)  # the interpreter and the device are fine
+
+
 def test_tid_arity_does_not_match_dim(device):
     out = wp.zeros((2, 2), dtype=wp.int32, device=device)
     with pytest.raises(LAUNCH_ERRORS) as info:
@@ -273,6 +329,17 @@ def uses_unknown_builtin(a: wp.array(dtype=float)):
     a[i] = wp.no_such_builtin_xyz(1.0)  # MARK-unknown-builtin
 
 
+def ranges_over_float(a: wp.array(dtype=float)):
+    for j in range(2.5):  # MARK-range-float
+        a[j] = 1.0
+
+
+def ranges_over_float_value(a: wp.array(dtype=float)):
+    n = a[0]
+    for j in range(1, n):  # MARK-range-value
+        a[j] = 1.0
+
+
 def loops_over_array(a: wp.array(dtype=float)):
     for v in a:  # MARK-for
         pass
@@ -305,6 +372,8 @@ BAD_SYNTAX = [
     (uses_unknown_name, "MARK-unknown", ["undefined_thing_xyz"]),
     (uses_unknown_builtin, "MARK-unknown-builtin", ["no_such_builtin_xyz"]),
     (loops_over_array, "MARK-for", ["for", "range"]),
+    (ranges_over_float, "MARK-range-float", ["range", "integer"]),
+    (ranges_over_float_value, "MARK-range-value", ["range", "integer", "float32"]),
     (calls_kernel, "MARK-kernel-call", ["fill_value"]),
 ]
 

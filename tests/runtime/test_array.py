@@ -1088,6 +1088,27 @@ def test_too_many_dims_raises(device):
         wp.empty((1,) * 5, device=device)
 
 
+@pytest.mark.parametrize("spelling", ["float", "float32", "int", None])
+def test_dtype_strings_and_none_are_rejected(device, spelling):
+    # NumPy reads "float", "int" and None as float64/int64, where Warp's float and int
+    # are 32-bit; Warp rejects these spellings, and so does every factory here
+    for make in (lambda: wp.zeros(3, dtype=spelling, device=device),
+                 lambda: wp.empty(3, dtype=spelling, device=device),
+                 lambda: wp.full(3, 1.0, dtype=spelling, device=device),
+                 lambda: wp.array([1.0, 2.0], dtype=spelling, device=device)):
+        with pytest.raises(TypeError, match="dtype") as info:
+            make()
+        assert repr(spelling) in str(info.value) and "float32" in str(info.value)
+
+
+def test_fractional_shape_is_rejected(device):
+    with pytest.raises(TypeError, match=r"shape.*2\.5"):
+        wp.zeros((2, 2.5), device=device)
+    with pytest.raises(TypeError, match="shape"):
+        wp.empty(2.5, device=device)
+    assert wp.zeros((2, 3.0), device=device).shape == (2, 3)  # whole floats: as in Warp
+
+
 def test_bad_dtype_raises(device):
     with pytest.raises((TypeError, RuntimeError)):
         wp.zeros(3, dtype=str, device=device)
