@@ -346,7 +346,8 @@ class _Transformer(ast.NodeTransformer):
                 store = ast.Subscript(base, self.visit(target.slice), ast.Store())
                 return [ast.copy_location(ast.Assign([store], value), origin)]
             call = ast.Call(
-                self.helper("store"), [self.visit(_as_load(base)), self.visit(target.slice), value], []
+                self.helper("store"),
+                [self.visit(_as_load(base)), self.visit(target.slice), value], []
             )
             return self.assign(base, call, origin)
         if isinstance(target, ast.Attribute):

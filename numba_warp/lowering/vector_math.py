@@ -29,7 +29,7 @@ import functools
 import math
 
 import numpy as np
-from numba.core import cgutils, types
+from numba.core import types
 from numba.extending import intrinsic, overload
 
 from ..typing.mat import MatType, matrix_class

@@ -22,7 +22,7 @@ from numba.core import types
 
 from .. import config
 from ..frontend.checks import instrument
-from ..frontend.codegen import DIMS, TID, generate
+from ..frontend.codegen import DIMS, generate
 from ..frontend.errors import SourceLocation, WarpCodegenError
 from ..frontend.source import parse_function
 from ..lowering.debug_checks import SLOT_SYMBOL

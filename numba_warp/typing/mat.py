@@ -417,7 +417,8 @@ def _setitem_rule(typingctx, base, index, value):
     _check_literal(base, index)
     target = base.dtype if kind == "component" else base.row_type()
     if typingctx.can_convert(value, target) is None:
-        raise TypingError(f"cannot store a {value} in {'a component' if kind == 'component' else 'a row'} of {base}")
+        where = "a component" if kind == "component" else "a row"
+        raise TypingError(f"cannot store a {value} in {where} of {base}")
 
     def codegen(context, builder, sig, args):
         mt = base

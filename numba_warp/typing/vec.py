@@ -39,7 +39,8 @@ from ..lowering.kernel_helpers import register_value_setattr, register_value_set
 from .registry import register_typeof
 from .scalars import ScalarType, scalar_class_for, scalar_types, to_numba_type
 
-__all__ = ["VecType", "vector_class", "VectorValue", "AggregateValue", "vector", "is_vector_class", "SUFFIX"]
+__all__ = ["VecType", "vector_class", "VectorValue", "AggregateValue", "vector",
+           "is_vector_class", "SUFFIX"]
 
 SUFFIX = {"int8": "b", "uint8": "ub", "int16": "s", "uint16": "us", "int32": "i",
           "uint32": "ui", "int64": "l", "uint64": "ul", "float16": "h", "float32": "f",
