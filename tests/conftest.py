@@ -4,6 +4,7 @@ checked even on machines without a GPU)."""
 
 from __future__ import annotations
 
+import gc
 import os
 import tempfile
 
@@ -54,6 +55,15 @@ def compile_all_to_ptx(kernels, adjoint_only=False) -> int:
             assert ".entry" in k.compile_ptx(sig, adjoint=adjoint, debug=True)
             n += 1
     return n
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _freeze_earlier_objects():
+    """Objects made by earlier test modules (compiled kernels hold millions) go to the
+    garbage collector's permanent generation: each full collection, ours (leak checks
+    call gc.collect()) and Python's own, then scans only what this module made."""
+    gc.freeze()
+    yield
 
 
 @pytest.fixture(autouse=True, scope="module")
