@@ -30,7 +30,7 @@ import numpy as np
 from llvmlite import ir
 from numba.core import types
 from numba.core.datamodel import default_manager, models
-from numba.core.imputils import Registry
+from numba.core.imputils import Registry, lower_cast
 from numba.core.registry import cpu_target
 from numba.extending import overload
 
@@ -139,6 +139,17 @@ def _half_to_other_cast(context, builder, fromty, toty, val):
 @_cpu.lower_cast(types.BooleanLiteral, F16)
 def _other_to_half_cast(context, builder, fromty, toty, val):
     return float_to_half(builder, context.cast(builder, val, fromty, F32))
+
+
+# float16 -> integer truncates toward zero, as in C and Warp, on every target. numba-cuda's
+# own cast rounds to the nearest integer (cvt.rni); these casts name exact types, so they
+# are chosen over its (float16, Integer) one on CUDA, and over the one above on the CPU.
+def _half_to_integer_cast(context, builder, fromty, toty, val):
+    return context.cast(builder, context.cast(builder, val, F16, F32), F32, toty)
+
+
+for _int in sorted(types.integer_domain, key=str):
+    lower_cast(F16, _int)(_half_to_integer_cast)
 
 
 @_cpu.lower_constant(F16)

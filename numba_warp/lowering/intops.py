@@ -25,6 +25,8 @@ from numba.core.imputils import lower_builtin
 from numba.core.typing.templates import AbstractTemplate, infer_global, signature
 from numba.extending import intrinsic
 
+from .atomics import is_cuda_context
+
 __all__ = ["c_div", "c_rem", "c_fmod", "assume_nonneg", "range_arg", "emit_int_divmod",
            "int_result", "integer_operator"]
 
@@ -95,6 +97,16 @@ def _shift(kind):
     return emit
 
 
+def _cuda_neg16(builder, x):
+    """``-x`` for a 16-bit integer on CUDA. ptxas (CUDA 13, sm_90) miscompiles
+    ``neg.s16`` followed by a sign extension: -(-32768) comes out as +32768 in the wider
+    register. ``~x + 1`` is the same value and compiles correctly, as long as LLVM cannot
+    fold it back into a negation: the 1 goes through an (empty) inline-assembly move."""
+    fnty = ir.FunctionType(x.type, [x.type])
+    one = builder.call(ir.InlineAsm(fnty, "mov.b16 $0, $1;", "=h,h"), [ir.Constant(x.type, 1)])
+    return builder.add(builder.not_(x), one)
+
+
 _EMIT = {
     "add": lambda b, x, y, s: b.add(x, y),
     "sub": lambda b, x, y, s: b.sub(x, y),
@@ -149,6 +161,8 @@ def integer_operator(fn, op, kind: str, symbol: str):
         if isinstance(rt, types.Integer) and \
                 all(isinstance(t, (types.Integer, types.Boolean)) for t in sig.args):
             vals = [context.cast(builder, v, t, rt) for v, t in zip(args, sig.args)]
+            if kind == "neg" and rt.bitwidth == 16 and is_cuda_context(context):
+                return _cuda_neg16(builder, vals[0])
             return emit(builder, *vals, rt.signed)
         fnty = context.typing_context.resolve_value_type(op)
         return context.get_function(fnty, sig)(builder, args)

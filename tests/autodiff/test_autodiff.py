@@ -508,8 +508,8 @@ def test_writes_through_other_arrays_over_the_same_memory_are_detected(device):
     assert d.version == before
     if device == "cpu":
         host = np.zeros(3)
-        e = wp.array(host, dtype=wp.float64, copy=False)
-        f = wp.array(host, dtype=wp.float64, copy=False)
+        e = wp.array(host, dtype=wp.float64, copy=False, device="cpu")
+        f = wp.array(host, dtype=wp.float64, copy=False, device="cpu")
         e.fill_(1.0)
         assert f.version == e.version
 

@@ -216,4 +216,5 @@ def test_matrix_from_pos_rot_scale_names_its_replacement():
         out[0] = wp.matrix(wp.vec3(0.0), wp.quat_identity(), wp.vec3(1.0), dtype=float)
 
     with pytest.raises(wp.WarpCodegenError, match="transform_compose"):
-        wp.launch(old_matrix, dim=1, inputs=[wp.zeros(1, dtype=wp.mat44)], device="cpu")
+        wp.launch(old_matrix, dim=1, inputs=[wp.zeros(1, dtype=wp.mat44, device="cpu")],
+                  device="cpu")
