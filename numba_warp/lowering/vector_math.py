@@ -32,7 +32,7 @@ import numpy as np
 from numba.core import types
 from numba.extending import intrinsic, overload
 
-from ..typing.mat import MatType, matrix_class
+from ..typing.mat import MatType, componentwise, matrix_class
 from ..typing.mat import flat_get as _flat_get
 from ..typing.mat import flat_set as _flat_set
 from ..typing.scalars import WeakFloat, scalar_class_for, to_numba_type
@@ -243,15 +243,7 @@ def _register_cw(fn, op):
     @overload(fn, target="generic", jit_options=_OPTS)
     def _ol(a, b):
         if isinstance(a, (VecType, MatType)) and a == b:
-            n = len(a)
-
-            def impl(a, b):
-                out = a
-                for i in range(n):
-                    out = _flat_set(out, i, op(_flat_get(a, i), _flat_get(b, i)))
-                return out
-
-            return impl
+            return componentwise(op, len(a))
 
 
 _register_cw(cw_mul, _cw_mul_op)

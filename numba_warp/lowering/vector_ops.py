@@ -29,7 +29,7 @@ from numba.core.imputils import lower_builtin
 from numba.core.typing.templates import AbstractTemplate, infer_global, signature
 from numba.extending import overload
 
-from ..typing.mat import MatType, flat_get, flat_set, matrix_class
+from ..typing.mat import MatType, componentwise, flat_get, flat_set, matrix_class
 from ..typing.vec import VecType, pack, unpack, vector_class
 from .half import float_to_half, half_to_float
 from .intops import emit_int_divmod
@@ -169,15 +169,7 @@ for _op, _iop in _BIT_OPS.items():
     def _register_bit(op=_op, iop=_iop):
         def typer(a, b):
             if _int_composite(a) and a == b:
-                n = len(a)
-
-                def impl(a, b):
-                    out = a
-                    for i in range(n):
-                        out = flat_set(out, i, op(flat_get(a, i), flat_get(b, i)))
-                    return out
-
-                return impl
+                return componentwise(op, len(a))
             if _int_composite(a) or _int_composite(b):
                 raise _mismatch(op, a, b)
 

@@ -65,10 +65,7 @@ def run_checked(lp, stream, n: int, padded: tuple) -> None:
         kernel, slot_ptr = k.compile_cuda(tuple(conv.types), lp.device, lp.adjoint,
                                           debug=True)
         threads = lp.block_dim
-        blocks = (n + threads - 1) // threads
-        if lp.max_blocks > 0:
-            blocks = min(blocks, lp.max_blocks)
-        blocks = min(blocks, 2**31 - 1)
+        blocks = cuda_backend.grid_blocks(n, threads, lp.max_blocks)
         s = stream if stream is not None else lp.device.stream
         cuda_backend.launch(kernel, s.core_stream, blocks, threads, (n, *padded, *conv.cuda))
         if slot_ptr is None:

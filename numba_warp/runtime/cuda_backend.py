@@ -19,6 +19,7 @@ __all__ = [
     "device_count",
     "device_info",
     "ContextGuard",
+    "grid_blocks",
     "alloc",
     "alloc_pinned",
     "memcpy_htod",
@@ -276,6 +277,15 @@ def read_device(ptr: int, nbytes: int, ordinal: int) -> bytes:
 
 _configs: dict = {}
 _core_launch = []
+
+
+def grid_blocks(n: int, threads: int, max_blocks: int = 0) -> int:
+    """Blocks of ``threads`` for ``n`` threads (grid-stride kernels cover the rest):
+    at most ``max_blocks`` when it is positive, and at most CUDA's 2**31 - 1."""
+    blocks = (n + threads - 1) // threads
+    if max_blocks > 0:
+        blocks = min(blocks, max_blocks)
+    return min(blocks, 2**31 - 1)
 
 
 def launch(kernel, core_stream_obj, blocks: int, threads: int, args) -> None:

@@ -279,10 +279,7 @@ def _run(lp: Launch, stream):
         if lp._entry is None:
             lp._entry = lp.kernel.compile_cuda(tuple(conv.types), lp.device, lp.adjoint)
         threads = lp.block_dim
-        blocks = (n + threads - 1) // threads
-        if lp.max_blocks > 0:
-            blocks = min(blocks, lp.max_blocks)
-        blocks = min(blocks, 2**31 - 1)
+        blocks = cuda_backend.grid_blocks(n, threads, lp.max_blocks)
         s = stream if stream is not None else lp.device.stream
         cuda_backend.launch(lp._entry, s.core_stream, blocks, threads,
                             (n, *padded, *conv.cuda))

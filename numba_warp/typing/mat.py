@@ -31,7 +31,8 @@ from .vec import (
     vector_class,
 )
 
-__all__ = ["MatType", "matrix_class", "MatrixValue", "matrix", "is_matrix_class", "flat_get",
+__all__ = ["MatType", "matrix_class", "MatrixValue", "matrix", "is_matrix_class", "componentwise",
+           "flat_get",
            "flat_set"]
 
 
@@ -481,6 +482,18 @@ def flat_set(typingctx, x, i, v):
         return builder.load(slot)
 
     return x(x, i, v), codegen
+
+
+def componentwise(op, n: int):
+    """``impl(a, b)`` (for ``@overload``): ``op`` on each pair of components of two values
+    of one vector/matrix type with ``n`` components, unrolled by LLVM."""
+    def impl(a, b):
+        out = a
+        for i in range(n):
+            out = flat_set(out, i, op(flat_get(a, i), flat_get(b, i)))
+        return out
+
+    return impl
 
 
 def _aliases() -> dict:
