@@ -17,6 +17,7 @@ from numba.core import types
 from numba.extending import overload
 
 from .helpers import float_like, is_int, is_scalar, same_kind_result
+from ..typing.scalars import c_int_div, c_int_rem
 from .intops import c_div, c_fmod, c_rem, integer_operator
 
 __all__ = [
@@ -521,10 +522,7 @@ def _ol_smoothstep(a, b, x):
 def div(a, b):
     """a / b; integer operands divide with truncation toward zero (C semantics)."""
     if isinstance(a, int) and isinstance(b, int):
-        if b == 0:
-            return 0
-        q = _builtin_abs(a) // _builtin_abs(b)
-        return q if (a >= 0) == (b >= 0) else -q
+        return c_int_div(a, b)
     return a / b
 
 
@@ -534,7 +532,7 @@ def mod(a, b):
     if hasattr(a, "_new"):
         return a._new([mod(x, y) for x, y in zip(a, b)])
     if isinstance(a, int) and isinstance(b, int):
-        return 0 if b == 0 else a - div(a, b) * b
+        return c_int_rem(a, b)
     return math.fmod(a, b)
 
 

@@ -39,6 +39,8 @@ __all__ = [
     "WeakFloat",
     "weak_float",
     "WeakFloatLiteral",
+    "c_int_div",
+    "c_int_rem",
 ]
 
 
@@ -149,11 +151,18 @@ def _result_class(a, b):
     return ca if da.kind == "u" else cb
 
 
-def _c_div(a, b):
+def c_int_div(a: int, b: int) -> int:
+    """C's integer ``a / b`` on Python ints: truncated toward zero; 0 when ``b`` is 0
+    (what kernels compute, where division by zero must not trap)."""
     if b == 0:
         return 0
     q = builtins.abs(a) // builtins.abs(b)
     return q if (a >= 0) == (b >= 0) else -q
+
+
+def c_int_rem(a: int, b: int) -> int:
+    """C's integer ``a % b`` on Python ints: the sign of ``a``; 0 when ``b`` is 0."""
+    return 0 if b == 0 else a - c_int_div(a, b) * b
 
 
 def _shift(left: bool):
@@ -167,9 +176,9 @@ def _shift(left: bool):
 _INT_OPS = {
     "add": lambda a, b, dt: a + b, "sub": lambda a, b, dt: a - b,
     "mul": lambda a, b, dt: a * b,
-    "truediv": lambda a, b, dt: _c_div(a, b),
+    "truediv": lambda a, b, dt: c_int_div(a, b),
     "floordiv": lambda a, b, dt: 0 if b == 0 else a // b,
-    "mod": lambda a, b, dt: a - _c_div(a, b) * b,
+    "mod": lambda a, b, dt: c_int_rem(a, b),
     "and": lambda a, b, dt: a & b, "or": lambda a, b, dt: a | b,
     "xor": lambda a, b, dt: a ^ b, "lshift": _shift(True), "rshift": _shift(False),
 }

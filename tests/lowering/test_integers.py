@@ -155,5 +155,6 @@ def test_python_scope_scalars_wrap():
     assert (-wp.int8(-128)).value == -128 and (~wp.uint16(0)).value == 65535
     assert (wp.int32(-7) / wp.int32(2)).value == -3 and (wp.int32(-7) % 2).value == -1
     assert (wp.int32(-7) // 2).value == -4 and (wp.int32(5) // 0).value == 0
+    assert (wp.int32(7) % 0).value == 0 and (wp.int32(7) / 0).value == 0  # as in kernels
     assert wp.add(wp.uint8(200), wp.uint8(100)).value == 44
     assert isinstance(wp.float32(1.5) * 2, wp.float32) and wp.int32(3) * 2.5 == 7.5
