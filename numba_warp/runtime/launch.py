@@ -42,10 +42,7 @@ def _convert_array(kernel, name, spec, value, device, out):
     if value is None:
         # Warp's null array: no elements; a launch that may touch it runs checked, so an
         # access is a clear error (see runtime/checks.py), not a stray memory access
-        et = element_type(float) if spec.generic_dtype else spec.element
-        value = array(ptr=0, shape=(0,) * spec.ndim, strides=(et.itemsize,) * spec.ndim,
-                      dtype=et, device=device, owner=None)
-        value._np = np.zeros((0,) * spec.ndim, dtype=et.np_dtype)
+        value = _empty_array(spec, None, device)
         out.nulls = (out.nulls or []) + [name]
     elif not isinstance(value, array):
         if isinstance(value, np.ndarray) and device.is_cpu:
@@ -429,8 +426,9 @@ def _follow(value, attrs):
     return value
 
 
-def _empty_grad(spec, primal, device):
-    """The stand-in for an absent gradient: an empty array of the primal's element type."""
+def _empty_array(spec, primal, device):
+    """An empty array of ``primal``'s element type and ndim (else the parameter's): Warp's
+    null array, for ``None`` arguments and absent gradients."""
     et = primal._et if isinstance(primal, array) else (
         element_type(float) if spec.generic_dtype else spec.element)
     ndim = primal.ndim if isinstance(primal, array) else spec.ndim
@@ -448,7 +446,7 @@ def _adjoint_struct(value, device):
         field = getattr(value, name)
         if spec.kind == "array":
             g = getattr(field, "grad", None) if isinstance(field, array) else None
-            setattr(out, name, g if g is not None else _empty_grad(spec, field, device))
+            setattr(out, name, g if g is not None else _empty_array(spec, field, device))
         elif spec.kind == "struct":
             setattr(out, name, _adjoint_struct(field, device))
     return out
@@ -472,7 +470,7 @@ def _convert_adjoints(kernel, args, adj_args, device, conv):
             if adj is None and isinstance(value, array):
                 adj = value.grad
             if adj is None:
-                adj = _empty_grad(spec, value, device)
+                adj = _empty_array(spec, value, device)
             _check_grad_shape(kernel, f"adj_{name}", adj, value)
             _convert(kernel, f"adj_{name}", spec, adj, device, conv)
             if isinstance(value, array) and value.retain_grad:
