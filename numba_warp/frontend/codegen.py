@@ -28,6 +28,7 @@ from .emit import SourceWriter
 from .fence import check_syntax
 from .resolve import Resolver, Unresolved, local_names, root_name
 from .source import ParsedFunction
+from .unroll import after_store, emit_unrolled, unrolled_values
 
 __all__ = ["GeneratedFunction", "generate"]
 
@@ -38,6 +39,14 @@ DIMS = ("_wp_d0", "_wp_d1", "_wp_d2", "_wp_d3")
 _INT_OPERATORS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.FloorDiv: "floordiv",
                   ast.LShift: "lshift", ast.RShift: "rshift", ast.BitAnd: "bit_and",
                   ast.BitOr: "bit_or", ast.BitXor: "bit_xor"}
+
+# operator -> (name of the @wp.func that overloads it, as in Warp; builtin fallback)
+_USER_OPERATORS = {ast.Add: ("add", "add"), ast.Sub: ("sub", "sub"), ast.Mult: ("mul", "mul"),
+                   ast.MatMult: ("mul", "matmul"), ast.Div: ("div", "div"),
+                   ast.FloorDiv: ("floordiv", "floordiv"), ast.Mod: ("mod", "mod"),
+                   ast.Pow: ("pow", "pow"), ast.BitAnd: ("bit_and", "bit_and"),
+                   ast.BitOr: ("bit_or", "bit_or"), ast.BitXor: ("bit_xor", "bit_xor"),
+                   ast.LShift: ("lshift", "lshift"), ast.RShift: ("rshift", "rshift")}
 
 _AUG_ATOMIC = {ast.Add: "atomic_add", ast.Sub: "atomic_sub", ast.BitAnd: "atomic_and",
                ast.BitOr: "atomic_or", ast.BitXor: "atomic_xor"}
@@ -85,6 +94,8 @@ class _Transformer(ast.NodeTransformer):
         self.deps: list = []
         self.tid_arity = 0
         self.tid_names: list[str] = []
+        #: loop variables of unrolled loops -> their value in the iteration being emitted
+        self.unrolled: dict[str, object] = {}
 
     # -- references ------------------------------------------------------------------
     def ref(self, obj, hint: str) -> ast.Name:
@@ -149,6 +160,9 @@ class _Transformer(ast.NodeTransformer):
 
     # -- expressions -----------------------------------------------------------------
     def visit_Name(self, node: ast.Name):
+        if isinstance(node.ctx, ast.Load) and node.id in self.unrolled:
+            value = self.unrolled[node.id]
+            return ast.copy_location(self.value_node(value, node.id, node), node)
         if isinstance(node.ctx, ast.Load) and node.id not in self.locals and \
                 node.id not in self.refs:
             return ast.copy_location(self.resolve_outside(node), node)
@@ -188,7 +202,7 @@ class _Transformer(ast.NodeTransformer):
         if len(node.args) != 1 or node.keywords:
             raise self.parsed.error("wp.static() takes exactly one expression", node)
         try:
-            value = self.resolver.evaluate(node.args[0])
+            value = self.resolver.evaluate(node.args[0], self.unrolled)
         except Exception as exc:  # the user's expression failed; say which and why
             raise self.parsed.error(f"wp.static() expression failed: {exc!r}", node) from None
         return ast.copy_location(self.value_node(value, "static", node), node)
@@ -197,10 +211,29 @@ class _Transformer(ast.NodeTransformer):
         self.generic_visit(node)
         return self.rewrite_binop(node)
 
+    def user_operator(self, op) -> ast.Name | None:
+        """The operator as a user's ``@wp.func`` overloads it, if one named like the
+        operator (``add``, ``mul``, ...) is in the function's scope (Warp's rule)."""
+        name, fallback = _USER_OPERATORS.get(type(op), (None, None))
+        if name is None or name in self.locals:
+            return None
+        try:
+            found = self.resolver.lookup(name)
+        except Unresolved:
+            return None
+        as_operator = getattr(found, "as_operator", None)  # a runtime.func.Function
+        if as_operator is None:
+            return None
+        return self.ref(as_operator(fallback), f"operator_{name}")
+
     def rewrite_binop(self, node: ast.BinOp):
-        """Warp's operator rules on an already-transformed BinOp: C's integer division
-        and remainder, and fixed-width (wrapping) integer arithmetic, shifts and bitwise
-        operations, written as calls of the builtins that implement them."""
+        """Warp's operator rules on an already-transformed BinOp: a user's operator
+        overload, C's integer division and remainder, and fixed-width (wrapping) integer
+        arithmetic, shifts and bitwise operations, written as calls of the functions that
+        implement them."""
+        user = self.user_operator(node.op)
+        if user is not None:
+            return ast.copy_location(ast.Call(user, [node.left, node.right], []), node)
         helper = {ast.Div: "div", ast.Mod: "mod"}.get(type(node.op))
         if helper is not None:
             return ast.copy_location(
@@ -224,13 +257,61 @@ class _Transformer(ast.NodeTransformer):
             value = -operand.value if isinstance(node.op, ast.USub) else operand.value
             return self.visit(ast.copy_location(ast.Constant(value), node))
         self.generic_visit(node)
+        if isinstance(node.op, (ast.USub, ast.UAdd)):
+            folded = self._fold_sign(node)
+            if folded is not None:
+                return folded
         name = {ast.USub: "neg", ast.Invert: "invert"}.get(type(node.op))
         if name is None or self._is_float_literal(node.operand):
             return node
         return ast.copy_location(
             ast.Call(self.ref(getattr(lang, name), name), [node.operand], []), node)
 
+    def _fold_sign(self, node: ast.UnaryOp):
+        """``-PI`` for an outside constant (a global, closure value or ``wp.constant``)
+        is one literal, like ``-3.14``: it keeps all its digits in float64 contexts
+        instead of being negated as a float32 value."""
+        operand = node.operand
+        sign = -1 if isinstance(node.op, ast.USub) else 1
+        if self._is_float_literal(operand):
+            value = sign * float(self.refs[operand.id])
+            return ast.copy_location(self.ref(WeakFloatLiteral(value), "lit"), node)
+        if isinstance(operand, ast.Constant) and type(operand.value) is int:
+            return ast.copy_location(ast.Constant(sign * operand.value), node)
+        return None
+
     # -- statements ------------------------------------------------------------------
+    def visit_body(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
+        """Transformed statements; a statement may become none or several."""
+        out: list[ast.stmt] = []
+        for stmt in stmts:
+            before = copy.deepcopy(stmt) if self.unrolled else None
+            new = self.visit(stmt)
+            if before is not None:
+                after_store(self, before)
+            if new is not None:
+                out.extend(new if isinstance(new, list) else [new])
+        return out
+
+    def visit_For(self, node: ast.For):
+        values = unrolled_values(self, node)
+        if values is not None:
+            return emit_unrolled(self, node, values)
+        node.iter = self.visit(node.iter)
+        node.body = self.visit_body(node.body)
+        return node
+
+    def visit_If(self, node: ast.If):
+        node.test = self.visit(node.test)
+        node.body = self.visit_body(node.body)
+        node.orelse = self.visit_body(node.orelse)
+        return node
+
+    def visit_While(self, node: ast.While):
+        node.test = self.visit(node.test)
+        node.body = self.visit_body(node.body)
+        return node
+
     def visit_Expr(self, node: ast.Expr):
         if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
             return None  # docstrings and bare string statements
@@ -316,21 +397,52 @@ class _Transformer(ast.NodeTransformer):
         return self.assign(node.target, value, node)
 
     def visit_AugAssign(self, node: ast.AugAssign):
+        # Warp's order: the target's location (its indices), then the value, each once
+        pinned: list[ast.stmt] = []
+        target = self.pin_target(node.target, pinned)
         value = self.visit(node.value)
-        target = node.target
-        if isinstance(target, ast.Subscript) and type(node.op) in _AUG_ATOMIC:
+        if isinstance(target, ast.Subscript) and type(node.op) in _AUG_ATOMIC and \
+                self.user_operator(node.op) is None:
             base = self.visit(_as_load(target.value))
             index = self.visit(target.slice)
             indices = list(index.elts) if isinstance(index, ast.Tuple) else [index]
             atomic = _AUG_ATOMIC[type(node.op)]
             if isinstance(target.value, ast.Name) and target.value.id in self.array_params:
                 call = ast.Call(self.helper(atomic), [base, *indices, value], [])
-                return ast.copy_location(ast.Expr(call), node)
+                return pinned + [ast.copy_location(ast.Expr(call), node)]
             call = ast.Call(self.helper("inplace_" + atomic[7:]), [base, index, value], [])
-            return self.assign(target.value, call, node)
+            return pinned + self.assign(target.value, call, node)
+        # a user's operator overload makes an array slot update a load, the operator and a
+        # store (not atomic), as in Warp
         current = self.visit(_as_load(target))
         combined = self.rewrite_binop(ast.copy_location(ast.BinOp(current, node.op, value), node))
-        return self.assign(target, combined, node)
+        return pinned + self.assign(target, combined, node)
+
+    def pin_target(self, target, out: list) -> ast.expr:
+        """``target`` with each index that is not a name or a constant evaluated once, in
+        order, into a new local (the statements go to ``out``)."""
+        if isinstance(target, ast.Subscript):
+            base = self.pin_target(target.value, out)
+            index = target.slice
+            elts = index.elts if isinstance(index, ast.Tuple) else [index]
+            pinned = [self._pin_index(e, out) for e in elts]
+            index = ast.Tuple(pinned, ast.Load()) if isinstance(index, ast.Tuple) else pinned[0]
+            return ast.copy_location(ast.Subscript(base, index, target.ctx), target)
+        if isinstance(target, ast.Attribute):
+            base = self.pin_target(target.value, out)
+            return ast.copy_location(ast.Attribute(base, target.attr, target.ctx), target)
+        return target
+
+    def _pin_index(self, index, out: list) -> ast.expr:
+        simple = (ast.Name, ast.Constant, ast.Slice)
+        if isinstance(index, simple) or (isinstance(index, ast.UnaryOp) and
+                                         isinstance(index.operand, ast.Constant)):
+            return index
+        name = f"_wp_at{len(out)}_{index.lineno}_{index.col_offset}"
+        self.locals.add(name)
+        out.append(ast.copy_location(
+            ast.Assign([ast.Name(name, ast.Store())], self.visit(index)), index))
+        return ast.Name(name, ast.Load())
 
     def assign(self, target, value, origin) -> list[ast.stmt]:
         """Statements that store ``value`` into ``target`` with Warp's semantics."""
@@ -516,12 +628,7 @@ def generate(parsed: ParsedFunction, *, is_kernel: bool, params: list, gen_name:
 
     from .stateful import hoist_stateful_calls
 
-    body: list[ast.stmt] = []
-    for stmt in hoist_stateful_calls(tr, copy.deepcopy(parsed.tree.body)):
-        out = tr.visit(stmt)
-        if out is None:
-            continue
-        body.extend(out if isinstance(out, list) else [out])
+    body = tr.visit_body(hoist_stateful_calls(tr, copy.deepcopy(parsed.tree.body)))
     body = [ast.fix_missing_locations(s) for s in body]
 
     writer = SourceWriter()

@@ -71,11 +71,13 @@ class Resolver:
                 raise Unresolved(f"{what} has no attribute '{node.attr}'") from None
         raise Unresolved(f"cannot resolve '{ast.unparse(node)}'")
 
-    def evaluate(self, node: ast.expr):
-        """Evaluate a compile-time expression (``wp.static``) in the function's scope."""
+    def evaluate(self, node: ast.expr, loop_values: dict | None = None):
+        """Evaluate a compile-time expression (``wp.static``) in the function's scope;
+        ``loop_values`` (the variables of enclosing unrolled loops) shadow outside names."""
         code = compile(ast.Expression(node), "<wp.static>", "eval")
         scope = dict(self.globals)
         scope.update(self.closure)
+        scope.update(loop_values or {})
         return eval(code, scope)  # noqa: S307 - user's own compile-time expression
 
 

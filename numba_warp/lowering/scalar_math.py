@@ -9,6 +9,7 @@ and ``rint`` half to even, ``mod`` is C's truncated remainder.
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 
@@ -203,41 +204,63 @@ def _ol_sign(x):
         return lambda x: t(-1) if x < 0 else t(1)
 
 
+def _fmin(a, b):
+    """Warp's rule for floats (C's fmin): a NaN operand loses to a number; ties take a."""
+    return a if a <= b else (b if b == b else a)
+
+
+def _fmax(a, b):
+    return a if a >= b else (b if b == b else a)
+
+
 def min(a, b=None):
-    """The smaller of a and b (component-wise for vectors); min(v): the smallest component."""
+    """The smaller of a and b (component-wise for vectors); min(v): the smallest component.
+    NaN follows Warp (and C's fmin): min(nan, x) = min(x, nan) = x."""
     if b is None:
-        return np.min(a._v).item()
+        return functools.reduce(_fmin, a._v.tolist())
     if hasattr(a, "_new"):
-        return a._new(np.minimum(a._v, getattr(b, "_v", b)))
-    return _builtin_min(a, b)
+        return a._new(np.fmin(a._v, getattr(b, "_v", b)))
+    return _fmin(a, b)
 
 
 def max(a, b=None):
-    """The larger of a and b (component-wise for vectors); max(v): the largest component."""
+    """The larger of a and b (component-wise for vectors); max(v): the largest component.
+    NaN follows Warp (and C's fmax): max(nan, x) = max(x, nan) = x."""
     if b is None:
-        return np.max(a._v).item()
+        return functools.reduce(_fmax, a._v.tolist())
     if hasattr(a, "_new"):
-        return a._new(np.maximum(a._v, getattr(b, "_v", b)))
-    return _builtin_max(a, b)
+        return a._new(np.fmax(a._v, getattr(b, "_v", b)))
+    return _fmax(a, b)
 
 
 @overload(min, target="generic")
 def _ol_min(a, b):
     if is_scalar(a) and is_scalar(b):
         t = same_kind_result(a, b)
-        return lambda a, b: t(a) if a < b else t(b)
+
+        def impl(a, b):
+            x, y = t(a), t(b)
+            return x if x <= y else (y if y == y else x)
+
+        return impl
 
 
 @overload(max, target="generic")
 def _ol_max(a, b):
     if is_scalar(a) and is_scalar(b):
         t = same_kind_result(a, b)
-        return lambda a, b: t(a) if a > b else t(b)
+
+        def impl(a, b):
+            x, y = t(a), t(b)
+            return x if x >= y else (y if y == y else x)
+
+        return impl
 
 
 def clamp(x, a, b):
-    """x limited to the range [a, b]."""
-    return _builtin_min(_builtin_max(x, a), b)
+    """x limited to the range [a, b], computed as Warp does: min(max(a, x), b), so a NaN x
+    gives a, a NaN bound is ignored, and b wins when a > b."""
+    return _fmin(_fmax(a, x), b)
 
 
 @overload(clamp, target="generic")
@@ -247,7 +270,8 @@ def _ol_clamp(x, a, b):
 
         def impl(x, a, b):
             lo, hi, v = t(a), t(b), t(x)
-            return lo if v < lo else (hi if v > hi else v)
+            m = lo if lo >= v else (v if v == v else lo)
+            return m if m <= hi else (hi if hi == hi else m)
 
         return impl
 
@@ -462,8 +486,14 @@ def _ol_erfcinv(x):
 
 
 def bit_count(x):
-    """Number of set bits in the integer x."""
-    return bin(int(x) & ((1 << 64) - 1)).count("1")
+    """Number of set bits in the integer x, in its type's width (a Python int is an int32,
+    as in Warp, unless it needs 64 bits)."""
+    dt = getattr(type(x), "_np_dtype", None)
+    if dt is not None:
+        bits = dt.itemsize * 8
+    else:
+        bits = 32 if -(1 << 31) <= int(x) < (1 << 32) else 64
+    return bin(int(x) & ((1 << bits) - 1)).count("1")
 
 
 @overload(bit_count, target="generic")
@@ -677,7 +707,8 @@ def _minmax_rule(builtin, pick_first):
                 for k in range(n):
                     if _flat_get(a, k) == ret:
                         return (_flat_set(out, k, adj_ret),)
-                return (out,)
+                # every component NaN: the forward returned the first one
+                return (_flat_set(out, 0, adj_ret),)
 
             return impl1
         if is_scalar(a) and is_scalar(b):
@@ -705,14 +736,16 @@ def _minmax_rule(builtin, pick_first):
     return rule
 
 
+# Which operand min/max picked, as Warp routes the gradient: the number when the other
+# operand is NaN, the smaller (larger) one otherwise, the second on ties.
 @_jitable
 def _less(a, b):
-    return a < b
+    return a == a and (b != b or a < b)
 
 
 @_jitable
 def _greater(a, b):
-    return a > b
+    return a == a and (b != b or a > b)
 
 
 _minmax_rule(min, _less)
@@ -721,11 +754,13 @@ _minmax_rule(max, _greater)
 
 @adjoint(clamp)
 def adj_clamp(x, a, b, ret, adj_ret):
+    # the chain rule through Warp's forward, min(max(a, x), b)
     z = 0.0 * adj_ret
-    if x < a:
-        return z, adj_ret, z
-    if x > b:
+    m = max(a, x)
+    if not _less(m, b):
         return z, z, adj_ret
+    if _greater(a, x):
+        return z, adj_ret, z
     return adj_ret, z, z
 
 

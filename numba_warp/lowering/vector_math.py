@@ -403,11 +403,12 @@ def _vec_extreme(a, b, less):
     n = a.length
     if b is None or isinstance(b, (types.Omitted, types.NoneType)):
 
+        # Warp's order and NaN rule: best = min(best, a[i]) from a[0], NaNs skipped
         def reduce(a, b=None):
             best = a[0]
             for i in range(1, n):
                 x = a[i]
-                if (x < best) if less else (x > best):
+                if (best != best or x < best) if less else (best != best or x > best):
                     best = x
             return best
 
@@ -419,7 +420,11 @@ def _vec_extreme(a, b, less):
         out = a
         for i in range(n):
             x, y = a[i], b[i]
-            out = store(out, i, (x if x < y else y) if less else (x if x > y else y))
+            if less:
+                z = x if x <= y else (y if y == y else x)
+            else:
+                z = x if x >= y else (y if y == y else x)
+            out = store(out, i, z)
         return out
 
     return pairwise

@@ -27,6 +27,28 @@ ARRAY_MAX_DIMS = 4
 _NEW = object()
 
 
+def _with_element_shape(arr: np.ndarray, et) -> np.ndarray:
+    """``arr`` shaped as (outer dims..., element dims...), with at least one outer dim.
+
+    As in Warp: data whose trailing dims are the element's shape keeps its outer dims
+    (none gives one element: ``np.zeros(4)`` as ``quat`` is one quaternion); otherwise a
+    last dim that is a multiple of the element's size is the elements flattened
+    (``(2, 6)`` as ``vec3`` is ``(2, 2)`` vectors, ``(2, 9)`` as ``mat33`` two matrices)."""
+    inner = et.inner_shape
+    if inner and arr.shape[arr.ndim - len(inner):] != inner:
+        size = math.prod(inner)
+        if arr.ndim == 0 or arr.shape[-1] % size:
+            raise ValueError(
+                f"data of shape {arr.shape} cannot be read as {type_name(et.dtype)} elements: "
+                f"its trailing dims must be the element shape {inner}, or its last dim a "
+                f"multiple of the element size {size}")
+        n = arr.shape[-1] // size  # one element per row is no dim (Warp: (2, 9) -> (2,))
+        arr = arr.reshape(arr.shape[:-1] + ((n,) if n > 1 else ()) + inner)
+    if arr.ndim == len(inner):
+        arr = arr.reshape((1,) + arr.shape)
+    return arr
+
+
 def _c_strides(shape, itemsize):
     strides, acc = [], itemsize
     for n in reversed(shape):
@@ -184,13 +206,8 @@ class array:
             arr = _host_data_for(data, et)
         if shape is not None:
             arr = arr.reshape(_as_shape(shape) + et.inner_shape)
-        outer = arr.shape[: arr.ndim - len(et.inner_shape)] if et.inner_shape else arr.shape
-        if et.inner_shape and arr.shape[len(outer):] != et.inner_shape:
-            raise ValueError(f"data of shape {arr.shape} does not end with the element shape "
-                             f"{et.inner_shape} of {type_name(et.dtype)}")
-        outer = _as_shape(outer if outer else (1,) if arr.ndim == 0 else outer)
-        if arr.ndim == 0:
-            arr = arr.reshape((1,) + et.inner_shape)
+        arr = _with_element_shape(arr, et)
+        outer = _as_shape(arr.shape[: arr.ndim - len(et.inner_shape)])
         if dev.is_cpu and not copy and isinstance(data, np.ndarray) and arr is data:
             self._init_view(arr.ctypes.data, outer, arr.strides[: len(outer)], et, dev, arr)
             self._np = arr

@@ -26,6 +26,7 @@ from ..frontend.errors import WarpCodegenError
 from ..frontend.source import parse_function
 from ..typing.argspec import arg_spec_from_annotation
 from ..typing.scalars import WeakFloat
+from . import operator_fallbacks
 from .cache import load_generated_module
 from .fingerprint import code_fingerprint, describe_refs, describe_value
 
@@ -188,8 +189,10 @@ def _accepts(spec, t, exact: bool) -> bool:
     if kind == "scalar":
         if not isinstance(t, (types.Integer, types.Float, types.Boolean)):
             return False
-        if exact:
-            return types.unliteral(t) == spec.numba_type and not isinstance(t, WeakFloat)
+        if exact:  # a float literal is a float32, as in Warp
+            if isinstance(t, WeakFloat):
+                return spec.numba_type == types.float32
+            return types.unliteral(t) == spec.numba_type
         if isinstance(spec.numba_type, types.Float):
             return True  # literals, ints and other floats convert to a float parameter
         if isinstance(spec.numba_type, types.Integer):
@@ -218,6 +221,7 @@ class Function:
         self._adj_stub = None
         self._rep_stub = None
         self._checked = None
+        self._operators: dict[str, Function] = {}
         self._register_numba()
         _all_functions.add(self)
 
@@ -228,6 +232,7 @@ class Function:
         self.overloads = [o for o in self.overloads if o.signature_key() != sig] + [ov]
         if self._checked is not None:
             self._checked._sync()
+        self._sync_operators()
         if changed:
             self.changed()
         self.__doc__ = fn.__doc__
@@ -253,6 +258,26 @@ class Function:
             if twin is None:
                 twin = _CheckedOverload(ov, self)
             self.overloads.append(twin)
+
+    def as_operator(self, fallback: str) -> "Function":
+        """This function in the role of an operator (Warp: a ``@wp.func`` named ``add`` in
+        a kernel's scope overloads ``+``): a function with this one's overloads, chosen
+        when they take the operand types exactly, and the builtin operator
+        (``operator_fallbacks._<fallback>``) for any other types."""
+        view = self._operators.get(fallback)
+        if view is None:
+            view = Function(self.key + ("operator", fallback), self.__name__)
+            view._fallback = _Overload(getattr(operator_fallbacks, "_" + fallback), view)
+            self._operators[fallback] = view
+            self._sync_operators()
+        return view
+
+    def _sync_operators(self) -> None:
+        for view in self._operators.values():
+            # tried last: select() takes an exact match first, in reverse order
+            view.overloads = [view._fallback, *self.overloads]
+            if view._checked is not None:
+                view._checked._sync()
 
     def changed(self) -> None:
         """This function was redefined, got an overload or a custom gradient: compiled

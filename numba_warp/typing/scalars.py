@@ -86,6 +86,9 @@ class _ScalarValue:
     def __repr__(self):
         return f"{type(self).__name__}({self.value!r})"
 
+    def __str__(self):  # the value, printed in its own precision: str(wp.float32(0.1)) is 0.1
+        return str(type(self)._np_dtype.type(self.value))
+
     def __lt__(self, other):
         return self.value < _plain(other)
 
