@@ -401,19 +401,18 @@ class _Transformer(ast.NodeTransformer):
         pinned: list[ast.stmt] = []
         target = self.pin_target(node.target, pinned)
         value = self.visit(node.value)
-        if isinstance(target, ast.Subscript) and type(node.op) in _AUG_ATOMIC and \
-                self.user_operator(node.op) is None:
+        if isinstance(target, ast.Subscript) and type(node.op) in _AUG_ATOMIC:
             base = self.visit(_as_load(target.value))
             index = self.visit(target.slice)
             indices = list(index.elts) if isinstance(index, ast.Tuple) else [index]
             atomic = _AUG_ATOMIC[type(node.op)]
             if isinstance(target.value, ast.Name) and target.value.id in self.array_params:
+                # an atomic update, whatever user operator overloads exist (as in Warp)
                 call = ast.Call(self.helper(atomic), [base, *indices, value], [])
                 return pinned + [ast.copy_location(ast.Expr(call), node)]
-            call = ast.Call(self.helper("inplace_" + atomic[7:]), [base, index, value], [])
-            return pinned + self.assign(target.value, call, node)
-        # a user's operator overload makes an array slot update a load, the operator and a
-        # store (not atomic), as in Warp
+            if self.user_operator(node.op) is None:
+                call = ast.Call(self.helper("inplace_" + atomic[7:]), [base, index, value], [])
+                return pinned + self.assign(target.value, call, node)
         current = self.visit(_as_load(target))
         combined = self.rewrite_binop(ast.copy_location(ast.BinOp(current, node.op, value), node))
         return pinned + self.assign(target, combined, node)
