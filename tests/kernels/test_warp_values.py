@@ -225,3 +225,18 @@ def test_python_scope_bit_count_and_str_use_the_type():
     assert wp.bit_count(-1) == 32  # a Python int is an int32, as in Warp
     assert str(wp.float32(0.1)) == "0.1" and str(wp.float64(-1.5)) == "-1.5"
     assert str(wp.int8(3)) == "3"
+
+
+@wp.kernel
+def nan_through_clamped_math(x: wp.array(dtype=float), out: wp.array(dtype=float)):
+    out[0] = wp.acos(x[0])
+    out[1] = wp.asin(x[0])
+    out[2] = wp.smoothstep(0.0, 1.0, x[0])
+
+
+def test_nan_is_not_clamped_into_a_number(device):
+    # deliberate difference: Warp's acos(nan) is pi (its clamp drops the NaN)
+    out = wp.zeros(3, dtype=float, device=device)
+    wp.launch(nan_through_clamped_math, 1, [wp.array([NAN], dtype=float, device=device), out],
+              device=device)
+    assert np.isnan(out.numpy()).all()
