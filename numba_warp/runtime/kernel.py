@@ -214,7 +214,6 @@ class Kernel:
             from numba.core.dispatcher import Dispatcher
 
             gen = self.adjoint if adjoint else (self.checked if debug else self.generated)
-            _preload_functions(gen.deps, adjoint)
             source = self._generated_module_source(adjoint, debug)
             tag = f"kernel_{self.parsed.name}" + ("_bwd" if adjoint else "")
             mod = load_generated_module(source, tag, gen.refs, origin=gen)
@@ -368,29 +367,6 @@ class Kernel:
 
     def __repr__(self):
         return f"<wp.kernel {self.key}>"
-
-
-def _preload_functions(deps, adjoint: bool, seen=None) -> None:
-    """Import the generated modules of every function a kernel calls (transitively).
-
-    Numba's disk cache rebuilds a compiled function's globals by importing its module;
-    a kernel loaded from the cache never types its calls, so nothing else would import
-    the modules of the functions it calls.
-    """
-    seen = set() if seen is None else seen
-    for f in deps:
-        if id(f) in seen:
-            continue
-        seen.add(id(f))
-        for ov in f.overloads:
-            ov.impl()
-            more = list(ov.generated().deps)
-            if adjoint:
-                ov.adjoint_impl()
-                ov.replay_impl()
-                if f.custom_replay is not None:
-                    more.append(f.custom_replay)
-            _preload_functions(more, adjoint, seen)
 
 
 def _flat_struct_types(cls) -> list:
