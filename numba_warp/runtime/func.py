@@ -77,7 +77,7 @@ class _Overload:
         self.parsed = parse_function(fn)
         check_annotations(self.parsed, "function")
         anns = resolve_annotations(fn)
-        names = [a.arg for a in self.parsed.tree.args.args]
+        names = self.param_names = [a.arg for a in self.parsed.tree.args.args]
         self.params = []
         self.definition_error = None
         try:
@@ -241,7 +241,10 @@ class Function:
         ov = _Overload(fn, self)
         sig = ov.signature_key()
         changed = bool(self.overloads)
-        self.overloads = [o for o in self.overloads if o.signature_key() != sig] + [ov]
+        # a new definition replaces the one with the same parameter types, and a broken
+        # one with the same parameter names (a notebook cell fixed and run again)
+        self.overloads = [o for o in self.overloads if o.signature_key() != sig and not (
+            o.definition_error is not None and o.param_names == ov.param_names)] + [ov]
         if self._checked is not None:
             self._checked._sync()
         if changed:

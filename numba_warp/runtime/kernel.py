@@ -1,7 +1,9 @@
 """``@wp.kernel``: compiling a kernel for the CPU and for CUDA.
 
-A kernel is parsed when it is decorated; its code is generated on first compile
-(Warp's rule: names used in a kernel may be defined after it). Compilation is per
+A kernel is parsed and checked when it is decorated; its code is generated on first
+compile (Warp's rule: names used in a kernel may be defined after it). Errors in its code
+are raised then too, as Warp does (see ``frontend/errors.DeferredError``); only unreadable
+source and missing or unevaluable annotations fail the decorator. Compilation is per
 (device kind, concrete argument types): the generated module holds
 
 * ``<name>_body(tid, d0..d3, args...)``, one thread of the kernel (``@njit``);

@@ -709,3 +709,24 @@ def test_new_kernel_compiles_after_a_failed_compile(device):
         wp.launch(stores_array_into_element, dim=4, inputs=[a, 1.0], device=device)
     wp.launch(compiles_after_failure, dim=3, inputs=[a, 0.5], device=device)
     np.testing.assert_allclose(a.numpy(), np.sin(np.float32(0.5)) + np.arange(3), rtol=1e-6)
+
+
+def test_a_fixed_function_replaces_its_broken_definition(device):
+    # a notebook cell with a bad annotation, fixed and run again
+    with pytest.warns(WarpCodegenWarning, match="'x'"):
+
+        @wp.func
+        def halve(x: str):
+            return x * 0.5
+
+    @wp.func
+    def halve(x: float):  # noqa: F811 - the same function, defined again
+        return x * 0.5
+
+    @wp.kernel
+    def uses_halve(a: wp.array(dtype=float)):
+        a[0] = halve(3.0)
+
+    a = wp.zeros(1, dtype=float, device=device)
+    wp.launch(uses_halve, dim=1, inputs=[a], device=device)
+    assert a.numpy()[0] == 1.5
