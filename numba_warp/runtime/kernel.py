@@ -189,8 +189,8 @@ class Kernel:
         if bwd is None:
             if not self.enable_backward:
                 raise WarpCodegenError(
-                    f"kernel '{self.qualified_name}' was declared with enable_backward=False, so it has "
-                    "no backward pass", self.parsed.location())
+                    f"kernel '{self.qualified_name}' was declared with enable_backward=False, "
+                    "so it has no backward pass", self.parsed.location())
             from ..autodiff.assemble import kernel_backward
 
             bwd = self._bwd = kernel_backward(self.generated, self.arg_names, self.arg_specs,
@@ -447,8 +447,8 @@ class _compile_errors:
 
         if isinstance(exc, NotImplementedError) and str(exc) == "float16":
             raise WarpCodegenError(
-                f"cannot compile kernel '{self.k.qualified_name}' for the CPU: Numba's CPU target has no "
-                "float16 arithmetic. float16 arrays work everywhere (storage, copies, "
+                f"cannot compile kernel '{self.k.qualified_name}' for the CPU: Numba's CPU "
+                "target has no float16 arithmetic. float16 arrays work everywhere (storage, copies, "
                 "views), and float16 kernels run on CUDA; on the CPU convert the data with "
                 "a.numpy().astype(np.float32) or use float32 arrays.",
                 self.k.parsed.location()) from None

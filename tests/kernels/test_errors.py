@@ -483,7 +483,8 @@ def test_errors_warp_raises_at_definition_are_raised_at_definition():
             return x * y
 
     assert "'x'" in str(info.value) and "annotation" in str(info.value)
-    assert f"line {line_of(test_errors_warp_raises_at_definition_are_raised_at_definition, 'MARK-func-no-ann')}" in str(info.value)  # noqa: E501
+    assert_points_at(info.value, test_errors_warp_raises_at_definition_are_raised_at_definition,
+                     "MARK-func-no-ann")
     with pytest.raises(NameError, match="NoSuchType"):
 
         @wp.kernel
@@ -720,7 +721,7 @@ def test_a_fixed_function_replaces_its_broken_definition(device):
             return x * 0.5
 
     @wp.func
-    def halve(x: float):  # noqa: F811 - the same function, defined again
+    def halve(x: float):  # the same function, defined again
         return x * 0.5
 
     @wp.kernel
