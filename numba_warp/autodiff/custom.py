@@ -16,6 +16,8 @@ from __future__ import annotations
 import ast
 import copy
 
+from ..frontend.errors import DeferredError, WarpCodegenError
+from ..frontend.fence import check_annotations, check_syntax
 from ..frontend.source import ParsedFunction, parse_function
 
 __all__ = ["func_grad", "func_replay", "adjoint", "CustomGrad"]
@@ -59,8 +61,27 @@ class CustomGrad:
     def __init__(self, fn, function):
         self.fn = fn
         self.function = function
+        # as in Warp, missing annotations and a signature that fits no overload fail
+        # here; other errors in the code when a kernel using it is compiled
         self.parsed = parse_function(fn)
+        check_annotations(self.parsed, "@wp.func_grad function")
+        n = len(self.parsed.tree.args.args)
+        if not any(len(ov.params) < n for ov in function.overloads):
+            raise self._arity_error(min(len(ov.params) for ov in function.overloads))
+        self.definition_error = None
+        try:
+            check_syntax(self.parsed, is_kernel=False)
+        except WarpCodegenError as exc:
+            self.definition_error = DeferredError(
+                exc, f"when a backward pass that uses this gradient of '{function.__name__}' "
+                "is compiled")
         self._impls: dict = {}
+
+    def _arity_error(self, n: int) -> WarpCodegenError:
+        return self.parsed.error(
+            f"@wp.func_grad function '{self.parsed.name}' must take the {n} parameters of "
+            f"'{self.function.__name__}' followed by the adjoints of its return values "
+            f"(e.g. adj_ret)")
 
     def impl(self, ov):
         hit = self._impls.get(id(ov))
@@ -71,14 +92,13 @@ class CustomGrad:
         from ..runtime.func import resolve_annotations
         from ..typing.argspec import arg_spec_from_annotation
 
+        if self.definition_error is not None:
+            self.definition_error.throw()
         n = len(ov.params)
         tree = copy.deepcopy(self.parsed.tree)
         names = [a.arg for a in tree.args.args]
         if len(names) <= n:
-            raise self.parsed.error(
-                f"@wp.func_grad function '{self.parsed.name}' must take the {n} parameters of "
-                f"'{self.function.__name__}' followed by the adjoints of its return values "
-                f"(e.g. adj_ret)")
+            raise self._arity_error(n)
         inputs, outs = names[:n], names[n:]
         body = [_RewriteAdjoint(inputs, self.parsed).visit(s) for s in tree.body]
         line = tree.lineno

@@ -2,11 +2,19 @@
 
 Every error here carries the user's file and line, so a message reads like a
 Python traceback line: what went wrong, where, and what to do instead.
+
+Errors in a kernel's or function's code are found when it is decorated but raised when
+it is compiled (its first launch, ``wp.load_module``, or the compile of a kernel that
+calls it), as in Warp: one unsupported kernel must not make the module that defines it
+fail to import. :class:`DeferredError` keeps such an error; at definition it is reported
+as a :class:`WarpCodegenWarning` at the user's file and line.
 """
 
 from __future__ import annotations
 
-__all__ = ["WarpCodegenError", "SourceLocation"]
+import warnings
+
+__all__ = ["WarpCodegenError", "WarpCodegenWarning", "DeferredError", "SourceLocation"]
 
 
 class SourceLocation:
@@ -42,3 +50,26 @@ class WarpCodegenError(Exception):
         if hint:
             text += f"\n{hint}"
         super().__init__(text)
+
+
+class WarpCodegenWarning(UserWarning):
+    """Code that will fail to compile, reported where it is defined (``@wp.kernel``,
+    ``@wp.func``); the error itself is raised when the code is compiled."""
+
+
+class DeferredError:
+    """An error found in code at definition, raised each time the code is compiled."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: WarpCodegenError, when: str):
+        self.error = error
+        loc = error.location
+        if loc is not None:
+            warnings.warn_explicit(f"{error.short_message} (raised {when})",
+                                   WarpCodegenWarning, loc.filename, loc.lineno)
+
+    def throw(self):
+        """Raise the error again, as a new exception with the same message and place."""
+        err = self.error
+        raise WarpCodegenError(err.short_message, err.location, err.hint) from None

@@ -11,7 +11,7 @@ import ast
 
 from .source import ParsedFunction
 
-__all__ = ["check_syntax"]
+__all__ = ["check_annotations", "check_syntax"]
 
 # Nodes that need no further checks.
 _ALLOWED = (
@@ -59,7 +59,7 @@ _REJECTED = {
     ast.GeneratorExp: ("generator expressions", "write an explicit 'for' loop"),
     ast.Lambda: ("lambda functions", "define a @wp.func instead"),
     ast.Try: ("try/except", "kernels cannot raise or catch exceptions"),
-    ast.Raise: ("raise", "kernels cannot raise exceptions; write a flag to an array"),
+    ast.Raise: ("'raise' statements", "kernels cannot raise exceptions; write a flag to an array"),
     ast.With: ("'with' blocks", "move the code out of the 'with' block"),
     ast.FunctionDef: ("nested function definitions", "define a @wp.func at module level"),
     ast.ClassDef: ("class definitions", "define a @wp.struct at module level"),
@@ -72,9 +72,9 @@ _REJECTED = {
     ast.Dict: ("dict literals", "use a @wp.struct"),
     ast.Set: ("set literals", "use a vector type or an array"),
     ast.Starred: ("starred expressions (*args)", "pass the arguments explicitly"),
-    ast.Yield: ("yield", "kernels are not generators"),
-    ast.YieldFrom: ("yield", "kernels are not generators"),
-    ast.Await: ("await", "kernels are not coroutines"),
+    ast.Yield: ("yield expressions", "kernels are not generators"),
+    ast.YieldFrom: ("yield expressions", "kernels are not generators"),
+    ast.Await: ("await expressions", "kernels are not coroutines"),
     ast.NamedExpr: ("assignment expressions (:=)", "assign in a separate statement"),
     ast.JoinedStr: ("f-strings", "use wp.printf('%f', x) or print(x)"),
     ast.Slice: ("slices", "index single elements; slice arrays at Python scope"),
@@ -95,17 +95,8 @@ def check_syntax(parsed: ParsedFunction, is_kernel: bool) -> None:
             fdef,
             "Declare every parameter as a plain annotated argument.",
         )
-    if is_kernel:
-        if args.defaults:
-            raise parsed.error("kernel parameters cannot have default values", fdef)
-        for a in args.args:
-            if a.annotation is None:
-                raise parsed.error(
-                    f"kernel parameter '{a.arg}' has no type annotation",
-                    a,
-                    "Annotate every kernel parameter, e.g. 'x: wp.array(dtype=float)' or "
-                    "'scale: float'.",
-                )
+    if is_kernel and args.defaults:
+        raise parsed.error("kernel parameters cannot have default values", fdef)
     for node in ast.walk(fdef):
         if node is fdef or node in args.args:
             continue
@@ -129,6 +120,20 @@ def check_syntax(parsed: ParsedFunction, is_kernel: bool) -> None:
             raise parsed.error(f"'else' blocks on loops are not supported in {what}", node)
         if isinstance(node, ast.Constant) and isinstance(node.value, (bytes, complex)):
             raise parsed.error(f"{type(node.value).__name__} constants are not supported", node)
+
+
+def check_annotations(parsed: ParsedFunction, what: str) -> None:
+    """Raise :class:`WarpCodegenError` if a parameter has no annotation. Warp raises this
+    one when the kernel or function is decorated (all other errors in the code, when it
+    is compiled)."""
+    for a in parsed.tree.args.args:
+        if a.annotation is None:
+            raise parsed.error(
+                f"{what} parameter '{a.arg}' has no type annotation",
+                a,
+                f"Annotate every {what} parameter, e.g. 'x: wp.array(dtype=float)', "
+                "'scale: float' or 'v: typing.Any'.",
+            )
 
 
 def _check_for(parsed, node: ast.For, what: str) -> None:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import ast
 import hashlib
 import inspect
+import re
 import textwrap
 
 from .errors import SourceLocation, WarpCodegenError
 
-__all__ = ["ParsedFunction", "parse_function"]
+__all__ = ["ParsedFunction", "parse_function", "warp_key"]
 
 
 class ParsedFunction:
@@ -60,3 +61,9 @@ def parse_function(fn) -> ParsedFunction:
     ast.increment_lineno(module, first - 1)
     tree.decorator_list = []
     return ParsedFunction(fn, tree, filename, source)
+
+
+def warp_key(fn) -> str:
+    """Warp's ``key`` of a kernel or function: its qualified name as an identifier
+    (``outer.<locals>.k`` -> ``outer__locals__k``; a module-level ``k`` -> ``k``)."""
+    return re.sub(r"[^0-9a-zA-Z_]+", "", fn.__qualname__.replace(".", "__"))

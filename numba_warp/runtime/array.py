@@ -147,7 +147,12 @@ class array:
         if not 1 <= nd <= ARRAY_MAX_DIMS:
             raise ValueError(f"ndim must be between 1 and {ARRAY_MAX_DIMS}, got {ndim}")
         self.dtype = dtype
-        self._et = None if dtype is typing.Any else element_type(dtype)
+        try:
+            self._et = None if dtype is typing.Any else element_type(dtype)
+        except TypeError as exc:
+            # as in Warp, a kernel or function annotated with it fails when it is compiled,
+            # not the module that defines it when it is imported
+            self._et, self._dtype_error = None, str(exc)
         if self._et is not None:
             self.dtype = self._et.dtype
         self.ndim = nd

@@ -16,42 +16,42 @@ __all__ = ["fill_strided", "copy_strided"]
 def _make(ndim: int):
     ann = array(dtype=typing.Any, ndim=ndim)
     if ndim == 1:
-        @kernel(name=f"numba_warp.fill_{ndim}d")
+        @kernel(name=f"numba_warp_fill_{ndim}d")
         def fill(dst: ann, value: typing.Any):
             i = tid()
             dst[i] = value
 
-        @kernel(name=f"numba_warp.copy_{ndim}d")
+        @kernel(name=f"numba_warp_copy_{ndim}d")
         def copy(dst: ann, src: ann):
             i = tid()
             dst[i] = src[i]
     elif ndim == 2:
-        @kernel(name=f"numba_warp.fill_{ndim}d")
+        @kernel(name=f"numba_warp_fill_{ndim}d")
         def fill(dst: ann, value: typing.Any):
             i, j = tid()
             dst[i, j] = value
 
-        @kernel(name=f"numba_warp.copy_{ndim}d")
+        @kernel(name=f"numba_warp_copy_{ndim}d")
         def copy(dst: ann, src: ann):
             i, j = tid()
             dst[i, j] = src[i, j]
     elif ndim == 3:
-        @kernel(name=f"numba_warp.fill_{ndim}d")
+        @kernel(name=f"numba_warp_fill_{ndim}d")
         def fill(dst: ann, value: typing.Any):
             i, j, k = tid()
             dst[i, j, k] = value
 
-        @kernel(name=f"numba_warp.copy_{ndim}d")
+        @kernel(name=f"numba_warp_copy_{ndim}d")
         def copy(dst: ann, src: ann):
             i, j, k = tid()
             dst[i, j, k] = src[i, j, k]
     else:
-        @kernel(name=f"numba_warp.fill_{ndim}d")
+        @kernel(name=f"numba_warp_fill_{ndim}d")
         def fill(dst: ann, value: typing.Any):
             i, j, k, m = tid()
             dst[i, j, k, m] = value
 
-        @kernel(name=f"numba_warp.copy_{ndim}d")
+        @kernel(name=f"numba_warp_copy_{ndim}d")
         def copy(dst: ann, src: ann):
             i, j, k, m = tid()
             dst[i, j, k, m] = src[i, j, k, m]

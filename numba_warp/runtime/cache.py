@@ -13,6 +13,14 @@ used for :data:`PRUNE_AFTER_DAYS` days, and all but the :data:`KEEP_BUILDS` most
 used, are deleted when a process first uses the cache, so reinstalls and upgrades do not
 make it grow without bound.
 
+Generated modules are named ``numba_warp_generated.<tag>_<digest>`` and can be imported by
+that name in any process (a finder on ``sys.meta_path`` execs the file from this build's
+folder): Numba's cached code names the module of every function it links in (it rebuilds
+each function's environment by importing it), and a kernel loaded from the cache must not
+depend on this process having generated the code of the functions it calls. Such a module,
+imported by name, has no globals bound; :func:`load_generated_module` binds them when the
+code is generated in this process.
+
 Failures never stop a program: a damaged cache entry (a truncated or garbage file) is
 reported once, recompiled and replaced; a cache directory that cannot be written is
 reported once and a temporary directory is used instead.
@@ -21,6 +29,7 @@ reported once and a temporary directory is used instead.
 from __future__ import annotations
 
 import hashlib
+import importlib.abc
 import importlib.util
 import os
 import shutil
@@ -42,7 +51,9 @@ PRUNE_AFTER_DAYS = 7
 #: At most this many builds' folders are kept (the most recently used).
 KEEP_BUILDS = 4
 
+_PACKAGE = "numba_warp_generated"
 _modules: dict[str, object] = {}
+_exec_text: dict[str, str] = {}  # generated module name -> the source it was executed from
 _origins: dict[str, object] = {}  # generated file path -> GeneratedFunction(s) for line maps
 _lib_hash: list[str] = []
 _usable: dict[str, Path] = {}  # requested build folder -> the folder actually used
@@ -205,15 +216,71 @@ def load_generated_module(source: str, tag: str, refs: dict, origin=None):
             with os.fdopen(fd, "w") as f:
                 f.write(source)
             os.replace(tmp, path)
-        spec = importlib.util.spec_from_file_location(f"numba_warp_generated.{name}", path)
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        sys.modules[spec.name] = mod
+        # imported by name already (a cached kernel linked it in): bind its globals,
+        # so that its functions and the environments Numba rebuilt share one namespace
+        mod = sys.modules.get(f"{_PACKAGE}.{name}")
+        if mod is None or _exec_text.get(name) != source:
+            mod = _import_generated(name, path)
         _modules[name] = mod
         if origin is not None:
             _origins[os.path.realpath(path)] = origin
     mod.__dict__.update(refs)
     return mod
+
+
+def _import_generated(name: str, path: Path):
+    """Execute the generated file ``path`` as the module ``numba_warp_generated.<name>``."""
+    spec = importlib.util.spec_from_file_location(f"{_PACKAGE}.{name}", path,
+                                                  loader=_GeneratedLoader(name, path))
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    try:
+        spec.loader.exec_module(mod)
+    except BaseException:
+        sys.modules.pop(spec.name, None)
+        raise
+    return mod
+
+
+class _GeneratedLoader(importlib.abc.Loader):
+    """Executes a generated file, remembering the text it ran (no bytecode cache: the
+    files are small, and the text is compared with what a later generation expects)."""
+
+    def __init__(self, name: str, path: Path):
+        self.name = name
+        self.path = path
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        text = self.path.read_text()
+        code = compile(text, str(self.path), "exec", dont_inherit=True)
+        _exec_text[self.name] = text
+        exec(code, module.__dict__)  # noqa: S102 - our own generated file
+
+
+class _GeneratedFinder(importlib.abc.MetaPathFinder):
+    """Finds ``numba_warp_generated.<name>`` in the kernel cache of this build."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        package, _, name = fullname.partition(".")
+        if package != _PACKAGE:
+            return None
+        if not name:  # the package: a namespace for the generated modules
+            return importlib.util.spec_from_loader(_PACKAGE, None, is_package=True)
+        if "." in name:
+            return None
+        for folder in dict.fromkeys([cache_dir(), *_usable.values()]):
+            file = folder / f"{name}.py"
+            if file.is_file():
+                return importlib.util.spec_from_file_location(
+                    fullname, file, loader=_GeneratedLoader(name, file))
+        return None
+
+
+if not any(isinstance(f, _GeneratedFinder) for f in sys.meta_path):
+    sys.meta_path.append(_GeneratedFinder())
 
 
 def generated_origin(filename: str):
@@ -242,4 +309,5 @@ def clear_kernel_cache() -> None:
             except OSError:
                 pass
     _modules.clear()
+    _exec_text.clear()
     _usable.clear()

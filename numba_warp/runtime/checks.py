@@ -83,7 +83,7 @@ def failure_error(lp, words) -> Exception:
     site = SITES.get(int(words[dc.SLOT_CODE]))
     k = lp.kernel
     what = "the backward pass of kernel" if lp.adjoint else "kernel"
-    head = f"{what} '{k.key}'"
+    head = f"{what} '{k.qualified_name}'"
     thread = _thread(int(words[dc.SLOT_TID]), lp.dim)
     if site is None:
         return KernelIndexError(f"{head}: a debug check failed{thread}, at an unknown place")
@@ -144,6 +144,6 @@ def _numba_error(lp, exc) -> Exception:
     what = "the backward pass of kernel" if lp.adjoint else "kernel"
     text = str(cause) if cause is not None else str(exc)
     return KernelIndexError(
-        f"{what} '{lp.kernel.key}': {text} (Numba's bounds check, wp.config.mode is "
+        f"{what} '{lp.kernel.qualified_name}': {text} (Numba's bounds check, wp.config.mode is "
         "'debug'). Backward passes are not instrumented, so the line is not known; the "
         "forward launch in debug mode reports the access with its line.")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import inspect
 import sys
-import typing
 import weakref
 
 from numba.core import types
@@ -22,8 +21,9 @@ from numba.extending import overload
 
 from ..frontend.checks import instrument
 from ..frontend.codegen import generate
-from ..frontend.errors import WarpCodegenError
-from ..frontend.source import parse_function
+from ..frontend.errors import DeferredError, WarpCodegenError
+from ..frontend.fence import check_annotations, check_syntax
+from ..frontend.source import parse_function, warp_key
 from ..typing.argspec import arg_spec_from_annotation
 from ..typing.scalars import WeakFloat
 from . import operator_fallbacks
@@ -73,30 +73,39 @@ class _Overload:
     def __init__(self, fn, owner: "Function"):
         self.fn = fn
         self.owner = owner
+        # As in Warp, unreadable source and missing or unevaluable annotations fail here;
+        # other errors when a kernel that calls the function is compiled.
         self.parsed = parse_function(fn)
-        from ..frontend.fence import check_syntax
-
-        check_syntax(self.parsed, is_kernel=False)  # unsupported syntax fails at definition
+        check_annotations(self.parsed, "function")
         anns = resolve_annotations(fn)
-        names = [a.arg for a in self.parsed.tree.args.args]
+        names = self.param_names = [a.arg for a in self.parsed.tree.args.args]
         self.params = []
-        for name in names:
-            ann = anns.get(name, typing.Any)
-            where = f"parameter '{name}' of function '{fn.__qualname__}'"
-            try:
-                self.params.append((name, arg_spec_from_annotation(ann, where)))
-            except TypeError as exc:
-                raise self.parsed.error(str(exc)) from None
+        self.definition_error = None
+        try:
+            for name in names:
+                where = f"parameter '{name}' of function '{fn.__qualname__}'"
+                try:
+                    self.params.append((name, arg_spec_from_annotation(anns[name], where)))
+                except TypeError as exc:
+                    raise self.parsed.error(str(exc)) from None
+            check_syntax(self.parsed, is_kernel=False)
+        except WarpCodegenError as exc:
+            self.definition_error = DeferredError(
+                exc, f"when a kernel that calls function '{fn.__qualname__}' is compiled")
+        self._signature = tuple(spec.describe() for _, spec in self.params) \
+            if len(self.params) == len(names) else tuple(repr(anns[n]) for n in names)
         self.n_defaults = len(fn.__defaults__ or ())
         self._impl = None
         self._generated = None
         self._bwd_module = None
 
     def signature_key(self):
-        return tuple(spec.describe() for _, spec in self.params)
+        return self._signature
 
     def generated(self):
         if self._generated is None:
+            if self.definition_error is not None:
+                self.definition_error.throw()
             gen_name = f"{self.parsed.name}__func"
             self._generated = generate(self.parsed, is_kernel=False, params=self.params,
                                        gen_name=gen_name)
@@ -150,6 +159,8 @@ class _Overload:
         return h.hexdigest()
 
     def match(self, args, exact: bool) -> bool:
+        if self.definition_error is not None:
+            self.definition_error.throw()
         n = len(self.params)
         if not (n - self.n_defaults <= len(args) <= n):
             return False
@@ -170,6 +181,8 @@ class _CheckedOverload(_Overload):
 
     def generated(self):
         if self._generated is None:
+            if self.definition_error is not None:
+                self.definition_error.throw()
             gen = generate(self.parsed, is_kernel=False, params=self.params,
                            gen_name=f"{self.parsed.name}__func", options={"mode": "debug"})
             self._generated = instrument(gen, self.params, is_kernel=False,
@@ -211,8 +224,11 @@ def _accepts(spec, t, exact: bool) -> bool:
 class Function:
     """A ``@wp.func``; call it from kernels, other funcs, or Python scope."""
 
-    def __init__(self, key: tuple, name: str):
+    def __init__(self, key: str, name: str, qualified_name: str | None = None):
+        #: Warp's key: the function's qualified name as an identifier, or ``name=``
         self.key = key
+        #: ``module.qualname``: for error messages
+        self.qualified_name = qualified_name or key
         self.__name__ = name
         self.__qualname__ = name
         self.overloads: list[_Overload] = []
@@ -229,7 +245,10 @@ class Function:
         ov = _Overload(fn, self)
         sig = ov.signature_key()
         changed = bool(self.overloads)
-        self.overloads = [o for o in self.overloads if o.signature_key() != sig] + [ov]
+        # a new definition replaces the one with the same parameter types, and a broken
+        # one with the same parameter names (a notebook cell fixed and run again)
+        self.overloads = [o for o in self.overloads if o.signature_key() != sig and not (
+            o.definition_error is not None and o.param_names == ov.param_names)] + [ov]
         if self._checked is not None:
             self._checked._sync()
         self._sync_operators()
@@ -243,7 +262,7 @@ class Function:
         overloads with array accesses bounds-checked and asserts kept."""
         twin = self._checked
         if twin is None:
-            twin = self._checked = Function(self.key + ("checked",), self.__name__)
+            twin = self._checked = Function(self.key, self.__name__, self.qualified_name)
             twin._origin = self
             twin._sync()
         return twin
@@ -413,7 +432,8 @@ def func(f=None, *, name: str | None = None, module=None):
     def wrap(fn):
         function = scope.get(fn.__name__)
         if not isinstance(function, Function):
-            function = Function((fn.__module__, name or fn.__qualname__), name or fn.__name__)
+            function = Function(name or warp_key(fn), name or fn.__name__,
+                                f"{fn.__module__}.{name or fn.__qualname__}")
         function.add(fn)
         return function
 

@@ -1,7 +1,9 @@
 """``@wp.kernel``: compiling a kernel for the CPU and for CUDA.
 
-A kernel is parsed when it is decorated; its code is generated on first compile
-(Warp's rule: names used in a kernel may be defined after it). Compilation is per
+A kernel is parsed and checked when it is decorated; its code is generated on first
+compile (Warp's rule: names used in a kernel may be defined after it). Errors in its code
+are raised then too, as Warp does (see ``frontend/errors.DeferredError``); only unreadable
+source and missing or unevaluable annotations fail the decorator. Compilation is per
 (device kind, concrete argument types): the generated module holds
 
 * ``<name>_body(tid, d0..d3, args...)``, one thread of the kernel (``@njit``);
@@ -23,8 +25,9 @@ from numba.core import types
 from .. import config
 from ..frontend.checks import instrument
 from ..frontend.codegen import DIMS, generate
-from ..frontend.errors import SourceLocation, WarpCodegenError
-from ..frontend.source import parse_function
+from ..frontend.errors import DeferredError, SourceLocation, WarpCodegenError
+from ..frontend.fence import check_annotations, check_syntax
+from ..frontend.source import parse_function, warp_key
 from ..lowering.debug_checks import SLOT_SYMBOL
 from ..typing.argspec import arg_spec_from_annotation
 from .cache import generated_origin, guard_disk_cache, load_generated_module, module_text
@@ -49,36 +52,63 @@ class Kernel:
 
     def __init__(self, fn, key: str, enable_backward: bool, module, options: dict):
         self.func = fn
+        #: Warp's key: the function's qualified name as an identifier, or ``name=``
         self.key = key
+        #: ``module.qualname``, unique in a process: for error messages and the cache
+        self.qualified_name = f"{fn.__module__}.{fn.__qualname__}"
         self.module = module
         self.options = dict(options)
         self._enable_backward = enable_backward  # None: the module's option, else config
-        self.parsed = parse_function(fn)
-        from ..frontend.fence import check_syntax
-
-        check_syntax(self.parsed, is_kernel=True)  # unsupported syntax fails at definition
         self.__name__ = fn.__name__
         self.__qualname__ = fn.__qualname__
         self.__doc__ = fn.__doc__
+        # As in Warp, unreadable source and missing or unevaluable annotations fail here;
+        # every other error in the code fails when the kernel is compiled.
+        self.parsed = parse_function(fn)
+        check_annotations(self.parsed, "kernel")
         anns = resolve_annotations(fn)
-        self.arg_names = [a.arg for a in self.parsed.tree.args.args]
-        self.arg_specs = []
-        for name in self.arg_names:
-            if name not in anns:
-                raise self.parsed.error(f"kernel parameter '{name}' has no type annotation",
-                                        self.parsed.tree)
-            where = f"parameter '{name}' of kernel '{key}'"
-            try:
-                self.arg_specs.append(arg_spec_from_annotation(anns[name], where))
-            except TypeError as exc:
-                raise self.parsed.error(str(exc), self.parsed.tree) from None
-        if "return" in anns and anns["return"] is not None:
-            raise self.parsed.error(f"kernel '{key}' declares a return type; kernels cannot "
-                                    "return values", self.parsed.tree)
+        self._arg_names = [a.arg for a in self.parsed.tree.args.args]
+        self._arg_specs = None
+        self._definition_error = None
+        try:
+            check_syntax(self.parsed, is_kernel=True)
+            self._arg_specs = self._read_arg_specs(anns)
+        except WarpCodegenError as exc:
+            self._definition_error = DeferredError(
+                exc, f"when kernel '{fn.__qualname__}' is compiled: at its first launch or "
+                "by wp.load_module")
         self._forget_generated()
         #: how many variants were loaded from the on-disk cache vs compiled here
         self.cache_stats = {"disk_hits": 0, "compiled": 0}
         _all_kernels.add(self)
+
+    def _read_arg_specs(self, anns: dict) -> list:
+        specs = []
+        for name in self._arg_names:
+            where = f"parameter '{name}' of kernel '{self.qualified_name}'"
+            try:
+                specs.append(arg_spec_from_annotation(anns[name], where))
+            except TypeError as exc:
+                raise self.parsed.error(str(exc), self.parsed.tree) from None
+        if "return" in anns and anns["return"] is not None:
+            raise self.parsed.error(f"kernel '{self.qualified_name}' declares a return type; "
+                                    "kernels cannot return values", self.parsed.tree)
+        return specs
+
+    @property
+    def arg_names(self) -> list:
+        """The parameters' names, in order (an error in the kernel's code is raised here,
+        as everything that launches or compiles the kernel reads them)."""
+        if self._definition_error is not None:
+            self._definition_error.throw()
+        return self._arg_names
+
+    @property
+    def arg_specs(self) -> list:
+        """What each parameter accepts (``typing.argspec.ArgSpec``), in order."""
+        if self._definition_error is not None:
+            self._definition_error.throw()
+        return self._arg_specs
 
     def _forget_generated(self):
         """Drop generated code and every compiled variant (they are made again on use)."""
@@ -122,6 +152,8 @@ class Kernel:
     @property
     def generated(self):
         if self._generated is None:
+            if self._definition_error is not None:
+                self._definition_error.throw()
             self._generated = generate(
                 self.parsed, is_kernel=True, params=list(zip(self.arg_names, self.arg_specs)),
                 gen_name=f"{self.parsed.name}_body", options={"mode": "release"})
@@ -132,7 +164,7 @@ class Kernel:
         """The debug-mode forward code (``wp.config.mode = "debug"``): asserts kept and
         every array access bounds-checked (see ``frontend/checks.py``)."""
         if self._checked is None:
-            params = list(zip(self.arg_names, self.arg_specs))
+            params = list(zip(self.arg_names, self.arg_specs))  # (raises a deferred error)
             gen = generate(self.parsed, is_kernel=True, params=params,
                            gen_name=f"{self.parsed.name}_body", options={"mode": "debug"})
             self._checked = instrument(gen, params, is_kernel=True, map_ref=checked_ref)
@@ -157,8 +189,8 @@ class Kernel:
         if bwd is None:
             if not self.enable_backward:
                 raise WarpCodegenError(
-                    f"kernel '{self.key}' was declared with enable_backward=False, so it has "
-                    "no backward pass", self.parsed.location())
+                    f"kernel '{self.qualified_name}' was declared with enable_backward=False, "
+                    "so it has no backward pass", self.parsed.location())
             from ..autodiff.assemble import kernel_backward
 
             bwd = self._bwd = kernel_backward(self.generated, self.arg_names, self.arg_specs,
@@ -185,7 +217,7 @@ class Kernel:
         head = ", ".join(_LAUNCH_HEAD) + (", " + args if args else "")
         what = "backward pass of kernel" if adjoint else "kernel"
         return (
-            f"# Generated by numba_warp from the {what} '{self.key}'\n"
+            f"# Generated by numba_warp from the {what} '{self.qualified_name}'\n"
             f"# defined in {self.parsed.filename}:{self.parsed.tree.lineno}\n"
             f"# options: {sorted(self.options.items())} mode={'debug' if debug else 'release'}"
             f"{' stack=' + str(config.adjoint_stack_size) if adjoint else ''}\n\n"
@@ -214,7 +246,6 @@ class Kernel:
             from numba.core.dispatcher import Dispatcher
 
             gen = self.adjoint if adjoint else (self.checked if debug else self.generated)
-            _preload_functions(gen.deps, adjoint)
             source = self._generated_module_source(adjoint, debug)
             tag = f"kernel_{self.parsed.name}" + ("_bwd" if adjoint else "")
             mod = load_generated_module(source, tag, gen.refs, origin=gen)
@@ -363,34 +394,11 @@ class Kernel:
         return [k[:2] for k in self._cpu if len(k) == 3]
 
     def __call__(self, *args, **kwargs):
-        raise TypeError(f"kernel '{self.key}' cannot be called directly; launch it with "
+        raise TypeError(f"kernel '{self.qualified_name}' cannot be called directly; launch it with "
                         f"wp.launch({self.__name__}, dim, inputs=[...])")
 
     def __repr__(self):
-        return f"<wp.kernel {self.key}>"
-
-
-def _preload_functions(deps, adjoint: bool, seen=None) -> None:
-    """Import the generated modules of every function a kernel calls (transitively).
-
-    Numba's disk cache rebuilds a compiled function's globals by importing its module;
-    a kernel loaded from the cache never types its calls, so nothing else would import
-    the modules of the functions it calls.
-    """
-    seen = set() if seen is None else seen
-    for f in deps:
-        if id(f) in seen:
-            continue
-        seen.add(id(f))
-        for ov in f.overloads:
-            ov.impl()
-            more = list(ov.generated().deps)
-            if adjoint:
-                ov.adjoint_impl()
-                ov.replay_impl()
-                if f.custom_replay is not None:
-                    more.append(f.custom_replay)
-            _preload_functions(more, adjoint, seen)
+        return f"<wp.kernel {self.qualified_name}>"
 
 
 def _flat_struct_types(cls) -> list:
@@ -413,7 +421,7 @@ def _jit_flags(debug: bool = False, adjoint: bool = False) -> dict:
 
 def _report(k, where, t0):
     if config.verbose and not config.quiet:
-        print(f"numba_warp: compiled kernel '{k.key}' for {where} in "
+        print(f"numba_warp: compiled kernel '{k.qualified_name}' for {where} in "
               f"{(time.perf_counter() - t0) * 1000:.0f} ms")
 
 
@@ -439,8 +447,8 @@ class _compile_errors:
 
         if isinstance(exc, NotImplementedError) and str(exc) == "float16":
             raise WarpCodegenError(
-                f"cannot compile kernel '{self.k.key}' for the CPU: Numba's CPU target has no "
-                "float16 arithmetic. float16 arrays work everywhere (storage, copies, "
+                f"cannot compile kernel '{self.k.qualified_name}' for the CPU: Numba's CPU "
+                "target has no float16 arithmetic. float16 arrays work everywhere (storage, copies, "
                 "views), and float16 kernels run on CUDA; on the CPU convert the data with "
                 "a.numpy().astype(np.float32) or use float32 arrays.",
                 self.k.parsed.location()) from None
@@ -488,7 +496,7 @@ def translate_numba_error(exc, k: Kernel, adjoint: bool = False) -> WarpCodegenE
                    "whole arrays), which kernels cannot do; read and write single elements "
                    "(a[i]) instead")
     what = "the backward pass of kernel" if adjoint else "kernel"
-    err = WarpCodegenError(f"cannot compile {what} '{k.key}': {message}",
+    err = WarpCodegenError(f"cannot compile {what} '{k.qualified_name}': {message}",
                            location or k.parsed.location())
     err.located = location is not None
     return err
@@ -563,9 +571,13 @@ def kernel(f=None, *, enable_backward: bool | None = None, module=None, name: st
     ...     a[i] = a[i] * s
     """
 
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {type(name)}")
+    if name is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise ValueError(f"name must be a valid identifier ([A-Za-z_][A-Za-z0-9_]*), got {name!r}")
+
     def wrap(fn):
-        key = name or f"{fn.__module__}.{fn.__qualname__}"
-        return Kernel(fn, key, enable_backward, module, options)
+        return Kernel(fn, name or warp_key(fn), enable_backward, module, options)
 
     return wrap(f) if f is not None else wrap
 

@@ -290,7 +290,7 @@ def _verify_fp(lp: Launch):
             data = arr.numpy()
             if not np.all(np.isfinite(data)):
                 raise FloatingPointError(
-                    f"kernel '{lp.kernel.key}' left NaN or inf values in an array argument "
+                    f"kernel '{lp.kernel.qualified_name}' left NaN or inf values in an array argument "
                     f"of shape {arr.shape} (wp.config.verify_fp is on)")
 
 

@@ -131,6 +131,9 @@ def arg_spec_from_annotation(ann, where: str) -> ArgSpec:
     if ann is typing.Any:
         return ArgSpec("any", ann)
     if isinstance(ann, array):
+        bad_dtype = getattr(ann, "_dtype_error", None)
+        if bad_dtype is not None:
+            raise TypeError(f"{where} is an array with an {bad_dtype}")
         generic = ann.dtype is typing.Any
         return ArgSpec("array", ann, dtype=None if generic else ann.dtype, ndim=ann.ndim,
                        generic_dtype=generic)

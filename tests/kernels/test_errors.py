@@ -5,13 +5,18 @@ and argument names, what was expected and what was given, and for code errors th
 user's file and line (this file's name and the offending line's number).
 """
 
+import importlib.util
 import inspect
 import os
+import sys
+import textwrap
+import warnings
 
 import numpy as np
 import pytest
 
 import numba_warp as wp
+from numba_warp.frontend.errors import WarpCodegenWarning
 
 THIS_FILE = os.path.basename(__file__)
 
@@ -276,9 +281,9 @@ def test_calling_a_kernel_directly():
 
 
 # ---------------------------------------------------------------------------------------
-# Bad kernels: found by the syntax fence (when @wp.kernel is applied) and by name
-# resolution (at the first launch); no Numba involved. Plain functions here, decorated
-# inside the test.
+# Bad kernels: found by the syntax fence (when @wp.kernel is applied: a warning) and by
+# name resolution, both raised when the kernel is compiled (its first launch), as in Warp;
+# no Numba involved. Plain functions here, decorated inside the test.
 # ---------------------------------------------------------------------------------------
 
 
@@ -362,34 +367,48 @@ def calls_func_with_tid(a: wp.array(dtype=float)):
     a[i] = func_with_tid(1.0)
 
 
-BAD_SYNTAX = [
-    (returns_value, "MARK-return", ["return"]),
-    (uses_list_comprehension, "MARK-listcomp", ["list comprehension"]),
-    (uses_try, "MARK-try", ["try"]),
-    (uses_with, "MARK-with", ["with"]),
-    (uses_lambda, "MARK-lambda", ["lambda"]),
-    (uses_dict, "MARK-dict", ["dict"]),
-    (uses_unknown_name, "MARK-unknown", ["undefined_thing_xyz"]),
-    (uses_unknown_builtin, "MARK-unknown-builtin", ["no_such_builtin_xyz"]),
-    (loops_over_array, "MARK-for", ["for", "range"]),
-    (ranges_over_float, "MARK-range-float", ["range", "integer"]),
-    (ranges_over_float_value, "MARK-range-value", ["range", "integer", "float32"]),
-    (calls_kernel, "MARK-kernel-call", ["fill_value"]),
+BAD_SYNTAX = [  # (function, marker, words in the message, found at definition)
+    (returns_value, "MARK-return", ["return"], True),
+    (uses_list_comprehension, "MARK-listcomp", ["list comprehension"], True),
+    (uses_try, "MARK-try", ["try"], True),
+    (uses_with, "MARK-with", ["with"], True),
+    (uses_lambda, "MARK-lambda", ["lambda"], True),
+    (uses_dict, "MARK-dict", ["dict"], True),
+    (uses_unknown_name, "MARK-unknown", ["undefined_thing_xyz"], False),
+    (uses_unknown_builtin, "MARK-unknown-builtin", ["no_such_builtin_xyz"], False),
+    (loops_over_array, "MARK-for", ["for", "range"], True),
+    (ranges_over_float, "MARK-range-float", ["range", "integer"], False),
+    (ranges_over_float_value, "MARK-range-value", ["range", "integer", "float32"], False),
+    (calls_kernel, "MARK-kernel-call", ["fill_value"], False),
 ]
 
 
-@pytest.mark.parametrize("kernel,marker,words", BAD_SYNTAX,
-                         ids=[k.__name__ for k, _, _ in BAD_SYNTAX])
-def test_unsupported_code_is_reported_at_its_line(device, kernel, marker, words):
+@pytest.mark.parametrize("kernel,marker,words,early", BAD_SYNTAX,
+                         ids=[k.__name__ for k, _, _, _ in BAD_SYNTAX])
+def test_unsupported_code_is_reported_at_its_line(device, kernel, marker, words, early):
     a = wp.zeros(4, dtype=float, device=device)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        k = wp.kernel(kernel)  # does not raise: the module defining it stays importable
+    ours = [w for w in caught if issubclass(w.category, WarpCodegenWarning)]
     with pytest.raises(CODE_ERRORS) as info:
-        wp.launch(wp.kernel(kernel), dim=4, inputs=[a], device=device)
+        wp.launch(k, dim=4, inputs=[a], device=device)
     msg = str(info.value)
     for w in words:
         assert w in msg, f"{w!r} not in:\n{msg}"
     assert kernel.__name__ in msg or any(w in msg for w in ("kernel", "kernels"))
     assert_points_at(info.value, kernel, marker)
     assert len(msg) < 2000
+    # what the fence finds is also reported at definition, at the same line, same words
+    assert len(ours) == (1 if early else 0), [str(w.message) for w in ours]
+    if early:
+        warning = ours[0]
+        assert os.path.basename(warning.filename) == THIS_FILE
+        assert warning.lineno == line_of(kernel, marker)
+        assert str(warning.message).startswith(info.value.short_message)
+    with pytest.raises(CODE_ERRORS) as again:  # the same error on every launch
+        wp.launch(k, dim=4, inputs=[a], device=device)
+    assert str(again.value) == msg
 
 
 def test_tid_in_func_is_reported_at_its_line(device):
@@ -414,24 +433,177 @@ def test_kernel_parameter_without_annotation():
 
 
 def test_kernel_with_unsupported_annotation():
-    with pytest.raises(CODE_ERRORS) as info:
+    with pytest.warns(WarpCodegenWarning, match="'s'"):
 
         @wp.kernel
         def bad_annotation(a: wp.array(dtype=float), s: str):
             i = wp.tid()
 
+    with pytest.raises(CODE_ERRORS) as info:
+        wp.launch(bad_annotation, dim=1, inputs=[wp.zeros(1, dtype=float), "x"], device="cpu")
     msg = str(info.value)
-    assert "'s'" in msg and "bad_annotation" in msg
+    assert "'s'" in msg and "bad_annotation" in msg and "str" in msg
 
 
 def test_kernel_declaring_a_return_type():
-    with pytest.raises(CODE_ERRORS) as info:
+    with pytest.warns(WarpCodegenWarning, match="return"):
 
         @wp.kernel
         def typed_return(a: wp.array(dtype=float)) -> float:
             i = wp.tid()
 
+    with pytest.raises(CODE_ERRORS) as info:
+        wp.launch(typed_return, dim=1, inputs=[wp.zeros(1, dtype=float)], device="cpu")
     assert "return" in str(info.value)
+
+
+def test_array_annotation_with_an_unsupported_dtype():
+    # Python evaluates the annotation when the 'def' runs; as in Warp, only the kernel fails
+    with pytest.warns(WarpCodegenWarning):
+
+        @wp.kernel
+        def str_array(a: wp.array(dtype=str)):  # MARK-str-dtype
+            i = wp.tid()
+
+    with pytest.raises(CODE_ERRORS) as info:
+        wp.launch(str_array, dim=1, inputs=[wp.zeros(1, dtype=float)], device="cpu")
+    msg = str(info.value)
+    assert "'a'" in msg and "dtype" in msg and "str" in msg
+    assert_points_at(info.value, test_array_annotation_with_an_unsupported_dtype,
+                     "MARK-str-dtype")
+
+
+def test_errors_warp_raises_at_definition_are_raised_at_definition():
+    # Warp checks these when the decorator runs: annotations, and custom gradients whose
+    # signature fits no overload of the function
+    with pytest.raises(CODE_ERRORS) as info:
+
+        @wp.func
+        def untyped(x, y: float):  # MARK-func-no-ann
+            return x * y
+
+    assert "'x'" in str(info.value) and "annotation" in str(info.value)
+    assert_points_at(info.value, test_errors_warp_raises_at_definition_are_raised_at_definition,
+                     "MARK-func-no-ann")
+    with pytest.raises(NameError, match="NoSuchType"):
+
+        @wp.kernel
+        def unknown_annotation(a: "NoSuchType"):  # noqa: F821
+            pass
+
+    @wp.func
+    def square(x: float):
+        return x * x
+
+    with pytest.raises(CODE_ERRORS, match="annotation"):
+
+        @wp.func_grad(square)
+        def adj_untyped(x, adj_ret):
+            wp.adjoint[x] += 2.0 * x * adj_ret
+
+    with pytest.raises(CODE_ERRORS, match="parameters of 'square'"):
+
+        @wp.func_grad(square)
+        def adj_too_short(x: float):
+            wp.adjoint[x] += 2.0
+
+    with pytest.raises(CODE_ERRORS, match="annotation"):
+
+        @wp.func_replay(square)
+        def replay_untyped(x):
+            return x * x
+
+    with pytest.raises(TypeError):
+        wp.kernel(name=3)
+    with pytest.raises(ValueError):
+        wp.kernel(name="pkg.kernel")
+
+
+def uses_set(x: float):
+    s = {x}  # MARK-func-set
+    return x
+
+
+def test_unsupported_code_in_a_function_is_raised_by_kernels_that_call_it(device):
+    with pytest.warns(WarpCodegenWarning, match="set literals") as caught:
+        bad = wp.func(uses_set)
+    assert caught[0].lineno == line_of(uses_set, "MARK-func-set")
+    assert bad(2.0) == 2.0  # Python scope runs the Python function
+
+    @wp.kernel
+    def calls_bad(a: wp.array(dtype=float)):
+        i = wp.tid()
+        a[i] = bad(1.0)
+
+    a = wp.zeros(1, dtype=float, device=device)
+    for _ in range(2):
+        with pytest.raises(CODE_ERRORS) as info:
+            wp.launch(calls_bad, dim=1, inputs=[a], device=device)
+        assert "set literals" in str(info.value)
+        assert_points_at(info.value, uses_set, "MARK-func-set")
+
+
+MODULE_WITH_ONE_BAD_KERNEL = textwrap.dedent(
+    """
+    import numba_warp as wp
+
+    @wp.kernel
+    def good(a: wp.array(dtype=float)):
+        i = wp.tid()
+        a[i] = 2.0 * float(i)
+
+    @wp.kernel
+    def bad(a: wp.array(dtype=float)):
+        i = wp.tid()
+        a[i] = [1.0, 2.0][i]  # MARK
+    """
+)
+
+
+def test_one_bad_kernel_leaves_its_module_usable(tmp_path, device):
+    """As in Warp, an unsupported construct fails when its kernel is compiled: the module
+    imports (with a warning at the line), its other kernels run, and launching the bad
+    kernel or wp.load_module raise the error at the user's file and line."""
+    path = tmp_path / "one_bad_kernel.py"
+    path.write_text(MODULE_WITH_ONE_BAD_KERNEL)
+    bad_line = MODULE_WITH_ONE_BAD_KERNEL.splitlines().index(
+        "    a[i] = [1.0, 2.0][i]  # MARK") + 1
+    spec = importlib.util.spec_from_file_location("one_bad_kernel", path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["one_bad_kernel"] = mod
+    try:
+        with pytest.warns(WarpCodegenWarning, match="list literals") as caught:
+            spec.loader.exec_module(mod)
+        assert caught[0].filename == str(path) and caught[0].lineno == bad_line
+        a = wp.zeros(3, dtype=float, device=device)
+        wp.launch(mod.good, dim=3, inputs=[a], device=device)
+        np.testing.assert_array_equal(a.numpy(), [0.0, 2.0, 4.0])
+        for compile_it in (lambda: wp.launch(mod.bad, dim=3, inputs=[a], device=device),
+                           lambda: wp.load_module(mod, device=device)):
+            with pytest.raises(wp.WarpCodegenError) as info:
+                compile_it()
+            msg = str(info.value)
+            assert "list literals" in msg and f'"{path}", line {bad_line}' in msg, msg
+    finally:
+        del sys.modules["one_bad_kernel"]
+
+
+def _nested_kernel():
+    @wp.kernel
+    def inner(a: wp.array(dtype=float)):
+        pass
+
+    return inner
+
+
+def test_key_is_warps_key():
+    # Warp's key: the qualified name as an identifier; the module-qualified name is
+    # kept for messages
+    assert fill_value.key == "fill_value"
+    assert fill_value.qualified_name.endswith("test_errors.fill_value")
+    assert _nested_kernel().key == "_nested_kernel__locals__inner"
+    assert func_with_tid.key == "func_with_tid"
+    assert wp.kernel(name="renamed")(fill_value.func).key == "renamed"
 
 
 # ---------------------------------------------------------------------------------------
@@ -511,14 +683,16 @@ def test_good_kernels_still_launch_after_errors(device):
     # a launch error, a fence error and a Numba type error, then good launches
     with pytest.raises(LAUNCH_ERRORS):
         wp.launch(fill_value, dim=4, inputs=[a], device=device)
+    with pytest.warns(WarpCodegenWarning):
+        dict_kernel = wp.kernel(uses_dict)
     with pytest.raises(CODE_ERRORS):
-        wp.launch(uses_dict, dim=4, inputs=[a], device=device)
+        wp.launch(dict_kernel, dim=4, inputs=[a], device=device)
     with pytest.raises(CODE_ERRORS):
         wp.launch(sin_of_array, dim=4, inputs=[a, 1.0], device=device)
     _check_good_launch(device)
     # the same failing kernels fail the same way again (no half-initialised state)
     with pytest.raises(CODE_ERRORS):
-        wp.launch(uses_dict, dim=4, inputs=[a], device=device)
+        wp.launch(dict_kernel, dim=4, inputs=[a], device=device)
     with pytest.raises(CODE_ERRORS):
         wp.launch(sin_of_array, dim=4, inputs=[a, 1.0], device=device)
     _check_good_launch(device)
@@ -536,3 +710,24 @@ def test_new_kernel_compiles_after_a_failed_compile(device):
         wp.launch(stores_array_into_element, dim=4, inputs=[a, 1.0], device=device)
     wp.launch(compiles_after_failure, dim=3, inputs=[a, 0.5], device=device)
     np.testing.assert_allclose(a.numpy(), np.sin(np.float32(0.5)) + np.arange(3), rtol=1e-6)
+
+
+def test_a_fixed_function_replaces_its_broken_definition(device):
+    # a notebook cell with a bad annotation, fixed and run again
+    with pytest.warns(WarpCodegenWarning, match="'x'"):
+
+        @wp.func
+        def halve(x: str):
+            return x * 0.5
+
+    @wp.func
+    def halve(x: float):  # the same function, defined again
+        return x * 0.5
+
+    @wp.kernel
+    def uses_halve(a: wp.array(dtype=float)):
+        a[0] = halve(3.0)
+
+    a = wp.zeros(1, dtype=float, device=device)
+    wp.launch(uses_halve, dim=1, inputs=[a], device=device)
+    assert a.numpy()[0] == 1.5

@@ -44,12 +44,13 @@ def _runner(tmp_path, script_text, cache):
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
 
-    def run(*args):
+    def run(*args, with_stdout=False):
         out = subprocess.run([sys.executable, str(script), *args], env=env, capture_output=True,
                              text=True, timeout=300)
         assert out.returncode == 0, out.stderr
         line = [ln for ln in out.stdout.splitlines() if ln.startswith("stats")][0]
-        return tuple(int(v) for v in line.split()[1:]), out.stderr
+        stats = tuple(int(v) for v in line.split()[1:])
+        return (stats, out.stderr, out.stdout) if with_stdout else (stats, out.stderr)
 
     return run
 
@@ -78,6 +79,129 @@ def test_second_process_loads_compiled_kernel(tmp_path, device):
     assert stats == (0, 1) and "damaged kernel cache entry" in err and \
         "recompiled and replaced" in err
     assert run(device) == ((1, 0), "")  # ... and replaced on disk
+
+
+FUNCTIONS_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    import numpy as np
+    import numba_warp as wp
+
+    device = sys.argv[1]
+
+
+    @wp.struct
+    class Params:
+        scale: float
+        weights: wp.array(dtype=float)
+
+
+    @wp.func
+    def weight(w: wp.array(dtype=float), i: int):  # a function taking an array
+        return w[i]
+
+
+    @wp.func
+    def scaled(p: Params, x: float):  # taking a struct, calling a function taking an array
+        return p.scale * x * weight(p.weights, 0)
+
+
+    @wp.func
+    def cube(x: float):
+        return x * x * x
+
+
+    @wp.func
+    def outer(p: Params, x: float):  # nested calls
+        return scaled(p, cube(x))
+
+
+    @wp.func
+    def shifted(x: float, w: wp.array(dtype=float)):
+        return x * w[1]
+
+
+    @wp.func
+    def last_weight(w: wp.array(dtype=float)):  # called by a custom gradient only
+        return weight(w, w.shape[0] - 1)
+
+
+    @wp.func_grad(shifted)
+    def adj_shifted(x: float, w: wp.array(dtype=float), adj_ret: float):
+        wp.adjoint[x] += adj_ret * last_weight(w)  # a custom gradient calling a function
+
+
+    @wp.func
+    def read_slot(ids: wp.array(dtype=int), tid: int):
+        return ids[tid]
+
+
+    @wp.func
+    def next_slot(counter: wp.array(dtype=int), ids: wp.array(dtype=int), tid: int):
+        slot = wp.atomic_add(counter, 0, 1)
+        ids[tid] = slot
+        return slot
+
+
+    @wp.func_replay(next_slot)
+    def replay_next_slot(counter: wp.array(dtype=int), ids: wp.array(dtype=int), tid: int):
+        return read_slot(ids, tid)  # a custom replay calling a function
+
+
+    @wp.kernel
+    def everything(p: Params, x: wp.array(dtype=float), counter: wp.array(dtype=int),
+                   ids: wp.array(dtype=int), y: wp.array(dtype=float)):
+        i = wp.tid()
+        slot = next_slot(counter, ids, i)
+        y[slot] = outer(p, x[slot]) + shifted(x[slot], p.weights)
+
+
+    n = 4
+    p = Params()
+    p.scale = 0.5
+    p.weights = wp.array([2.0, 3.0, 5.0], dtype=float, device=device)
+    xs = np.arange(1, n + 1, dtype=np.float32) * 0.5
+    x = wp.array(xs, dtype=float, device=device, requires_grad=True)
+    counter = wp.zeros(1, dtype=int, device=device)
+    ids = wp.zeros(n, dtype=int, device=device)
+    y = wp.zeros(n, dtype=float, device=device, requires_grad=True)
+    with wp.Tape() as tape:
+        wp.launch(everything, n, inputs=[p, x, counter, ids, y], device=device)
+    tape.backward(grads={y: wp.ones(n, dtype=float, device=device)})
+    assert np.allclose(y.numpy(), xs**3 + 3 * xs), y.numpy()
+    assert np.allclose(x.grad.numpy(), 3 * xs**2 + 5), x.grad.numpy()
+    assert counter.numpy()[0] == n  # the replay did not count again
+    print("grads", *x.grad.numpy().tolist())
+    print("stats", everything.cache_stats["disk_hits"], everything.cache_stats["compiled"])
+
+
+    @wp.kernel
+    def late(w: wp.array(dtype=float), out: wp.array(dtype=float)):
+        out[0] = last_weight(w) + weight(w, 0)
+
+
+    if "late" in sys.argv:  # compiled after the cached kernels linked `last_weight` in
+        out = wp.zeros(1, dtype=float, device=device)
+        wp.launch(late, 1, inputs=[p.weights, out], device=device)
+        assert out.numpy()[0] == 7.0, out.numpy()
+    """
+)
+
+
+@pytest.mark.slow
+def test_cached_kernels_link_functions_of_every_kind(tmp_path, device):
+    """A kernel and its backward pass that call functions taking arrays and structs,
+    nested functions, a custom gradient and a custom replay that call functions of their
+    own: a second process loads both from disk (every generated module they link in is
+    importable by name there) and gets the same gradients; a kernel compiled afterwards
+    in that process calls a function whose module was imported that way."""
+    run = _runner(tmp_path, FUNCTIONS_SCRIPT, tmp_path / "cache")
+    stats, err, out = run(device, with_stdout=True)
+    assert (stats, err) == ((0, 2), "")  # forward and backward compiled
+    stats, err, again = run(device, "late", with_stdout=True)
+    assert (stats, err) == ((2, 0), "")  # both loaded from disk, no damaged entries
+    grads = [ln for ln in out.splitlines() if ln.startswith("grads")]
+    assert grads and grads == [ln for ln in again.splitlines() if ln.startswith("grads")]
 
 
 @pytest.mark.slow
