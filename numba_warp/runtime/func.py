@@ -285,7 +285,7 @@ class Function:
         (``operator_fallbacks._<fallback>``) for any other types."""
         view = self._operators.get(fallback)
         if view is None:
-            view = Function(self.key + ("operator", fallback), self.__name__)
+            view = Function(self.key, self.__name__, self.qualified_name)
             view._fallback = _Overload(getattr(operator_fallbacks, "_" + fallback), view)
             self._operators[fallback] = view
             self._sync_operators()
