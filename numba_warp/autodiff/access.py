@@ -22,7 +22,11 @@ def _write_objects():
     from .. import lang
     from ..lowering import kernel_helpers as kh
 
+    from ..lowering import slots
+
     objs = {id(getattr(kh, n)) for n in _WRITE_HELPERS}
+    objs |= {id(getattr(slots, n)) for n in ("slot_add", "slot_sub", "slot_and", "slot_or",
+                                             "slot_xor")}
     objs |= {id(getattr(lang, n)) for n in dir(lang) if n.startswith("atomic_")}
     return objs
 

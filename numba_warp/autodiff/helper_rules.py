@@ -12,13 +12,16 @@ pass's replay of an array store writes nothing (the forward launch did).
 from __future__ import annotations
 
 from numba.core import types
+from numba.core.errors import TypingError
 from numba.extending import overload
 
 from ..lowering import kernel_helpers as kh
+from ..lowering import slots
 from ..typing.mat import MatType
 from ..typing.structs import StructType
 from ..typing.vec import VecType
 from . import helpers as h
+from .helpers import adj_zero
 from .rules import RULES, nondifferentiable, register_replay
 
 __all__: list = []
@@ -115,12 +118,61 @@ def _replay_inplace(helper):
     return replay
 
 
+def adj_slot(base, idx, v, spec, ret, adj_ret):
+    """Reverse of ``slot_add(base, idx, v, spec)`` (``base[i].x += v``): v's adjoint is
+    the component of the gradient array's element."""
+
+
+def adj_slot_sub(base, idx, v, spec, ret, adj_ret):
+    """Reverse of ``base[i].x -= v``."""
+
+
+def _slot_rule(sign: str):
+    def ol(base, idx, v, spec, ret, adj_ret):
+        if not isinstance(spec, types.StringLiteral):
+            return None
+        walked = slots.component_type(base, spec.literal_value)
+        if isinstance(walked, types.Float) and walked.bitwidth < 32:
+            raise TypingError(f"gradients of {walked} array components cannot be "
+                              "accumulated (there are no float16 atomics); use float32")
+        if not isinstance(walked, types.Float):
+            return lambda base, idx, v, spec, ret, adj_ret: (None, None, adj_zero(v), None)
+        scope = {"has_grad": h.has_grad, "slot_load": slots.slot_load, "neg": h.neg,
+                 "adj_zero": h.adj_zero}
+        exec("def f(base, idx, v, spec, ret, adj_ret):\n"  # noqa: S102 - fixed template
+             "    if not has_grad(adj_ret):\n"
+             "        return None, None, adj_zero(v), None\n"
+             f"    return None, None, {sign}(slot_load(adj_ret, idx, spec)), None\n", scope)
+        return scope["f"]
+
+    return ol
+
+
+overload(adj_slot, target="generic", strict=False, prefer_literal=True)(_slot_rule(""))
+overload(adj_slot_sub, target="generic", strict=False, prefer_literal=True)(_slot_rule("neg"))
+
+
+def _replay_slot(base, idx, v, spec):
+    """A slot update in the backward pass's replay: the forward launch wrote it."""
+
+
+@overload(_replay_slot, target="generic", strict=False)
+def _ol_replay_slot(base, idx, v, spec):
+    return lambda base, idx, v, spec: base
+
+
 def register():
     RULES[kh.store] = adj_store_helper
     RULES[kh.setattr_value] = adj_setattr
     RULES[kh.inplace_add] = adj_inplace
     RULES[kh.inplace_sub] = adj_inplace_sub
     nondifferentiable(kh.inplace_and, kh.inplace_or, kh.inplace_xor)
+    RULES[slots.slot_add] = adj_slot
+    RULES[slots.slot_sub] = adj_slot_sub
+    nondifferentiable(slots.slot_and, slots.slot_or, slots.slot_xor)
+    for helper in (slots.slot_add, slots.slot_sub, slots.slot_and, slots.slot_or,
+                   slots.slot_xor):
+        register_replay(helper, _replay_slot)
     register_replay(kh.store, replay_store)
     for helper in (kh.inplace_add, kh.inplace_sub, kh.inplace_and, kh.inplace_or,
                    kh.inplace_xor):

@@ -47,11 +47,16 @@ __all__ = [
 # ---------------------------------------------------------------------------------------
 
 def _is_float_array(t) -> bool:
-    if not isinstance(t, types.Array):
-        return False
-    dt = t.dtype
+    """An array whose elements carry a gradient: floats, float vectors and matrices, and
+    structs with such fields (their gradient arrays are arrays of the same struct)."""
+    return isinstance(t, types.Array) and _has_float_leaves(t.dtype)
+
+
+def _has_float_leaves(dt) -> bool:
     if isinstance(dt, (VecType, MatType)):
         dt = dt.dtype
+    if isinstance(dt, StructType):
+        return any(_has_float_leaves(ft) for _, ft in dt.members)
     return isinstance(dt, types.Float)
 
 

@@ -42,6 +42,7 @@ _ATOMIC_OPS = {"atomic_add": "add", "atomic_sub": "sub", "atomic_min": "min",
 _EFFECT_NAMES = ("print", "printf", "expect_eq", "expect_neq", "expect_near", "breakpoint")
 _ARRAY_HELPERS = ("store", "setattr_value", "inplace_add", "inplace_sub", "inplace_and",
                   "inplace_or", "inplace_xor")
+_SLOT_HELPERS = ("slot_add", "slot_sub", "slot_and", "slot_or", "slot_xor")
 
 
 def _lang():
@@ -84,8 +85,11 @@ def _choice_objects():
 
 def _array_helper_objects():
     from ..lowering import kernel_helpers as kh
+    from ..lowering import slots
 
-    return {id(getattr(kh, n)): n for n in _ARRAY_HELPERS}
+    objs = {id(getattr(kh, n)): n for n in _ARRAY_HELPERS}
+    objs.update({id(getattr(slots, n)): n for n in _SLOT_HELPERS})
+    return objs
 
 
 class _LoopCtx:

@@ -80,6 +80,12 @@ def _helpers():
     return kernel_helpers
 
 
+def _slots():
+    from ..lowering import slots
+
+    return slots
+
+
 class _Transformer(ast.NodeTransformer):
     def __init__(self, parsed: ParsedFunction, is_kernel: bool, array_params: set[str],
                  options: dict):
@@ -401,6 +407,15 @@ class _Transformer(ast.NodeTransformer):
         pinned: list[ast.stmt] = []
         target = self.pin_target(node.target, pinned)
         value = self.visit(node.value)
+        slot = self._array_slot(target) if type(node.op) in _AUG_ATOMIC else None
+        if slot is not None and self.user_operator(node.op) is None:
+            # a component of an array element (v[i].x += r): atomic, as in Warp
+            root, indices, spec = slot
+            name = "slot_" + _AUG_ATOMIC[type(node.op)][7:]
+            helper = self.ref(getattr(_slots(), name), name)
+            call = ast.Call(helper, [self.visit(_as_load(root)), ast.Tuple(indices, ast.Load()),
+                                     value, ast.Constant(spec)], [])
+            return pinned + [ast.copy_location(ast.Expr(call), node)]
         if isinstance(target, ast.Subscript) and type(node.op) in _AUG_ATOMIC:
             base = self.visit(_as_load(target.value))
             index = self.visit(target.slice)
@@ -416,6 +431,33 @@ class _Transformer(ast.NodeTransformer):
         current = self.visit(_as_load(target))
         combined = self.rewrite_binop(ast.copy_location(ast.BinOp(current, node.op, value), node))
         return pinned + self.assign(target, combined, node)
+
+    def _array_slot(self, target):
+        """(array name, index expressions, spec) when ``target`` is a component of an
+        element of an array parameter (``v[i].x``, ``m[i][1, 1]``, ``a[i][j]``), in the
+        form ``lowering.slots`` takes; else None."""
+        steps, indices = [], []
+        node = target
+        while True:
+            if isinstance(node, ast.Attribute):
+                steps.append("." + node.attr)
+                node = node.value
+                continue
+            if not isinstance(node, ast.Subscript):
+                return None
+            sl = node.slice
+            elts = list(sl.elts) if isinstance(sl, ast.Tuple) else [sl]
+            if any(isinstance(e, ast.Slice) for e in elts):
+                return None
+            if isinstance(node.value, ast.Name) and node.value.id in self.array_params:
+                if not steps:
+                    return None  # the element itself: an ordinary atomic
+                parts = [elts] + [p for p in reversed(indices)]
+                flat = [self.visit(e) for part in parts for e in part]
+                return node.value, flat, f"{len(elts)}:" + "|".join(reversed(steps))
+            steps.append(",".join("#" * len(elts)))
+            indices.append(elts)
+            node = node.value
 
     def pin_target(self, target, out: list) -> ast.expr:
         """``target`` with each index that is not a name or a constant evaluated once, in

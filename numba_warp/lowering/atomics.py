@@ -143,7 +143,11 @@ def _make_rmw(name: str, op: str):
             _supported(name, op, arr.dtype)
             if not any(isinstance(arr.dtype, c) for c in _elementwise_rules):
                 return signature(arr.dtype, arr, *idx, arr.dtype)
-            comp = arr.dtype.dtype  # vectors/matrices: atomics on their scalar components
+            comp = getattr(arr.dtype, "dtype", None)  # vectors/matrices: their components
+            if comp is None:  # structs: field by field, float fields only
+                if op not in ("add", "sub"):
+                    raise TypingError(f"wp.{name}() does not support arrays of {arr.dtype}")
+                return signature(arr.dtype, arr, *idx, arr.dtype)
             if comp not in _ATOMIC_SCALARS or (op in _INT_ONLY and
                                                isinstance(comp, types.Float)):
                 raise TypingError(f"wp.{name}() does not support arrays of {arr.dtype}")

@@ -240,3 +240,81 @@ def test_nan_is_not_clamped_into_a_number(device):
     wp.launch(nan_through_clamped_math, 1, [wp.array([NAN], dtype=float, device=device), out],
               device=device)
     assert np.isnan(out.numpy()).all()
+
+
+@wp.struct
+class Body:
+    a: float
+    v: wp.vec3
+    n: int
+
+
+@wp.kernel
+def component_updates(x: wp.array(dtype=float), v: wp.array(dtype=wp.vec3),
+                      m: wp.array(dtype=wp.mat22), s: wp.array(dtype=Body),
+                      a2: wp.array2d(dtype=float)):
+    i = wp.tid()
+    j = i % 3
+    v[0].x += x[j] * 2.0
+    v[0][1] -= x[j] * x[j]
+    m[0][1, 1] += x[j]
+    m[0][0][1] -= 3.0 * x[j]
+    s[0].a += x[j]
+    s[0].v[2] += 4.0 * x[j]
+    s[0].n += 1
+    a2[1][j] += x[j] * 5.0
+
+
+@wp.kernel
+def component_loss(v: wp.array(dtype=wp.vec3), m: wp.array(dtype=wp.mat22),
+                   s: wp.array(dtype=Body), a2: wp.array2d(dtype=float),
+                   out: wp.array(dtype=float)):
+    out[0] = v[0].x + 10.0 * v[0].y + 100.0 * m[0][1, 1] + 1000.0 * m[0][0, 1] + \
+        s[0].a * 7.0 + s[0].v[2] * 9.0 + a2[1, 0] * 11.0 + a2[1, 2] * 13.0
+
+
+@wp.kernel
+def half_component_update(h: wp.array(dtype=wp.vec3h)):
+    h[0].x += wp.float16(1.0)  # no float16 atomics: load, add, store (as in Warp)
+
+
+def test_component_updates_of_array_elements_are_atomic_and_differentiable(device):
+    # many threads add to one component (v[0].x += ...): each update must count, as with
+    # Warp's atomics; the gradients (through an array of structs too) are Warp's
+    n = 30000  # threads; x[j] cycles through 1, 2, 3
+    x = wp.array([1.0, 2.0, 3.0], dtype=float, device=device, requires_grad=True)
+    v = wp.zeros(1, dtype=wp.vec3, device=device, requires_grad=True)
+    m = wp.zeros(1, dtype=wp.mat22, device=device, requires_grad=True)
+    s = wp.zeros(1, dtype=Body, device=device, requires_grad=True)
+    a2 = wp.zeros((2, 3), dtype=float, device=device, requires_grad=True)
+    wp.launch(component_updates, n, [x, v, m, s, a2], device=device)
+    k = n // 3
+    assert v.numpy().tolist() == [[12.0 * k, -14.0 * k, 0.0]]
+    assert m.numpy().tolist() == [[[0.0, -18.0 * k], [0.0, 6.0 * k]]]
+    body = s.numpy()[0]
+    assert (body["a"], body["v"].tolist(), body["n"]) == (6.0 * k, [0, 0, 24.0 * k], n)
+    assert a2.numpy().tolist() == [[0, 0, 0], [5.0 * k, 10.0 * k, 15.0 * k]]
+
+    for arr in (v, m, s, a2):
+        arr.zero_()
+    out = wp.zeros(1, dtype=float, device=device, requires_grad=True)
+    tape = wp.Tape()
+    with tape:
+        wp.launch(component_updates, 3, [x, v, m, s, a2], device=device)
+        wp.launch(component_loss, 1, [v, m, s, a2, out], device=device)
+    tape.backward(loss=out)
+    assert out.numpy().tolist() == [-17020.0]
+    assert x.grad.numpy().tolist() == [-2820.0, -2895.0, -2850.0]  # Warp 1.19's
+    body = s.grad.numpy()[0]  # an array of structs gets its gradient, field by field
+    assert (body["a"], body["v"].tolist(), body["n"]) == (7.0, [0, 0, 9.0], 0)
+
+
+def test_float16_component_update_is_plain_and_its_gradient_fails_loudly(device):
+    h = wp.zeros(1, dtype=wp.vec3h, device=device, requires_grad=True)
+    wp.launch(half_component_update, 3, [h], device=device)
+    assert h.numpy().tolist() == [[3.0, 0.0, 0.0]]
+    tape = wp.Tape()
+    with tape:
+        wp.launch(half_component_update, 1, [h], device=device)
+    with pytest.raises(wp.WarpCodegenError, match="float16"):
+        tape.backward(grads={h: wp.ones(1, dtype=wp.vec3h, device=device)})
