@@ -116,8 +116,9 @@ def _lattice_gradient(state, i0, i1, i2, i3, n):
 
 
 @dual
-def _corner(state, lo, hi, d, n, bits):
+def _corner(state, lo, hi, d, dims, bits):
     """(value, gradient) of corner ``bits`` (bit k set: the upper index along axis k)."""
+    n = len(dims)
     b0, b1, b2, b3 = bits & 1, (bits >> 1) & 1, (bits >> 2) & 1, (bits >> 3) & 1
     g = _lattice_gradient(state, hi[0] if b0 else lo[0], hi[1] if b1 else lo[1],
                           hi[2] if b2 else lo[2], hi[3] if b3 else lo[3], n)
@@ -152,18 +153,18 @@ def _ddfade(t):
 
 
 @dual
-def _leaf0(state, lo, hi, d, n, bits):
-    return _corner(state, lo, hi, d, n, bits)[0]
+def _leaf0(state, lo, hi, d, dims, bits):
+    return _corner(state, lo, hi, d, dims, bits)[0]
 
 
 @dual
-def _leaf1(state, lo, hi, d, n, bits):
-    return _corner(state, lo, hi, d, n, bits)
+def _leaf1(state, lo, hi, d, dims, bits):
+    return _corner(state, lo, hi, d, dims, bits)
 
 
 @dual
-def _leaf2(state, lo, hi, d, n, bits):
-    v, g = _corner(state, lo, hi, d, n, bits)
+def _leaf2(state, lo, hi, d, dims, bits):
+    v, g = _corner(state, lo, hi, d, dims, bits)
     z = _zero4()
     return v, g, (z, z, z, z)  # corner values are linear in the point
 
@@ -212,8 +213,8 @@ def _order(jet):
     return 0
 
 
-def _leaf(state, lo, hi, d, n, bits, jet):
-    return _LEAVES[_order(jet)](state, lo, hi, d, n, bits)
+def _leaf(state, lo, hi, d, dims, bits, jet):
+    return _LEAVES[_order(jet)](state, lo, hi, d, dims, bits)
 
 
 def _compose(a, b, k, t):
@@ -221,9 +222,9 @@ def _compose(a, b, k, t):
 
 
 @overload(_leaf, target="generic", jit_options=_JIT)
-def _ol_leaf(state, lo, hi, d, n, bits, jet):
+def _ol_leaf(state, lo, hi, d, dims, bits, jet):
     leaf = _LEAVES[_order(jet)]
-    return lambda state, lo, hi, d, n, bits, jet: leaf(state, lo, hi, d, n, bits)
+    return lambda state, lo, hi, d, dims, bits, jet: leaf(state, lo, hi, d, dims, bits)
 
 
 @overload(_compose, target="generic", jit_options=_JIT)
@@ -232,43 +233,48 @@ def _ol_compose(a, b, k, t):
 
 
 # The blend tree: level m blends along axis m-1 the two level m-1 jets of the corners
-# that differ in bit m-1 (Warp's order: x pairs first, then y, z, t).
+# that differ in bit m-1 (Warp's order: x pairs first, then y, z, t). ``dims`` is a tuple
+# of N zeros: its length, the noise dimension, is known when Numba types the call, so
+# only the levels used are compiled.
 
 
 @dual
-def _level1(state, lo, hi, d, n, bits, jet):
-    return _compose(_leaf(state, lo, hi, d, n, bits, jet),
-                    _leaf(state, lo, hi, d, n, bits | 1, jet), 0, d[0])
+def _level1(state, lo, hi, d, dims, bits, jet):
+    return _compose(_leaf(state, lo, hi, d, dims, bits, jet),
+                    _leaf(state, lo, hi, d, dims, bits | 1, jet), 0, d[0])
 
 
 @dual
-def _level2(state, lo, hi, d, n, bits, jet):
-    return _compose(_level1(state, lo, hi, d, n, bits, jet),
-                    _level1(state, lo, hi, d, n, bits | 2, jet), 1, d[1])
+def _level2(state, lo, hi, d, dims, bits, jet):
+    return _compose(_level1(state, lo, hi, d, dims, bits, jet),
+                    _level1(state, lo, hi, d, dims, bits | 2, jet), 1, d[1])
 
 
 @dual
-def _level3(state, lo, hi, d, n, bits, jet):
-    return _compose(_level2(state, lo, hi, d, n, bits, jet),
-                    _level2(state, lo, hi, d, n, bits | 4, jet), 2, d[2])
+def _level3(state, lo, hi, d, dims, bits, jet):
+    return _compose(_level2(state, lo, hi, d, dims, bits, jet),
+                    _level2(state, lo, hi, d, dims, bits | 4, jet), 2, d[2])
 
 
 @dual
-def _level4(state, lo, hi, d, n, bits, jet):
-    return _compose(_level3(state, lo, hi, d, n, bits, jet),
-                    _level3(state, lo, hi, d, n, bits | 8, jet), 3, d[3])
+def _level4(state, lo, hi, d, dims, bits, jet):
+    return _compose(_level3(state, lo, hi, d, dims, bits, jet),
+                    _level3(state, lo, hi, d, dims, bits | 8, jet), 3, d[3])
 
 
-@dual
-def _field(state, lo, hi, d, n, jet):
+_LEVELS = {1: _level1, 2: _level2, 3: _level3, 4: _level4}
+_DIMS = {n: (0,) * n for n in _LEVELS}
+
+
+def _field(state, lo, hi, d, dims, jet):
     """The noise jet of field ``state`` in the cell (lo, hi) at offset ``d``."""
-    if n == 1:
-        return _level1(state, lo, hi, d, n, 0, jet)
-    if n == 2:
-        return _level2(state, lo, hi, d, n, 0, jet)
-    if n == 3:
-        return _level3(state, lo, hi, d, n, 0, jet)
-    return _level4(state, lo, hi, d, n, 0, jet)
+    return _LEVELS[len(dims)](state, lo, hi, d, dims, 0, jet)
+
+
+@overload(_field, target="generic", jit_options=_JIT)
+def _ol_field(state, lo, hi, d, dims, jet):
+    level = _LEVELS[len(dims)]
+    return lambda state, lo, hi, d, dims, jet: level(state, lo, hi, d, dims, 0, jet)
 
 
 @dual
@@ -296,9 +302,9 @@ def _cell(p, periods):
 
 
 @dual
-def _noise_jet(state, p, periods, n, jet):
+def _noise_jet(state, p, periods, dims, jet):
     lo, hi, d = _cell(p, periods)
-    return _field(u32(state), lo, hi, d, n, jet)
+    return _field(u32(state), lo, hi, d, dims, jet)
 
 
 @dual
@@ -329,7 +335,7 @@ def _curl2(state, p, octaves, lacunarity, gain):
     s = u32(state)
     for _ in range(int(octaves)):
         lo, hi, d = _cell(p * freq, _no_periods())
-        total = total + _field(s, lo, hi, d, 2, _grad_jet())[1] * amp
+        total = total + _field(s, lo, hi, d, (0, 0), _grad_jet())[1] * amp
         amp = amp * gn
         freq = freq * lac
     return V2(_ZERO - total[1], total[0])
@@ -343,7 +349,7 @@ def _next_fields(s):
 
 
 @dual
-def _curl3(state, p, n, octaves, lacunarity, gain):
+def _curl3(state, p, dims, octaves, lacunarity, gain):
     g1, g2, g3 = _zero4(), _zero4(), _zero4()
     freq, amp = _ONE, _ONE
     lac, gn = F32(lacunarity), F32(gain)
@@ -351,9 +357,9 @@ def _curl3(state, p, n, octaves, lacunarity, gain):
     for _ in range(int(octaves)):
         lo, hi, d = _cell(p * freq, _no_periods())
         s2, s3 = _next_fields(s1)
-        g1 = g1 + _field(s1, lo, hi, d, n, _grad_jet())[1] * amp
-        g2 = g2 + _field(s2, lo, hi, d, n, _grad_jet())[1] * amp
-        g3 = g3 + _field(s3, lo, hi, d, n, _grad_jet())[1] * amp
+        g1 = g1 + _field(s1, lo, hi, d, dims, _grad_jet())[1] * amp
+        g2 = g2 + _field(s2, lo, hi, d, dims, _grad_jet())[1] * amp
+        g3 = g3 + _field(s3, lo, hi, d, dims, _grad_jet())[1] * amp
         s1 = s3  # Warp carries the third field's state into the next octave
         amp = amp * gn
         freq = freq * lac
@@ -393,15 +399,15 @@ def noise(state, p):
     n = _dims(p)
     if n is None:
         raise TypeError(f"noise() takes a float or a vec2/vec3/vec4 coordinate, got {p!r}")
-    return _py(_noise_jet(state, _PAD[n](p), _no_periods(), n, _ZERO))
+    return _py(_noise_jet(state, _PAD[n](p), _no_periods(), _DIMS[n], _ZERO))
 
 
 @overload(noise, target="generic", jit_options=_JIT)
 def _ol_noise(state, p):
     n = _dims(p)
     if n is not None and isinstance(state, types.Integer):
-        pad = _PAD[n]
-        return lambda state, p: _noise_jet(state, pad(p), _no_periods(), n, _ZERO)
+        pad, dims = _PAD[n], _DIMS[n]
+        return lambda state, p: _noise_jet(state, pad(p), _no_periods(), dims, _ZERO)
 
 
 def pnoise(state, p, *periods):
@@ -412,15 +418,16 @@ def pnoise(state, p, *periods):
     periods = tuple(int(_scalar(q)) for q in periods)
     if n is None or len(periods) != n:
         raise TypeError("pnoise() takes a coordinate of N components and N periods")
-    return _py(_noise_jet(state, _PAD[n](p), _PERIODS[n](*periods), n, _ZERO))
+    return _py(_noise_jet(state, _PAD[n](p), _PERIODS[n](*periods), _DIMS[n], _ZERO))
 
 
 @overload(pnoise, target="generic", jit_options=_JIT)
 def _ol_pnoise(state, p, *periods):
     n = _dims(p)
     if n is not None and len(periods) == n and isinstance(state, types.Integer):
-        pad, per = _PAD[n], _PERIODS[n]
-        return lambda state, p, *periods: _noise_jet(state, pad(p), per(*periods), n, _ZERO)
+        pad, per, dims = _PAD[n], _PERIODS[n], _DIMS[n]
+        return lambda state, p, *periods: _noise_jet(state, pad(p), per(*periods), dims,
+                                                     _ZERO)
 
 
 def curlnoise(state, p, octaves=1, lacunarity=2.0, gain=0.5):
@@ -435,7 +442,7 @@ def curlnoise(state, p, octaves=1, lacunarity=2.0, gain=0.5):
     q = _PAD[n](p)
     if n == 2:
         return _curl2(state, q, octaves, lacunarity, gain)
-    return _curl3(state, q, n, octaves, lacunarity, gain)
+    return _curl3(state, q, _DIMS[n], octaves, lacunarity, gain)
 
 
 @overload(curlnoise, target="generic", jit_options=_JIT)
@@ -443,12 +450,12 @@ def _ol_curlnoise(state, p, octaves=1, lacunarity=2.0, gain=0.5):
     n = _dims(p)
     if n is None or n == 1 or not isinstance(state, types.Integer):
         return None
-    pad = _PAD[n]
+    pad, dims = _PAD[n], _DIMS[n]
     if n == 2:
         return lambda state, p, octaves=1, lacunarity=2.0, gain=0.5: _curl2(
             state, pad(p), octaves, lacunarity, gain)
     return lambda state, p, octaves=1, lacunarity=2.0, gain=0.5: _curl3(
-        state, pad(p), n, octaves, lacunarity, gain)
+        state, pad(p), dims, octaves, lacunarity, gain)
 
 
 # ---------------------------------------------------------------------------------------
@@ -470,7 +477,7 @@ def _octave_step(acc, v, rg, p, amp, freq, damp, dfreq):
 
 
 @dual
-def _curl2_adj(state, p, n, octaves, lacunarity, gain, adj):
+def _curl2_adj(state, p, dims, octaves, lacunarity, gain, adj):
     """(d/dp, d/dgain, d/dlacunarity) of <_curl2(...), adj>; R(g) = (-g[1], g[0])."""
     a0, a1 = F32(adj[0]), F32(adj[1])
     lac, gn = F32(lacunarity), F32(gain)
@@ -479,7 +486,7 @@ def _curl2_adj(state, p, n, octaves, lacunarity, gain, adj):
     s = u32(state)
     for _ in range(int(octaves)):
         lo, hi, d = _cell(p * freq, _no_periods())
-        _, g, h = _field(s, lo, hi, d, 2, _hess_jet())
+        _, g, h = _field(s, lo, hi, d, (0, 0), _hess_jet())
         acc = _octave_step(acc, h[0] * a1 - h[1] * a0, a1 * g[0] - a0 * g[1], p, amp, freq,
                            damp, dfreq)
         dfreq, freq = dfreq * lac + freq, freq * lac
@@ -488,7 +495,7 @@ def _curl2_adj(state, p, n, octaves, lacunarity, gain, adj):
 
 
 @dual
-def _curl3_adj(state, p, n, octaves, lacunarity, gain, adj):
+def _curl3_adj(state, p, dims, octaves, lacunarity, gain, adj):
     """The same for <_curl3(...), adj>; R(g1, g2, g3) = (g3.y - g2.z, g1.z - g3.x,
     g2.x - g1.y)."""
     a0, a1, a2 = F32(adj[0]), F32(adj[1]), F32(adj[2])
@@ -499,9 +506,9 @@ def _curl3_adj(state, p, n, octaves, lacunarity, gain, adj):
     for _ in range(int(octaves)):
         lo, hi, d = _cell(p * freq, _no_periods())
         s2, s3 = _next_fields(s1)
-        _, g1, h1 = _field(s1, lo, hi, d, n, _hess_jet())
-        _, g2, h2 = _field(s2, lo, hi, d, n, _hess_jet())
-        _, g3, h3 = _field(s3, lo, hi, d, n, _hess_jet())
+        _, g1, h1 = _field(s1, lo, hi, d, dims, _hess_jet())
+        _, g2, h2 = _field(s2, lo, hi, d, dims, _hess_jet())
+        _, g3, h3 = _field(s3, lo, hi, d, dims, _hess_jet())
         v = (h3[1] - h2[2]) * a0 + (h1[2] - h3[0]) * a1 + (h2[0] - h1[1]) * a2
         rg = a0 * (g3[1] - g2[2]) + a1 * (g1[2] - g3[0]) + a2 * (g2[0] - g1[1])
         acc = _octave_step(acc, v, rg, p, amp, freq, damp, dfreq)
@@ -537,10 +544,10 @@ def adj_noise(state, p, ret, adj_ret):
     n = _dims(p)
     if n is None:
         return None
-    pad = _PAD[n]
+    pad, dims = _PAD[n], _DIMS[n]
 
     def impl(state, p, ret, adj_ret):
-        g = _noise_jet(state, pad(p), _no_periods(), n, _grad_jet())[1]
+        g = _noise_jet(state, pad(p), _no_periods(), dims, _grad_jet())[1]
         return _ZERO, _like_p(p, g * adj_ret)
 
     return impl
@@ -558,10 +565,10 @@ def adj_pnoise(state, p, *rest):
     n = _dims(p)
     if n is None or len(rest) != n + 2:
         return None
-    pad, per = _PAD[n], _PERIODS_OF[n]
+    pad, per, dims = _PAD[n], _PERIODS_OF[n], _DIMS[n]
 
     def impl(state, p, *rest):
-        g = _noise_jet(state, pad(p), per(rest), n, _grad_jet())[1]
+        g = _noise_jet(state, pad(p), per(rest), dims, _grad_jet())[1]
         return _ZERO, _like_p(p, g * rest[-1]), _ZERO, _ZERO, _ZERO, _ZERO  # up to 4D
 
     return impl
@@ -587,13 +594,13 @@ def adj_curlnoise(state, p, x2, x3, x4=None, x5=None, x6=None, octaves=None,
     picks = [k if k < m - 2 else (5 + k if not _absent(kw) else 8 + k)
              for k, kw in enumerate((octaves, lacunarity, gain))]
     i_oct, i_lac, i_gain = picks
-    pad, core = _PAD[n], (_curl2_adj if n == 2 else _curl3_adj)
+    pad, dims, core = _PAD[n], _DIMS[n], (_curl2_adj if n == 2 else _curl3_adj)
 
     def impl(state, p, x2, x3, x4=None, x5=None, x6=None, octaves=None, lacunarity=None,
              gain=None):
         xs = (x2, x3, x4, x5, x6, octaves, lacunarity, gain, 1, 2.0, 0.5)
         adj, o, lac, gn = xs[i_adj], xs[i_oct], xs[i_lac], xs[i_gain]
-        gp, dg, dl = core(state, pad(p), n, o, lac, gn, adj)
+        gp, dg, dl = core(state, pad(p), dims, o, lac, gn, adj)
         return _ZERO, _like_p(p, gp), _ZERO, dl, dg
 
     return impl
