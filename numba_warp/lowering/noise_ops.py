@@ -42,10 +42,10 @@ from numba.extending import overload
 
 from ..autodiff.rules import adjoint
 from ..typing.scalars import scalar_types
-from ..typing.vec import VecType, VectorValue, vector_class
-from .random_ops import F32, _JIT, _py, _rand_init2, _scalar, dual, u32, _uniform_next
+from ..typing.vec import VectorValue, VecType, vector_class
+from .random_ops import _JIT, F32, _py, _rand_init2, _scalar, _uniform_next, dual, u32
 
-__all__ = ["noise", "pnoise", "curlnoise"]
+__all__ = ["curlnoise", "noise", "pnoise"]
 
 V2 = vector_class(2, scalar_types["float32"])
 V3 = vector_class(3, scalar_types["float32"])

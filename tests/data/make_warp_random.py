@@ -27,7 +27,8 @@ OUT = os.path.join(HERE, "warp_random.npz")
 
 def _warp_kernels():
     """The golden kernels' source from the test module, compiled by Warp."""
-    src = open(TESTS).read()
+    with open(TESTS) as f:
+        src = f.read()
     tree = ast.parse(src)
     names = next(ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign)
                  and getattr(n.targets[0], "id", None) == "GOLDEN_KERNELS")

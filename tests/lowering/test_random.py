@@ -345,7 +345,7 @@ def test_randn_is_normal(device):
 def test_uniform_and_integer_statistics(device):
     n = 100_000
     seeds = np.full(n, 123, dtype=np.int32)
-    f, v2, v3, u = _launch_float_streams(device, seeds, np.array([0.1, 0.5, 0.5, 0.7, 1.0]))
+    f, _, _, u = _launch_float_streams(device, seeds, np.array([0.1, 0.5, 0.5, 0.7, 1.0]))
     x = f[:, 0].astype(np.float64)
     assert x.min() >= 0.0 and x.max() < 1.0
     assert np.all(np.mod(x * 2.0**24, 1.0) == 0.0)  # multiples of 2^-24
@@ -431,7 +431,7 @@ def test_in_place_state_and_python_scope(device):
         assert (f[t, 2], f[t, 3]) == (x, random_ops._randf_next(s1)[1])
         a1 = x
         s8, a2 = random_ops._randf_next(s1)
-        s9, a3 = random_ops._randf_next(s8)
+        a3 = random_ops._randf_next(s8)[1]
         assert f[t, 4] == pytest.approx(a1 + 2 * a2 + 3 * a3, rel=1e-6)
 
 
@@ -453,7 +453,10 @@ def test_stateful_table():
     assert wp.randf(wp.uint32(s)) == wp.randf(s)
     assert wp.rand_init(wp.int32(3), wp.int32(4)) == s
     assert wp.noise(wp.uint32(s), wp.float32(0.25)) == wp.noise(s, 0.25) != 0.0
-    assert wp.pnoise(s, 0.25, wp.int32(3)) == wp.pnoise(s, 3.25, 3)
+    assert wp.pnoise(s, 0.25, wp.int32(3)) == wp.pnoise(s, 3.25, 3) == wp.pnoise(s, -2.75, 3)
+    # a period of 0 does not wrap (Warp divides by zero); a negative one acts as |period|
+    assert wp.pnoise(s, 7.25, 0) == wp.noise(s, 7.25)
+    assert wp.pnoise(s, wp.vec2(1.25, 4.5), -3, 5) == wp.pnoise(s, wp.vec2(1.25, 4.5), 3, 5)
     # where Warp divides by zero, a range of one value gives that value
     assert wp.randi(s, 5, 5) == 5 and wp.randu(s, 7, 7) == 7
     # poisson: lam == 0 draws nothing; a negative lam draws once and gives 0, as in Warp
