@@ -43,7 +43,16 @@ from numba.extending import overload
 from ..autodiff.rules import adjoint
 from ..typing.scalars import scalar_types
 from ..typing.vec import VectorValue, VecType, vector_class
-from .random_ops import _JIT, F32, _py, _rand_init2, _scalar, _uniform_next, dual, u32
+from .random_ops import (
+    F32,
+    JIT_OPTIONS,
+    dual,
+    python_value,
+    rand_init_offset,
+    scalar_arg,
+    u32,
+    uniform_next,
+)
 
 __all__ = ["curlnoise", "noise", "pnoise"]
 
@@ -90,18 +99,18 @@ def _corner_hash(state, i0, i1, i2, i3, n):
 def _lattice_gradient(state, i0, i1, i2, i3, n):
     """The gradient at a lattice point, a vec4f (zero past the ``n`` used axes)."""
     h = _corner_hash(state, i0, i1, i2, i3, n)
-    h, u = _uniform_next(h)
+    h, u = uniform_next(h)
     if n == 1:
         return V4(_TWO * u + F32(-1.0), _ZERO, _ZERO, _ZERO)  # randf(h, -1, 1)
     c0 = u - _HALF
-    h, u = _uniform_next(h)
+    h, u = uniform_next(h)
     c1 = u - _HALF
     c2, c3 = _ZERO, _ZERO
     if n >= 3:
-        h, u = _uniform_next(h)
+        h, u = uniform_next(h)
         c2 = u - _HALF
     if n == 4:
-        h, u = _uniform_next(h)
+        h, u = uniform_next(h)
         c3 = u - _HALF
     sq = c0 * c0 + c1 * c1
     if n >= 3:
@@ -221,13 +230,13 @@ def _compose(a, b, k, t):
     return _COMPOSES[_order(a)](a, b, k, t)
 
 
-@overload(_leaf, target="generic", jit_options=_JIT)
+@overload(_leaf, target="generic", jit_options=JIT_OPTIONS)
 def _ol_leaf(state, lo, hi, d, dims, bits, jet):
     leaf = _LEAVES[_order(jet)]
     return lambda state, lo, hi, d, dims, bits, jet: leaf(state, lo, hi, d, dims, bits)
 
 
-@overload(_compose, target="generic", jit_options=_JIT)
+@overload(_compose, target="generic", jit_options=JIT_OPTIONS)
 def _ol_compose(a, b, k, t):
     return _COMPOSES[_order(a)]
 
@@ -271,7 +280,7 @@ def _field(state, lo, hi, d, dims, jet):
     return _LEVELS[len(dims)](state, lo, hi, d, dims, 0, jet)
 
 
-@overload(_field, target="generic", jit_options=_JIT)
+@overload(_field, target="generic", jit_options=JIT_OPTIONS)
 def _ol_field(state, lo, hi, d, dims, jet):
     level = _LEVELS[len(dims)]
     return lambda state, lo, hi, d, dims, jet: level(state, lo, hi, d, dims, 0, jet)
@@ -344,8 +353,8 @@ def _curl2(state, p, octaves, lacunarity, gain):
 @dual
 def _next_fields(s):
     """The states of an octave's second and third field, from its first."""
-    s2 = _rand_init2(s, _CURL_OFFSET2)
-    return s2, _rand_init2(s2, _CURL_OFFSET3)
+    s2 = rand_init_offset(s, _CURL_OFFSET2)
+    return s2, rand_init_offset(s2, _CURL_OFFSET3)
 
 
 @dual
@@ -395,14 +404,14 @@ def _dims(p):
 def noise(state, p):
     """Perlin noise at ``p`` (float, vec2, vec3 or vec4), a float32; Warp's field for the
     same state. Zero at lattice points. ``state`` selects the field and is not advanced."""
-    state, p = _scalar(state), _scalar(p)
+    state, p = scalar_arg(state), scalar_arg(p)
     n = _dims(p)
     if n is None:
         raise TypeError(f"noise() takes a float or a vec2/vec3/vec4 coordinate, got {p!r}")
-    return _py(_noise_jet(state, _PAD[n](p), _no_periods(), _DIMS[n], _ZERO))
+    return python_value(_noise_jet(state, _PAD[n](p), _no_periods(), _DIMS[n], _ZERO))
 
 
-@overload(noise, target="generic", jit_options=_JIT)
+@overload(noise, target="generic", jit_options=JIT_OPTIONS)
 def _ol_noise(state, p):
     n = _dims(p)
     if n is not None and isinstance(state, types.Integer):
@@ -413,15 +422,15 @@ def _ol_noise(state, p):
 def pnoise(state, p, *periods):
     """Periodic Perlin noise: ``pnoise(state, x, px)``, ``pnoise(state, xy, px, py)``, ...
     up to 4D; the field repeats with the integer period along each axis."""
-    state, p = _scalar(state), _scalar(p)
+    state, p = scalar_arg(state), scalar_arg(p)
     n = _dims(p)
-    periods = tuple(int(_scalar(q)) for q in periods)
+    periods = tuple(int(scalar_arg(q)) for q in periods)
     if n is None or len(periods) != n:
         raise TypeError("pnoise() takes a coordinate of N components and N periods")
-    return _py(_noise_jet(state, _PAD[n](p), _PERIODS[n](*periods), _DIMS[n], _ZERO))
+    return python_value(_noise_jet(state, _PAD[n](p), _PERIODS[n](*periods), _DIMS[n], _ZERO))
 
 
-@overload(pnoise, target="generic", jit_options=_JIT)
+@overload(pnoise, target="generic", jit_options=JIT_OPTIONS)
 def _ol_pnoise(state, p, *periods):
     n = _dims(p)
     if n is not None and len(periods) == n and isinstance(state, types.Integer):
@@ -434,18 +443,18 @@ def curlnoise(state, p, octaves=1, lacunarity=2.0, gain=0.5):
     """Divergence-free noise field: for a vec2 the rotated fBm gradient of Perlin noise (a
     vec2f), for a vec3 or vec4 the curl of three fBm potentials (a vec3f; the 4th
     component is time). ``state`` selects the field and is not advanced."""
-    state, p = _scalar(state), _scalar(p)
+    state, p = scalar_arg(state), scalar_arg(p)
     n = _dims(p)
     if n is None or n == 1:
         raise TypeError(f"curlnoise() takes a vec2, vec3 or vec4 coordinate, got {p!r}")
-    octaves, lacunarity, gain = (_scalar(a) for a in (octaves, lacunarity, gain))
+    octaves, lacunarity, gain = (scalar_arg(a) for a in (octaves, lacunarity, gain))
     q = _PAD[n](p)
     if n == 2:
         return _curl2(state, q, octaves, lacunarity, gain)
     return _curl3(state, q, _DIMS[n], octaves, lacunarity, gain)
 
 
-@overload(curlnoise, target="generic", jit_options=_JIT)
+@overload(curlnoise, target="generic", jit_options=JIT_OPTIONS)
 def _ol_curlnoise(state, p, octaves=1, lacunarity=2.0, gain=0.5):
     n = _dims(p)
     if n is None or n == 1 or not isinstance(state, types.Integer):
@@ -522,7 +531,7 @@ def _like_p(p, g):
     """The contribution to coordinate ``p`` from the vec4f ``g`` (its first components)."""
 
 
-@overload(_like_p, target="generic", jit_options=_JIT)
+@overload(_like_p, target="generic", jit_options=JIT_OPTIONS)
 def _ol_like_p(p, g):
     if isinstance(p, (types.Integer, types.Float)):
         return lambda p, g: g[0]

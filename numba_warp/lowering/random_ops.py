@@ -28,8 +28,9 @@ compilers may fuse multiply-adds).
   :data:`STATEFUL_FUNCS` the function objects, so the code generator can rewrite
   ``x = wp.X(state, ...)`` into ``state, x = _X_next(state, ...)``.
 
-The Perlin noise builtins live in :mod:`.noise_ops`; they use :func:`pcg` and
-:func:`unit_float` from here.
+The Perlin noise builtins live in :mod:`.noise_ops`, built on the public helpers here:
+:func:`uniform_next`, :func:`rand_init_offset`, :func:`u32` and :func:`dual` (which makes
+a function written once run at Python scope and in kernels).
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ _PI = F32(math.pi)  # M_PI_F
 _TWO_PI = _TWO * _PI  # Warp's 2.f * M_PI_F
 _RANDN_EPS = F32(5.96e-8)  # RANDN_EPSILON: keeps log() away from 0
 _THIRD = _ONE / F32(3.0)
-_JIT = {"error_model": "numpy"}
+JIT_OPTIONS = {"error_model": "numpy"}
 
 
 # ---------------------------------------------------------------------------------------
@@ -168,16 +169,16 @@ def dual(fn):
     Such functions compute in float32 with ``F32`` constants: at Python scope on NumPy
     float32 scalars (``F32(math.f(x))`` rounds the double result), in Numba on float32
     values (``math.f`` of a float32 is the float32 function)."""
-    overload(fn, target="generic", strict=False, jit_options=_JIT)(lambda *a, **k: fn)
+    overload(fn, target="generic", strict=False, jit_options=JIT_OPTIONS)(lambda *a, **k: fn)
     return fn
 
 
-def _scalar(v):
+def scalar_arg(v):
     """A Python-scope argument: Warp scalar values (``wp.uint32(5)``) become numbers."""
     return v.value if isinstance(type(v), ScalarType) else v
 
 
-def _py(v):
+def python_value(v):
     """A Python-scope result: NumPy scalars become Python numbers."""
     return v.item() if isinstance(v, np.generic) else v
 
@@ -188,7 +189,7 @@ def _py(v):
 
 
 @dual
-def _uniform_next(state):
+def uniform_next(state):
     s = pcg(state)
     return s, unit_float(s)
 
@@ -199,7 +200,7 @@ def _rand_init1(seed):
 
 
 @dual
-def _rand_init2(seed, offset):
+def rand_init_offset(seed, offset):
     return pcg(u32(seed) + pcg(u32(offset)))
 
 
@@ -229,15 +230,15 @@ def _randi3(state, low, high):
 
 @dual
 def _randf_range(state, low, high):
-    s, u = _uniform_next(state)
+    s, u = uniform_next(state)
     lo = F32(low)
     return s, (F32(high) - lo) * u + lo
 
 
 @dual
 def _randn1(state):
-    s, u1 = _uniform_next(state)  # Warp draws the radius first
-    s, u2 = _uniform_next(s)
+    s, u1 = uniform_next(state)  # Warp draws the radius first
+    s, u2 = uniform_next(s)
     r = F32(math.sqrt(F32(-2.0) * F32(math.log(u1 + _RANDN_EPS))))
     return s, r * F32(math.cos(_TWO_PI * u2))
 
@@ -245,13 +246,13 @@ def _randn1(state):
 @dual
 def _angle_next(state):
     """``randf(state, 0, 2 pi)``: a polar angle."""
-    s, u = _uniform_next(state)
+    s, u = uniform_next(state)
     return s, _TWO_PI * u + _ZERO
 
 
 @dual
 def _sample_cdf2(state, cdf):
-    s, u = _uniform_next(state)
+    s, u = uniform_next(state)
     lo, hi = 0, len(cdf) - 1
     while lo < hi:  # Warp's lower_bound
         mid = lo + (hi - lo) // 2
@@ -264,9 +265,9 @@ def _sample_cdf2(state, cdf):
 
 @dual
 def _sample_triangle1(state):
-    s, u1 = _uniform_next(state)
+    s, u1 = uniform_next(state)
     r = F32(math.sqrt(u1))
-    s, u2 = _uniform_next(s)
+    s, u2 = uniform_next(s)
     return s, V2(_ONE - r, u2 * r)
 
 
@@ -278,7 +279,7 @@ def _sample_unit_ring1(state):
 
 @dual
 def _sample_unit_disk1(state):
-    s, u = _uniform_next(state)
+    s, u = uniform_next(state)
     r = F32(math.sqrt(u))
     s, theta = _angle_next(s)
     return s, V2(r * F32(math.cos(theta)), r * F32(math.sin(theta)))
@@ -288,7 +289,7 @@ def _sample_unit_disk1(state):
 def _sphere_dir(state, z_scale):
     """Polar angle ``acos(1 - z_scale * u)`` and azimuth: (state, cos t sin p, sin t sin p,
     cos p) as in Warp's sphere samplers (z_scale 2: sphere, 1: hemisphere)."""
-    s, u = _uniform_next(state)
+    s, u = uniform_next(state)
     phi = F32(math.acos(_ONE - z_scale * u))
     s, theta = _angle_next(s)
     sp = F32(math.sin(phi))
@@ -304,7 +305,7 @@ def _surface(state, z_scale):
 @dual
 def _ball(state, z_scale):
     s, ct, st, sp, cp = _sphere_dir(state, z_scale)
-    s, u = _uniform_next(s)
+    s, u = uniform_next(s)
     r = F32(math.pow(u, _THIRD))
     return s, V3(r * ct * sp, r * st * sp, r * cp)
 
@@ -331,16 +332,16 @@ def _sample_unit_hemisphere1(state):
 
 @dual
 def _sample_unit_square1(state):
-    s, u1 = _uniform_next(state)
-    s, u2 = _uniform_next(s)
+    s, u1 = uniform_next(state)
+    s, u2 = uniform_next(s)
     return s, V2(u1 - _HALF, u2 - _HALF)
 
 
 @dual
 def _sample_unit_cube1(state):
-    s, u1 = _uniform_next(state)
-    s, u2 = _uniform_next(s)
-    s, u3 = _uniform_next(s)
+    s, u1 = uniform_next(state)
+    s, u2 = uniform_next(s)
+    s, u3 = uniform_next(s)
     return s, V3(u1 - _HALF, u2 - _HALF, u3 - _HALF)
 
 
@@ -379,7 +380,7 @@ def _poisson_mult(state, lam):
     enlam = F32(math.exp(_ZERO - lam))
     s, k, prod = state, 0, _ONE
     while True:
-        s, u = _uniform_next(s)
+        s, u = uniform_next(s)
         prod = prod * u
         if prod > enlam:
             k += 1
@@ -404,9 +405,9 @@ def _poisson_ptrs(state, lam):
     loglam = F32(math.log(lam))
     s = state
     while True:
-        s, u = _uniform_next(s)
+        s, u = uniform_next(s)
         u = u - _HALF
-        s, v = _uniform_next(s)
+        s, v = uniform_next(s)
         us = _HALF - abs(u)
         if us == _ZERO:  # Warp's candidate is then -inf: rejected below
             continue
@@ -453,16 +454,16 @@ def _public(name, cores, doc, stateful=True, py_arg=None):
         return core
 
     def prep(args):
-        args = tuple(_scalar(a) for a in args)
+        args = tuple(scalar_arg(a) for a in args)
         return args[:-1] + (py_arg(args[-1]),) if py_arg else args
 
     def next_fn(state, *args):
-        s, v = core_for(len(args) + 1)(_scalar(state), *prep(args))
-        return _py(s), _py(v)
+        s, v = core_for(len(args) + 1)(scalar_arg(state), *prep(args))
+        return python_value(s), python_value(v)
 
     def public(state, *args):
         if not stateful:
-            return _py(core_for(len(args) + 1)(_scalar(state), *prep(args)))
+            return python_value(core_for(len(args) + 1)(scalar_arg(state), *prep(args)))
         return next_fn(state, *args)[1]
 
     public.__name__ = public.__qualname__ = name
@@ -480,7 +481,7 @@ def _public(name, cores, doc, stateful=True, py_arg=None):
         if core is not None and isinstance(state, types.Integer):
             return lambda state, *args: core(state, *args)[1]
 
-    ol = dict(target="generic", jit_options=_JIT, strict=False)
+    ol = dict(target="generic", jit_options=JIT_OPTIONS, strict=False)
     overload(public, **ol)(value_typer if stateful else typer)
     if stateful:
         overload(next_fn, **ol)(typer)
@@ -492,7 +493,7 @@ def _array_arg(a):
     return a.numpy() if hasattr(a, "numpy") else np.asarray(a)
 
 
-rand_init = _public("rand_init", {1: _rand_init1, 2: _rand_init2}, """Initialise an RNG state.
+rand_init = _public("rand_init", {1: _rand_init1, 2: rand_init_offset}, """Initialise an RNG state.
 
 ``rand_init(seed)`` or ``rand_init(seed, offset)`` (use a per-thread offset, e.g. the
 thread index, so that threads draw distinct sequences). Returns a uint32 state; the same
@@ -505,7 +506,7 @@ randi = _public("randi", {1: _randi1, 3: _randi3}, """A random int32.
 
 ``randi(state)`` is uniform over [-2**31, 2**31); ``randi(state, low, high)`` over
 [low, high) by modulo reduction. Advances ``state`` in kernels.""")
-randf = _public("randf", {1: _uniform_next, 3: _randf_range}, """A random float32.
+randf = _public("randf", {1: uniform_next, 3: _randf_range}, """A random float32.
 
 ``randf(state)`` is uniform over [0, 1) in steps of 2**-24; ``randf(state, low, high)``
 is ``(high - low) * randf(state) + low``. Advances ``state`` in kernels.""")
