@@ -25,6 +25,7 @@ from .lowering import composite_math as _composite_math  # noqa: F401 - overload
 from .lowering import decompositions as _decompositions
 from .lowering import half as _half  # noqa: F401 - float16 on the CPU
 from .lowering import local_arrays as _local_arrays  # noqa: F401 - types wp.zeros in kernels
+from .lowering import noise_ops as _noise_ops
 from .lowering import operators as _operators
 from .lowering import quat as _quat
 from .lowering import quat_between as _quat_between
@@ -38,7 +39,7 @@ __all__ = ["tid", "static", *_scalar_all, "atomic_add", "atomic_sub", "atomic_mi
 
 
 for _mod in (_operators, _vector_math, _decompositions, _quat, _quat_between, _transform,
-             _spatial, _random_ops):
+             _spatial, _random_ops, _noise_ops):
     globals().update({_n: getattr(_mod, _n) for _n in _mod.__all__})
     __all__ += list(_mod.__all__)
 

@@ -1,31 +1,36 @@
-"""Warp's "Random" builtins: a counter-free 32-bit RNG, distributions and Perlin noise.
+"""Warp's random numbers: the PCG hash generator, its distributions and samplers.
 
-Contract:
+Contract: the same seed and the same calls give NVIDIA Warp's streams (Warp 1.19,
+``warp/native/rand.h``): integers bit for bit, floats computed in float32 with the same
+operations in the same order (so equal on the CPU up to the last bit of a
+transcendental function, and within float tolerance on CUDA, where Warp's and our
+compilers may fuse multiply-adds).
 
-* The RNG state is a ``uint32``. ``rand_init(seed)`` / ``rand_init(seed, offset)`` hash
-  their arguments into a state. A draw *advances* the state with the full-period LCG
-  ``s' = 747796405 * s + 2891336453 (mod 2**32)`` and outputs ``lowbias32(s')``, a
-  bijective xor-shift-multiply finaliser (C. Wellons' "lowbias32" constants); the output
-  permutation hides the LCG's weak low bits. Every random builtin is a *pure function* of
-  its arguments here: called with a state it returns the value drawn from that state
-  (advanced once, deterministically), and leaves the caller's variable unchanged, which
-  is also Warp's Python-scope behaviour.
-* Warp updates the state variable in place in kernels. For that, each state-advancing
-  builtin ``X`` has a helper ``_X_next`` with the same arguments that returns the tuple
-  ``(new_state, value)``; :data:`STATEFUL` maps ``"X" -> "_X_next"`` (and
-  :data:`STATEFUL_FUNCS` the function objects), so the code generator can rewrite
+* The state is a ``uint32``. One step is Jarzynski & Olano's PCG hash:
+  ``b = 747796405 * s + 2891336453``, ``c = ((b >> ((b >> 28) + 4)) ^ b) * 277803737``,
+  ``s' = (c >> 22) ^ c`` (mod 2**32). ``rand_init(seed) = pcg(seed)``,
+  ``rand_init(seed, offset) = pcg(seed + pcg(offset))``. A draw *replaces* the state by
+  ``pcg(state)`` and derives its value from the new state.
+* ``randu`` is the new state; ``randi`` the same bits as an int32; the range forms are
+  ``low + state % (high - low)`` in wrapping uint32 arithmetic. ``randf`` is
+  ``(state >> 8) * 2**-24`` (float32 in [0, 1)); ``randf(s, low, high)`` is
+  ``(high - low) * randf(s) + low``. ``randn`` is Box-Muller on two draws, in this order:
+  ``sqrt(-2 log(u1 + 5.96e-8)) * cos(2 pi u2)``. The samplers, ``sample_cdf`` (first
+  index with ``cdf[i] >= u``) and ``poisson`` (float32 product method below 10,
+  Hoermann's PTRS from 10 on; ``lam == 0`` returns 0 without a draw) follow rand.h.
+* One deliberate difference: a range with ``high == low`` returns ``low`` (Warp divides
+  by zero). See docs/coming_from_warp.md, "Random numbers and noise".
+* Every builtin here is a *pure function*: it returns the value drawn from the state it
+  is given and leaves the caller's variable unchanged, which is Warp's Python-scope
+  behaviour. Warp advances the state variable in place in kernels; for that each
+  state-advancing builtin ``X`` has a helper ``_X_next`` (same arguments) returning
+  ``(new_state, value)``. :data:`STATEFUL` maps ``"X" -> "_X_next"`` and
+  :data:`STATEFUL_FUNCS` the function objects, so the code generator can rewrite
   ``x = wp.X(state, ...)`` into ``state, x = _X_next(state, ...)``.
-* Distributions: ``randu`` uint32 (or ``[low, high)`` by modulo), ``randi`` int32 (full
-  range, or ``[low, high)``), ``randf`` float32 in ``[0, 1)`` (multiples of 2**-24) or
-  ``[low, high)``, ``randn`` standard normal (Box-Muller, two draws), ``poisson`` uint32
-  (Knuth's product method for ``lam < 10``, Hoermann's PTRS rejection above; ``lam <= 0``
-  returns 0 without a draw), ``sample_cdf`` (binary search for the first ``cdf[i] >= u``)
-  and the ``sample_*`` shapes (vec2f / vec3f; square and cube are ``[-0.5, 0.5)^n``).
-* ``noise`` / ``pnoise`` (1-4D, float32): gradient (Perlin) noise on the integer lattice
-  with hashed unit gradients and the quintic fade; zero at lattice points, |value| <=
-  sqrt(N)/2; ``pnoise`` wraps lattice indices modulo its periods. ``curlnoise`` is the
-  rotated gradient (2D) or the curl of three potentials (3D, 4D) of an fBm of that noise,
-  so it is divergence-free. They never advance the state (it selects the field).
+
+The Perlin noise builtins live in :mod:`.noise_ops`, built on the public helpers here:
+:func:`uniform_next`, :func:`rand_init_offset`, :func:`u32` and :func:`dual` (which makes
+a function written once run at Python scope and in kernels).
 """
 
 from __future__ import annotations
@@ -38,53 +43,45 @@ from numba.core import types
 from numba.extending import intrinsic, overload
 
 from ..typing.scalars import ScalarType, scalar_types
-from ..typing.vec import VecType, VectorValue, vector_class
+from ..typing.vec import vector_class
 
 __all__ = [
     "rand_init", "randi", "randu", "randf", "randn", "poisson", "sample_cdf",
     "sample_triangle", "sample_unit_cube", "sample_unit_disk", "sample_unit_hemisphere",
     "sample_unit_hemisphere_surface", "sample_unit_ring", "sample_unit_sphere",
-    "sample_unit_sphere_surface", "sample_unit_square", "noise", "pnoise", "curlnoise",
+    "sample_unit_sphere_surface", "sample_unit_square",
 ]
 
-F32, F64 = np.float32, np.float64
+F32 = np.float32
 V2 = vector_class(2, scalar_types["float32"])
 V3 = vector_class(3, scalar_types["float32"])
-V4 = vector_class(4, scalar_types["float32"])
-V4I = vector_class(4, scalar_types["int32"])
 
 _M = 0xFFFFFFFF
-_MIX1, _MIX2 = 0x7FEB352D, 0x846CA68B
-_LCG_A, _LCG_C = 747796405, 2891336453
-_GOLDEN = 0x9E3779B9
+_PCG_A, _PCG_C, _PCG_MUL = 747796405, 2891336453, 277803737
 _ZERO, _HALF, _ONE, _TWO = F32(0.0), F32(0.5), F32(1.0), F32(2.0)
-_TWO_PI = F32(2.0 * math.pi)
-_THIRD = F32(1.0 / 3.0)
-_JIT = {"error_model": "numpy"}
+_PI = F32(math.pi)  # M_PI_F
+_TWO_PI = _TWO * _PI  # Warp's 2.f * M_PI_F
+_RANDN_EPS = F32(5.96e-8)  # RANDN_EPSILON: keeps log() away from 0
+_THIRD = _ONE / F32(3.0)
+JIT_OPTIONS = {"error_model": "numpy"}
 
 
 # ---------------------------------------------------------------------------------------
-# 32-bit primitives: Python versions (exact integer arithmetic) and LLVM intrinsics
+# 32-bit primitives: Python versions (exact integer arithmetic) and LLVM intrinsics.
+# Each takes the low 32 bits of its integer argument(s), so callers may compute in any
+# wider integer type (additions and products wrap consistently).
 # ---------------------------------------------------------------------------------------
 
 
-def _mix32(x):
-    """lowbias32: a bijective avalanche hash of the low 32 bits of ``x``."""
-    x = int(x) & _M
-    x ^= x >> 16
-    x = (x * _MIX1) & _M
-    x ^= x >> 15
-    x = (x * _MIX2) & _M
-    return x ^ (x >> 16)
+def pcg(x):
+    """One step of Warp's generator (the PCG hash of the low 32 bits of ``x``)."""
+    b = (int(x) * _PCG_A + _PCG_C) & _M
+    c = (((b >> ((b >> 28) + 4)) ^ b) * _PCG_MUL) & _M
+    return (c >> 22) ^ c
 
 
-def _lcg(x):
-    """One step of the state's LCG (mod 2**32)."""
-    return (int(x) * _LCG_A + _LCG_C) & _M
-
-
-def _unit(x):
-    """The top 24 bits of ``x`` as a float32 in [0, 1)."""
+def unit_float(x):
+    """The top 24 bits of ``x`` as a float32 in [0, 1) (Warp's ``randf`` of a state)."""
     return F32((int(x) & _M) >> 8) * F32(2.0 ** -24)
 
 
@@ -95,12 +92,12 @@ def _range(v, lo, hi):
     return (int(lo) + r) & _M
 
 
-def _u32(x):
+def u32(x):
     """The low 32 bits of an integer, as a uint32."""
     return int(x) & _M
 
 
-def _i32(x):
+def i32(x):
     """The low 32 bits of an integer, read as an int32."""
     x = int(x) & _M
     return x - (1 << 32) if x >= (1 << 31) else x
@@ -110,10 +107,11 @@ def _c32(k):
     return ir.Constant(ir.IntType(32), k - (1 << 32) if k >= (1 << 31) else k)
 
 
-def _emit_mix(b, v):
-    for shift, mul in ((16, _MIX1), (15, _MIX2)):
-        v = b.mul(b.xor(v, b.lshr(v, _c32(shift))), _c32(mul))
-    return b.xor(v, b.lshr(v, _c32(16)))
+def _emit_pcg(b, v):
+    v = b.add(b.mul(v, _c32(_PCG_A)), _c32(_PCG_C))
+    shift = b.add(b.lshr(v, _c32(28)), _c32(4))  # 4..19: always a valid shift
+    c = b.mul(b.xor(b.lshr(v, shift), v), _c32(_PCG_MUL))
+    return b.xor(b.lshr(c, _c32(22)), c)
 
 
 def _unary_intrinsic(restype, emit):
@@ -133,9 +131,7 @@ def _unary_intrinsic(restype, emit):
     return fn
 
 
-_k_mix = _unary_intrinsic(types.uint32, _emit_mix)
-_k_lcg = _unary_intrinsic(types.uint32, lambda b, v: b.add(b.mul(v, _c32(_LCG_A)),
-                                                           _c32(_LCG_C)))
+_k_pcg = _unary_intrinsic(types.uint32, _emit_pcg)
 _k_u32 = _unary_intrinsic(types.uint32, lambda b, v: v)
 _k_i32 = _unary_intrinsic(types.int32, lambda b, v: v)
 _k_unit = _unary_intrinsic(types.float32, lambda b, v: b.fmul(
@@ -162,24 +158,27 @@ def _lower_unary(pyfn, intr):
     overload(pyfn, target="generic")(lambda x: (lambda x: intr(x)))
 
 
-for _pyfn, _intr in ((_mix32, _k_mix), (_lcg, _k_lcg), (_unit, _k_unit), (_u32, _k_u32),
-                     (_i32, _k_i32)):
+for _pyfn, _intr in ((pcg, _k_pcg), (unit_float, _k_unit), (u32, _k_u32), (i32, _k_i32)):
     _lower_unary(_pyfn, _intr)
 overload(_range, target="generic")(lambda v, lo, hi: (lambda v, lo, hi: _k_range(v, lo, hi)))
 
 
-def _dual(fn):
-    """Register ``fn`` (written to run both at Python scope and in Numba) as jitable."""
-    overload(fn, target="generic", strict=False, jit_options=_JIT)(lambda *a, **k: fn)
+def dual(fn):
+    """Register ``fn`` (written to run both at Python scope and in Numba) as jitable.
+
+    Such functions compute in float32 with ``F32`` constants: at Python scope on NumPy
+    float32 scalars (``F32(math.f(x))`` rounds the double result), in Numba on float32
+    values (``math.f`` of a float32 is the float32 function)."""
+    overload(fn, target="generic", strict=False, jit_options=JIT_OPTIONS)(lambda *a, **k: fn)
     return fn
 
 
-def _scalar(v):
+def scalar_arg(v):
     """A Python-scope argument: Warp scalar values (``wp.uint32(5)``) become numbers."""
     return v.value if isinstance(type(v), ScalarType) else v
 
 
-def _py(v):
+def python_value(v):
     """A Python-scope result: NumPy scalars become Python numbers."""
     return v.item() if isinstance(v, np.generic) else v
 
@@ -189,199 +188,250 @@ def _py(v):
 # ---------------------------------------------------------------------------------------
 
 
-@_dual
-def _uniform_next(state):
-    s = _lcg(state)
-    return s, _unit(_mix32(s))
+@dual
+def uniform_next(state):
+    s = pcg(state)
+    return s, unit_float(s)
 
 
-@_dual
+@dual
 def _rand_init1(seed):
-    return _mix32(seed ^ _GOLDEN)
+    return pcg(u32(seed))
 
 
-@_dual
-def _rand_init2(seed, offset):
-    return _mix32(_mix32(seed ^ _GOLDEN) + _mix32(offset ^ 0x632BE5AB))
+@dual
+def rand_init_offset(seed, offset):
+    return pcg(u32(seed) + pcg(u32(offset)))
 
 
-@_dual
+@dual
 def _randu1(state):
-    s = _lcg(state)
-    return s, _mix32(s)
+    s = pcg(state)
+    return s, s
 
 
-@_dual
+@dual
 def _randu3(state, low, high):
-    s = _lcg(state)
-    return s, _range(_mix32(s), low, high)
+    s = pcg(state)
+    return s, _range(s, low, high)
 
 
-@_dual
+@dual
 def _randi1(state):
-    s = _lcg(state)
-    return s, _i32(_mix32(s))
+    s = pcg(state)
+    return s, i32(s)
 
 
-@_dual
+@dual
 def _randi3(state, low, high):
-    s = _lcg(state)
-    return s, _i32(_range(_mix32(s), low, high))
+    s = pcg(state)
+    return s, i32(_range(s, i32(low), i32(high)))
 
 
-@_dual
-def _randf1(state):
-    return _uniform_next(state)
-
-
-@_dual
-def _randf3(state, low, high):
-    s, u = _uniform_next(state)
+@dual
+def _randf_range(state, low, high):
+    s, u = uniform_next(state)
     lo = F32(low)
-    return s, lo + (F32(high) - lo) * u
+    return s, (F32(high) - lo) * u + lo
 
 
-@_dual
+@dual
 def _randn1(state):
-    s, u1 = _uniform_next(state)
-    s, u2 = _uniform_next(s)
-    r = F32(math.sqrt(F32(-2.0) * F32(math.log(_ONE - u1))))  # 1 - u1 is in (0, 1]
+    s, u1 = uniform_next(state)  # Warp draws the radius first
+    s, u2 = uniform_next(s)
+    r = F32(math.sqrt(F32(-2.0) * F32(math.log(u1 + _RANDN_EPS))))
     return s, r * F32(math.cos(_TWO_PI * u2))
 
 
-@_dual
-def _poisson_knuth(state, lam):
-    limit = math.exp(F64(0.0) - lam)
-    s, k, p = state, 0, F64(1.0)
-    while True:
-        s, u = _uniform_next(s)
-        p = p * F64(u)
-        if p <= limit:
-            return s, _u32(k)
-        k += 1
+@dual
+def _angle_next(state):
+    """``randf(state, 0, 2 pi)``: a polar angle."""
+    s, u = uniform_next(state)
+    return s, _TWO_PI * u + _ZERO
 
 
-@_dual
-def _poisson_ptrs(state, lam):
-    """Hoermann's transformed rejection with squeeze (PTRS), for ``lam >= 10``."""
-    slam, loglam = math.sqrt(lam), math.log(lam)
-    b = 0.931 + 2.53 * slam
-    a = 0.02483 * b - 0.059
-    log_inv_alpha = math.log(1.1239 + 1.1328 / (b - 3.4))
-    vr = 0.9277 - 3.6224 / (b - 2.0)
-    s = state
-    while True:
-        s, u0 = _uniform_next(s)
-        s, v0 = _uniform_next(s)
-        u, v = F64(u0) - 0.5, F64(v0)
-        us = 0.5 - math.fabs(u)
-        if us <= 0.0 or v <= 0.0:
-            continue
-        kf = int(math.floor((2.0 * a / us + b) * u + lam + 0.43))
-        if us >= 0.07 and v <= vr:
-            return s, _u32(kf)
-        if kf < 0 or (us < 0.013 and v > us):
-            continue
-        lhs = math.log(v) + log_inv_alpha - math.log(a / (us * us) + b)
-        if lhs <= kf * loglam - lam - math.lgamma(kf + 1.0):
-            return s, _u32(kf)
-
-
-@_dual
-def _poisson2(state, lam):
-    s = _u32(state)
-    lam64 = F64(lam)
-    if not lam64 > 0.0:
-        return s, _u32(0)
-    if lam64 < 10.0:
-        return _poisson_knuth(s, lam64)
-    return _poisson_ptrs(s, lam64)
-
-
-@_dual
+@dual
 def _sample_cdf2(state, cdf):
-    s, u = _uniform_next(state)
+    s, u = uniform_next(state)
     lo, hi = 0, len(cdf) - 1
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if cdf[mid] >= u:
-            hi = mid
-        else:
+    while lo < hi:  # Warp's lower_bound
+        mid = lo + (hi - lo) // 2
+        if cdf[mid] < u:
             lo = mid + 1
+        else:
+            hi = mid
     return s, np.int32(lo)
 
 
-@_dual
+@dual
+def _sample_triangle1(state):
+    s, u1 = uniform_next(state)
+    r = F32(math.sqrt(u1))
+    s, u2 = uniform_next(s)
+    return s, V2(_ONE - r, u2 * r)
+
+
+@dual
+def _sample_unit_ring1(state):
+    s, theta = _angle_next(state)
+    return s, V2(F32(math.cos(theta)), F32(math.sin(theta)))
+
+
+@dual
+def _sample_unit_disk1(state):
+    s, u = uniform_next(state)
+    r = F32(math.sqrt(u))
+    s, theta = _angle_next(s)
+    return s, V2(r * F32(math.cos(theta)), r * F32(math.sin(theta)))
+
+
+@dual
+def _sphere_dir(state, z_scale):
+    """Polar angle ``acos(1 - z_scale * u)`` and azimuth: (state, cos t sin p, sin t sin p,
+    cos p) as in Warp's sphere samplers (z_scale 2: sphere, 1: hemisphere)."""
+    s, u = uniform_next(state)
+    phi = F32(math.acos(_ONE - z_scale * u))
+    s, theta = _angle_next(s)
+    sp = F32(math.sin(phi))
+    return s, F32(math.cos(theta)), F32(math.sin(theta)), sp, F32(math.cos(phi))
+
+
+@dual
+def _surface(state, z_scale):
+    s, ct, st, sp, cp = _sphere_dir(state, z_scale)
+    return s, V3(ct * sp, st * sp, cp)
+
+
+@dual
+def _ball(state, z_scale):
+    s, ct, st, sp, cp = _sphere_dir(state, z_scale)
+    s, u = uniform_next(s)
+    r = F32(math.pow(u, _THIRD))
+    return s, V3(r * ct * sp, r * st * sp, r * cp)
+
+
+@dual
+def _sample_unit_sphere_surface1(state):
+    return _surface(state, _TWO)
+
+
+@dual
+def _sample_unit_hemisphere_surface1(state):
+    return _surface(state, _ONE)
+
+
+@dual
+def _sample_unit_sphere1(state):
+    return _ball(state, _TWO)
+
+
+@dual
+def _sample_unit_hemisphere1(state):
+    return _ball(state, _ONE)
+
+
+@dual
 def _sample_unit_square1(state):
-    s, u1 = _uniform_next(state)
-    s, u2 = _uniform_next(s)
+    s, u1 = uniform_next(state)
+    s, u2 = uniform_next(s)
     return s, V2(u1 - _HALF, u2 - _HALF)
 
 
-@_dual
+@dual
 def _sample_unit_cube1(state):
-    s, u1 = _uniform_next(state)
-    s, u2 = _uniform_next(s)
-    s, u3 = _uniform_next(s)
+    s, u1 = uniform_next(state)
+    s, u2 = uniform_next(s)
+    s, u3 = uniform_next(s)
     return s, V3(u1 - _HALF, u2 - _HALF, u3 - _HALF)
 
 
-@_dual
-def _sample_unit_ring1(state):
-    s, u = _uniform_next(state)
-    phi = _TWO_PI * u
-    return s, V2(F32(math.cos(phi)), F32(math.sin(phi)))
+# -- Poisson (rand.h's float32 port of NumPy's legacy samplers) --------------------------
+
+_LOGGAM = tuple(F32(c) for c in (
+    8.333333333333333e-02, -2.777777777777778e-03, 7.936507936507937e-04,
+    -5.952380952380952e-04, 8.417508417508418e-04, -1.917526917526918e-03,
+    6.410256410256410e-03, -2.955065359477124e-02, 1.796443723688307e-01,
+    -1.39243221690590e+00))
+_L0, _L1, _L2, _L3, _L4, _L5, _L6, _L7, _L8, _L9 = _LOGGAM
+_LOG_2PI = F32(1.8378770664093453)
+_SEVEN = F32(7.0)
 
 
-@_dual
-def _sample_unit_disk1(state):
-    s, u1 = _uniform_next(state)
-    s, u2 = _uniform_next(s)
-    r, phi = F32(math.sqrt(u1)), _TWO_PI * u2
-    return s, V2(r * F32(math.cos(phi)), r * F32(math.sin(phi)))
+@dual
+def _loggam(x):
+    """log(Gamma(x)) in float32, with rand.h's series (x >= 1 here)."""
+    if x == _ONE or x == _TWO:
+        return _ZERO
+    n = int(_SEVEN - x) if x < _SEVEN else 0
+    x0 = x + F32(n)
+    x2 = (_ONE / x0) * (_ONE / x0)
+    gl0 = _L9
+    for c in (_L8, _L7, _L6, _L5, _L4, _L3, _L2, _L1, _L0):
+        gl0 = gl0 * x2 + c
+    gl = gl0 / x0 + _HALF * _LOG_2PI + (x0 - _HALF) * F32(math.log(x0)) - x0
+    for _ in range(n):
+        gl = gl - F32(math.log(x0 - _ONE))
+        x0 = x0 - _ONE
+    return gl
 
 
-@_dual
-def _sphere_point(s, z):
-    """A uniform direction with the given z (uniform z gives a uniform sphere point)."""
-    s, u = _uniform_next(s)
-    r = F32(math.sqrt(max(_ZERO, _ONE - z * z)))
-    phi = _TWO_PI * u
-    return s, V3(r * F32(math.cos(phi)), r * F32(math.sin(phi)), z)
+@dual
+def _poisson_mult(state, lam):
+    enlam = F32(math.exp(_ZERO - lam))
+    s, k, prod = state, 0, _ONE
+    while True:
+        s, u = uniform_next(s)
+        prod = prod * u
+        if prod > enlam:
+            k += 1
+        else:
+            return s, u32(k)
 
 
-@_dual
-def _sample_unit_sphere_surface1(state):
-    s, u = _uniform_next(state)
-    return _sphere_point(s, _ONE - _TWO * u)
+@dual
+def _ptrs_constants(lam):
+    slam = F32(math.sqrt(lam))
+    b = F32(0.931) + F32(2.53) * slam
+    a = F32(-0.059) + F32(0.02483) * b
+    invalpha = F32(1.1239) + F32(1.1328) / (b - F32(3.4))
+    vr = F32(0.9277) - F32(3.6224) / (b - _TWO)
+    return a, b, invalpha, vr
 
 
-@_dual
-def _sample_unit_hemisphere_surface1(state):
-    s, u = _uniform_next(state)
-    return _sphere_point(s, _ONE - u)  # z in (0, 1]
+@dual
+def _poisson_ptrs(state, lam):
+    """Hoermann's transformed rejection with squeeze, for ``lam >= 10``."""
+    a, b, invalpha, vr = _ptrs_constants(lam)
+    loglam = F32(math.log(lam))
+    s = state
+    while True:
+        s, u = uniform_next(s)
+        u = u - _HALF
+        s, v = uniform_next(s)
+        us = _HALF - abs(u)
+        if us == _ZERO:  # Warp's candidate is then -inf: rejected below
+            continue
+        k = F32(math.floor((_TWO * a / us + b) * u + lam + F32(0.43)))
+        if us >= F32(0.07) and v <= vr:
+            return s, u32(int(k))
+        if k < _ZERO or (us < F32(0.013) and v > us):
+            continue
+        # log(0) is -inf in float32 and accepts; Python's math.log would raise
+        log_v = F32(math.log(v)) if v > _ZERO else F32(-np.inf)
+        lhs = log_v + F32(math.log(invalpha)) - F32(math.log(a / (us * us) + b))
+        if lhs <= _ZERO - lam + k * loglam - _loggam(k + _ONE):
+            return s, u32(int(k))
 
 
-@_dual
-def _sample_unit_sphere1(state):
-    s, p = _sample_unit_sphere_surface1(state)
-    s, u = _uniform_next(s)
-    return s, p * F32(math.pow(u, _THIRD))
-
-
-@_dual
-def _sample_unit_hemisphere1(state):
-    s, p = _sample_unit_hemisphere_surface1(state)
-    s, u = _uniform_next(s)
-    return s, p * F32(math.pow(u, _THIRD))
-
-
-@_dual
-def _sample_triangle1(state):
-    s, u1 = _uniform_next(state)
-    s, u2 = _uniform_next(s)
-    su = F32(math.sqrt(u1))
-    return s, V2(_ONE - su, u2 * su)
+@dual
+def _poisson2(state, lam):
+    s = u32(state)
+    lam32 = F32(lam)
+    if lam32 >= F32(10.0):
+        return _poisson_ptrs(s, lam32)
+    if lam32 == _ZERO:
+        return s, u32(0)
+    return _poisson_mult(s, lam32)  # also for lam < 0 or NaN: one draw, 0
 
 
 # ---------------------------------------------------------------------------------------
@@ -404,16 +454,16 @@ def _public(name, cores, doc, stateful=True, py_arg=None):
         return core
 
     def prep(args):
-        args = tuple(_scalar(a) for a in args)
+        args = tuple(scalar_arg(a) for a in args)
         return args[:-1] + (py_arg(args[-1]),) if py_arg else args
 
     def next_fn(state, *args):
-        s, v = core_for(len(args) + 1)(_scalar(state), *prep(args))
-        return _py(s), _py(v)
+        s, v = core_for(len(args) + 1)(scalar_arg(state), *prep(args))
+        return python_value(s), python_value(v)
 
     def public(state, *args):
         if not stateful:
-            return _py(core_for(len(args) + 1)(_scalar(state), *prep(args)))
+            return python_value(core_for(len(args) + 1)(scalar_arg(state), *prep(args)))
         return next_fn(state, *args)[1]
 
     public.__name__ = public.__qualname__ = name
@@ -431,7 +481,7 @@ def _public(name, cores, doc, stateful=True, py_arg=None):
         if core is not None and isinstance(state, types.Integer):
             return lambda state, *args: core(state, *args)[1]
 
-    ol = dict(target="generic", jit_options=_JIT, strict=False)
+    ol = dict(target="generic", jit_options=JIT_OPTIONS, strict=False)
     overload(public, **ol)(value_typer if stateful else typer)
     if stateful:
         overload(next_fn, **ol)(typer)
@@ -443,11 +493,11 @@ def _array_arg(a):
     return a.numpy() if hasattr(a, "numpy") else np.asarray(a)
 
 
-rand_init = _public("rand_init", {1: _rand_init1, 2: _rand_init2}, """Initialise an RNG state.
+rand_init = _public("rand_init", {1: _rand_init1, 2: rand_init_offset}, """Initialise an RNG state.
 
 ``rand_init(seed)`` or ``rand_init(seed, offset)`` (use a per-thread offset, e.g. the
-thread index, so that threads draw uncorrelated sequences). Returns a uint32 state.""",
-                    stateful=False)
+thread index, so that threads draw distinct sequences). Returns a uint32 state; the same
+as Warp's for the same arguments.""", stateful=False)
 randu = _public("randu", {1: _randu1, 3: _randu3}, """A random uint32.
 
 ``randu(state)`` is uniform over [0, 2**32); ``randu(state, low, high)`` over [low, high)
@@ -456,16 +506,16 @@ randi = _public("randi", {1: _randi1, 3: _randi3}, """A random int32.
 
 ``randi(state)`` is uniform over [-2**31, 2**31); ``randi(state, low, high)`` over
 [low, high) by modulo reduction. Advances ``state`` in kernels.""")
-randf = _public("randf", {1: _randf1, 3: _randf3}, """A random float32.
+randf = _public("randf", {1: uniform_next, 3: _randf_range}, """A random float32.
 
 ``randf(state)`` is uniform over [0, 1) in steps of 2**-24; ``randf(state, low, high)``
-over [low, high). Advances ``state`` in kernels.""")
+is ``(high - low) * randf(state) + low``. Advances ``state`` in kernels.""")
 randn = _public("randn", {1: _randn1}, """A standard normal float32 (Box-Muller, two draws).
 
 Advances ``state`` in kernels.""")
 poisson = _public("poisson", {2: _poisson2}, """A Poisson(lam) sample, as a uint32.
 
-Mean and variance ``lam``; ``lam <= 0`` gives 0 without a draw. Advances ``state``.""")
+Mean and variance ``lam``; ``lam == 0`` gives 0 without a draw. Advances ``state``.""")
 sample_cdf = _public("sample_cdf", {2: _sample_cdf2}, """Inverse-transform sample of a CDF.
 
 Draws u in [0, 1) and returns the index (int32) of the first ``cdf[i] >= u``; ``cdf`` is a
@@ -502,364 +552,10 @@ STATEFUL_FUNCS = {globals()[n]: globals()[h] for n, h in STATEFUL.items()}
 """The same map, between the function objects."""
 
 
-# ---------------------------------------------------------------------------------------
-# Perlin noise
-# ---------------------------------------------------------------------------------------
-
-
-@_dual
-def _fade(t):
-    return t * t * t * (t * (t * F32(6.0) - F32(15.0)) + F32(10.0))
-
-
-@_dual
-def _dfade(t):
-    return F32(30.0) * t * t * (t * (t - _TWO) + _ONE)
-
-
-@_dual
-def _ddfade(t):
-    return F32(60.0) * t * (_ONE - t) * (_ONE - _TWO * t)
-
-
-@_dual
-def _perlin(state, p, periods, n, axis):
-    """Gradient noise of the first ``n`` components of the vec4f ``p`` (``axis < 0``), or
-    its derivative along ``axis``. Lattice index k wraps modulo ``periods[k]`` if > 0."""
-    return _perlin_d(state, p, periods, n, axis, -1)
-
-
-@_dual
-def _perlin_d(state, p, periods, n, a, b):
-    """``_perlin`` (``a < 0``), its derivative along ``a`` (``b < 0``) or its second
-    derivative along ``a`` and ``b``. Per lattice corner the noise is ``w * dot`` (times
-    the gradient's inverse norm) with ``w`` a product of fades and ``dot`` linear in p."""
-    base = _mix32(state + n * _GOLDEN)
-    total = _ZERO
-    for c in range(1 << n):
-        h, w, da, db, dab = base, _ONE, _ONE, _ONE, _ONE
-        for k in range(n):
-            x = F32(p[k])
-            fl = int(math.floor(x))  # (CUDA's floor returns a float)
-            f, bit = x - F32(fl), (c >> k) & 1
-            ii = fl + bit
-            if periods[k] > 0:
-                ii = ii % periods[k]
-            h = _mix32(h + ii)
-            t = _fade(f)
-            wk = t if bit == 1 else _ONE - t
-            dk = _dfade(f) if bit == 1 else _ZERO - _dfade(f)
-            if k == a and k == b:
-                dab = dab * (_ddfade(f) if bit == 1 else _ZERO - _ddfade(f))
-            else:
-                dab = dab * (dk if k == a or k == b else wk)
-            da = da * (dk if k == a else wk)
-            db = db * (dk if k == b else wk)
-            w = w * wk
-        dot, gg, ga, gb = _ZERO, _ZERO, _ZERO, _ZERO
-        for k in range(n):
-            h = _mix32(h + _GOLDEN)
-            g = _TWO * _unit(h) - _ONE
-            x = F32(p[k])
-            dot += g * (x - F32(math.floor(x)) - F32((c >> k) & 1))
-            gg += g * g
-            if k == a:
-                ga = g
-            if k == b:
-                gb = g
-        inv = _ONE if n == 1 else _ONE / F32(math.sqrt(max(gg, F32(1e-12))))
-        if a < 0:
-            total += w * dot * inv
-        elif b < 0:
-            total += (da * dot + w * ga) * inv
-        else:
-            total += (dab * dot + da * gb + db * ga) * inv
-    return total
-
-
-@_dual
-def _fbm(state, p, n, axis, octaves, lacunarity, gain):
-    """Sum over octaves i of gain**i * noise(lacunarity**i * p), or its ``axis`` derivative."""
-    total, freq, amp = _ZERO, _ONE, _ONE
-    periods = V4I(0, 0, 0, 0)
-    for _ in range(_i32(octaves)):
-        v = _perlin(state, p * freq, periods, n, axis)
-        total += amp * (v if axis < 0 else v * freq)
-        freq = freq * F32(lacunarity)
-        amp = amp * F32(gain)
-    return total
-
-
-@_dual
-def _curl2(state, p, octaves, lacunarity, gain):
-    dx = _fbm(state, p, 2, 0, octaves, lacunarity, gain)
-    dy = _fbm(state, p, 2, 1, octaves, lacunarity, gain)
-    return V2(dy, _ZERO - dx)
-
-
-@_dual
-def _curl_seeds(state):
-    """The states of the three potentials of the 3D curl."""
-    return _mix32(state + 0x1B873593), _mix32(state + 0x5BD1E995), _mix32(state + 7)
-
-
-@_dual
-def _curl3(state, p, n, octaves, lacunarity, gain):
-    s1, s2, s3 = _curl_seeds(state)
-    return V3(_fbm(s3, p, n, 1, octaves, lacunarity, gain)
-              - _fbm(s2, p, n, 2, octaves, lacunarity, gain),
-              _fbm(s1, p, n, 2, octaves, lacunarity, gain)
-              - _fbm(s3, p, n, 0, octaves, lacunarity, gain),
-              _fbm(s2, p, n, 0, octaves, lacunarity, gain)
-              - _fbm(s1, p, n, 1, octaves, lacunarity, gain))
-
-
-_PAD = {1: _dual(lambda x: V4(F32(x), _ZERO, _ZERO, _ZERO)),
-        2: _dual(lambda v: V4(v, _ZERO, _ZERO)),
-        3: _dual(lambda v: V4(v, _ZERO)),
-        4: _dual(lambda v: V4(v))}
-_PERIODS = {1: _dual(lambda a: V4I(a, 0, 0, 0)),
-            2: _dual(lambda a, b: V4I(a, b, 0, 0)),
-            3: _dual(lambda a, b, c: V4I(a, b, c, 0)),
-            4: _dual(lambda a, b, c, d: V4I(a, b, c, d))}
-
-
-def _dims(p):
-    """Noise dimension of a coordinate: a Numba type or a Python-scope value (or None)."""
-    if isinstance(p, VecType):
-        return p.length if p.kind == "vector" and 2 <= p.length <= 4 else None
-    if isinstance(p, VectorValue):
-        return len(p) if 2 <= len(p) <= 4 else None
-    if isinstance(p, (types.Integer, types.Float, int, float, np.generic)):
-        return 1
-    return None
-
-
-def noise(state, p):
-    """Perlin noise at ``p`` (float, vec2, vec3 or vec4): float32, zero at lattice points,
-    |noise| <= sqrt(N)/2. ``state`` selects the field and is not advanced."""
-    state, p = _scalar(state), _scalar(p)
-    n = _dims(p)
-    if n is None:
-        raise TypeError(f"noise() takes a float or a vec2/vec3/vec4 coordinate, got {p!r}")
-    return _py(_perlin(_u32(state), _PAD[n](p), V4I(0, 0, 0, 0), n, -1))
-
-
-@overload(noise, target="generic", jit_options=_JIT)
-def _ol_noise(state, p):
-    n = _dims(p)
-    if n is not None and isinstance(state, types.Integer):
-        pad = _PAD[n]
-        return lambda state, p: _perlin(state, pad(p), V4I(0, 0, 0, 0), n, -1)
-
-
-def pnoise(state, p, *periods):
-    """Periodic Perlin noise: ``pnoise(state, x, px)``, ``pnoise(state, xy, px, py)``, ...
-    up to 4D; the field repeats with the integer period (> 0) along each axis."""
-    state, p = _scalar(state), _scalar(p)
-    n = _dims(p)
-    periods = tuple(int(_scalar(q)) for q in periods)
-    if n is None or len(periods) != n:
-        raise TypeError("pnoise() takes a coordinate of N components and N periods")
-    return _py(_perlin(_u32(state), _PAD[n](p), _PERIODS[n](*periods), n, -1))
-
-
-@overload(pnoise, target="generic", jit_options=_JIT)
-def _ol_pnoise(state, p, *periods):
-    n = _dims(p)
-    if n is not None and len(periods) == n and isinstance(state, types.Integer):
-        pad, per = _PAD[n], _PERIODS[n]
-        return lambda state, p, *periods: _perlin(state, pad(p), per(*periods), n, -1)
-
-
-def curlnoise(state, p, octaves=1, lacunarity=2.0, gain=0.5):
-    """Divergence-free noise field: the rotated gradient of fBm Perlin noise for a vec2
-    (a vec2f), the curl of three fBm potentials for a vec3 or vec4 (a vec3f; the 4th
-    component is time). ``state`` selects the field and is not advanced."""
-    state, p = _scalar(state), _scalar(p)
-    n = _dims(p)
-    if n is None or n == 1:
-        raise TypeError(f"curlnoise() takes a vec2, vec3 or vec4 coordinate, got {p!r}")
-    q = _PAD[n](p)
-    if n == 2:
-        return _curl2(_u32(state), q, octaves, lacunarity, gain)
-    return _curl3(_u32(state), q, n, octaves, lacunarity, gain)
-
-
-@overload(curlnoise, target="generic", jit_options=_JIT)
-def _ol_curlnoise(state, p, octaves=1, lacunarity=2.0, gain=0.5):
-    n = _dims(p)
-    if n is None or n == 1 or not isinstance(state, types.Integer):
-        return None
-    pad = _PAD[n]
-    if n == 2:
-        return lambda state, p, octaves=1, lacunarity=2.0, gain=0.5: _curl2(
-            state, pad(p), octaves, lacunarity, gain)
-    return lambda state, p, octaves=1, lacunarity=2.0, gain=0.5: _curl3(
-        state, pad(p), n, octaves, lacunarity, gain)
-
-
-# -- adjoints ---------------------------------------------------------------------------
 # Random draws have no gradient (the state is an integer and the values are samples).
-# The noise functions are smooth in their position (C2: quintic fade, per-corner
-# gradients fixed within a lattice cell), so their adjoints are the analytic derivatives
-# of the formulas above: noise/pnoise need the first derivatives of ``_perlin``,
-# curlnoise (itself made of first derivatives) the second ones, and also has gradients
-# in ``lacunarity`` and ``gain``. State, periods and octaves get none.
-
-from ..autodiff.rules import adjoint, nondifferentiable  # noqa: E402
+from ..autodiff.rules import nondifferentiable  # noqa: E402
 
 nondifferentiable(rand_init, randu, randi, randf, randn, poisson, sample_cdf, sample_triangle,
                   sample_unit_ring, sample_unit_disk, sample_unit_sphere_surface,
                   sample_unit_sphere, sample_unit_hemisphere_surface, sample_unit_hemisphere,
                   sample_unit_square, sample_unit_cube, *STATEFUL_FUNCS.values())
-
-
-@_dual
-def _perlin_grad(state, p, periods, n):
-    """The gradient of ``_perlin`` at the vec4f ``p`` (zero past the ``n`` used axes)."""
-    g0 = _perlin_d(state, p, periods, n, 0, -1)
-    g1 = _perlin_d(state, p, periods, n, 1, -1) if n > 1 else _ZERO
-    g2 = _perlin_d(state, p, periods, n, 2, -1) if n > 2 else _ZERO
-    g3 = _perlin_d(state, p, periods, n, 3, -1) if n > 3 else _ZERO
-    return V4(g0, g1, g2, g3)
-
-
-@_dual
-def _fbm_axis_adj(state, p, n, a, octaves, lacunarity, gain):
-    """Derivatives of ``_fbm(..., axis=a, ...)``: by ``p`` (a vec4f: Hessian row ``a``
-    scaled per octave), by ``gain`` and by ``lacunarity``."""
-    periods = V4I(0, 0, 0, 0)
-    lac, gn = F32(lacunarity), F32(gain)
-    freq, amp, dfreq, damp = _ONE, _ONE, _ZERO, _ZERO  # dfreq = d freq / d lacunarity ...
-    hp, dg, dl = V4(_ZERO, _ZERO, _ZERO, _ZERO), _ZERO, _ZERO
-    for _ in range(_i32(octaves)):
-        q = p * freq
-        d1 = _perlin_d(state, q, periods, n, a, -1)
-        h = V4(_perlin_d(state, q, periods, n, a, 0),
-               _perlin_d(state, q, periods, n, a, 1) if n > 1 else _ZERO,
-               _perlin_d(state, q, periods, n, a, 2) if n > 2 else _ZERO,
-               _perlin_d(state, q, periods, n, a, 3) if n > 3 else _ZERO)
-        hp = hp + h * (amp * freq * freq)
-        dg += damp * freq * d1
-        dl += amp * dfreq * (d1 + freq * (p[0] * h[0] + p[1] * h[1] + p[2] * h[2]
-                                          + p[3] * h[3]))
-        dfreq, freq = dfreq * lac + freq, freq * lac
-        damp, amp = damp * gn + amp, amp * gn
-    return hp, dg, dl
-
-
-@_dual
-def _curl_term(acc, s, a, wgt, p, n, octaves, lacunarity, gain):
-    """``acc`` plus ``wgt`` times the derivatives of the ``a`` derivative of fBm ``s``."""
-    h, dg, dl = _fbm_axis_adj(s, p, n, a, octaves, lacunarity, gain)
-    return acc[0] + h * wgt, acc[1] + wgt * dg, acc[2] + wgt * dl
-
-
-@_dual
-def _curl2_adj(state, p, n, octaves, lacunarity, gain, adj):
-    """(d/dp, d/dgain, d/dlacunarity) of <_curl2(...), adj> = adj0 d1 F - adj1 d0 F."""
-    acc = (V4(_ZERO, _ZERO, _ZERO, _ZERO), _ZERO, _ZERO)
-    acc = _curl_term(acc, state, 1, adj[0], p, 2, octaves, lacunarity, gain)
-    return _curl_term(acc, state, 0, _ZERO - adj[1], p, 2, octaves, lacunarity, gain)
-
-
-@_dual
-def _curl3_adj(state, p, n, octaves, lacunarity, gain, adj):
-    """The same for <_curl3(...), adj>, curl = (d1 F3 - d2 F2, d2 F1 - d0 F3, d0 F2 - d1 F1)."""
-    s1, s2, s3 = _curl_seeds(state)
-    acc = (V4(_ZERO, _ZERO, _ZERO, _ZERO), _ZERO, _ZERO)
-    acc = _curl_term(acc, s3, 1, adj[0], p, n, octaves, lacunarity, gain)
-    acc = _curl_term(acc, s2, 2, _ZERO - adj[0], p, n, octaves, lacunarity, gain)
-    acc = _curl_term(acc, s1, 2, adj[1], p, n, octaves, lacunarity, gain)
-    acc = _curl_term(acc, s3, 0, _ZERO - adj[1], p, n, octaves, lacunarity, gain)
-    acc = _curl_term(acc, s2, 0, adj[2], p, n, octaves, lacunarity, gain)
-    return _curl_term(acc, s1, 1, _ZERO - adj[2], p, n, octaves, lacunarity, gain)
-
-
-def _like_p(p, g):
-    """The contribution to coordinate ``p`` from the vec4f ``g`` (its first components)."""
-
-
-@overload(_like_p, target="generic", jit_options=_JIT)
-def _ol_like_p(p, g):
-    if isinstance(p, (types.Integer, types.Float)):
-        return lambda p, g: g[0]
-    from .vector_math import _flat_set
-
-    n = p.length
-
-    def impl(p, g):
-        out = p - p
-        for k in range(n):
-            out = _flat_set(out, k, g[k])
-        return out
-
-    return impl
-
-
-@adjoint(noise, typed=True)
-def adj_noise(state, p, ret, adj_ret):
-    n = _dims(p)
-    if n is None:
-        return None
-    pad = _PAD[n]
-
-    def impl(state, p, ret, adj_ret):
-        g = _perlin_grad(state, pad(p), V4I(0, 0, 0, 0), n)
-        return _ZERO, _like_p(p, g * adj_ret)
-
-    return impl
-
-
-_PERIODS_OF = {1: _dual(lambda r: V4I(r[0], 0, 0, 0)),
-               2: _dual(lambda r: V4I(r[0], r[1], 0, 0)),
-               3: _dual(lambda r: V4I(r[0], r[1], r[2], 0)),
-               4: _dual(lambda r: V4I(r[0], r[1], r[2], r[3]))}
-
-
-@adjoint(pnoise, typed=True)
-def adj_pnoise(state, p, *rest):
-    """``rest`` is (periods..., ret, adj_ret)."""
-    n = _dims(p)
-    if n is None or len(rest) != n + 2:
-        return None
-    pad, per = _PAD[n], _PERIODS_OF[n]
-
-    def impl(state, p, *rest):
-        g = _perlin_grad(state, pad(p), per(rest), n)
-        return _ZERO, _like_p(p, g * rest[-1]), _ZERO, _ZERO, _ZERO, _ZERO  # up to 4D
-
-    return impl
-
-
-def _absent(t):
-    return t is None or isinstance(t, (types.NoneType, types.Omitted))
-
-
-@adjoint(curlnoise, typed=True)
-def adj_curlnoise(state, p, x2, x3, x4=None, x5=None, x6=None, octaves=None,
-                  lacunarity=None, gain=None):
-    """Called as (state, p, [octaves, lacunarity, gain,] ret, adj_ret, **keywords)."""
-    n = _dims(p)
-    if n is None or n == 1:
-        return None
-    given = [k for k, t in enumerate((x2, x3, x4, x5, x6)) if not _absent(t)]
-    m = len(given)
-    if given != list(range(m)):
-        return None
-    # indices into (x2..x6, octaves, lacunarity, gain, defaults 1, 2.0, 0.5)
-    i_adj = m - 1
-    picks = [k if k < m - 2 else (5 + k if not _absent(kw) else 8 + k)
-             for k, kw in enumerate((octaves, lacunarity, gain))]
-    i_oct, i_lac, i_gain = picks
-    pad, core = _PAD[n], (_curl2_adj if n == 2 else _curl3_adj)
-
-    def impl(state, p, x2, x3, x4=None, x5=None, x6=None, octaves=None, lacunarity=None,
-             gain=None):
-        xs = (x2, x3, x4, x5, x6, octaves, lacunarity, gain, 1, 2.0, 0.5)
-        adj, o, lac, gn = xs[i_adj], xs[i_oct], xs[i_lac], xs[i_gain]
-        gp, dg, dl = core(state, pad(p), n, o, lac, gn, adj)
-        return _ZERO, _like_p(p, gp), _ZERO, dl, dg
-
-    return impl

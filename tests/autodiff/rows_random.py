@@ -1,7 +1,10 @@
 """Gradient-table rows: the noise functions (see gradtable.py).
 
 Noise is evaluated in float32, so the central differences take larger steps and the
-tolerance is looser. Random draws are not differentiable (marked in random_ops).
+tolerance is looser. The inputs are standard normal, so pnoise is also checked at
+negative coordinates. curlnoise's rows with ``p1`` arguments check the gradients in
+lacunarity and gain too (Warp gives those none). Random draws are not differentiable
+(marked in random_ops).
 """
 
 from .gradtable import Row
@@ -25,6 +28,8 @@ ROWS = [
         **_F32),
     Row("curlnoise", [_S, "v2", "c:3", "p1", "p1"], "v2", key="curlnoise(v2, lacunarity, gain)",
         **_F32),
+    Row("curlnoise", [_S, "v4", "c:wp.uint32(3)", "p1", "p1"], "v3",
+        key="curlnoise(v4, lacunarity, gain)", **_F32),
     Row("curlnoise", [_S, "v4", "c:octaves=2", "c:gain=0.4"], "v3",
         key="curlnoise(v4, octaves=, gain=)", **_F32),
 ]
