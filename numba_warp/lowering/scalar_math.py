@@ -17,16 +17,57 @@ import numpy as np
 from numba.core import types
 from numba.extending import overload
 
-from .helpers import float_like, is_int, is_scalar, same_kind_result
 from ..typing.scalars import c_int_div, c_int_rem
+from .helpers import float_like, is_int, is_scalar, same_kind_result
 from .intops import c_div, c_fmod, c_rem, integer_operator
 
 __all__ = [
-    "abs", "sign", "min", "max", "clamp", "step", "nonzero", "sqrt", "cbrt", "exp", "log",
-    "log2", "log10", "pow", "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh",
-    "cosh", "tanh", "degrees", "radians", "floor", "ceil", "trunc", "round", "rint", "frac",
-    "isfinite", "isnan", "isinf", "erf", "erfc", "erfinv", "erfcinv", "copysign", "bit_count",
-    "lerp", "smoothstep", "div", "mod", "floordiv",
+    "abs",
+    "acos",
+    "asin",
+    "atan",
+    "atan2",
+    "bit_count",
+    "cbrt",
+    "ceil",
+    "clamp",
+    "copysign",
+    "cos",
+    "cosh",
+    "degrees",
+    "div",
+    "erf",
+    "erfc",
+    "erfcinv",
+    "erfinv",
+    "exp",
+    "floor",
+    "floordiv",
+    "frac",
+    "isfinite",
+    "isinf",
+    "isnan",
+    "lerp",
+    "log",
+    "log2",
+    "log10",
+    "max",
+    "min",
+    "mod",
+    "nonzero",
+    "pow",
+    "radians",
+    "rint",
+    "round",
+    "sign",
+    "sin",
+    "sinh",
+    "smoothstep",
+    "sqrt",
+    "step",
+    "tan",
+    "tanh",
+    "trunc",
 ]
 
 _builtin_abs, _builtin_min, _builtin_max, _builtin_round = abs, min, max, round
@@ -597,8 +638,8 @@ def _ol_mod(a, b):
 # abs has gradient 1 at 0; min/max send the gradient to the argument they returned;
 # rounding functions, sign, step and nonzero have gradient 0.
 
-from ..autodiff.helpers import adj_zero, scale  # noqa: E402
-from ..autodiff.rules import adjoint, nondifferentiable  # noqa: E402
+from ..autodiff.helpers import adj_zero, scale
+from ..autodiff.rules import adjoint, nondifferentiable
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)

@@ -40,8 +40,16 @@ from .atomics import (
 )
 from .kernel_helpers import setattr_value, store
 
-__all__ = ["slot_add", "slot_sub", "slot_and", "slot_or", "slot_xor", "slot_load",
-           "parse_spec", "component_type"]
+__all__ = [
+    "component_type",
+    "parse_spec",
+    "slot_add",
+    "slot_and",
+    "slot_load",
+    "slot_or",
+    "slot_sub",
+    "slot_xor",
+]
 
 
 def parse_spec(spec: str):
@@ -129,10 +137,7 @@ def _component_pointer(context, builder, sig, args, n_elem, plan):
             continue
         if kind == "index":
             k = rest.pop(0)
-        elif kind == "entry":
-            r, c = rest.pop(0), rest.pop(0)
-            k = builder.add(builder.mul(r, ir.Constant(r.type, step[1])), c)
-        elif kind == "row_col":
+        elif kind == "entry" or kind == "row_col":
             r, c = rest.pop(0), rest.pop(0)
             k = builder.add(builder.mul(r, ir.Constant(r.type, step[1])), c)
         else:  # row_const: a row then .x/.y/...

@@ -45,7 +45,7 @@ def operators(x: wp.array(dtype=float), y: wp.array(dtype=float), v: wp.array(dt
     y[i] = x[i] * x[i]  # the user's mul(float, float): 2 x^2
     cx[i] = Complex(x[i], 1.0) * Complex(2.0, x[i]) + Complex(1.0, 1.0)
     v[i] -= wp.vec3(x[i], 2.0, 3.0)  # an array slot: atomic, the builtin operator
-    n = int(3)
+    n = 3
     y[i] += float(n * 2)  # ints: no user overload takes them, the builtin
     u = wp.vec3(1.0, 1.0, 1.0) * x[i]  # (vec3, float): no user overload, the builtin
     u -= wp.vec3(x[i], 2.0, 3.0)  # a local: the user's sub(vec3, vec3)

@@ -3,12 +3,11 @@ the same programs under Warp 1.19 (CPU), and are stored so the tests need no War
 
 import math
 
+import aux_user_operators as uo  # tests/kernels is on sys.path (pytest rootdir rules)
 import numpy as np
 import pytest
 
 import numba_warp as wp
-
-import aux_user_operators as uo  # tests/kernels is on sys.path (pytest rootdir rules)
 
 PI = 3.141592653589793
 CPI = wp.constant(3.141592653589793)
@@ -127,18 +126,18 @@ def static_loop_variables(r: wp.array(dtype=int)):
             r[3 + k] = wp.static(_global_idx * 10 + _global_j)
     k = 7
     for _global_idx in range(2):
-        for _global_idx in range(3):  # noqa: B007 - Python's rule: the inner value stays
+        for _global_idx in range(3):
             pass
         r[k] = wp.static(_global_idx)
         k += 1
     for i in range(wp.static(len(_funcs))):
         r[9 + i] = wp.static(_funcs[i])()
-    s = int(0)
+    s = 0
     for f in wp.static(_funcs):  # a loop over a sequence, unrolled
         s += f()
     r[11] = s
     for i in range(2):
-        i = i + 5  # noqa: PLW2901
+        i = i + 5
         r[12] = i
     r[13] = _global_idx
 
