@@ -549,8 +549,6 @@ def test_backward_rejects_bad_losses(device):
     nograd = wp.zeros(1, dtype=wp.float64, device=device)
     with pytest.raises(ValueError, match="requires_grad=True"):
         tape.backward(nograd)
-    with pytest.raises(ValueError, match="needs a loss"):
-        tape.backward()
     with pytest.raises(RuntimeError, match="already recording"):
         with tape:
             with wp.Tape():
