@@ -33,7 +33,7 @@ from ..frontend.emit import SourceWriter
 from . import rules
 from .ir import AtomicArr, Carrier, Effect, If, Let, Loop, Return, StoreArr
 
-__all__ = ["build_ir", "BackwardWriter", "AdjointInfo"]
+__all__ = ["build_ir", "BackwardWriter", "AdjointInfo", "ADJ_RET"]
 
 _KEPT_BUILTINS = {"range", "len", "print", "True", "False", "None"}
 _ATOMIC_OPS = {"atomic_add": "add", "atomic_sub": "sub", "atomic_min": "min",
@@ -994,6 +994,11 @@ def _adj(name: str) -> str:
     return "adj_" + name
 
 
+#: a function's backward takes its return value's adjoint as this (a local variable
+#: ``ret`` has the adjoint ``adj_ret``)
+ADJ_RET = "_wp_adj_ret"
+
+
 class BackwardWriter:
     """Writes the replay and reverse passes of an IR body."""
 
@@ -1247,7 +1252,7 @@ class BackwardWriter:
         if isinstance(st, Effect):
             return False
         if isinstance(st, Return):
-            return self.accum(w, st.value, "adj_ret", st.line, indent)
+            return self.accum(w, st.value, ADJ_RET, st.line, indent)
         if isinstance(st, If):
             w.line(f"if {st.cond}:", st.line, indent)
             self.reverse(w, st.then, indent + 1)
