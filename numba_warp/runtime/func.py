@@ -181,6 +181,29 @@ def checked_ref(obj):
     return obj.checked() if isinstance(obj, Function) else obj
 
 
+def _layout(fn, n_args: int, keywords: list) -> list:
+    params = list(inspect.signature(fn).parameters.values())
+    names = [p.name for p in params]
+    if n_args > len(params):
+        raise TypeError(f"it takes {len(params)} argument(s), {n_args} given")
+    for k in keywords:
+        if k not in names:
+            raise TypeError(f"it has no parameter '{k}' (its parameters: {', '.join(names)})")
+        if names.index(k) < n_args:
+            raise TypeError(f"parameter '{k}' is given twice (by position and by keyword)")
+    out = []
+    for i, p in enumerate(params):
+        if i < n_args:
+            out.append(("arg", i))
+        elif p.name in keywords:
+            out.append(("kw", p.name))
+        elif p.default is not inspect.Parameter.empty:
+            out.append(("default", p.default))
+        else:
+            raise TypeError(f"parameter '{p.name}' is missing")
+    return out
+
+
 def _accepts(spec, t, exact: bool) -> bool:
     kind = spec.kind
     if kind == "any":
@@ -337,6 +360,33 @@ class Function:
         if self.custom_replay is not None:
             h.update(describe_value(self.custom_replay, seen).encode())
         return h.hexdigest()
+
+    def call_layout(self, n_args: int, keywords: list) -> list | None:
+        """Where a kernel's call ``f(<n_args values>, kw=...)`` puts its values: per
+        parameter of ``f``, in order, ``("arg", i)``, ``("kw", name)`` or
+        ``("default", value)``, so the call can be written with positional arguments only
+        (the backward pass needs every argument in its place). ``None`` when the
+        overloads that accept the call disagree and no keyword is used (the call stays as
+        written). Raises ``TypeError`` for keywords that fit no overload.
+        """
+        layouts, errors = {}, []
+        for ov in reversed(self.overloads):
+            try:
+                layout = _layout(ov.fn, n_args, keywords)
+            except TypeError as exc:
+                errors.append(str(exc))
+                continue
+            layouts.setdefault(repr(layout), layout)
+        if len(layouts) == 1:
+            return next(iter(layouts.values()))
+        if not layouts:
+            raise TypeError(f"function '{self.__name__}' cannot be called this way: "
+                            f"{'; '.join(dict.fromkeys(errors))}")
+        if keywords:
+            raise TypeError(f"the overloads of function '{self.__name__}' name or order "
+                            f"their parameters differently, so the keyword argument(s) "
+                            f"{', '.join(keywords)} are ambiguous; pass them by position")
+        return None
 
     def select(self, args) -> _Overload:
         for exact in (True, False):
