@@ -23,6 +23,10 @@ ROWS = [
     Row("lerp", ["f", "f", "u"], "f"), Row("smoothstep", ["c:-2.0", "c:2.0", "u"], "f"),
     Row("smoothstep", ["c:-1.5", "f+", "u"], "f", key="smoothstep(a, b, x)"),
     Row("div", ["f", "f+"], "f"), Row("mod", ["f", "f+"], "f"), Row("add", ["f", "f"], "f"),
+    # the divisor's gradient is -trunc(a / b) (Warp: 0): several turns, either sign
+    Row("mod", ["f", "f+"], "f", key="mod(5 a, -b)",
+        body=["r = wp.mod({0} * wp.float64(5.0), -{1})"]),
+    Row("mod", ["f", "f+"], "f", key="5 a % b", body=["r = {0} * wp.float64(5.0) % {1}"]),
     Row("sub", ["v3", "v3"], "v3"), Row("mul", ["f", "v3"], "v3"),
     Row("mul", ["m33", "v3"], "v3"), Row("mul", ["m33", "m33"], "m33"),
     Row("mul", ["v3", "m33"], "v3"), Row("mul", ["v3", "f"], "v3"),
