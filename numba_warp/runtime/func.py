@@ -17,6 +17,7 @@ import sys
 import typing
 import weakref
 
+import numba
 from numba.core import types
 from numba.extending import overload
 
@@ -138,6 +139,40 @@ class _Overload:
         if custom is not None:
             return custom.select_by_count(len(self.params)).impl()
         return getattr(self._backward_module(), f"{self.parsed.name}__rep")
+
+    def partial_impl(self, which: str, n: int):
+        """``adjoint_impl`` (``which="adj"``) or ``replay_impl`` (``"rep"``) for a call
+        that passes the first ``n`` arguments, the others taking their defaults (a call
+        the code generator could not complete: overloads that disagree)."""
+        full = self.adjoint_impl() if which == "adj" else self.replay_impl()
+        m = len(self.params)
+        if n == m:
+            return full
+        cache = self.__dict__.setdefault("_partial", {})
+        hit = cache.get((which, n, id(full)))
+        if hit is not None:
+            return hit
+        from ..autodiff.helpers import adj_zero
+
+        defaults = self.fn.__defaults__ or ()
+        refs = {"_wp_impl": numba.njit(error_model="numpy")(full), "_wp_adj_zero": adj_zero}
+        given = [f"p{i}" for i in range(n)]
+        filled = []
+        for i in range(n, m):
+            refs[f"_wp_default_{i}"] = defaults[i - (m - len(defaults))]
+            filled.append(f"_wp_default_{i}")
+        name = f"{self.parsed.name}__{which}{n}"
+        if which == "adj":
+            adj = [f"a{i}" for i in range(n)]
+            zeros = [f"_wp_adj_zero({d})" for d in filled]
+            src = (f"def {name}({', '.join(given + adj)}, r):\n"
+                   f"    return _wp_impl({', '.join(given + filled + adj + zeros)}, r)\n")
+        else:
+            src = (f"def {name}({', '.join(given)}):\n"
+                   f"    return _wp_impl({', '.join(given + filled)})\n")
+        mod = load_generated_module(src, f"func_{name}", refs)
+        impl = cache[(which, n, id(full))] = getattr(mod, name)
+        return impl
 
     def content_hash(self, seen=None) -> str:
         """Hash of this overload's generated code, of every value it reads (by value) and,
@@ -306,7 +341,7 @@ class Function:
 
             def typer(*args):
                 n = (len(args) - 1) // 2
-                return function.select(args[:n]).adjoint_impl()
+                return function.select(args[:n]).partial_impl("adj", n)
 
             self._adj_stub = self._stub(f"{self.__name__}__adj", typer)
         return self._adj_stub
@@ -317,7 +352,7 @@ class Function:
             function = self
 
             def typer(*args):
-                return function.select(args).replay_impl()
+                return function.select(args).partial_impl("rep", len(args))
 
             self._rep_stub = self._stub(f"{self.__name__}__rep", typer)
         return self._rep_stub

@@ -120,3 +120,27 @@ def names_kernel(a: F64, adj_a: F64, loss: F64):
 def test_parameters_and_locals_named_like_adjoints(device):
     # a parameter adj_a next to a, locals ret / adj_ret / adj_dot / sin / dot / length
     check_fd(names_kernel, 2, [np.array([1.0, 2.0]), np.array([0.5, -1.5])], device)
+
+
+@wp.func
+def overloaded(a: wp.float64):
+    return a * a
+
+
+@wp.func
+def overloaded(a: wp.vec3d, s: wp.float64 = 2.0):  # noqa: F811 - a second overload
+    return wp.dot(a, a) * s
+
+
+@wp.kernel
+def overloaded_calls(x: F64, loss: F64):
+    i = wp.tid()
+    # f(x) fits both overloads, one with a default: the default is filled in at typing
+    wp.atomic_add(loss, 0, overloaded(x[i]) + overloaded(wp.vec3d(x[i])))
+
+
+def test_defaults_of_one_overload_among_several(device):
+    x = np.array([1.0, 2.0])
+    loss, (gx,) = run_loss(overloaded_calls, 2, [x], device)
+    np.testing.assert_allclose(loss, np.sum(7 * x * x))
+    np.testing.assert_allclose(gx, 14 * x)
