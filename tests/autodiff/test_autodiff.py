@@ -621,6 +621,22 @@ def test_backward_without_seeds_uses_the_gradients_already_set(device):
     np.testing.assert_array_equal(dst.grad.numpy(), [2.0, 2.0, 2.0])  # retain_grad
 
 
+def test_reshaped_flattened_and_transposed_views_share_the_gradient(device):
+    # as in Warp: the view's .grad is the same view of the array's gradient
+    x = wp.array(np.arange(6.0).reshape(2, 3), dtype=wp.float64, device=device,
+                 requires_grad=True)
+    y = wp.zeros(6, dtype=wp.float64, device=device, requires_grad=True)
+    t = wp.zeros((3, 2), dtype=wp.float64, device=device, requires_grad=True)
+    with wp.Tape() as tape:
+        wp.launch(square, 6, inputs=[x.flatten()], outputs=[y], device=device)
+        wp.copy(t, x.transpose())
+    y.reshape((3, 2)).grad.fill_(1.0)
+    t.grad.assign(np.arange(6.0).reshape(3, 2))
+    tape.backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2.0 * np.arange(6.0).reshape(2, 3) +
+                               np.arange(6.0).reshape(3, 2).T)
+
+
 @wp.kernel
 def tuple_aliases(a: F64, b: F64, loss: F64):
     i = wp.tid()
