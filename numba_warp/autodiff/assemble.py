@@ -15,10 +15,11 @@ for the replay of its callers.
 from __future__ import annotations
 
 import ast
+import copy
 
 from ..frontend.codegen import DIMS, TID
 from ..frontend.emit import SourceWriter
-from .transform import AdjointInfo, BackwardWriter, build_ir
+from .transform import ADJ_RET, AdjointInfo, BackwardWriter, build_ir
 
 __all__ = ["BackwardSource", "kernel_backward", "function_backward"]
 
@@ -41,6 +42,8 @@ class BackwardSource:
 
 def kernel_backward(gen, arg_names, arg_specs, name: str) -> BackwardSource:
     """The backward body of a kernel whose forward code is ``gen``."""
+    gen, renamed = _without_adj_names(gen, arg_names)
+    arg_names = [renamed.get(n, n) for n in arg_names]
     kinds = dict(zip(arg_names, (s.kind for s in arg_specs)))
     array_params = [n for n in arg_names if kinds[n] == "array"]
     struct_params = [n for n in arg_names if kinds[n] == "struct"]
@@ -86,6 +89,40 @@ def kernel_backward(gen, arg_names, arg_specs, name: str) -> BackwardSource:
     return BackwardSource(name, w, info.refs, gen.parsed, head, gen.deps)
 
 
+def _without_adj_names(gen, param_names):
+    """``gen`` with its variables named ``adj_...`` renamed, and the renaming.
+
+    The backward pass names the adjoint of ``x`` ``adj_x``: a parameter (or tid variable)
+    of that name would be the same variable. (Other locals named so are renamed as the IR
+    is built.) The forward code keeps the user's names.
+    """
+    used = set(param_names) | set(gen.params)
+    for stmt in [*gen.body, *gen.prologue]:
+        used.update(n.id for n in ast.walk(stmt) if isinstance(n, ast.Name))
+    mapping = {}
+    for name in sorted(n for n in used if n.startswith("adj_")):
+        new, k = f"p_{name}", 0
+        while new in used:
+            k += 1
+            new = f"p_{name}_{k}"
+        used.add(new)
+        mapping[name] = new
+    if not mapping:
+        return gen, mapping
+
+    class Rename(ast.NodeTransformer):
+        def visit_Name(self, node):
+            node.id = mapping.get(node.id, node.id)
+            return node
+
+    out = copy.copy(gen)
+    out.body = [Rename().visit(copy.deepcopy(s)) for s in gen.body]
+    out.prologue = [Rename().visit(copy.deepcopy(s)) for s in gen.prologue]
+    out.params = [mapping.get(n, n) for n in gen.params]
+    out.tid_names = [mapping.get(n, n) for n in getattr(gen, "tid_names", [])]
+    return out, mapping
+
+
 def _resolve_retain(block, bits):
     from .ir import If, Loop, StoreArr
 
@@ -103,6 +140,8 @@ def function_backward(gen, params, name: str) -> BackwardSource:
     """``<name>__adj`` and ``<name>__rep`` for a function whose forward code is ``gen``."""
     from .ir import If, Loop, Return
 
+    gen, renamed = _without_adj_names(gen, [n for n, _ in params])
+    params = [(renamed.get(n, n), s) for n, s in params]
     names = [n for n, _ in params]
     array_params = [n for n, s in params if getattr(s, "kind", "") == "array"]
     struct_params = [n for n, s in params if getattr(s, "kind", "") == "struct"]
@@ -115,7 +154,7 @@ def function_backward(gen, params, name: str) -> BackwardSource:
     w = SourceWriter()
 
     adj = [f"adj_{n}" for n in names]
-    w.line(f"def {name}__adj({', '.join(names + adj + ['adj_ret'])}):", origin)
+    w.line(f"def {name}__adj({', '.join(names + adj + [ADJ_RET])}):", origin)
     w.line("# -- replay --", None, 1)
     bw.forward(w, ir, 1, checkpoints=True)
     w.line("# -- reverse --", None, 1)

@@ -39,9 +39,10 @@ def _is_adjoint_ref(node) -> bool:
 
 
 class _RewriteAdjoint(ast.NodeTransformer):
-    def __init__(self, params, parsed):
+    def __init__(self, params, parsed, names):
         self.params = params
         self.parsed = parsed
+        self.names = names  # parameter -> the generated variable holding its adjoint
 
     def visit_Subscript(self, node):
         self.generic_visit(node)
@@ -51,7 +52,7 @@ class _RewriteAdjoint(ast.NodeTransformer):
                 raise self.parsed.error(
                     f"wp.adjoint[...] takes a parameter name of the function "
                     f"({', '.join(self.params)}), got '{ast.unparse(key)}'", node)
-            return ast.copy_location(ast.Name(f"adj_{key.id}", type(node.ctx)()), node)
+            return ast.copy_location(ast.Name(self.names[key.id], type(node.ctx)()), node)
         return node
 
 
@@ -100,16 +101,19 @@ class CustomGrad:
         if len(names) <= n:
             raise self._arity_error(n)
         inputs, outs = names[:n], names[n:]
-        body = [_RewriteAdjoint(inputs, self.parsed).visit(s) for s in tree.body]
+        # the adjoint accumulators and the incoming adjoint get names the user's code does
+        # not use (Warp's own test declares locals named adj_a, adj_b)
+        used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)} | set(names)
+        adj_names = {p: _unused(f"adj_{p}", used) for p in inputs}
+        adj_ret = _unused("adj_ret", used - set(outs))
+        body = [_RewriteAdjoint(inputs, self.parsed, adj_names).visit(s) for s in tree.body]
         line = tree.lineno
         head = []
-        if len(outs) == 1:
-            head.append(f"{outs[0]} = adj_ret")
-        else:
-            head.append(f"{', '.join(outs)} = adj_ret")
-        ret = f"return ({''.join(f'adj_{p}, ' for p in inputs)})"
+        if outs != [adj_ret]:
+            head.append(f"{', '.join(outs)} = {adj_ret}")
+        ret = f"return ({''.join(f'{adj_names[p]}, ' for p in inputs)})"
         new_body = [*_parse_at(head, line), *body, *_parse_at([ret], line)]
-        params = inputs + [f"adj_{p}" for p in inputs] + ["adj_ret"]
+        params = inputs + [adj_names[p] for p in inputs] + [adj_ret]
         tree.args = ast.arguments(posonlyargs=[], args=[ast.arg(p) for p in params],
                                   kwonlyargs=[], kw_defaults=[], defaults=[])
         tree.body = new_body
@@ -128,6 +132,15 @@ class CustomGrad:
                                     origin=gen)
         impl = self._impls[id(ov)] = getattr(mod, gen.name)
         return impl
+
+
+def _unused(name, used) -> str:
+    out, k = name, 0
+    while out in used:
+        k += 1
+        out = f"{name}_{k}"
+    used.add(out)
+    return out
 
 
 def _parse_at(lines, lineno):

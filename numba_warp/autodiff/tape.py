@@ -134,11 +134,11 @@ class Tape:
 
         ``loss``: a one-element array with ``requires_grad``; its gradient is seeded with 1.
         ``grads``: ``{array: seed}``; each seed is written into that array's gradient.
+        With neither, the gradients already in the arrays (``y.grad.fill_(1.0)``) are the
+        seeds, as in Warp.
         """
         from ..runtime.array import array
 
-        if loss is None and not grads:
-            raise ValueError("tape.backward() needs a loss array or grads={array: seed}")
         if not self.launches:
             raise RuntimeError("tape.backward(): nothing was recorded on this tape (since it "
                                "was created or last reset()); run the forward launches "
@@ -262,7 +262,9 @@ def record_copy(dest, src, what: str, dest_offset: int = 0, src_offset: int = 0,
     def backward():
         if dest.grad is None or src.grad is None:
             return
-        _copy_adjoint(dest.grad, src.grad, dest_offset, src_offset, n)
+        # the copy overwrote dest: its gradient is consumed (kept with retain_grad, as in
+        # Warp; read at backward time so that a later change of the flag counts)
+        _copy_adjoint(dest.grad, src.grad, dest_offset, src_offset, n, not dest.retain_grad)
 
     backward.__name__ = what.rstrip("()")
     reads = [(src, src.version, "src")]
@@ -271,13 +273,14 @@ def record_copy(dest, src, what: str, dest_offset: int = 0, src_offset: int = 0,
     tape._note_grad(dest)
 
 
-def _copy_adjoint(dest_grad, src_grad, dest_offset, src_offset, n):
+def _copy_adjoint(dest_grad, src_grad, dest_offset, src_offset, n, consume=True):
     """src.grad[range] += dest.grad[range]; dest.grad[range] = 0 (elements, flat order)."""
     d = dest_grad.numpy()
     s = src_grad.numpy()
     df = d.reshape((-1,) + d.shape[dest_grad.ndim:]).copy()
     sf = s.reshape((-1,) + s.shape[src_grad.ndim:]).copy()
     sf[src_offset:src_offset + n] += df[dest_offset:dest_offset + n]
-    df[dest_offset:dest_offset + n] = 0
     src_grad.assign(sf.reshape(s.shape))
-    dest_grad.assign(df.reshape(d.shape))
+    if consume:
+        df[dest_offset:dest_offset + n] = 0
+        dest_grad.assign(df.reshape(d.shape))

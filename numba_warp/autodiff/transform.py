@@ -33,7 +33,7 @@ from ..frontend.emit import SourceWriter
 from . import rules
 from .ir import AtomicArr, Carrier, Effect, If, Let, Loop, Return, StoreArr
 
-__all__ = ["build_ir", "BackwardWriter", "AdjointInfo"]
+__all__ = ["build_ir", "BackwardWriter", "AdjointInfo", "ADJ_RET"]
 
 _KEPT_BUILTINS = {"range", "len", "print", "True", "False", "None"}
 _ATOMIC_OPS = {"atomic_add": "add", "atomic_sub": "sub", "atomic_min": "min",
@@ -118,6 +118,7 @@ class _Builder:
         self.loops = 0
         self.undefined_carriers: dict[str, str] = {}  # carrier name -> user name
         self.array_root: dict[str, str] = {}  # ssa name -> array parameter it aliases
+        self.tuple_atoms: dict[str, list] = {}  # ssa name of a tuple -> its elements
         self.loop_stack: list[_LoopCtx] = []
         self.ret_flag = None
         #: names that may be read after the statement being lowered (phis only for those)
@@ -243,7 +244,9 @@ class _Builder:
             return name
         if isinstance(node, ast.Tuple):
             atoms = [self.expr(e) for e in node.elts]
-            return self.let("tuple", atoms, line, hint)
+            name = self.let("tuple", atoms, line, hint)
+            self.tuple_atoms[name] = atoms
+            return name
         return self.let("opaque", self.substitute(node), line, hint)
 
     def call(self, node: ast.Call, hint):
@@ -368,6 +371,14 @@ class _Builder:
         self.env[user] = name
         return name
 
+    def unpack_atom(self, user: str, atom: str, line_node):
+        """``user = atom`` for one element of a tuple assignment."""
+        local = atom in self.taken and atom not in self.refs and atom not in _KEPT_BUILTINS
+        name = self.let("copy" if local else "const", atom, line_node, user)
+        if atom in self.array_root:
+            self.array_root[name] = self.array_root[atom]
+        self.env[user] = name
+
     def bind_atom(self, user: str, atom: str, line, kind="const"):
         name = self.fresh(user)
         self.emit(Let(name, kind, atom, line))
@@ -458,6 +469,18 @@ class _Builder:
                 return
             self.bind(target.id, value, s)
             return
+        if isinstance(target, ast.Tuple) and all(isinstance(e, ast.Name) for e in target.elts):
+            # ``r, s = a, b`` (or of a tuple variable): element-wise, so that an array keeps
+            # its gradient through the alias; every value is read before any is bound
+            atoms = None
+            if isinstance(s.value, ast.Tuple) and len(s.value.elts) == len(target.elts):
+                atoms = [self.expr(v) for v in s.value.elts]
+            elif isinstance(s.value, ast.Name) and self.is_local(s.value.id):
+                atoms = self.tuple_atoms.get(self.read(s.value.id, s.value))
+            if atoms is not None and len(atoms) == len(target.elts):
+                for e, atom in zip(target.elts, atoms):
+                    self.unpack_atom(e.id, atom, s)
+                return
         if isinstance(target, ast.Tuple):
             t = self.expr(s.value, "tup")
             for k, e in enumerate(target.elts):
@@ -975,6 +998,11 @@ def _adj(name: str) -> str:
     return "adj_" + name
 
 
+#: a function's backward takes its return value's adjoint as this (a local variable
+#: ``ret`` has the adjoint ``adj_ret``)
+ADJ_RET = "_wp_adj_ret"
+
+
 class BackwardWriter:
     """Writes the replay and reverse passes of an IR body."""
 
@@ -1157,6 +1185,11 @@ class BackwardWriter:
         z = f"{self.h['adj_zero']}({st.name})"
         if st.kind == "copy" and self.is_var(st.data):
             return f"{self.h['adj_alias']}({st.name}, {_adj(st.data)})"
+        if st.kind == "tuple" and any(a in self.b.array_root for a in st.data):
+            # a tuple of arrays: its adjoint holds their gradient arrays
+            parts = [f"{self.h['adj_alias']}({a}, {_adj(a)})" if self.is_var(a) else
+                     f"{self.h['adj_zero']}({a})" for a in st.data]
+            return f"({', '.join(parts)}, )"
         if st.kind == "getattr" and self.is_var(st.data[0]):
             return (f"{self.h['adj_field_init']}({st.name}, {_adj(st.data[0])}, "
                     f"{st.data[1]!r})")
@@ -1223,7 +1256,7 @@ class BackwardWriter:
         if isinstance(st, Effect):
             return False
         if isinstance(st, Return):
-            return self.accum(w, st.value, "adj_ret", st.line, indent)
+            return self.accum(w, st.value, ADJ_RET, st.line, indent)
         if isinstance(st, If):
             w.line(f"if {st.cond}:", st.line, indent)
             self.reverse(w, st.then, indent + 1)

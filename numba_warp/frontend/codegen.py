@@ -201,7 +201,34 @@ class _Transformer(ast.NodeTransformer):
                 node.args = [ast.copy_location(ast.Call(self.helper("range_arg"), [a], []), a)
                              for a in node.args]
                 return node
+            if hasattr(target, "call_layout"):  # a @wp.func
+                self.generic_visit(node)
+                return self.function_call(target, node)
         self.generic_visit(node)
+        return node
+
+    def function_call(self, function, node: ast.Call):
+        """A call of a ``@wp.func`` with its keyword arguments and defaults put in place:
+        Numba's overloads take positions, and so does the backward pass."""
+        if any(isinstance(a, ast.Starred) for a in node.args) or \
+                any(k.arg is None for k in node.keywords):
+            return node
+        keywords = {k.arg: k.value for k in node.keywords}
+        try:
+            layout = function.call_layout(len(node.args), list(keywords))
+        except TypeError as exc:
+            raise self.parsed.error(str(exc), node) from None
+        if layout is None:
+            return node
+        args = []
+        for kind, value in layout:
+            if kind == "arg":
+                args.append(node.args[value])
+            elif kind == "kw":
+                args.append(keywords[value])
+            else:
+                args.append(ast.copy_location(self.value_node(value, "default", node), node))
+        node.args, node.keywords = args, []
         return node
 
     def static_value(self, node: ast.Call):

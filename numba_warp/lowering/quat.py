@@ -17,7 +17,8 @@ Contract:
   quat_rotate(q, v)``; ``quat_rpy(r, p, y) == qz(y) * qy(p) * qx(r)``;
   ``quat_from_euler(e, i, j, k) == qk(e[k]) * qj(e[j]) * qi(e[i])`` (fixed axes, angles
   indexed by axis); ``quat_to_axis_angle`` returns ``(axis, angle)`` with angle in
-  [0, pi]; ``quat_slerp`` follows the shortest arc and normalizes ``b``; the twist
+  [0, pi]; ``quat_slerp(a, b, t)`` is ``a * exp(t log(quat_inverse(a) * b))`` along the
+  shortest arc (Warp's formula, also for quaternions that are not unit); the twist
   builtins use the swing-twist decomposition about a unit axis.
 
 The helpers at the top (type tests, class lookup, :func:`python_scope`) are shared by
@@ -465,8 +466,10 @@ def _ol_quat_to_euler(q, i, j, k):
 
 
 def quat_slerp(a, b, t):
-    """Spherical interpolation from ``a`` (t = 0) to ``normalize(b)`` or its negation
-    (t = 1), along the shortest arc."""
+    """Spherical interpolation from ``a`` (t = 0) towards ``b`` along the shortest arc:
+    ``a * exp(t log(quat_inverse(a) * b))``, Warp's definition (the rotation part of
+    ``quat_inverse(a) * b`` comes from ``quat_to_axis_angle``, so ``b``'s norm does not
+    matter and the result has ``a``'s norm)."""
     return python_scope(quat_slerp, a, b, t)
 
 
@@ -474,21 +477,19 @@ def quat_slerp(a, b, t):
 def _ol_quat_slerp(a, b, t):
     if is_quat(a) and a == b and is_real(t):
         ft = a.dtype
+        Q = vcls(4, ft, "quaternion")
 
         def impl(a, b, t):
-            nb = ft(math.sqrt(b[0] * b[0] + b[1] * b[1] + b[2] * b[2] + b[3] * b[3]))
-            bb = b / nb
-            d = a[0] * bb[0] + a[1] * bb[1] + a[2] * bb[2] + a[3] * bb[3]
-            if d < ft(0.0):
-                bb = -bb
-                d = -d
-            tt = ft(t)
-            if d > ft(0.9995):  # nearly parallel: normalized lerp
-                r = a * (ft(1.0) - tt) + bb * tt
-                return r / ft(math.sqrt(r[0] * r[0] + r[1] * r[1] + r[2] * r[2] + r[3] * r[3]))
-            theta = ft(math.acos(d))
-            s = ft(math.sin(theta))
-            return (a * ft(math.sin((ft(1.0) - tt) * theta)) + bb * ft(math.sin(tt * theta))) / s
+            p = quat_inverse(a) * b
+            s = ft(math.sqrt(p[0] * p[0] + p[1] * p[1] + p[2] * p[2]))
+            k = ft(0.0)  # axis = u * k (zero for no rotation, as Warp's normalize)
+            if s > ft(0.0):
+                k = ft(-1.0) / s if p[3] < ft(0.0) else ft(1.0) / s
+            angle = ft(2.0) * ft(math.atan2(s, math.fabs(p[3])))
+            half = ft(ft(t) * angle) * ft(0.5)
+            sn = ft(math.sin(half))
+            e = Q(p[0] * k * sn, p[1] * k * sn, p[2] * k * sn, ft(math.cos(half)))
+            return a * e
 
         return impl
 
@@ -876,35 +877,47 @@ def adj_quat_to_euler(q, i, j, k, ret, adj_ret):
 @adjoint(quat_slerp, typed=True)
 def adj_quat_slerp(a, b, t, ret, adj_ret):
     ft = a.dtype
+    Q, V = vcls(4, ft, "quaternion"), vcls(3, ft)
 
     def impl(a, b, t, ret, adj_ret):
-        g = adj_ret
-        nb = ft(math.sqrt(dot(b, b)))
-        n = b / nb
-        d = dot(a, n)
-        sg = ft(1.0)
-        if d < ft(0.0):
-            sg, d = ft(-1.0), -d
-        bb = n * sg
+        # ret = a * e, e = (u sg sin(h) / s, cos(h)) with p = a^-1 b = (u, w), s = |u|,
+        # phi = atan2(s, |w|), h = t phi, sg = sign(w): e is smooth at s = 0 (where
+        # sin(h) / s -> t / |w|), so the gradient is exact there too
         tt = ft(t)
-        if d > ft(0.9995):  # normalized lerp
-            r = a * (ft(1.0) - tt) + bb * tt
-            nr = ft(math.sqrt(dot(r, r)))
-            ar = (g - ret * dot(ret, g)) / nr
-            adj_a, adj_bb, adj_t = ar * (ft(1.0) - tt), ar * tt, dot(ar, bb - a)
-        else:
-            theta = ft(math.acos(d))
-            s = ft(math.sin(theta))
-            s1, c1 = ft(math.sin((ft(1.0) - tt) * theta)), ft(math.cos((ft(1.0) - tt) * theta))
-            s2, c2 = ft(math.sin(tt * theta)), ft(math.cos(tt * theta))
-            ga, gbb = dot(g, a), dot(g, bb)
-            g_theta = (ga * (ft(1.0) - tt) * c1 + gbb * tt * c2 - dot(g, ret) * d) / s
-            adj_t = theta * (gbb * c2 - ga * c1) / s
-            gd = -g_theta / s  # d(acos d)/dd = -1/sin(theta)
-            adj_a = g * (s1 / s) + bb * gd
-            adj_bb = g * (s2 / s) + a * gd
-        adj_n = adj_bb * sg
-        return adj_a, (adj_n - n * dot(n, adj_n)) / nb, adj_t
+        p = quat_inverse(a) * b
+        u = V(p[0], p[1], p[2])
+        w = p[3]
+        sg = ft(-1.0) if w < ft(0.0) else ft(1.0)
+        aw = w * sg
+        s = ft(math.sqrt(dot(u, u)))
+        dd = s * s + w * w
+        ge = quat_inverse(a) * adj_ret  # adjoint of e
+        gv = V(ge[0], ge[1], ge[2])
+        ug = dot(u, gv)
+        if s > ft(0.0):
+            phi = ft(math.atan2(s, aw))
+            h = tt * phi
+            sn, cs = ft(math.sin(h)), ft(math.cos(h))
+            k = sn / s
+            dk = (tt * cs * aw * s / dd - sn) / (s * s)  # d(sin(h) / s) / ds
+            adj_u = (gv * k + u * (dk * ug / s)) * sg - u * (ge[3] * k * tt * aw / dd)
+            adj_w = (ge[3] * sn * tt * s - sg * ug * cs * tt) / dd * sg
+            adj_t = (sg * ug * cs / s - ge[3] * sn) * phi
+            e = Q(u * (k * sg), cs)
+        elif aw > ft(0.0):
+            adj_u = gv * (sg * tt / aw)
+            adj_w = ft(0.0)
+            adj_t = ft(0.0)
+            e = Q(ft(0.0), ft(0.0), ft(0.0), ft(1.0))
+        else:  # the zero quaternion: no rotation defined
+            adj_u = V()
+            adj_w = ft(0.0)
+            adj_t = ft(0.0)
+            e = Q(ft(0.0), ft(0.0), ft(0.0), ft(1.0))
+        adj_p = Q(adj_u, adj_w)
+        # ret = a * e, p = a^-1 * b (a^-1 is the conjugate)
+        adj_a = adj_ret * quat_inverse(e) + quat_inverse(adj_p * quat_inverse(b))
+        return adj_a, a * adj_p, adj_t
 
     return impl
 

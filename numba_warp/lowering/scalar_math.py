@@ -699,7 +699,9 @@ def adj_sign(x, ret, adj_ret):
 @adjoint(atan2)
 def adj_atan2(y, x, ret, adj_ret):
     d = x * x + y * y
-    return adj_ret * x / d, -adj_ret * y / d
+    if d > 0:
+        return adj_ret * x / d, -adj_ret * y / d
+    return adj_ret * x, adj_ret * y  # zero at the origin, as in Warp (not 0 / 0)
 
 
 @adjoint(pow, typed=True)

@@ -547,7 +547,8 @@ class array:
             raise ValueError(f"cannot reshape an array of size {self.size} into shape {shape}")
         if not self.is_contiguous:
             raise ValueError("reshape needs a contiguous array; call .contiguous() first")
-        return self._view_as(shape, _c_strides(shape, self._et.itemsize), self._et)
+        out = self._view_as(shape, _c_strides(shape, self._et.itemsize), self._et)
+        return self._with_grad_view(out, lambda g: g.reshape(shape))
 
     def flatten(self) -> "array":
         """A 1-D view (the array must be contiguous)."""
@@ -566,13 +567,23 @@ class array:
         axes = tuple(reversed(range(self.ndim))) if axes is None else tuple(axes)
         if sorted(axes) != list(range(self.ndim)):
             raise ValueError(f"axes {axes} are not a permutation of {tuple(range(self.ndim))}")
-        return self._view_as(tuple(self.shape[a] for a in axes),
-                             tuple(self.strides[a] for a in axes), self._et)
+        out = self._view_as(tuple(self.shape[a] for a in axes),
+                            tuple(self.strides[a] for a in axes), self._et)
+        return self._with_grad_view(out, lambda g: g.transpose(axes))
 
     def _view_as(self, shape, strides, et) -> "array":
         out = array(ptr=self.ptr, shape=shape, strides=strides, dtype=et, device=self.device,
                     owner=self._owner)
         out._vc = self._version_counter()
+        return out
+
+    def _with_grad_view(self, out, same_view) -> "array":
+        """``out``, a view of this array, with the same view of its gradient (as Warp's
+        reshape, flatten and transpose: a gradient written through either one is seen
+        through the other)."""
+        if self._grad is not None:
+            out._grad = same_view(self._grad)
+            out._requires_grad = self._requires_grad
         return out
 
     @property

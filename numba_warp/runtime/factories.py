@@ -114,31 +114,39 @@ def copy(dest: array, src: array, dest_offset: int = 0, src_offset: int = 0,
     """Copy ``count`` elements from ``src[src_offset:]`` to ``dest[dest_offset:]``.
 
     With the defaults the whole of ``src`` is copied (shapes must match, or both be
-    contiguous with the same size). Works host<->device and device<->device.
+    contiguous with the same size). Works host<->device and device<->device. Offsets
+    and counts work on contiguous arrays (flat element order) and on 1-D strided ones.
+    On a recording ``wp.Tape`` the copy is differentiable.
     """
     if not isinstance(dest, array) or not isinstance(src, array):
         raise TypeError("wp.copy() copies between wp.array objects")
     from ..autodiff.tape import record_copy
 
-    record_copy(dest, src, "wp.copy()", dest_offset, src_offset, count)
     if count == 0 and dest_offset == 0 and src_offset == 0:
         if dest.shape == src.shape and stream is None:
+            record_copy(dest, src, "wp.copy()", 0, 0, src.size)
             _copy_into(dest, src)
             return
         if dest.size < src.size:
             raise ValueError(f"cannot copy {src.size} elements into an array of {dest.size}; "
                              "the destination must be at least as large as the source")
         count = src.size
-    if not (dest.is_contiguous and src.is_contiguous):
-        raise ValueError("copies with offsets or counts need contiguous arrays")
     if count == 0:
         count = src.size - src_offset
-    if src_offset < 0 or dest_offset < 0 or src_offset + count > src.size or \
+    if src_offset < 0 or dest_offset < 0 or count < 0 or src_offset + count > src.size or \
             dest_offset + count > dest.size:
         raise ValueError(f"copy range out of bounds: {count} elements from offset {src_offset} "
                          f"of {src.size} into offset {dest_offset} of {dest.size}")
     if src._et.itemsize != dest._et.itemsize:
         raise TypeError("cannot copy between arrays of different element sizes")
+    contiguous = dest.is_contiguous and src.is_contiguous
+    if not contiguous and not (dest.ndim == 1 and src.ndim == 1):
+        raise ValueError("copies with offsets or counts between non-contiguous arrays need "
+                         "1-D arrays (copy a contiguous clone, or copy whole arrays)")
+    record_copy(dest, src, "wp.copy()", dest_offset, src_offset, count)
+    if not contiguous:
+        _copy_into(dest[dest_offset:dest_offset + count], src[src_offset:src_offset + count])
+        return
     isz = src._et.itemsize
     if dest.device.is_cpu and src.device.is_cpu:
         import ctypes

@@ -16,6 +16,7 @@ import inspect
 import sys
 import weakref
 
+import numba
 from numba.core import types
 from numba.extending import overload
 
@@ -149,6 +150,40 @@ class _Overload:
             return custom.select_by_count(len(self.params)).impl()
         return getattr(self._backward_module(), f"{self.parsed.name}__rep")
 
+    def partial_impl(self, which: str, n: int):
+        """``adjoint_impl`` (``which="adj"``) or ``replay_impl`` (``"rep"``) for a call
+        that passes the first ``n`` arguments, the others taking their defaults (a call
+        the code generator could not complete: overloads that disagree)."""
+        full = self.adjoint_impl() if which == "adj" else self.replay_impl()
+        m = len(self.params)
+        if n == m:
+            return full
+        cache = self.__dict__.setdefault("_partial", {})
+        hit = cache.get((which, n, id(full)))
+        if hit is not None:
+            return hit
+        from ..autodiff.helpers import adj_zero
+
+        defaults = self.fn.__defaults__ or ()
+        refs = {"_wp_impl": numba.njit(error_model="numpy")(full), "_wp_adj_zero": adj_zero}
+        given = [f"p{i}" for i in range(n)]
+        filled = []
+        for i in range(n, m):
+            refs[f"_wp_default_{i}"] = defaults[i - (m - len(defaults))]
+            filled.append(f"_wp_default_{i}")
+        name = f"{self.parsed.name}__{which}{n}"
+        if which == "adj":
+            adj = [f"a{i}" for i in range(n)]
+            zeros = [f"_wp_adj_zero({d})" for d in filled]
+            src = (f"def {name}({', '.join(given + adj)}, r):\n"
+                   f"    return _wp_impl({', '.join(given + filled + adj + zeros)}, r)\n")
+        else:
+            src = (f"def {name}({', '.join(given)}):\n"
+                   f"    return _wp_impl({', '.join(given + filled)})\n")
+        mod = load_generated_module(src, f"func_{name}", refs)
+        impl = cache[(which, n, id(full))] = getattr(mod, name)
+        return impl
+
     def content_hash(self, seen=None) -> str:
         """Hash of this overload's generated code, of every value it reads (by value) and,
         through those, of every function it calls (transitively)."""
@@ -193,6 +228,29 @@ class _CheckedOverload(_Overload):
 def checked_ref(obj):
     """What a debug-mode kernel or function binds in place of ``obj``."""
     return obj.checked() if isinstance(obj, Function) else obj
+
+
+def _layout(fn, n_args: int, keywords: list) -> list:
+    params = list(inspect.signature(fn).parameters.values())
+    names = [p.name for p in params]
+    if n_args > len(params):
+        raise TypeError(f"it takes {len(params)} argument(s), {n_args} given")
+    for k in keywords:
+        if k not in names:
+            raise TypeError(f"it has no parameter '{k}' (its parameters: {', '.join(names)})")
+        if names.index(k) < n_args:
+            raise TypeError(f"parameter '{k}' is given twice (by position and by keyword)")
+    out = []
+    for i, p in enumerate(params):
+        if i < n_args:
+            out.append(("arg", i))
+        elif p.name in keywords:
+            out.append(("kw", p.name))
+        elif p.default is not inspect.Parameter.empty:
+            out.append(("default", p.default))
+        else:
+            raise TypeError(f"parameter '{p.name}' is missing")
+    return out
 
 
 def _accepts(spec, t, exact: bool) -> bool:
@@ -327,7 +385,7 @@ class Function:
 
             def typer(*args):
                 n = (len(args) - 1) // 2
-                return function.select(args[:n]).adjoint_impl()
+                return function.select(args[:n]).partial_impl("adj", n)
 
             self._adj_stub = self._stub(f"{self.__name__}__adj", typer)
         return self._adj_stub
@@ -338,7 +396,7 @@ class Function:
             function = self
 
             def typer(*args):
-                return function.select(args).replay_impl()
+                return function.select(args).partial_impl("rep", len(args))
 
             self._rep_stub = self._stub(f"{self.__name__}__rep", typer)
         return self._rep_stub
@@ -381,6 +439,33 @@ class Function:
         if self.custom_replay is not None:
             h.update(describe_value(self.custom_replay, seen).encode())
         return h.hexdigest()
+
+    def call_layout(self, n_args: int, keywords: list) -> list | None:
+        """Where a kernel's call ``f(<n_args values>, kw=...)`` puts its values: per
+        parameter of ``f``, in order, ``("arg", i)``, ``("kw", name)`` or
+        ``("default", value)``, so the call can be written with positional arguments only
+        (the backward pass needs every argument in its place). ``None`` when the
+        overloads that accept the call disagree and no keyword is used (the call stays as
+        written). Raises ``TypeError`` for keywords that fit no overload.
+        """
+        layouts, errors = {}, []
+        for ov in reversed(self.overloads):
+            try:
+                layout = _layout(ov.fn, n_args, keywords)
+            except TypeError as exc:
+                errors.append(str(exc))
+                continue
+            layouts.setdefault(repr(layout), layout)
+        if len(layouts) == 1:
+            return next(iter(layouts.values()))
+        if not layouts:
+            raise TypeError(f"function '{self.__name__}' cannot be called this way: "
+                            f"{'; '.join(dict.fromkeys(errors))}")
+        if keywords:
+            raise TypeError(f"the overloads of function '{self.__name__}' name or order "
+                            f"their parameters differently, so the keyword argument(s) "
+                            f"{', '.join(keywords)} are ambiguous; pass them by position")
+        return None
 
     def select(self, args) -> _Overload:
         for exact in (True, False):

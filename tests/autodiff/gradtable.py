@@ -12,7 +12,8 @@ Argument kinds: ``f`` scalar, ``f+`` positive scalar, ``u`` scalar in (-0.9, 0.9
 ``p1`` scalar in (0.2, 1.8),
 ``v2``/``v3``/``v4`` vectors, ``v3+`` vector of positive components, ``m22``/``m33``/
 ``m44`` matrices, ``spd33`` symmetric positive definite, ``q`` unit quaternion, ``t``
-transform (unit rotation), ``sv`` spatial vector, ``sm`` spatial matrix, ``c:<expr>``
+transform (unit rotation), ``q0`` the fixed unit quaternion (0, 0.6, 0, 0.8) (to reach
+points where two arguments are equal), ``sv`` spatial vector, ``sm`` spatial matrix, ``c:<expr>``
 a constant written into the kernel as is (not differentiated), e.g. ``c:1`` or
 ``c:wp.vec3d(0.0, 1.0, 0.0)``.
 
@@ -40,7 +41,7 @@ DTYPES = {
     "v3+": ("wp.vec3d", (3,)), "v3u": ("wp.vec3d", (3,)),
     "m22": ("wp.mat22d", (2, 2)), "m33": ("wp.mat33d", (3, 3)), "m44": ("wp.mat44d", (4, 4)),
     "spd33": ("wp.mat33d", (3, 3)), "spd22": ("wp.mat22d", (2, 2)),
-    "q": ("wp.quatd", (4,)), "t": ("wp.transformd", (7,)),
+    "q": ("wp.quatd", (4,)), "q0": ("wp.quatd", (4,)), "t": ("wp.transformd", (7,)),
     "sv": ("wp.spatial_vectord", (6,)), "sm": ("wp.spatial_matrixd", (6, 6)),
 }
 # well-separated singular values (m33s, m22s: random rotations around diag(3, 2, +-1) or
@@ -96,6 +97,8 @@ def sample(kind, rng):
     if kind == "q":
         q = rng.normal(size=4)
         return q / np.linalg.norm(q)
+    if kind == "q0":
+        return np.array([0.0, 0.6, 0.0, 0.8])
     if kind == "t":
         q = rng.normal(size=4)
         return np.concatenate([rng.normal(size=3), q / np.linalg.norm(q)])
