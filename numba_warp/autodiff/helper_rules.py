@@ -12,7 +12,6 @@ pass's replay of an array store writes nothing (the forward launch did).
 from __future__ import annotations
 
 from numba.core import types
-from numba.core.errors import TypingError
 from numba.extending import overload
 
 from ..lowering import kernel_helpers as kh
@@ -131,11 +130,7 @@ def _slot_rule(sign: str):
     def ol(base, idx, v, spec, ret, adj_ret):
         if not isinstance(spec, types.StringLiteral):
             return None
-        walked = slots.component_type(base, spec.literal_value)
-        if isinstance(walked, types.Float) and walked.bitwidth < 32:
-            raise TypingError(f"gradients of {walked} array components cannot be "
-                              "accumulated (there are no float16 atomics); use float32")
-        if not isinstance(walked, types.Float):
+        if not isinstance(slots.component_type(base, spec.literal_value), types.Float):
             return lambda base, idx, v, spec, ret, adj_ret: (None, None, adj_zero(v), None)
         scope = {"has_grad": h.has_grad, "slot_load": slots.slot_load, "neg": h.neg,
                  "adj_zero": h.adj_zero}

@@ -28,6 +28,7 @@ from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic, models, overload, register_model
 
 from ..lowering.atomics import atomic_add
+from ..lowering.half import float_to_half, half_to_float
 from ..lowering.kernel_helpers import setattr_value, store
 from ..typing.mat import MatType
 from ..typing.structs import StructType
@@ -126,10 +127,15 @@ def _map(context, builder, ty, a, leaf):
 
 
 def _fadd(builder, t, a, c):
+    if t == types.float16:  # held as its bits: add in float32, round once
+        return float_to_half(builder, builder.fadd(half_to_float(builder, a),
+                                                   half_to_float(builder, c)))
     return builder.fadd(a, c)
 
 
 def _fneg(builder, t, a):
+    if t == types.float16:
+        return builder.xor(a, ir.Constant(a.type, 0x8000))  # the sign bit
     # NVVM rejects LLVM's fneg instruction
     return builder.fsub(ir.Constant(a.type, -0.0), a)
 
@@ -217,6 +223,9 @@ def scale(typingctx, x, s):
         sv = args[1]
 
         def leaf(b, ft, a):
+            if ft == types.float16:  # held as its bits
+                f = context.cast(b, sv, s, types.float32)
+                return float_to_half(b, b.fmul(half_to_float(b, a), f))
             return b.fmul(a, context.cast(b, sv, s, ft))
 
         return _map(context, builder, t, context.cast(builder, args[0], x, t), leaf)

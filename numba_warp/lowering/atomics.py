@@ -15,6 +15,8 @@ from numba.core.errors import TypingError
 from numba.core.imputils import lower_builtin
 from numba.core.typing.templates import AbstractTemplate, infer_global, signature
 
+from .half import float_to_half, half_to_float
+
 __all__ = [
     "atomic_add",
     "atomic_sub",
@@ -31,7 +33,7 @@ __all__ = [
 ]
 
 _ATOMIC_SCALARS = (types.int32, types.uint32, types.int64, types.uint64,
-                   types.float32, types.float64)
+                   types.float16, types.float32, types.float64)
 _INT_ONLY = {"and", "or", "xor"}
 # composite dtype class -> function(context, builder, op, dtype, ptr, val) -> old value
 _elementwise_rules: dict[type, object] = {}
@@ -52,6 +54,8 @@ def emit_atomic(context, builder, op: str, dtype, ptr, val):
         if isinstance(dtype, cls):
             return rule(context, builder, op, dtype, ptr, val)
     is_float = isinstance(dtype, types.Float)
+    if dtype == types.float16:
+        return _half_atomic(builder, op, ptr, val, word=is_cuda_context(context))
     if is_cuda_context(context):
         from numba.cuda import nvvmutils
 
@@ -72,6 +76,52 @@ def emit_atomic(context, builder, op: str, dtype, ptr, val):
     if op in ("min", "max") and not dtype.signed:
         op = "u" + op
     return builder.atomic_rmw(op, ptr, val, "monotonic")
+
+
+def _half_atomic(builder, op: str, ptr, val, word: bool):
+    """float16 (held as its bits, an i16) read-modify-write: a compare-and-swap loop, the
+    arithmetic done in float32 and rounded once (Warp's float16 atomics). With ``word``
+    (CUDA: NVVM has no 16-bit compare-and-swap) the loop swaps the aligned 32-bit word
+    that holds the 16 bits."""
+    if op not in ("add", "sub", "min", "max", "xchg"):
+        raise TypingError(f"atomic {op} is not defined for float16")
+    i16, i32 = ir.IntType(16), ir.IntType(32)
+    if word:
+        addr = builder.ptrtoint(ptr, ir.IntType(64))
+        cell = builder.inttoptr(builder.and_(addr, ir.Constant(addr.type, ~3)), i32.as_pointer())
+        shift = builder.trunc(builder.shl(builder.and_(addr, ir.Constant(addr.type, 2)),
+                                          ir.Constant(addr.type, 3)), i32)
+        keep = builder.xor(builder.shl(ir.Constant(i32, 0xFFFF), shift), ir.Constant(i32, -1))
+    else:
+        cell = builder.bitcast(ptr, i16.as_pointer())
+    entry = builder.block
+    first = builder.load(cell)
+    loop = builder.append_basic_block("f16_atomic")
+    done = builder.append_basic_block("f16_atomic_done")
+    builder.branch(loop)
+    builder.position_at_end(loop)
+    cur_cell = builder.phi(first.type)
+    cur_cell.add_incoming(first, entry)
+    old = builder.trunc(builder.lshr(cur_cell, shift), i16) if word else cur_cell
+    if op == "xchg":
+        bits = val
+    else:
+        cur, v = half_to_float(builder, old), half_to_float(builder, val)
+        if op in ("add", "sub"):
+            new = builder.fadd(cur, v) if op == "add" else builder.fsub(cur, v)
+        else:  # NaN-ignoring, like the float32/float64 atomics
+            better = builder.fcmp_ordered("<" if op == "min" else ">", v, cur)
+            new = builder.select(builder.or_(builder.fcmp_unordered("uno", cur, cur), better),
+                                 v, cur)
+        bits = float_to_half(builder, new)
+    new_cell = builder.or_(builder.and_(cur_cell, keep),
+                           builder.shl(builder.zext(bits, i32), shift)) if word else bits
+    pair = builder.cmpxchg(cell, cur_cell, new_cell, "monotonic", "monotonic")
+    seen = builder.extract_value(pair, 0)
+    cur_cell.add_incoming(seen, builder.block)
+    builder.cbranch(builder.extract_value(pair, 1), done, loop)
+    builder.position_at_end(done)
+    return old
 
 
 def emit_cas(context, builder, dtype, ptr, compare, val):
@@ -115,7 +165,7 @@ def _supported(name, op, dtype):
     if dtype not in _ATOMIC_SCALARS:
         raise TypingError(
             f"wp.{name}() does not support arrays of {dtype}; use int32, uint32, int64, "
-            "uint64, float32 or float64"
+            "uint64, float16, float32 or float64"
         )
     if op in _INT_ONLY and isinstance(dtype, types.Float):
         raise TypingError(f"wp.{name}() needs an integer array, got an array of {dtype}")

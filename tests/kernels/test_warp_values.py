@@ -273,8 +273,14 @@ def component_loss(v: wp.array(dtype=wp.vec3), m: wp.array(dtype=wp.mat22),
 
 
 @wp.kernel
-def half_component_update(h: wp.array(dtype=wp.vec3h)):
-    h[0].x += wp.float16(1.0)  # no float16 atomics: load, add, store (as in Warp)
+def half_updates(h: wp.array(dtype=wp.vec3h), a: wp.array(dtype=wp.float16),
+                 x: wp.array(dtype=wp.float16)):
+    i = wp.tid()
+    h[0].x += x[i % 4]
+    a[0] += wp.float16(0.5)
+    wp.atomic_min(a, 1, x[i % 4])
+    wp.atomic_max(a, 2, x[i % 4])
+    a[3] += x[i % 4] * wp.float16(2.0)
 
 
 def test_component_updates_of_array_elements_are_atomic_and_differentiable(device):
@@ -308,12 +314,17 @@ def test_component_updates_of_array_elements_are_atomic_and_differentiable(devic
     assert (body["a"], body["v"].tolist(), body["n"]) == (7.0, [0, 0, 9.0], 0)
 
 
-def test_float16_component_update_is_plain_and_its_gradient_fails_loudly(device):
+def test_float16_atomics_and_gradients(device):
+    # float16 atomics, as in Warp: a compare-and-swap loop (on CUDA on the 32-bit word)
+    x = wp.array([1.0, -2.0, 3.0, 0.5], dtype=wp.float16, device=device, requires_grad=True)
     h = wp.zeros(1, dtype=wp.vec3h, device=device, requires_grad=True)
-    wp.launch(half_component_update, 3, [h], device=device)
-    assert h.numpy().tolist() == [[3.0, 0.0, 0.0]]
+    a = wp.zeros(4, dtype=wp.float16, device=device, requires_grad=True)
+    wp.launch(half_updates, 1000, [h, a, x], device=device)
+    assert h.numpy().tolist() == [[625.0, 0.0, 0.0]]
+    assert a.numpy().tolist() == [500.0, -2.0, 3.0, 1250.0]
     tape = wp.Tape()
     with tape:
-        wp.launch(half_component_update, 1, [h], device=device)
-    with pytest.raises(wp.WarpCodegenError, match="float16"):
-        tape.backward(grads={h: wp.ones(1, dtype=wp.vec3h, device=device)})
+        wp.launch(half_updates, 4, [h, a, x], device=device)
+    tape.backward(grads={a: wp.array([0.0, 0.0, 0.0, 1.0], dtype=wp.float16, device=device),
+                         h: wp.array([[3.0, 0.0, 0.0]], dtype=wp.vec3h, device=device)})
+    assert x.grad.numpy().tolist() == [5.0, 5.0, 5.0, 5.0]
