@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from ..typing.dtypes import type_name
+
 __all__ = ["tape_to_dot"]
 
 
 def _label(a, labels) -> str:
-    from ..runtime.dtypes import type_name
-
     if a in labels:
         return str(labels[a])
     return f"{type_name(a.dtype)}{list(a.shape)}"

@@ -15,8 +15,9 @@ builtin, with one of:
 and boolean results, random numbers, queries); the backward pass skips them. A builtin
 that is neither is an error when a kernel that calls it is differentiated.
 
-Array-updating helpers (``store``, ``inplace_add``...) have rules that also receive the
-adjoint of the array (its gradient array): see :data:`ARRAY_RULES`.
+The code generator's store helpers (``store``, ``setattr_value``, ``inplace_add``...)
+have their rules in ``helper_rules``; on arrays, the adjoint those rules receive for the
+array is its gradient array.
 
 Warp's conventions at non-differentiable points (subgradients) are documented on each
 rule: ``abs`` has gradient 1 at 0 (sign(0) = 1), ``min``/``max`` send the gradient to

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..typing.dtypes import element_type, from_numpy_dtype
 from . import dlpack as _dlpack
 
 __all__ = ["from_dlpack", "to_dlpack"]
@@ -15,7 +16,6 @@ def from_dlpack(source, dtype=None):
     """
     from ..runtime.array import array
     from ..runtime.device import get_device
-    from ..runtime.dtypes import element_type, from_numpy_dtype
 
     ptr, shape, strides, npdt, dev_type, dev_id, keep = _dlpack.from_dlpack(source)
     if dev_type == _dlpack.KDL_CUDA:

@@ -3,14 +3,15 @@
 The forward code generator rewrites stores and in-place updates into calls of these:
 
 * ``store(base, index, value)`` -> the updated ``base``. On an array it is an ordinary
-  element store (and returns the array); on a value type (a struct, and vectors and
-  matrices later) it returns a copy with one component replaced.
+  element store (and returns the array); on a value type (a vector, matrix, quaternion,
+  transform or struct) it returns a copy with one component replaced.
 * ``setattr_value(base, "name", value)`` -> a copy of a struct/vector with a field replaced.
 * ``inplace_add(base, index, value)`` and friends: ``a[i] += x``. On arrays this is
   Warp's atomic add; on value types a read-modify-store.
 
-Value types register their rules with :func:`register_value_setitem` and
-:func:`register_value_setattr`.
+Value types register their update rules in the typing floor
+(``typing/registry.py``: ``register_value_setitem``, ``register_value_setattr``);
+``store`` and ``setattr_value`` look them up there.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from numba.core.errors import TypingError
 from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic
 
+from ..typing.registry import value_setattr_rule, value_setitem_rule
 from .atomics import (  # noqa: F401 - re-exported for generated code
     atomic_add,
     atomic_and,
@@ -47,29 +49,7 @@ __all__ = [
     "inplace_and",
     "inplace_or",
     "inplace_xor",
-    "register_value_setitem",
-    "register_value_setattr",
 ]
-
-# type class -> function(typingctx, base, index, value) -> (signature, codegen) or None
-_setitem_rules: dict[type, object] = {}
-_setattr_rules: dict[type, object] = {}
-
-
-def register_value_setitem(type_class, rule):
-    _setitem_rules[type_class] = rule
-
-
-def register_value_setattr(type_class, rule):
-    _setattr_rules[type_class] = rule
-
-
-def _find(rules, t):
-    for cls, rule in rules.items():
-        if isinstance(t, cls):
-            return rule
-    return None
-
 
 def _index_types(index):
     return list(index.types) if isinstance(index, types.BaseTuple) else [index]
@@ -92,7 +72,7 @@ def store(typingctx, base, index, value):
             return impl_ret_borrowed(context, builder, sig.return_type, args[0])
 
         return base(base, index, value), codegen
-    rule = _find(_setitem_rules, base)
+    rule = value_setitem_rule(base)
     if rule is None:
         raise TypingError(f"cannot assign to an element of a value of type {base}")
     return rule(typingctx, base, index, value)
@@ -102,7 +82,7 @@ def store(typingctx, base, index, value):
 def setattr_value(typingctx, base, name, value):
     if not isinstance(name, types.StringLiteral):
         return None
-    rule = _find(_setattr_rules, base)
+    rule = value_setattr_rule(base)
     if rule is None:
         raise TypingError(f"cannot assign to attribute '{name.literal_value}' of {base}")
     return rule(typingctx, base, name.literal_value, value)

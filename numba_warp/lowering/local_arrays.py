@@ -4,6 +4,12 @@ Warp's kernel builtin ``zeros`` makes a thread-local array of constant shape. He
 stack memory (an LLVM ``alloca``, zero-filled) wrapped as a Numba array with no owner, on
 the CPU and on CUDA (local memory). The array lives as long as the function that made
 it: use it inside that kernel or function, do not return it from a ``@wp.func``.
+``wp.array(ptr=..., shape=..., dtype=...)`` views memory at a raw address.
+
+Both names are the runtime's Python-scope objects (the factory ``wp.zeros``, the class
+``wp.array``), which live above this floor: the runtime hands them to
+:func:`register_kernel_zeros` and :func:`register_kernel_pointer_array` when it defines
+them, and this module types and lowers their calls in kernels.
 """
 
 from __future__ import annotations
@@ -17,10 +23,9 @@ from numba.core.imputils import lower_builtin
 from numba.core.typing.templates import AbstractTemplate, infer_global, signature
 from numba.np.arrayobj import populate_array
 
-from ..runtime.factories import zeros
-from ..typing.vec import _keyword_pysig, composite_type_named_by
+from ..typing.vec import composite_type_named_by, keyword_pysig
 
-__all__: list = []  # the builtin is wp.zeros itself (runtime/array.py), typed here
+__all__ = ["register_kernel_pointer_array", "register_kernel_zeros"]
 
 MAX_LOCAL_BYTES = 1 << 16
 
@@ -42,7 +47,6 @@ def _element_type(t):
     raise TypingError(f"wp.zeros() in a kernel needs dtype= a Warp type, got {t}")
 
 
-@infer_global(zeros)
 class _LocalZeros(AbstractTemplate):
     prefer_literal = True
 
@@ -59,10 +63,15 @@ class _LocalZeros(AbstractTemplate):
         names = [n for n in ("shape", "dtype")][len(args):]
         sig = signature(types.Array(et, len(dims), "C"), *args,
                         *[v for k, v in (("shape", shape), ("dtype", dtype)) if k in names])
-        return sig.replace(pysig=_keyword_pysig(0, ["shape", "dtype"]))
+        return sig.replace(pysig=keyword_pysig(0, ["shape", "dtype"]))
 
 
-@lower_builtin(zeros, types.Any, types.Any)
+def register_kernel_zeros(zeros) -> None:
+    """Type and lower ``zeros(shape, dtype)`` in kernels (``zeros`` is ``wp.zeros``)."""
+    infer_global(zeros)(_LocalZeros)
+    lower_builtin(zeros, types.Any, types.Any)(_lower_local_zeros)
+
+
 def _lower_local_zeros(context, builder, sig, args):
     arrty = sig.return_type
     dims = _constant_shape(sig.args[0])
@@ -93,47 +102,45 @@ def _lower_local_zeros(context, builder, sig, args):
 # ---------------------------------------------------------------------------------------
 
 
-def _register_pointer_arrays():
-    from ..runtime.array import array
+class _PointerArray(AbstractTemplate):
+    prefer_literal = True
 
-    @infer_global(array)
-    class _PointerArray(AbstractTemplate):
-        prefer_literal = True
-
-        def generic(self, args, kws):
-            kws = dict(kws)
-            if args or set(kws) != {"ptr", "shape", "dtype"}:
-                raise TypingError("wp.array() in a kernel takes ptr= (an integer address), "
-                                  "shape= (constant) and dtype=")
-            if not isinstance(kws["ptr"], types.Integer):
-                raise TypingError(f"wp.array(ptr=...) needs an integer address, got "
-                                  f"{kws['ptr']}")
-            dims = _constant_shape(kws["shape"])
-            et = _element_type(kws["dtype"])
-            sig = signature(types.Array(et, len(dims), "C"), kws["ptr"], kws["shape"],
-                            kws["dtype"])
-            return sig.replace(pysig=_keyword_pysig(0, ["ptr", "shape", "dtype"]))
-
-    @lower_builtin(array, types.Integer, types.Any, types.Any)
-    def _lower_pointer_array(context, builder, sig, args):
-        arrty = sig.return_type
-        dims = _constant_shape(sig.args[1])
-        data_type = context.get_data_type(arrty.dtype)
-        itemsize = context.get_abi_sizeof(data_type)
-        intp = context.get_value_type(types.intp)
-        addr = context.cast(builder, args[0], sig.args[0], types.intp)
-        strides, acc = [], itemsize
-        for d in reversed(dims):
-            strides.append(acc)
-            acc *= d
-        ary = context.make_array(arrty)(context, builder)
-        populate_array(
-            ary, data=builder.inttoptr(addr, data_type.as_pointer()),
-            shape=cgutils.pack_array(builder, [ir.Constant(intp, d) for d in dims]),
-            strides=cgutils.pack_array(builder, [ir.Constant(intp, s)
-                                                 for s in reversed(strides)]),
-            itemsize=ir.Constant(intp, itemsize), meminfo=None)
-        return ary._getvalue()
+    def generic(self, args, kws):
+        kws = dict(kws)
+        if args or set(kws) != {"ptr", "shape", "dtype"}:
+            raise TypingError("wp.array() in a kernel takes ptr= (an integer address), "
+                              "shape= (constant) and dtype=")
+        if not isinstance(kws["ptr"], types.Integer):
+            raise TypingError(f"wp.array(ptr=...) needs an integer address, got {kws['ptr']}")
+        dims = _constant_shape(kws["shape"])
+        et = _element_type(kws["dtype"])
+        sig = signature(types.Array(et, len(dims), "C"), kws["ptr"], kws["shape"],
+                        kws["dtype"])
+        return sig.replace(pysig=keyword_pysig(0, ["ptr", "shape", "dtype"]))
 
 
-_register_pointer_arrays()
+def register_kernel_pointer_array(array_cls) -> None:
+    """Type and lower ``array(ptr=, shape=, dtype=)`` in kernels (``array_cls`` is
+    ``wp.array``)."""
+    infer_global(array_cls)(_PointerArray)
+    lower_builtin(array_cls, types.Integer, types.Any, types.Any)(_lower_pointer_array)
+
+
+def _lower_pointer_array(context, builder, sig, args):
+    arrty = sig.return_type
+    dims = _constant_shape(sig.args[1])
+    data_type = context.get_data_type(arrty.dtype)
+    itemsize = context.get_abi_sizeof(data_type)
+    intp = context.get_value_type(types.intp)
+    addr = context.cast(builder, args[0], sig.args[0], types.intp)
+    strides, acc = [], itemsize
+    for d in reversed(dims):
+        strides.append(acc)
+        acc *= d
+    ary = context.make_array(arrty)(context, builder)
+    populate_array(
+        ary, data=builder.inttoptr(addr, data_type.as_pointer()),
+        shape=cgutils.pack_array(builder, [ir.Constant(intp, d) for d in dims]),
+        strides=cgutils.pack_array(builder, [ir.Constant(intp, s) for s in reversed(strides)]),
+        itemsize=ir.Constant(intp, itemsize), meminfo=None)
+    return ary._getvalue()

@@ -32,7 +32,7 @@ from numba.core.typing.templates import (AbstractTemplate, AttributeTemplate, in
                                          infer_global, signature)
 from numba.extending import overload
 
-from ..typing.vec import VecType, _keyword_pysig, pack, unpack
+from ..typing.vec import VecType, keyword_pysig, pack, unpack
 from .quat import (JIT, absent, dtype_arg, is_kind, is_mat, is_quat, is_real, is_vec3, mcls,
                    python_scope, quat_from_matrix, quat_rotate, quat_to_matrix, vcls)
 
@@ -90,7 +90,7 @@ class _TransformationTemplate(AbstractTemplate):
                               f"({', '.join(map(str, args))})")
         sig = signature(vcls(7, dt, "transformation")._numba_type, *args,
                         *([] if dtype is None else [dtype]))
-        return sig.replace(pysig=_keyword_pysig(len(args), [] if dtype is None else ["dtype"]))
+        return sig.replace(pysig=keyword_pysig(len(args), [] if dtype is None else ["dtype"]))
 
 
 @lower_builtin(transformation, types.VarArg(types.Any))

@@ -16,9 +16,9 @@ import typing
 
 import numpy as np
 
+from ..typing.dtypes import ElementType, element_type, from_numpy_dtype, type_name
 from . import cuda_backend
 from .device import Device, get_device
-from .dtypes import ElementType, element_type, from_numpy_dtype, type_name
 from .versions import counter_for_memory
 
 __all__ = ["array", "array1d", "array2d", "array3d", "array4d", "ARRAY_MAX_DIMS"]
@@ -102,6 +102,8 @@ class array:
     """
 
     __array_priority__ = 0
+    #: the typing floor recognises arrays by this protocol (see typing/argspec.py)
+    __wp_array__ = True
 
     def __init__(self, data=None, dtype: typing.Any = typing.Any, shape=None, strides=None,
                  ptr=None, capacity=None, device=None, pinned=False, copy=True, deleter=None,
@@ -711,8 +713,6 @@ def _wrap_cuda_array_interface(obj, cai) -> array:
     npdt = np.dtype(cai["typestr"])
     strides = cai.get("strides") or _c_strides(shape, npdt.itemsize)
     ptr = cai["data"][0]
-    if cai.get("stream") not in (None,):
-        pass  # producers that set a stream expect the consumer to sync; we queue after
     dev = get_device("cuda")
     if ptr:
         from .cuda_backend import driver
@@ -723,8 +723,8 @@ def _wrap_cuda_array_interface(obj, cai) -> array:
 
             ordinal = int(attr(cbd.CUpointer_attribute.CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL, ptr))
             dev = get_device(f"cuda:{ordinal}")
-        except Exception:
-            pass
+        except driver().CudaAPIError:
+            pass  # memory the driver does not know (e.g. plain host memory): current device
     et = element_type(from_numpy_dtype(npdt))
     return array(ptr=ptr, shape=shape, strides=tuple(strides), dtype=et, device=dev, owner=obj)
 

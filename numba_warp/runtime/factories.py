@@ -9,9 +9,10 @@ import typing
 
 import numpy as np
 
+from ..lowering.local_arrays import register_kernel_pointer_array, register_kernel_zeros
+from ..typing.dtypes import element_type
 from .array import _allocate, _as_shape, _c_strides, _copy_into, _memcpy, array
 from .device import get_device
-from .dtypes import element_type
 
 __all__ = ["empty", "zeros", "ones", "full", "empty_like", "zeros_like", "ones_like",
            "full_like", "clone", "copy", "from_numpy"]
@@ -161,3 +162,8 @@ def from_numpy(arr, dtype=None, shape=None, device=None, requires_grad=False) ->
     """A wp.array with a copy of a NumPy array's contents."""
     return array(np.asarray(arr), dtype=typing.Any if dtype is None else dtype, shape=shape,
                  device=device, requires_grad=requires_grad)
+
+
+# in kernels, wp.zeros makes a thread-local array and wp.array(ptr=...) views an address
+register_kernel_zeros(zeros)
+register_kernel_pointer_array(array)

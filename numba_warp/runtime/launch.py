@@ -19,12 +19,12 @@ import numpy as np
 from numba.core import types
 
 from .. import config
-from ..typing.scalars import _ScalarValue, scalar_class_for
+from ..typing.dtypes import element_type, type_name
+from ..typing.scalars import ScalarValue as _ScalarValue, scalar_class_for
 from . import cuda_backend
 from .array import ARRAY_MAX_DIMS, array
 from .checks import run_checked
 from .device import get_device
-from .dtypes import element_type, type_name
 from .kernel import Kernel
 from ..autodiff.tape import current_tape
 

@@ -3,10 +3,17 @@
 ``ArgSpec`` kinds:
 
 * ``scalar`` - ``float``, ``int``, ``wp.float32``, ... (a Numba scalar type)
-* ``value``  - a composite value type with ``_numba_type`` (vectors, matrices later)
+* ``value``  - a composite value type with ``_numba_type`` (vectors, matrices,
+  quaternions, transforms, spatial types)
 * ``array``  - ``wp.array(dtype=..., ndim=...)`` and its spellings
 * ``struct`` - a ``@wp.struct`` class
 * ``any``    - ``typing.Any``: generic, the type comes from the call or launch
+
+Arrays are defined above this floor (``runtime/array.py``), so they are recognised by a
+protocol rather than by class: an object is a Warp array (a value, or an annotation such
+as ``wp.array(dtype=float, ndim=2)``) when its class sets ``__wp_array__ = True``; it then
+has ``dtype`` (the element type, or ``typing.Any`` for a generic annotation) and ``ndim``.
+See :func:`is_warp_array`.
 """
 
 from __future__ import annotations
@@ -16,9 +23,18 @@ import typing
 import numpy as np
 from numba.core import types
 
+from .dtypes import element_type, type_name
 from .scalars import ScalarType, scalar_class_for, to_numba_type
 
-__all__ = ["ArgSpec", "arg_spec_from_annotation"]
+__all__ = ["ArgSpec", "arg_spec_from_annotation", "is_warp_array"]
+
+
+def is_warp_array(obj) -> bool:
+    """Whether ``obj`` is a Warp array or array annotation (the ``__wp_array__`` protocol).
+
+    The class is asked, not the instance, so an object's ``__getattr__`` cannot claim it.
+    """
+    return getattr(type(obj), "__wp_array__", False) is True
 
 
 class ArgSpec:
@@ -57,8 +73,6 @@ class ArgSpec:
     def element(self):
         et = self._element
         if et is None:
-            from ..runtime.dtypes import element_type
-
             et = self._element = element_type(self.dtype)
         return et
 
@@ -75,9 +89,7 @@ class ArgSpec:
         """Structs only: flattened kernel parameter names and the AST that rebuilds them."""
         if self.kind != "struct":
             return None
-        from .structs import rebuild_expression
-
-        return rebuild_expression(self.struct_cls, name, ref)
+        return self.struct_cls._wp_struct_.rebuild_expression(name, ref)
 
     # Python-scope values for struct fields
     def default_value(self):
@@ -97,9 +109,7 @@ class ArgSpec:
                 raise TypeError(f"{where} is an integer field, got the float {v!r}")
             return npt(v)
         if self.kind == "array":
-            from ..runtime.array import array
-
-            if value is not None and not isinstance(value, array):
+            if value is not None and not is_warp_array(value):
                 raise TypeError(f"{where} must be a wp.array or None, got {type(value).__name__}")
             return value
         if self.kind == "struct":
@@ -111,8 +121,6 @@ class ArgSpec:
         return value
 
     def describe(self) -> str:
-        from ..runtime.dtypes import type_name
-
         if self.kind == "array":
             dt = "Any" if self.dtype is None else type_name(self.dtype)
             return f"wp.array(dtype={dt}, ndim={self.ndim})"
@@ -126,15 +134,17 @@ class ArgSpec:
 
 def arg_spec_from_annotation(ann, where: str) -> ArgSpec:
     """Read an annotation; raise TypeError naming ``where`` if it is not a kernel type."""
-    from ..runtime.array import array
-
     if ann is typing.Any:
         return ArgSpec("any", ann)
-    if isinstance(ann, array):
-        bad_dtype = getattr(ann, "_dtype_error", None)
-        if bad_dtype is not None:
-            raise TypeError(f"{where} is an array with an {bad_dtype}")
+    if is_warp_array(ann):
         generic = ann.dtype is typing.Any
+        if not generic:
+            try:
+                element_type(ann.dtype)
+            except TypeError as exc:
+                # wp.array(dtype=<not a type>) is accepted where it is written, as in Warp;
+                # the kernel or function annotated with it fails here, when it is compiled
+                raise TypeError(f"{where} is an array of an unusable dtype: {exc}") from None
         return ArgSpec("array", ann, dtype=None if generic else ann.dtype, ndim=ann.ndim,
                        generic_dtype=generic)
     if isinstance(ann, type) and hasattr(ann, "_wp_struct_"):

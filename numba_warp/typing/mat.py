@@ -17,14 +17,15 @@ from numba.core.imputils import lower_builtin
 from numba.core.typing.templates import AbstractTemplate, infer, infer_global, signature
 from numba.extending import intrinsic, models, register_model
 
-from ..lowering.kernel_helpers import register_value_setitem
-from .registry import register_typeof
+from .registry import register_typeof, register_value_setitem
 from .scalars import ScalarType, scalar_class_for, scalar_types, to_numba_type
 from .vec import (
     SUFFIX,
     AggregateValue,
+    VectorValue,
     VecType,
     dynamic_component_pointer,
+    keyword_pysig,
     pack,
     register_boxing,
     unpack,
@@ -122,8 +123,6 @@ class MatrixValue(AggregateValue):
         return self._new(self._v - np.asarray(getattr(other, "_v", other)))
 
     def __mul__(self, other):
-        from .vec import VectorValue
-
         if isinstance(other, MatrixValue):
             return matrix_class((self._shape[0], other._shape[1]), self._dtype)(
                 self._v @ other._v)
@@ -134,8 +133,6 @@ class MatrixValue(AggregateValue):
     __matmul__ = __mul__
 
     def __rmul__(self, other):
-        from .vec import VectorValue
-
         if isinstance(other, VectorValue):
             return vector_class(self._shape[1], self._dtype)(other._v @ self._v)
         return self._new(self._v * getattr(other, "value", other))
@@ -194,8 +191,6 @@ class _MatrixBuiltin(AbstractTemplate):
     prefer_literal = True
 
     def generic(self, args, kws):
-        from .vec import _keyword_pysig
-
         kws = dict(kws)
         shape, dtype = kws.pop("shape", None), kws.pop("dtype", None)
         if [getattr(a, "kind", None) for a in args] == ["vector", "quaternion", "vector"]:
@@ -216,7 +211,7 @@ class _MatrixBuiltin(AbstractTemplate):
         mt = matrix_class(dims, scalar_class_for(dt or types.float32))._numba_type
         names = [k for k, v in (("shape", shape), ("dtype", dtype)) if v is not None]
         sig = signature(mt, *args, *[v for v in (shape, dtype) if v is not None])
-        return sig.replace(pysig=_keyword_pysig(len(args), names))
+        return sig.replace(pysig=keyword_pysig(len(args), names))
 
 
 def _literal_shape(t):

@@ -24,14 +24,15 @@ import operator
 import numpy as np
 from llvmlite import ir
 from numba.core import types
+from numba.core.imputils import lower_constant
 from numba.core.typeconv import Conversion
 from numba.extending import lower_cast, models, register_model
 
 from .registry import register_typeof
-from numba.core.imputils import lower_constant
 
 __all__ = [
     "ScalarType",
+    "ScalarValue",
     "scalar_types",
     "to_numba_type",
     "to_numpy_dtype",
@@ -54,7 +55,7 @@ class ScalarType(type):
         return f"<class 'numba_warp.{cls.__name__}'>"
 
 
-class _ScalarValue:
+class ScalarValue:
     """Base of the scalar classes: a boxed Python-scope value, as in Warp."""
 
     __slots__ = ("value",)
@@ -77,7 +78,7 @@ class _ScalarValue:
         return int(self.value)
 
     def __eq__(self, other):
-        other = other.value if isinstance(other, _ScalarValue) else other
+        other = other.value if isinstance(other, ScalarValue) else other
         return self.value == other
 
     def __hash__(self):
@@ -117,7 +118,7 @@ class _ScalarValue:
 
 
 def _plain(x):
-    return x.value if isinstance(x, _ScalarValue) else x
+    return x.value if isinstance(x, ScalarValue) else x
 
 
 def _wrap(value, dt: np.dtype):
@@ -136,8 +137,8 @@ def _wrap(value, dt: np.dtype):
 def _result_class(a, b):
     """Warp's result type at Python scope (as in kernels): a Python number adopts the
     other operand's type; of two integer types the wider (unsigned at equal width)."""
-    ca = type(a) if isinstance(a, _ScalarValue) else None
-    cb = type(b) if isinstance(b, _ScalarValue) else None
+    ca = type(a) if isinstance(a, ScalarValue) else None
+    cb = type(b) if isinstance(b, ScalarValue) else None
     if cb is None or ca is cb:
         if isinstance(b, builtins.float) and ca._np_dtype.kind in "iub":
             return None  # an integer with a Python float: Python's float arithmetic
@@ -224,12 +225,12 @@ def _binary_method(name, reflected=False):
 
 for _op in ("add", "sub", "mul", "truediv", "floordiv", "mod", "and", "or", "xor", "lshift",
             "rshift"):
-    setattr(_ScalarValue, f"__{_op}__", _binary_method(_op))
-    setattr(_ScalarValue, f"__r{_op}__", _binary_method(_op, reflected=True))
+    setattr(ScalarValue, f"__{_op}__", _binary_method(_op))
+    setattr(ScalarValue, f"__r{_op}__", _binary_method(_op, reflected=True))
 
 
 _SCALAR_SPECS = [
-    # name, numba type, numpy dtype, ctypes name
+    # name, numba type, numpy dtype
     ("bool", types.boolean, np.bool_),
     ("int8", types.int8, np.int8),
     ("uint8", types.uint8, np.uint8),
@@ -249,8 +250,9 @@ _by_numba_type: dict[types.Type, ScalarType] = {}
 for _name, _nbty, _npty in _SCALAR_SPECS:
     _cls = ScalarType(
         _name,
-        (_ScalarValue,),
-        {"__slots__": (), "_numba_type": _nbty, "_np_dtype": np.dtype(_npty), "__module__": __name__},
+        (ScalarValue,),
+        {"__slots__": (), "_numba_type": _nbty, "_np_dtype": np.dtype(_npty),
+         "__module__": __name__},
     )
     scalar_types[_name] = _cls
     _by_numba_type[_nbty] = _cls
@@ -261,7 +263,7 @@ def _typeof_scalar_class(val, c):
     return types.NumberClass(val._numba_type)
 
 
-@register_typeof(_ScalarValue)
+@register_typeof(ScalarValue)
 def _typeof_scalar_value(val, c):
     return type(val)._numba_type
 

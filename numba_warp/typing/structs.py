@@ -13,6 +13,7 @@ At Python scope an instance is a plain object with one attribute per field.
 from __future__ import annotations
 
 import ast
+import sys
 
 import numpy as np
 from numba.core import cgutils, types
@@ -27,7 +28,8 @@ from numba.core.typing.templates import (
 )
 from numba.extending import models, register_model
 
-from ..lowering.kernel_helpers import register_value_setattr
+from .argspec import arg_spec_from_annotation
+from .registry import register_value_setattr
 
 __all__ = ["StructType", "struct", "is_struct_class", "StructDescriptor"]
 
@@ -127,6 +129,22 @@ class StructDescriptor:
         """A string that changes whenever the field layout changes (for cache keys)."""
         return ";".join(f"{n}:{s.member_type}" for n, s in self.fields)
 
+    def rebuild_expression(self, prefix: str, ref) -> tuple[list[str], ast.expr]:
+        """Flattened parameter names for a parameter ``prefix`` of this struct type, and
+        the AST that rebuilds the struct from them (``ref(obj, hint)`` names a global)."""
+        names: list[str] = []
+        elts = []
+        for name, spec in self.fields:
+            flat = f"{prefix}__{name}"
+            if spec.kind == "struct":
+                sub_names, sub_expr = spec.struct_cls._wp_struct_.rebuild_expression(flat, ref)
+                names.extend(sub_names)
+                elts.append(sub_expr)
+            else:
+                names.append(flat)
+                elts.append(ast.Name(flat, ast.Load()))
+        return names, ast.Call(ref(self.cls, self.cls.__name__), elts, [])
+
 
 def is_struct_class(obj) -> bool:
     return isinstance(obj, type) and hasattr(obj, "_wp_struct_")
@@ -144,12 +162,8 @@ def struct(cls):
     >>> p = Particles()
     >>> p.mass = 1.0
     """
-    from .argspec import arg_spec_from_annotation
-
     annotations = dict(cls.__dict__.get("__annotations__", {}))
     if any(isinstance(a, str) for a in annotations.values()):
-        import sys
-
         scope = dict(vars(sys.modules[cls.__module__])) if cls.__module__ in sys.modules else {}
         scope.update(vars(cls))
         for k, v in annotations.items():
@@ -261,18 +275,3 @@ def _register_constructor(cls, descriptor: StructDescriptor):
             value = builder.insert_value(value, v, i)
         return value
 
-
-def rebuild_expression(cls, prefix: str, ref) -> tuple[list[str], ast.expr]:
-    """Flattened parameter names for a struct parameter and the AST that rebuilds it."""
-    names: list[str] = []
-    elts = []
-    for name, spec in cls._wp_struct_.fields:
-        flat = f"{prefix}__{name}"
-        if spec.kind == "struct":
-            sub_names, sub_expr = rebuild_expression(spec.struct_cls, flat, ref)
-            names.extend(sub_names)
-            elts.append(sub_expr)
-        else:
-            names.append(flat)
-            elts.append(ast.Name(flat, ast.Load()))
-    return names, ast.Call(ref(cls, cls.__name__), elts, [])

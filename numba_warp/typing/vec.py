@@ -18,6 +18,7 @@ Contract:
 
 from __future__ import annotations
 
+import inspect
 import operator
 
 import numpy as np
@@ -35,19 +36,20 @@ from numba.core.typing.templates import (
 )
 from numba.extending import box, models, register_model, unbox
 
-from ..lowering.kernel_helpers import register_value_setattr, register_value_setitem
-from .registry import register_typeof
+from .registry import register_typeof, register_value_setattr, register_value_setitem
 from .scalars import ScalarType, scalar_class_for, scalar_types, to_numba_type
 
 __all__ = ["VecType", "vector_class", "VectorValue", "AggregateValue", "vector",
-           "is_vector_class", "SUFFIX"]
+           "is_vector_class", "SUFFIX", "COMPONENT_NAMES", "keyword_pysig",
+           "composite_type_named_by"]
 
 SUFFIX = {"int8": "b", "uint8": "ub", "int16": "s", "uint16": "us", "int32": "i",
           "uint32": "ui", "int64": "l", "uint64": "ul", "float16": "h", "float32": "f",
           "float64": "d"}
 _KIND_NAME = {"vector": "vec", "quaternion": "quat", "transformation": "transform",
               "spatial_vector": "spatial_vector"}
-_ATTRS = {"vector": "xyzw", "quaternion": "xyzw"}
+#: kind -> the names of its components as attributes (``v.x``, ``q.w``)
+COMPONENT_NAMES = {"vector": "xyzw", "quaternion": "xyzw"}
 
 
 class VecType(types.Type):
@@ -236,7 +238,7 @@ def vector_class(length: int, dtype, kind: str = "vector"):
         "_np_dtype": np.dtype((scalar._np_dtype, (int(length),))),
         "__module__": "numba_warp",
     }
-    for i, c in enumerate(_ATTRS.get(kind, "")[: int(length)]):
+    for i, c in enumerate(COMPONENT_NAMES.get(kind, "")[: int(length)]):
         ns[c] = _attr_property(i)
     cls = type(vt.name, (VectorValue,), ns)
     cls.length = int(length)
@@ -264,14 +266,12 @@ def vector(*args, length=None, dtype=None):
     return vector_class(n, float if dtype is None else dtype, "vector")(*args)
 
 
-def _keyword_pysig(n_positional: int, keywords: list):
+def keyword_pysig(n_positional: int, keywords: list):
     """A Python signature ``(a0, ..., a{n-1}, kw...)`` for folding keyword arguments.
 
     (Numba's argument folding mishandles keyword-only parameters, so the keywords are
     ordinary parameters after the positional ones.)
     """
-    import inspect
-
     P = inspect.Parameter
     params = [P(f"a{i}", P.POSITIONAL_OR_KEYWORD) for i in range(n_positional)]
     params += [P(k, P.POSITIONAL_OR_KEYWORD) for k in keywords]
@@ -322,7 +322,7 @@ class _VectorBuiltin(AbstractTemplate):
         vt = vector_class(n, scalar_class_for(dt))._numba_type
         names = [k for k, v in (("length", length), ("dtype", dtype)) if v is not None]
         sig = signature(vt, *args, *[v for v in (length, dtype) if v is not None])
-        sig = sig.replace(pysig=_keyword_pysig(len(args), names))
+        sig = sig.replace(pysig=keyword_pysig(len(args), names))
         return sig
 
     prefer_literal = True
@@ -475,7 +475,7 @@ class _VectorAttributes(AttributeTemplate):
     key = VecType
 
     def generic_resolve(self, typ, attr):
-        names = _ATTRS.get(typ.kind, "")
+        names = COMPONENT_NAMES.get(typ.kind, "")
         if len(attr) == 1 and attr in names[: typ.length]:
             return typ.dtype
         return None
@@ -483,7 +483,7 @@ class _VectorAttributes(AttributeTemplate):
 
 @lower_getattr_generic(VecType)
 def _vector_getattr(context, builder, typ, value, attr):
-    return builder.extract_value(value, _ATTRS[typ.kind].index(attr))
+    return builder.extract_value(value, COMPONENT_NAMES[typ.kind].index(attr))
 
 
 def _static_index(typ, idx):
@@ -572,7 +572,7 @@ def _setitem_rule(typingctx, base, index, value):
 def _setattr_rule(typingctx, base, name, value):
     if base.kind == "transformation" and name in ("p", "q"):
         return _transform_part_rule(base, name, value)
-    names = _ATTRS.get(base.kind, "")
+    names = COMPONENT_NAMES.get(base.kind, "")
     if len(name) != 1 or name not in names[: base.length]:
         raise TypingError(f"{base} has no component '{name}'")
     idx = names.index(name)

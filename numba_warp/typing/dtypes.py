@@ -1,8 +1,10 @@
-"""Element types of arrays: one description for scalars, structs and (later) vectors.
+"""Element types of arrays: one description for scalars, vectors, matrices and structs.
 
 Any element type object exposes ``_numba_type`` (the Numba type in kernels) and
 ``_np_dtype`` (the NumPy dtype of one element; vectors and matrices use a sub-array
 dtype such as ``(float32, (3,))`` so a vec3 array reads as an ``(n, 3)`` NumPy array).
+Python scalars and NumPy scalar types resolve to the Warp scalar class they stand for
+(``float`` is float32, ``int`` int32). :func:`element_type` caches its answers.
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ import typing
 
 import numpy as np
 
-from ..typing.scalars import ScalarType, scalar_class_for, scalar_types, to_numba_type
+from .scalars import ScalarType, scalar_class_for, scalar_types, to_numba_type
 
-__all__ = ["ElementType", "element_type", "type_name"]
+__all__ = ["ElementType", "element_type", "from_numpy_dtype", "type_name"]
 
 
 class ElementType:
@@ -71,6 +73,7 @@ def element_type(dtype) -> ElementType:
 
 
 def type_name(dtype) -> str:
+    """The Warp name of a dtype, for messages (``float`` is ``float32``, as in Warp)."""
     if isinstance(dtype, ScalarType):
         return dtype.__name__
     if dtype in (float, int, bool):
