@@ -785,6 +785,15 @@ def test_struct_with_string_annotations():
     assert d.x == 1.5
 
 
+def test_struct_array_field_accepts_only_wp_arrays():
+    # typing/ recognises arrays by the __wp_array__ protocol of runtime's wp.array
+    p = Params()
+    p.data = wp.zeros(2, dtype=float, device="cpu")
+    p.data = None
+    with pytest.raises(TypeError, match=r"Params\.data must be a wp\.array or None, got ndarray"):
+        p.data = np.zeros(2, dtype=np.float32)
+
+
 def _buffers(device, values):
     b = Buffers()
     b.src = wp.array(np.asarray(values, dtype=np.float32), device=device)
