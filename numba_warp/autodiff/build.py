@@ -128,7 +128,7 @@ class _Builder:
     def fresh(self, base: str) -> str:
         base = re.sub(r"\W", "_", base) or "t"
         if naming.is_adjoint_name(base):
-            base = "v_" + base
+            base = naming.renamed_local_adjoint(base)
         if base not in self.taken:
             self.taken.add(base)
             return base

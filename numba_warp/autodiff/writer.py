@@ -74,7 +74,7 @@ class BackwardWriter:
                  retain_bits=None, owned=(), replay_returns=False):
         self.body = body
         self.facts = facts
-        self.info = refs
+        self.refs = refs
         self.parsed = body.parsed
         self.retain_var = retain_var
         self.retain_bits = dict(retain_bits or {})
@@ -149,12 +149,12 @@ class BackwardWriter:
             op, a, b = d
             fn = callees.REPLAYED_OPERATORS.get(op)
             if fn is not None:
-                return f"{self.info.ref(getattr(lang, fn), fn)}({a}, {b})"
+                return f"{self.refs.ref(getattr(lang, fn), fn)}({a}, {b})"
             return f"{a} {callees.BINOP_SYMBOLS[op]} {b}"
         if k == "unop":
             op, a = d
             if op == "USub":
-                return f"{self.info.ref(lang.neg, 'neg')}({a})"
+                return f"{self.refs.ref(lang.neg, 'neg')}({a})"
             return f"+{a}"
         if k == "getitem":
             base, idx = d
@@ -171,10 +171,10 @@ class BackwardWriter:
 
     def replay_name(self, fname, obj):
         if isinstance(obj, UserFunction):
-            return self.info.ref(obj.replay_callable(), f"{obj.__name__}_replay")
+            return self.refs.ref(obj.replay_callable(), f"{obj.__name__}_replay")
         rep = rules.replay_for(obj)
         if rep is not None:
-            return self.info.ref(rep, f"{getattr(obj, '__name__', 'f')}_replay")
+            return self.refs.ref(rep, f"{getattr(obj, '__name__', 'f')}_replay")
         return fname
 
     def lp(self, loop, what):
@@ -371,7 +371,7 @@ class BackwardWriter:
                                         _line_node(line))
             if not (self.is_var(a) or self.is_var(b)):
                 return False
-            r = self.info.ref(rule, rule.__name__)
+            r = self.refs.ref(rule, rule.__name__)
             w.line(f"{CONTRIB} = {r}({a}, {b}, {n}, {adj_n})", line, indent)
             self.accum(w, a, f"{CONTRIB}[0]", line, indent)
             self.accum(w, b, f"{CONTRIB}[1]", line, indent)
@@ -416,7 +416,7 @@ class BackwardWriter:
                                         "positionally", _line_node(line))
             if not var_args:
                 return False
-            r = self.info.ref(obj.adjoint_callable(), f"{obj.__name__}_adj")
+            r = self.refs.ref(obj.adjoint_callable(), f"{obj.__name__}_adj")
             adj_in = [f"{self.h['adj_alias']}({a}, {adj(a)})" if self.is_var(a) else
                       f"{self.h['adj_zero']}({a})" for a in args]
             w.line(f"{CONTRIB} = {r}({', '.join(args + adj_in)}, {adj_n})", line, indent)
@@ -444,7 +444,7 @@ class BackwardWriter:
                 "positionally", _line_node(line))
         if not var_args:
             return False
-        r = self.info.ref(rule, getattr(rule, "__name__", "rule"))
+        r = self.refs.ref(rule, getattr(rule, "__name__", "rule"))
         if construct:
             # keyword arguments of constructors (dtype=, shape=) only choose the type
             w.line(f"{CONTRIB} = {r}(({''.join(a + ', ' for a in args)}), {n}, {adj_n})", line,

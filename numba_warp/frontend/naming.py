@@ -19,9 +19,9 @@ __all__ = [
     "PREFIX", "ADJ_PREFIX", "TID", "DIMS", "MULTI_TARGET", "TID_REST", "RETURNED",
     "RETURN_VALUE", "ADJ_RET", "RETAIN", "CONTRIB", "LAUNCH_COUNT", "LAUNCH_THREAD",
     "LAUNCH_STRIDE", "LAUNCH_INT64", "DEBUG_PREFIX", "DEBUG_DEFINE_SLOT", "generated",
-    "is_generated", "ref", "adj", "is_adjoint_name", "renamed_adjoint", "pinned_index", "random_temp",
-    "break_flag", "continue_flag", "range_counter", "carrier", "loop_local", "owned_grad",
-    "as_user_wrote",
+    "is_generated", "ref", "adj", "is_adjoint_name", "renamed_adjoint",
+    "renamed_local_adjoint", "pinned_index", "random_temp", "break_flag", "continue_flag",
+    "range_counter", "carrier", "loop_local", "owned_grad", "as_user_wrote",
 ]
 
 #: what every invented name starts with
@@ -100,8 +100,13 @@ def is_adjoint_name(name: str) -> bool:
 
 
 def renamed_adjoint(name: str, k: int = 0) -> str:
-    """The k-th candidate new name for a user variable ``adj_...``."""
+    """The k-th candidate new name for a parameter (or thread index) ``adj_...``."""
     return f"p_{name}" if k == 0 else f"p_{name}_{k}"
+
+
+def renamed_local_adjoint(name: str) -> str:
+    """The base of the SSA names of a local variable ``adj_...`` in a backward body."""
+    return "v_" + name
 
 
 def pinned_index(k: int, line: int, col: int) -> str:

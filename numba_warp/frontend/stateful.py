@@ -12,8 +12,9 @@ own statement that reassigns the state::
 
 Calls are hoisted in evaluation order. A call in a ``while`` condition is re-evaluated
 each iteration (the loop becomes ``while True`` with the test inside); calls under
-``and``/``or``/``x if c else y`` would change which draws happen, and are rejected. A call whose state
-is not a variable (``wp.randf(wp.rand_init(seed))``) has nothing to update and stays.
+``and``/``or``/``x if c else y`` would change which draws happen, and are rejected. A call
+whose state is not a variable (``wp.randf(wp.rand_init(seed))``) has nothing to update and
+stays.
 """
 
 from __future__ import annotations
