@@ -55,7 +55,8 @@ class UserFunction(abc.ABC):
         """A Numba-callable ``(args...) -> value`` without side effects."""
 
 
-class UserKernel(abc.ABC):  # noqa: B024 - a marker: kernels cannot be called in kernels
-    """A ``@wp.kernel`` (``key``: its name)."""
+class UserKernel(abc.ABC):
+    """A ``@wp.kernel`` (``key``: its name). A marker: the code generator refuses to
+    call a kernel from kernel code."""
 
     key: str
