@@ -1,9 +1,13 @@
-"""Backward functions for kernels and ``@wp.func``s, assembled from the IR.
+"""Backward functions for kernels and ``@wp.func``s: the adjoint compiler's entry points.
+
+Each runs the passes in order: build the IR (``build.py``), analyse it
+(``analysis.py``), write the replay and reverse parts (``writer.py``), and puts them
+under the function heads here. The result is a ``frontend.emit.GeneratedSource``.
 
 A kernel's backward body takes the forward parameters, then one adjoint per array
 parameter (its gradient array, or an empty stand-in) and per struct parameter (a struct
-whose arrays are the gradients), then ``_wp_retain``, a bit mask of the array
-parameters made with ``retain_grad=True``.
+whose arrays are the gradients), then ``_wp_retain`` (``naming.RETAIN``), a bit mask of
+the array parameters made with ``retain_grad=True``.
 
 A function ``f(p...)`` gets two companions: ``f__adj(p..., adj_p..., adj_ret)``, which
 replays ``f`` and returns the contributions to its parameters' adjoints (arrays receive
@@ -17,61 +21,40 @@ from __future__ import annotations
 import ast
 import copy
 
-from ..frontend.codegen import DIMS, TID
-from ..frontend.emit import SourceWriter
-from .transform import ADJ_RET, AdjointInfo, BackwardWriter, build_ir
+from ..frontend.emit import GeneratedSource, SourceWriter
+from ..frontend.naming import ADJ_RET, DIMS, RETAIN, RETURN_VALUE, TID, adj
+from ..frontend.naming import is_adjoint_name, renamed_adjoint
+from .analysis import Facts
+from .build import build_ir
+from .ir import If, Loop, Return
+from .writer import BackwardWriter, RefTable
 
-__all__ = ["BackwardSource", "kernel_backward", "function_backward"]
-
-
-class BackwardSource:
-    """Generated backward source, its globals, a line map and what the kernel takes."""
-
-    def __init__(self, name, writer: SourceWriter, refs: dict, parsed, params, deps):
-        self.name = name
-        self.writer = writer
-        self.refs = refs
-        self.parsed = parsed
-        self.params = params
-        self.deps = deps
-
-    @property
-    def source(self) -> str:
-        return self.writer.source()
+__all__ = ["kernel_backward", "function_backward"]
 
 
-def kernel_backward(gen, arg_names, arg_specs, name: str) -> BackwardSource:
-    """The backward body of a kernel whose forward code is ``gen``."""
+def kernel_backward(gen, arg_names, arg_specs, name: str) -> GeneratedSource:
+    """The backward body of a kernel whose forward code is ``gen``; its ``params`` are
+    all the body's parameters, the thread index and launch dimensions first."""
     gen, renamed = _without_adj_names(gen, arg_names)
     arg_names = [renamed.get(n, n) for n in arg_names]
     kinds = dict(zip(arg_names, (s.kind for s in arg_specs)))
     array_params = [n for n in arg_names if kinds[n] == "array"]
     struct_params = [n for n in arg_names if kinds[n] == "struct"]
-    ir, builder = build_ir(gen, is_kernel=True, param_names=[TID, *DIMS, *arg_names],
-                           array_params=array_params, struct_params=struct_params)
-    info = AdjointInfo(dict(gen.refs))
-    bw = BackwardWriter(builder, info, retain_var="_wp_retain")
-    bw.retain_bits = {n: k for k, n in enumerate(arg_names) if kinds[n] == "array"}
-    _resolve_retain(ir, bw.retain_bits)
-    bw.index_loops(ir)
+    body = build_ir(gen, is_kernel=True, param_names=[TID, *DIMS, *arg_names],
+                    array_params=array_params, struct_params=struct_params)
+    facts = Facts(body, is_kernel=True)
+    refs = RefTable(dict(gen.refs))
     # arrays each thread touches only at its own index: their gradient elements live in
     # locals for the reverse pass (one load, one store) instead of memory operations
-    bw.owned = tuple(r for r in sorted(builder.exclusive) if r in array_params)
-
-    adj_params: list[str] = []
-    adj_prologue: list[str] = []
-    for n, spec in zip(arg_names, arg_specs):
-        if spec.kind == "array":
-            adj_params.append(f"adj_{n}")
-        elif spec.kind == "struct":
-            flat, rebuild = spec.flatten(f"adj_{n}", lambda obj, hint: ast.Name(
-                info.ref(obj, hint), ast.Load()))
-            adj_params.extend(flat)
-            adj_prologue.append(f"adj_{n} = {ast.unparse(rebuild)}")
+    bw = BackwardWriter(body, facts, refs, retain_var=RETAIN,
+                        retain_bits={n: k for k, n in enumerate(arg_names)
+                                     if kinds[n] == "array"},
+                        owned=[r for r in sorted(facts.exclusive) if r in array_params])
+    adj_params, adj_prologue = _adjoint_params(arg_names, arg_specs, refs)
 
     w = SourceWriter()
     origin = gen.parsed.tree.lineno
-    head = [TID, *DIMS, *gen.params, *adj_params, "_wp_retain"]
+    head = [TID, *DIMS, *gen.params, *adj_params, RETAIN]
     w.line(f"def {name}({', '.join(head)}):", origin)
     for stmt in gen.prologue:
         w.line(ast.unparse(stmt), origin, 1)
@@ -79,14 +62,30 @@ def kernel_backward(gen, arg_names, arg_specs, name: str) -> BackwardSource:
         w.line(line, origin, 1)
     zero = bw.h["adj_zero"]
     for n in [TID, *DIMS] + [n for n in arg_names if kinds[n] not in ("array", "struct")]:
-        w.line(f"adj_{n} = {zero}({n})", origin, 1)
+        w.line(f"{adj(n)} = {zero}({n})", origin, 1)
     w.line("# -- replay of the forward pass --", None, 1)
-    bw.forward(w, ir, 1, checkpoints=True)
+    bw.forward(w, body.ir, 1, checkpoints=True)
     w.line("# -- reverse pass --", None, 1)
     bw.load_owned(w, 1)
-    bw.reverse(w, ir, 1)
+    bw.reverse(w, body.ir, 1)
     bw.store_owned(w, 1)
-    return BackwardSource(name, w, info.refs, gen.parsed, head, gen.deps)
+    return GeneratedSource(name, head, w, refs.refs, gen.deps, gen.parsed)
+
+
+def _adjoint_params(arg_names, arg_specs, refs: RefTable):
+    """(the adjoint parameters of a kernel's backward body, prologue lines rebuilding
+    the adjoints of struct parameters from their flattened fields)."""
+    adj_params: list[str] = []
+    adj_prologue: list[str] = []
+    for n, spec in zip(arg_names, arg_specs):
+        if spec.kind == "array":
+            adj_params.append(adj(n))
+        elif spec.kind == "struct":
+            flat, rebuild = spec.flatten(adj(n), lambda obj, hint: ast.Name(
+                refs.ref(obj, hint), ast.Load()))
+            adj_params.extend(flat)
+            adj_prologue.append(f"{adj(n)} = {ast.unparse(rebuild)}")
+    return adj_params, adj_prologue
 
 
 def _without_adj_names(gen, param_names):
@@ -100,11 +99,11 @@ def _without_adj_names(gen, param_names):
     for stmt in [*gen.body, *gen.prologue]:
         used.update(n.id for n in ast.walk(stmt) if isinstance(n, ast.Name))
     mapping = {}
-    for name in sorted(n for n in used if n.startswith("adj_")):
-        new, k = f"p_{name}", 0
+    for name in sorted(n for n in used if is_adjoint_name(n)):
+        new, k = renamed_adjoint(name), 0
         while new in used:
             k += 1
-            new = f"p_{name}_{k}"
+            new = renamed_adjoint(name, k)
         used.add(new)
         mapping[name] = new
     if not mapping:
@@ -119,62 +118,48 @@ def _without_adj_names(gen, param_names):
     out.body = [Rename().visit(copy.deepcopy(s)) for s in gen.body]
     out.prologue = [Rename().visit(copy.deepcopy(s)) for s in gen.prologue]
     out.params = [mapping.get(n, n) for n in gen.params]
-    out.tid_names = [mapping.get(n, n) for n in getattr(gen, "tid_names", [])]
+    out.tid_names = [mapping.get(n, n) for n in gen.tid_names]
     return out, mapping
 
 
-def _resolve_retain(block, bits):
-    from .ir import If, Loop, StoreArr
-
-    for st in block:
-        if isinstance(st, StoreArr):
-            st.retain_bit = bits.get(st.retain_bit) if st.retain_bit is not None else None
-        elif isinstance(st, If):
-            _resolve_retain(st.then, bits)
-            _resolve_retain(st.orelse, bits)
-        elif isinstance(st, Loop):
-            _resolve_retain(st.body, bits)
-
-
-def function_backward(gen, params, name: str) -> BackwardSource:
+def function_backward(gen, params, name: str) -> GeneratedSource:
     """``<name>__adj`` and ``<name>__rep`` for a function whose forward code is ``gen``."""
-    from .ir import If, Loop, Return
-
     gen, renamed = _without_adj_names(gen, [n for n, _ in params])
     params = [(renamed.get(n, n), s) for n, s in params]
     names = [n for n, _ in params]
     array_params = [n for n, s in params if getattr(s, "kind", "") == "array"]
     struct_params = [n for n, s in params if getattr(s, "kind", "") == "struct"]
-    ir, builder = build_ir(gen, is_kernel=False, param_names=names, array_params=array_params,
-                           struct_params=struct_params, prologue=gen.prologue)
-    info = AdjointInfo(dict(gen.refs))
-    bw = BackwardWriter(builder, info)
-    bw.index_loops(ir)
+    body = build_ir(gen, is_kernel=False, param_names=names, array_params=array_params,
+                    struct_params=struct_params, prologue=gen.prologue)
+    facts = Facts(body, is_kernel=False)
+    refs = RefTable(dict(gen.refs))
     origin = gen.parsed.tree.lineno
     w = SourceWriter()
 
-    adj = [f"adj_{n}" for n in names]
-    w.line(f"def {name}__adj({', '.join(names + adj + [ADJ_RET])}):", origin)
+    bw = BackwardWriter(body, facts, refs)
+    adjs = [adj(n) for n in names]
+    w.line(f"def {name}__adj({', '.join(names + adjs + [ADJ_RET])}):", origin)
     w.line("# -- replay --", None, 1)
-    bw.forward(w, ir, 1, checkpoints=True)
+    bw.forward(w, body.ir, 1, checkpoints=True)
     w.line("# -- reverse --", None, 1)
-    bw.reverse(w, ir, 1)
-    w.line(f"return ({''.join(a + ', ' for a in adj)})", origin, 1)
+    bw.reverse(w, body.ir, 1)
+    w.line(f"return ({''.join(a + ', ' for a in adjs)})", origin, 1)
     w.blank()
     w.blank()
-
-    def returns_value(block):
-        for st in block:
-            if isinstance(st, Return) and st.value != "None":
-                return True
-            if isinstance(st, If) and (returns_value(st.then) or returns_value(st.orelse)):
-                return True
-            if isinstance(st, Loop) and returns_value(st.body):
-                return True
-        return False
 
     w.line(f"def {name}__rep({', '.join(names)}):", origin)
-    bw.replay_returns = True
-    bw.forward(w, ir, 1, checkpoints=False)
-    w.line("return _wp_retv" if returns_value(ir) else "return None", origin, 1)
-    return BackwardSource(name, w, info.refs, gen.parsed, names, gen.deps)
+    rep = BackwardWriter(body, facts, refs, replay_returns=True)
+    rep.forward(w, body.ir, 1, checkpoints=False)
+    w.line(f"return {RETURN_VALUE}" if _returns_value(body.ir) else "return None", origin, 1)
+    return GeneratedSource(name, names, w, refs.refs, gen.deps, gen.parsed)
+
+
+def _returns_value(block) -> bool:
+    for st in block:
+        if isinstance(st, Return) and st.value != "None":
+            return True
+        if isinstance(st, If) and (_returns_value(st.then) or _returns_value(st.orelse)):
+            return True
+        if isinstance(st, Loop) and _returns_value(st.body):
+            return True
+    return False

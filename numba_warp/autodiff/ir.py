@@ -1,7 +1,7 @@
 """A small intermediate form for differentiation: SSA statements over atoms.
 
-The adjoint transformer (``transform.py``) lowers a kernel's *forward-transformed* AST
-(see ``frontend.codegen``) into this form:
+The builder (``build.py``) lowers a kernel's *forward-transformed* AST (see
+``frontend.codegen``) into this form:
 
 * every compound expression is split into single operations, each bound once to a new
   name (``Let``), so the value every operation saw in the forward pass is still there
@@ -18,7 +18,17 @@ An *atom* is a string of Python source: an SSA variable or a constant / global n
 
 from __future__ import annotations
 
-__all__ = ["Let", "StoreArr", "AtomicArr", "Effect", "If", "Loop", "Carrier", "Return"]
+import re
+
+__all__ = ["Let", "StoreArr", "AtomicArr", "Effect", "If", "Loop", "Carrier", "Return",
+           "names_in"]
+
+_NAME = re.compile(r"[A-Za-z_]\w*")
+
+
+def names_in(source: str) -> list:
+    """The names a piece of source (an opaque expression, a condition) may read."""
+    return _NAME.findall(source)
 
 
 class Let:
@@ -39,18 +49,38 @@ class Let:
         self.line = line
         self.phi = phi
 
+    def operands(self) -> list:
+        """The atoms this statement reads."""
+        k, d = self.kind, self.data
+        if k == "copy":
+            return [d]
+        if k in ("binop", "unop"):
+            return list(d[1:])
+        if k == "getitem":
+            return [d[0], *d[1]]
+        if k == "getattr":
+            return [d[0]]
+        if k == "tuple":
+            return list(d)
+        if k == "call":
+            return list(d[2]) + [v for _, v in d[3]]
+        if k == "opaque":
+            return names_in(d)
+        return []  # const, loopvar
+
     def __repr__(self):
         return f"Let({self.name} = {self.kind} {self.data!r})"
 
 
 class StoreArr:
-    """``arr[idx] = value`` on an array."""
+    """``arr[idx] = value`` on an array (``root``: the parameter the array is, if known;
+    a store into an array made with ``retain_grad=True`` keeps its gradient)."""
 
-    __slots__ = ("arr", "idx", "value", "line", "retain_bit")
+    __slots__ = ("arr", "idx", "value", "line", "root")
 
-    def __init__(self, arr, idx, value, line, retain_bit=None):
+    def __init__(self, arr, idx, value, line, root=None):
         self.arr, self.idx, self.value, self.line = arr, idx, value, line
-        self.retain_bit = retain_bit
+        self.root = root
 
 
 class AtomicArr:
@@ -97,10 +127,13 @@ class Carrier:
 
 class Loop:
     """``for`` over a range (``kind='range'``, bounds ``start, stop, step``) or ``while``
-    (``kind='while'``, condition source ``cond`` over the carriers)."""
+    (``kind='while'``), which runs while its test holds and none of its ``flags`` (the
+    SSA names of its break and return flags) is set. The test is the user's condition
+    (``cond``, source over the carriers) or, for a ``for`` loop written as a ``while``
+    loop (it has a ``break`` or ``return``), ``range_test``: (counter, stop, step)."""
 
-    __slots__ = ("id", "kind", "start", "stop", "step", "cond", "carriers", "body", "line",
-                 "needed")
+    __slots__ = ("id", "kind", "start", "stop", "step", "cond", "range_test", "flags",
+                 "carriers", "body", "line", "needed")
 
     def __init__(self, id, kind, line):
         self.id = id
@@ -108,9 +141,16 @@ class Loop:
         self.line = line
         self.start = self.stop = self.step = None
         self.cond = None
+        self.range_test = None
+        self.flags: list[str] = []
         self.carriers: list[Carrier] = []
         self.body: list = []
         self.needed = None
+
+    def reads(self) -> list:
+        """The atoms its bounds and its test read (not its body)."""
+        return [self.start, self.stop, self.step, *names_in(self.cond or ""),
+                *(self.range_test or ()), *self.flags]
 
     @property
     def checkpointed(self):

@@ -32,8 +32,8 @@ import linecache
 import operator
 
 from ..lowering import debug_checks, kernel_helpers
-from .codegen import DIMS, TID, GeneratedFunction
-from .emit import SourceWriter
+from .emit import GeneratedSource, SourceWriter
+from .naming import DEBUG_DEFINE_SLOT, DEBUG_PREFIX, DIMS, TID
 
 __all__ = ["CheckSite", "SITES", "instrument"]
 
@@ -58,7 +58,6 @@ class CheckSite:
 #: site code -> CheckSite, for every site of every instrumented function in the process
 SITES: dict[int, CheckSite] = {}
 
-_HELPER_PREFIX = "_wp_dbg_"
 
 
 def _site_code(site: CheckSite, col: int) -> int:
@@ -160,7 +159,7 @@ class _Arrays:
 
 
 class _Instrument(ast.NodeTransformer):
-    def __init__(self, gen: GeneratedFunction, arrays: _Arrays, is_kernel: bool):
+    def __init__(self, gen: GeneratedSource, arrays: _Arrays, is_kernel: bool):
         self.gen = gen
         self.parsed = gen.parsed
         self.arrays = arrays
@@ -169,7 +168,7 @@ class _Instrument(ast.NodeTransformer):
 
     def helper(self, fn) -> ast.Name:
         checked = debug_checks.CHECKED[fn] if fn in debug_checks.CHECKED else fn
-        name = _HELPER_PREFIX + checked._name
+        name = DEBUG_PREFIX + checked._name
         self.refs[name] = checked
         return ast.Name(name, ast.Load())
 
@@ -262,11 +261,11 @@ def _hashable_in(obj, table) -> bool:
         return False
 
 
-def instrument(gen: GeneratedFunction, params, *, is_kernel: bool,
-               map_ref=lambda obj: obj) -> GeneratedFunction:
+def instrument(gen: GeneratedSource, params, *, is_kernel: bool,
+               map_ref=lambda obj: obj) -> GeneratedSource:
     """The debug-mode version of ``gen`` (made with ``mode="debug"``); see the module
     docstring. ``map_ref`` replaces each bound object (a ``@wp.func`` by its checked
-    twin); the result is a new :class:`GeneratedFunction` with the same name and
+    twin); the result is a new :class:`GeneratedSource` with the same name and
     parameters."""
     arrays = _Arrays(params)
     body = copy.deepcopy(gen.body)
@@ -287,10 +286,7 @@ def instrument(gen: GeneratedFunction, params, *, is_kernel: bool,
     writer.statements(out_body, 1)
     refs = {k: map_ref(v) for k, v in gen.refs.items()}
     refs.update(tr.refs)
-    refs[_HELPER_PREFIX + "define_slot"] = debug_checks.define_slot
-    out = GeneratedFunction(gen.name, gen.params, writer, refs,
-                            [map_ref(d) for d in gen.deps], gen.tid_arity, gen.parsed)
-    out.body = out_body
-    out.prologue = list(gen.prologue)
-    out.tid_names = list(gen.tid_names)
-    return out
+    refs[DEBUG_DEFINE_SLOT] = debug_checks.define_slot
+    return GeneratedSource(gen.name, gen.params, writer, refs, [map_ref(d) for d in gen.deps],
+                           gen.parsed, tid_arity=gen.tid_arity, body=out_body,
+                           prologue=gen.prologue, tid_names=gen.tid_names)

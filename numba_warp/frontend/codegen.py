@@ -19,21 +19,23 @@ from __future__ import annotations
 import ast
 import builtins
 import copy
-import re
 import types as pytypes
 
 from .. import lang
+from ..lowering import kernel_helpers, slots
 from ..typing.scalars import ScalarType, WeakFloatLiteral, scalar_types
-from .emit import SourceWriter
+from .emit import GeneratedSource, SourceWriter
 from .fence import check_syntax
+from .naming import DIMS, MULTI_TARGET, TID, TID_REST, pinned_index
+from .naming import ref as ref_name
+from .protocols import UserFunction, UserKernel
 from .resolve import Resolver, Unresolved, local_names, root_name
 from .source import ParsedFunction
+from .stateful import hoist_stateful_calls
 from .unroll import after_store, emit_unrolled, unrolled_values
 
-__all__ = ["GeneratedFunction", "generate"]
+__all__ = ["generate"]
 
-TID = "_wp_tid"
-DIMS = ("_wp_d0", "_wp_d1", "_wp_d2", "_wp_d3")
 
 # operators written as calls of Warp's builtins, for Warp's fixed-width integer rules
 _INT_OPERATORS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.FloorDiv: "floordiv",
@@ -50,40 +52,6 @@ _USER_OPERATORS = {ast.Add: ("add", "add"), ast.Sub: ("sub", "sub"), ast.Mult: (
 
 _AUG_ATOMIC = {ast.Add: "atomic_add", ast.Sub: "atomic_sub", ast.BitAnd: "atomic_and",
                ast.BitOr: "atomic_or", ast.BitXor: "atomic_xor"}
-
-
-class GeneratedFunction:
-    """The output of :func:`generate`: source text, its globals and a line map."""
-
-    def __init__(self, name, params, writer: SourceWriter, refs: dict, deps: list,
-                 tid_arity: int, parsed: ParsedFunction):
-        self.name = name
-        self.params = params
-        self.writer = writer
-        self.refs = refs
-        self.deps = deps
-        self.tid_arity = tid_arity
-        self.parsed = parsed
-        #: the transformed body and prologue (ASTs), input of the adjoint transformer
-        self.body: list = []
-        self.prologue: list = []
-        self.tid_names: list = []
-
-    @property
-    def source(self) -> str:
-        return self.writer.source()
-
-
-def _helpers():
-    from ..lowering import kernel_helpers
-
-    return kernel_helpers
-
-
-def _slots():
-    from ..lowering import slots
-
-    return slots
 
 
 class _Transformer(ast.NodeTransformer):
@@ -109,26 +77,21 @@ class _Transformer(ast.NodeTransformer):
         key = id(obj)
         name = self._ref_ids.get(key)
         if name is None:
-            base = "_wp_" + re.sub(r"\W", "_", hint)
-            name, n = base, 1
+            name, n = ref_name(hint), 1
             while name in self.refs:
                 n += 1
-                name = f"{base}_{n}"
+                name = ref_name(hint, n)
             self.refs[name] = obj
             self._ref_ids[key] = name
-            from ..runtime.func import Function
-
-            if isinstance(obj, Function):
+            if isinstance(obj, UserFunction):
                 self.deps.append(obj)
         return ast.Name(name, ast.Load())
 
     def helper(self, name: str) -> ast.Name:
-        return self.ref(getattr(_helpers(), name), name.lstrip("_"))
+        return self.ref(getattr(kernel_helpers, name), name.lstrip("_"))
 
     def value_node(self, value, hint: str, node) -> ast.expr:
         """AST for a resolved outside value: constants inline, anything else by ref."""
-        from ..runtime.kernel import Kernel
-
         if isinstance(value, bool) or value is None:
             return ast.Constant(value)
         if isinstance(value, int) and type(value) is int:
@@ -137,7 +100,7 @@ class _Transformer(ast.NodeTransformer):
             return self.ref(WeakFloatLiteral(value), f"c_{hint}")
         if isinstance(value, pytypes.ModuleType):
             raise self.parsed.error(f"module '{value.__name__}' cannot be used as a value", node)
-        if isinstance(value, Kernel):
+        if isinstance(value, UserKernel):
             raise self.parsed.error(
                 f"kernel '{value.key}' cannot be called from kernel code",
                 node,
@@ -201,7 +164,7 @@ class _Transformer(ast.NodeTransformer):
                 node.args = [ast.copy_location(ast.Call(self.helper("range_arg"), [a], []), a)
                              for a in node.args]
                 return node
-            if hasattr(target, "call_layout"):  # a @wp.func
+            if isinstance(target, UserFunction):
                 self.generic_visit(node)
                 return self.function_call(target, node)
         self.generic_visit(node)
@@ -254,10 +217,9 @@ class _Transformer(ast.NodeTransformer):
             found = self.resolver.lookup(name)
         except Unresolved:
             return None
-        as_operator = getattr(found, "as_operator", None)  # a runtime.func.Function
-        if as_operator is None:
+        if not isinstance(found, UserFunction):
             return None
-        return self.ref(as_operator(fallback), f"operator_{name}")
+        return self.ref(found.as_operator(fallback), f"operator_{name}")
 
     def rewrite_binop(self, node: ast.BinOp):
         """Warp's operator rules on an already-transformed BinOp: a user's operator
@@ -408,10 +370,10 @@ class _Transformer(ast.NodeTransformer):
         value = self.visit(node.value)
         out = []
         if len(node.targets) > 1:
-            tmp = ast.Name("_wp_multi", ast.Store())
+            tmp = ast.Name(MULTI_TARGET, ast.Store())
             self.locals.add(tmp.id)
             out.append(ast.copy_location(ast.Assign([tmp], value), node))
-            value = ast.Name("_wp_multi", ast.Load())
+            value = ast.Name(MULTI_TARGET, ast.Load())
         for target in node.targets:
             out.extend(self.assign(target, value, node))
         return out
@@ -439,7 +401,7 @@ class _Transformer(ast.NodeTransformer):
             # a component of an array element (v[i].x += r): atomic, as in Warp
             root, indices, spec = slot
             name = "slot_" + _AUG_ATOMIC[type(node.op)][7:]
-            helper = self.ref(getattr(_slots(), name), name)
+            helper = self.ref(getattr(slots, name), name)
             call = ast.Call(helper, [self.visit(_as_load(root)), ast.Tuple(indices, ast.Load()),
                                      value, ast.Constant(spec)], [])
             return pinned + [ast.copy_location(ast.Expr(call), node)]
@@ -506,7 +468,7 @@ class _Transformer(ast.NodeTransformer):
         if isinstance(index, simple) or (isinstance(index, ast.UnaryOp) and
                                          isinstance(index.operand, ast.Constant)):
             return index
-        name = f"_wp_at{len(out)}_{index.lineno}_{index.col_offset}"
+        name = pinned_index(len(out), index.lineno, index.col_offset)
         self.locals.add(name)
         out.append(ast.copy_location(
             ast.Assign([ast.Name(name, ast.Store())], self.visit(index)), index))
@@ -604,8 +566,8 @@ class _Transformer(ast.NodeTransformer):
             rest = f"{nonneg}({TID})"
             for k in range(arity - 1, 0, -1):
                 lines.append(f"{names[k].id} = {nonneg}({rem}({rest}, {DIMS[k]}))")
-                lines.append(f"_wp_rest = {nonneg}({div}({rest}, {DIMS[k]}))")
-                rest = "_wp_rest"
+                lines.append(f"{TID_REST} = {nonneg}({div}({rest}, {DIMS[k]}))")
+                rest = TID_REST
             lines.append(f"{names[0].id} = {rest}")
         stmts = ast.parse("\n".join(lines)).body
         return [ast.copy_location(s, node) for s in stmts]
@@ -667,7 +629,7 @@ def _as_load(node):
 
 
 def generate(parsed: ParsedFunction, *, is_kernel: bool, params: list, gen_name: str,
-             options: dict | None = None) -> GeneratedFunction:
+             options: dict | None = None) -> GeneratedSource:
     """Generate the forward Python source for a kernel body or a function.
 
     ``params`` lists ``(name, spec)`` for each parameter; a spec may expose
@@ -694,8 +656,6 @@ def generate(parsed: ParsedFunction, *, is_kernel: bool, params: list, gen_name:
                 call = ast.Call(tr.ref(cast, cast.__name__), [ast.Name(name, ast.Load())], [])
                 prologue.append(ast.Assign([ast.Name(name, ast.Store())], call))
 
-    from .stateful import hoist_stateful_calls
-
     body = tr.visit_body(hoist_stateful_calls(tr, copy.deepcopy(parsed.tree.body)))
     body = [ast.fix_missing_locations(s) for s in body]
 
@@ -706,8 +666,7 @@ def generate(parsed: ParsedFunction, *, is_kernel: bool, params: list, gen_name:
     for stmt in prologue:
         writer.line(ast.unparse(ast.fix_missing_locations(stmt)), origin, 1)
     writer.statements(body, 1)
-    out = GeneratedFunction(gen_name, flat_params, writer, tr.refs, tr.deps, tr.tid_arity, parsed)
-    out.body = body
-    out.prologue = [ast.fix_missing_locations(s) for s in prologue]
-    out.tid_names = tr.tid_names
-    return out
+    return GeneratedSource(gen_name, flat_params, writer, tr.refs, tr.deps, parsed,
+                           tid_arity=tr.tid_arity, body=body,
+                           prologue=[ast.fix_missing_locations(s) for s in prologue],
+                           tid_names=tr.tid_names)

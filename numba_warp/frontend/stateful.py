@@ -12,30 +12,27 @@ own statement that reassigns the state::
 
 Calls are hoisted in evaluation order. A call in a ``while`` condition is re-evaluated
 each iteration (the loop becomes ``while True`` with the test inside); calls under
-``and``/``or``/``x if c else y`` would change which draws happen, and are rejected. A call whose state
-is not a variable (``wp.randf(wp.rand_init(seed))``) has nothing to update and stays.
+``and``/``or``/``x if c else y`` would change which draws happen, and are rejected. A call
+whose state is not a variable (``wp.randf(wp.rand_init(seed))``) has nothing to update and
+stays.
 """
 
 from __future__ import annotations
 
 import ast
 
+from ..lowering import random_ops
+from .naming import random_temp
 from .resolve import Unresolved
 
 __all__ = ["hoist_stateful_calls"]
-
-
-def _stateful_map() -> dict:
-    from ..lowering import random_ops
-
-    return getattr(random_ops, "STATEFUL_FUNCS", {})
 
 
 class _Hoister:
     def __init__(self, transformer):
         self.tr = transformer
         self.counter = 0
-        self.table = _stateful_map()
+        self.table = random_ops.STATEFUL_FUNCS
 
     def helper_for(self, call):
         if not (isinstance(call, ast.Call) and self.tr.is_outside(call.func)):
@@ -111,7 +108,7 @@ class _Hoister:
         if not node.args or not isinstance(node.args[0], ast.Name):
             return node  # a temporary state (wp.randf(wp.rand_init(s))): nothing to update
         state = node.args[0].id
-        tmp = f"_wp_rnd{self.counter}"
+        tmp = random_temp(self.counter)
         self.counter += 1
         self.tr.locals.update((tmp, state))
         call = ast.Call(self.tr.ref(helper, helper.__name__), list(node.args), node.keywords)

@@ -20,10 +20,14 @@ import numba
 from numba.core import types
 from numba.extending import overload
 
+from ..autodiff.assemble import function_backward
+from ..autodiff.helpers import adj_zero
+from ..frontend import naming
 from ..frontend.checks import instrument
 from ..frontend.codegen import generate
 from ..frontend.errors import DeferredError, WarpCodegenError
 from ..frontend.fence import check_annotations, check_syntax
+from ..frontend.protocols import FunctionOverload, UserFunction
 from ..frontend.source import parse_function, warp_key
 from ..typing.argspec import arg_spec_from_annotation
 from ..typing.scalars import WeakFloat
@@ -68,7 +72,7 @@ def resolve_annotations(fn) -> dict:
     return anns
 
 
-class _Overload:
+class _Overload(FunctionOverload):
     """One definition of a function: its parameters and, once generated, its code."""
 
     def __init__(self, fn, owner: "Function"):
@@ -127,8 +131,6 @@ class _Overload:
 
     def _backward_module(self):
         if self._bwd_module is None:
-            from ..autodiff.assemble import function_backward
-
             src = function_backward(self.generated(), self.params, self.parsed.name)
             header = f"# backward of @wp.func {self.parsed.qualname} from {self.parsed.filename}\n"
             self._bwd_module = load_generated_module(header + src.source,
@@ -162,24 +164,23 @@ class _Overload:
         hit = cache.get((which, n, id(full)))
         if hit is not None:
             return hit
-        from ..autodiff.helpers import adj_zero
-
         defaults = self.fn.__defaults__ or ()
-        refs = {"_wp_impl": numba.njit(error_model="numpy")(full), "_wp_adj_zero": adj_zero}
+        impl, zero = naming.ref("impl"), naming.ref("adj_zero")
+        refs = {impl: numba.njit(error_model="numpy")(full), zero: adj_zero}
         given = [f"p{i}" for i in range(n)]
         filled = []
         for i in range(n, m):
-            refs[f"_wp_default_{i}"] = defaults[i - (m - len(defaults))]
-            filled.append(f"_wp_default_{i}")
+            filled.append(naming.ref(f"default_{i}"))
+            refs[filled[-1]] = defaults[i - (m - len(defaults))]
         name = f"{self.parsed.name}__{which}{n}"
         if which == "adj":
             adj = [f"a{i}" for i in range(n)]
-            zeros = [f"_wp_adj_zero({d})" for d in filled]
+            zeros = [f"{zero}({d})" for d in filled]
             src = (f"def {name}({', '.join(given + adj)}, r):\n"
-                   f"    return _wp_impl({', '.join(given + filled + adj + zeros)}, r)\n")
+                   f"    return {impl}({', '.join(given + filled + adj + zeros)}, r)\n")
         else:
             src = (f"def {name}({', '.join(given)}):\n"
-                   f"    return _wp_impl({', '.join(given + filled)})\n")
+                   f"    return {impl}({', '.join(given + filled)})\n")
         mod = load_generated_module(src, f"func_{name}", refs)
         impl = cache[(which, n, id(full))] = getattr(mod, name)
         return impl
@@ -279,7 +280,7 @@ def _accepts(spec, t, exact: bool) -> bool:
     return False
 
 
-class Function:
+class Function(UserFunction):
     """A ``@wp.func``; call it from kernels, other funcs, or Python scope."""
 
     def __init__(self, key: str, name: str, qualified_name: str | None = None):

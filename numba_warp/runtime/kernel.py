@@ -24,9 +24,11 @@ from numba.core import types
 
 from .. import config
 from ..frontend.checks import instrument
-from ..frontend.codegen import DIMS, generate
+from ..frontend.codegen import generate
 from ..frontend.errors import DeferredError, SourceLocation, WarpCodegenError
 from ..frontend.fence import check_annotations, check_syntax
+from ..frontend.naming import DIMS, as_user_wrote
+from ..frontend.protocols import UserKernel
 from ..frontend.source import parse_function, warp_key
 from ..lowering.debug_checks import SLOT_SYMBOL
 from ..typing.argspec import arg_spec_from_annotation
@@ -47,7 +49,7 @@ def all_kernels() -> list:
 _LAUNCH_HEAD = ("_wp_n", *DIMS)
 
 
-class Kernel:
+class Kernel(UserKernel):
     """A compiled-on-demand kernel; launch it with :func:`wp.launch`."""
 
     def __init__(self, fn, key: str, enable_backward: bool, module, options: dict):
@@ -542,7 +544,7 @@ def _clean_numba_message(text: str) -> str:
             break
     msg = " ".join(keep) or text.strip().splitlines()[0]
     msg = msg.replace("Function(<function ", "").replace("Function(<built-in function ", "")
-    msg = re.sub(r"_wp_(\w+)", r"\1", msg)  # generated names read as the user wrote them
+    msg = as_user_wrote(msg)
     msg = re.sub(r" at 0x[0-9a-f]+>\)", "", msg)
     return re.sub(r"\s+", " ", msg)
 

@@ -383,7 +383,7 @@ def _array_access(kernel, args):
     """(arrays read with their parameter paths, arrays written) by a launch of ``kernel``."""
     access = kernel.__dict__.get("_access")
     if access is None:
-        from ..autodiff.access import array_access
+        from ..frontend.effects import array_access
 
         try:
             r, w = array_access(kernel.generated, kernel.arg_names)

@@ -12,21 +12,23 @@ from __future__ import annotations
 
 import ast
 
-__all__ = ["array_access", "resolve_path"]
+from .. import lang
+from ..lowering import kernel_helpers, slots
+from .protocols import UserFunction
 
-_WRITE_HELPERS = ("store", "inplace_add", "inplace_sub", "inplace_and", "inplace_or",
-                  "inplace_xor")
+__all__ = ["array_access", "WRITE_HELPERS", "SLOT_HELPERS"]
+
+#: the code generator's helpers that write their first argument (an array element, or
+#: a value stored back into a local): ``lowering.kernel_helpers``
+WRITE_HELPERS = ("store", "inplace_add", "inplace_sub", "inplace_and", "inplace_or",
+                 "inplace_xor")
+#: ... and the component updates of array elements (``v[i].x += r``): ``lowering.slots``
+SLOT_HELPERS = ("slot_add", "slot_sub", "slot_and", "slot_or", "slot_xor")
 
 
 def _write_objects():
-    from .. import lang
-    from ..lowering import kernel_helpers as kh
-
-    from ..lowering import slots
-
-    objs = {id(getattr(kh, n)) for n in _WRITE_HELPERS}
-    objs |= {id(getattr(slots, n)) for n in ("slot_add", "slot_sub", "slot_and", "slot_or",
-                                             "slot_xor")}
+    objs = {id(getattr(kernel_helpers, n)) for n in WRITE_HELPERS}
+    objs |= {id(getattr(slots, n)) for n in SLOT_HELPERS}
     objs |= {id(getattr(lang, n)) for n in dir(lang) if n.startswith("atomic_")}
     return objs
 
@@ -42,8 +44,6 @@ def _path(node, alias):
 
 def array_access(gen, params, _seen=None) -> tuple[set, set]:
     """(read paths, written paths) over the parameters ``params`` of ``gen``."""
-    from ..runtime.func import Function
-
     writers = _write_objects()
     alias = {p: (p,) for p in params}
     reads: set = set()
@@ -76,7 +76,7 @@ def array_access(gen, params, _seen=None) -> tuple[set, set]:
                     for p in arg_paths:
                         if p is not None:
                             reads.add(p)
-                elif isinstance(obj, Function):
+                elif isinstance(obj, UserFunction):
                     for ov in obj.overloads:
                         if id(ov) in seen:
                             continue
@@ -98,13 +98,3 @@ def array_access(gen, params, _seen=None) -> tuple[set, set]:
                         if p is not None:
                             reads.add(p)
     return reads, writes
-
-
-def resolve_path(args_by_name: dict, path):
-    """The object at ``path`` (a parameter, then attributes), or None."""
-    value = args_by_name.get(path[0])
-    for attr in path[1:]:
-        value = getattr(value, attr, None)
-        if value is None:
-            return None
-    return value

@@ -16,9 +16,14 @@ from __future__ import annotations
 import ast
 import copy
 
+from ..frontend.codegen import generate
 from ..frontend.errors import DeferredError, WarpCodegenError
 from ..frontend.fence import check_annotations, check_syntax
+from ..frontend.naming import adj
 from ..frontend.source import ParsedFunction, parse_function
+from ..typing.argspec import arg_spec_from_annotation
+from .cache import load_generated_module
+from .func import Function, func, resolve_annotations
 
 __all__ = ["func_grad", "func_replay", "adjoint", "CustomGrad"]
 
@@ -88,11 +93,6 @@ class CustomGrad:
         hit = self._impls.get(id(ov))
         if hit is not None:
             return hit
-        from ..frontend.codegen import generate
-        from ..runtime.cache import load_generated_module
-        from ..runtime.func import resolve_annotations
-        from ..typing.argspec import arg_spec_from_annotation
-
         if self.definition_error is not None:
             self.definition_error.throw()
         n = len(ov.params)
@@ -104,8 +104,8 @@ class CustomGrad:
         # the adjoint accumulators and the incoming adjoint get names the user's code does
         # not use (Warp's own test declares locals named adj_a, adj_b)
         used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)} | set(names)
-        adj_names = {p: _unused(f"adj_{p}", used) for p in inputs}
-        adj_ret = _unused("adj_ret", used - set(outs))
+        adj_names = {p: _unused(adj(p), used) for p in inputs}
+        adj_ret = _unused(adj("ret"), used - set(outs))
         body = [_RewriteAdjoint(inputs, self.parsed, adj_names).visit(s) for s in tree.body]
         line = tree.lineno
         head = []
@@ -163,8 +163,6 @@ def func_grad(forward):
     ...     if x > 0.0:
     ...         wp.adjoint[x] += 1.0 / (2.0 * wp.sqrt(x)) * adj_ret
     """
-    from ..runtime.func import Function
-
     if not isinstance(forward, Function):
         raise TypeError(f"@wp.func_grad(f) needs a @wp.func, got {type(forward).__name__}")
 
@@ -178,8 +176,6 @@ def func_grad(forward):
 
 def func_replay(forward):
     """Declare the function the backward pass runs to recompute ``forward``'s value."""
-    from ..runtime.func import Function, func
-
     if not isinstance(forward, Function):
         raise TypeError(f"@wp.func_replay(f) needs a @wp.func, got {type(forward).__name__}")
 
