@@ -30,7 +30,7 @@ import re
 
 from .. import config
 from ..frontend.emit import SourceWriter
-from . import rules
+from ..lowering import registry as rules
 from .ir import AtomicArr, Carrier, Effect, If, Let, Loop, Return, StoreArr
 
 __all__ = ["build_ir", "BackwardWriter", "AdjointInfo", "ADJ_RET"]
@@ -1007,7 +1007,7 @@ class BackwardWriter:
     """Writes the replay and reverse passes of an IR body."""
 
     def __init__(self, builder: _Builder, info: AdjointInfo, *, retain_var=None):
-        from . import helpers
+        from ..lowering import adjoint_helpers as helpers
 
         self.b = builder
         self.info = info
@@ -1464,11 +1464,11 @@ def _class_rule(obj):
     from ..typing.scalars import ScalarType
 
     if isinstance(obj, ScalarType):
-        from .construct import adj_cast
+        from ..lowering.construct import adj_cast
 
         return adj_cast, False
     if isinstance(obj, type) and (hasattr(obj, "_wp_struct_") or hasattr(obj, "_numba_type")):
-        from .construct import adj_construct
+        from ..lowering.construct import adj_construct
 
         return adj_construct, True
     return None, False

@@ -27,10 +27,10 @@ from numba.core.errors import TypingError
 from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic
 
-from .. import lang
 from ..typing.mat import MatType
 from ..typing.structs import StructType
 from ..typing.vec import _ATTRS, VecType
+from . import operators
 from .atomics import (
     _ATOMIC_SCALARS,
     _INT_ONLY,
@@ -189,7 +189,7 @@ def _slow_update(spec: str, op_name: str):
         root = ", ".join(f"idx[{j}]" for j in range(n_root))
         lines.append(f"    a[{root}] = new")
         lines.append("    return a")
-        scope = {"op": getattr(lang, op_name), "setattr_value": setattr_value, "store": store}
+        scope = {"op": getattr(operators, op_name), "setattr_value": setattr_value, "store": store}
         exec("\n".join(lines), scope)  # noqa: S102 - generated from the fixed grammar above
         fn = _SLOW[key] = scope["f"]
     return fn

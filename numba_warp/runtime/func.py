@@ -162,7 +162,7 @@ class _Overload:
         hit = cache.get((which, n, id(full)))
         if hit is not None:
             return hit
-        from ..autodiff.helpers import adj_zero
+        from ..lowering.adjoint_values import adj_zero
 
         defaults = self.fn.__defaults__ or ()
         refs = {"_wp_impl": numba.njit(error_model="numpy")(full), "_wp_adj_zero": adj_zero}
