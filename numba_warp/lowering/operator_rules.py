@@ -1,6 +1,6 @@
 """Adjoint rules of the operators: ``a + b``, ``a - b``, ``-a``, ``a * b`` (and ``@``),
-``a / b``, ``a % b``, and of their function forms (``wp.add``, ``wp.mul``, ``wp.div``,
-``wp.mod``...); ``a ** b`` uses ``wp.pow``'s rule (``scalar_math.adj_pow``).
+``a / b``, ``a % b``, ``a ** b``, and of their function forms (``wp.add``, ``wp.mul``,
+``wp.div``, ``wp.mod``, ``wp.pow``...).
 
 Each rule takes the operands, the result and the result's adjoint and returns the two
 contributions; scalars, vectors, matrices and their mixes are handled here, products of
@@ -15,6 +15,8 @@ Registered when this module is imported (``lang`` imports it with the builtins).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba.core import types
 from numba.core.errors import TypingError
@@ -26,7 +28,6 @@ from . import intops, operators
 from . import scalar_math as sm
 from .adjoint_values import neg, scale
 from .registry import MUL_RULES, nondifferentiable, register_binop, register_rule
-from .scalar_math import adj_pow
 from .vector_math import cw_div, cw_mul, outer, transpose
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "adj_mul",
     "adj_neg",
     "adj_pos",
+    "adj_pow",
     "adj_sub",
     "adj_zero_binop",
     "inner",
@@ -209,6 +211,27 @@ def _ol_adj_mod(a, b, ret, adj_ret):
     return impl
 
 
+def adj_pow(a, b, ret, adj_ret):
+    """Reverse of ``pow(a, b)`` and of the operator ``a ** b``; the gradient in ``b`` is 0
+    where ``a <= 0``."""
+
+
+@overload(adj_pow, target="generic", strict=False)
+def _ol_adj_pow(a, b, ret, adj_ret):
+    if isinstance(a, types.Integer) and isinstance(b, types.Integer):
+        return lambda a, b, ret, adj_ret: (adj_ret, adj_ret)  # no gradient: accum drops it
+
+    def impl(a, b, ret, adj_ret):
+        if a == 0.0:
+            ga = b * (a ** (b - 1.0)) if b >= 1.0 else ret * 0.0
+        else:
+            ga = b * ret / a
+        gb = ret * math.log(a) if a > 0.0 else ret * 0.0
+        return ga * adj_ret, gb * adj_ret
+
+    return impl
+
+
 def adj_zero_binop(a, b, ret, adj_ret):
     """Operators with no gradient (floor division, bit operations)."""
 
@@ -228,6 +251,7 @@ register_rule(inner, adj_inner)
 # also the generated code's ``/`` and ``%`` (kernel_helpers re-exports these two)
 register_rule(sm.div, adj_div)
 register_rule(sm.mod, adj_mod)
+register_rule(sm.pow, adj_pow)
 register_rule(operators.add, adj_add)
 register_rule(operators.sub, adj_sub)
 register_rule(operators.mul, adj_mul)

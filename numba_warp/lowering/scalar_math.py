@@ -644,7 +644,7 @@ def _ol_mod(a, b):
 
 from ..typing.mat import flat_get, flat_set  # noqa: E402
 from .adjoint_values import adj_zero, scale  # noqa: E402
-from .registry import adjoint, nondifferentiable, register_rule  # noqa: E402
+from .registry import adjoint, nondifferentiable  # noqa: E402
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
@@ -709,28 +709,7 @@ def adj_atan2(y, x, ret, adj_ret):
     return adj_ret * x, adj_ret * y  # zero at the origin, as in Warp (not 0 / 0)
 
 
-def adj_pow(a, b, ret, adj_ret):
-    """Reverse of ``pow(a, b)`` and of the operator ``a ** b``; the gradient in ``b`` is 0
-    where ``a <= 0``."""
-
-
-@overload(adj_pow, target="generic", strict=False)
-def _ol_adj_pow(a, b, ret, adj_ret):
-    if isinstance(a, types.Integer) and isinstance(b, types.Integer):
-        return lambda a, b, ret, adj_ret: (adj_ret, adj_ret)  # no gradient: accum drops it
-
-    def impl(a, b, ret, adj_ret):
-        if a == 0.0:
-            ga = b * (a ** (b - 1.0)) if b >= 1.0 else ret * 0.0
-        else:
-            ga = b * ret / a
-        gb = ret * math.log(a) if a > 0.0 else ret * 0.0
-        return ga * adj_ret, gb * adj_ret
-
-    return impl
-
-
-register_rule(pow, adj_pow)
+# pow's rule is the operator's, a ** b (operator_rules.adj_pow)
 
 
 @adjoint(copysign)

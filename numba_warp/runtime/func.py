@@ -25,6 +25,7 @@ from ..frontend.codegen import generate
 from ..frontend.errors import DeferredError, WarpCodegenError
 from ..frontend.fence import check_annotations, check_syntax
 from ..frontend.source import parse_function, warp_key
+from ..lowering.adjoint_values import adj_zero
 from ..typing.argspec import arg_spec_from_annotation
 from ..typing.scalars import WeakFloat
 from . import operator_fallbacks
@@ -162,8 +163,6 @@ class _Overload:
         hit = cache.get((which, n, id(full)))
         if hit is not None:
             return hit
-        from ..lowering.adjoint_values import adj_zero
-
         defaults = self.fn.__defaults__ or ()
         refs = {"_wp_impl": numba.njit(error_model="numpy")(full), "_wp_adj_zero": adj_zero}
         given = [f"p{i}" for i in range(n)]
