@@ -83,11 +83,7 @@ from .typing.mat import matrix  # noqa: F401
 from .lowering import vector_ops as _vector_ops  # noqa: F401  (registers operators)
 from .autodiff.tape import Tape  # noqa: F401
 from .runtime.custom_grad import adjoint, func_grad, func_replay  # noqa: F401
-from .autodiff import rules as _rules
-
-_rules._register_core()
-
-from . import autograd  # noqa: E402,F401
+from . import autograd  # noqa: F401
 
 globals().update(_VEC_ALIASES)
 globals().update(_MAT_ALIASES)

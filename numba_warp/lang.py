@@ -26,11 +26,13 @@ from .lowering import decompositions as _decompositions
 from .lowering import half as _half  # noqa: F401 - float16 on the CPU
 from .lowering import local_arrays as _local_arrays  # noqa: F401 - types wp.zeros in kernels
 from .lowering import noise_ops as _noise_ops
+from .lowering import operator_rules as _operator_rules  # noqa: F401 - adjoint rules only
 from .lowering import operators as _operators
 from .lowering import quat as _quat
 from .lowering import quat_between as _quat_between
 from .lowering import random_ops as _random_ops
 from .lowering import spatial as _spatial
+from .lowering import store_rules as _store_rules  # noqa: F401 - adjoint rules only
 from .lowering import transform as _transform
 from .lowering import vector_math as _vector_math
 

@@ -25,7 +25,8 @@ import ast
 
 from ..frontend.effects import array_access
 from ..frontend.protocols import UserFunction
-from . import callees, rules
+from ..lowering import registry as rules
+from . import callees
 from .ir import AtomicArr, If, Let, Loop, Return, StoreArr
 
 __all__ = ["Facts", "live_in", "reads", "assigned_names", "contains", "read_atoms",

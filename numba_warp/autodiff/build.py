@@ -21,7 +21,8 @@ import inspect
 import re
 
 from ..frontend import naming
-from . import callees, rules
+from ..lowering import registry as rules
+from . import callees
 from .analysis import assigned_names, contains, is_pure, live_in, reads
 from .callees import KEPT_BUILTINS
 from .ir import AtomicArr, Carrier, Effect, If, Let, Loop, Return, StoreArr

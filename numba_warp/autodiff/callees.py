@@ -16,7 +16,7 @@ from .. import lang
 from ..frontend.effects import SLOT_HELPERS, WRITE_HELPERS
 from ..lowering import kernel_helpers, slots
 from ..typing.scalars import ScalarType
-from .construct import adj_cast, adj_construct
+from ..lowering.construct import adj_cast, adj_construct
 
 __all__ = ["KEPT_BUILTINS", "REPLAYED_OPERATORS", "BINOP_SYMBOLS", "effects", "atomics",
            "operators", "choices", "array_helpers", "class_rule"]

@@ -28,7 +28,9 @@ from ..frontend import naming
 from ..frontend.emit import SourceWriter
 from ..frontend.naming import ADJ_RET, CONTRIB, adj
 from ..frontend.protocols import UserFunction
-from . import callees, helpers, rules
+from ..lowering import adjoint_helpers as helpers
+from ..lowering import registry as rules
+from . import callees
 from .analysis import is_pure
 from .build import BuiltBody
 from .ir import AtomicArr, Effect, If, Let, Loop, Return, StoreArr

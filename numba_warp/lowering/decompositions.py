@@ -19,7 +19,7 @@ from numba.extending import overload
 
 from ..typing.vec import vector_class
 from .kernel_helpers import store
-
+from .registry import adjoint
 from .vector_math import (  # shared helpers of the vector builtins
     _OPTS,
     _arr,
@@ -290,8 +290,6 @@ def _ol_qr3(A):
 # terms divide by gaps between singular values squared (svd) or eigenvalues (eig3): like
 # Warp, a gap below sqrt(eps) times the largest value is clamped to that size (keeping
 # its sign), which keeps degenerate cases finite instead of zeroing their terms.
-
-from ..autodiff.rules import adjoint  # noqa: E402
 
 
 @_jitable

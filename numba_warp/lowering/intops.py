@@ -25,6 +25,7 @@ from numba.core.imputils import lower_builtin
 from numba.core.typing.templates import AbstractTemplate, infer_global, signature
 from numba.extending import intrinsic
 
+from ..typing.scalars import WeakFloat
 from .atomics import is_cuda_context
 
 __all__ = ["c_div", "c_rem", "c_fmod", "assume_nonneg", "range_arg", "emit_int_divmod",
@@ -219,8 +220,6 @@ def c_fmod(typingctx, a, b):
     """C's fmod (LLVM ``frem``) for floats of one type: sign of ``a``, NaN for b == 0."""
     if not (isinstance(a, types.Float) and isinstance(b, types.Float)):
         return None
-    from ..typing.scalars import WeakFloat
-
     rt = a if not isinstance(a, WeakFloat) else (b if not isinstance(b, WeakFloat)
                                                  else types.float32)
 
@@ -271,7 +270,3 @@ def range_arg(typingctx, x):
 
     return x(x), codegen
 
-
-from ..autodiff.rules import nondifferentiable  # noqa: E402
-
-nondifferentiable(range_arg)

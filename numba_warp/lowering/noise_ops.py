@@ -40,7 +40,7 @@ import numpy as np
 from numba.core import types
 from numba.extending import overload
 
-from ..autodiff.rules import adjoint
+from ..typing.mat import flat_set
 from ..typing.scalars import scalar_types
 from ..typing.vec import VectorValue, VecType, vector_class
 from .random_ops import (
@@ -53,6 +53,7 @@ from .random_ops import (
     u32,
     uniform_next,
 )
+from .registry import adjoint
 
 __all__ = ["curlnoise", "noise", "pnoise"]
 
@@ -535,14 +536,12 @@ def _like_p(p, g):
 def _ol_like_p(p, g):
     if isinstance(p, (types.Integer, types.Float)):
         return lambda p, g: g[0]
-    from .vector_math import _flat_set
-
     n = p.length
 
     def impl(p, g):
         out = p - p
         for k in range(n):
-            out = _flat_set(out, k, g[k])
+            out = flat_set(out, k, g[k])
         return out
 
     return impl

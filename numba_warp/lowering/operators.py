@@ -19,8 +19,12 @@ from numba.core.imputils import lower_builtin
 from numba.core.typing.templates import AbstractTemplate, infer_global, signature
 from numba.extending import overload
 
+from ..typing.mat import MatType
+from ..typing.vec import VecType
+from .adjoint_values import adj_zero
 from .atomics import is_cuda_context
 from .intops import integer_operator
+from .registry import adjoint, nondifferentiable
 
 __all__ = ["add", "sub", "mul", "neg", "pos", "bit_and", "bit_or", "bit_xor", "lshift",
            "rshift", "invert", "unot", "div_approx", "where", "select", "cast", "len",
@@ -163,9 +167,6 @@ class _PythonLenOfValues(AbstractTemplate):
 
 
 def _register_len_of_values():
-    from ..typing.mat import MatType
-    from ..typing.vec import VecType
-
     lower_builtin(_builtin_len, VecType)(_lower_len)
     lower_builtin(_builtin_len, MatType)(_lower_len)
 
@@ -285,11 +286,8 @@ def _ol_breakpoint():
 
 
 # -- adjoints ---------------------------------------------------------------------------
-# The operator forms (add, sub, mul, neg, pos, div_approx) and the bit operations are
-# registered in autodiff.rules. The condition of where/select has no gradient.
-
-from ..autodiff.helpers import adj_zero  # noqa: E402
-from ..autodiff.rules import adjoint, nondifferentiable  # noqa: E402
+# The rules of the operator forms (add, sub, mul, neg, pos, div_approx) are the operators'
+# rules, in operator_rules. The condition of where/select has no gradient.
 
 
 @adjoint(where)
@@ -314,4 +312,4 @@ def adj_cast(a, dtype, ret, adj_ret):
     return adj_ret, None
 
 
-nondifferentiable(block_dim)
+nondifferentiable(block_dim, bit_and, bit_or, bit_xor, lshift, rshift, invert, unot, len)

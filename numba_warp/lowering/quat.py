@@ -33,9 +33,12 @@ import numpy as np
 from numba.core import types
 from numba.extending import overload
 
-from ..typing.mat import MatType, MatrixValue, matrix_class
-from ..typing.scalars import ScalarType, WeakFloat, to_numba_type
-from ..typing.vec import VecType, VectorValue, vector_class
+from ..typing.mat import MatrixValue, MatType, matrix_class
+from ..typing.scalars import ScalarType, WeakFloat, scalar_class_for, to_numba_type
+from ..typing.vec import VectorValue, VecType, vector_class
+from .kernel_helpers import store
+from .registry import MUL_RULES, adjoint, constructor, nondifferentiable
+from .vector_math import cross, dot
 
 __all__ = [
     "quaternion", "quat_identity", "quat_from_axis_angle", "quat_to_axis_angle",
@@ -112,8 +115,6 @@ def _py_arg(a):
         return np.float32(a)
     if isinstance(a, type) and not isinstance(a, ScalarType):
         nbt = to_numba_type(a)
-        from ..typing.scalars import scalar_class_for
-
         return scalar_class_for(nbt) if nbt is not None else a
     return a
 
@@ -547,17 +548,13 @@ for _fn, _signed in ((quat_twist_angle, False), (quat_twist_angle_signed, True))
 
 
 # -- adjoints ---------------------------------------------------------------------------
-# One rule per differentiable builtin above (see autodiff.rules): adj_f(args..., ret,
+# One rule per differentiable builtin above (see lowering.registry): adj_f(args..., ret,
 # adj_ret) returns the contributions to the arguments' adjoints. The rules differentiate
 # the formulas implemented above as written (they do not assume unit quaternions unless
 # a comment says so), so they agree with central differences of the forward code.
-# ``quaternion(...)`` is registered as a constructor in autodiff.rules (all its forms
-# are concatenations or conversions).
+# ``quaternion(...)`` is a constructor (all its forms are concatenations or conversions).
 
-from ..autodiff.rules import MUL_RULES, adjoint, nondifferentiable  # noqa: E402
-from .kernel_helpers import store  # noqa: E402
-from .vector_math import cross, dot  # noqa: E402
-
+constructor(quaternion)
 nondifferentiable(quat_identity)
 
 

@@ -13,6 +13,7 @@ import math
 from numba.extending import overload
 
 from .quat import JIT, is_vec3, python_scope, vcls
+from .registry import adjoint
 from .vector_math import cross, dot, normalize
 
 __all__ = ["quat_between_vectors"]
@@ -71,8 +72,6 @@ def _ol_quat_between_vectors(a, b):
 
 
 # -- adjoints ---------------------------------------------------------------------------
-
-from ..autodiff.rules import adjoint  # noqa: E402
 
 
 def normalize_adj(x, xn, g):

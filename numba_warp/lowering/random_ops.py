@@ -44,6 +44,7 @@ from numba.extending import intrinsic, overload
 
 from ..typing.scalars import ScalarType, scalar_types
 from ..typing.vec import vector_class
+from .registry import nondifferentiable
 
 __all__ = [
     "rand_init", "randi", "randu", "randf", "randn", "poisson", "sample_cdf",
@@ -553,7 +554,6 @@ STATEFUL_FUNCS = {globals()[n]: globals()[h] for n, h in STATEFUL.items()}
 
 
 # Random draws have no gradient (the state is an integer and the values are samples).
-from ..autodiff.rules import nondifferentiable  # noqa: E402
 
 nondifferentiable(rand_init, randu, randi, randf, randn, poisson, sample_cdf, sample_triangle,
                   sample_unit_ring, sample_unit_disk, sample_unit_sphere_surface,

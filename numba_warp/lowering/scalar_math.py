@@ -634,12 +634,17 @@ def _ol_mod(a, b):
 
 # -- adjoints ---------------------------------------------------------------------------
 # One rule per differentiable builtin above: adj_f(inputs..., ret, adj_ret) returns the
-# contributions to the inputs' adjoints (see autodiff.rules). Subgradients follow Warp:
+# contributions to the inputs' adjoints (see lowering.registry). Subgradients follow Warp:
 # abs has gradient 1 at 0; min/max send the gradient to the argument they returned;
 # rounding functions, sign, step and nonzero have gradient 0.
+#
+# These imports wait for the builtins above: typing/ still imports kernel_helpers, which
+# imports div and mod from here, and they lead back to typing/. (At the top once typing/
+# stops importing lowering/.)
 
-from ..autodiff.helpers import adj_zero, scale
-from ..autodiff.rules import adjoint, nondifferentiable
+from ..typing.mat import flat_get, flat_set  # noqa: E402
+from .adjoint_values import adj_zero, scale  # noqa: E402
+from .registry import adjoint, nondifferentiable  # noqa: E402
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
@@ -704,11 +709,7 @@ def adj_atan2(y, x, ret, adj_ret):
     return adj_ret * x, adj_ret * y  # zero at the origin, as in Warp (not 0 / 0)
 
 
-@adjoint(pow, typed=True)
-def adj_pow(x, y, ret, adj_ret):
-    from ..autodiff.rules import adj_pow as rule
-
-    return lambda x, y, ret, adj_ret: rule(x, y, ret, adj_ret)
+# pow's rule is the operator's, a ** b (operator_rules.adj_pow)
 
 
 @adjoint(copysign)
@@ -721,15 +722,13 @@ def adj_copysign(x, y, ret, adj_ret):
 def adj_abs(x, ret, adj_ret):
     if is_scalar(x):
         return lambda x, ret, adj_ret: (adj_ret if x >= 0 else -adj_ret,)
-    from .vector_math import _flat_get, _flat_set
-
     n = len(x)
 
     def impl(x, ret, adj_ret):
         out = adj_ret
         for k in range(n):
-            if _flat_get(x, k) < 0:
-                out = _flat_set(out, k, -_flat_get(adj_ret, k))
+            if flat_get(x, k) < 0:
+                out = flat_set(out, k, -flat_get(adj_ret, k))
         return (out,)
 
     return impl
@@ -738,9 +737,6 @@ def adj_abs(x, ret, adj_ret):
 def _minmax_rule(builtin, pick_first):
     @adjoint(builtin, typed=True)
     def rule(a, b=None, ret=None, adj_ret=None):
-        from ..autodiff.helpers import adj_zero
-        from .vector_math import _flat_get, _flat_set
-
         if adj_ret is None:
             # one argument, min(v)/max(v): the selected component gets the gradient
             n = len(a)
@@ -748,10 +744,10 @@ def _minmax_rule(builtin, pick_first):
             def impl1(a, ret, adj_ret):
                 out = adj_zero(a)
                 for k in range(n):
-                    if _flat_get(a, k) == ret:
-                        return (_flat_set(out, k, adj_ret),)
+                    if flat_get(a, k) == ret:
+                        return (flat_set(out, k, adj_ret),)
                 # every component NaN: the forward returned the first one
-                return (_flat_set(out, 0, adj_ret),)
+                return (flat_set(out, 0, adj_ret),)
 
             return impl1
         if is_scalar(a) and is_scalar(b):
@@ -767,10 +763,10 @@ def _minmax_rule(builtin, pick_first):
             ga = adj_zero(a)
             gb = adj_zero(b)
             for k in range(n):
-                if pick_first(_flat_get(a, k), _flat_get(b, k)):
-                    ga = _flat_set(ga, k, _flat_get(adj_ret, k))
+                if pick_first(flat_get(a, k), flat_get(b, k)):
+                    ga = flat_set(ga, k, flat_get(adj_ret, k))
                 else:
-                    gb = _flat_set(gb, k, _flat_get(adj_ret, k))
+                    gb = flat_set(gb, k, flat_get(adj_ret, k))
             return ga, gb
 
         return implv
@@ -814,8 +810,6 @@ def adj_lerp(a, b, t, ret, adj_ret):
                                               (b - a) * adj_ret)
     # vectors, matrices, quaternions, transforms: component-wise; the gradient in t sums
     # over the components
-    from ..typing.mat import flat_get
-
     n = len(a)
 
     def impl(a, b, t, ret, adj_ret):

@@ -23,8 +23,9 @@ from __future__ import annotations
 from numba.extending import overload
 
 from .kernel_helpers import store
-from .quat import JIT, is_kind, is_mat, is_vec3, mcls, python_scope, quat_rotate, vcls
-from .transform import is_xform, transform_get_rotation, transform_get_translation
+from .quat import JIT, is_kind, is_mat, is_vec3, mcls, python_scope, quat_rotate, rotate_adj, vcls
+from .registry import adjoint
+from .transform import is_xform, transform_get_rotation, transform_get_translation, transformation
 
 __all__ = [
     "spatial_top", "spatial_bottom", "spatial_dot", "spatial_cross", "spatial_cross_dual",
@@ -190,16 +191,11 @@ def _ol_velocity_at_point(qd, r):
         return lambda qd, r: spatial_bottom(qd) + _cross(spatial_top(qd), r)
 
 
-
 # -- adjoints ---------------------------------------------------------------------------
-# One rule per differentiable builtin above (see autodiff.rules): adj_f(args..., ret,
+# One rule per differentiable builtin above (see lowering.registry): adj_f(args..., ret,
 # adj_ret) returns the contributions to the arguments' adjoints. For c = x cross y and a
 # result adjoint g: adj_x = y x g, adj_y = g x x. Products of a spatial matrix with a
-# spatial vector or matrix are MatType products (the generic rule in autodiff.rules).
-
-from ..autodiff.rules import adjoint  # noqa: E402
-from .quat import rotate_adj  # noqa: E402
-from .transform import transformation  # noqa: E402
+# spatial vector or matrix are MatType products (the generic rule in operator_rules).
 
 
 def _spatial_part_rule(builtin, top):

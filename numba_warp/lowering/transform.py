@@ -28,13 +28,39 @@ import numpy as np
 from numba.core import types
 from numba.core.errors import TypingError
 from numba.core.imputils import lower_builtin, lower_getattr
-from numba.core.typing.templates import (AbstractTemplate, AttributeTemplate, infer_getattr,
-                                         infer_global, signature)
+from numba.core.typing.templates import (
+    AbstractTemplate,
+    AttributeTemplate,
+    infer_getattr,
+    infer_global,
+    signature,
+)
 from numba.extending import overload
 
+from ..typing.scalars import to_numba_type
 from ..typing.vec import VecType, keyword_pysig, pack, unpack
-from .quat import (JIT, absent, dtype_arg, is_kind, is_mat, is_quat, is_real, is_vec3, mcls,
-                   python_scope, quat_from_matrix, quat_rotate, quat_to_matrix, vcls)
+from .kernel_helpers import store
+from .quat import (
+    JIT,
+    absent,
+    adj_quat_to_matrix,
+    dtype_arg,
+    from_matrix_adj,
+    is_kind,
+    is_mat,
+    is_quat,
+    is_real,
+    is_vec3,
+    mcls,
+    python_scope,
+    quat_from_matrix,
+    quat_inverse,
+    quat_rotate,
+    quat_to_matrix,
+    rotate_adj,
+    vcls,
+)
+from .registry import MUL_RULES, adjoint, constructor, nondifferentiable
 
 __all__ = [
     "transformation", "transform_identity", "transform_get_translation",
@@ -62,8 +88,6 @@ def transformation(*args, dtype=None):
     At Python scope, ``transformation(dtype=wp.float64)`` with no parts returns the
     transform *type* (``wp.transformd``), as Warp's type constructor does.
     """
-    from ..typing.scalars import to_numba_type
-
     if not args:
         return vcls(7, to_numba_type(dtype if dtype is not None else float), "transformation")
     if len(args) == 2:
@@ -364,15 +388,12 @@ def _transform_q(context, builder, typ, value):
 
 
 # -- adjoints ---------------------------------------------------------------------------
-# One rule per differentiable builtin above (see autodiff.rules): adj_f(args..., ret,
+# One rule per differentiable builtin above (see lowering.registry): adj_f(args..., ret,
 # adj_ret) returns the contributions to the arguments' adjoints, differentiating the
-# formulas as implemented. ``transformation(p, q)`` is registered as a constructor in
-# autodiff.rules (concatenation of p and q).
+# formulas as implemented. ``transformation(p, q)`` is a constructor (concatenation of p
+# and q).
 
-from ..autodiff.rules import MUL_RULES, adjoint, nondifferentiable  # noqa: E402
-from .kernel_helpers import store  # noqa: E402
-from .quat import adj_quat_to_matrix, from_matrix_adj, quat_inverse, rotate_adj  # noqa: E402
-
+constructor(transformation)
 nondifferentiable(transform_identity)
 
 

@@ -32,13 +32,16 @@ import numpy as np
 from numba.core import types
 from numba.extending import intrinsic, overload
 
-from ..typing.mat import MatType, componentwise, matrix_class
+from ..typing.mat import MatType, componentwise, matrix, matrix_class
 from ..typing.mat import flat_get as _flat_get
 from ..typing.mat import flat_set as _flat_set
 from ..typing.scalars import WeakFloat, scalar_class_for, to_numba_type
-from ..typing.vec import VecType, pack, unpack, vector_class
+from ..typing.vec import VecType, pack, unpack, vector, vector_class
 from . import scalar_math
+from .adjoint_values import adj_zero, neg, scale
+from .construct import adj_construct
 from .kernel_helpers import store
+from .registry import adjoint, constructor, nondifferentiable
 
 __all__ = [
     "dot", "cross", "length", "length_sq", "normalize", "outer", "transpose", "determinant",
@@ -776,13 +779,12 @@ _register_inverse(inverse_approx)
 
 # -- adjoints ---------------------------------------------------------------------------
 # One rule per differentiable builtin above: adj_f(inputs..., ret, adj_ret) returns the
-# contributions to the inputs' adjoints (see autodiff.rules). Conventions follow Warp:
+# contributions to the inputs' adjoints (see lowering.registry). Conventions follow Warp:
 # length/normalize of a zero vector and inverse of a singular matrix have zero gradient;
-# norm_l1 uses sign(0) = 1 (as abs). matrix_from_rows is a constructor (autodiff.rules).
+# norm_l1 uses sign(0) = 1 (as abs). Building a vector or matrix (wp.vector(...),
+# wp.matrix(...), vec3(...), matrix_from_rows) slices the result's adjoint (construct).
 
-from ..autodiff.construct import adj_construct  # noqa: E402
-from ..autodiff.helpers import adj_zero, neg, scale  # noqa: E402
-from ..autodiff.rules import adjoint, nondifferentiable  # noqa: E402
+constructor(vector, matrix, matrix_from_rows)
 
 
 @adjoint(dot)

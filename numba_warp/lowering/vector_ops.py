@@ -31,6 +31,7 @@ from numba.extending import overload
 
 from ..typing.mat import MatType, componentwise, flat_get, flat_set, matrix_class
 from ..typing.vec import VecType, pack, unpack, vector_class
+from .atomics import emit_atomic, register_elementwise_atomic
 from .half import float_to_half, half_to_float
 from .intops import emit_int_divmod
 
@@ -319,8 +320,6 @@ def _lower_pos(context, builder, sig, args):
 
 
 def _elementwise_atomic(context, builder, op, dtype, ptr, val):
-    from .atomics import emit_atomic
-
     zero = ir.Constant(ir.IntType(32), 0)
     olds = []
     for i in range(len(dtype)):
@@ -331,8 +330,6 @@ def _elementwise_atomic(context, builder, op, dtype, ptr, val):
 
 
 def _register_atomics():
-    from .atomics import register_elementwise_atomic
-
     register_elementwise_atomic(VecType, _elementwise_atomic)
     register_elementwise_atomic(MatType, _elementwise_atomic)
 

@@ -21,7 +21,6 @@ from numba.core import types
 from numba.extending import overload
 
 from ..autodiff.assemble import function_backward
-from ..autodiff.helpers import adj_zero
 from ..frontend import naming
 from ..frontend.checks import instrument
 from ..frontend.codegen import generate
@@ -29,6 +28,7 @@ from ..frontend.errors import DeferredError, WarpCodegenError
 from ..frontend.fence import check_annotations, check_syntax
 from ..frontend.protocols import FunctionOverload, UserFunction
 from ..frontend.source import parse_function, warp_key
+from ..lowering.adjoint_values import adj_zero
 from ..typing.argspec import arg_spec_from_annotation
 from ..typing.scalars import WeakFloat
 from . import operator_fallbacks

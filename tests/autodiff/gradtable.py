@@ -142,7 +142,7 @@ def _chunk_source(name, rows):
     preludes = "".join(p + "\n\n\n" for p in dict.fromkeys(r.prelude for r in rows) if p)
     return (
         "import numba_warp as wp\n"
-        "from numba_warp.autodiff.rules import _inner\n\n\n" + preludes +
+        "from numba_warp.lowering.operator_rules import inner as _inner\n\n\n" + preludes +
         "@wp.kernel\n"
         f"def {name}({', '.join(params)}):\n"
         "    tid = wp.tid()\n" + "\n".join(lines) + "\n"

@@ -14,7 +14,7 @@ import pytest
 
 import numba_warp as wp
 from numba_warp import lang
-from numba_warp.autodiff import rules
+from numba_warp.lowering import registry as rules
 
 from .gradtable import check_rows
 

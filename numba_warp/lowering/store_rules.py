@@ -1,5 +1,7 @@
 """Adjoint rules and replays of the code generator's store helpers.
 
+Registered when this module is imported (``lang`` imports it with the builtins).
+
 ``store(base, idx, v)``, ``setattr_value(base, name, v)`` and ``inplace_add/sub(base, idx,
 v)`` (see ``lowering.kernel_helpers``) update a value functionally (vectors, matrices,
 structs) or write an array element in place. For values the reverse is the usual one:
@@ -14,14 +16,14 @@ from __future__ import annotations
 from numba.core import types
 from numba.extending import overload
 
-from ..lowering import kernel_helpers as kh
-from ..lowering import slots
 from ..typing.mat import MatType
 from ..typing.structs import StructType
 from ..typing.vec import VecType
-from . import helpers as h
-from .helpers import adj_zero
-from .rules import RULES, nondifferentiable, register_replay
+from . import adjoint_helpers as h
+from . import kernel_helpers as kh
+from . import slots
+from .adjoint_values import adj_zero, holds_arrays
+from .registry import nondifferentiable, register_replay, register_rule
 
 __all__: list = []
 
@@ -80,7 +82,7 @@ def _ol_setattr(base, name, v, ret, adj_ret):
     if not isinstance(name, types.StringLiteral):
         return None
     attr = name.literal_value
-    if isinstance(base, StructType) and h._holds_arrays(dict(base.members)[attr]):
+    if isinstance(base, StructType) and holds_arrays(dict(base.members)[attr]):
         return lambda base, name, v, ret, adj_ret: (adj_ret, None, None)
     fn = _SETATTR.get(attr)
     if fn is None:
@@ -156,19 +158,18 @@ def _ol_replay_slot(base, idx, v, spec):
     return lambda base, idx, v, spec: base
 
 
-def register():
-    RULES[kh.store] = adj_store_helper
-    RULES[kh.setattr_value] = adj_setattr
-    RULES[kh.inplace_add] = adj_inplace
-    RULES[kh.inplace_sub] = adj_inplace_sub
-    nondifferentiable(kh.inplace_and, kh.inplace_or, kh.inplace_xor)
-    RULES[slots.slot_add] = adj_slot
-    RULES[slots.slot_sub] = adj_slot_sub
-    nondifferentiable(slots.slot_and, slots.slot_or, slots.slot_xor)
-    for helper in (slots.slot_add, slots.slot_sub, slots.slot_and, slots.slot_or,
-                   slots.slot_xor):
-        register_replay(helper, _replay_slot)
-    register_replay(kh.store, replay_store)
-    for helper in (kh.inplace_add, kh.inplace_sub, kh.inplace_and, kh.inplace_or,
-                   kh.inplace_xor):
-        register_replay(helper, _replay_inplace(helper))
+register_rule(kh.store, adj_store_helper)
+register_rule(kh.setattr_value, adj_setattr)
+register_rule(kh.inplace_add, adj_inplace)
+register_rule(kh.inplace_sub, adj_inplace_sub)
+nondifferentiable(kh.inplace_and, kh.inplace_or, kh.inplace_xor)
+register_rule(slots.slot_add, adj_slot)
+register_rule(slots.slot_sub, adj_slot_sub)
+nondifferentiable(slots.slot_and, slots.slot_or, slots.slot_xor)
+for _helper in (slots.slot_add, slots.slot_sub, slots.slot_and, slots.slot_or,
+                slots.slot_xor):
+    register_replay(_helper, _replay_slot)
+register_replay(kh.store, replay_store)
+for _helper in (kh.inplace_add, kh.inplace_sub, kh.inplace_and, kh.inplace_or,
+                kh.inplace_xor):
+    register_replay(_helper, _replay_inplace(_helper))
