@@ -11,7 +11,6 @@ Warp: use ``fill_``, ``assign``, ``numpy()`` or a kernel. Slicing gives views.
 
 from __future__ import annotations
 
-import ctypes
 import math
 import typing
 
@@ -21,12 +20,21 @@ from numba.core import types
 from . import cuda_backend, recording
 from .device import Device, get_device
 from .dtypes import ElementType, element_type, from_numpy_dtype, type_name
+from .memory import (
+    DeleterOwner,
+    allocate_memory,
+    c_strides,
+    element_bytes,
+    host_data_for,
+    memcpy,
+    numpy_view,
+    void_view,
+)
 from .stream import Event, Stream
 from .versions import counter_for_memory
 
 __all__ = ["array", "array1d", "array2d", "array3d", "array4d", "ARRAY_MAX_DIMS",
-           "ArrayLaunchData", "allocate", "null_array", "as_shape", "c_strides", "copy_into",
-           "memcpy"]
+           "ArrayLaunchData", "allocate", "null_array", "as_shape", "copy_into"]
 
 ARRAY_MAX_DIMS = 4
 _NEW = object()
@@ -52,14 +60,6 @@ def _with_element_shape(arr: np.ndarray, et) -> np.ndarray:
     if arr.ndim == len(inner):
         arr = arr.reshape((1,) + arr.shape)
     return arr
-
-
-def c_strides(shape, itemsize):
-    strides, acc = [], itemsize
-    for n in reversed(shape):
-        strides.append(acc)
-        acc *= max(int(n), 1)
-    return tuple(reversed(strides))
 
 
 def as_shape(shape, where="shape"):
@@ -172,7 +172,7 @@ class array:
         et = element_type(float if dtype is typing.Any else dtype)
         dev = get_device(device)
         strides = c_strides(shape, et.itemsize)
-        owner, ptr, npview = _allocate(dev, shape, et, self.pinned, zero=True)
+        owner, ptr, npview = allocate_memory(dev, shape, et, self.pinned, zero=True)
         self._init_view(ptr, shape, strides, et, dev, owner)
         self._np = npview
 
@@ -181,7 +181,7 @@ class array:
         dev = get_device(device)
         shape = as_shape(shape)
         strides = tuple(strides) if strides is not None else c_strides(shape, et.itemsize)
-        owner = _DeleterOwner(self._deleter, ptr, capacity) if self._deleter else None
+        owner = DeleterOwner(self._deleter, ptr, capacity) if self._deleter else None
         self._init_view(ptr, shape, strides, et, dev, owner)
 
     def _init_from_data(self, data, dtype, shape, device, copy):
@@ -211,7 +211,7 @@ class array:
             arr = np.asarray(data)  # the dtype is NumPy's inference, as in Warp
             et = element_type(from_numpy_dtype(arr.dtype))
         else:
-            arr = _host_data_for(data, et)
+            arr = host_data_for(data, et)
         if shape is not None:
             arr = arr.reshape(as_shape(shape) + et.inner_shape)
         arr = _with_element_shape(arr, et)
@@ -425,7 +425,7 @@ class array:
 
     def _cpu_view(self) -> np.ndarray:
         if self._np is None:
-            self._np = _numpy_view(self.ptr, self.shape, self.strides, self._et, self._owner)
+            self._np = numpy_view(self.ptr, self.shape, self.strides, self._et, self._owner)
         return self._np
 
     def _kernel_view(self) -> np.ndarray:
@@ -435,7 +435,8 @@ class array:
         launcher needs exactly ``ndim`` axes, so those get an opaque ``V<itemsize>`` view.
         """
         if self._et.inner_shape:
-            return _void_view(self, np.dtype((np.void, self._et.itemsize)))
+            return void_view(self.ptr, self.shape, self.strides,
+                             np.dtype((np.void, self._et.itemsize)), self._owner)
         return self._cpu_view()
 
     def list(self) -> list:
@@ -496,7 +497,7 @@ class array:
         """Set every element to ``value``."""
         if self.size == 0:
             return self
-        item = _element_bytes(value, self._et)
+        item = element_bytes(value, self._et)
         self.mark_write("fill_()")
         if self.device.is_cpu:
             self._cpu_view()[...] = np.frombuffer(item, dtype=self._et.np_dtype)[0]
@@ -620,7 +621,7 @@ def allocate(shape: tuple, et: ElementType, device: Device, pinned: bool = False
              zero: bool = False) -> array:
     """A new C-contiguous array of ``shape`` (checked by :func:`as_shape`) on ``device``;
     its contents are zeros with ``zero``, else undefined."""
-    owner, ptr, npview = _allocate(device, shape, et, pinned, zero)
+    owner, ptr, npview = allocate_memory(device, shape, et, pinned, zero)
     out = array(ptr=ptr, shape=shape, strides=c_strides(shape, et.itemsize), dtype=et,
                 device=device, pinned=pinned, owner=owner)
     out._np = npview
@@ -633,97 +634,6 @@ def null_array(et: ElementType, ndim: int, device: Device) -> array:
                 device=device, owner=None)
     out._np = np.zeros((0,) * ndim, dtype=et.np_dtype)
     return out
-
-
-def _void_view(arr, void: np.dtype) -> np.ndarray:
-    """An ndarray of ``arr``'s shape and strides whose elements are opaque bytes."""
-    if arr.size == 0:
-        return np.zeros(arr.shape, dtype=void)
-    lo = sum(min(0, (n - 1) * s) for n, s in zip(arr.shape, arr.strides))
-    hi = sum(max(0, (n - 1) * s) for n, s in zip(arr.shape, arr.strides)) + void.itemsize
-    buf = (ctypes.c_char * (hi - lo)).from_address(arr.ptr + lo)
-    buf._wp_owner = arr._owner
-    return np.ndarray(arr.shape, dtype=void, buffer=buf, offset=-lo, strides=arr.strides)
-
-
-def _numpy_view(ptr, shape, strides, et: ElementType, owner) -> np.ndarray:
-    """A plain ndarray over raw memory; its base keeps ``owner`` alive."""
-    if math.prod(shape) == 0:
-        return np.zeros(shape + et.inner_shape, dtype=et.scalar_np)
-    lo = sum(min(0, (n - 1) * s) for n, s in zip(shape, strides))
-    hi = sum(max(0, (n - 1) * s) for n, s in zip(shape, strides)) + et.itemsize
-    buf = (ctypes.c_char * (hi - lo)).from_address(ptr + lo)
-    buf._wp_owner = owner
-    return np.ndarray(shape, dtype=et.np_dtype, buffer=buf, offset=-lo, strides=strides)
-
-
-class _DeleterOwner:
-    def __init__(self, deleter, ptr, size):
-        self.deleter, self.ptr, self.size = deleter, ptr, size
-
-    def __del__(self):
-        try:
-            self.deleter(self.ptr, self.size)
-        except Exception:  # a failing user deleter must not crash the interpreter
-            pass
-
-
-def _allocate(dev: Device, shape, et: ElementType, pinned: bool, zero: bool):
-    nbytes = math.prod(shape) * et.itemsize
-    if dev.is_cpu:
-        if pinned and cuda_backend.available():
-            _, buf = cuda_backend.alloc_pinned(nbytes)  # buf's base keeps the memory alive
-            npview = np.ndarray(shape, dtype=et.np_dtype, buffer=buf)
-            if zero:
-                buf[...] = 0
-            return npview, npview.ctypes.data, npview
-        npview = np.zeros(shape, dtype=et.np_dtype) if zero else np.empty(shape, et.np_dtype)
-        return npview, npview.ctypes.data, npview
-    owner, ptr = cuda_backend.alloc(dev.ordinal, nbytes)
-    if zero and nbytes:
-        cuda_backend.memset8(ptr, 0, nbytes, _stream_of(dev), dev.ordinal)
-    return owner, ptr, None
-
-
-def _host_data_for(data, et: ElementType) -> np.ndarray:
-    if isinstance(data, np.ndarray) and data.dtype == et.np_dtype:
-        return data
-    if et.np_dtype.fields is not None:
-        if isinstance(data, (list, tuple)):
-            data = [v.to_record() if hasattr(v, "to_record") else v for v in data]
-        return np.asarray(data, dtype=et.np_dtype)
-    if not isinstance(data, np.ndarray) and not hasattr(data, "__array_interface__"):
-        # lists and scalars: NumPy converts element by element and raises OverflowError
-        # for values that do not fit (rather than wrapping them)
-        return np.asarray(data, dtype=et.scalar_np)
-    arr = np.asarray(data)
-    if arr.dtype.fields is not None and arr.dtype.itemsize == et.itemsize:
-        return arr.view(et.scalar_np).reshape(arr.shape + et.inner_shape)
-    return arr.astype(et.scalar_np, copy=False)
-
-
-def _element_bytes(value, et: ElementType) -> bytes:
-    if et.np_dtype.fields is not None:
-        return _struct_bytes(value, et)
-    v = np.asarray(getattr(value, "value", value), dtype=et.scalar_np)
-    if et.inner_shape:
-        v = np.broadcast_to(v, et.inner_shape)
-    elif v.ndim:
-        raise ValueError(f"fill_ needs a scalar for an array of {type_name(et.dtype)}")
-    return np.ascontiguousarray(v).tobytes()
-
-
-def _struct_bytes(value, et: ElementType) -> bytes:
-    """One struct element's bytes: from an instance of the struct, or zeros for ``0``
-    (Warp's two accepted fill values)."""
-    cls = et.dtype
-    if isinstance(value, cls):
-        return np.array(value.to_record(), dtype=et.np_dtype).tobytes()
-    if not isinstance(value, (bool, np.bool_)) and isinstance(value, (int, float, np.number)) \
-            and value == 0:
-        return bytes(et.itemsize)
-    raise ValueError(f"cannot fill an array of struct {cls.__qualname__} with {value!r}: "
-                     f"pass a {cls.__qualname__} instance, or 0 for zeros")
 
 
 def _stream_of(dev: Device):
@@ -771,6 +681,9 @@ def _pointer_device(ptr: int) -> Device:
 
 
 def _fill_cuda(arr: array, item: bytes):
+    # array_kernels defines and launches kernels, which import this module; importing it
+    # at the top would also run the kernel frontend while lowering/ still imports
+    # runtime/ (a cycle inside runtime/; it can move to this module's end once it does not)
     from .array_kernels import fill_strided
 
     dev = arr.device
@@ -810,7 +723,7 @@ def copy_into(dst: array, src: array, dst_offset=0, src_offset=0, count=None):
         memcpy(dst, src, dst.ptr, src.ptr, dst.size * dst._et.itemsize)
         return
     if dst.device == src.device:
-        from .array_kernels import copy_strided
+        from .array_kernels import copy_strided  # (see _fill_cuda)
 
         copy_strided(dst, src)
         return
@@ -822,34 +735,6 @@ def copy_into(dst: array, src: array, dst_offset=0, src_offset=0, count=None):
         tmp = allocate(dst.shape, dst._et, dst.device)
         copy_into(tmp, staged)
         copy_into(dst, tmp)
-
-
-def memcpy(dst: array, src: array, dptr: int, sptr: int, nbytes: int, stream=None):
-    """Copy bytes between arrays' memory; queued on ``stream`` or the GPU's current stream.
-
-    Copies from or to pageable host memory wait for completion (the host buffer may be
-    reused at once); with pinned host memory they stay asynchronous, as in Warp.
-    """
-    if nbytes <= 0:
-        return
-    gpu = dst.device if dst.device.is_cuda else src.device
-    s = stream if stream is not None else gpu.stream
-    ns = s.numba_stream
-    if dst.device.is_cuda and src.device.is_cuda:
-        if dst.device == src.device:
-            cuda_backend.memcpy_dtod(dptr, sptr, nbytes, ns, gpu.ordinal)
-        else:
-            src.device.stream.synchronize()
-            cuda_backend.memcpy_peer(dptr, dst.device.ordinal, sptr, src.device.ordinal,
-                                     nbytes, ns)
-    elif dst.device.is_cuda:
-        cuda_backend.memcpy_htod(dptr, sptr, nbytes, ns, gpu.ordinal)
-        if not src.pinned:
-            s.synchronize()
-    else:
-        cuda_backend.memcpy_dtoh(dptr, sptr, nbytes, ns, gpu.ordinal)
-        if not dst.pinned:
-            s.synchronize()
 
 
 # -- annotation helpers and factories ----------------------------------------------------

@@ -11,9 +11,10 @@ import typing
 import numpy as np
 
 from . import recording
-from .array import allocate, array, as_shape, copy_into, memcpy
+from .array import allocate, array, as_shape, copy_into
 from .device import get_device
 from .dtypes import element_type
+from .memory import memcpy
 
 __all__ = ["empty", "zeros", "ones", "full", "empty_like", "zeros_like", "ones_like",
            "full_like", "clone", "copy", "from_numpy"]

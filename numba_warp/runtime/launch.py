@@ -124,7 +124,7 @@ def _convert_value(kernel, name, spec, value, device, out):
     if device.is_cpu:
         out.cpu.append(value)
     else:
-        out.cuda.extend(value._v.reshape(-1))  # NumPy scalars of the component type
+        out.cuda.extend(np.asarray(value).reshape(-1))  # NumPy scalars of the components
 
 
 def _infer_spec(value):
