@@ -90,10 +90,10 @@ class Tape:
 
     # -- recording -------------------------------------------------------------------
     def __enter__(self):
-        if recording.current() is not None:
+        if isinstance(recording.current(), Tape):
             raise RuntimeError("a wp.Tape is already recording; tapes cannot be nested "
                                "(exit the other 'with' block first)")
-        recording.install(self)
+        recording.install(self)  # (raises if another recorder is installed)
         self._active = True
         return self
 
@@ -106,7 +106,7 @@ class Tape:
                       block_dim=0, metadata=None, reads=None):
         """Add a launch to the tape (``wp.launch`` does this while the tape records)."""
         rec = LaunchRecord(kernel, dim, inputs, outputs, device, block_dim, max_blocks,
-                      reads if reads is not None else [])
+                           reads if reads is not None else [])
         self._add(rec)
         for a in list(inputs) + list(outputs):
             self._note_grad(a)
@@ -181,8 +181,9 @@ class Tape:
             if loss.size != 1 or loss.element_type.inner_shape:
                 raise ValueError(
                     f"tape.backward(loss=...) needs a single-element loss (a scalar), got an "
-                    f"array of shape {loss.shape} and dtype {loss.element_type}; reduce it to one "
-                    "value, or pass grads={{array: seed}} for a vector-Jacobian product")
+                    f"array of shape {loss.shape} and dtype {type_name(loss.dtype)}; reduce "
+                    "it to one value, or pass grads={array: seed} for a vector-Jacobian "
+                    "product")
             if not loss.requires_grad:
                 raise ValueError("the loss array has no gradient: create it with "
                                  "requires_grad=True (e.g. wp.zeros(1, dtype=float, "

@@ -69,12 +69,15 @@ def test_one_observer_at_a_time():
     with Recorder():
         with pytest.raises(RuntimeError, match="is recording"):
             recording.install(Recorder())
-        with pytest.raises(RuntimeError, match="already recording"):
+        with pytest.raises(RuntimeError, match="is recording"):
             with wp.Tape():
                 pass
     tape = wp.Tape()
     with tape:
         assert recording.current() is tape
+        with pytest.raises(RuntimeError, match="tapes cannot be nested"):
+            with wp.Tape():
+                pass
     assert recording.current() is None
 
 
