@@ -81,7 +81,7 @@ from .typing.vec import vector  # noqa: F401
 from .typing.mat import ALIASES as _MAT_ALIASES
 from .typing.mat import matrix  # noqa: F401
 from .lowering import vector_ops as _vector_ops  # noqa: F401  (registers operators)
-from .autodiff.tape import Tape  # noqa: F401
+from .tape import Tape  # noqa: F401
 from .runtime.custom_grad import adjoint, func_grad, func_replay  # noqa: F401
 from . import autograd  # noqa: F401
 

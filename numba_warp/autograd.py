@@ -24,6 +24,8 @@ import numpy as np
 
 from .runtime.array import array
 from .runtime.kernel import Kernel
+from .runtime.launch import launch
+from .tape import LaunchRecord, Tape
 
 __all__ = ["jacobian", "jacobian_fd", "gradcheck", "gradcheck_tape", "jacobian_plot"]
 
@@ -42,8 +44,6 @@ def _names(function, inputs, outputs):
 
 def _run(function, dim, inputs, outputs, device, max_blocks, block_dim):
     """Run once (outputs zeroed first); return the output arrays."""
-    from .runtime.launch import launch
-
     if isinstance(function, Kernel):
         for o in outputs:
             if isinstance(o, array):
@@ -67,7 +67,7 @@ def _flat(a: array) -> np.ndarray:
 
 
 def _components(a: array) -> int:
-    return int(a.size * max(1, int(np.prod(a._et.inner_shape))))
+    return int(a.size * max(1, int(np.prod(a.element_type.inner_shape))))
 
 
 def _set_flat(a: array, values: np.ndarray):
@@ -82,12 +82,12 @@ class _KeepVersions:
         self.arrays = [a for a in arrays if isinstance(a, array)]
 
     def __enter__(self):
-        self.saved = [list(a._version_counter()) for a in self.arrays]
+        self.saved = [(a.version, a.last_writer) for a in self.arrays]
         return self
 
     def __exit__(self, *exc):
-        for a, v in zip(self.arrays, self.saved):
-            a._version_counter()[:] = v
+        for a, (version, writer) in zip(self.arrays, self.saved):
+            a.reset_version(version, writer)
         return False
 
 
@@ -108,7 +108,7 @@ def _pairs(function, inputs, outputs, mask, out_arrays=None):
 
 
 def _result_dtype(x):
-    return np.float64 if x._et.scalar_np == np.float64 else np.float32
+    return np.float64 if x.element_type.scalar_np == np.float64 else np.float32
 
 
 # ---------------------------------------------------------------------------------------
@@ -133,8 +133,6 @@ def jacobian(function: Kernel | Callable, dim=None, inputs: Sequence | None = No
 
 def _jacobian(function, dim, inputs, outputs, input_output_mask, device, max_blocks,
               block_dim, max_outputs_per_var, plot_jacobians):
-    from .autodiff.tape import Tape
-
     tape = Tape()
     with tape:
         outs = _run(function, dim, inputs, outputs, device, max_blocks, block_dim)
@@ -288,9 +286,7 @@ def gradcheck_tape(tape, *, eps: float = 1e-4, atol: float = 1e-3, rtol: float =
 
     Each launch is re-run with its recorded arrays; the outputs are restored afterwards.
     """
-    from .autodiff.tape import _Launch
-
-    launches = [r for r in tape.launches if isinstance(r, _Launch)]
+    launches = [r for r in tape.launches if isinstance(r, LaunchRecord)]
     if reverse_launches:
         launches = launches[::-1]
     ok = True

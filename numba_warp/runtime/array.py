@@ -15,13 +15,26 @@ import math
 import typing
 
 import numpy as np
+from numba.core import types
 
-from ..typing.dtypes import ElementType, element_type, from_numpy_dtype, type_name
-from . import cuda_backend
+from . import cuda_backend, recording
 from .device import Device, get_device
+from ..typing.dtypes import ElementType, element_type, from_numpy_dtype, type_name
+from .memory import (
+    DeleterOwner,
+    allocate_memory,
+    c_strides,
+    element_bytes,
+    host_data_for,
+    memcpy,
+    numpy_view,
+    void_view,
+)
+from .stream import Event, Stream
 from .versions import counter_for_memory
 
-__all__ = ["array", "array1d", "array2d", "array3d", "array4d", "ARRAY_MAX_DIMS"]
+__all__ = ["array", "array1d", "array2d", "array3d", "array4d", "ARRAY_MAX_DIMS",
+           "ArrayLaunchData", "allocate", "null_array", "as_shape", "copy_into"]
 
 ARRAY_MAX_DIMS = 4
 _NEW = object()
@@ -49,15 +62,7 @@ def _with_element_shape(arr: np.ndarray, et) -> np.ndarray:
     return arr
 
 
-def _c_strides(shape, itemsize):
-    strides, acc = [], itemsize
-    for n in reversed(shape):
-        strides.append(acc)
-        acc *= max(int(n), 1)
-    return tuple(reversed(strides))
-
-
-def _as_shape(shape, where="shape"):
+def as_shape(shape, where="shape"):
     if isinstance(shape, (int, np.integer)):
         shape = (int(shape),)
     try:
@@ -120,7 +125,7 @@ class array:
         elif ptr is not None:
             self._init_from_ptr(ptr, dtype, shape, strides, device, capacity)
         elif data is None:
-            self._init_new(dtype, _as_shape(shape), device)
+            self._init_new(dtype, as_shape(shape), device)
         else:
             self._init_from_data(data, dtype, shape, device, copy)
         if grad is not None:
@@ -139,8 +144,7 @@ class array:
         self.ptr = int(ptr)
         self._owner = owner
         self._np = None
-        self._kview = None
-        self._launch = None  # (Numba type, CUDA argument tuple), made on first launch
+        self._launch = None  # ArrayLaunchData, made on first launch
         self._vc = None  # write counter, shared with views (see version)
 
     def _init_annotation(self, dtype, ndim):
@@ -164,23 +168,22 @@ class array:
         self.ptr = 0
         self._owner = None
         self._np = None
-        self._kview = None
         self._launch = None
 
     def _init_new(self, dtype, shape, device):
         et = element_type(float if dtype is typing.Any else dtype)
         dev = get_device(device)
-        strides = _c_strides(shape, et.itemsize)
-        owner, ptr, npview = _allocate(dev, shape, et, self.pinned, zero=True)
+        strides = c_strides(shape, et.itemsize)
+        owner, ptr, npview = allocate_memory(dev, shape, et, self.pinned, zero=True)
         self._init_view(ptr, shape, strides, et, dev, owner)
         self._np = npview
 
     def _init_from_ptr(self, ptr, dtype, shape, strides, device, capacity):
         et = element_type(float if dtype is typing.Any else dtype)
         dev = get_device(device)
-        shape = _as_shape(shape)
-        strides = tuple(strides) if strides is not None else _c_strides(shape, et.itemsize)
-        owner = _DeleterOwner(self._deleter, ptr, capacity) if self._deleter else None
+        shape = as_shape(shape)
+        strides = tuple(strides) if strides is not None else c_strides(shape, et.itemsize)
+        owner = DeleterOwner(self._deleter, ptr, capacity) if self._deleter else None
         self._init_view(ptr, shape, strides, et, dev, owner)
 
     def _init_from_data(self, data, dtype, shape, device, copy):
@@ -193,7 +196,7 @@ class array:
                 self._np = src._np
                 return
             self._init_new(src.dtype, src.shape, dev)
-            _copy_into(self, src)
+            copy_into(self, src)
             return
         dev = get_device(device)
         cai = getattr(data, "__cuda_array_interface__", None) if not isinstance(
@@ -210,11 +213,11 @@ class array:
             arr = np.asarray(data)  # the dtype is NumPy's inference, as in Warp
             et = element_type(from_numpy_dtype(arr.dtype))
         else:
-            arr = _host_data_for(data, et)
+            arr = host_data_for(data, et)
         if shape is not None:
-            arr = arr.reshape(_as_shape(shape) + et.inner_shape)
+            arr = arr.reshape(as_shape(shape) + et.inner_shape)
         arr = _with_element_shape(arr, et)
-        outer = _as_shape(arr.shape[: arr.ndim - len(et.inner_shape)])
+        outer = as_shape(arr.shape[: arr.ndim - len(et.inner_shape)])
         if dev.is_cpu and not copy and isinstance(data, np.ndarray) and arr is data:
             self._init_view(arr.ctypes.data, outer, arr.strides[: len(outer)], et, dev, arr)
             self._np = arr
@@ -243,19 +246,19 @@ class array:
 
     @property
     def is_contiguous(self) -> bool:
-        return self.size <= 1 or self.strides == _c_strides(self.shape, self._et.itemsize)
+        return self.size <= 1 or self.strides == c_strides(self.shape, self._et.itemsize)
 
-    def launch_data(self):
-        """(Numba type, flattened CUDA kernel arguments) of this array, computed once."""
+    @property
+    def element_type(self) -> ElementType | None:
+        """The resolved element type (Numba type, NumPy dtype, item size, element shape);
+        None for an annotation with a generic dtype."""
+        return self._et
+
+    def launch_data(self) -> "ArrayLaunchData":
+        """How a launch passes this array, worked out on its first launch."""
         data = self._launch
         if data is None:
-            from numba.core import types
-
-            layout = "C" if self.is_contiguous else "A"
-            nbtype = types.Array(self._et.numba_type, self.ndim, layout)
-            cuda_args = (0, 0, self.size, self._et.itemsize, self.ptr, *self.shape,
-                         *self.strides)
-            data = self._launch = (nbtype, cuda_args)
+            data = self._launch = ArrayLaunchData(self)
         return data
 
     @property
@@ -292,6 +295,17 @@ class array:
         return vc
 
     @property
+    def last_writer(self) -> str | None:
+        """Who wrote this array's memory last (a kernel's key or an array method), if any."""
+        return self._version_counter()[1]
+
+    def reset_version(self, version: int, writer: str | None) -> None:
+        """Set the write counter back to an earlier ``version`` and ``last_writer``: for
+        tools that put back data they overwrote (``wp.autograd``), so that it does not
+        count as an overwrite for a tape."""
+        self._version_counter()[:] = [version, writer]
+
+    @property
     def version(self) -> int:
         """How many times this array's memory (through it, a view, or any other array over
         the same bytes) was written by a launch or an array method; ``Tape.backward()``
@@ -301,7 +315,9 @@ class array:
     def mark_write(self, writer: str = "a Python-scope write") -> None:
         """Record a write to this array (done by launches and array methods; call it
         after writing the memory in another way, e.g. through ``a.numpy()``)."""
-        vc = self._version_counter()
+        vc = self._vc
+        if vc is None:
+            vc = self._version_counter()
         vc[0] += 1
         vc[1] = writer
 
@@ -316,10 +332,7 @@ class array:
     @requires_grad.setter
     def requires_grad(self, value: bool):
         if value and self._grad is None:
-            from .factories import zeros
-
-            self._grad = zeros(self.shape, dtype=self.dtype, device=self.device,
-                               pinned=self.pinned)
+            self._grad = allocate(self.shape, self._et, self.device, self.pinned, zero=True)
         elif not value:
             self._grad = None
         self._requires_grad = bool(value)
@@ -414,7 +427,7 @@ class array:
 
     def _cpu_view(self) -> np.ndarray:
         if self._np is None:
-            self._np = _numpy_view(self.ptr, self.shape, self.strides, self._et, self._owner)
+            self._np = numpy_view(self.ptr, self.shape, self.strides, self._et, self._owner)
         return self._np
 
     def _kernel_view(self) -> np.ndarray:
@@ -423,14 +436,10 @@ class array:
         For vector/matrix elements NumPy would expand the element into extra axes; the
         launcher needs exactly ``ndim`` axes, so those get an opaque ``V<itemsize>`` view.
         """
-        kv = self._kview
-        if kv is None:
-            if self._et.inner_shape:
-                view = _void_view(self, np.dtype((np.void, self._et.itemsize)))
-            else:
-                view = self._cpu_view()
-            kv = self._kview = view
-        return kv
+        if self._et.inner_shape:
+            return void_view(self.ptr, self.shape, self.strides,
+                             np.dtype((np.void, self._et.itemsize)), self._owner)
+        return self._cpu_view()
 
     def list(self) -> list:
         """The contents as a (nested) Python list."""
@@ -448,7 +457,7 @@ class array:
             "shape": self.shape + et.inner_shape,
             "typestr": et.scalar_np.str,
             "data": (self.ptr, False),
-            "strides": self.strides + _c_strides(et.inner_shape, et.scalar_np.itemsize),
+            "strides": self.strides + c_strides(et.inner_shape, et.scalar_np.itemsize),
         }
 
     @property
@@ -490,7 +499,7 @@ class array:
         """Set every element to ``value``."""
         if self.size == 0:
             return self
-        item = _element_bytes(value, self._et)
+        item = element_bytes(value, self._et)
         self.mark_write("fill_()")
         if self.device.is_cpu:
             self._cpu_view()[...] = np.frombuffer(item, dtype=self._et.np_dtype)[0]
@@ -509,10 +518,9 @@ class array:
         if src.shape != self.shape:
             raise ValueError(f"cannot assign an array of shape {src.shape} to one of shape "
                              f"{self.shape}")
-        from ..autodiff.tape import record_copy
-
-        record_copy(self, src, "assign()")
-        _copy_into(self, src)
+        self.mark_write("assign()")
+        recording.record_copy(self, src, "assign()")
+        copy_into(self, src)
         return self
 
     # -- conversions and views -------------------------------------------------------
@@ -530,10 +538,8 @@ class array:
         """This array if it is contiguous, else a contiguous copy."""
         if self.is_contiguous:
             return self
-        from .factories import empty
-
-        out = empty(self.shape, dtype=self.dtype, device=self.device)
-        _copy_into(out, self)
+        out = allocate(self.shape, self._et, self.device)
+        copy_into(out, self)
         return out
 
     def reshape(self, shape) -> "array":
@@ -544,12 +550,12 @@ class array:
         if -1 in shape:
             known = math.prod(n for n in shape if n != -1)
             shape = tuple(self.size // known if n == -1 else n for n in shape)
-        shape = _as_shape(shape)
+        shape = as_shape(shape)
         if math.prod(shape) != self.size:
             raise ValueError(f"cannot reshape an array of size {self.size} into shape {shape}")
         if not self.is_contiguous:
             raise ValueError("reshape needs a contiguous array; call .contiguous() first")
-        out = self._view_as(shape, _c_strides(shape, self._et.itemsize), self._et)
+        out = self._view_as(shape, c_strides(shape, self._et.itemsize), self._et)
         return self._with_grad_view(out, lambda g: g.reshape(shape))
 
     def flatten(self) -> "array":
@@ -593,99 +599,43 @@ class array:
         return self.transpose()
 
 
-def _void_view(arr, void: np.dtype) -> np.ndarray:
-    """An ndarray of ``arr``'s shape and strides whose elements are opaque bytes."""
-    import ctypes
+class ArrayLaunchData:
+    """How launches pass an array (``array.launch_data()``): made on its first launch, as
+    an array's memory, shape, strides, type and device never change.
 
-    if arr.size == 0:
-        return np.zeros(arr.shape, dtype=void)
-    lo = sum(min(0, (n - 1) * s) for n, s in zip(arr.shape, arr.strides))
-    hi = sum(max(0, (n - 1) * s) for n, s in zip(arr.shape, arr.strides)) + void.itemsize
-    buf = (ctypes.c_char * (hi - lo)).from_address(arr.ptr + lo)
-    buf._wp_owner = arr._owner
-    return np.ndarray(arr.shape, dtype=void, buffer=buf, offset=-lo, strides=arr.strides)
+    ``numba_type`` selects the compiled variant; ``dtype`` is the element's Numba type;
+    ``cpu_arg`` is what the CPU launcher takes (an ndarray with one entry per element;
+    None for GPU arrays) and ``cuda_args`` the flattened CUDA kernel arguments
+    (numba-cuda's ABI: ``meminfo, parent, nitems, itemsize, data, *shape, *strides``).
+    """
 
+    __slots__ = ("numba_type", "dtype", "cpu_arg", "cuda_args")
 
-def _numpy_view(ptr, shape, strides, et: ElementType, owner) -> np.ndarray:
-    """A plain ndarray over raw memory; its base keeps ``owner`` alive."""
-    import ctypes
-
-    if math.prod(shape) == 0:
-        return np.zeros(shape + et.inner_shape, dtype=et.scalar_np)
-    lo = sum(min(0, (n - 1) * s) for n, s in zip(shape, strides))
-    hi = sum(max(0, (n - 1) * s) for n, s in zip(shape, strides)) + et.itemsize
-    buf = (ctypes.c_char * (hi - lo)).from_address(ptr + lo)
-    buf._wp_owner = owner
-    return np.ndarray(shape, dtype=et.np_dtype, buffer=buf, offset=-lo, strides=strides)
+    def __init__(self, a: array):
+        et = a.element_type
+        self.dtype = et.numba_type
+        self.numba_type = types.Array(et.numba_type, a.ndim, "C" if a.is_contiguous else "A")
+        self.cuda_args = (0, 0, a.size, et.itemsize, a.ptr, *a.shape, *a.strides)
+        self.cpu_arg = a._kernel_view() if a.device.is_cpu else None
 
 
-class _DeleterOwner:
-    def __init__(self, deleter, ptr, size):
-        self.deleter, self.ptr, self.size = deleter, ptr, size
-
-    def __del__(self):
-        try:
-            self.deleter(self.ptr, self.size)
-        except Exception:  # a failing user deleter must not crash the interpreter
-            pass
-
-
-def _allocate(dev: Device, shape, et: ElementType, pinned: bool, zero: bool):
-    nbytes = math.prod(shape) * et.itemsize
-    if dev.is_cpu:
-        if pinned and cuda_backend.available():
-            _, buf = cuda_backend.alloc_pinned(nbytes)  # buf's base keeps the memory alive
-            npview = np.ndarray(shape, dtype=et.np_dtype, buffer=buf)
-            if zero:
-                buf[...] = 0
-            return npview, npview.ctypes.data, npview
-        npview = np.zeros(shape, dtype=et.np_dtype) if zero else np.empty(shape, et.np_dtype)
-        return npview, npview.ctypes.data, npview
-    owner, ptr = cuda_backend.alloc(dev.ordinal, nbytes)
-    if zero and nbytes:
-        cuda_backend.memset8(ptr, 0, nbytes, _stream_of(dev), dev.ordinal)
-    return owner, ptr, None
+def allocate(shape: tuple, et: ElementType, device: Device, pinned: bool = False,
+             zero: bool = False) -> array:
+    """A new C-contiguous array of ``shape`` (checked by :func:`as_shape`) on ``device``;
+    its contents are zeros with ``zero``, else undefined."""
+    owner, ptr, npview = allocate_memory(device, shape, et, pinned, zero)
+    out = array(ptr=ptr, shape=shape, strides=c_strides(shape, et.itemsize), dtype=et,
+                device=device, pinned=pinned, owner=owner)
+    out._np = npview
+    return out
 
 
-def _host_data_for(data, et: ElementType) -> np.ndarray:
-    if isinstance(data, np.ndarray) and data.dtype == et.np_dtype:
-        return data
-    if et.np_dtype.fields is not None:
-        if isinstance(data, (list, tuple)):
-            data = [v.to_record() if hasattr(v, "to_record") else v for v in data]
-        return np.asarray(data, dtype=et.np_dtype)
-    if not isinstance(data, np.ndarray) and not hasattr(data, "__array_interface__"):
-        # lists and scalars: NumPy converts element by element and raises OverflowError
-        # for values that do not fit (rather than wrapping them)
-        return np.asarray(data, dtype=et.scalar_np)
-    arr = np.asarray(data)
-    if arr.dtype.fields is not None and arr.dtype.itemsize == et.itemsize:
-        return arr.view(et.scalar_np).reshape(arr.shape + et.inner_shape)
-    return arr.astype(et.scalar_np, copy=False)
-
-
-def _element_bytes(value, et: ElementType) -> bytes:
-    if et.np_dtype.fields is not None:
-        return _struct_bytes(value, et)
-    v = np.asarray(getattr(value, "value", value), dtype=et.scalar_np)
-    if et.inner_shape:
-        v = np.broadcast_to(v, et.inner_shape)
-    elif v.ndim:
-        raise ValueError(f"fill_ needs a scalar for an array of {type_name(et.dtype)}")
-    return np.ascontiguousarray(v).tobytes()
-
-
-def _struct_bytes(value, et: ElementType) -> bytes:
-    """One struct element's bytes: from an instance of the struct, or zeros for ``0``
-    (Warp's two accepted fill values)."""
-    cls = et.dtype
-    if isinstance(value, cls):
-        return np.array(value.to_record(), dtype=et.np_dtype).tobytes()
-    if not isinstance(value, (bool, np.bool_)) and isinstance(value, (int, float, np.number)) \
-            and value == 0:
-        return bytes(et.itemsize)
-    raise ValueError(f"cannot fill an array of struct {cls.__qualname__} with {value!r}: "
-                     f"pass a {cls.__qualname__} instance, or 0 for zeros")
+def null_array(et: ElementType, ndim: int, device: Device) -> array:
+    """Warp's null array: ``ndim`` dimensions of size 0 and no memory."""
+    out = array(ptr=0, shape=(0,) * ndim, strides=(et.itemsize,) * ndim, dtype=et,
+                device=device, owner=None)
+    out._np = np.zeros((0,) * ndim, dtype=et.np_dtype)
+    return out
 
 
 def _stream_of(dev: Device):
@@ -698,8 +648,6 @@ def _sync_stream(dev: Device):
 
 def _order_with_consumer(dev, stream):
     """Make the consumer's stream wait for our pending work (DLPack's stream rule)."""
-    from .stream import Event, Stream
-
     if stream in (1, 2):
         dev.stream.synchronize()
         return
@@ -709,27 +657,35 @@ def _order_with_consumer(dev, stream):
 
 
 def _wrap_cuda_array_interface(obj, cai) -> array:
+    """A view of another library's GPU array (``__cuda_array_interface__``).
+
+    The interface's ``stream`` entry is not waited on: work on the view is queued on our
+    device's stream, after what the producer queued before handing it over."""
     shape = tuple(cai["shape"])
     npdt = np.dtype(cai["typestr"])
-    strides = cai.get("strides") or _c_strides(shape, npdt.itemsize)
+    strides = cai.get("strides") or c_strides(shape, npdt.itemsize)
     ptr = cai["data"][0]
-    dev = get_device("cuda")
-    if ptr:
-        from .cuda_backend import driver
-
-        try:
-            attr = driver().driver.cuPointerGetAttribute
-            from cuda.bindings import driver as cbd
-
-            ordinal = int(attr(cbd.CUpointer_attribute.CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL, ptr))
-            dev = get_device(f"cuda:{ordinal}")
-        except driver().CudaAPIError:
-            pass  # memory the driver does not know (e.g. plain host memory): current device
+    dev = _pointer_device(ptr) if ptr else get_device("cuda")
     et = element_type(from_numpy_dtype(npdt))
     return array(ptr=ptr, shape=shape, strides=tuple(strides), dtype=et, device=dev, owner=obj)
 
 
+def _pointer_device(ptr: int) -> Device:
+    """The GPU whose memory ``ptr`` points to; the current GPU when the driver does not
+    know the pointer (memory of another API, or host memory)."""
+    drv = cuda_backend.driver()
+    attr = drv.binding.CUpointer_attribute.CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL
+    try:
+        ordinal = int(drv.driver.cuPointerGetAttribute(attr, ptr))
+    except drv.CudaAPIError:
+        return get_device("cuda")
+    return get_device(f"cuda:{ordinal}")
+
+
 def _fill_cuda(arr: array, item: bytes):
+    # array_kernels defines and launches kernels, which import this module; importing it
+    # at the top would also run the kernel frontend while lowering/ still imports
+    # runtime/ (a cycle inside runtime/; it can move to this module's end once it does not)
     from .array_kernels import fill_strided
 
     dev = arr.device
@@ -745,14 +701,14 @@ def _fill_cuda(arr: array, item: bytes):
     elif arr._et.np_dtype.fields is not None:
         # a struct value is no kernel argument: copy from a filled host array instead
         host = np.full(arr.shape, np.frombuffer(item, dtype=arr._et.np_dtype)[0])
-        _copy_into(arr, array(host, dtype=arr.dtype, device="cpu"))
+        copy_into(arr, array(host, dtype=arr.dtype, device="cpu"))
     else:
         comps = np.frombuffer(item, dtype=arr._et.scalar_np)
         value = arr._et.dtype(comps) if arr._et.inner_shape else comps[0]
         fill_strided(arr, value)
 
 
-def _copy_into(dst: array, src: array, dst_offset=0, src_offset=0, count=None):
+def copy_into(dst: array, src: array, dst_offset=0, src_offset=0, count=None):
     """Copy src into dst (same shape), across devices and strides."""
     if src._et.itemsize != dst._et.itemsize:
         raise TypeError(f"cannot copy {type_name(src.dtype)} data into an array of "
@@ -766,51 +722,21 @@ def _copy_into(dst: array, src: array, dst_offset=0, src_offset=0, count=None):
         dv[...] = sv
         return
     if dst.is_contiguous and src.is_contiguous:
-        _memcpy(dst, src, dst.ptr, src.ptr, dst.size * dst._et.itemsize)
+        memcpy(dst, src, dst.ptr, src.ptr, dst.size * dst._et.itemsize)
         return
     if dst.device == src.device:
-        from .array_kernels import copy_strided
+        from .array_kernels import copy_strided  # (see _fill_cuda)
 
         copy_strided(dst, src)
         return
     # different devices and a strided side: stage through a contiguous copy
     staged = src.contiguous()
     if dst.is_contiguous:
-        _copy_into(dst, staged)
+        copy_into(dst, staged)
     else:
-        from .factories import empty
-
-        tmp = empty(dst.shape, dtype=dst.dtype, device=dst.device)
-        _copy_into(tmp, staged)
-        _copy_into(dst, tmp)
-
-
-def _memcpy(dst: array, src: array, dptr: int, sptr: int, nbytes: int, stream=None):
-    """Copy bytes between arrays' memory; queued on ``stream`` or the GPU's current stream.
-
-    Copies from or to pageable host memory wait for completion (the host buffer may be
-    reused at once); with pinned host memory they stay asynchronous, as in Warp.
-    """
-    if nbytes <= 0:
-        return
-    gpu = dst.device if dst.device.is_cuda else src.device
-    s = stream if stream is not None else gpu.stream
-    ns = s.numba_stream
-    if dst.device.is_cuda and src.device.is_cuda:
-        if dst.device == src.device:
-            cuda_backend.memcpy_dtod(dptr, sptr, nbytes, ns, gpu.ordinal)
-        else:
-            src.device.stream.synchronize()
-            cuda_backend.memcpy_peer(dptr, dst.device.ordinal, sptr, src.device.ordinal,
-                                     nbytes, ns)
-    elif dst.device.is_cuda:
-        cuda_backend.memcpy_htod(dptr, sptr, nbytes, ns, gpu.ordinal)
-        if not src.pinned:
-            s.synchronize()
-    else:
-        cuda_backend.memcpy_dtoh(dptr, sptr, nbytes, ns, gpu.ordinal)
-        if not dst.pinned:
-            s.synchronize()
+        tmp = allocate(dst.shape, dst._et, dst.device)
+        copy_into(tmp, staged)
+        copy_into(dst, tmp)
 
 
 # -- annotation helpers and factories ----------------------------------------------------

@@ -9,6 +9,7 @@ import typing
 
 from .array import array
 from .kernel import kernel
+from .launch import launch
 
 __all__ = ["fill_strided", "copy_strided"]
 
@@ -65,14 +66,11 @@ _kernels = {n: _make(n) for n in range(1, 5)}
 
 def fill_strided(arr: array, value) -> None:
     """Set every element of a (possibly strided) GPU array to a NumPy scalar ``value``."""
-    from .launch import launch
-
     launch(_kernels[arr.ndim][0], dim=arr.shape, inputs=[arr, value], device=arr.device)
 
 
 def copy_strided(dst: array, src: array) -> None:
-    from .launch import launch
-
-    if src._et != dst._et:
+    """Copy ``src`` into ``dst`` (same shape and item size), both on one GPU."""
+    if src.element_type != dst.element_type:
         src = src.view(dst.dtype)
     launch(_kernels[dst.ndim][1], dim=dst.shape, inputs=[dst, src], device=dst.device)

@@ -49,7 +49,7 @@ _SLOT_BYTES = dc.SLOT_WORDS * 8
 def run_checked(lp, stream, n: int, padded: tuple) -> None:
     """Run the prepared launch ``lp`` with its checked variant; raise on a failure."""
     k = lp.kernel
-    conv = lp._converted
+    conv = lp.arguments
     if lp.device.ordinal < 0:
         entry = k.compile_cpu(tuple(conv.types), lp.adjoint, debug=True)
         slot = dc.cpu_slot
@@ -104,7 +104,7 @@ def failure_error(lp, words) -> Exception:
         f"the vector/matrix '{site.expr}'"
     msg = (f"{head}: out-of-bounds {verb} {site.expr}[{idx_text}]{thread}: "
            f"{what} has shape {shape}{where}")
-    nulls = lp._converted.nulls or ()
+    nulls = lp.arguments.nulls or ()
     null = site.expr if site.expr in nulls else (site.root if site.root in nulls else None)
     if null is not None and site.is_kernel:
         msg += (f"\nArgument '{null}' was None (a null array): pass an array, or do not "

@@ -5,14 +5,17 @@
 
 from __future__ import annotations
 
+import ctypes
 import typing
 
 import numpy as np
 
 from ..lowering.local_arrays import register_kernel_pointer_array, register_kernel_zeros
-from ..typing.dtypes import element_type
-from .array import _allocate, _as_shape, _c_strides, _copy_into, _memcpy, array
+from . import recording
+from .array import allocate, array, as_shape, copy_into
 from .device import get_device
+from ..typing.dtypes import element_type
+from .memory import memcpy
 
 __all__ = ["empty", "zeros", "ones", "full", "empty_like", "zeros_like", "ones_like",
            "full_like", "clone", "copy", "from_numpy"]
@@ -30,12 +33,7 @@ def empty(shape=0, dtype=float, device=None, requires_grad=False, pinned=False,
     """An array with uninitialised contents."""
     et = element_type(dtype)
     dev = get_device(device)
-    shape = _as_shape(shape)
-    owner, ptr, npview = _allocate(dev, shape, et, pinned, zero=False)
-    out = array(ptr=ptr, shape=shape, strides=_c_strides(shape, et.itemsize), dtype=et,
-                device=dev, owner=owner)
-    out._np = npview
-    out.pinned = bool(pinned)
+    out = allocate(as_shape(shape), et, dev, pinned)
     return _finish(out, requires_grad, retain_grad)
 
 
@@ -101,12 +99,11 @@ def clone(src: array, device=None, requires_grad=None, pinned=None) -> array:
     """A copy of ``src`` (on ``device`` if given)."""
     dev, rg = _like(src, device, requires_grad)
     out = empty(src.shape, src.dtype, dev, False, src.pinned if pinned is None else pinned)
-    _copy_into(out, src)
+    copy_into(out, src)
     if rg:
         out.requires_grad = True
-    from ..autodiff.tape import record_copy
-
-    record_copy(out, src, "wp.clone()")
+    out.mark_write("wp.clone()")
+    recording.record_copy(out, src, "wp.clone()")
     return out
 
 
@@ -121,12 +118,11 @@ def copy(dest: array, src: array, dest_offset: int = 0, src_offset: int = 0,
     """
     if not isinstance(dest, array) or not isinstance(src, array):
         raise TypeError("wp.copy() copies between wp.array objects")
-    from ..autodiff.tape import record_copy
-
     if count == 0 and dest_offset == 0 and src_offset == 0:
         if dest.shape == src.shape and stream is None:
-            record_copy(dest, src, "wp.copy()", 0, 0, src.size)
-            _copy_into(dest, src)
+            dest.mark_write("wp.copy()")
+            recording.record_copy(dest, src, "wp.copy()", 0, 0, src.size)
+            copy_into(dest, src)
             return
         if dest.size < src.size:
             raise ValueError(f"cannot copy {src.size} elements into an array of {dest.size}; "
@@ -138,23 +134,22 @@ def copy(dest: array, src: array, dest_offset: int = 0, src_offset: int = 0,
             dest_offset + count > dest.size:
         raise ValueError(f"copy range out of bounds: {count} elements from offset {src_offset} "
                          f"of {src.size} into offset {dest_offset} of {dest.size}")
-    if src._et.itemsize != dest._et.itemsize:
+    if src.element_type.itemsize != dest.element_type.itemsize:
         raise TypeError("cannot copy between arrays of different element sizes")
     contiguous = dest.is_contiguous and src.is_contiguous
     if not contiguous and not (dest.ndim == 1 and src.ndim == 1):
         raise ValueError("copies with offsets or counts between non-contiguous arrays need "
                          "1-D arrays (copy a contiguous clone, or copy whole arrays)")
-    record_copy(dest, src, "wp.copy()", dest_offset, src_offset, count)
+    dest.mark_write("wp.copy()")
+    recording.record_copy(dest, src, "wp.copy()", dest_offset, src_offset, count)
     if not contiguous:
-        _copy_into(dest[dest_offset:dest_offset + count], src[src_offset:src_offset + count])
+        copy_into(dest[dest_offset:dest_offset + count], src[src_offset:src_offset + count])
         return
-    isz = src._et.itemsize
+    isz = src.element_type.itemsize
     if dest.device.is_cpu and src.device.is_cpu:
-        import ctypes
-
         ctypes.memmove(dest.ptr + dest_offset * isz, src.ptr + src_offset * isz, count * isz)
         return
-    _memcpy(dest, src, dest.ptr + dest_offset * isz, src.ptr + src_offset * isz, count * isz,
+    memcpy(dest, src, dest.ptr + dest_offset * isz, src.ptr + src_offset * isz, count * isz,
             stream)
 
 

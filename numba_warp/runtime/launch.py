@@ -17,18 +17,20 @@ import typing
 
 import numpy as np
 from numba.core import types
+from numba.np.numpy_support import from_dtype
 
 from .. import config
+from ..typing.argspec import ArgSpec
 from ..typing.dtypes import element_type, type_name
-from ..typing.scalars import ScalarValue as _ScalarValue, scalar_class_for
-from . import cuda_backend
-from .array import ARRAY_MAX_DIMS, array
+from ..typing.scalars import ScalarType, scalar_class_for
+from . import cuda_backend, recording
+from .array import ARRAY_MAX_DIMS, array, null_array
 from .checks import run_checked
 from .device import get_device
 from .kernel import Kernel
-from ..autodiff.tape import current_tape
 
-__all__ = ["launch", "Launch"]
+__all__ = ["launch", "Launch", "LaunchArguments", "LaunchError"]
+
 
 class LaunchError(TypeError):
     """Bad arguments to ``wp.launch``."""
@@ -51,7 +53,7 @@ def _convert_array(kernel, name, spec, value, device, out):
             value = array(value, copy=False, device=device)
         else:
             _fail(kernel, name, f"expects {spec.describe()}, got {type(value).__name__}")
-    if getattr(value, "_is_annotation", False) or value.device is None:
+    if value.device is None:  # (annotations have no device)
         _fail(kernel, name, "is an array annotation (wp.array(dtype=...)) with no memory; "
                             "pass an allocated array such as wp.zeros(n, dtype=...)")
     if value.device != device:
@@ -61,22 +63,21 @@ def _convert_array(kernel, name, spec, value, device, out):
     if value.ndim != spec.ndim:
         _fail(kernel, name, f"expects a {spec.ndim}-D array, got a {value.ndim}-D array of "
                             f"shape {value.shape}")
-    et = value._et
-    if not spec.generic_dtype and et.numba_type != spec.element.numba_type:
+    if not spec.generic_dtype and value.element_type.numba_type != spec.element.numba_type:
         _fail(kernel, name, f"expects an array of {type_name(spec.dtype)}, got an array of "
                             f"{type_name(value.dtype)}")
-    nbtype, cuda_args = value.launch_data()
-    out.types.append(nbtype)
+    data = value.launch_data()
+    out.types.append(data.numba_type)
     if device.is_cpu:
-        out.cpu.append(value._kernel_view())
+        out.cpu.append(data.cpu_arg)
     else:
-        out.cuda.extend(cuda_args)
+        out.cuda.extend(data.cuda_args)
     out.arrays.append(value)
 
 
 def _scalar_value(kernel, name, nbtype, value):
     cls = scalar_class_for(nbtype)
-    v = value.value if isinstance(value, _ScalarValue) else value
+    v = value.value if isinstance(type(value), ScalarType) else value
     if isinstance(v, np.generic):
         v = v.item()
     if isinstance(nbtype, types.Integer) and isinstance(v, float):
@@ -124,16 +125,14 @@ def _convert_value(kernel, name, spec, value, device, out):
     if device.is_cpu:
         out.cpu.append(value)
     else:
-        out.cuda.extend(value._v.reshape(-1))  # NumPy scalars of the component type
+        out.cuda.extend(np.asarray(value).reshape(-1))  # NumPy scalars of the components
 
 
 def _infer_spec(value):
     """The parameter spec a generic (typing.Any) parameter takes from its value."""
-    from ..typing.argspec import ArgSpec
-
     if isinstance(value, array):
         return ArgSpec("array", None, dtype=value.dtype, ndim=value.ndim)
-    if isinstance(value, _ScalarValue):
+    if isinstance(type(value), ScalarType):
         return ArgSpec("scalar", type(value), numba_type=type(value)._numba_type)
     if isinstance(value, bool):
         return ArgSpec("scalar", bool, numba_type=types.boolean)
@@ -142,8 +141,6 @@ def _infer_spec(value):
     if isinstance(value, float):
         return ArgSpec("scalar", float, numba_type=types.float32)
     if isinstance(value, np.generic):
-        from numba.np.numpy_support import from_dtype
-
         return ArgSpec("scalar", type(value), numba_type=from_dtype(value.dtype))
     if hasattr(type(value), "_wp_struct_"):
         return ArgSpec("struct", type(value), struct_cls=type(value))
@@ -172,33 +169,11 @@ def _convert(kernel, name, spec, value, device, out):
         _fail(kernel, name, f"has an unsupported parameter kind {kind}")
 
 
-_FAST_SCALARS = {
-    # numba type: (Python type taken as is, NumPy constructor, NumPy value to CUDA, lo, hi)
-    types.float32: (float, np.float32, True, -3.4e38, 3.4e38),
-    types.float64: (float, np.float64, False, -1.7e308, 1.7e308),
-    types.int32: (int, np.int32, True, -(2**31), 2**31 - 1),
-    types.int64: (int, np.int64, False, -(2**63), 2**63 - 1),
-}
+class LaunchArguments:
+    """A launch's converted arguments: their Numba types (which select the compiled
+    variant), the CPU launcher's values or the CUDA kernel's flattened values, the
+    arrays among them, and the parameter paths that were given None (null arrays)."""
 
-
-def _fast_specs(kernel):
-    """Per parameter: what the launch fast path checks, or None (always the slow path)."""
-    fast = kernel.__dict__.get("_fast_specs")
-    if fast is None:
-        fast = []
-        for spec in kernel.arg_specs:
-            if spec.kind == "array":
-                nbd = None if spec.generic_dtype else spec.element.numba_type
-                fast.append((True, spec.ndim, nbd))
-            elif spec.kind == "scalar" and spec.numba_type in _FAST_SCALARS:
-                fast.append((False, *_FAST_SCALARS[spec.numba_type]))
-            else:
-                fast.append(None)
-        kernel._fast_specs = fast
-    return fast
-
-
-class _Converted:
     __slots__ = ("types", "cpu", "cuda", "arrays", "nulls")
 
     def __init__(self):
@@ -237,12 +212,13 @@ _MAX_THREADS = 2**63 - 1
 class Launch:
     """A prepared launch (``wp.launch(..., record_cmd=True)``); call ``launch()`` to run it."""
 
-    def __init__(self, kernel, dims, device, converted, stream, block_dim, max_blocks,
+    def __init__(self, kernel, dims, device, arguments, stream, block_dim, max_blocks,
                  adjoint=False, writes=(), checked=False):
         self.kernel = kernel
         self.dim = dims
         self.device = device
-        self._converted = converted
+        #: the converted arguments (``LaunchArguments``)
+        self.arguments = arguments
         self.stream = stream
         self.block_dim = block_dim
         self.max_blocks = max_blocks
@@ -259,39 +235,38 @@ def _run(lp: Launch, stream):
     dims = lp.dim
     n = math.prod(dims)
     padded = dims + (1,) * (4 - len(dims))
-    conv = lp._converted
+    args = lp.arguments
     if n == 0:
         return
+    key = lp.kernel.key
     for a in lp._writes:
-        vc = a._vc if a._vc is not None else a._version_counter()
-        vc[0] += 1
-        vc[1] = lp.kernel.key
+        a.mark_write(key)
     if lp._checked or config.mode == "debug":
         run_checked(lp, stream, n, padded)
     elif lp.device.ordinal < 0:
         if lp._entry is None:
-            lp._entry = lp.kernel.compile_cpu(tuple(conv.types), lp.adjoint)
-        lp._entry(n, *padded, *conv.cpu)
+            lp._entry = lp.kernel.compile_cpu(tuple(args.types), lp.adjoint)
+        lp._entry(n, *padded, *args.cpu)
     else:
         if lp._entry is None:
-            lp._entry = lp.kernel.compile_cuda(tuple(conv.types), lp.device, lp.adjoint)
+            lp._entry = lp.kernel.compile_cuda(tuple(args.types), lp.device, lp.adjoint)
         threads = lp.block_dim
         blocks = cuda_backend.grid_blocks(n, threads, lp.max_blocks)
         s = stream if stream is not None else lp.device.stream
         cuda_backend.launch(lp._entry, s.core_stream, blocks, threads,
-                            (n, *padded, *conv.cuda))
+                            (n, *padded, *args.cuda))
     if config.verify_fp:
         _verify_fp(lp)
 
 
 def _verify_fp(lp: Launch):
-    for arr in lp._converted.arrays:
-        if arr.size and arr._et.scalar_np.kind == "f":
+    for arr in lp.arguments.arrays:
+        if arr.size and arr.element_type.scalar_np.kind == "f":
             data = arr.numpy()
             if not np.all(np.isfinite(data)):
                 raise FloatingPointError(
-                    f"kernel '{lp.kernel.qualified_name}' left NaN or inf values in an array argument "
-                    f"of shape {arr.shape} (wp.config.verify_fp is on)")
+                    f"kernel '{lp.kernel.qualified_name}' left NaN or inf values in an array "
+                    f"argument of shape {arr.shape} (wp.config.verify_fp is on)")
 
 
 def launch(kernel: Kernel, dim, inputs: typing.Sequence = (), outputs: typing.Sequence = (),
@@ -302,7 +277,8 @@ def launch(kernel: Kernel, dim, inputs: typing.Sequence = (), outputs: typing.Se
 
     ``inputs`` followed by ``outputs`` are the kernel's arguments, in order. Launches are
     asynchronous on the device's current stream (or ``stream``); reading results with
-    ``a.numpy()`` waits for them.
+    ``a.numpy()`` waits for them. While a ``wp.Tape`` records, the launch is recorded
+    (unless ``record_tape=False``).
 
     Example
     -------
@@ -311,131 +287,85 @@ def launch(kernel: Kernel, dim, inputs: typing.Sequence = (), outputs: typing.Se
     if not isinstance(kernel, Kernel):
         raise LaunchError(f"wp.launch() expects a @wp.kernel, got {type(kernel).__name__}")
     dims = _launch_dims(kernel, dim)
-    args = list(inputs) + list(outputs)
+    args = [*inputs, *outputs]
     names = kernel.arg_names
     if len(args) != len(names):
         raise LaunchError(
             f"wp.launch({kernel.__name__}): the kernel takes {len(names)} argument(s) "
             f"({', '.join(names)}), but {len(args)} were given "
             f"({len(inputs)} inputs + {len(outputs)} outputs)")
-    if stream is not None:
-        dev = stream.device
-    else:
-        dev = get_device(device)
+    dev = stream.device if stream is not None else get_device(device)
     arity = kernel.tid_arity
     if arity > 1 and arity != len(dims):
         raise LaunchError(
             f"wp.launch({kernel.__name__}): the kernel unpacks wp.tid() into {arity} indices "
             f"but is launched with a {len(dims)}-D dim {dims}")
-    conv = _Converted()
-    on_cpu = dev.ordinal < 0
-    for name, spec, fast, value in zip(names, kernel.arg_specs, _fast_specs(kernel), args):
-        # fast paths for the common cases; everything else (and every error) goes
-        # through _convert, which checks and explains
-        if fast is not None:
-            if fast[0] and type(value) is array:
-                data = value._launch
-                if data is not None and value.device is dev and value.ndim == fast[1] and \
-                        (fast[2] is None or value._et.numba_type is fast[2]):
-                    conv.types.append(data[0])
-                    if on_cpu:
-                        conv.cpu.append(value._kview if value._kview is not None else
-                                        value._kernel_view())
-                    else:
-                        conv.cuda.extend(data[1])
-                    conv.arrays.append(value)
-                    continue
-            elif not fast[0] and type(value) is fast[1] and fast[4] <= value <= fast[5]:
-                nv = fast[2](value)
-                conv.types.append(spec.numba_type)
-                if on_cpu:
-                    conv.cpu.append(nv)
-                else:
-                    conv.cuda.append(nv if fast[3] else value)
-                continue
-        _convert(kernel, name, spec, value, dev, conv)
+    plan = kernel.launch_plan
+    conv = _convert_arguments(kernel, plan, args, dev)
     bd = block_dim or config.block_dim
     if adjoint:
-        _convert_adjoints(kernel, args, list(adj_inputs) + list(adj_outputs), dev, conv)
+        _convert_adjoints(kernel, args, [*adj_inputs, *adj_outputs], dev, conv)
         lp = Launch(kernel, dims, dev, conv, stream, bd, max_blocks, adjoint=True,
                     checked=conv.nulls is not None)
     else:
         if adj_inputs or adj_outputs:
             raise LaunchError(f"wp.launch({kernel.__name__}): adj_inputs/adj_outputs are only "
                               "used with adjoint=True")
-        reads, writes = _array_access(kernel, args)
-        checked = conv.nulls is not None and _may_access(kernel, conv.nulls)
-        lp = Launch(kernel, dims, dev, conv, stream, bd, max_blocks, writes=writes,
-                    checked=checked)
+        checked = conv.nulls is not None and plan.may_access(conv.nulls)
+        lp = Launch(kernel, dims, dev, conv, stream, bd, max_blocks,
+                    writes=plan.written_arrays(args), checked=checked)
         if record_cmd:
             return lp
-        tape = current_tape()
-        if tape is not None and record_tape:
-            tape.record_launch(kernel, dims, max_blocks, inputs, outputs, dev, block_dim,
-                               reads=[(a, a.version, where) for a, where in reads])
+        observer = recording.current()
+        if observer is not None and record_tape:
+            # the versions of what the launch reads, before it writes (see tape.py)
+            reads = [(a, a.version, where) for a, where in plan.read_arrays(args)]
+            observer.record_launch(kernel, dims, max_blocks, inputs, outputs, dev, block_dim,
+                                   reads=reads)
     if record_cmd:
         return lp
     _run(lp, stream)
     return None
 
 
-def _array_access(kernel, args):
-    """(arrays read with their parameter paths, arrays written) by a launch of ``kernel``."""
-    access = kernel.__dict__.get("_access")
-    if access is None:
-        from ..frontend.effects import array_access
-
-        try:
-            r, w = array_access(kernel.generated, kernel.arg_names)
-        except Exception:  # noqa: BLE001 - analysis is best effort; codegen reports errors
-            r, w = set(), set()
-        index = {n: k for k, n in enumerate(kernel.arg_names)}
-        access = kernel._access = (
-            [(index[p[0]], p[1:], ".".join(p)) for p in sorted(r) if p[0] in index],
-            [(index[p[0]], p[1:]) for p in sorted(w) if p[0] in index])
-    reads_spec, writes_spec = access
-    if not reads_spec and not writes_spec:
-        return (), ()
-    reads = []
-    for k, attrs, where in reads_spec:
-        a = _follow(args[k], attrs)
-        if type(a) is array:
-            reads.append((a, where))
-    writes = []
-    for k, attrs in writes_spec:
-        a = _follow(args[k], attrs)
-        if type(a) is array:
-            writes.append(a)
-    return reads, writes
-
-
-def _may_access(kernel, paths) -> bool:
-    """Whether ``kernel`` may read or write an array at one of the parameter paths."""
-    reads_spec, writes_spec = kernel._access
-    if not reads_spec and not writes_spec:
-        return True  # nothing known (or the analysis failed): assume it may
-    names = kernel.arg_names
-    touched = {where for _, _, where in reads_spec}
-    touched |= {".".join((names[k], *attrs)) for k, attrs in writes_spec}
-    return any(p in touched for p in paths)
-
-
-def _follow(value, attrs):
-    for attr in attrs:
-        value = getattr(value, attr, None)
-    return value
+def _convert_arguments(kernel, plan, args, dev) -> LaunchArguments:
+    """Check and convert a launch's arguments: the common cases on a fast path, the rest
+    (and every error) through ``_convert``, which checks and explains."""
+    conv = LaunchArguments()
+    on_cpu = dev.ordinal < 0
+    types_, cpu, cuda, arrays = conv.types, conv.cpu, conv.cuda, conv.arrays
+    for name, spec, fast, value in zip(kernel.arg_names, kernel.arg_specs, plan.params, args):
+        if fast is not None:
+            if fast.is_array:
+                if type(value) is array and value.device is dev and value.ndim == fast.ndim:
+                    data = value.launch_data()
+                    if fast.dtype is None or data.dtype is fast.dtype:
+                        types_.append(data.numba_type)
+                        if on_cpu:
+                            cpu.append(data.cpu_arg)
+                        else:
+                            cuda.extend(data.cuda_args)
+                        arrays.append(value)
+                        continue
+            elif type(value) is fast.py_type and fast.lo <= value <= fast.hi:
+                nv = fast.to_numpy(value)
+                types_.append(spec.numba_type)
+                if on_cpu:
+                    cpu.append(nv)
+                else:
+                    cuda.append(nv if fast.numpy_on_cuda else value)
+                continue
+        _convert(kernel, name, spec, value, dev, conv)
+    return conv
 
 
 def _empty_array(spec, primal, device):
     """An empty array of ``primal``'s element type and ndim (else the parameter's): Warp's
     null array, for ``None`` arguments and absent gradients."""
-    et = primal._et if isinstance(primal, array) else (
-        element_type(float) if spec.generic_dtype else spec.element)
-    ndim = primal.ndim if isinstance(primal, array) else spec.ndim
-    value = array(ptr=0, shape=(0,) * ndim, strides=(et.itemsize,) * ndim, dtype=et,
-                  device=device, owner=None)
-    value._np = np.zeros((0,) * ndim, dtype=et.np_dtype)
-    return value
+    if isinstance(primal, array):
+        return null_array(primal.element_type, primal.ndim, device)
+    return null_array(element_type(float) if spec.generic_dtype else spec.element, spec.ndim,
+                      device)
 
 
 def _adjoint_struct(value, device):

@@ -1,5 +1,10 @@
 """``wp.Tape``: records launches in the forward pass and replays their backward passes.
 
+The tape observes runtime through its recording hook (``runtime/recording.py``): while
+it records (``with tape:``) it is the installed observer, so ``wp.launch`` reports each
+forward launch and ``wp.copy``/``wp.clone``/``array.assign`` each copy (copies are
+differentiable). Runtime knows nothing of the tape.
+
 Besides Warp's API, the tape checks that the gradient it computes is the right one:
 every array a recorded launch reads is recorded with its write counter
 (``array.version``), and ``backward()`` raises if one was written afterwards (by a later
@@ -10,21 +15,26 @@ instead of differentiating with values the forward pass never saw (NVIDIA/warp#1
 
 from __future__ import annotations
 
-import threading
 import warnings
 
-from .. import config
+from . import config
+from .runtime import recording
+from .runtime.array import array
+from .typing.dtypes import type_name
+from .runtime.launch import launch
 
-__all__ = ["Tape", "current_tape", "record_copy"]
-
-_state = threading.local()
+__all__ = ["Tape", "LaunchRecord", "FunctionRecord", "current_tape", "tape_to_dot"]
 
 
 def current_tape():
-    return getattr(_state, "tape", None)
+    """The tape recording on this thread, or None."""
+    observer = recording.current()
+    return observer if isinstance(observer, Tape) else None
 
 
-class _Launch:
+class LaunchRecord:
+    """A kernel launch on a tape (``tape.launches``): its backward pass is launched."""
+
     __slots__ = ("kernel", "dim", "inputs", "outputs", "device", "block_dim", "max_blocks",
                  "reads", "index")
 
@@ -44,7 +54,10 @@ class _Launch:
         return self.kernel.key
 
 
-class _Func:
+class FunctionRecord:
+    """A Python callback on a tape (``tape.record_func``, copies): run in the backward
+    pass."""
+
     __slots__ = ("backward", "arrays", "name", "reads", "index")
 
     def __init__(self, backward, arrays, name, reads=()):
@@ -77,23 +90,23 @@ class Tape:
 
     # -- recording -------------------------------------------------------------------
     def __enter__(self):
-        if current_tape() is not None:
+        if isinstance(recording.current(), Tape):
             raise RuntimeError("a wp.Tape is already recording; tapes cannot be nested "
                                "(exit the other 'with' block first)")
-        _state.tape = self
+        recording.install(self)  # (raises if another recorder is installed)
         self._active = True
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        _state.tape = None
+        recording.uninstall(self)
         self._active = False
         return False
 
     def record_launch(self, kernel, dim, max_blocks, inputs, outputs, device,
                       block_dim=0, metadata=None, reads=None):
         """Add a launch to the tape (``wp.launch`` does this while the tape records)."""
-        rec = _Launch(kernel, dim, inputs, outputs, device, block_dim, max_blocks,
-                      reads if reads is not None else [])
+        rec = LaunchRecord(kernel, dim, inputs, outputs, device, block_dim, max_blocks,
+                           reads if reads is not None else [])
         self._add(rec)
         for a in list(inputs) + list(outputs):
             self._note_grad(a)
@@ -105,17 +118,37 @@ class Tape:
         """
         if not callable(backward):
             raise TypeError("tape.record_func(backward, arrays) needs a callable backward")
-        self._add(_Func(backward, arrays, getattr(backward, "__name__", "function")))
+        self._add(FunctionRecord(backward, arrays, getattr(backward, "__name__", "function")))
         for a in arrays:
             self._note_grad(a)
+
+    def record_copy(self, dest, src, what: str, dest_offset: int = 0, src_offset: int = 0,
+                    count: int = 0):
+        """Record a copy ``dest <- src`` (runtime reports ``wp.copy``, ``wp.clone`` and
+        ``array.assign`` while the tape records): its adjoint runs in the backward pass."""
+        if not (src.requires_grad or dest.requires_grad):
+            return
+        n = count or min(src.size, dest.size)
+
+        def backward():
+            if dest.grad is None or src.grad is None:
+                return
+            # the copy overwrote dest: its gradient is consumed (kept with retain_grad, as
+            # in Warp; read at backward time so that a later change of the flag counts)
+            _copy_adjoint(dest.grad, src.grad, dest_offset, src_offset, n,
+                          not dest.retain_grad)
+
+        backward.__name__ = what.rstrip("()")
+        reads = [(src, src.version, "src")]
+        self._add(FunctionRecord(backward, [dest, src], backward.__name__, reads))
+        self._note_grad(src)
+        self._note_grad(dest)
 
     def _add(self, rec):
         rec.index = len(self.launches)
         self.launches.append(rec)
 
     def _note_grad(self, a):
-        from ..runtime.array import array
-
         if isinstance(a, array) and a.requires_grad:
             self.gradients[a] = a.grad
         elif hasattr(type(a), "_wp_struct_"):
@@ -137,8 +170,6 @@ class Tape:
         With neither, the gradients already in the arrays (``y.grad.fill_(1.0)``) are the
         seeds, as in Warp.
         """
-        from ..runtime.array import array
-
         if not self.launches:
             raise RuntimeError("tape.backward(): nothing was recorded on this tape (since it "
                                "was created or last reset()); run the forward launches "
@@ -147,11 +178,12 @@ class Tape:
             if not isinstance(loss, array):
                 raise TypeError(f"tape.backward(loss=...) needs a wp.array, got "
                                 f"{type(loss).__name__}")
-            if loss.size != 1 or loss._et.inner_shape:
+            if loss.size != 1 or loss.element_type.inner_shape:
                 raise ValueError(
                     f"tape.backward(loss=...) needs a single-element loss (a scalar), got an "
-                    f"array of shape {loss.shape} and dtype {loss._et}; reduce it to one "
-                    "value, or pass grads={{array: seed}} for a vector-Jacobian product")
+                    f"array of shape {loss.shape} and dtype {type_name(loss.dtype)}; reduce "
+                    "it to one value, or pass grads={array: seed} for a vector-Jacobian "
+                    "product")
             if not loss.requires_grad:
                 raise ValueError("the loss array has no gradient: create it with "
                                  "requires_grad=True (e.g. wp.zeros(1, dtype=float, "
@@ -170,7 +202,7 @@ class Tape:
         if config.check_array_versions:
             self._check_versions()
         for rec in reversed(self.launches):
-            if isinstance(rec, _Func):
+            if isinstance(rec, FunctionRecord):
                 rec.backward()
                 continue
             k = rec.kernel
@@ -178,8 +210,6 @@ class Tape:
                 warnings.warn(f"kernel '{k.key}' has enable_backward=False: its launch "
                               "contributes no gradient", stacklevel=2)
                 continue
-            from ..runtime.launch import launch
-
             launch(k, rec.dim, inputs=rec.inputs, outputs=rec.outputs, device=rec.device,
                    adjoint=True, max_blocks=rec.max_blocks, block_dim=rec.block_dim)
 
@@ -187,7 +217,7 @@ class Tape:
         for rec in self.launches:
             for arr, version, where in rec.reads:
                 if arr.version != version:
-                    writer = arr._version_counter()[1]
+                    writer = arr.last_writer
                     who = (f"the same launch of '{rec.name}'" if writer == rec.name else
                            f"'{writer}'" if writer else "a later write")
                     raise RuntimeError(
@@ -208,7 +238,7 @@ class Tape:
             if a.grad is not None and a.grad is not g:
                 a.grad.zero_()
         for rec in self.launches:
-            if isinstance(rec, _Func):
+            if isinstance(rec, FunctionRecord):
                 for a in rec.arrays:
                     if getattr(a, "grad", None) is not None:
                         a.grad.zero_()
@@ -235,8 +265,6 @@ class Tape:
         Kernels are boxes, arrays ellipses: green when they have ``requires_grad``, grey
         otherwise. Render with ``dot -Tsvg tape.dot -o tape.svg``.
         """
-        from .graph import tape_to_dot
-
         dot = tape_to_dot(self, array_labels or {}, graph_direction, hide_readonly_arrays,
                           track_inputs or [], track_outputs or [], track_input_names or [],
                           track_output_names or [])
@@ -244,33 +272,6 @@ class Tape:
             with open(filename, "w") as f:
                 f.write(dot)
         return dot
-
-
-# ---------------------------------------------------------------------------------------
-# wp.copy / wp.clone / array.assign are differentiable
-# ---------------------------------------------------------------------------------------
-
-def record_copy(dest, src, what: str, dest_offset: int = 0, src_offset: int = 0,
-                count: int = 0):
-    """Note a copy ``dest <- src``: a write of ``dest`` and, on a tape, its adjoint."""
-    dest.mark_write(what)
-    tape = current_tape()
-    if tape is None or not (src.requires_grad or dest.requires_grad):
-        return
-    n = count or min(src.size, dest.size)
-
-    def backward():
-        if dest.grad is None or src.grad is None:
-            return
-        # the copy overwrote dest: its gradient is consumed (kept with retain_grad, as in
-        # Warp; read at backward time so that a later change of the flag counts)
-        _copy_adjoint(dest.grad, src.grad, dest_offset, src_offset, n, not dest.retain_grad)
-
-    backward.__name__ = what.rstrip("()")
-    reads = [(src, src.version, "src")]
-    tape._add(_Func(backward, [dest, src], backward.__name__, reads))
-    tape._note_grad(src)
-    tape._note_grad(dest)
 
 
 def _copy_adjoint(dest_grad, src_grad, dest_offset, src_offset, n, consume=True):
@@ -284,3 +285,56 @@ def _copy_adjoint(dest_grad, src_grad, dest_offset, src_offset, n, consume=True)
     if consume:
         df[dest_offset:dest_offset + n] = 0
         dest_grad.assign(df.reshape(d.shape))
+
+
+# ---------------------------------------------------------------------------------------
+# GraphViz rendering (Tape.visualize)
+# ---------------------------------------------------------------------------------------
+
+def _label(a, labels) -> str:
+    if a in labels:
+        return str(labels[a])
+    return f"{type_name(a.dtype)}{list(a.shape)}"
+
+
+def tape_to_dot(tape, labels, direction, hide_readonly, track_inputs, track_outputs,
+                track_input_names, track_output_names) -> str:
+    """The launches on ``tape`` as a GraphViz ``dot`` graph (see ``Tape.visualize``)."""
+    lines = ["digraph tape {", f"  rankdir={direction};",
+             '  node [fontname="Helvetica", fontsize=10];']
+    arrays: dict[int, object] = {}
+    written: set[int] = set()
+    edges = []
+    for rec in tape.launches:
+        kid = f"k{rec.index}"
+        if isinstance(rec, FunctionRecord):
+            lines.append(f'  {kid} [shape=box, style="rounded,dashed", label="{rec.name}"];')
+            for a in rec.arrays:
+                if isinstance(a, array):
+                    arrays[id(a)] = a
+                    edges.append(f"  a{id(a)} -> {kid} [style=dashed];")
+            continue
+        lines.append(f'  {kid} [shape=box, style="rounded,filled", fillcolor="#dddddd", '
+                     f'label="{rec.kernel.__name__}\\n#{rec.index} dim={rec.dim}"];')
+        names = rec.kernel.arg_names
+        for k, a in enumerate(rec.inputs):
+            if isinstance(a, array):
+                arrays[id(a)] = a
+                edges.append(f'  a{id(a)} -> {kid} [label="{names[k]}"];')
+        for k, a in enumerate(rec.outputs):
+            if isinstance(a, array):
+                arrays[id(a)] = a
+                written.add(id(a))
+                edges.append(f'  {kid} -> a{id(a)} [label="{names[len(rec.inputs) + k]}"];')
+    tracked = {id(a): n for a, n in zip(track_inputs, track_input_names or [None] * 99)}
+    tracked.update({id(a): n for a, n in zip(track_outputs, track_output_names or [None] * 99)})
+    for aid, a in arrays.items():
+        if hide_readonly and aid not in written and not a.requires_grad:
+            continue
+        color = "#b7e4a7" if a.requires_grad else "#eeeeee"
+        label = tracked.get(aid) or _label(a, labels)
+        lines.append(f'  a{aid} [shape=ellipse, style=filled, fillcolor="{color}", '
+                     f'label="{label}"];')
+    lines.extend(edges)
+    lines.append("}")
+    return "\n".join(lines) + "\n"
