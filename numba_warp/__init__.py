@@ -7,7 +7,7 @@ NVIDIA GPUs (through numba-cuda).
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from .version import __version__  # noqa: F401
 
 import typing as _typing
 
@@ -58,7 +58,7 @@ from .runtime.kernel import (  # noqa: F401
     set_module_options,
 )
 from .runtime.launch import Launch, launch  # noqa: F401
-from .runtime.stream import (  # noqa: F401
+from .runtime.device import (  # noqa: F401
     Event,
     ScopedStream,
     Stream,

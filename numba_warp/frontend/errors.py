@@ -12,6 +12,7 @@ as a :class:`WarpCodegenWarning` at the user's file and line.
 
 from __future__ import annotations
 
+import linecache
 import warnings
 
 __all__ = ["WarpCodegenError", "WarpCodegenWarning", "DeferredError", "SourceLocation"]
@@ -28,8 +29,6 @@ class SourceLocation:
         self.function = function
 
     def source_line(self) -> str:
-        import linecache
-
         return linecache.getline(self.filename, self.lineno).strip()
 
     def __str__(self):

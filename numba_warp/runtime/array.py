@@ -30,7 +30,7 @@ from .memory import (
     numpy_view,
     void_view,
 )
-from .stream import Event, Stream
+from .device import Event, Stream
 from .versions import counter_for_memory
 
 __all__ = ["array", "array1d", "array2d", "array3d", "array4d", "ARRAY_MAX_DIMS",

@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import importlib.abc
 import importlib.util
+from importlib import metadata
 import os
 import shutil
 import sys
@@ -40,6 +41,7 @@ import warnings
 from pathlib import Path
 
 from .. import config
+from ..version import __version__
 from .fingerprint import describe_refs
 
 __all__ = ["cache_dir", "cache_root", "library_hash", "load_generated_module",
@@ -69,8 +71,6 @@ def cache_root() -> Path:
 
 def cache_dir() -> Path:
     """This build's folder of the kernel cache (made, checked and pruned on first use)."""
-    from .. import __version__
-
     wanted = cache_root() / f"{_BUILD_PREFIX}{__version__}-{library_hash()}"
     key = str(wanted)
     path = _usable.get(key)
@@ -168,10 +168,6 @@ _TOOLCHAIN = ("numba", "llvmlite", "numba-cuda", "cuda-bindings", "cuda-core",
 
 def toolchain_versions() -> str:
     """Versions of Python and of every package whose change can change compiled code."""
-    from importlib import metadata
-
-    from .. import __version__
-
     parts = [f"numba_warp={__version__}", f"python={sys.version.split()[0]}"]
     for dist in _TOOLCHAIN:
         try:

@@ -24,6 +24,7 @@ name but no line. On CUDA those checks do not report.
 
 from __future__ import annotations
 
+import linecache
 import math
 
 import numpy as np
@@ -133,8 +134,6 @@ def _thread(tid: int, dims) -> str:
 
 
 def _source_line(site) -> str:
-    import linecache
-
     return linecache.getline(site.filename, site.lineno).strip()
 
 

@@ -12,6 +12,7 @@ import threading
 
 import numpy as np
 
+from ..typing.registry import install_cuda_typeof
 from .cache import guard_disk_cache
 
 __all__ = [
@@ -50,9 +51,7 @@ def _np_compat():
 
 def cuda():
     _np_compat()
-    from numba import cuda as _cuda
-
-    from ..typing.registry import install_cuda_typeof
+    from numba import cuda as _cuda  # heavy: imported when CUDA is first used
 
     install_cuda_typeof()
     return _cuda

@@ -18,6 +18,7 @@ import weakref
 
 import numba
 from numba.core import types
+from numba.core.typing.templates import builtin_registry
 from numba.extending import overload
 
 from ..autodiff.assemble import function_backward
@@ -409,8 +410,6 @@ class Function(UserFunction):
         stub.__name__ = stub.__qualname__ = name
         overload(stub, target="generic", strict=False,
                  jit_options={"error_model": "numpy"})(typer)
-        from numba.core.typing.templates import builtin_registry
-
         self._templates += [t for val, fty in builtin_registry.globals if val is stub
                             for t in getattr(fty, "templates", ())]
         return stub
@@ -489,8 +488,6 @@ class Function(UserFunction):
 
         overload(self, target="generic", strict=False,
                  jit_options={"error_model": "numpy"})(typer)
-        from numba.core.typing.templates import builtin_registry
-
         self._templates = [t for val, fty in builtin_registry.globals if val is self
                            for t in getattr(fty, "templates", ())]
 
