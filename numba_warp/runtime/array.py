@@ -35,7 +35,8 @@ from .stream import Event, Stream
 from .versions import counter_for_memory
 
 __all__ = ["array", "array1d", "array2d", "array3d", "array4d", "ARRAY_MAX_DIMS",
-           "ArrayLaunchData", "allocate", "null_array", "as_shape", "copy_into"]
+           "ArrayLaunchData", "allocate", "null_array", "as_shape", "copy_into",
+           "install_strided_kernels"]
 
 ARRAY_MAX_DIMS = 4
 _NEW = object()

@@ -227,6 +227,16 @@ def _element_layout(shape, strides_bytes, np_dtype) -> tuple:
     return code, bits, full_shape, full_strides
 
 
+def _new_managed_tensor(versioned: bool, readonly: bool):
+    """An empty ``DLManagedTensorVersioned`` (version and flags set) or ``DLManagedTensor``."""
+    if not versioned:
+        return DLManagedTensor()
+    managed = DLManagedTensorVersioned()
+    managed.version.major, managed.version.minor = DLPACK_VERSION
+    managed.flags = DLPACK_FLAG_BITMASK_READ_ONLY if readonly else 0
+    return managed
+
+
 def to_dlpack_capsule(
     ptr: int,
     shape: tuple,
@@ -291,21 +301,10 @@ def to_dlpack_capsule(
     ndim = len(full_shape)
     shape_arr = (ctypes.c_int64 * ndim)(*full_shape)
     strides_arr = (ctypes.c_int64 * ndim)(*full_strides)
-    if versioned:
-        managed = DLManagedTensorVersioned()
-        managed.version.major, managed.version.minor = DLPACK_VERSION
-        managed.flags = DLPACK_FLAG_BITMASK_READ_ONLY if readonly else 0
-    else:
-        managed = DLManagedTensor()
-    tensor = managed.dl_tensor
-    tensor.data = ptr
-    tensor.device.device_type = device_type
-    tensor.device.device_id = device_id
-    tensor.ndim = ndim
-    tensor.dtype.code = code
-    tensor.dtype.bits = bits
-    tensor.dtype.lanes = 1
-    tensor.shape = ctypes.addressof(shape_arr)
-    tensor.strides = ctypes.addressof(strides_arr)
-    tensor.byte_offset = 0
+    managed = _new_managed_tensor(versioned, readonly)
+    t = managed.dl_tensor
+    t.data, t.ndim, t.byte_offset = ptr, ndim, 0
+    t.device.device_type, t.device.device_id = device_type, device_id
+    t.dtype.code, t.dtype.bits, t.dtype.lanes = code, bits, 1
+    t.shape, t.strides = ctypes.addressof(shape_arr), ctypes.addressof(strides_arr)
     return export_capsule(managed, (shape_arr, strides_arr, owner))
