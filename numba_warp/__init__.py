@@ -58,6 +58,8 @@ from .runtime.kernel import (  # noqa: F401
     set_module_options,
 )
 from .runtime.launch import Launch, launch  # noqa: F401
+# installs wp.array's strided GPU fills/copies (kernels: runtime/array.py cannot import them)
+from .runtime import array_kernels as _array_kernels  # noqa: F401
 from .runtime.device import (  # noqa: F401
     Event,
     ScopedStream,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from ..runtime.array import array
+from ..runtime.device import get_device
 from ..typing.dtypes import element_type, from_numpy_dtype
-from . import dlpack as _dlpack
+from . import dlpack
 
 __all__ = ["from_dlpack", "to_dlpack"]
 
@@ -14,13 +16,10 @@ def from_dlpack(source, dtype=None):
     No copy is made; the producer's memory stays alive as long as the array does.
     ``dtype`` reinterprets the elements (e.g. ``wp.float32`` data as another 4-byte type).
     """
-    from ..runtime.array import array
-    from ..runtime.device import get_device
-
-    ptr, shape, strides, npdt, dev_type, dev_id, keep = _dlpack.from_dlpack(source)
-    if dev_type == _dlpack.KDL_CUDA:
+    ptr, shape, strides, npdt, dev_type, dev_id, keep = dlpack.from_dlpack(source)
+    if dev_type == dlpack.KDL_CUDA:
         device = get_device(f"cuda:{dev_id}")
-    elif dev_type in (_dlpack.KDL_CPU, _dlpack.KDL_CUDA_HOST):
+    elif dev_type in (dlpack.KDL_CPU, dlpack.KDL_CUDA_HOST):
         device = get_device("cpu")
     else:
         raise BufferError(f"DLPack device type {dev_type} is not supported (CPU and CUDA are)")

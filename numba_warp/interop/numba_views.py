@@ -22,6 +22,7 @@ from numba.core.imputils import impl_ret_borrowed, lower_builtin
 from numba.core.typing.templates import AbstractTemplate, infer_global, signature
 from numba.np.arrayobj import populate_array
 
+from ..runtime.array import array
 from ..typing.vec import composite_type_named_by
 
 __all__ = ["as_vectors"]
@@ -34,8 +35,6 @@ def as_vectors(arr, dtype):
     ``wp.array`` sharing its memory; in Numba-compiled code it returns a Numba array of
     the vector/matrix type.
     """
-    from ..runtime.array import array
-
     if isinstance(arr, array):
         arr = arr.numpy()
     return array(np.asarray(arr), dtype=dtype, copy=False, device="cpu")

@@ -19,6 +19,7 @@ from numba.core import types
 
 from . import cuda_backend, recording
 from .device import Device, get_device
+from .dlpack_export import KDL_CPU, KDL_CUDA, to_dlpack_capsule
 from ..typing.dtypes import ElementType, element_type, from_numpy_dtype, type_name
 from .memory import (
     DeleterOwner,
@@ -34,7 +35,8 @@ from .device import Event, Stream
 from .versions import counter_for_memory
 
 __all__ = ["array", "array1d", "array2d", "array3d", "array4d", "ARRAY_MAX_DIMS",
-           "ArrayLaunchData", "allocate", "null_array", "as_shape", "copy_into"]
+           "ArrayLaunchData", "allocate", "null_array", "as_shape", "copy_into",
+           "install_strided_kernels"]
 
 ARRAY_MAX_DIMS = 4
 _NEW = object()
@@ -476,23 +478,19 @@ class array:
         return desc
 
     def __dlpack__(self, stream=None, max_version=None, dl_device=None, copy=None):
-        from ..interop import dlpack
-
         if self.device.is_cuda and stream not in (None, -1):
             _order_with_consumer(self.device, stream)
-        kind = dlpack.KDL_CUDA if self.device.is_cuda else dlpack.KDL_CPU
+        kind = KDL_CUDA if self.device.is_cuda else KDL_CPU
         versioned = max_version is not None and tuple(max_version) >= (1, 0)
         et = self._et
-        return dlpack.to_dlpack_capsule(
+        return to_dlpack_capsule(
             self.ptr, self.shape, self.strides, et.np_dtype, kind,
             max(self.device.ordinal, 0), self, versioned=versioned)
 
     def __dlpack_device__(self):
-        from ..interop import dlpack
-
         if self.device.is_cuda:
-            return (dlpack.KDL_CUDA, self.device.ordinal)
-        return (dlpack.KDL_CPU, 0)
+            return (KDL_CUDA, self.device.ordinal)
+        return (KDL_CPU, 0)
 
     # -- in-place operations ---------------------------------------------------------
     def fill_(self, value) -> "array":
@@ -682,12 +680,30 @@ def _pointer_device(ptr: int) -> Device:
     return get_device(f"cuda:{ordinal}")
 
 
-def _fill_cuda(arr: array, item: bytes):
-    # array_kernels defines and launches kernels, which import this module; importing it
-    # at the top would also run the kernel frontend while lowering/ still imports
-    # runtime/ (a cycle inside runtime/; it can move to this module's end once it does not)
-    from .array_kernels import fill_strided
+# -- GPU fills and copies -----------------------------------------------------------------
+# Contiguous ones are memset/memcpy; strided views need kernels, and kernels are built on
+# arrays (kernel.py and launch.py import this module), so this module cannot import them:
+# runtime/array_kernels.py, above both, installs them here when imported (the package's
+# face imports it, so they are in place after ``import numba_warp``).
+_STRIDED_KERNELS: dict = {}
 
+
+def install_strided_kernels(fill, copy) -> None:
+    """Set ``fill(arr, value)`` and ``copy(dst, src)``, the kernels that fill and copy
+    strided views on one GPU (``value`` a NumPy scalar or a vector/matrix value)."""
+    _STRIDED_KERNELS.update(fill=fill, copy=copy)
+
+
+def _strided_kernel(op: str):
+    kern = _STRIDED_KERNELS.get(op)
+    if kern is None:
+        raise RuntimeError(f"a strided GPU {op} needs the kernels of "
+                           "numba_warp.runtime.array_kernels, which `import numba_warp` "
+                           "installs; the package's import did not finish")
+    return kern
+
+
+def _fill_cuda(arr: array, item: bytes):
     dev = arr.device
     n = len(item)
     if arr.is_contiguous and len(set(item)) == 1:
@@ -705,7 +721,7 @@ def _fill_cuda(arr: array, item: bytes):
     else:
         comps = np.frombuffer(item, dtype=arr._et.scalar_np)
         value = arr._et.dtype(comps) if arr._et.inner_shape else comps[0]
-        fill_strided(arr, value)
+        _strided_kernel("fill")(arr, value)
 
 
 def copy_into(dst: array, src: array, dst_offset=0, src_offset=0, count=None):
@@ -725,9 +741,7 @@ def copy_into(dst: array, src: array, dst_offset=0, src_offset=0, count=None):
         memcpy(dst, src, dst.ptr, src.ptr, dst.size * dst._et.itemsize)
         return
     if dst.device == src.device:
-        from .array_kernels import copy_strided  # (see _fill_cuda)
-
-        copy_strided(dst, src)
+        _strided_kernel("copy")(dst, src)
         return
     # different devices and a strided side: stage through a contiguous copy
     staged = src.contiguous()

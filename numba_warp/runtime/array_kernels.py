@@ -2,12 +2,15 @@
 
 Contiguous fills and copies use memset/memcpy; views with gaps (``a[:, 1]``,
 transposes) go through these kernels, one per dimensionality, generic in dtype.
+Kernels are built on arrays, so ``array.py`` cannot import this module: importing it
+installs :func:`fill_strided` and :func:`copy_strided` into ``array.py``
+(``install_strided_kernels``); the package's face imports it.
 """
-
 
 import typing
 
-from .array import array
+from ..lang import tid
+from .array import array, install_strided_kernels
 from .kernel import kernel
 from .launch import launch
 
@@ -59,8 +62,6 @@ def _make(ndim: int):
     return fill, copy
 
 
-from ..lang import tid  # noqa: E402
-
 _kernels = {n: _make(n) for n in range(1, 5)}
 
 
@@ -74,3 +75,6 @@ def copy_strided(dst: array, src: array) -> None:
     if src.element_type != dst.element_type:
         src = src.view(dst.dtype)
     launch(_kernels[dst.ndim][1], dim=dst.shape, inputs=[dst, src], device=dst.device)
+
+
+install_strided_kernels(fill_strided, copy_strided)

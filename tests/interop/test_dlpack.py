@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from numba_warp.interop import dlpack as dl
+from numba_warp.runtime import dlpack_capi
 
 ALL_DTYPES = [
     np.bool_,
@@ -112,10 +113,10 @@ CASES = strided_cases()
 @pytest.fixture(autouse=True)
 def no_leaks():
     collect()
-    before = dl._live_export_count()
+    before = dlpack_capi.live_export_count()
     yield
     collect()
-    assert dl._live_export_count() == before
+    assert dlpack_capi.live_export_count() == before
 
 
 def test_native_trampolines_built():
@@ -218,7 +219,7 @@ def test_owner_alive_while_consumer_holds_data(versioned):
     del exporter, out
     collect()
     assert ref() is not None
-    assert dl._live_export_count() >= 1
+    assert dlpack_capi.live_export_count() >= 1
     np.testing.assert_array_equal(view, src[1:])
     del view
     collect()
@@ -229,17 +230,17 @@ def test_owner_alive_while_consumer_holds_data(versioned):
 def test_unconsumed_capsule_releases_owner(versioned):
     owner = Owner(np.zeros(4))
     ref = weakref.ref(owner)
-    before = dl._live_export_count()
+    before = dlpack_capi.live_export_count()
     caps = dl.to_dlpack_capsule(owner.array.ctypes.data, (4,), (8,), np.float64, dl.KDL_CPU, 0,
                                 owner, versioned=versioned)
     del owner
     collect()
     assert ref() is not None
-    assert dl._live_export_count() == before + 1
+    assert dlpack_capi.live_export_count() == before + 1
     del caps
     collect()
     assert ref() is None
-    assert dl._live_export_count() == before
+    assert dlpack_capi.live_export_count() == before
 
 
 @pytest.mark.parametrize("versioned", [False, True])
@@ -414,7 +415,7 @@ def test_import_errors():
     with pytest.raises(TypeError):
         dl.from_dlpack(object())
     with pytest.raises(TypeError):
-        dl.from_dlpack_capsule(dl._PyCapsule_New(1, None, None))
+        dl.from_dlpack_capsule(dlpack_capi.capsule_new(1, None, None))
 
 
 def test_stream_forwarding():
@@ -488,6 +489,7 @@ PURE_CTYPES_SCRIPT = textwrap.dedent(
     import gc, sys, weakref
     import numpy as np
     from numba_warp.interop import dlpack as dl
+    from numba_warp.runtime import dlpack_capi
 
     assert not dl.NATIVE_TRAMPOLINES
 
@@ -547,7 +549,7 @@ PURE_CTYPES_SCRIPT = textwrap.dedent(
         gc.collect()
         assert ref() is None
 
-    assert dl._live_export_count() == 0
+    assert dlpack_capi.live_export_count() == 0
     print("PURE-CTYPES-OK")
     """
 )

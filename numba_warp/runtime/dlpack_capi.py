@@ -1,26 +1,26 @@
-"""Low-level DLPack machinery behind :mod:`numba_warp.interop.dlpack` (private).
+"""The C side of DLPack: structures, capsules and the export table (no NumPy, no devices).
 
 This module holds everything that talks to C: the ``ctypes`` mirrors of the
 ``dlpack.h`` structures, private prototypes of the CPython C-API functions
 used on capsules, the capsule name buffers, the table of exported tensors,
 the deleter / capsule-destructor callbacks and the native LLVM trampolines
-that wrap them.  It knows nothing about NumPy dtypes, shapes or strides;
-:mod:`numba_warp.interop.dlpack` builds the public API on top of it and
-re-exports the names that are part of that API.
+that wrap them.  It knows nothing about NumPy dtypes, shapes or strides:
+:mod:`numba_warp.runtime.dlpack_export` fills the structures for an export
+(what ``wp.array.__dlpack__`` needs, hence this floor), and
+:mod:`numba_warp.interop.dlpack` consumes other libraries' capsules.
 
 Contract
 --------
 Export table
-    :data:`_EXPORTS` maps the address of every exported managed struct to
-    ``(managed struct, shape array, strides array, owner)``.  The caller
-    (``to_dlpack_capsule``) inserts the entry before creating the capsule
-    with :data:`_DELETER_ADDR` as ``managed->deleter`` and
-    :data:`_CAPSULE_DESTRUCTOR_ADDR` as the capsule destructor.
-    :func:`_release_export` drops the entry (idempotent); it is what the
-    deleter does, whichever of the consumer or the destructor of an
-    unconsumed capsule calls it first.  :data:`_OWN_DELETERS` holds every
-    deleter address that designates one of our exports, so that an importer
-    can release a round-tripped tensor directly.
+    :func:`export_capsule` registers a filled managed struct, with the
+    objects it must keep alive, in a module-level table before creating the
+    capsule, whose ``managed->deleter`` is the deleter below and whose
+    destructor is the capsule destructor below.  :func:`release_export`
+    drops the entry (idempotent); it is what the deleter does, whichever of
+    the consumer or the destructor of an unconsumed capsule calls it first.
+    :func:`producer_deleter` recognises every deleter address that
+    designates one of our exports, so that an importer releases a
+    round-tripped tensor directly.
 
 Callbacks
     ``_deleter_impl`` and ``_capsule_destructor_impl`` are ``ctypes``
@@ -31,6 +31,13 @@ Callbacks
     around them (:data:`NATIVE_TRAMPOLINES` is then True); otherwise the
     ``ctypes`` callbacks are used directly and such an error is only
     reported through ``sys.unraisablehook``.
+
+Capsules
+    :data:`capsule_new`, :data:`capsule_get_pointer`, :data:`capsule_is_valid`
+    and :data:`capsule_get_name` are the CPython functions of the same name
+    (``PyCapsule_*``) on a live capsule object; :func:`mark_consumed` renames a
+    capsule to its ``"used_*"`` name (the name buffers must outlive it, so
+    only this module sets names).
 
 Lifetime
     The callbacks, the JIT-compiled code, the capsule names and the export
@@ -46,11 +53,39 @@ import ctypes
 import os
 import string
 
+try:  # a numba dependency, so normally present; without it the pure-ctypes mode is used
+    import llvmlite.binding as llvm
+except ImportError:  # pragma: no cover
+    llvm = None
 
-_NAME_LEGACY = b"dltensor"
-_NAME_VERSIONED = b"dltensor_versioned"
-_NAME_USED_LEGACY = b"used_dltensor"
-_NAME_USED_VERSIONED = b"used_dltensor_versioned"
+__all__ = [
+    "DLDevice",
+    "DLDataType",
+    "DLTensor",
+    "DLManagedTensor",
+    "DLPackVersion",
+    "DLManagedTensorVersioned",
+    "NAME_LEGACY",
+    "NAME_VERSIONED",
+    "NAME_USED_LEGACY",
+    "NAME_USED_VERSIONED",
+    "NATIVE_TRAMPOLINES",
+    "CAPSULE_TYPE",
+    "capsule_new",
+    "capsule_get_pointer",
+    "capsule_is_valid",
+    "capsule_get_name",
+    "export_capsule",
+    "mark_consumed",
+    "producer_deleter",
+    "release_export",
+    "live_export_count",
+]
+
+NAME_LEGACY = b"dltensor"
+NAME_VERSIONED = b"dltensor_versioned"
+NAME_USED_LEGACY = b"used_dltensor"
+NAME_USED_VERSIONED = b"used_dltensor_versioned"
 
 # ---------------------------------------------------------------------------
 # Structures (dlpack.h)
@@ -132,12 +167,12 @@ _py = ctypes.py_object
 _vp = ctypes.c_void_p
 _cp = ctypes.c_char_p
 
-# Variants taking a live Python object.
-_PyCapsule_New = _capi("PyCapsule_New", _py, _vp, _vp, _vp)
-_PyCapsule_GetPointer = _capi("PyCapsule_GetPointer", _vp, _py, _cp)
-_PyCapsule_IsValid = _capi("PyCapsule_IsValid", ctypes.c_int, _py, _cp)
+# Variants taking a live Python object (public: the capsule functions of both sides).
+capsule_new = _capi("PyCapsule_New", _py, _vp, _vp, _vp)
+capsule_get_pointer = _capi("PyCapsule_GetPointer", _vp, _py, _cp)
+capsule_is_valid = _capi("PyCapsule_IsValid", ctypes.c_int, _py, _cp)
 _PyCapsule_SetName = _capi("PyCapsule_SetName", ctypes.c_int, _py, _vp)
-_PyCapsule_GetName = _capi("PyCapsule_GetName", _cp, _py)
+capsule_get_name = _capi("PyCapsule_GetName", _cp, _py)
 # Variants taking a raw ``PyObject *``: used inside the capsule destructor,
 # where the capsule's reference count is already zero and it must not be
 # wrapped into a Python object again.
@@ -165,7 +200,7 @@ def _immortal(obj):
 _NAME_BUFFERS = _immortal(
     {
         name: _immortal(ctypes.create_string_buffer(name))
-        for name in (_NAME_LEGACY, _NAME_VERSIONED, _NAME_USED_LEGACY, _NAME_USED_VERSIONED)
+        for name in (NAME_LEGACY, NAME_VERSIONED, NAME_USED_LEGACY, NAME_USED_VERSIONED)
     }
 )
 _NAME_PTRS = {name: ctypes.addressof(buf) for name, buf in _NAME_BUFFERS.items()}
@@ -174,13 +209,13 @@ _NAME_PTRS = {name: ctypes.addressof(buf) for name, buf in _NAME_BUFFERS.items()
 # Export side: registry and the Python-level callbacks
 # ---------------------------------------------------------------------------
 
-# address of the managed struct -> (managed struct, shape array, strides array, owner)
+# address of the managed struct -> (managed struct, *what it keeps alive); see export_capsule
 _EXPORTS = _immortal({})
 # Every deleter address that designates one of our exports (filled below).
 _OWN_DELETERS = _immortal(set())
 
 
-def _release_export(managed_ptr, _pop=_EXPORTS.pop):
+def release_export(managed_ptr, _pop=_EXPORTS.pop):
     """Drop the registry entry of an exported tensor (idempotent)."""
     if managed_ptr:
         # Popping frees the ctypes structures and releases ``owner``.
@@ -202,7 +237,7 @@ def _take_pending_exception(_occurred=_PyErr_Occurred):
     return None
 
 
-def _deleter_impl(managed_ptr, _release=_release_export, _pending=_take_pending_exception):
+def _deleter_impl(managed_ptr, _release=release_export, _pending=_take_pending_exception):
     """Python part of ``managed->deleter`` for every exported tensor."""
     pending = _pending()
     try:
@@ -220,12 +255,12 @@ def _capsule_destructor_impl(
     _is_valid=_PyCapsule_IsValid_raw,
     _get_pointer=_PyCapsule_GetPointer_raw,
     _names=(
-        (_NAME_LEGACY, _LEGACY_DELETER_OFFSET),
-        (_NAME_VERSIONED, _VERSIONED_DELETER_OFFSET),
+        (NAME_LEGACY, _LEGACY_DELETER_OFFSET),
+        (NAME_VERSIONED, _VERSIONED_DELETER_OFFSET),
     ),
     _read_ptr=ctypes.c_void_p.from_address,
     _call=_DELETER_CALL,
-    _release=_release_export,
+    _release=release_export,
     _pending=_take_pending_exception,
     _own=_OWN_DELETERS,
 ):
@@ -357,11 +392,11 @@ def _build_native_trampolines():
         ``(deleter_address, destructor_address)``, or ``None`` when llvmlite
         is unavailable, fails, or ``NUMBA_WARP_DLPACK_PURE_CTYPES`` is set.
     """
+    if llvm is None:
+        return None
     if os.environ.get("NUMBA_WARP_DLPACK_PURE_CTYPES", "").strip() not in ("", "0"):
         return None
     try:
-        import llvmlite.binding as llvm
-
         def addr(name):
             return ctypes.cast(getattr(ctypes.pythonapi, name), ctypes.c_void_p).value
 
@@ -418,9 +453,46 @@ _OWN_DELETERS.update((_DELETER_ADDR, _PY_DELETER_ADDR))
 del _NATIVE
 
 # The capsule type (types.CapsuleType only exists from Python 3.13).
-_CAPSULE_TYPE = type(_PyCapsule_New(_NAME_PTRS[_NAME_LEGACY], _NAME_PTRS[_NAME_LEGACY], None))
+CAPSULE_TYPE = type(capsule_new(_NAME_PTRS[NAME_LEGACY], _NAME_PTRS[NAME_LEGACY], None))
 
 
-def _live_export_count():
+def export_capsule(managed, keep: tuple):
+    """Wrap a filled ``DLManagedTensor`` or ``DLManagedTensorVersioned`` in a new capsule.
+
+    Sets ``managed->manager_ctx`` and ``managed->deleter`` and registers ``managed`` in the
+    export table with ``keep`` (what must live as long as the tensor: the shape and
+    strides arrays, the owner of the memory) until the deleter runs.  The capsule is
+    named ``"dltensor_versioned"`` for a versioned struct, ``"dltensor"`` otherwise.
+    """
+    versioned = isinstance(managed, DLManagedTensorVersioned)
+    name = NAME_VERSIONED if versioned else NAME_LEGACY
+    addr = ctypes.addressof(managed)
+    managed.manager_ctx = addr
+    managed.deleter = _DELETER_ADDR
+    _EXPORTS[addr] = (managed, *keep)
+    try:
+        return capsule_new(addr, _NAME_PTRS[name], _CAPSULE_DESTRUCTOR_ADDR)
+    except BaseException:
+        _EXPORTS.pop(addr, None)
+        raise
+
+
+def mark_consumed(capsule, versioned: bool) -> None:
+    """Rename a valid DLPack capsule to ``"used_dltensor[_versioned]"``: its consumer owns
+    the tensor from then on, and the capsule's destructor leaves it alone."""
+    _PyCapsule_SetName(capsule, _NAME_PTRS[NAME_USED_VERSIONED if versioned else NAME_USED_LEGACY])
+
+
+def producer_deleter(deleter_addr: int):
+    """A callable ``f(managed_ptr)`` running the deleter at ``deleter_addr``, or None when
+    the address is NULL.  One of our own exports is released directly (no trip through C)."""
+    if deleter_addr in _OWN_DELETERS:
+        return release_export
+    if deleter_addr:
+        return _DELETER_CALL(deleter_addr)
+    return None
+
+
+def live_export_count() -> int:
     """Number of exported tensors whose deleter has not run yet (for tests)."""
     return len(_EXPORTS)
