@@ -28,7 +28,7 @@ from numba.extending import intrinsic, overload
 from ..typing.mat import MatType, flat_get, flat_set
 from ..typing.vec import VecType
 from . import scalar_math
-from .helpers import is_scalar
+from .builtin import is_scalar
 from .operators import expect_near, printf
 
 __all__: list = []  # overloads of builtins defined in scalar_math and operators

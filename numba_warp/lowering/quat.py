@@ -7,10 +7,10 @@ Contract:
   result has the dtype of the quaternion/vector/matrix argument, scalars are cast to it
   (float literals stay in that precision). Builtins that only take scalars return
   float32 unless the scalars are float64 (or a ``dtype=`` is given).
-* Each builtin is one block: a Python function and, right below it, its Numba
-  ``@overload`` (target "generic": CPU and CUDA). At Python scope the function runs that
-  same overload through a cached ``numba.njit`` dispatcher (:func:`python_scope`), so
-  both scopes share one implementation. Python floats passed at Python scope are
+* Each builtin is one block in ``builtin``'s declaration form: a Python function and,
+  right below it, its Numba implementation (``@implements``: CPU and CUDA). At Python
+  scope the function runs that same implementation through a cached ``numba.njit``
+  dispatcher (``builtin.python_scope``), so both scopes share one implementation. Python floats passed at Python scope are
   float32, like Warp's default ``float``.
 * Semantics follow Warp's documentation: ``quat_inverse`` is the conjugate (unit
   quaternions); ``quat_rotate(q, v)`` is ``q v q^-1``; ``quat_to_matrix(q) @ v ==
@@ -21,23 +21,35 @@ Contract:
   shortest arc (Warp's formula, also for quaternions that are not unit); the twist
   builtins use the swing-twist decomposition about a unit axis.
 
-The helpers at the top (type tests, class lookup, :func:`python_scope`) are shared by
-``transform.py`` and ``spatial.py``.
+The type tests, class lookups and :func:`~.builtin.python_scope` come from ``builtin``
+(shared with ``transform.py`` and ``spatial.py``).
 """
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
 from numba.core import types
-from numba.extending import overload
 
-from ..typing.mat import MatrixValue, MatType, matrix_class
-from ..typing.scalars import ScalarType, WeakFloat, scalar_class_for, to_numba_type
-from ..typing.vec import VectorValue, VecType, vector_class
+from ..typing.scalars import to_numba_type
+from ..typing.vec import VecType
+from .builtin import (
+    absent,
+    adjoint,
+    constructor,
+    dtype_arg,
+    implements,
+    is_mat_shape,
+    is_number,
+    is_quat,
+    is_vec3,
+    mcls,
+    nondifferentiable,
+    python_scope,
+    vcls,
+)
 from .kernel_helpers import store
-from .registry import MUL_RULES, adjoint, constructor, nondifferentiable
+from .registry import MUL_RULES
 from .vector_math import cross, dot
 
 __all__ = [
@@ -46,91 +58,6 @@ __all__ = [
     "quat_rpy", "quat_to_rpy", "quat_from_euler", "quat_to_euler", "quat_slerp",
     "quat_twist", "quat_twist_angle", "quat_twist_angle_signed",
 ]
-
-JIT = {"error_model": "numpy"}
-
-# ---------------------------------------------------------------------------------------
-# Shared helpers
-# ---------------------------------------------------------------------------------------
-
-
-def absent(t) -> bool:
-    """True for an omitted optional argument (or an explicit None)."""
-    return t is None or isinstance(t, (types.Omitted, types.NoneType))
-
-
-def is_kind(t, kind: str, n: int | None = None) -> bool:
-    """A float vector-family type of ``kind`` (and ``n`` components if given)."""
-    return (isinstance(t, VecType) and t.kind == kind and isinstance(t.dtype, types.Float)
-            and (n is None or t.length == n))
-
-
-def is_vec3(t) -> bool:
-    return is_kind(t, "vector", 3)
-
-
-def is_quat(t) -> bool:
-    return is_kind(t, "quaternion", 4)
-
-
-def is_mat(t, r: int, c: int) -> bool:
-    return isinstance(t, MatType) and t.shape == (r, c) and isinstance(t.dtype, types.Float)
-
-
-def is_real(t) -> bool:
-    return isinstance(t, (types.Integer, types.Float)) and not isinstance(t, types.Boolean)
-
-
-def vcls(n: int, dtype, kind: str = "vector"):
-    """The Python class of a vector-family type (usable as a constructor in kernels)."""
-    return vector_class(n, dtype, kind)
-
-
-def mcls(r: int, c: int, dtype, kind: str = "matrix"):
-    return matrix_class((r, c), dtype, kind)
-
-
-def dtype_arg(dtype, *scalars):
-    """The float dtype requested by a ``dtype=`` argument or implied by scalar arguments.
-
-    Default float32; float64 scalars give float64; weak literals and ints give float32.
-    """
-    if not absent(dtype):
-        if isinstance(dtype, types.NumberClass):
-            return dtype.instance_type
-        raise TypeError(f"dtype must be a float scalar type, got {dtype}")
-    for s in scalars:
-        if isinstance(s, types.Float) and not isinstance(s, WeakFloat) and s.bitwidth == 64:
-            return types.float64
-    return types.float32
-
-
-_DISPATCHERS: dict = {}
-
-
-def _py_arg(a):
-    if isinstance(a, bool) or isinstance(a, (VectorValue, MatrixValue)):
-        return a
-    if isinstance(a, float):
-        return np.float32(a)
-    if isinstance(a, type) and not isinstance(a, ScalarType):
-        nbt = to_numba_type(a)
-        return scalar_class_for(nbt) if nbt is not None else a
-    return a
-
-
-def python_scope(fn, *args):
-    """Call builtin ``fn`` at Python scope by running its Numba overload (njit, cached)."""
-    disp = _DISPATCHERS.get(fn)
-    if disp is None:
-        from numba import njit
-
-        def call(*a):
-            return fn(*a)
-
-        disp = _DISPATCHERS[fn] = njit(call, **JIT)
-    return disp(*[_py_arg(a) for a in args])
-
 
 # ---------------------------------------------------------------------------------------
 # Construction
@@ -149,7 +76,7 @@ def quaternion(x=None, y=None, z=None, w=None, dtype=None):
     return python_scope(quaternion, x, y, z, w, dtype)
 
 
-@overload(quaternion, target="generic", jit_options=JIT)
+@implements(quaternion)
 def _ol_quaternion(x=None, y=None, z=None, w=None, dtype=None):
     if absent(x):
         Q = vcls(4, dtype_arg(dtype), "quaternion")
@@ -159,10 +86,10 @@ def _ol_quaternion(x=None, y=None, z=None, w=None, dtype=None):
             raise TypeError(f"quaternion() converts a quaternion, got {x}")
         Q = vcls(4, x.dtype if absent(dtype) else dtype_arg(dtype), "quaternion")
         return lambda x=None, y=None, z=None, w=None, dtype=None: Q(x)
-    if is_vec3(x) and is_real(y) and absent(z) and absent(w):
+    if is_vec3(x) and is_number(y) and absent(z) and absent(w):
         Q = vcls(4, x.dtype if absent(dtype) else dtype_arg(dtype), "quaternion")
         return lambda x=None, y=None, z=None, w=None, dtype=None: Q(x, y)
-    if all(is_real(t) for t in (x, y, z, w)):
+    if all(is_number(t) for t in (x, y, z, w)):
         Q = vcls(4, dtype_arg(dtype, x, y, z, w), "quaternion")
         return lambda x=None, y=None, z=None, w=None, dtype=None: Q(x, y, z, w)
     raise TypeError(f"quaternion() takes (x, y, z, w), (ijk: vec3, real) or a quaternion, "
@@ -174,7 +101,7 @@ def quat_identity(dtype=None):
     return python_scope(quat_identity, dtype)
 
 
-@overload(quat_identity, target="generic", jit_options=JIT)
+@implements(quat_identity)
 def _ol_quat_identity(dtype=None):
     Q = vcls(4, dtype_arg(dtype), "quaternion")
     return lambda dtype=None: Q(0.0, 0.0, 0.0, 1.0)
@@ -186,9 +113,9 @@ def quat_from_axis_angle(axis, angle):
     return python_scope(quat_from_axis_angle, axis, angle)
 
 
-@overload(quat_from_axis_angle, target="generic", jit_options=JIT)
+@implements(quat_from_axis_angle)
 def _ol_quat_from_axis_angle(axis, angle):
-    if is_vec3(axis) and is_real(angle):
+    if is_vec3(axis) and is_number(angle):
         ft = axis.dtype
         Q = vcls(4, ft, "quaternion")
 
@@ -206,7 +133,7 @@ def quat_to_axis_angle(quat):
     return python_scope(quat_to_axis_angle, quat)
 
 
-@overload(quat_to_axis_angle, target="generic", jit_options=JIT)
+@implements(quat_to_axis_angle)
 def _ol_quat_to_axis_angle(quat):
     if is_quat(quat):
         ft = quat.dtype
@@ -228,7 +155,7 @@ def quat_inverse(quat):
     return python_scope(quat_inverse, quat)
 
 
-@overload(quat_inverse, target="generic", jit_options=JIT)
+@implements(quat_inverse)
 def _ol_quat_inverse(quat):
     if is_quat(quat):
         Q = vcls(4, quat.dtype, "quaternion")
@@ -271,7 +198,7 @@ def quat_rotate_inv(quat, vec):
 for _fn, _sign in ((quat_rotate, 1.0), (quat_rotate_inv, -1.0)):
 
     def _register(fn=_fn, sign=_sign):
-        @overload(fn, target="generic", jit_options=JIT)
+        @implements(fn)
         def _ol(quat, vec):
             if is_quat(quat) and is_vec3(vec) and quat.dtype == vec.dtype:
                 ft = quat.dtype
@@ -285,7 +212,7 @@ def quat_to_matrix(quat):
     return python_scope(quat_to_matrix, quat)
 
 
-@overload(quat_to_matrix, target="generic", jit_options=JIT)
+@implements(quat_to_matrix)
 def _ol_quat_to_matrix(quat):
     if is_quat(quat):
         ft = quat.dtype
@@ -307,9 +234,9 @@ def quat_from_matrix(mat):
     return python_scope(quat_from_matrix, mat)
 
 
-@overload(quat_from_matrix, target="generic", jit_options=JIT)
+@implements(quat_from_matrix)
 def _ol_quat_from_matrix(mat):
-    if is_mat(mat, 3, 3) or is_mat(mat, 4, 4):
+    if is_mat_shape(mat, 3, 3) or is_mat_shape(mat, 4, 4):
         ft = mat.dtype
         Q = vcls(4, ft, "quaternion")
 
@@ -347,9 +274,9 @@ def quat_rpy(roll, pitch, yaw):
     return python_scope(quat_rpy, roll, pitch, yaw)
 
 
-@overload(quat_rpy, target="generic", jit_options=JIT)
+@implements(quat_rpy)
 def _ol_quat_rpy(roll, pitch, yaw):
-    if is_real(roll) and is_real(pitch) and is_real(yaw):
+    if is_number(roll) and is_number(pitch) and is_number(yaw):
         ft = dtype_arg(None, roll, pitch, yaw)
         Q = vcls(4, ft, "quaternion")
 
@@ -369,7 +296,7 @@ def quat_to_rpy(q):
     return python_scope(quat_to_rpy, q)
 
 
-@overload(quat_to_rpy, target="generic", jit_options=JIT)
+@implements(quat_to_rpy)
 def _ol_quat_to_rpy(q):
     if is_quat(q):
         ft = q.dtype
@@ -391,7 +318,7 @@ def _axis_quat(axis, angle, like):
     """Rotation of ``angle`` about coordinate axis ``axis`` (0, 1, 2), typed as ``like``."""
 
 
-@overload(_axis_quat, target="generic", jit_options=JIT)
+@implements(_axis_quat)
 def _ol_axis_quat(axis, angle, like):
     ft = like.dtype
     Q = vcls(4, ft, "quaternion")
@@ -411,7 +338,7 @@ def quat_from_euler(e, i, j, k):
     return python_scope(quat_from_euler, e, i, j, k)
 
 
-@overload(quat_from_euler, target="generic", jit_options=JIT)
+@implements(quat_from_euler)
 def _ol_quat_from_euler(e, i, j, k):
     if is_vec3(e) and all(isinstance(t, types.Integer) for t in (i, j, k)):
         def impl(e, i, j, k):
@@ -428,7 +355,7 @@ def quat_to_euler(q, i, j, k):
     return python_scope(quat_to_euler, q, i, j, k)
 
 
-@overload(quat_to_euler, target="generic", jit_options=JIT)
+@implements(quat_to_euler)
 def _ol_quat_to_euler(q, i, j, k):
     if is_quat(q) and all(isinstance(t, types.Integer) for t in (i, j, k)):
         ft = q.dtype
@@ -474,9 +401,9 @@ def quat_slerp(a, b, t):
     return python_scope(quat_slerp, a, b, t)
 
 
-@overload(quat_slerp, target="generic", jit_options=JIT)
+@implements(quat_slerp)
 def _ol_quat_slerp(a, b, t):
-    if is_quat(a) and a == b and is_real(t):
+    if is_quat(a) and a == b and is_number(t):
         ft = a.dtype
         Q = vcls(4, ft, "quaternion")
 
@@ -501,7 +428,7 @@ def quat_twist(axis, q):
     return python_scope(quat_twist, axis, q)
 
 
-@overload(quat_twist, target="generic", jit_options=JIT)
+@implements(quat_twist)
 def _ol_quat_twist(axis, q):
     if is_vec3(axis) and is_quat(q):
         ft = q.dtype
@@ -532,7 +459,7 @@ def quat_twist_angle_signed(axis, q):
 for _fn, _signed in ((quat_twist_angle, False), (quat_twist_angle_signed, True)):
 
     def _register(fn=_fn, signed=_signed):
-        @overload(fn, target="generic", jit_options=JIT)
+        @implements(fn)
         def _ol(axis, q):
             if is_vec3(axis) and is_quat(q):
                 ft = q.dtype
@@ -571,7 +498,7 @@ def rotate_adj(quat, vec, g, sign):
     (``sign`` 1 for quat_rotate, -1 for quat_rotate_inv)."""
 
 
-@overload(rotate_adj, target="generic", jit_options=JIT)
+@implements(rotate_adj)
 def _ol_rotate_adj(quat, vec, g, sign):
     ft = quat.dtype
     Q, V = vcls(4, ft, "quaternion"), vcls(3, ft)
@@ -672,7 +599,7 @@ def from_matrix_adj(mat, g):
     for the result adjoint ``g``."""
 
 
-@overload(from_matrix_adj, target="generic", jit_options=JIT)
+@implements(from_matrix_adj)
 def _ol_from_matrix_adj(mat, g):
     ft = mat.dtype
     Q, M = vcls(4, ft, "quaternion"), mcls(3, 3, ft)
@@ -714,7 +641,7 @@ def _ol_from_matrix_adj(mat, g):
 
 @adjoint(quat_from_matrix, typed=True)
 def adj_quat_from_matrix(mat, ret, adj_ret):
-    if is_mat(mat, 3, 3):
+    if is_mat_shape(mat, 3, 3):
         return lambda mat, ret, adj_ret: (from_matrix_adj(mat, adj_ret),)
     M = mcls(4, 4, mat.dtype)
 
@@ -755,7 +682,7 @@ def _atan2_adj(a, b, g):
     where ``a = b = 0``."""
 
 
-@overload(_atan2_adj, target="generic", jit_options=JIT)
+@implements(_atan2_adj)
 def _ol_atan2_adj(a, b, g):
     def impl(a, b, g):
         d = a * a + b * b
@@ -791,7 +718,7 @@ def _unit_quat(axis, like):
     """The pure quaternion ``(e_axis, 0)``, typed as ``like``."""
 
 
-@overload(_unit_quat, target="generic", jit_options=JIT)
+@implements(_unit_quat)
 def _ol_unit_quat(axis, like):
     ft = like.dtype
     Q = vcls(4, ft, "quaternion")

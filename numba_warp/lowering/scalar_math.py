@@ -18,7 +18,7 @@ from numba.core import types
 from numba.extending import overload
 
 from ..typing.scalars import c_int_div, c_int_rem
-from .helpers import float_like, is_int, is_scalar, same_kind_result
+from .builtin import float_like, is_int, is_scalar, same_kind_result
 from .intops import c_div, c_fmod, c_rem, integer_operator
 
 __all__ = [

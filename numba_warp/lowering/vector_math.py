@@ -25,23 +25,34 @@ builtins of ``scalar_math`` (extra overloads of the same functions).
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
 from numba.core import types
-from numba.extending import intrinsic, overload
+from numba.extending import intrinsic
 
-from ..typing.mat import MatType, componentwise, matrix, matrix_class
-from ..typing.mat import flat_get as _flat_get
-from ..typing.mat import flat_set as _flat_set
+from ..typing.mat import MatType, componentwise, flat_get, flat_set, matrix, matrix_class
 from ..typing.scalars import WeakFloat, scalar_class_for, to_numba_type
 from ..typing.vec import VecType, pack, unpack, vector, vector_class
 from . import scalar_math
 from .adjoint_values import adj_zero, neg, scale
+from .builtin import (
+    adjoint,
+    as_array,
+    constructor,
+    implements,
+    is_mat,
+    is_number,
+    is_vec,
+    jitable,
+    matrix_value,
+    mcls,
+    nondifferentiable,
+    scalar_out,
+    vcls,
+)
 from .construct import adj_construct
 from .kernel_helpers import store
-from .registry import adjoint, constructor, nondifferentiable
 
 __all__ = [
     "dot", "cross", "length", "length_sq", "normalize", "outer", "transpose", "determinant",
@@ -50,62 +61,6 @@ __all__ = [
     "norm_huber", "norm_pseudo_huber", "smooth_normalize", "ddot",
 ]
 
-_OPTS = {"error_model": "numpy"}
-
-# ---------------------------------------------------------------------------------------
-# Shared helpers (type checks, result classes, Python-scope conversions)
-# ---------------------------------------------------------------------------------------
-
-
-def _is_vec(t, n=None, floats=False, kinds=None) -> bool:
-    return (isinstance(t, VecType) and (n is None or t.length == n)
-            and (not floats or isinstance(t.dtype, types.Float))
-            and (kinds is None or t.kind in kinds))
-
-
-def _is_mat(t, square=False, floats=False, sizes=None) -> bool:
-    return (isinstance(t, MatType) and (not square or t.shape[0] == t.shape[1])
-            and (not floats or isinstance(t.dtype, types.Float))
-            and (sizes is None or t.shape[0] in sizes))
-
-
-def _vcls(n, dtype, kind="vector"):
-    return vector_class(n, scalar_class_for(dtype), kind)
-
-
-def _mcls(r, c, dtype, kind="matrix"):
-    return matrix_class((r, c), scalar_class_for(dtype), kind)
-
-
-def _is_number(t) -> bool:
-    return isinstance(t, (types.Integer, types.Float)) and not isinstance(t, types.Boolean)
-
-
-def _arr(x):
-    """The NumPy array of a Python-scope vector/matrix (or array-like)."""
-    return np.asarray(getattr(x, "_v", x))
-
-
-def _scalar_out(x):
-    return x.item() if hasattr(x, "item") else x
-
-
-def _mat_value(values, dtype, kind="matrix"):
-    values = np.asarray(values)
-    return matrix_class(values.shape, dtype, kind)(values)
-
-
-def _jitable(fn):
-    """Make a private helper callable from overload bodies on every target."""
-
-    @functools.wraps(fn)
-    def typer(*args):
-        return fn
-
-    overload(fn, target="generic", jit_options=_OPTS)(typer)
-    return fn
-
-
 # ---------------------------------------------------------------------------------------
 # Products and lengths
 # ---------------------------------------------------------------------------------------
@@ -113,12 +68,12 @@ def _jitable(fn):
 
 def dot(a, b):
     """Dot product of two vectors (or quaternions) of the same type."""
-    return _scalar_out(np.dot(_arr(a), _arr(b)))
+    return scalar_out(np.dot(as_array(a), as_array(b)))
 
 
-@overload(dot, target="generic")
+@implements(dot)
 def _ol_dot(a, b):
-    if _is_vec(a) and a == b:
+    if is_vec(a) and a == b:
         n = a.length
 
         def impl(a, b):
@@ -132,13 +87,13 @@ def _ol_dot(a, b):
 
 def cross(a, b):
     """Cross product of two 3D vectors."""
-    return a._new(np.cross(_arr(a), _arr(b)))
+    return a._new(np.cross(as_array(a), as_array(b)))
 
 
-@overload(cross, target="generic")
+@implements(cross)
 def _ol_cross(a, b):
-    if _is_vec(a, 3) and a == b:
-        V = _vcls(3, a.dtype, a.kind)
+    if is_vec(a, 3) and a == b:
+        V = vcls(3, a.dtype, a.kind)
 
         def impl(a, b):
             return V(a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2],
@@ -152,26 +107,26 @@ def length_sq(a):
     return dot(a, a)
 
 
-@overload(length_sq, target="generic")
+@implements(length_sq)
 def _ol_length_sq(a):
-    if _is_vec(a):
+    if is_vec(a):
         return lambda a: dot(a, a)
 
 
 def length(a):
     """Euclidean length of a float vector or quaternion."""
-    return _scalar_out(np.sqrt(np.dot(_arr(a), _arr(a))))
+    return scalar_out(np.sqrt(np.dot(as_array(a), as_array(a))))
 
 
-@overload(length, target="generic", jit_options=_OPTS)
+@implements(length)
 def _ol_length(a):
-    if _is_vec(a, floats=True):
+    if is_vec(a, floats=True):
         return lambda a: math.sqrt(dot(a, a))
 
 
 def normalize(a):
     """a / length(a); if length(a) is 0, the zero vector (the identity for a quaternion)."""
-    v = _arr(a)
+    v = as_array(a)
     n = np.sqrt(np.dot(v, v))
     if n > 0:
         return a._new(v / n)
@@ -181,11 +136,11 @@ def normalize(a):
     return a._new(zero)
 
 
-@overload(normalize, target="generic", jit_options=_OPTS)
+@implements(normalize)
 def _ol_normalize(a):
-    if _is_vec(a, floats=True):
+    if is_vec(a, floats=True):
         ft = a.dtype
-        V = _vcls(a.length, ft, a.kind)
+        V = vcls(a.length, ft, a.kind)
         last = a.length - 1
         # the zero vector, or for a quaternion (as in Warp) the identity rotation
         fill = 1.0 if a.kind == "quaternion" else 0.0
@@ -194,7 +149,7 @@ def _ol_normalize(a):
             n = math.sqrt(dot(a, a))
             if n > ft(0.0):
                 return a * (ft(1.0) / n)
-            return _flat_set(V(), last, fill)
+            return flat_set(V(), last, fill)
 
         return impl
 
@@ -202,15 +157,15 @@ def _ol_normalize(a):
 def outer(a, b):
     """Outer product a b^T of two vectors: a len(a) x len(b) matrix."""
     kind = "spatial_matrix" if getattr(a, "_kind", "") == "spatial_vector" else "matrix"
-    return _mat_value(np.outer(_arr(a), _arr(b)), a._dtype, kind)
+    return matrix_value(np.outer(as_array(a), as_array(b)), a._dtype, kind)
 
 
-@overload(outer, target="generic")
+@implements(outer)
 def _ol_outer(a, b):
-    if _is_vec(a) and _is_vec(b) and a.dtype == b.dtype:
+    if is_vec(a) and is_vec(b) and a.dtype == b.dtype:
         r, c = a.length, b.length
         kind = "spatial_matrix" if a.kind == b.kind == "spatial_vector" else "matrix"
-        M = _mcls(r, c, a.dtype, kind)
+        M = mcls(r, c, a.dtype, kind)
 
         def impl(a, b):
             m = M()
@@ -224,26 +179,26 @@ def _ol_outer(a, b):
 
 def cw_mul(a, b):
     """Component-wise product of two vectors or matrices of the same type."""
-    return a._new(_arr(a) * _arr(b))
+    return a._new(as_array(a) * as_array(b))
 
 
 def cw_div(a, b):
     """Component-wise quotient of two vectors or matrices (integers truncate, as in C)."""
-    if np.issubdtype(_arr(a).dtype, np.integer):
+    if np.issubdtype(as_array(a).dtype, np.integer):
         return a._new([scalar_math.div(int(x), int(y))
-                       for x, y in zip(_arr(a).reshape(-1), _arr(b).reshape(-1))])
-    return a._new(_arr(a) / _arr(b))
+                       for x, y in zip(as_array(a).reshape(-1), as_array(b).reshape(-1))])
+    return a._new(as_array(a) / as_array(b))
 
 
 def _cw_mul_op(x, y):
     return x * y
 
 
-_jitable(_cw_mul_op)
+jitable(_cw_mul_op)
 
 
 def _register_cw(fn, op):
-    @overload(fn, target="generic", jit_options=_OPTS)
+    @implements(fn)
     def _ol(a, b):
         if isinstance(a, (VecType, MatType)) and a == b:
             return componentwise(op, len(a))
@@ -260,12 +215,12 @@ _register_cw(cw_div, scalar_math.div)
 
 def norm_l1(v):
     """L1 norm: the sum of the absolute values of the components."""
-    return _scalar_out(np.abs(_arr(v)).sum())
+    return scalar_out(np.abs(as_array(v)).sum())
 
 
-@overload(norm_l1, target="generic")
+@implements(norm_l1)
 def _ol_norm_l1(v):
-    if _is_vec(v, floats=True):
+    if is_vec(v, floats=True):
         n = v.length
 
         def impl(v):
@@ -282,9 +237,9 @@ def norm_l2(v):
     return length(v)
 
 
-@overload(norm_l2, target="generic", jit_options=_OPTS)
+@implements(norm_l2)
 def _ol_norm_l2(v):
-    if _is_vec(v, floats=True):
+    if is_vec(v, floats=True):
         return lambda v: length(v)
 
 
@@ -301,16 +256,16 @@ def norm_pseudo_huber(v, delta=1.0):
 
 def smooth_normalize(v, delta=1.0):
     """v divided by its pseudo-Huber norm."""
-    return v._new(_arr(v) / norm_pseudo_huber(v, delta))
+    return v._new(as_array(v) / norm_pseudo_huber(v, delta))
 
 
 def _delta_ok(delta):
-    return delta is None or isinstance(delta, (types.Omitted, float, int)) or _is_number(delta)
+    return delta is None or isinstance(delta, (types.Omitted, float, int)) or is_number(delta)
 
 
-@overload(norm_huber, target="generic", jit_options=_OPTS)
+@implements(norm_huber)
 def _ol_norm_huber(v, delta=1.0):
-    if _is_vec(v, floats=True) and _delta_ok(delta):
+    if is_vec(v, floats=True) and _delta_ok(delta):
         ft = v.dtype
 
         def impl(v, delta=1.0):
@@ -323,9 +278,9 @@ def _ol_norm_huber(v, delta=1.0):
         return impl
 
 
-@overload(norm_pseudo_huber, target="generic", jit_options=_OPTS)
+@implements(norm_pseudo_huber)
 def _ol_norm_pseudo_huber(v, delta=1.0):
-    if _is_vec(v, floats=True) and _delta_ok(delta):
+    if is_vec(v, floats=True) and _delta_ok(delta):
         ft = v.dtype
 
         def impl(v, delta=1.0):
@@ -335,9 +290,9 @@ def _ol_norm_pseudo_huber(v, delta=1.0):
         return impl
 
 
-@overload(smooth_normalize, target="generic", jit_options=_OPTS)
+@implements(smooth_normalize)
 def _ol_smooth_normalize(v, delta=1.0):
-    if _is_vec(v, floats=True) and _delta_ok(delta):
+    if is_vec(v, floats=True) and _delta_ok(delta):
         ft = v.dtype
         return lambda v, delta=1.0: v * (ft(1.0) / norm_pseudo_huber(v, ft(delta)))
 
@@ -349,7 +304,7 @@ def _ol_smooth_normalize(v, delta=1.0):
 
 def _arg_extreme(v, better):
     best, idx = None, 0
-    for i, x in enumerate(_arr(v).tolist()):
+    for i, x in enumerate(as_array(v).tolist()):
         if x == x and (best is None or better(x, best)):
             best, idx = x, i
     return idx
@@ -366,9 +321,9 @@ def argmax(v):
 
 
 def _register_arg(fn, less):
-    @overload(fn, target="generic")
+    @implements(fn)
     def _ol(v):
-        if _is_vec(v):
+        if is_vec(v):
             n = v.length
 
             def impl(v):
@@ -389,19 +344,19 @@ _register_arg(argmin, True)
 _register_arg(argmax, False)
 
 
-@overload(scalar_math.min, target="generic")
+@implements(scalar_math.min)
 def _ol_vec_min(a, b=None):
     return _vec_extreme(a, b, True)
 
 
-@overload(scalar_math.max, target="generic")
+@implements(scalar_math.max)
 def _ol_vec_max(a, b=None):
     return _vec_extreme(a, b, False)
 
 
 def _vec_extreme(a, b, less):
     """min/max of two same-typed vectors (component-wise) or of one vector's components."""
-    if not _is_vec(a):
+    if not is_vec(a):
         return None
     n = a.length
     if b is None or isinstance(b, (types.Omitted, types.NoneType)):
@@ -433,9 +388,9 @@ def _vec_extreme(a, b, less):
     return pairwise
 
 
-@overload(scalar_math.abs, target="generic")
+@implements(scalar_math.abs)
 def _ol_vec_abs(x):
-    if _is_vec(x):
+    if is_vec(x):
         n = x.length
 
         def impl(x):
@@ -470,7 +425,7 @@ def _dtype_of(t):
     return None
 
 
-@overload(identity, target="generic", prefer_literal=True)
+@implements(identity, prefer_literal=True)
 def _ol_identity(n, dtype=float):
     dt = _dtype_of(dtype)
     if dt is None:
@@ -480,7 +435,7 @@ def _ol_identity(n, dtype=float):
     if not isinstance(n, types.IntegerLiteral):
         raise TypeError("wp.identity(n, dtype): n must be a constant integer")
     size = n.literal_value
-    M = _mcls(size, size, dt)
+    M = mcls(size, size, dt)
     one = scalar_class_for(dt)._numba_type
 
     def impl(n, dtype=float):
@@ -494,14 +449,14 @@ def _ol_identity(n, dtype=float):
 
 def diag(v):
     """The square matrix with the components of ``v`` on its diagonal."""
-    return _mat_value(np.diag(_arr(v)), v._dtype)
+    return matrix_value(np.diag(as_array(v)), v._dtype)
 
 
-@overload(diag, target="generic")
+@implements(diag)
 def _ol_diag(v):
-    if _is_vec(v):
+    if is_vec(v):
         n = v.length
-        M = _mcls(n, n, v.dtype)
+        M = mcls(n, n, v.dtype)
 
         def impl(v):
             m = M()
@@ -514,14 +469,14 @@ def _ol_diag(v):
 
 def get_diag(m):
     """The diagonal of a square matrix, as a vector."""
-    return vector_class(m._shape[0], m._dtype)(np.diag(_arr(m)))
+    return vector_class(m._shape[0], m._dtype)(np.diag(as_array(m)))
 
 
-@overload(get_diag, target="generic")
+@implements(get_diag)
 def _ol_get_diag(m):
-    if _is_mat(m, square=True):
+    if is_mat(m, square=True):
         n = m.shape[0]
-        V = _vcls(n, m.dtype)
+        V = vcls(n, m.dtype)
 
         def impl(m):
             v = V()
@@ -534,12 +489,12 @@ def _ol_get_diag(m):
 
 def trace(m):
     """Sum of the diagonal of a square matrix."""
-    return _scalar_out(np.trace(_arr(m)))
+    return scalar_out(np.trace(as_array(m)))
 
 
-@overload(trace, target="generic")
+@implements(trace)
 def _ol_trace(m):
-    if _is_mat(m, square=True):
+    if is_mat(m, square=True):
         n = m.shape[0]
 
         def impl(m):
@@ -553,14 +508,14 @@ def _ol_trace(m):
 
 def transpose(m):
     """The transpose of a matrix."""
-    return _mat_value(_arr(m).T, m._dtype, m._numba_type.kind)
+    return matrix_value(as_array(m).T, m._dtype, m._numba_type.kind)
 
 
-@overload(transpose, target="generic")
+@implements(transpose)
 def _ol_transpose(m):
-    if _is_mat(m):
+    if is_mat(m):
         r, c = m.shape
-        M = _mcls(c, r, m.dtype, m.kind if r == c else "matrix")
+        M = mcls(c, r, m.dtype, m.kind if r == c else "matrix")
 
         def impl(m):
             t = M()
@@ -574,14 +529,14 @@ def _ol_transpose(m):
 
 def skew(v):
     """The skew-symmetric matrix of a 3D vector: skew(a) * b == cross(a, b)."""
-    x, y, z = _arr(v).tolist()
-    return _mat_value([[0, -z, y], [z, 0, -x], [-y, x, 0]], v._dtype)
+    x, y, z = as_array(v).tolist()
+    return matrix_value([[0, -z, y], [z, 0, -x], [-y, x, 0]], v._dtype)
 
 
-@overload(skew, target="generic")
+@implements(skew)
 def _ol_skew(v):
-    if _is_vec(v, 3):
-        M = _mcls(3, 3, v.dtype)
+    if is_vec(v, 3):
+        M = mcls(3, 3, v.dtype)
         ft = v.dtype
 
         def impl(v):
@@ -594,18 +549,18 @@ def _ol_skew(v):
 
 def ddot(a, b):
     """Double dot product: the sum of the component-wise products of two matrices."""
-    return _scalar_out((_arr(a) * _arr(b)).sum())
+    return scalar_out((as_array(a) * as_array(b)).sum())
 
 
-@overload(ddot, target="generic")
+@implements(ddot)
 def _ol_ddot(a, b):
-    if _is_mat(a) and a == b:
+    if is_mat(a) and a == b:
         n = a.count
 
         def impl(a, b):
-            acc = _flat_get(a, 0) * _flat_get(b, 0)
+            acc = flat_get(a, 0) * flat_get(b, 0)
             for i in range(1, n):
-                acc += _flat_get(a, i) * _flat_get(b, i)
+                acc += flat_get(a, i) * flat_get(b, i)
             return acc
 
         return impl
@@ -613,12 +568,12 @@ def _ol_ddot(a, b):
 
 def matrix_from_rows(*rows):
     """The matrix whose rows are the given vectors (all of one type)."""
-    return _mat_value(np.stack([_arr(r) for r in rows]), rows[0]._dtype)
+    return matrix_value(np.stack([as_array(r) for r in rows]), rows[0]._dtype)
 
 
 def matrix_from_cols(*cols):
     """The matrix whose columns are the given vectors (all of one type)."""
-    return _mat_value(np.stack([_arr(c) for c in cols], axis=1), cols[0]._dtype)
+    return matrix_value(np.stack([as_array(c) for c in cols], axis=1), cols[0]._dtype)
 
 
 def _stacker(by_rows):
@@ -627,7 +582,7 @@ def _stacker(by_rows):
         """A matrix from a tuple of vectors, as its rows (or its columns)."""
         k, n = len(vs), vs[0].length
         shape = (k, n) if by_rows else (n, k)
-        mt = _mcls(*shape, vs[0].dtype)._numba_type
+        mt = mcls(*shape, vs[0].dtype)._numba_type
 
         def codegen(context, builder, sig, args):
             comps = [unpack(builder, builder.extract_value(args[0], i), n) for i in range(k)]
@@ -645,9 +600,9 @@ def _stacker(by_rows):
 def _register_from_vectors(fn, by_rows):
     stack = _stacker(by_rows)
 
-    @overload(fn, target="generic")
+    @implements(fn)
     def _ol(*vs):
-        if vs and all(_is_vec(v) and v.dtype == vs[0].dtype and v.length == vs[0].length
+        if vs and all(is_vec(v) and v.dtype == vs[0].dtype and v.length == vs[0].length
                       for v in vs):
             return lambda *vs: stack(vs)
         if vs:
@@ -666,12 +621,12 @@ _register_from_vectors(matrix_from_cols, False)
 
 def determinant(m):
     """Determinant of a square 2x2, 3x3 or 4x4 float matrix."""
-    return _scalar_out(np.linalg.det(_arr(m).astype(np.float64)).astype(_arr(m).dtype))
+    return scalar_out(np.linalg.det(as_array(m).astype(np.float64)).astype(as_array(m).dtype))
 
 
 def inverse(m):
     """Inverse of a square 2x2, 3x3 or 4x4 float matrix; the zero matrix if singular."""
-    a = _arr(m)
+    a = as_array(m)
     if np.linalg.det(a.astype(np.float64)) == 0:
         return m._new(np.zeros_like(a))
     return m._new(np.linalg.inv(a.astype(np.float64)))
@@ -682,19 +637,19 @@ def inverse_approx(m):
     return inverse(m)
 
 
-@_jitable
+@jitable
 def _det2(m):
     return m[0, 0] * m[1, 1] - m[0, 1] * m[1, 0]
 
 
-@_jitable
+@jitable
 def _det3(m):
     return (m[0, 0] * (m[1, 1] * m[2, 2] - m[1, 2] * m[2, 1])
             - m[0, 1] * (m[1, 0] * m[2, 2] - m[1, 2] * m[2, 0])
             + m[0, 2] * (m[1, 0] * m[2, 1] - m[1, 1] * m[2, 0]))
 
 
-@_jitable
+@jitable
 def _minors4(m):
     """2x2 minors of rows (0, 1) and of rows (2, 3) of a 4x4 matrix."""
     s = (m[0, 0] * m[1, 1] - m[1, 0] * m[0, 1], m[0, 0] * m[1, 2] - m[1, 0] * m[0, 2],
@@ -706,25 +661,25 @@ def _minors4(m):
     return s, c
 
 
-@_jitable
+@jitable
 def _det4(m):
     s, c = _minors4(m)
     return s[0] * c[5] - s[1] * c[4] + s[2] * c[3] + s[3] * c[2] - s[4] * c[1] + s[5] * c[0]
 
 
-@overload(determinant, target="generic")
+@implements(determinant)
 def _ol_determinant(m):
-    if _is_mat(m, square=True, floats=True, sizes=(2, 3, 4)):
+    if is_mat(m, square=True, floats=True, sizes=(2, 3, 4)):
         return {2: lambda m: _det2(m), 3: lambda m: _det3(m), 4: lambda m: _det4(m)}[
             m.shape[0]]
 
 
-@_jitable
+@jitable
 def _adj2(m):
     return (m[1, 1], -m[0, 1], -m[1, 0], m[0, 0])  # Numba negates with fsub (no fneg)
 
 
-@_jitable
+@jitable
 def _adj3(m):
     a, b, c = m[0, 0], m[0, 1], m[0, 2]
     d, e, f = m[1, 0], m[1, 1], m[1, 2]
@@ -734,7 +689,7 @@ def _adj3(m):
             d * h - e * g, b * g - a * h, a * e - b * d)
 
 
-@_jitable
+@jitable
 def _adj4(m):
     s, c = _minors4(m)
     return (m[1, 1] * c[5] - m[1, 2] * c[4] + m[1, 3] * c[3],
@@ -756,13 +711,13 @@ def _adj4(m):
 
 
 def _register_inverse(fn):
-    @overload(fn, target="generic", jit_options=_OPTS)
+    @implements(fn)
     def _ol(m):
-        if not _is_mat(m, square=True, floats=True, sizes=(2, 3, 4)):
+        if not is_mat(m, square=True, floats=True, sizes=(2, 3, 4)):
             return None
         n, ft = m.shape[0], m.dtype
         det, adj = {2: (_det2, _adj2), 3: (_det3, _adj3), 4: (_det4, _adj4)}[n]
-        M = _mcls(n, n, ft, m.kind)
+        M = mcls(n, n, ft, m.kind)
 
         def impl(m):
             d = det(m)
@@ -838,7 +793,7 @@ def adj_determinant(m, ret, adj_ret):
     # d det / dm = the cofactor matrix, the transposed adjugate (exact even if singular)
     n = m.shape[0]
     adj = {2: _adj2, 3: _adj3, 4: _adj4}[n]
-    M = _mcls(n, n, m.dtype)
+    M = mcls(n, n, m.dtype)
 
     def impl(m, ret, adj_ret):
         return (scale(transpose(M(*adj(m))), adj_ret),)
@@ -890,9 +845,9 @@ def adj_cw_div(a, b, ret, adj_ret):
 @adjoint(skew)
 def adj_skew(v, ret, adj_ret):
     w = adj_ret
-    out = _flat_set(adj_zero(v), 0, w[2, 1] - w[1, 2])
-    out = _flat_set(out, 1, w[0, 2] - w[2, 0])
-    return (_flat_set(out, 2, w[1, 0] - w[0, 1]),)
+    out = flat_set(adj_zero(v), 0, w[2, 1] - w[1, 2])
+    out = flat_set(out, 1, w[0, 2] - w[2, 0])
+    return (flat_set(out, 2, w[1, 0] - w[0, 1]),)
 
 
 @adjoint(matrix_from_cols, typed=True)
@@ -911,13 +866,13 @@ def adj_norm_l1(v, ret, adj_ret):
     def impl(v, ret, adj_ret):
         out = adj_zero(v)
         for i in range(n):
-            out = _flat_set(out, i, adj_ret if v[i] >= 0 else -adj_ret)
+            out = flat_set(out, i, adj_ret if v[i] >= 0 else -adj_ret)
         return (out,)
 
     return impl
 
 
-@_jitable
+@jitable
 def _huber_grads(v, d, ret, adj_ret):
     a = length(v)
     if a <= d:
@@ -925,13 +880,13 @@ def _huber_grads(v, d, ret, adj_ret):
     return scale(v, d * adj_ret / a), (a - d) * adj_ret
 
 
-@_jitable
+@jitable
 def _pseudo_huber_grads(v, d, ret, adj_ret):
     # ret = sqrt(d^2 + |v|^2) (times sign(d)): d ret / dv = v / ret, d ret / dd = d / ret
     return scale(v, adj_ret / ret), d * adj_ret / ret
 
 
-@_jitable
+@jitable
 def _smooth_normalize_grads(v, d, ret, adj_ret):
     p = norm_pseudo_huber(v, d)
     s = dot(ret, adj_ret)
