@@ -19,19 +19,8 @@ import numpy as np
 from ..typing.vec import vector_class
 from .builtin import adjoint, as_array, implements, is_mat, jitable, mcls, vcls
 from .kernel_helpers import store
-from .vector_math import (
-    cross,
-    ddot,
-    diag,
-    dot,
-    get_diag,
-    identity,
-    inverse,
-    length,
-    matrix_from_cols,
-    normalize,
-    transpose,
-)
+from .matrix_math import ddot, diag, get_diag, identity, inverse, matrix_from_cols, transpose
+from .vector_math import cross, dot, length, normalize
 
 __all__ = ["eig3", "svd3", "svd2", "qr3"]
 
