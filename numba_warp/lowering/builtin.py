@@ -53,7 +53,8 @@ __all__ = [
     "JIT", "absent", "adjoint", "as_array", "concrete", "constructor", "dtype_arg",
     "float_like", "implements", "is_float", "is_int", "is_kind", "is_mat", "is_mat_shape",
     "is_number", "is_quat", "is_scalar", "is_vec", "is_vec3", "jitable", "matrix_value",
-    "mcls", "nondifferentiable", "python_scope", "same_kind_result", "scalar_out", "vcls",
+    "mcls", "nondifferentiable", "python_scope", "same_kind_result", "scalar_out",
+    "unary_adjoint", "vcls",
 ]
 
 #: Numba options of builtin implementations: NumPy's error model (1/0 is inf, no
@@ -85,6 +86,19 @@ def jitable(fn, *, jit_options=None, strict=True):
     overload(fn, target="generic", strict=strict,
              jit_options=JIT if jit_options is None else jit_options)(typer)
     return fn
+
+
+def unary_adjoint(fn, deriv):
+    """Register the adjoint rule of a unary scalar builtin ``fn`` from its derivative:
+    the contribution to ``x`` is ``deriv(x, ret) * adj_ret``. ``deriv`` is plain Python
+    (compiled with Numba's default error model, like a helper of the kernel)."""
+    d = jitable(deriv, jit_options={}, strict=False)
+
+    def rule(x, ret, adj_ret):
+        return lambda x, ret, adj_ret: (d(x, ret) * adj_ret,)
+
+    rule.__name__ = f"adj_{fn.__name__}"
+    return adjoint(fn, typed=True)(rule)
 
 
 # ---------------------------------------------------------------------------------------
