@@ -25,10 +25,12 @@ from .lowering import composite_math as _composite_math  # noqa: F401 - overload
 from .lowering import decompositions as _decompositions
 from .lowering import half as _half  # noqa: F401 - float16 on the CPU
 from .lowering import local_arrays as _local_arrays  # noqa: F401 - types wp.zeros in kernels
+from .lowering import matrix_math as _matrix_math
 from .lowering import noise_ops as _noise_ops
 from .lowering import operator_rules as _operator_rules  # noqa: F401 - adjoint rules only
 from .lowering import operators as _operators
 from .lowering import quat as _quat
+from .lowering import quat_angles as _quat_angles
 from .lowering import quat_between as _quat_between
 from .lowering import random_ops as _random_ops
 from .lowering import spatial as _spatial
@@ -40,8 +42,8 @@ __all__ = ["tid", "static", *_scalar_all, "atomic_add", "atomic_sub", "atomic_mi
            "atomic_max", "atomic_and", "atomic_or", "atomic_xor", "atomic_exch", "atomic_cas"]
 
 
-for _mod in (_operators, _vector_math, _decompositions, _quat, _quat_between, _transform,
-             _spatial, _random_ops, _noise_ops):
+for _mod in (_operators, _vector_math, _matrix_math, _decompositions, _quat, _quat_angles,
+             _quat_between, _transform, _spatial, _random_ops, _noise_ops):
     globals().update({_n: getattr(_mod, _n) for _n in _mod.__all__})
     __all__ += list(_mod.__all__)
 

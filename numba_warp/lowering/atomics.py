@@ -30,11 +30,15 @@ __all__ = [
     "emit_atomic",
     "element_pointer",
     "register_elementwise_atomic",
+    "ATOMIC_SCALARS",
+    "INT_ONLY_OPS",
 ]
 
-_ATOMIC_SCALARS = (types.int32, types.uint32, types.int64, types.uint64,
+#: the scalar types an atomic operation takes (on every target)
+ATOMIC_SCALARS = (types.int32, types.uint32, types.int64, types.uint64,
                    types.float16, types.float32, types.float64)
-_INT_ONLY = {"and", "or", "xor"}
+#: the atomic operations defined for integers only
+INT_ONLY_OPS = {"and", "or", "xor"}
 # composite dtype class -> function(context, builder, op, dtype, ptr, val) -> old value
 _elementwise_rules: dict[type, object] = {}
 
@@ -162,12 +166,12 @@ def _check_args(name, args, n_values):
 def _supported(name, op, dtype):
     if any(isinstance(dtype, cls) for cls in _elementwise_rules):
         return True
-    if dtype not in _ATOMIC_SCALARS:
+    if dtype not in ATOMIC_SCALARS:
         raise TypingError(
             f"wp.{name}() does not support arrays of {dtype}; use int32, uint32, int64, "
             "uint64, float16, float32 or float64"
         )
-    if op in _INT_ONLY and isinstance(dtype, types.Float):
+    if op in INT_ONLY_OPS and isinstance(dtype, types.Float):
         raise TypingError(f"wp.{name}() needs an integer array, got an array of {dtype}")
     return True
 
@@ -198,7 +202,7 @@ def _make_rmw(name: str, op: str):
                 if op not in ("add", "sub"):
                     raise TypingError(f"wp.{name}() does not support arrays of {arr.dtype}")
                 return signature(arr.dtype, arr, *idx, arr.dtype)
-            if comp not in _ATOMIC_SCALARS or (op in _INT_ONLY and
+            if comp not in ATOMIC_SCALARS or (op in INT_ONLY_OPS and
                                                isinstance(comp, types.Float)):
                 raise TypingError(f"wp.{name}() does not support arrays of {arr.dtype}")
             return signature(arr.dtype, arr, *idx, arr.dtype)
@@ -237,7 +241,7 @@ class _CasTemplate(AbstractTemplate):
         if checked is None or kws:
             return None
         arr, idx = checked
-        if arr.dtype not in _ATOMIC_SCALARS:
+        if arr.dtype not in ATOMIC_SCALARS:
             raise TypingError(f"wp.atomic_cas() does not support arrays of {arr.dtype}")
         return signature(arr.dtype, arr, *idx, arr.dtype, arr.dtype)
 

@@ -23,18 +23,15 @@ from __future__ import annotations
 import math
 
 from numba.core import types
-from numba.extending import intrinsic, overload
+from numba.extending import intrinsic
 
 from ..typing.mat import MatType, flat_get, flat_set
 from ..typing.vec import VecType
 from . import scalar_math
-from .helpers import is_scalar
+from .builtin import implements, is_scalar
 from .operators import expect_near, printf
 
 __all__: list = []  # overloads of builtins defined in scalar_math and operators
-
-_OPTS = {"error_model": "numpy"}
-
 
 def _composite(t) -> bool:
     return isinstance(t, (VecType, MatType))
@@ -44,7 +41,7 @@ def _float_composite(t) -> bool:
     return _composite(t) and isinstance(t.dtype, types.Float)
 
 
-@overload(scalar_math.sign, target="generic")
+@implements(scalar_math.sign)
 def _ol_sign(x):
     if isinstance(x, VecType) and x.kind in ("vector", "spatial_vector"):
         n = len(x)
@@ -61,7 +58,7 @@ def _ol_sign(x):
 def _register_classification(fn, test, any_component: bool):
     """isfinite (all components) and isnan/isinf (any component) of composite values."""
 
-    @overload(fn, target="generic")
+    @implements(fn)
     def _ol(x):
         if not _composite(x):
             return None
@@ -83,7 +80,7 @@ _register_classification(scalar_math.isnan, math.isnan, True)
 _register_classification(scalar_math.isinf, math.isinf, True)
 
 
-@overload(scalar_math.lerp, target="generic", jit_options=_OPTS)
+@implements(scalar_math.lerp)
 def _ol_lerp(a, b, t):
     if _float_composite(a) and a == b and is_scalar(t):
         n, ft = len(a), a.dtype
@@ -99,7 +96,7 @@ def _ol_lerp(a, b, t):
         return impl
 
 
-@overload(scalar_math.mod, target="generic", jit_options=_OPTS)
+@implements(scalar_math.mod)
 def _ol_mod(a, b):
     if isinstance(a, VecType) and a == b:
         n = len(a)
@@ -122,7 +119,7 @@ def _format_rows(t) -> str:
     return " ".join([conv] * len(t))
 
 
-@overload(expect_near, target="generic")
+@implements(expect_near)
 def _ol_expect_near(a, b, tolerance=1e-6):
     if not (_composite(a) and a == b):
         return None

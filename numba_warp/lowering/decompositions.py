@@ -15,30 +15,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba.extending import overload
 
 from ..typing.vec import vector_class
+from .builtin import adjoint, as_array, implements, is_mat, jitable, mcls, vcls
 from .kernel_helpers import store
-from .registry import adjoint
-from .vector_math import (  # shared helpers of the vector builtins
-    _OPTS,
-    _arr,
-    _is_mat,
-    _jitable,
-    _mcls,
-    _vcls,
-    cross,
-    ddot,
-    diag,
-    dot,
-    get_diag,
-    identity,
-    inverse,
-    length,
-    matrix_from_cols,
-    normalize,
-    transpose,
-)
+from .matrix_math import ddot, diag, get_diag, identity, inverse, matrix_from_cols, transpose
+from .vector_math import cross, dot, length, normalize
 
 __all__ = ["eig3", "svd3", "svd2", "qr3"]
 
@@ -54,7 +36,7 @@ def _eps(ft):
     return float(np.finfo(np.float32 if ft.bitwidth <= 32 else np.float64).eps)
 
 
-@_jitable
+@jitable
 def _plane_rotation(eye, p, q, c, s):
     """The identity ``eye`` with the (p, q) plane rotated: J[p,p] = J[q,q] = c,
     J[p,q] = s, J[q,p] = -s (determinant +1 when c^2 + s^2 = 1)."""
@@ -62,7 +44,7 @@ def _plane_rotation(eye, p, q, c, s):
     return store(store(j, (p, q), s), (q, p), -s)
 
 
-@_jitable
+@jitable
 def _jacobi_tangent(theta, one):
     """The smaller root t of t^2 + 2 theta t - 1 = 0 (tan of the Jacobi angle)."""
     r = abs(theta)
@@ -75,15 +57,15 @@ def _jacobi_tangent(theta, one):
 
 def eig3(A):
     """Eigen-decomposition of a symmetric 3x3 matrix: (Q, d) with A = Q diag(d) Q^T."""
-    w, q = np.linalg.eigh(_arr(A).astype(np.float64))
+    w, q = np.linalg.eigh(as_array(A).astype(np.float64))
     if np.linalg.det(q) < 0:
         q[:, 2] = -q[:, 2]
     return A._new(q), vector_class(3, A._dtype)(w)
 
 
-@overload(eig3, target="generic", jit_options=_OPTS)
+@implements(eig3)
 def _ol_eig3(A):
-    if not _is_mat(A, square=True, floats=True, sizes=(3,)):
+    if not is_mat(A, square=True, floats=True, sizes=(3,)):
         return None
     ft = A.dtype
     tol = ft(_eps(ft) ** 2)
@@ -113,7 +95,7 @@ def _ol_eig3(A):
     return impl
 
 
-@_jitable
+@jitable
 def _one_sided_jacobi(b, v, eye, n, tol, one):
     """Rotate the columns of ``b`` (and ``v`` alike) until they are orthogonal."""
     for _ in range(_MAX_SWEEPS):
@@ -137,7 +119,7 @@ def _one_sided_jacobi(b, v, eye, n, tol, one):
     return b, v
 
 
-@_jitable
+@jitable
 def _sort_columns(b, v, eye, n, one):
     """Order columns by decreasing norm; each swap is a rotation (p, q) -> (q, -p)."""
     zero = one - one
@@ -155,7 +137,7 @@ def _sort_columns(b, v, eye, n, one):
     return b, v
 
 
-@_jitable
+@jitable
 def _unit_perpendicular(u, one):
     """A unit vector orthogonal to the unit 3D vector ``u``."""
     ax, ay, az = abs(u[0]), abs(u[1]), abs(u[2])
@@ -172,7 +154,7 @@ def _unit_perpendicular(u, one):
 def svd3(A):
     """SVD of a 3x3 matrix: (U, sigma, V) with A = U diag(sigma) V^T, U and V rotations,
     |sigma| decreasing, sigma[0], sigma[1] >= 0 and sigma[2] signed like det(A)."""
-    a = _arr(A).astype(np.float64)
+    a = as_array(A).astype(np.float64)
     u, sig, vt = np.linalg.svd(a)
     v = vt.T
     if np.linalg.det(u) < 0:
@@ -182,14 +164,14 @@ def svd3(A):
     return A._new(u), vector_class(3, A._dtype)(sig), A._new(v)
 
 
-@overload(svd3, target="generic", jit_options=_OPTS)
+@implements(svd3)
 def _ol_svd3(A):
-    if not _is_mat(A, square=True, floats=True, sizes=(3,)):
+    if not is_mat(A, square=True, floats=True, sizes=(3,)):
         return None
     ft = A.dtype
     tol = ft(_eps(ft) ** 2)
     small = ft(_eps(ft) * 4)
-    V3 = _vcls(3, ft)
+    V3 = vcls(3, ft)
 
     def impl(A):
         one = ft(1.0)
@@ -214,7 +196,7 @@ def _ol_svd3(A):
 def svd2(A):
     """SVD of a 2x2 matrix: (U, sigma, V) with A = U diag(sigma) V^T, sigma >= 0 and
     decreasing, U and V orthogonal (V a rotation)."""
-    a = _arr(A).astype(np.float64)
+    a = as_array(A).astype(np.float64)
     u, sig, vt = np.linalg.svd(a)
     v = vt.T
     if np.linalg.det(v) < 0:
@@ -222,14 +204,14 @@ def svd2(A):
     return A._new(u), vector_class(2, A._dtype)(sig), A._new(v)
 
 
-@overload(svd2, target="generic", jit_options=_OPTS)
+@implements(svd2)
 def _ol_svd2(A):
-    if not _is_mat(A, square=True, floats=True, sizes=(2,)):
+    if not is_mat(A, square=True, floats=True, sizes=(2,)):
         return None
     ft = A.dtype
     tol = ft(_eps(ft) ** 2)
-    V2 = _vcls(2, ft)
-    M2 = _mcls(2, 2, ft)
+    V2 = vcls(2, ft)
+    M2 = mcls(2, 2, ft)
 
     def impl(A):
         one = ft(1.0)
@@ -250,7 +232,7 @@ def _ol_svd2(A):
 
 def qr3(A):
     """QR decomposition of a 3x3 matrix: (Q, R) with Q a rotation, R upper triangular."""
-    q, r = np.linalg.qr(_arr(A).astype(np.float64))
+    q, r = np.linalg.qr(as_array(A).astype(np.float64))
     d = np.sign(np.diag(r))
     d[d == 0] = 1
     q, r = q * d, (r.T * d).T  # nonnegative diagonal ...
@@ -259,9 +241,9 @@ def qr3(A):
     return A._new(q), A._new(r)
 
 
-@overload(qr3, target="generic", jit_options=_OPTS)
+@implements(qr3)
 def _ol_qr3(A):
-    if not _is_mat(A, square=True, floats=True, sizes=(3,)):
+    if not is_mat(A, square=True, floats=True, sizes=(3,)):
         return None
     ft = A.dtype
 
@@ -292,19 +274,19 @@ def _ol_qr3(A):
 # its sign), which keeps degenerate cases finite instead of zeroing their terms.
 
 
-@_jitable
+@jitable
 def _pair(k):
     return (0, 1) if k == 0 else ((0, 2) if k == 1 else (1, 2))
 
 
-@_jitable
+@jitable
 def _clamp_gap(gap, floor):
     if gap >= 0:
         return max(gap, floor)
     return min(gap, -floor)
 
 
-@_jitable
+@jitable
 def _svd_adjoint(u, s, v, gu, gs, gv, n, rel, tiny):
     """Adjoint of A for A = U diag(s) V^T: A_bar = U P V^T where P holds gs on its
     diagonal and, per pair i < j, the adjoints of the rotations U^T dU and V^T dV."""
@@ -324,7 +306,7 @@ def _svd_adjoint(u, s, v, gu, gs, gv, n, rel, tiny):
 
 def _svd_rule(n):
     def rule(A, ret, adj_ret):
-        if not _is_mat(A, square=True, floats=True, sizes=(n,)):
+        if not is_mat(A, square=True, floats=True, sizes=(n,)):
             return None
         ft = A.dtype
         rel, tiny = ft(math.sqrt(_eps(ft))), ft(np.finfo(np.float32).tiny)
@@ -347,7 +329,7 @@ adj_svd2 = _svd_rule(2)
 def adj_eig3(A, ret, adj_ret):
     """G = Q (diag(d_bar) + F o (Q^T Q_bar)) Q^T with F_ij = 1 / (d_j - d_i); the forward
     reads the lower triangle, so G_ij + G_ji goes to A[i, j] for i > j, none above."""
-    if not _is_mat(A, square=True, floats=True, sizes=(3,)):
+    if not is_mat(A, square=True, floats=True, sizes=(3,)):
         return None
     ft = A.dtype
     rel, tiny = ft(math.sqrt(_eps(ft))), ft(np.finfo(np.float32).tiny)

@@ -38,14 +38,13 @@ import math
 
 import numpy as np
 from numba.core import types
-from numba.extending import overload
 
 from ..typing.mat import flat_set
 from ..typing.scalars import scalar_types
 from ..typing.vec import VectorValue, VecType, vector_class
+from .builtin import adjoint, implements
 from .random_ops import (
     F32,
-    JIT_OPTIONS,
     dual,
     python_value,
     rand_init_offset,
@@ -53,7 +52,6 @@ from .random_ops import (
     u32,
     uniform_next,
 )
-from .registry import adjoint
 
 __all__ = ["curlnoise", "noise", "pnoise"]
 
@@ -231,13 +229,13 @@ def _compose(a, b, k, t):
     return _COMPOSES[_order(a)](a, b, k, t)
 
 
-@overload(_leaf, target="generic", jit_options=JIT_OPTIONS)
+@implements(_leaf)
 def _ol_leaf(state, lo, hi, d, dims, bits, jet):
     leaf = _LEAVES[_order(jet)]
     return lambda state, lo, hi, d, dims, bits, jet: leaf(state, lo, hi, d, dims, bits)
 
 
-@overload(_compose, target="generic", jit_options=JIT_OPTIONS)
+@implements(_compose)
 def _ol_compose(a, b, k, t):
     return _COMPOSES[_order(a)]
 
@@ -281,7 +279,7 @@ def _field(state, lo, hi, d, dims, jet):
     return _LEVELS[len(dims)](state, lo, hi, d, dims, 0, jet)
 
 
-@overload(_field, target="generic", jit_options=JIT_OPTIONS)
+@implements(_field)
 def _ol_field(state, lo, hi, d, dims, jet):
     level = _LEVELS[len(dims)]
     return lambda state, lo, hi, d, dims, jet: level(state, lo, hi, d, dims, 0, jet)
@@ -412,7 +410,7 @@ def noise(state, p):
     return python_value(_noise_jet(state, _PAD[n](p), _no_periods(), _DIMS[n], _ZERO))
 
 
-@overload(noise, target="generic", jit_options=JIT_OPTIONS)
+@implements(noise)
 def _ol_noise(state, p):
     n = _dims(p)
     if n is not None and isinstance(state, types.Integer):
@@ -431,7 +429,7 @@ def pnoise(state, p, *periods):
     return python_value(_noise_jet(state, _PAD[n](p), _PERIODS[n](*periods), _DIMS[n], _ZERO))
 
 
-@overload(pnoise, target="generic", jit_options=JIT_OPTIONS)
+@implements(pnoise)
 def _ol_pnoise(state, p, *periods):
     n = _dims(p)
     if n is not None and len(periods) == n and isinstance(state, types.Integer):
@@ -455,7 +453,7 @@ def curlnoise(state, p, octaves=1, lacunarity=2.0, gain=0.5):
     return _curl3(state, q, _DIMS[n], octaves, lacunarity, gain)
 
 
-@overload(curlnoise, target="generic", jit_options=JIT_OPTIONS)
+@implements(curlnoise)
 def _ol_curlnoise(state, p, octaves=1, lacunarity=2.0, gain=0.5):
     n = _dims(p)
     if n is None or n == 1 or not isinstance(state, types.Integer):
@@ -532,7 +530,7 @@ def _like_p(p, g):
     """The contribution to coordinate ``p`` from the vec4f ``g`` (its first components)."""
 
 
-@overload(_like_p, target="generic", jit_options=JIT_OPTIONS)
+@implements(_like_p)
 def _ol_like_p(p, g):
     if isinstance(p, (types.Integer, types.Float)):
         return lambda p, g: g[0]

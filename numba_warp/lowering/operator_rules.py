@@ -27,8 +27,9 @@ from ..typing.vec import VecType
 from . import intops, operators
 from . import scalar_math as sm
 from .adjoint_values import neg, scale
+from .matrix_math import outer, transpose
 from .registry import MUL_RULES, nondifferentiable, register_binop, register_rule
-from .vector_math import cw_div, cw_mul, outer, transpose
+from .vector_math import cw_div, cw_mul
 
 __all__ = [
     "adj_add",

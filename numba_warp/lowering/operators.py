@@ -17,14 +17,13 @@ from numba.core import cgutils, types
 from numba.core.errors import TypingError
 from numba.core.imputils import lower_builtin
 from numba.core.typing.templates import AbstractTemplate, infer_global, signature
-from numba.extending import overload
 
 from ..typing.mat import MatType
 from ..typing.vec import VecType
 from .adjoint_values import adj_zero
 from .atomics import is_cuda_context
+from .builtin import adjoint, implements, nondifferentiable
 from .intops import integer_operator
-from .registry import adjoint, nondifferentiable
 
 __all__ = ["add", "sub", "mul", "neg", "pos", "bit_and", "bit_or", "bit_xor", "lshift",
            "rshift", "invert", "unot", "div_approx", "where", "select", "cast", "len",
@@ -64,7 +63,7 @@ def pos(a):
     return +a
 
 
-@overload(pos, target="generic")
+@implements(pos)
 def _ol_pos(a):
     return lambda a: +a
 
@@ -74,7 +73,7 @@ def unot(a):
     return not a
 
 
-@overload(unot, target="generic")
+@implements(unot)
 def _ol_unot(a):
     if isinstance(a, types.Array):
         return lambda a: a.size == 0
@@ -86,7 +85,7 @@ def div_approx(a, b):
     return a / b
 
 
-@overload(div_approx, target="generic", jit_options={"error_model": "numpy"})
+@implements(div_approx)
 def _ol_div_approx(a, b):
     return lambda a, b: a / b
 
@@ -96,7 +95,7 @@ def where(cond, value_if_true, value_if_false):
     return value_if_true if cond else value_if_false
 
 
-@overload(where, target="generic")
+@implements(where)
 def _ol_where(cond, a, b):
     if a == b or (isinstance(a, types.Number) and isinstance(b, types.Number)):
         return lambda cond, a, b: a if cond else b
@@ -108,7 +107,7 @@ def select(cond, value_if_false, value_if_true):
     return value_if_true if cond else value_if_false
 
 
-@overload(select, target="generic")
+@implements(select)
 def _ol_select(cond, a, b):
     return lambda cond, a, b: b if cond else a
 
@@ -118,7 +117,7 @@ def cast(a, dtype):
     return dtype(a)
 
 
-@overload(cast, target="generic")
+@implements(cast)
 def _ol_cast(a, dtype):
     return lambda a, dtype: dtype(a)
 
@@ -179,7 +178,7 @@ def print(*args):  # noqa: A001 - Warp's name
     _builtin_print(*args)
 
 
-@overload(print, target="generic")
+@implements(print)
 def _ol_print(*args):
     def impl(*args):
         _builtin_print(*args)
@@ -245,7 +244,7 @@ def expect_near(a, b, tolerance=1e-6):
         _builtin_print(f"expect_near failed: {a} vs {b} (tolerance {tolerance})")
 
 
-@overload(expect_near, target="generic")
+@implements(expect_near)
 def _ol_expect_near(a, b, tolerance=1e-6):
     if isinstance(a, types.Number) and isinstance(b, types.Number):
         def impl(a, b, tolerance=1e-6):
@@ -280,7 +279,7 @@ def breakpoint():  # noqa: A001 - Warp's name
     """A debugger breakpoint in Warp's CUDA debug builds; a no-op here."""
 
 
-@overload(breakpoint, target="generic")
+@implements(breakpoint)
 def _ol_breakpoint():
     return lambda: None
 

@@ -1,4 +1,6 @@
-"""Warp's "Quaternion Math" builtins, for kernels, plain Numba code and Python scope.
+"""Warp's "Quaternion Math" builtins for building quaternions, rotating vectors and
+converting to and from matrices, for kernels, plain Numba code and Python scope (Euler
+angles, interpolation and swing-twist are in ``quat_angles``).
 
 Contract:
 
@@ -7,129 +9,51 @@ Contract:
   result has the dtype of the quaternion/vector/matrix argument, scalars are cast to it
   (float literals stay in that precision). Builtins that only take scalars return
   float32 unless the scalars are float64 (or a ``dtype=`` is given).
-* Each builtin is one block: a Python function and, right below it, its Numba
-  ``@overload`` (target "generic": CPU and CUDA). At Python scope the function runs that
-  same overload through a cached ``numba.njit`` dispatcher (:func:`python_scope`), so
-  both scopes share one implementation. Python floats passed at Python scope are
-  float32, like Warp's default ``float``.
+* Each builtin is one block in ``builtin``'s declaration form: a Python function, its
+  Numba implementation (``@implements``: CPU and CUDA) and its adjoint rule. At Python
+  scope the function runs that same implementation through a cached ``numba.njit``
+  dispatcher (``builtin.python_scope``), so both scopes share one implementation.
+  Python floats passed at Python scope are float32, like Warp's default ``float``.
 * Semantics follow Warp's documentation: ``quat_inverse`` is the conjugate (unit
   quaternions); ``quat_rotate(q, v)`` is ``q v q^-1``; ``quat_to_matrix(q) @ v ==
-  quat_rotate(q, v)``; ``quat_rpy(r, p, y) == qz(y) * qy(p) * qx(r)``;
-  ``quat_from_euler(e, i, j, k) == qk(e[k]) * qj(e[j]) * qi(e[i])`` (fixed axes, angles
-  indexed by axis); ``quat_to_axis_angle`` returns ``(axis, angle)`` with angle in
-  [0, pi]; ``quat_slerp(a, b, t)`` is ``a * exp(t log(quat_inverse(a) * b))`` along the
-  shortest arc (Warp's formula, also for quaternions that are not unit); the twist
-  builtins use the swing-twist decomposition about a unit axis.
-
-The helpers at the top (type tests, class lookup, :func:`python_scope`) are shared by
-``transform.py`` and ``spatial.py``.
+  quat_rotate(q, v)``; ``quat_to_axis_angle`` returns ``(axis, angle)`` with angle in
+  [0, pi].
+* The adjoint rules differentiate the formulas implemented here as written (they do not
+  assume unit quaternions unless a comment says so), so they agree with central
+  differences of the forward code. ``quaternion(...)`` is a constructor (all its forms
+  are concatenations or conversions); ``q * r`` of two quaternions has its product rule
+  here (``MUL_RULES``).
 """
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
-from numba.core import types
-from numba.extending import overload
-
-from ..typing.mat import MatrixValue, MatType, matrix_class
-from ..typing.scalars import ScalarType, WeakFloat, scalar_class_for, to_numba_type
-from ..typing.vec import VectorValue, VecType, vector_class
+from ..typing.scalars import to_numba_type
+from ..typing.vec import VecType
+from .builtin import (
+    absent,
+    adjoint,
+    constructor,
+    dtype_arg,
+    implements,
+    is_mat_shape,
+    is_number,
+    is_quat,
+    is_vec3,
+    mcls,
+    nondifferentiable,
+    python_scope,
+    vcls,
+)
 from .kernel_helpers import store
-from .registry import MUL_RULES, adjoint, constructor, nondifferentiable
+from .registry import MUL_RULES
 from .vector_math import cross, dot
 
 __all__ = [
     "quaternion", "quat_identity", "quat_from_axis_angle", "quat_to_axis_angle",
     "quat_inverse", "quat_rotate", "quat_rotate_inv", "quat_to_matrix", "quat_from_matrix",
-    "quat_rpy", "quat_to_rpy", "quat_from_euler", "quat_to_euler", "quat_slerp",
-    "quat_twist", "quat_twist_angle", "quat_twist_angle_signed",
 ]
-
-JIT = {"error_model": "numpy"}
-
-# ---------------------------------------------------------------------------------------
-# Shared helpers
-# ---------------------------------------------------------------------------------------
-
-
-def absent(t) -> bool:
-    """True for an omitted optional argument (or an explicit None)."""
-    return t is None or isinstance(t, (types.Omitted, types.NoneType))
-
-
-def is_kind(t, kind: str, n: int | None = None) -> bool:
-    """A float vector-family type of ``kind`` (and ``n`` components if given)."""
-    return (isinstance(t, VecType) and t.kind == kind and isinstance(t.dtype, types.Float)
-            and (n is None or t.length == n))
-
-
-def is_vec3(t) -> bool:
-    return is_kind(t, "vector", 3)
-
-
-def is_quat(t) -> bool:
-    return is_kind(t, "quaternion", 4)
-
-
-def is_mat(t, r: int, c: int) -> bool:
-    return isinstance(t, MatType) and t.shape == (r, c) and isinstance(t.dtype, types.Float)
-
-
-def is_real(t) -> bool:
-    return isinstance(t, (types.Integer, types.Float)) and not isinstance(t, types.Boolean)
-
-
-def vcls(n: int, dtype, kind: str = "vector"):
-    """The Python class of a vector-family type (usable as a constructor in kernels)."""
-    return vector_class(n, dtype, kind)
-
-
-def mcls(r: int, c: int, dtype, kind: str = "matrix"):
-    return matrix_class((r, c), dtype, kind)
-
-
-def dtype_arg(dtype, *scalars):
-    """The float dtype requested by a ``dtype=`` argument or implied by scalar arguments.
-
-    Default float32; float64 scalars give float64; weak literals and ints give float32.
-    """
-    if not absent(dtype):
-        if isinstance(dtype, types.NumberClass):
-            return dtype.instance_type
-        raise TypeError(f"dtype must be a float scalar type, got {dtype}")
-    for s in scalars:
-        if isinstance(s, types.Float) and not isinstance(s, WeakFloat) and s.bitwidth == 64:
-            return types.float64
-    return types.float32
-
-
-_DISPATCHERS: dict = {}
-
-
-def _py_arg(a):
-    if isinstance(a, bool) or isinstance(a, (VectorValue, MatrixValue)):
-        return a
-    if isinstance(a, float):
-        return np.float32(a)
-    if isinstance(a, type) and not isinstance(a, ScalarType):
-        nbt = to_numba_type(a)
-        return scalar_class_for(nbt) if nbt is not None else a
-    return a
-
-
-def python_scope(fn, *args):
-    """Call builtin ``fn`` at Python scope by running its Numba overload (njit, cached)."""
-    disp = _DISPATCHERS.get(fn)
-    if disp is None:
-        from numba import njit
-
-        def call(*a):
-            return fn(*a)
-
-        disp = _DISPATCHERS[fn] = njit(call, **JIT)
-    return disp(*[_py_arg(a) for a in args])
 
 
 # ---------------------------------------------------------------------------------------
@@ -149,7 +73,7 @@ def quaternion(x=None, y=None, z=None, w=None, dtype=None):
     return python_scope(quaternion, x, y, z, w, dtype)
 
 
-@overload(quaternion, target="generic", jit_options=JIT)
+@implements(quaternion)
 def _ol_quaternion(x=None, y=None, z=None, w=None, dtype=None):
     if absent(x):
         Q = vcls(4, dtype_arg(dtype), "quaternion")
@@ -159,14 +83,17 @@ def _ol_quaternion(x=None, y=None, z=None, w=None, dtype=None):
             raise TypeError(f"quaternion() converts a quaternion, got {x}")
         Q = vcls(4, x.dtype if absent(dtype) else dtype_arg(dtype), "quaternion")
         return lambda x=None, y=None, z=None, w=None, dtype=None: Q(x)
-    if is_vec3(x) and is_real(y) and absent(z) and absent(w):
+    if is_vec3(x) and is_number(y) and absent(z) and absent(w):
         Q = vcls(4, x.dtype if absent(dtype) else dtype_arg(dtype), "quaternion")
         return lambda x=None, y=None, z=None, w=None, dtype=None: Q(x, y)
-    if all(is_real(t) for t in (x, y, z, w)):
+    if all(is_number(t) for t in (x, y, z, w)):
         Q = vcls(4, dtype_arg(dtype, x, y, z, w), "quaternion")
         return lambda x=None, y=None, z=None, w=None, dtype=None: Q(x, y, z, w)
     raise TypeError(f"quaternion() takes (x, y, z, w), (ijk: vec3, real) or a quaternion, "
                     f"got ({x}, {y}, {z}, {w})")
+
+
+constructor(quaternion)
 
 
 def quat_identity(dtype=None):
@@ -174,10 +101,13 @@ def quat_identity(dtype=None):
     return python_scope(quat_identity, dtype)
 
 
-@overload(quat_identity, target="generic", jit_options=JIT)
+@implements(quat_identity)
 def _ol_quat_identity(dtype=None):
     Q = vcls(4, dtype_arg(dtype), "quaternion")
     return lambda dtype=None: Q(0.0, 0.0, 0.0, 1.0)
+
+
+nondifferentiable(quat_identity)
 
 
 def quat_from_axis_angle(axis, angle):
@@ -186,9 +116,9 @@ def quat_from_axis_angle(axis, angle):
     return python_scope(quat_from_axis_angle, axis, angle)
 
 
-@overload(quat_from_axis_angle, target="generic", jit_options=JIT)
+@implements(quat_from_axis_angle)
 def _ol_quat_from_axis_angle(axis, angle):
-    if is_vec3(axis) and is_real(angle):
+    if is_vec3(axis) and is_number(angle):
         ft = axis.dtype
         Q = vcls(4, ft, "quaternion")
 
@@ -200,13 +130,27 @@ def _ol_quat_from_axis_angle(axis, angle):
         return impl
 
 
+@adjoint(quat_from_axis_angle, typed=True)
+def adj_quat_from_axis_angle(axis, angle, ret, adj_ret):
+    ft = axis.dtype
+    V = vcls(3, ft)
+
+    def impl(axis, angle, ret, adj_ret):
+        half = ft(angle) * ft(0.5)
+        s, c = ft(math.sin(half)), ft(math.cos(half))
+        g = V(adj_ret[0], adj_ret[1], adj_ret[2])
+        return g * s, ft(0.5) * (c * dot(axis, g) - s * adj_ret[3])
+
+    return impl
+
+
 def quat_to_axis_angle(quat):
     """``(axis, angle)`` of the rotation ``quat`` (angle in [0, pi]); the axis is
     (1, 0, 0) when the angle is zero."""
     return python_scope(quat_to_axis_angle, quat)
 
 
-@overload(quat_to_axis_angle, target="generic", jit_options=JIT)
+@implements(quat_to_axis_angle)
 def _ol_quat_to_axis_angle(quat):
     if is_quat(quat):
         ft = quat.dtype
@@ -223,17 +167,52 @@ def _ol_quat_to_axis_angle(quat):
         return impl
 
 
+@adjoint(quat_to_axis_angle, typed=True)
+def adj_quat_to_axis_angle(quat, ret, adj_ret):
+    ft = quat.dtype
+    Q, V = vcls(4, ft, "quaternion"), vcls(3, ft)
+
+    def impl(quat, ret, adj_ret):
+        sg = ft(-1.0) if quat[3] < ft(0.0) else ft(1.0)
+        u = V(quat[0], quat[1], quat[2]) * sg
+        w = quat[3] * sg
+        g_axis, g_angle = adj_ret
+        s = ft(math.sqrt(dot(u, u)))
+        if s == ft(0.0):  # the axis is a constant there and |u| has a kink: zero gradient
+            return (Q(),)
+        axis = u / s
+        # angle = 2 atan2(s, w); axis = u / s
+        d = ft(2.0) * g_angle / (s * s + w * w)
+        adj_u = axis * (d * w) + (g_axis - axis * dot(axis, g_axis)) / s
+        return (Q(adj_u, -d * s) * sg,)
+
+    return impl
+
+
 def quat_inverse(quat):
     """The inverse of a unit quaternion: its conjugate ``(-x, -y, -z, w)``."""
     return python_scope(quat_inverse, quat)
 
 
-@overload(quat_inverse, target="generic", jit_options=JIT)
+@implements(quat_inverse)
 def _ol_quat_inverse(quat):
     if is_quat(quat):
         Q = vcls(4, quat.dtype, "quaternion")
         z = quat.dtype(0.0)
         return lambda quat: Q(z - quat[0], z - quat[1], z - quat[2], quat[3])
+
+
+@adjoint(quat_inverse)
+def adj_quat_inverse(quat, ret, adj_ret):
+    return (quat_inverse(adj_ret),)
+
+
+def _adj_quat_mul(a, b, ret, adj_ret):
+    # r = L(a) b = R(b) a with L(a)^T = L(conj a), R(b)^T = R(conj b)
+    return adj_ret * quat_inverse(b), quat_inverse(a) * adj_ret
+
+
+MUL_RULES[("quaternion", "quaternion")] = _adj_quat_mul
 
 
 # ---------------------------------------------------------------------------------------
@@ -271,7 +250,7 @@ def quat_rotate_inv(quat, vec):
 for _fn, _sign in ((quat_rotate, 1.0), (quat_rotate_inv, -1.0)):
 
     def _register(fn=_fn, sign=_sign):
-        @overload(fn, target="generic", jit_options=JIT)
+        @implements(fn)
         def _ol(quat, vec):
             if is_quat(quat) and is_vec3(vec) and quat.dtype == vec.dtype:
                 ft = quat.dtype
@@ -280,298 +259,12 @@ for _fn, _sign in ((quat_rotate, 1.0), (quat_rotate_inv, -1.0)):
     _register()
 
 
-def quat_to_matrix(quat):
-    """The 3x3 rotation matrix ``m`` with ``m @ v == quat_rotate(quat, v)``."""
-    return python_scope(quat_to_matrix, quat)
-
-
-@overload(quat_to_matrix, target="generic", jit_options=JIT)
-def _ol_quat_to_matrix(quat):
-    if is_quat(quat):
-        ft = quat.dtype
-        M = mcls(3, 3, ft)
-
-        def impl(quat):
-            x, y, z, w = quat[0], quat[1], quat[2], quat[3]
-            d = ft(2.0) * w * w - ft(1.0)
-            t = ft(2.0)
-            return M(d + t * x * x, t * (x * y - w * z), t * (x * z + w * y),
-                     t * (x * y + w * z), d + t * y * y, t * (y * z - w * x),
-                     t * (x * z - w * y), t * (y * z + w * x), d + t * z * z)
-
-        return impl
-
-
-def quat_from_matrix(mat):
-    """The unit quaternion of a rotation matrix (3x3, or the top-left block of a 4x4)."""
-    return python_scope(quat_from_matrix, mat)
-
-
-@overload(quat_from_matrix, target="generic", jit_options=JIT)
-def _ol_quat_from_matrix(mat):
-    if is_mat(mat, 3, 3) or is_mat(mat, 4, 4):
-        ft = mat.dtype
-        Q = vcls(4, ft, "quaternion")
-
-        def impl(mat):
-            m00, m01, m02 = mat[0, 0], mat[0, 1], mat[0, 2]
-            m10, m11, m12 = mat[1, 0], mat[1, 1], mat[1, 2]
-            m20, m21, m22 = mat[2, 0], mat[2, 1], mat[2, 2]
-            tr = m00 + m11 + m22
-            if tr > ft(0.0):  # Shepperd: divide by the largest of 4w^2, 4x^2, 4y^2, 4z^2
-                s = ft(2.0) * ft(math.sqrt(tr + ft(1.0)))
-                q = Q(m21 - m12, m02 - m20, m10 - m01, s * s * ft(0.25)) / s
-            elif m00 > m11 and m00 > m22:
-                s = ft(2.0) * ft(math.sqrt(ft(1.0) + m00 - m11 - m22))
-                q = Q(s * s * ft(0.25), m01 + m10, m02 + m20, m21 - m12) / s
-            elif m11 > m22:
-                s = ft(2.0) * ft(math.sqrt(ft(1.0) + m11 - m00 - m22))
-                q = Q(m01 + m10, s * s * ft(0.25), m12 + m21, m02 - m20) / s
-            else:
-                s = ft(2.0) * ft(math.sqrt(ft(1.0) + m22 - m00 - m11))
-                q = Q(m02 + m20, m12 + m21, s * s * ft(0.25), m10 - m01) / s
-            n = ft(math.sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3]))
-            return q / n
-
-        return impl
-
-
-# ---------------------------------------------------------------------------------------
-# Euler angles
-# ---------------------------------------------------------------------------------------
-
-
-def quat_rpy(roll, pitch, yaw):
-    """Rotation by ``roll`` about x, then ``pitch`` about y, then ``yaw`` about z (fixed
-    axes): ``qz(yaw) * qy(pitch) * qx(roll)``."""
-    return python_scope(quat_rpy, roll, pitch, yaw)
-
-
-@overload(quat_rpy, target="generic", jit_options=JIT)
-def _ol_quat_rpy(roll, pitch, yaw):
-    if is_real(roll) and is_real(pitch) and is_real(yaw):
-        ft = dtype_arg(None, roll, pitch, yaw)
-        Q = vcls(4, ft, "quaternion")
-
-        def impl(roll, pitch, yaw):
-            h = ft(0.5)
-            cr, sr = ft(math.cos(ft(roll) * h)), ft(math.sin(ft(roll) * h))
-            cp, sp = ft(math.cos(ft(pitch) * h)), ft(math.sin(ft(pitch) * h))
-            cy, sy = ft(math.cos(ft(yaw) * h)), ft(math.sin(ft(yaw) * h))
-            return Q(sr * cp * cy - cr * sp * sy, cr * sp * cy + sr * cp * sy,
-                     cr * cp * sy - sr * sp * cy, cr * cp * cy + sr * sp * sy)
-
-        return impl
-
-
-def quat_to_rpy(q):
-    """``(roll, pitch, yaw)`` of a unit quaternion (inverse of :func:`quat_rpy`)."""
-    return python_scope(quat_to_rpy, q)
-
-
-@overload(quat_to_rpy, target="generic", jit_options=JIT)
-def _ol_quat_to_rpy(q):
-    if is_quat(q):
-        ft = q.dtype
-        V = vcls(3, ft)
-
-        def impl(q):
-            x, y, z, w = q[0], q[1], q[2], q[3]
-            one, two = ft(1.0), ft(2.0)
-            roll = math.atan2(two * (w * x + y * z), one - two * (x * x + y * y))
-            sp = two * (w * y - z * x)
-            sp = -one if sp < -one else (one if sp > one else sp)
-            yaw = math.atan2(two * (w * z + x * y), one - two * (y * y + z * z))
-            return V(roll, math.asin(sp), yaw)
-
-        return impl
-
-
-def _axis_quat(axis, angle, like):
-    """Rotation of ``angle`` about coordinate axis ``axis`` (0, 1, 2), typed as ``like``."""
-
-
-@overload(_axis_quat, target="generic", jit_options=JIT)
-def _ol_axis_quat(axis, angle, like):
-    ft = like.dtype
-    Q = vcls(4, ft, "quaternion")
-
-    def impl(axis, angle, like):
-        h = ft(angle) * ft(0.5)
-        s, c = ft(math.sin(h)), ft(math.cos(h))
-        z = ft(0.0)
-        return Q(s if axis == 0 else z, s if axis == 1 else z, s if axis == 2 else z, c)
-
-    return impl
-
-
-def quat_from_euler(e, i, j, k):
-    """Rotation about fixed axes ``i``, then ``j``, then ``k`` (in {0, 1, 2}) by the
-    angles ``e[i]``, ``e[j]``, ``e[k]``: ``qk * qj * qi``."""
-    return python_scope(quat_from_euler, e, i, j, k)
-
-
-@overload(quat_from_euler, target="generic", jit_options=JIT)
-def _ol_quat_from_euler(e, i, j, k):
-    if is_vec3(e) and all(isinstance(t, types.Integer) for t in (i, j, k)):
-        def impl(e, i, j, k):
-            return (_axis_quat(k, e[k], e) * _axis_quat(j, e[j], e)
-                    * _axis_quat(i, e[i], e))
-
-        return impl
-
-
-def quat_to_euler(q, i, j, k):
-    """Euler angles of ``q`` for fixed axes ``i``, ``j``, ``k`` (``j`` differs from both):
-    ``e[i]`` the first, ``e[j]`` the second angle; the third goes to ``e[k]`` (Tait-Bryan,
-    ``i != k``) or to ``e[3 - i - j]`` (proper Euler, ``i == k``)."""
-    return python_scope(quat_to_euler, q, i, j, k)
-
-
-@overload(quat_to_euler, target="generic", jit_options=JIT)
-def _ol_quat_to_euler(q, i, j, k):
-    if is_quat(q) and all(isinstance(t, types.Integer) for t in (i, j, k)):
-        ft = q.dtype
-        V = vcls(3, ft)
-        eps = 1e-7 if ft.bitwidth == 64 else 1e-3
-
-        def impl(q, i, j, k):
-            proper = i == k
-            kk = 3 - i - j if proper else k
-            sign = ft((i - j) * (j - kk) * (kk - i) // 2)
-            if proper:
-                a, b, c, d = q[3], q[i], q[j], q[kk] * sign
-            else:
-                a, b, c, d = q[3] - q[j], q[i] + q[kk] * sign, q[j] + q[3], q[kk] * sign - q[i]
-            t2 = ft(2.0) * ft(math.atan2(math.hypot(c, d), math.hypot(a, b)))
-            hs, hd = ft(math.atan2(b, a)), ft(math.atan2(d, c))
-            if math.fabs(t2) <= eps:
-                t1, t3 = ft(2.0) * hs, ft(0.0)
-            elif math.fabs(t2 - ft(math.pi)) <= eps:
-                t1, t3 = ft(-2.0) * hd, ft(0.0)
-            else:
-                t1, t3 = hs - hd, hs + hd
-            if not proper:
-                t3 = t3 * sign
-                t2 = t2 - ft(math.pi / 2)
-            return V(t1 if i == 0 else (t2 if j == 0 else t3),
-                     t1 if i == 1 else (t2 if j == 1 else t3),
-                     t1 if i == 2 else (t2 if j == 2 else t3))
-
-        return impl
-
-
-# ---------------------------------------------------------------------------------------
-# Interpolation and swing-twist
-# ---------------------------------------------------------------------------------------
-
-
-def quat_slerp(a, b, t):
-    """Spherical interpolation from ``a`` (t = 0) towards ``b`` along the shortest arc:
-    ``a * exp(t log(quat_inverse(a) * b))``, Warp's definition (the rotation part of
-    ``quat_inverse(a) * b`` comes from ``quat_to_axis_angle``, so ``b``'s norm does not
-    matter and the result has ``a``'s norm)."""
-    return python_scope(quat_slerp, a, b, t)
-
-
-@overload(quat_slerp, target="generic", jit_options=JIT)
-def _ol_quat_slerp(a, b, t):
-    if is_quat(a) and a == b and is_real(t):
-        ft = a.dtype
-        Q = vcls(4, ft, "quaternion")
-
-        def impl(a, b, t):
-            p = quat_inverse(a) * b
-            s = ft(math.sqrt(p[0] * p[0] + p[1] * p[1] + p[2] * p[2]))
-            k = ft(0.0)  # axis = u * k (zero for no rotation, as Warp's normalize)
-            if s > ft(0.0):
-                k = ft(-1.0) / s if p[3] < ft(0.0) else ft(1.0) / s
-            angle = ft(2.0) * ft(math.atan2(s, math.fabs(p[3])))
-            half = ft(ft(t) * angle) * ft(0.5)
-            sn = ft(math.sin(half))
-            e = Q(p[0] * k * sn, p[1] * k * sn, p[2] * k * sn, ft(math.cos(half)))
-            return a * e
-
-        return impl
-
-
-def quat_twist(axis, q):
-    """The twist of ``q`` about the unit ``axis`` (swing-twist decomposition), normalized;
-    the identity when it is undefined."""
-    return python_scope(quat_twist, axis, q)
-
-
-@overload(quat_twist, target="generic", jit_options=JIT)
-def _ol_quat_twist(axis, q):
-    if is_vec3(axis) and is_quat(q):
-        ft = q.dtype
-        Q = vcls(4, ft, "quaternion")
-
-        def impl(axis, q):
-            s = q[0] * axis[0] + q[1] * axis[1] + q[2] * axis[2]
-            n = ft(math.sqrt(s * s + q[3] * q[3]))
-            if n == ft(0.0):
-                return Q(0.0, 0.0, 0.0, 1.0)
-            return Q(axis[0] * s, axis[1] * s, axis[2] * s, q[3]) / n
-
-        return impl
-
-
-def quat_twist_angle(axis, q):
-    """Unsigned twist angle of ``q`` about the unit ``axis``: in [0, pi] if ``q.w >= 0``,
-    else in (pi, 2 pi]."""
-    return python_scope(quat_twist_angle, axis, q)
-
-
-def quat_twist_angle_signed(axis, q):
-    """Signed twist angle of ``q`` about the unit ``axis`` (right-hand rule): in [-pi, pi]
-    if ``q.w >= 0``, else in [-2 pi, 2 pi]."""
-    return python_scope(quat_twist_angle_signed, axis, q)
-
-
-for _fn, _signed in ((quat_twist_angle, False), (quat_twist_angle_signed, True)):
-
-    def _register(fn=_fn, signed=_signed):
-        @overload(fn, target="generic", jit_options=JIT)
-        def _ol(axis, q):
-            if is_vec3(axis) and is_quat(q):
-                ft = q.dtype
-
-                def impl(axis, q):
-                    s = q[0] * axis[0] + q[1] * axis[1] + q[2] * axis[2]
-                    angle = ft(2.0) * ft(math.atan2(s, q[3]))
-                    return angle if signed else ft(math.fabs(angle))
-
-                return impl
-
-    _register()
-
-
-# -- adjoints ---------------------------------------------------------------------------
-# One rule per differentiable builtin above (see lowering.registry): adj_f(args..., ret,
-# adj_ret) returns the contributions to the arguments' adjoints. The rules differentiate
-# the formulas implemented above as written (they do not assume unit quaternions unless
-# a comment says so), so they agree with central differences of the forward code.
-# ``quaternion(...)`` is a constructor (all its forms are concatenations or conversions).
-
-constructor(quaternion)
-nondifferentiable(quat_identity)
-
-
-def _adj_quat_mul(a, b, ret, adj_ret):
-    # r = L(a) b = R(b) a with L(a)^T = L(conj a), R(b)^T = R(conj b)
-    return adj_ret * quat_inverse(b), quat_inverse(a) * adj_ret
-
-
-MUL_RULES[("quaternion", "quaternion")] = _adj_quat_mul
-
-
 def rotate_adj(quat, vec, g, sign):
     """``(adj_quat, adj_vec)`` of ``_rotate_impl``'s formula for the result adjoint ``g``
     (``sign`` 1 for quat_rotate, -1 for quat_rotate_inv)."""
 
 
-@overload(rotate_adj, target="generic", jit_options=JIT)
+@implements(rotate_adj)
 def _ol_rotate_adj(quat, vec, g, sign):
     ft = quat.dtype
     Q, V = vcls(4, ft, "quaternion"), vcls(3, ft)
@@ -604,45 +297,26 @@ def adj_quat_rotate_inv(quat, vec, ret, adj_ret):
     return rotate_adj(quat, vec, adj_ret, -1.0)
 
 
-@adjoint(quat_inverse)
-def adj_quat_inverse(quat, ret, adj_ret):
-    return (quat_inverse(adj_ret),)
+def quat_to_matrix(quat):
+    """The 3x3 rotation matrix ``m`` with ``m @ v == quat_rotate(quat, v)``."""
+    return python_scope(quat_to_matrix, quat)
 
 
-@adjoint(quat_from_axis_angle, typed=True)
-def adj_quat_from_axis_angle(axis, angle, ret, adj_ret):
-    ft = axis.dtype
-    V = vcls(3, ft)
+@implements(quat_to_matrix)
+def _ol_quat_to_matrix(quat):
+    if is_quat(quat):
+        ft = quat.dtype
+        M = mcls(3, 3, ft)
 
-    def impl(axis, angle, ret, adj_ret):
-        half = ft(angle) * ft(0.5)
-        s, c = ft(math.sin(half)), ft(math.cos(half))
-        g = V(adj_ret[0], adj_ret[1], adj_ret[2])
-        return g * s, ft(0.5) * (c * dot(axis, g) - s * adj_ret[3])
+        def impl(quat):
+            x, y, z, w = quat[0], quat[1], quat[2], quat[3]
+            d = ft(2.0) * w * w - ft(1.0)
+            t = ft(2.0)
+            return M(d + t * x * x, t * (x * y - w * z), t * (x * z + w * y),
+                     t * (x * y + w * z), d + t * y * y, t * (y * z - w * x),
+                     t * (x * z - w * y), t * (y * z + w * x), d + t * z * z)
 
-    return impl
-
-
-@adjoint(quat_to_axis_angle, typed=True)
-def adj_quat_to_axis_angle(quat, ret, adj_ret):
-    ft = quat.dtype
-    Q, V = vcls(4, ft, "quaternion"), vcls(3, ft)
-
-    def impl(quat, ret, adj_ret):
-        sg = ft(-1.0) if quat[3] < ft(0.0) else ft(1.0)
-        u = V(quat[0], quat[1], quat[2]) * sg
-        w = quat[3] * sg
-        g_axis, g_angle = adj_ret
-        s = ft(math.sqrt(dot(u, u)))
-        if s == ft(0.0):  # the axis is a constant there and |u| has a kink: zero gradient
-            return (Q(),)
-        axis = u / s
-        # angle = 2 atan2(s, w); axis = u / s
-        d = ft(2.0) * g_angle / (s * s + w * w)
-        adj_u = axis * (d * w) + (g_axis - axis * dot(axis, g_axis)) / s
-        return (Q(adj_u, -d * s) * sg,)
-
-    return impl
+        return impl
 
 
 @adjoint(quat_to_matrix, typed=True)
@@ -667,12 +341,46 @@ def adj_quat_to_matrix(quat, ret, adj_ret):
     return impl
 
 
+def quat_from_matrix(mat):
+    """The unit quaternion of a rotation matrix (3x3, or the top-left block of a 4x4)."""
+    return python_scope(quat_from_matrix, mat)
+
+
+@implements(quat_from_matrix)
+def _ol_quat_from_matrix(mat):
+    if is_mat_shape(mat, 3, 3) or is_mat_shape(mat, 4, 4):
+        ft = mat.dtype
+        Q = vcls(4, ft, "quaternion")
+
+        def impl(mat):
+            m00, m01, m02 = mat[0, 0], mat[0, 1], mat[0, 2]
+            m10, m11, m12 = mat[1, 0], mat[1, 1], mat[1, 2]
+            m20, m21, m22 = mat[2, 0], mat[2, 1], mat[2, 2]
+            tr = m00 + m11 + m22
+            if tr > ft(0.0):  # Shepperd: divide by the largest of 4w^2, 4x^2, 4y^2, 4z^2
+                s = ft(2.0) * ft(math.sqrt(tr + ft(1.0)))
+                q = Q(m21 - m12, m02 - m20, m10 - m01, s * s * ft(0.25)) / s
+            elif m00 > m11 and m00 > m22:
+                s = ft(2.0) * ft(math.sqrt(ft(1.0) + m00 - m11 - m22))
+                q = Q(s * s * ft(0.25), m01 + m10, m02 + m20, m21 - m12) / s
+            elif m11 > m22:
+                s = ft(2.0) * ft(math.sqrt(ft(1.0) + m11 - m00 - m22))
+                q = Q(m01 + m10, s * s * ft(0.25), m12 + m21, m02 - m20) / s
+            else:
+                s = ft(2.0) * ft(math.sqrt(ft(1.0) + m22 - m00 - m11))
+                q = Q(m02 + m20, m12 + m21, s * s * ft(0.25), m10 - m01) / s
+            n = ft(math.sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3]))
+            return q / n
+
+        return impl
+
+
 def from_matrix_adj(mat, g):
     """The adjoint (3x3) of the upper 3x3 block of ``mat`` in ``quat_from_matrix(mat)``
     for the result adjoint ``g``."""
 
 
-@overload(from_matrix_adj, target="generic", jit_options=JIT)
+@implements(from_matrix_adj)
 def _ol_from_matrix_adj(mat, g):
     ft = mat.dtype
     Q, M = vcls(4, ft, "quaternion"), mcls(3, 3, ft)
@@ -714,7 +422,7 @@ def _ol_from_matrix_adj(mat, g):
 
 @adjoint(quat_from_matrix, typed=True)
 def adj_quat_from_matrix(mat, ret, adj_ret):
-    if is_mat(mat, 3, 3):
+    if is_mat_shape(mat, 3, 3):
         return lambda mat, ret, adj_ret: (from_matrix_adj(mat, adj_ret),)
     M = mcls(4, 4, mat.dtype)
 
@@ -727,238 +435,3 @@ def adj_quat_from_matrix(mat, ret, adj_ret):
         return (out,)
 
     return impl
-
-
-@adjoint(quat_rpy, typed=True)
-def adj_quat_rpy(roll, pitch, yaw, ret, adj_ret):
-    ft = dtype_arg(None, roll, pitch, yaw)
-
-    def impl(roll, pitch, yaw, ret, adj_ret):
-        h = ft(0.5)
-        cr, sr = ft(math.cos(ft(roll) * h)), ft(math.sin(ft(roll) * h))
-        cp, sp = ft(math.cos(ft(pitch) * h)), ft(math.sin(ft(pitch) * h))
-        cy, sy = ft(math.cos(ft(yaw) * h)), ft(math.sin(ft(yaw) * h))
-        x, y, z, w = ret[0], ret[1], ret[2], ret[3]
-        gx, gy, gz, gw = adj_ret[0], adj_ret[1], adj_ret[2], adj_ret[3]
-        # d/droll = q * (e_x / 2, 0), d/dyaw = (e_z / 2, 0) * q
-        g_roll = h * (gx * w + gy * z - gz * y - gw * x)
-        g_yaw = h * (-gx * y + gy * x + gz * w - gw * z)
-        g_pitch = h * (gx * (-sr * sp * cy - cr * cp * sy) + gy * (cr * cp * cy - sr * sp * sy)
-                       + gz * (-cr * sp * sy - sr * cp * cy) + gw * (sr * cp * sy - cr * sp * cy))
-        return g_roll, g_pitch, g_yaw
-
-    return impl
-
-
-def _atan2_adj(a, b, g):
-    """Contributions of ``g`` (the adjoint of ``atan2(a, b)``) to ``a`` and ``b``; zero
-    where ``a = b = 0``."""
-
-
-@overload(_atan2_adj, target="generic", jit_options=JIT)
-def _ol_atan2_adj(a, b, g):
-    def impl(a, b, g):
-        d = a * a + b * b
-        if d == 0.0:
-            return g * 0.0, g * 0.0
-        return g * b / d, -g * a / d
-
-    return impl
-
-
-@adjoint(quat_to_rpy, typed=True)
-def adj_quat_to_rpy(q, ret, adj_ret):
-    ft = q.dtype
-    Q = vcls(4, ft, "quaternion")
-
-    def impl(q, ret, adj_ret):
-        x, y, z, w = q[0], q[1], q[2], q[3]
-        one, two, four = ft(1.0), ft(2.0), ft(4.0)
-        ra, rb = _atan2_adj(two * (w * x + y * z), one - two * (x * x + y * y), adj_ret[0])
-        ya, yb = _atan2_adj(two * (w * z + x * y), one - two * (y * y + z * z), adj_ret[2])
-        sp = two * (w * y - z * x)
-        # asin of the clamped sine: zero gradient at and beyond the clamp
-        ps = adj_ret[1] / ft(math.sqrt(one - sp * sp)) if -one < sp < one else ft(0.0)
-        return (Q(two * (w * ra + y * ya - z * ps) - four * x * rb,
-                  two * (z * ra + x * ya + w * ps) - four * y * (rb + yb),
-                  two * (y * ra + w * ya - x * ps) - four * z * yb,
-                  two * (x * ra + z * ya + y * ps)),)
-
-    return impl
-
-
-def _unit_quat(axis, like):
-    """The pure quaternion ``(e_axis, 0)``, typed as ``like``."""
-
-
-@overload(_unit_quat, target="generic", jit_options=JIT)
-def _ol_unit_quat(axis, like):
-    ft = like.dtype
-    Q = vcls(4, ft, "quaternion")
-
-    def impl(axis, like):
-        one, z = ft(1.0), ft(0.0)
-        return Q(one if axis == 0 else z, one if axis == 1 else z, one if axis == 2 else z, z)
-
-    return impl
-
-
-@adjoint(quat_from_euler, typed=True)
-def adj_quat_from_euler(e, i, j, k, ret, adj_ret):
-    ft = e.dtype
-    V = vcls(3, ft)
-    half = ft(0.5)
-
-    def impl(e, i, j, k, ret, adj_ret):
-        qk, qj, qi = _axis_quat(k, e[k], e), _axis_quat(j, e[j], e), _axis_quat(i, e[i], e)
-        # q = qk qj qi: d/de[k] = (e_k / 2, 0) q, d/de[j] = qk (e_j / 2, 0) qj qi,
-        # d/de[i] = q (e_i / 2, 0); an axis used twice (i == k) gets both terms
-        gk = dot(adj_ret, _unit_quat(k, e) * ret) * half
-        gj = dot(adj_ret, qk * _unit_quat(j, e) * qj * qi) * half
-        gi = dot(adj_ret, ret * _unit_quat(i, e)) * half
-        z = ft(0.0)
-        return (V((gi if i == 0 else z) + (gj if j == 0 else z) + (gk if k == 0 else z),
-                  (gi if i == 1 else z) + (gj if j == 1 else z) + (gk if k == 1 else z),
-                  (gi if i == 2 else z) + (gj if j == 2 else z) + (gk if k == 2 else z)),
-                0, 0, 0)
-
-    return impl
-
-
-@adjoint(quat_to_euler, typed=True)
-def adj_quat_to_euler(q, i, j, k, ret, adj_ret):
-    ft = q.dtype
-    Q = vcls(4, ft, "quaternion")
-    eps = 1e-7 if ft.bitwidth == 64 else 1e-3
-
-    def impl(q, i, j, k, ret, adj_ret):
-        proper = i == k
-        kk = 3 - i - j if proper else k
-        sign = ft((i - j) * (j - kk) * (kk - i) // 2)
-        if proper:
-            a, b, c, d = q[3], q[i], q[j], q[kk] * sign
-        else:
-            a, b, c, d = q[3] - q[j], q[i] + q[kk] * sign, q[j] + q[3], q[kk] * sign - q[i]
-        rc, rab = ft(math.hypot(c, d)), ft(math.hypot(a, b))
-        t2 = ft(2.0) * ft(math.atan2(rc, rab))
-        g1, g2, g3 = adj_ret[i], adj_ret[j], adj_ret[3 - i - j]
-        if not proper:
-            g3 = g3 * sign
-        z = ft(0.0)
-        # the forward's branches near the singular angles (t3 = 0 there)
-        if math.fabs(t2) <= eps:
-            ghs, ghd = ft(2.0) * g1, z
-        elif math.fabs(t2 - ft(math.pi)) <= eps:
-            ghs, ghd = z, ft(-2.0) * g1
-        else:
-            ghs, ghd = g1 + g3, g3 - g1
-        grc, grab = _atan2_adj(rc, rab, ft(2.0) * g2)
-        gb, ga = _atan2_adj(b, a, ghs)
-        gd, gc = _atan2_adj(d, c, ghd)
-        if rc > z:  # hypot has no gradient at 0 (subgradient 0)
-            gc, gd = gc + grc * c / rc, gd + grc * d / rc
-        if rab > z:
-            ga, gb = ga + grab * a / rab, gb + grab * b / rab
-        if proper:
-            a3, ai, aj, ak = ga, gb, gc, gd * sign
-        else:
-            a3, ai, aj, ak = ga + gc, gb - gd, gc - ga, (gd + gb) * sign
-        return (Q((ai if i == 0 else z) + (aj if j == 0 else z) + (ak if kk == 0 else z),
-                  (ai if i == 1 else z) + (aj if j == 1 else z) + (ak if kk == 1 else z),
-                  (ai if i == 2 else z) + (aj if j == 2 else z) + (ak if kk == 2 else z),
-                  a3), 0, 0, 0)
-
-    return impl
-
-
-@adjoint(quat_slerp, typed=True)
-def adj_quat_slerp(a, b, t, ret, adj_ret):
-    ft = a.dtype
-    Q, V = vcls(4, ft, "quaternion"), vcls(3, ft)
-
-    def impl(a, b, t, ret, adj_ret):
-        # ret = a * e, e = (u sg sin(h) / s, cos(h)) with p = a^-1 b = (u, w), s = |u|,
-        # phi = atan2(s, |w|), h = t phi, sg = sign(w): e is smooth at s = 0 (where
-        # sin(h) / s -> t / |w|), so the gradient is exact there too
-        tt = ft(t)
-        p = quat_inverse(a) * b
-        u = V(p[0], p[1], p[2])
-        w = p[3]
-        sg = ft(-1.0) if w < ft(0.0) else ft(1.0)
-        aw = w * sg
-        s = ft(math.sqrt(dot(u, u)))
-        dd = s * s + w * w
-        ge = quat_inverse(a) * adj_ret  # adjoint of e
-        gv = V(ge[0], ge[1], ge[2])
-        ug = dot(u, gv)
-        if s > ft(0.0):
-            phi = ft(math.atan2(s, aw))
-            h = tt * phi
-            sn, cs = ft(math.sin(h)), ft(math.cos(h))
-            k = sn / s
-            dk = (tt * cs * aw * s / dd - sn) / (s * s)  # d(sin(h) / s) / ds
-            adj_u = (gv * k + u * (dk * ug / s)) * sg - u * (ge[3] * k * tt * aw / dd)
-            adj_w = (ge[3] * sn * tt * s - sg * ug * cs * tt) / dd * sg
-            adj_t = (sg * ug * cs / s - ge[3] * sn) * phi
-            e = Q(u * (k * sg), cs)
-        elif aw > ft(0.0):
-            adj_u = gv * (sg * tt / aw)
-            adj_w = ft(0.0)
-            adj_t = ft(0.0)
-            e = Q(ft(0.0), ft(0.0), ft(0.0), ft(1.0))
-        else:  # the zero quaternion: no rotation defined
-            adj_u = V()
-            adj_w = ft(0.0)
-            adj_t = ft(0.0)
-            e = Q(ft(0.0), ft(0.0), ft(0.0), ft(1.0))
-        adj_p = Q(adj_u, adj_w)
-        # ret = a * e, p = a^-1 * b (a^-1 is the conjugate)
-        adj_a = adj_ret * quat_inverse(e) + quat_inverse(adj_p * quat_inverse(b))
-        return adj_a, a * adj_p, adj_t
-
-    return impl
-
-
-@adjoint(quat_twist, typed=True)
-def adj_quat_twist(axis, q, ret, adj_ret):
-    ft = q.dtype
-    Q, V = vcls(4, ft, "quaternion"), vcls(3, ft)
-
-    def impl(axis, q, ret, adj_ret):
-        u = V(q[0], q[1], q[2])
-        s = dot(u, axis)
-        n = ft(math.sqrt(s * s + q[3] * q[3]))
-        if n == ft(0.0):  # constant identity there
-            return V(), Q()
-        # ret = (axis s, w) / n with n = sqrt(s^2 + w^2)
-        gu = V(adj_ret[0], adj_ret[1], adj_ret[2]) / n
-        gn = -dot(ret, adj_ret) / n
-        gs = dot(gu, axis) + gn * s / n
-        gw = adj_ret[3] / n + gn * q[3] / n
-        return gu * s + u * gs, Q(axis * gs, gw)
-
-    return impl
-
-
-def _twist_angle_rule(builtin, signed):
-    @adjoint(builtin, typed=True)
-    def rule(axis, q, ret, adj_ret):
-        ft = q.dtype
-        Q, V = vcls(4, ft, "quaternion"), vcls(3, ft)
-
-        def impl(axis, q, ret, adj_ret):
-            u = V(q[0], q[1], q[2])
-            s = dot(u, axis)
-            # unsigned: |angle| has gradient sign(angle), sign(0) = 1 (as abs)
-            g = adj_ret if signed or s >= ft(0.0) else -adj_ret
-            gs, gw = _atan2_adj(s, q[3], ft(2.0) * g)
-            return u * gs, Q(axis * gs, gw)
-
-        return impl
-
-    rule.__name__ = f"adj_{builtin.__name__}"
-    return rule
-
-
-_twist_angle_rule(quat_twist_angle, False)
-_twist_angle_rule(quat_twist_angle_signed, True)

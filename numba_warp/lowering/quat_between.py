@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import math
 
-from numba.extending import overload
-
-from .quat import JIT, is_vec3, python_scope, vcls
-from .registry import adjoint
+from .builtin import adjoint, implements, is_vec3, python_scope, vcls
 from .vector_math import cross, dot, normalize
 
 __all__ = ["quat_between_vectors"]
@@ -38,7 +35,7 @@ def quat_between_vectors(a, b):
 _EPS = {16: 9.8e-4, 32: 1.2e-7, 64: 2.3e-16}
 
 
-@overload(quat_between_vectors, target="generic", jit_options=JIT)
+@implements(quat_between_vectors)
 def _ol_quat_between_vectors(a, b):
     if is_vec3(a) and a == b:
         ft = a.dtype
@@ -78,7 +75,7 @@ def normalize_adj(x, xn, g):
     """The adjoint of ``x`` for ``xn = normalize(x)`` and the adjoint ``g`` of ``xn``."""
 
 
-@overload(normalize_adj, target="generic", jit_options=JIT)
+@implements(normalize_adj)
 def _ol_normalize_adj(x, xn, g):
     ft = x.dtype
 

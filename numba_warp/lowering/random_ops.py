@@ -44,7 +44,7 @@ from numba.extending import intrinsic, overload
 
 from ..typing.scalars import ScalarType, scalar_types
 from ..typing.vec import vector_class
-from .registry import nondifferentiable
+from .builtin import JIT, jitable, nondifferentiable
 
 __all__ = [
     "rand_init", "randi", "randu", "randf", "randn", "poisson", "sample_cdf",
@@ -64,7 +64,6 @@ _PI = F32(math.pi)  # M_PI_F
 _TWO_PI = _TWO * _PI  # Warp's 2.f * M_PI_F
 _RANDN_EPS = F32(5.96e-8)  # RANDN_EPSILON: keeps log() away from 0
 _THIRD = _ONE / F32(3.0)
-JIT_OPTIONS = {"error_model": "numpy"}
 
 
 # ---------------------------------------------------------------------------------------
@@ -170,8 +169,7 @@ def dual(fn):
     Such functions compute in float32 with ``F32`` constants: at Python scope on NumPy
     float32 scalars (``F32(math.f(x))`` rounds the double result), in Numba on float32
     values (``math.f`` of a float32 is the float32 function)."""
-    overload(fn, target="generic", strict=False, jit_options=JIT_OPTIONS)(lambda *a, **k: fn)
-    return fn
+    return jitable(fn, strict=False)
 
 
 def scalar_arg(v):
@@ -482,7 +480,7 @@ def _public(name, cores, doc, stateful=True, py_arg=None):
         if core is not None and isinstance(state, types.Integer):
             return lambda state, *args: core(state, *args)[1]
 
-    ol = dict(target="generic", jit_options=JIT_OPTIONS, strict=False)
+    ol = dict(target="generic", jit_options=JIT, strict=False)
     overload(public, **ol)(value_typer if stateful else typer)
     if stateful:
         overload(next_fn, **ol)(typer)

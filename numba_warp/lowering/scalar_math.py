@@ -1,10 +1,17 @@
 """Warp's "Scalar Math" builtins, for kernels, plain Numba code and Python scope.
 
-Each builtin is one block: a Python function (which is also what runs at Python
-scope) and, right below it, its Numba overload used in kernels on both targets.
-Semantics follow Warp's documentation: ``sign(0) == 1``, ``step(x) = 1 if x < 0``,
-``acos``/``asin`` clamp their input to [-1, 1], ``round`` rounds half away from zero
-and ``rint`` half to even, ``mod`` is C's truncated remainder.
+Each builtin is one block in ``builtin``'s declaration form: a Python function (which
+is also what runs at Python scope), its Numba implementation used in kernels on both
+targets and its adjoint rule (or its no-gradient mark). Semantics follow Warp's
+documentation: ``sign(0) == 1``, ``step(x) = 1 if x < 0``, ``acos``/``asin`` clamp their
+input to [-1, 1], ``round`` rounds half away from zero and ``rint`` half to even, ``mod``
+is C's truncated remainder. Subgradients follow Warp: abs has gradient 1 at 0; min/max
+send the gradient to the argument they returned; rounding functions, sign, step and
+nonzero have gradient 0.
+
+The special functions and interpolation (``erfinv``, ``lerp``, ``smoothstep``...) live in
+``scalar_special`` and are re-exported here, so this module's ``__all__`` names every
+scalar builtin.
 """
 
 from __future__ import annotations
@@ -15,62 +22,42 @@ import operator
 
 import numpy as np
 from numba.core import types
-from numba.extending import overload
 
+from ..typing.mat import flat_get, flat_set
 from ..typing.scalars import c_int_div, c_int_rem
-from .helpers import float_like, is_int, is_scalar, same_kind_result
+from .adjoint_values import adj_zero
+from .builtin import (
+    adjoint,
+    float_like,
+    implements,
+    is_int,
+    is_scalar,
+    jitable,
+    nondifferentiable,
+    same_kind_result,
+    unary_adjoint,
+)
 from .intops import c_div, c_fmod, c_rem, integer_operator
+from .scalar_special import bit_count, copysign, erfcinv, erfinv, lerp, smoothstep
 
 __all__ = [
-    "abs",
-    "acos",
-    "asin",
-    "atan",
-    "atan2",
-    "bit_count",
-    "cbrt",
-    "ceil",
-    "clamp",
-    "copysign",
-    "cos",
-    "cosh",
-    "degrees",
-    "div",
-    "erf",
-    "erfc",
-    "erfcinv",
-    "erfinv",
-    "exp",
-    "floor",
-    "floordiv",
-    "frac",
-    "isfinite",
-    "isinf",
-    "isnan",
-    "lerp",
-    "log",
-    "log2",
-    "log10",
-    "max",
-    "min",
-    "mod",
-    "nonzero",
-    "pow",
-    "radians",
-    "rint",
-    "round",
-    "sign",
-    "sin",
-    "sinh",
-    "smoothstep",
-    "sqrt",
-    "step",
-    "tan",
-    "tanh",
-    "trunc",
+    "abs", "acos", "asin", "atan", "atan2", "bit_count", "cbrt", "ceil", "clamp",
+    "copysign", "cos", "cosh", "degrees", "div", "erf", "erfc", "erfcinv", "erfinv", "exp",
+    "floor", "floordiv", "frac", "isfinite", "isinf", "isnan", "lerp", "log", "log2",
+    "log10", "max", "min", "mod", "nonzero", "pow", "radians", "rint", "round", "sign",
+    "sin", "sinh", "smoothstep", "sqrt", "step", "tan", "tanh", "trunc",
 ]
 
+
+# ---------------------------------------------------------------------------------------
+# Elementary functions
+# ---------------------------------------------------------------------------------------
+
+
 _builtin_abs, _builtin_min, _builtin_max, _builtin_round = abs, min, max, round
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+_SQRT_PI = math.sqrt(math.pi)
 
 
 def _unary_float(name, pyfn, doc):
@@ -82,7 +69,7 @@ def _unary_float(name, pyfn, doc):
     wrapper.__name__ = wrapper.__qualname__ = name
     wrapper.__doc__ = doc
 
-    @overload(wrapper, target="generic", jit_options={"error_model": "numpy"})
+    @implements(wrapper)
     def _ol(x):
         if is_scalar(x):
             ft = float_like(x)
@@ -104,7 +91,7 @@ def _unary_rounding(name, pyfn, doc):
     wrapper.__name__ = wrapper.__qualname__ = name
     wrapper.__doc__ = doc
 
-    @overload(wrapper, target="generic")
+    @implements(wrapper)
     def _ol(x):
         if is_scalar(x):
             ft = float_like(x)
@@ -121,22 +108,38 @@ def _unary_rounding(name, pyfn, doc):
 
 
 sqrt = _unary_float("sqrt", math.sqrt, "Square root of x (NaN for x < 0).")
+unary_adjoint(sqrt, lambda x, r: 0.5 / r)
 exp = _unary_float("exp", math.exp, "e raised to the power x.")
+unary_adjoint(exp, lambda x, r: r)
 log = _unary_float("log", math.log, "Natural logarithm of x.")
+unary_adjoint(log, lambda x, r: 1.0 / x)
 log2 = _unary_float("log2", math.log2, "Base-2 logarithm of x.")
+unary_adjoint(log2, lambda x, r: 1.0 / (x * _LN2))
 log10 = _unary_float("log10", math.log10, "Base-10 logarithm of x.")
+unary_adjoint(log10, lambda x, r: 1.0 / (x * _LN10))
 sin = _unary_float("sin", math.sin, "Sine of x (radians).")
+unary_adjoint(sin, lambda x, r: math.cos(x))
 cos = _unary_float("cos", math.cos, "Cosine of x (radians).")
+unary_adjoint(cos, lambda x, r: -math.sin(x))
 tan = _unary_float("tan", math.tan, "Tangent of x (radians).")
+unary_adjoint(tan, lambda x, r: 1.0 + r * r)
 atan = _unary_float("atan", math.atan, "Arctangent of x.")
+unary_adjoint(atan, lambda x, r: 1.0 / (1.0 + x * x))
 sinh = _unary_float("sinh", math.sinh, "Hyperbolic sine of x.")
+unary_adjoint(sinh, lambda x, r: math.cosh(x))
 cosh = _unary_float("cosh", math.cosh, "Hyperbolic cosine of x.")
+unary_adjoint(cosh, lambda x, r: math.sinh(x))
 tanh = _unary_float("tanh", math.tanh, "Hyperbolic tangent of x.")
+unary_adjoint(tanh, lambda x, r: 1.0 - r * r)
 erf = _unary_float("erf", math.erf, "Error function of x.")
+unary_adjoint(erf, lambda x, r: 2.0 / _SQRT_PI * math.exp(-x * x))
 erfc = _unary_float("erfc", math.erfc, "Complementary error function of x.")
+unary_adjoint(erfc, lambda x, r: -2.0 / _SQRT_PI * math.exp(-x * x))
 floor = _unary_rounding("floor", math.floor, "Largest integer <= x.")
 ceil = _unary_rounding("ceil", math.ceil, "Smallest integer >= x.")
 trunc = _unary_rounding("trunc", math.trunc, "x rounded toward zero.")
+for _f in (floor, ceil, trunc):
+    unary_adjoint(_f, lambda x, r: 0.0 * x)
 
 
 def _clamp_unit(x):
@@ -156,7 +159,7 @@ def asin(x):
 for _fn, _m in ((acos, math.acos), (asin, math.asin)):
 
     def _register(fn=_fn, m=_m):
-        @overload(fn, target="generic", jit_options={"error_model": "numpy"})
+        @implements(fn)
         def _ol(x):
             if is_scalar(x):
                 ft = float_like(x)
@@ -170,16 +173,29 @@ for _fn, _m in ((acos, math.acos), (asin, math.asin)):
     _register()
 
 
+# asin/acos clamp their input to [-1, 1]: zero gradient outside, and at the clamp
+unary_adjoint(asin, lambda x, r: 1.0 / math.sqrt(1.0 - x * x) if -1.0 < x < 1.0 else 0.0 * x)
+unary_adjoint(acos, lambda x, r: -1.0 / math.sqrt(1.0 - x * x) if -1.0 < x < 1.0 else 0.0 * x)
+
+
 def atan2(y, x):
     """Angle of the point (x, y), in radians."""
     return math.atan2(float(y), float(x))
 
 
-@overload(atan2, target="generic", jit_options={"error_model": "numpy"})
+@implements(atan2)
 def _ol_atan2(y, x):
     if is_scalar(y) and is_scalar(x):
         ft = same_kind_result(y, x, float_only=True)
         return lambda y, x: math.atan2(ft(y), ft(x))
+
+
+@adjoint(atan2)
+def adj_atan2(y, x, ret, adj_ret):
+    d = x * x + y * y
+    if d > 0:
+        return adj_ret * x / d, -adj_ret * y / d
+    return adj_ret * x, adj_ret * y  # zero at the origin, as in Warp (not 0 / 0)
 
 
 def pow(x, y):
@@ -187,11 +203,14 @@ def pow(x, y):
     return math.pow(float(x), float(y)) if float(x) >= 0 else float(x) ** float(y)
 
 
-@overload(pow, target="generic", jit_options={"error_model": "numpy"})
+@implements(pow)
 def _ol_pow(x, y):
     if is_scalar(x) and is_scalar(y):
         ft = same_kind_result(x, y, float_only=True)
         return lambda x, y: ft(x) ** ft(y)
+
+
+# pow's rule is the operator's, a ** b (operator_rules.adj_pow)
 
 
 def cbrt(x):
@@ -200,7 +219,7 @@ def cbrt(x):
     return math.copysign(_builtin_abs(x) ** (1.0 / 3.0), x)
 
 
-@overload(cbrt, target="generic", jit_options={"error_model": "numpy"})
+@implements(cbrt)
 def _ol_cbrt(x):
     if is_scalar(x):
         ft = float_like(x)
@@ -213,6 +232,14 @@ def _ol_cbrt(x):
         return impl
 
 
+unary_adjoint(cbrt, lambda x, r: 1.0 / (3.0 * r * r))
+
+
+# ---------------------------------------------------------------------------------------
+# Sign, absolute value, min, max, clamp
+# ---------------------------------------------------------------------------------------
+
+
 def abs(x):
     """Absolute value of x (component-wise for vectors)."""
     if hasattr(x, "_new"):
@@ -220,7 +247,7 @@ def abs(x):
     return _builtin_abs(x)
 
 
-@overload(abs, target="generic")
+@implements(abs)
 def _ol_abs(x):
     if is_int(x) and not x.signed:
         return lambda x: x
@@ -231,6 +258,22 @@ def _ol_abs(x):
         return lambda x: math.fabs(t(x))
 
 
+@adjoint(abs, typed=True)
+def adj_abs(x, ret, adj_ret):
+    if is_scalar(x):
+        return lambda x, ret, adj_ret: (adj_ret if x >= 0 else -adj_ret,)
+    n = len(x)
+
+    def impl(x, ret, adj_ret):
+        out = adj_ret
+        for k in range(n):
+            if flat_get(x, k) < 0:
+                out = flat_set(out, k, -flat_get(adj_ret, k))
+        return (out,)
+
+    return impl
+
+
 def sign(x):
     """-1 if x < 0, else 1 (Warp's convention: sign(0) == 1); component-wise for vectors."""
     if hasattr(x, "_new"):
@@ -238,11 +281,16 @@ def sign(x):
     return -1 if x < 0 else 1
 
 
-@overload(sign, target="generic")
+@implements(sign)
 def _ol_sign(x):
     if is_scalar(x):
         t = float_like(x) if isinstance(x, types.Float) else x
         return lambda x: t(-1) if x < 0 else t(1)
+
+
+@adjoint(sign)
+def adj_sign(x, ret, adj_ret):
+    return (adj_zero(x),)
 
 
 def _fmin(a, b):
@@ -274,7 +322,7 @@ def max(a, b=None):
     return _fmax(a, b)
 
 
-@overload(min, target="generic")
+@implements(min)
 def _ol_min(a, b):
     if is_scalar(a) and is_scalar(b):
         t = same_kind_result(a, b)
@@ -286,7 +334,7 @@ def _ol_min(a, b):
         return impl
 
 
-@overload(max, target="generic")
+@implements(max)
 def _ol_max(a, b):
     if is_scalar(a) and is_scalar(b):
         t = same_kind_result(a, b)
@@ -296,442 +344,6 @@ def _ol_max(a, b):
             return x if x >= y else (y if y == y else x)
 
         return impl
-
-
-def clamp(x, a, b):
-    """x limited to the range [a, b], computed as Warp does: min(max(a, x), b), so a NaN x
-    gives a, a NaN bound is ignored, and b wins when a > b."""
-    return _fmin(_fmax(a, x), b)
-
-
-@overload(clamp, target="generic")
-def _ol_clamp(x, a, b):
-    if is_scalar(x) and is_scalar(a) and is_scalar(b):
-        t = same_kind_result(x, same_kind_result(a, b))
-
-        def impl(x, a, b):
-            lo, hi, v = t(a), t(b), t(x)
-            m = lo if lo >= v else (v if v == v else lo)
-            return m if m <= hi else (hi if hi == hi else m)
-
-        return impl
-
-
-def step(x):
-    """1.0 if x < 0, else 0.0 (Warp's definition)."""
-    return 1.0 if x < 0 else 0.0
-
-
-def nonzero(x):
-    """1.0 if x != 0, else 0.0."""
-    return 1.0 if x != 0 else 0.0
-
-
-for _fn, _test in ((step, lambda x: x < 0), (nonzero, lambda x: x != 0)):
-
-    def _register(fn=_fn):
-        @overload(fn, target="generic")
-        def _ol(x):
-            if is_scalar(x):
-                t = float_like(x)
-                if fn is step:
-                    return lambda x: t(1.0) if x < 0 else t(0.0)
-                return lambda x: t(1.0) if x != 0 else t(0.0)
-
-    _register()
-
-
-def degrees(x):
-    """Radians to degrees."""
-    return float(x) * (180.0 / math.pi)
-
-
-def radians(x):
-    """Degrees to radians."""
-    return float(x) * (math.pi / 180.0)
-
-
-for _fn, _factor in ((degrees, 180.0 / math.pi), (radians, math.pi / 180.0)):
-
-    def _register(fn=_fn, factor=_factor):
-        @overload(fn, target="generic")
-        def _ol(x):
-            if is_scalar(x):
-                t = float_like(x)
-                return lambda x: t(x) * t(factor)
-
-    _register()
-
-
-def round(x):
-    """x rounded to the nearest integer, halves away from zero."""
-    x = float(x)
-    return math.copysign(math.floor(_builtin_abs(x) + 0.5), x)
-
-
-def rint(x):
-    """x rounded to the nearest integer, halves to even."""
-    return float(_builtin_round(float(x)))
-
-
-def frac(x):
-    """Fractional part of x: x - trunc(x)."""
-    x = float(x)
-    return x - math.trunc(x)
-
-
-@overload(round, target="generic")
-def _ol_round(x):
-    if is_scalar(x):
-        t = float_like(x)
-
-        def impl(x):
-            y = t(x)
-            r = floor(math.fabs(y) + t(0.5))
-            return math.copysign(r, y)
-
-        return impl
-
-
-@overload(rint, target="generic")
-def _ol_rint(x):
-    if is_scalar(x):
-        t = float_like(x)
-
-        def impl(x):
-            y = t(x)
-            f = floor(y)
-            d = y - f
-            if d > t(0.5):
-                return f + t(1.0)
-            if d < t(0.5):
-                return f
-            return f if c_fmod(f, t(2.0)) == 0 else f + t(1.0)
-
-        return impl
-
-
-@overload(frac, target="generic")
-def _ol_frac(x):
-    if is_scalar(x):
-        t = float_like(x)
-        return lambda x: t(x) - trunc(t(x))
-
-
-def isfinite(x):
-    """True if x is neither infinite nor NaN (vectors, matrices: every component)."""
-    if hasattr(x, "_v"):
-        return bool(np.all(np.isfinite(x._v)))
-    return math.isfinite(float(x))
-
-
-def isnan(x):
-    """True if x is NaN (vectors, matrices: some component)."""
-    if hasattr(x, "_v"):
-        return bool(np.any(np.isnan(x._v)))
-    return math.isnan(float(x))
-
-
-def isinf(x):
-    """True if x is +inf or -inf (vectors, matrices: some component)."""
-    if hasattr(x, "_v"):
-        return bool(np.any(np.isinf(x._v)))
-    return math.isinf(float(x))
-
-
-for _fn, _m in ((isfinite, math.isfinite), (isnan, math.isnan), (isinf, math.isinf)):
-
-    def _register(fn=_fn, m=_m):
-        @overload(fn, target="generic")
-        def _ol(x):
-            if is_int(x):
-                return lambda x: fn is isfinite
-            if is_scalar(x):
-                return lambda x: m(x)
-
-    _register()
-
-
-def copysign(x, y):
-    """|x| with the sign of y."""
-    return math.copysign(float(x), float(y))
-
-
-@overload(copysign, target="generic")
-def _ol_copysign(x, y):
-    if is_scalar(x) and is_scalar(y):
-        t = same_kind_result(x, y, float_only=True)
-        return lambda x, y: math.copysign(t(x), t(y))
-
-
-def _erfinv_py(y):
-    # Giles (2010), "Approximating the erfinv function", single-precision branch,
-    # followed by two Newton steps, which bring it to double precision.
-    if y <= -1.0:
-        return -math.inf
-    if y >= 1.0:
-        return math.inf
-    w = -math.log((1.0 - y) * (1.0 + y))
-    if w < 5.0:
-        w = w - 2.5
-        p = 2.81022636e-08
-        for c in (3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087,
-                  -0.00125372503, -0.00417768164, 0.246640727, 1.50140941):
-            p = c + p * w
-    else:
-        w = math.sqrt(w) - 3.0
-        p = -0.000200214257
-        for c in (0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773,
-                  -0.0076224613, 0.00943887047, 1.00167406, 2.83297682):
-            p = c + p * w
-    x = p * y
-    for _ in range(2):
-        err = math.erf(x) - y
-        x -= err / (2.0 / math.sqrt(math.pi) * math.exp(-x * x))
-    return x
-
-
-def erfinv(x):
-    """Inverse error function (±inf at ±1, NaN outside [-1, 1])."""
-    x = float(x)
-    return math.nan if _builtin_abs(x) > 1.0 else _erfinv_py(x)
-
-
-def erfcinv(x):
-    """Inverse complementary error function: erfinv(1 - x)."""
-    return erfinv(1.0 - float(x))
-
-
-@overload(erfinv, target="generic", jit_options={"error_model": "numpy"})
-def _ol_erfinv(x):
-    if is_scalar(x):
-        t = float_like(x)
-        from numba import njit
-
-        core = njit(_erfinv_py)
-
-        def impl(x):
-            y = float(x)
-            if math.fabs(y) > 1.0:
-                return t(math.nan)
-            return t(core(y))
-
-        return impl
-
-
-@overload(erfcinv, target="generic", jit_options={"error_model": "numpy"})
-def _ol_erfcinv(x):
-    if is_scalar(x):
-        t = float_like(x)
-        return lambda x: t(erfinv(1.0 - float(x)))
-
-
-def bit_count(x):
-    """Number of set bits in the integer x, in its type's width (a Python int is an int32,
-    as in Warp, unless it needs 64 bits)."""
-    dt = getattr(type(x), "_np_dtype", None)
-    if dt is not None:
-        bits = dt.itemsize * 8
-    else:
-        bits = 32 if -(1 << 31) <= int(x) < (1 << 32) else 64
-    return bin(int(x) & ((1 << bits) - 1)).count("1")
-
-
-@overload(bit_count, target="generic")
-def _ol_bit_count(x):
-    if is_int(x):
-        u = types.uint64
-        mask = u((1 << x.bitwidth) - 1) if x.bitwidth < 64 else u(0xFFFFFFFFFFFFFFFF)
-        rt = x
-
-        def impl(x):
-            v = u(x) & mask
-            n = 0
-            while v:
-                v &= v - u(1)
-                n += 1
-            return rt(n)
-
-        return impl
-
-
-def lerp(a, b, t):
-    """Linear interpolation: a * (1 - t) + b * t (component-wise for vectors, matrices,
-    quaternions and transforms)."""
-    return a * (1.0 - t) + b * t
-
-
-@overload(lerp, target="generic")
-def _ol_lerp(a, b, t):
-    if is_scalar(a) and is_scalar(b) and is_scalar(t):
-        ft = same_kind_result(a, same_kind_result(b, t), float_only=True)
-        return lambda a, b, t: ft(a) * (ft(1.0) - ft(t)) + ft(b) * ft(t)
-
-
-def smoothstep(a, b, x):
-    """Smooth Hermite step from 0 at x <= a to 1 at x >= b."""
-    t = _builtin_min(_builtin_max((x - a) / (b - a), 0.0), 1.0)
-    return t * t * (3.0 - 2.0 * t)
-
-
-@overload(smoothstep, target="generic", jit_options={"error_model": "numpy"})
-def _ol_smoothstep(a, b, x):
-    if is_scalar(a) and is_scalar(b) and is_scalar(x):
-        ft = same_kind_result(a, same_kind_result(b, x), float_only=True)
-
-        def impl(a, b, x):
-            t = (ft(x) - ft(a)) / (ft(b) - ft(a))
-            t = ft(0.0) if t < 0 else (ft(1.0) if t > 1 else t)
-            return t * t * (ft(3.0) - ft(2.0) * t)
-
-        return impl
-
-
-# -- division family --------------------------------------------------------------------
-
-
-def div(a, b):
-    """a / b; integer operands divide with truncation toward zero (C semantics)."""
-    if isinstance(a, int) and isinstance(b, int):
-        return c_int_div(a, b)
-    return a / b
-
-
-def mod(a, b):
-    """Remainder with the sign of a (C's fmod / truncated remainder); component-wise for
-    vectors."""
-    if hasattr(a, "_new"):
-        return a._new([mod(x, y) for x, y in zip(a, b)])
-    if isinstance(a, int) and isinstance(b, int):
-        return c_int_rem(a, b)
-    return math.fmod(a, b)
-
-
-def floordiv(a, b):
-    """Floor division: floor(a / b); integers stay in their type (INT_MIN // -1 wraps,
-    x // 0 is 0)."""
-    return a // b
-
-
-integer_operator(floordiv, operator.floordiv, "floordiv", "//")
-
-
-@overload(div, target="generic", jit_options={"error_model": "numpy"})
-def _ol_div(a, b):
-    if is_int(a) and is_int(b):
-        return lambda a, b: c_div(a, b)
-    return lambda a, b: a / b
-
-
-@overload(mod, target="generic", jit_options={"error_model": "numpy"})
-def _ol_mod(a, b):
-    if is_int(a) and is_int(b):
-        return lambda a, b: c_rem(a, b)
-    if is_scalar(a) and is_scalar(b):
-        t = same_kind_result(a, b, float_only=True)
-        return lambda a, b: c_fmod(t(a), t(b))
-
-
-# -- adjoints ---------------------------------------------------------------------------
-# One rule per differentiable builtin above: adj_f(inputs..., ret, adj_ret) returns the
-# contributions to the inputs' adjoints (see lowering.registry). Subgradients follow Warp:
-# abs has gradient 1 at 0; min/max send the gradient to the argument they returned;
-# rounding functions, sign, step and nonzero have gradient 0.
-#
-# These imports wait for the builtins above: typing/ still imports kernel_helpers, which
-# imports div and mod from here, and they lead back to typing/. (At the top once typing/
-# stops importing lowering/.)
-
-from ..typing.mat import flat_get, flat_set  # noqa: E402
-from .adjoint_values import adj_zero, scale  # noqa: E402
-from .registry import adjoint, nondifferentiable  # noqa: E402
-
-_LN2 = math.log(2.0)
-_LN10 = math.log(10.0)
-_SQRT_PI = math.sqrt(math.pi)
-
-
-def _jitable(fn):
-    """A small helper callable from rules on every target."""
-    overload(fn, target="generic", strict=False)(lambda *args: fn)
-    return fn
-
-
-def _unary_rule(builtin, deriv):
-    """Rule for a unary float function: contribution = deriv(x, ret) * adj_ret."""
-
-    d = _jitable(deriv)
-
-    def rule(x, ret, adj_ret):
-        return lambda x, ret, adj_ret: (d(x, ret) * adj_ret,)
-
-    rule.__name__ = f"adj_{builtin.__name__}"
-    return adjoint(builtin, typed=True)(rule)
-
-
-_unary_rule(sqrt, lambda x, r: 0.5 / r)
-_unary_rule(cbrt, lambda x, r: 1.0 / (3.0 * r * r))
-_unary_rule(exp, lambda x, r: r)
-_unary_rule(log, lambda x, r: 1.0 / x)
-_unary_rule(log2, lambda x, r: 1.0 / (x * _LN2))
-_unary_rule(log10, lambda x, r: 1.0 / (x * _LN10))
-_unary_rule(sin, lambda x, r: math.cos(x))
-_unary_rule(cos, lambda x, r: -math.sin(x))
-_unary_rule(tan, lambda x, r: 1.0 + r * r)
-_unary_rule(atan, lambda x, r: 1.0 / (1.0 + x * x))
-_unary_rule(sinh, lambda x, r: math.cosh(x))
-_unary_rule(cosh, lambda x, r: math.sinh(x))
-_unary_rule(tanh, lambda x, r: 1.0 - r * r)
-_unary_rule(erf, lambda x, r: 2.0 / _SQRT_PI * math.exp(-x * x))
-_unary_rule(erfc, lambda x, r: -2.0 / _SQRT_PI * math.exp(-x * x))
-_unary_rule(erfinv, lambda x, r: 0.5 * _SQRT_PI * math.exp(r * r))
-_unary_rule(erfcinv, lambda x, r: -0.5 * _SQRT_PI * math.exp(r * r))
-# asin/acos clamp their input to [-1, 1]: zero gradient outside, and at the clamp
-_unary_rule(asin, lambda x, r: 1.0 / math.sqrt(1.0 - x * x) if -1.0 < x < 1.0 else 0.0 * x)
-_unary_rule(acos, lambda x, r: -1.0 / math.sqrt(1.0 - x * x) if -1.0 < x < 1.0 else 0.0 * x)
-_unary_rule(degrees, lambda x, r: 180.0 / math.pi + 0.0 * x)
-_unary_rule(radians, lambda x, r: math.pi / 180.0 + 0.0 * x)
-_unary_rule(frac, lambda x, r: 1.0 + 0.0 * x)
-for _f in (floor, ceil, trunc, round, rint, step, nonzero):
-    _unary_rule(_f, lambda x, r: 0.0 * x)
-
-
-@adjoint(sign)
-def adj_sign(x, ret, adj_ret):
-    return (adj_zero(x),)
-
-
-@adjoint(atan2)
-def adj_atan2(y, x, ret, adj_ret):
-    d = x * x + y * y
-    if d > 0:
-        return adj_ret * x / d, -adj_ret * y / d
-    return adj_ret * x, adj_ret * y  # zero at the origin, as in Warp (not 0 / 0)
-
-
-# pow's rule is the operator's, a ** b (operator_rules.adj_pow)
-
-
-@adjoint(copysign)
-def adj_copysign(x, y, ret, adj_ret):
-    same = (x >= 0.0) == (ret >= 0.0)
-    return (adj_ret if same else -adj_ret), 0.0 * y
-
-
-@adjoint(abs, typed=True)
-def adj_abs(x, ret, adj_ret):
-    if is_scalar(x):
-        return lambda x, ret, adj_ret: (adj_ret if x >= 0 else -adj_ret,)
-    n = len(x)
-
-    def impl(x, ret, adj_ret):
-        out = adj_ret
-        for k in range(n):
-            if flat_get(x, k) < 0:
-                out = flat_set(out, k, -flat_get(adj_ret, k))
-        return (out,)
-
-    return impl
 
 
 def _minmax_rule(builtin, pick_first):
@@ -777,18 +389,39 @@ def _minmax_rule(builtin, pick_first):
 
 # Which operand min/max picked, as Warp routes the gradient: the number when the other
 # operand is NaN, the smaller (larger) one otherwise, the second on ties.
-@_jitable
+@jitable
 def _less(a, b):
     return a == a and (b != b or a < b)
 
 
-@_jitable
+@jitable
 def _greater(a, b):
     return a == a and (b != b or a > b)
 
 
 _minmax_rule(min, _less)
+
+
 _minmax_rule(max, _greater)
+
+
+def clamp(x, a, b):
+    """x limited to the range [a, b], computed as Warp does: min(max(a, x), b), so a NaN x
+    gives a, a NaN bound is ignored, and b wins when a > b."""
+    return _fmin(_fmax(a, x), b)
+
+
+@implements(clamp)
+def _ol_clamp(x, a, b):
+    if is_scalar(x) and is_scalar(a) and is_scalar(b):
+        t = same_kind_result(x, same_kind_result(a, b))
+
+        def impl(x, a, b):
+            lo, hi, v = t(a), t(b), t(x)
+            m = lo if lo >= v else (v if v == v else lo)
+            return m if m <= hi else (hi if hi == hi else m)
+
+        return impl
 
 
 @adjoint(clamp)
@@ -803,32 +436,203 @@ def adj_clamp(x, a, b, ret, adj_ret):
     return adj_ret, z, z
 
 
-@adjoint(lerp, typed=True)
-def adj_lerp(a, b, t, ret, adj_ret):
-    if is_scalar(a):
-        return lambda a, b, t, ret, adj_ret: (adj_ret * (1.0 - t), adj_ret * t,
-                                              (b - a) * adj_ret)
-    # vectors, matrices, quaternions, transforms: component-wise; the gradient in t sums
-    # over the components
-    n = len(a)
-
-    def impl(a, b, t, ret, adj_ret):
-        gt = (flat_get(b, 0) - flat_get(a, 0)) * flat_get(adj_ret, 0)
-        for k in range(1, n):
-            gt += (flat_get(b, k) - flat_get(a, k)) * flat_get(adj_ret, k)
-        return scale(adj_ret, 1.0 - t), scale(adj_ret, t), gt
-
-    return impl
+# ---------------------------------------------------------------------------------------
+# Steps, angles, rounding, classification
+# ---------------------------------------------------------------------------------------
 
 
-@adjoint(smoothstep)
-def adj_smoothstep(a, b, x, ret, adj_ret):
-    t = (x - a) / (b - a)
-    if t <= 0.0 or t >= 1.0:
-        z = 0.0 * adj_ret
-        return z, z, z
-    g = 6.0 * t * (1.0 - t) * adj_ret / (b - a)
-    return g * (x - b) / (b - a), -g * t, g
+def step(x):
+    """1.0 if x < 0, else 0.0 (Warp's definition)."""
+    return 1.0 if x < 0 else 0.0
 
 
-nondifferentiable(isfinite, isnan, isinf, bit_count, floordiv)
+def nonzero(x):
+    """1.0 if x != 0, else 0.0."""
+    return 1.0 if x != 0 else 0.0
+
+
+for _fn, _test in ((step, lambda x: x < 0), (nonzero, lambda x: x != 0)):
+
+    def _register(fn=_fn):
+        @implements(fn)
+        def _ol(x):
+            if is_scalar(x):
+                t = float_like(x)
+                if fn is step:
+                    return lambda x: t(1.0) if x < 0 else t(0.0)
+                return lambda x: t(1.0) if x != 0 else t(0.0)
+
+    _register()
+
+
+def degrees(x):
+    """Radians to degrees."""
+    return float(x) * (180.0 / math.pi)
+
+
+def radians(x):
+    """Degrees to radians."""
+    return float(x) * (math.pi / 180.0)
+
+
+for _fn, _factor in ((degrees, 180.0 / math.pi), (radians, math.pi / 180.0)):
+
+    def _register(fn=_fn, factor=_factor):
+        @implements(fn)
+        def _ol(x):
+            if is_scalar(x):
+                t = float_like(x)
+                return lambda x: t(x) * t(factor)
+
+    _register()
+
+
+unary_adjoint(degrees, lambda x, r: 180.0 / math.pi + 0.0 * x)
+unary_adjoint(radians, lambda x, r: math.pi / 180.0 + 0.0 * x)
+
+
+def round(x):
+    """x rounded to the nearest integer, halves away from zero."""
+    x = float(x)
+    return math.copysign(math.floor(_builtin_abs(x) + 0.5), x)
+
+
+def rint(x):
+    """x rounded to the nearest integer, halves to even."""
+    return float(_builtin_round(float(x)))
+
+
+def frac(x):
+    """Fractional part of x: x - trunc(x)."""
+    x = float(x)
+    return x - math.trunc(x)
+
+
+@implements(round)
+def _ol_round(x):
+    if is_scalar(x):
+        t = float_like(x)
+
+        def impl(x):
+            y = t(x)
+            r = floor(math.fabs(y) + t(0.5))
+            return math.copysign(r, y)
+
+        return impl
+
+
+@implements(rint)
+def _ol_rint(x):
+    if is_scalar(x):
+        t = float_like(x)
+
+        def impl(x):
+            y = t(x)
+            f = floor(y)
+            d = y - f
+            if d > t(0.5):
+                return f + t(1.0)
+            if d < t(0.5):
+                return f
+            return f if c_fmod(f, t(2.0)) == 0 else f + t(1.0)
+
+        return impl
+
+
+@implements(frac)
+def _ol_frac(x):
+    if is_scalar(x):
+        t = float_like(x)
+        return lambda x: t(x) - trunc(t(x))
+
+
+unary_adjoint(frac, lambda x, r: 1.0 + 0.0 * x)
+for _f in (round, rint, step, nonzero):
+    unary_adjoint(_f, lambda x, r: 0.0 * x)
+
+
+def isfinite(x):
+    """True if x is neither infinite nor NaN (vectors, matrices: every component)."""
+    if hasattr(x, "_v"):
+        return bool(np.all(np.isfinite(x._v)))
+    return math.isfinite(float(x))
+
+
+def isnan(x):
+    """True if x is NaN (vectors, matrices: some component)."""
+    if hasattr(x, "_v"):
+        return bool(np.any(np.isnan(x._v)))
+    return math.isnan(float(x))
+
+
+def isinf(x):
+    """True if x is +inf or -inf (vectors, matrices: some component)."""
+    if hasattr(x, "_v"):
+        return bool(np.any(np.isinf(x._v)))
+    return math.isinf(float(x))
+
+
+for _fn, _m in ((isfinite, math.isfinite), (isnan, math.isnan), (isinf, math.isinf)):
+
+    def _register(fn=_fn, m=_m):
+        @implements(fn)
+        def _ol(x):
+            if is_int(x):
+                return lambda x: fn is isfinite
+            if is_scalar(x):
+                return lambda x: m(x)
+
+    _register()
+
+
+nondifferentiable(isfinite, isnan, isinf)
+
+
+# ---------------------------------------------------------------------------------------
+# Division family
+# ---------------------------------------------------------------------------------------
+
+
+def div(a, b):
+    """a / b; integer operands divide with truncation toward zero (C semantics)."""
+    if isinstance(a, int) and isinstance(b, int):
+        return c_int_div(a, b)
+    return a / b
+
+
+def mod(a, b):
+    """Remainder with the sign of a (C's fmod / truncated remainder); component-wise for
+    vectors."""
+    if hasattr(a, "_new"):
+        return a._new([mod(x, y) for x, y in zip(a, b)])
+    if isinstance(a, int) and isinstance(b, int):
+        return c_int_rem(a, b)
+    return math.fmod(a, b)
+
+
+def floordiv(a, b):
+    """Floor division: floor(a / b); integers stay in their type (INT_MIN // -1 wraps,
+    x // 0 is 0)."""
+    return a // b
+
+
+integer_operator(floordiv, operator.floordiv, "floordiv", "//")
+
+
+@implements(div)
+def _ol_div(a, b):
+    if is_int(a) and is_int(b):
+        return lambda a, b: c_div(a, b)
+    return lambda a, b: a / b
+
+
+@implements(mod)
+def _ol_mod(a, b):
+    if is_int(a) and is_int(b):
+        return lambda a, b: c_rem(a, b)
+    if is_scalar(a) and is_scalar(b):
+        t = same_kind_result(a, b, float_only=True)
+        return lambda a, b: c_fmod(t(a), t(b))
+
+
+nondifferentiable(floordiv)

@@ -25,15 +25,15 @@ from llvmlite import ir
 from numba.core import types
 from numba.core.errors import TypingError
 from numba.core.imputils import impl_ret_borrowed
-from numba.extending import intrinsic
+from numba.extending import intrinsic, overload
 
 from ..typing.mat import MatType
 from ..typing.structs import StructType
 from ..typing.vec import COMPONENT_NAMES, VecType
 from . import operators
 from .atomics import (
-    _ATOMIC_SCALARS,
-    _INT_ONLY,
+    ATOMIC_SCALARS,
+    INT_ONLY_OPS,
     element_pointer,
     emit_atomic,
     register_elementwise_atomic,
@@ -207,7 +207,7 @@ def _make(op: str, op_name: str):
         sig = arr(arr, idx, value, spec)
         walked = _walk(arr, spec.literal_value)
         comp = walked[0] if walked else None
-        atomic = comp in _ATOMIC_SCALARS and not (op in _INT_ONLY and
+        atomic = comp in ATOMIC_SCALARS and not (op in INT_ONLY_OPS and
                                                    isinstance(comp, types.Float))
         if not atomic:
             slow = _slow_update(spec.literal_value, op_name)
@@ -256,13 +256,7 @@ def _ol_slot_load(a, idx, spec):
     return fn
 
 
-def _register():
-    from numba.extending import overload
-
-    overload(slot_load, target="generic", prefer_literal=True)(_ol_slot_load)
-
-
-_register()
+overload(slot_load, target="generic", prefer_literal=True)(_ol_slot_load)
 
 
 # ---------------------------------------------------------------------------------------
@@ -277,7 +271,7 @@ def _struct_atomic(context, builder, op, dtype, ptr, val):
     for k, (_, ft) in enumerate(dtype.members):
         scalar = ft.dtype if isinstance(ft, (VecType, MatType)) else ft
         if not (isinstance(ft, StructType) or (isinstance(scalar, types.Float) and
-                                               scalar in _ATOMIC_SCALARS)):
+                                               scalar in ATOMIC_SCALARS)):
             continue  # integers, booleans, float16, arrays: no gradient to accumulate
         fptr = builder.gep(ptr, [zero, ir.Constant(ir.IntType(32), k)], inbounds=True)
         emit_atomic(context, builder, op, ft, fptr, builder.extract_value(val, k))

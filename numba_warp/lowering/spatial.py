@@ -8,8 +8,8 @@ Contract:
   ``wp.spatial_vector(w, v)`` / ``wp.spatial_vector(6 scalars)`` is the type's own
   constructor (``typing/vec.py``).
 * A spatial matrix is the 6x6 ``MatType`` of kind ``"spatial_matrix"``.
-* Same structure as ``quat.py``: one Python function + one ``@overload`` per builtin,
-  Python scope runs the overload through :func:`~.quat.python_scope`. Results take the
+* Same structure as ``quat.py``: one Python function + one ``@implements`` per builtin,
+  Python scope runs the overload through :func:`~.builtin.python_scope`. Results take the
   dtype of the arguments.
 * Formulas (Warp's documentation): ``spatial_cross(a, b) = (wa x wb, va x wb + wa x vb)``;
   ``spatial_cross_dual(a, b) = (w x n + v x f, w x f)`` for a twist ``(w, v)`` and a
@@ -20,11 +20,18 @@ Contract:
 
 from __future__ import annotations
 
-from numba.extending import overload
-
+from .builtin import (
+    adjoint,
+    implements,
+    is_kind,
+    is_mat_shape,
+    is_vec3,
+    mcls,
+    python_scope,
+    vcls,
+)
 from .kernel_helpers import store
-from .quat import JIT, is_kind, is_mat, is_vec3, mcls, python_scope, quat_rotate, rotate_adj, vcls
-from .registry import adjoint
+from .quat import quat_rotate, rotate_adj
 from .transform import is_xform, transform_get_rotation, transform_get_translation, transformation
 
 __all__ = [
@@ -41,7 +48,7 @@ def _cross(a, b):
     """Cross product of two vec3 (private; vector_math has the public one)."""
 
 
-@overload(_cross, target="generic", jit_options=JIT)
+@implements(_cross)
 def _ol_cross(a, b):
     if is_vec3(a) and a == b:
         V = vcls(3, a.dtype)
@@ -62,7 +69,7 @@ def spatial_bottom(svec):
 for _fn, _off in ((spatial_top, 0), (spatial_bottom, 3)):
 
     def _register(fn=_fn, off=_off):
-        @overload(fn, target="generic", jit_options=JIT)
+        @implements(fn)
         def _ol(svec):
             if is_spatial(svec):
                 V = vcls(3, svec.dtype)
@@ -76,7 +83,7 @@ def spatial_dot(a, b):
     return python_scope(spatial_dot, a, b)
 
 
-@overload(spatial_dot, target="generic", jit_options=JIT)
+@implements(spatial_dot)
 def _ol_spatial_dot(a, b):
     if is_spatial(a) and a == b:
         def impl(a, b):
@@ -93,7 +100,7 @@ def spatial_cross(a, b):
     return python_scope(spatial_cross, a, b)
 
 
-@overload(spatial_cross, target="generic", jit_options=JIT)
+@implements(spatial_cross)
 def _ol_spatial_cross(a, b):
     if is_spatial(a) and a == b:
         S = vcls(6, a.dtype, "spatial_vector")
@@ -112,7 +119,7 @@ def spatial_cross_dual(a, b):
     return python_scope(spatial_cross_dual, a, b)
 
 
-@overload(spatial_cross_dual, target="generic", jit_options=JIT)
+@implements(spatial_cross_dual)
 def _ol_spatial_cross_dual(a, b):
     if is_spatial(a) and a == b:
         S = vcls(6, a.dtype, "spatial_vector")
@@ -130,9 +137,9 @@ def spatial_adjoint(r, s):
     return python_scope(spatial_adjoint, r, s)
 
 
-@overload(spatial_adjoint, target="generic", jit_options=JIT)
+@implements(spatial_adjoint)
 def _ol_spatial_adjoint(r, s):
-    if is_mat(r, 3, 3) and r == s:
+    if is_mat_shape(r, 3, 3) and r == s:
         M = mcls(6, 6, r.dtype, "spatial_matrix")
 
         def impl(r, s):
@@ -161,7 +168,7 @@ def transform_wrench(t, x):
 for _fn, _is_twist in ((transform_twist, True), (transform_wrench, False)):
 
     def _register(fn=_fn, is_twist=_is_twist):
-        @overload(fn, target="generic", jit_options=JIT)
+        @implements(fn)
         def _ol(t, x):
             if is_xform(t) and is_spatial(x) and t.dtype == x.dtype:
                 S = vcls(6, x.dtype, "spatial_vector")
@@ -185,7 +192,7 @@ def velocity_at_point(qd, r):
     return python_scope(velocity_at_point, qd, r)
 
 
-@overload(velocity_at_point, target="generic", jit_options=JIT)
+@implements(velocity_at_point)
 def _ol_velocity_at_point(qd, r):
     if is_spatial(qd) and is_vec3(r) and qd.dtype == r.dtype:
         return lambda qd, r: spatial_bottom(qd) + _cross(spatial_top(qd), r)

@@ -5,8 +5,8 @@ Contract:
 * A transform is a ``VecType`` of kind ``"transformation"`` with 7 components
   ``(p.x, p.y, p.z, q.x, q.y, q.z, q.w)``: a translation ``p`` and a unit rotation
   quaternion ``q``. It maps a point ``x`` to ``p + quat_rotate(q, x)``.
-* Same structure as ``quat.py`` (one Python function + one ``@overload`` per builtin,
-  Python scope runs the overload through :func:`~.quat.python_scope`); results take the
+* Same structure as ``quat.py`` (one Python function + one ``@implements`` per builtin,
+  Python scope runs the overload through :func:`~.builtin.python_scope`); results take the
   dtype of the transform/vector/matrix argument.
 * ``transform_point``/``transform_vector`` also take a 4x4 matrix (``M @ (x, 1)`` and
   ``M @ (v, 0)``, no perspective divide). ``transform_to_matrix``/``transform_compose``
@@ -35,32 +35,36 @@ from numba.core.typing.templates import (
     infer_global,
     signature,
 )
-from numba.extending import overload
 
 from ..typing.scalars import to_numba_type
 from ..typing.vec import VecType, keyword_pysig, pack, unpack
-from .kernel_helpers import store
-from .quat import (
-    JIT,
+from .builtin import (
     absent,
-    adj_quat_to_matrix,
+    adjoint,
+    constructor,
     dtype_arg,
-    from_matrix_adj,
+    implements,
     is_kind,
-    is_mat,
+    is_mat_shape,
+    is_number,
     is_quat,
-    is_real,
     is_vec3,
     mcls,
+    nondifferentiable,
     python_scope,
+    vcls,
+)
+from .kernel_helpers import store
+from .quat import (
+    adj_quat_to_matrix,
+    from_matrix_adj,
     quat_from_matrix,
     quat_inverse,
     quat_rotate,
     quat_to_matrix,
     rotate_adj,
-    vcls,
 )
-from .registry import MUL_RULES, adjoint, constructor, nondifferentiable
+from .registry import MUL_RULES
 
 __all__ = [
     "transformation", "transform_identity", "transform_get_translation",
@@ -107,7 +111,7 @@ class _TransformationTemplate(AbstractTemplate):
             return None
         if len(args) == 2 and is_vec3(args[0]) and is_quat(args[1]):
             dt = args[0].dtype if absent(dtype) else dtype_arg(dtype)
-        elif len(args) == 7 and all(is_real(a) for a in args):
+        elif len(args) == 7 and all(is_number(a) for a in args):
             dt = dtype_arg(dtype, *args)
         else:
             raise TypingError("transformation() takes (p: vec3, q: quat) or 7 numbers, got "
@@ -135,7 +139,7 @@ def transform_identity(dtype=None):
     return python_scope(transform_identity, dtype)
 
 
-@overload(transform_identity, target="generic", jit_options=JIT)
+@implements(transform_identity)
 def _ol_transform_identity(dtype=None):
     T = vcls(7, dtype_arg(dtype), "transformation")
     return lambda dtype=None: T(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0)
@@ -146,7 +150,7 @@ def transform_get_translation(xform):
     return python_scope(transform_get_translation, xform)
 
 
-@overload(transform_get_translation, target="generic", jit_options=JIT)
+@implements(transform_get_translation)
 def _ol_get_translation(xform):
     if is_xform(xform):
         V = vcls(3, xform.dtype)
@@ -158,7 +162,7 @@ def transform_get_rotation(xform):
     return python_scope(transform_get_rotation, xform)
 
 
-@overload(transform_get_rotation, target="generic", jit_options=JIT)
+@implements(transform_get_rotation)
 def _ol_get_rotation(xform):
     if is_xform(xform):
         Q = vcls(4, xform.dtype, "quaternion")
@@ -177,14 +181,14 @@ def transform_set_rotation(xform, q):
     xform[3:7] = np.asarray(q)
 
 
-@overload(transform_set_translation, target="generic", jit_options=JIT)
+@implements(transform_set_translation)
 def _ol_set_translation(xform, p):
     if is_xform(xform) and is_vec3(p):
         T = vcls(7, xform.dtype, "transformation")
         return lambda xform, p: T(p[0], p[1], p[2], xform[3], xform[4], xform[5], xform[6])
 
 
-@overload(transform_set_rotation, target="generic", jit_options=JIT)
+@implements(transform_set_rotation)
 def _ol_set_rotation(xform, q):
     if is_xform(xform) and is_quat(q):
         T = vcls(7, xform.dtype, "transformation")
@@ -201,7 +205,7 @@ def transform_multiply(a, b):
     return python_scope(transform_multiply, a, b)
 
 
-@overload(transform_multiply, target="generic", jit_options=JIT)
+@implements(transform_multiply)
 def _ol_transform_multiply(a, b):
     if is_xform(a) and a == b:
         T = vcls(7, a.dtype, "transformation")
@@ -214,7 +218,7 @@ def _ol_transform_multiply(a, b):
         return impl
 
 
-@overload(operator.mul, target="generic", jit_options=JIT)
+@implements(operator.mul)
 def _ol_transform_mul_operator(a, b):
     if is_xform(a) and a == b:
         return lambda a, b: transform_multiply(a, b)
@@ -225,7 +229,7 @@ def transform_inverse(xform):
     return python_scope(transform_inverse, xform)
 
 
-@overload(transform_inverse, target="generic", jit_options=JIT)
+@implements(transform_inverse)
 def _ol_transform_inverse(xform):
     if is_xform(xform):
         ft = xform.dtype
@@ -254,14 +258,14 @@ def transform_vector(xform, vec):
 for _fn, _w in ((transform_point, 1.0), (transform_vector, 0.0)):
 
     def _register(fn=_fn, w=_w):
-        @overload(fn, target="generic", jit_options=JIT)
+        @implements(fn)
         def _ol(xform, v):
             if is_xform(xform) and is_vec3(v) and v.dtype == xform.dtype:
                 if w:
                     return lambda xform, v: (transform_get_translation(xform)
                                              + quat_rotate(transform_get_rotation(xform), v))
                 return lambda xform, v: quat_rotate(transform_get_rotation(xform), v)
-            if is_mat(xform, 4, 4) and is_vec3(v) and v.dtype == xform.dtype:
+            if is_mat_shape(xform, 4, 4) and is_vec3(v) and v.dtype == xform.dtype:
                 ft = v.dtype
                 V = vcls(3, ft)
                 h = ft(w)
@@ -299,7 +303,7 @@ def transform_compose(position, rotation, scale):
     return python_scope(transform_compose, position, rotation, scale)
 
 
-@overload(transform_compose, target="generic", jit_options=JIT)
+@implements(transform_compose)
 def _ol_transform_compose(position, rotation, scale):
     if is_vec3(position) and is_quat(rotation) and is_vec3(scale):
         return _compose_impl(mcls(4, 4, position.dtype), position.dtype)
@@ -310,7 +314,7 @@ def transform_to_matrix(xform):
     return python_scope(transform_to_matrix, xform)
 
 
-@overload(transform_to_matrix, target="generic", jit_options=JIT)
+@implements(transform_to_matrix)
 def _ol_transform_to_matrix(xform):
     if is_xform(xform):
         V = vcls(3, xform.dtype)
@@ -328,9 +332,9 @@ def transform_from_matrix(mat):
     return python_scope(transform_from_matrix, mat)
 
 
-@overload(transform_from_matrix, target="generic", jit_options=JIT)
+@implements(transform_from_matrix)
 def _ol_transform_from_matrix(mat):
-    if is_mat(mat, 4, 4):
+    if is_mat_shape(mat, 4, 4):
         T = vcls(7, mat.dtype, "transformation")
         V = vcls(3, mat.dtype)
         return lambda mat: T(V(mat[0, 3], mat[1, 3], mat[2, 3]), quat_from_matrix(mat))
@@ -341,9 +345,9 @@ def transform_decompose(m):
     return python_scope(transform_decompose, m)
 
 
-@overload(transform_decompose, target="generic", jit_options=JIT)
+@implements(transform_decompose)
 def _ol_transform_decompose(m):
-    if is_mat(m, 4, 4):
+    if is_mat_shape(m, 4, 4):
         ft = m.dtype
         V = vcls(3, ft)
         M3 = mcls(3, 3, ft)
@@ -518,7 +522,7 @@ def _embed(a, p, like):
     ``(p, 0)``."""
 
 
-@overload(_embed, target="generic", jit_options=JIT)
+@implements(_embed)
 def _ol_embed(a, p, like):
     M = mcls(4, 4, like.dtype)
 

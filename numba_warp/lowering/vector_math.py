@@ -1,22 +1,19 @@
-"""Warp's "Vector Math" builtins, for kernels, plain Numba code and Python scope.
+"""Warp's "Vector Math" builtins on vectors, for kernels, plain Numba code and Python
+scope (the matrix builtins are in ``matrix_math``).
 
-Each builtin is a Python function (what runs at Python scope, computing with NumPy on
-``wp.vec*`` / ``wp.mat*`` values and returning the same kinds of values) followed by
-its Numba overload (``target="generic"``: CPU and CUDA alike). Overload bodies are
-written once for every length and dtype: loop bounds and result classes are captured
-from the argument types, so LLVM sees fully unrolled straight-line code.
+Each builtin is one block in ``builtin``'s declaration form: a Python function (what
+runs at Python scope, computing with NumPy on ``wp.vec*`` / ``wp.mat*`` values and
+returning the same kinds of values), its Numba implementation (``@implements``: CPU
+and CUDA alike) and its adjoint rule. Implementations are written once for every length
+and dtype: loop bounds and result classes are captured from the argument types, so LLVM
+sees fully unrolled straight-line code.
 
-Semantics (Warp's): ``normalize`` of a zero vector is the zero vector (of a zero quaternion
-the identity quaternion); ``inverse`` of a
-singular matrix (determinant exactly 0) is the zero matrix; ``argmin``/``argmax`` skip
-NaNs, return the first index among ties, 0 if every component is NaN, as ``uint32``;
-The decompositions (``svd3``/``svd2``/``qr3``/``eig3``) live in ``decompositions.py``:
-``svd3``/``svd2`` return ``(U, sigma, V)`` with ``A = U diag(sigma) V^T``, ``U`` and ``V``
-rotations (determinant +1), sigma sorted by decreasing magnitude, every component but
-the last nonnegative (the last carries the sign of ``det(A)``); ``qr3`` returns ``(Q, R)``
-with ``Q`` a rotation and ``R`` upper triangular; ``eig3`` returns ``(Q, d)`` for a
-symmetric matrix with ``Q`` a rotation whose columns are the eigenvectors. The
-decompositions use Jacobi rotations (one-sided for the SVD) and Givens rotations (QR).
+Semantics (Warp's): ``normalize`` of a zero vector is the zero vector (of a zero
+quaternion the identity quaternion); ``argmin``/``argmax`` skip NaNs, return the first
+index among ties, 0 if every component is NaN, as ``uint32``. Gradients follow Warp:
+length/normalize of a zero vector have zero gradient; norm_l1 uses sign(0) = 1 (as abs).
+Building a vector (``wp.vector(...)``, ``vec3(...)``) slices the result's adjoint
+(``construct``).
 
 This module also adds vector forms of ``wp.min``/``wp.max`` (component-wise on two
 vectors, or the smallest/largest component of one) and ``wp.abs`` to the scalar
@@ -25,85 +22,35 @@ builtins of ``scalar_math`` (extra overloads of the same functions).
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
 from numba.core import types
-from numba.extending import intrinsic, overload
 
-from ..typing.mat import MatType, componentwise, matrix, matrix_class
-from ..typing.mat import flat_get as _flat_get
-from ..typing.mat import flat_set as _flat_set
-from ..typing.scalars import WeakFloat, scalar_class_for, to_numba_type
-from ..typing.vec import VecType, pack, unpack, vector, vector_class
+from ..typing.mat import MatType, componentwise, flat_set
+from ..typing.vec import VecType, vector
 from . import scalar_math
 from .adjoint_values import adj_zero, neg, scale
-from .construct import adj_construct
+from .builtin import (
+    adjoint,
+    as_array,
+    constructor,
+    implements,
+    is_number,
+    is_vec,
+    jitable,
+    nondifferentiable,
+    scalar_out,
+    vcls,
+)
 from .kernel_helpers import store
-from .registry import adjoint, constructor, nondifferentiable
 
 __all__ = [
-    "dot", "cross", "length", "length_sq", "normalize", "outer", "transpose", "determinant",
-    "inverse", "inverse_approx", "identity", "diag", "get_diag", "trace", "cw_mul", "cw_div",
-    "skew", "argmin", "argmax", "matrix_from_rows", "matrix_from_cols", "norm_l1", "norm_l2",
-    "norm_huber", "norm_pseudo_huber", "smooth_normalize", "ddot",
+    "dot", "cross", "length", "length_sq", "normalize", "cw_mul", "cw_div", "argmin",
+    "argmax", "norm_l1", "norm_l2", "norm_huber", "norm_pseudo_huber", "smooth_normalize",
 ]
 
-_OPTS = {"error_model": "numpy"}
-
-# ---------------------------------------------------------------------------------------
-# Shared helpers (type checks, result classes, Python-scope conversions)
-# ---------------------------------------------------------------------------------------
-
-
-def _is_vec(t, n=None, floats=False, kinds=None) -> bool:
-    return (isinstance(t, VecType) and (n is None or t.length == n)
-            and (not floats or isinstance(t.dtype, types.Float))
-            and (kinds is None or t.kind in kinds))
-
-
-def _is_mat(t, square=False, floats=False, sizes=None) -> bool:
-    return (isinstance(t, MatType) and (not square or t.shape[0] == t.shape[1])
-            and (not floats or isinstance(t.dtype, types.Float))
-            and (sizes is None or t.shape[0] in sizes))
-
-
-def _vcls(n, dtype, kind="vector"):
-    return vector_class(n, scalar_class_for(dtype), kind)
-
-
-def _mcls(r, c, dtype, kind="matrix"):
-    return matrix_class((r, c), scalar_class_for(dtype), kind)
-
-
-def _is_number(t) -> bool:
-    return isinstance(t, (types.Integer, types.Float)) and not isinstance(t, types.Boolean)
-
-
-def _arr(x):
-    """The NumPy array of a Python-scope vector/matrix (or array-like)."""
-    return np.asarray(getattr(x, "_v", x))
-
-
-def _scalar_out(x):
-    return x.item() if hasattr(x, "item") else x
-
-
-def _mat_value(values, dtype, kind="matrix"):
-    values = np.asarray(values)
-    return matrix_class(values.shape, dtype, kind)(values)
-
-
-def _jitable(fn):
-    """Make a private helper callable from overload bodies on every target."""
-
-    @functools.wraps(fn)
-    def typer(*args):
-        return fn
-
-    overload(fn, target="generic", jit_options=_OPTS)(typer)
-    return fn
+constructor(vector)
 
 
 # ---------------------------------------------------------------------------------------
@@ -113,12 +60,12 @@ def _jitable(fn):
 
 def dot(a, b):
     """Dot product of two vectors (or quaternions) of the same type."""
-    return _scalar_out(np.dot(_arr(a), _arr(b)))
+    return scalar_out(np.dot(as_array(a), as_array(b)))
 
 
-@overload(dot, target="generic")
+@implements(dot)
 def _ol_dot(a, b):
-    if _is_vec(a) and a == b:
+    if is_vec(a) and a == b:
         n = a.length
 
         def impl(a, b):
@@ -130,15 +77,20 @@ def _ol_dot(a, b):
         return impl
 
 
+@adjoint(dot)
+def adj_dot(a, b, ret, adj_ret):
+    return scale(b, adj_ret), scale(a, adj_ret)
+
+
 def cross(a, b):
     """Cross product of two 3D vectors."""
-    return a._new(np.cross(_arr(a), _arr(b)))
+    return a._new(np.cross(as_array(a), as_array(b)))
 
 
-@overload(cross, target="generic")
+@implements(cross)
 def _ol_cross(a, b):
-    if _is_vec(a, 3) and a == b:
-        V = _vcls(3, a.dtype, a.kind)
+    if is_vec(a, 3) and a == b:
+        V = vcls(3, a.dtype, a.kind)
 
         def impl(a, b):
             return V(a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2],
@@ -147,31 +99,41 @@ def _ol_cross(a, b):
         return impl
 
 
+@adjoint(cross)
+def adj_cross(a, b, ret, adj_ret):
+    return cross(b, adj_ret), cross(adj_ret, a)
+
+
 def length_sq(a):
     """Squared length of a vector or quaternion: dot(a, a)."""
     return dot(a, a)
 
 
-@overload(length_sq, target="generic")
+@implements(length_sq)
 def _ol_length_sq(a):
-    if _is_vec(a):
+    if is_vec(a):
         return lambda a: dot(a, a)
+
+
+@adjoint(length_sq)
+def adj_length_sq(a, ret, adj_ret):
+    return (scale(a, 2.0 * adj_ret),)
 
 
 def length(a):
     """Euclidean length of a float vector or quaternion."""
-    return _scalar_out(np.sqrt(np.dot(_arr(a), _arr(a))))
+    return scalar_out(np.sqrt(np.dot(as_array(a), as_array(a))))
 
 
-@overload(length, target="generic", jit_options=_OPTS)
+@implements(length)
 def _ol_length(a):
-    if _is_vec(a, floats=True):
+    if is_vec(a, floats=True):
         return lambda a: math.sqrt(dot(a, a))
 
 
 def normalize(a):
     """a / length(a); if length(a) is 0, the zero vector (the identity for a quaternion)."""
-    v = _arr(a)
+    v = as_array(a)
     n = np.sqrt(np.dot(v, v))
     if n > 0:
         return a._new(v / n)
@@ -181,11 +143,11 @@ def normalize(a):
     return a._new(zero)
 
 
-@overload(normalize, target="generic", jit_options=_OPTS)
+@implements(normalize)
 def _ol_normalize(a):
-    if _is_vec(a, floats=True):
+    if is_vec(a, floats=True):
         ft = a.dtype
-        V = _vcls(a.length, ft, a.kind)
+        V = vcls(a.length, ft, a.kind)
         last = a.length - 1
         # the zero vector, or for a quaternion (as in Warp) the identity rotation
         fill = 1.0 if a.kind == "quaternion" else 0.0
@@ -194,63 +156,67 @@ def _ol_normalize(a):
             n = math.sqrt(dot(a, a))
             if n > ft(0.0):
                 return a * (ft(1.0) / n)
-            return _flat_set(V(), last, fill)
+            return flat_set(V(), last, fill)
 
         return impl
 
 
-def outer(a, b):
-    """Outer product a b^T of two vectors: a len(a) x len(b) matrix."""
-    kind = "spatial_matrix" if getattr(a, "_kind", "") == "spatial_vector" else "matrix"
-    return _mat_value(np.outer(_arr(a), _arr(b)), a._dtype, kind)
+@adjoint(normalize)
+def adj_normalize(a, ret, adj_ret):
+    n = length(a)
+    if n > 0.0:
+        # (I - r r^T) / n applied to adj_ret, r = ret
+        return (scale(adj_ret - scale(ret, dot(ret, adj_ret)), 1.0 / n),)
+    return (adj_zero(a),)
 
 
-@overload(outer, target="generic")
-def _ol_outer(a, b):
-    if _is_vec(a) and _is_vec(b) and a.dtype == b.dtype:
-        r, c = a.length, b.length
-        kind = "spatial_matrix" if a.kind == b.kind == "spatial_vector" else "matrix"
-        M = _mcls(r, c, a.dtype, kind)
-
-        def impl(a, b):
-            m = M()
-            for i in range(r):
-                for j in range(c):
-                    m = store(m, (i, j), a[i] * b[j])
-            return m
-
-        return impl
+# ---------------------------------------------------------------------------------------
+# Component-wise products
+# ---------------------------------------------------------------------------------------
 
 
 def cw_mul(a, b):
     """Component-wise product of two vectors or matrices of the same type."""
-    return a._new(_arr(a) * _arr(b))
+    return a._new(as_array(a) * as_array(b))
 
 
 def cw_div(a, b):
     """Component-wise quotient of two vectors or matrices (integers truncate, as in C)."""
-    if np.issubdtype(_arr(a).dtype, np.integer):
+    if np.issubdtype(as_array(a).dtype, np.integer):
         return a._new([scalar_math.div(int(x), int(y))
-                       for x, y in zip(_arr(a).reshape(-1), _arr(b).reshape(-1))])
-    return a._new(_arr(a) / _arr(b))
+                       for x, y in zip(as_array(a).reshape(-1), as_array(b).reshape(-1))])
+    return a._new(as_array(a) / as_array(b))
 
 
 def _cw_mul_op(x, y):
     return x * y
 
 
-_jitable(_cw_mul_op)
+jitable(_cw_mul_op)
 
 
 def _register_cw(fn, op):
-    @overload(fn, target="generic", jit_options=_OPTS)
+    @implements(fn)
     def _ol(a, b):
         if isinstance(a, (VecType, MatType)) and a == b:
             return componentwise(op, len(a))
 
 
 _register_cw(cw_mul, _cw_mul_op)
+
+
 _register_cw(cw_div, scalar_math.div)
+
+
+@adjoint(cw_mul)
+def adj_cw_mul(a, b, ret, adj_ret):
+    return cw_mul(adj_ret, b), cw_mul(adj_ret, a)
+
+
+@adjoint(cw_div)
+def adj_cw_div(a, b, ret, adj_ret):
+    ca = cw_div(adj_ret, b)
+    return ca, neg(cw_mul(ca, ret))
 
 
 # ---------------------------------------------------------------------------------------
@@ -260,12 +226,12 @@ _register_cw(cw_div, scalar_math.div)
 
 def norm_l1(v):
     """L1 norm: the sum of the absolute values of the components."""
-    return _scalar_out(np.abs(_arr(v)).sum())
+    return scalar_out(np.abs(as_array(v)).sum())
 
 
-@overload(norm_l1, target="generic")
+@implements(norm_l1)
 def _ol_norm_l1(v):
-    if _is_vec(v, floats=True):
+    if is_vec(v, floats=True):
         n = v.length
 
         def impl(v):
@@ -277,15 +243,35 @@ def _ol_norm_l1(v):
         return impl
 
 
+@adjoint(norm_l1, typed=True)
+def adj_norm_l1(v, ret, adj_ret):
+    n = v.length
+
+    def impl(v, ret, adj_ret):
+        out = adj_zero(v)
+        for i in range(n):
+            out = flat_set(out, i, adj_ret if v[i] >= 0 else -adj_ret)
+        return (out,)
+
+    return impl
+
+
 def norm_l2(v):
     """L2 norm: length(v)."""
     return length(v)
 
 
-@overload(norm_l2, target="generic", jit_options=_OPTS)
+@implements(norm_l2)
 def _ol_norm_l2(v):
-    if _is_vec(v, floats=True):
+    if is_vec(v, floats=True):
         return lambda v: length(v)
+
+
+@adjoint([length, norm_l2])
+def adj_length(a, ret, adj_ret):
+    if ret > 0.0:
+        return (scale(a, adj_ret / ret),)
+    return (adj_zero(a),)
 
 
 def norm_huber(v, delta=1.0):
@@ -301,16 +287,16 @@ def norm_pseudo_huber(v, delta=1.0):
 
 def smooth_normalize(v, delta=1.0):
     """v divided by its pseudo-Huber norm."""
-    return v._new(_arr(v) / norm_pseudo_huber(v, delta))
+    return v._new(as_array(v) / norm_pseudo_huber(v, delta))
 
 
 def _delta_ok(delta):
-    return delta is None or isinstance(delta, (types.Omitted, float, int)) or _is_number(delta)
+    return delta is None or isinstance(delta, (types.Omitted, float, int)) or is_number(delta)
 
 
-@overload(norm_huber, target="generic", jit_options=_OPTS)
+@implements(norm_huber)
 def _ol_norm_huber(v, delta=1.0):
-    if _is_vec(v, floats=True) and _delta_ok(delta):
+    if is_vec(v, floats=True) and _delta_ok(delta):
         ft = v.dtype
 
         def impl(v, delta=1.0):
@@ -323,9 +309,9 @@ def _ol_norm_huber(v, delta=1.0):
         return impl
 
 
-@overload(norm_pseudo_huber, target="generic", jit_options=_OPTS)
+@implements(norm_pseudo_huber)
 def _ol_norm_pseudo_huber(v, delta=1.0):
-    if _is_vec(v, floats=True) and _delta_ok(delta):
+    if is_vec(v, floats=True) and _delta_ok(delta):
         ft = v.dtype
 
         def impl(v, delta=1.0):
@@ -335,11 +321,57 @@ def _ol_norm_pseudo_huber(v, delta=1.0):
         return impl
 
 
-@overload(smooth_normalize, target="generic", jit_options=_OPTS)
+@implements(smooth_normalize)
 def _ol_smooth_normalize(v, delta=1.0):
-    if _is_vec(v, floats=True) and _delta_ok(delta):
+    if is_vec(v, floats=True) and _delta_ok(delta):
         ft = v.dtype
         return lambda v, delta=1.0: v * (ft(1.0) / norm_pseudo_huber(v, ft(delta)))
+
+
+@jitable
+def _huber_grads(v, d, ret, adj_ret):
+    a = length(v)
+    if a <= d:
+        return scale(v, adj_ret), 0.0 * adj_ret
+    return scale(v, d * adj_ret / a), (a - d) * adj_ret
+
+
+@jitable
+def _pseudo_huber_grads(v, d, ret, adj_ret):
+    # ret = sqrt(d^2 + |v|^2) (times sign(d)): d ret / dv = v / ret, d ret / dd = d / ret
+    return scale(v, adj_ret / ret), d * adj_ret / ret
+
+
+@jitable
+def _smooth_normalize_grads(v, d, ret, adj_ret):
+    p = norm_pseudo_huber(v, d)
+    s = dot(ret, adj_ret)
+    return scale(adj_ret - scale(ret, s), 1.0 / p), -s * d / (p * p)
+
+
+def _delta_rule(builtin, grads):
+    """Rule of f(v, delta=1.0), called as (v, ret, adj), (v, delta, ret, adj) or with
+    delta= as a keyword: contributions to v (and to delta when it is positional)."""
+
+    @adjoint(builtin, typed=True)
+    def rule(v, x, y, z=None, delta=None):
+        if z is not None and not isinstance(z, types.Omitted):
+            return lambda v, x, y, z=None, delta=None: grads(v, x, y, z)
+        if delta is not None and not isinstance(delta, types.Omitted):
+            return lambda v, x, y, z=None, delta=None: (grads(v, delta, x, y)[0],)
+        return lambda v, x, y, z=None, delta=None: (grads(v, 1.0, x, y)[0],)
+
+    rule.__name__ = f"adj_{builtin.__name__}"
+    return rule
+
+
+_delta_rule(norm_huber, _huber_grads)
+
+
+_delta_rule(norm_pseudo_huber, _pseudo_huber_grads)
+
+
+_delta_rule(smooth_normalize, _smooth_normalize_grads)
 
 
 # ---------------------------------------------------------------------------------------
@@ -349,7 +381,7 @@ def _ol_smooth_normalize(v, delta=1.0):
 
 def _arg_extreme(v, better):
     best, idx = None, 0
-    for i, x in enumerate(_arr(v).tolist()):
+    for i, x in enumerate(as_array(v).tolist()):
         if x == x and (best is None or better(x, best)):
             best, idx = x, i
     return idx
@@ -366,9 +398,9 @@ def argmax(v):
 
 
 def _register_arg(fn, less):
-    @overload(fn, target="generic")
+    @implements(fn)
     def _ol(v):
-        if _is_vec(v):
+        if is_vec(v):
             n = v.length
 
             def impl(v):
@@ -386,22 +418,27 @@ def _register_arg(fn, less):
 
 
 _register_arg(argmin, True)
+
+
 _register_arg(argmax, False)
 
 
-@overload(scalar_math.min, target="generic")
+nondifferentiable(argmin, argmax)
+
+
+@implements(scalar_math.min)
 def _ol_vec_min(a, b=None):
     return _vec_extreme(a, b, True)
 
 
-@overload(scalar_math.max, target="generic")
+@implements(scalar_math.max)
 def _ol_vec_max(a, b=None):
     return _vec_extreme(a, b, False)
 
 
 def _vec_extreme(a, b, less):
     """min/max of two same-typed vectors (component-wise) or of one vector's components."""
-    if not _is_vec(a):
+    if not is_vec(a):
         return None
     n = a.length
     if b is None or isinstance(b, (types.Omitted, types.NoneType)):
@@ -433,9 +470,9 @@ def _vec_extreme(a, b, less):
     return pairwise
 
 
-@overload(scalar_math.abs, target="generic")
+@implements(scalar_math.abs)
 def _ol_vec_abs(x):
-    if _is_vec(x):
+    if is_vec(x):
         n = x.length
 
         def impl(x):
@@ -445,517 +482,3 @@ def _ol_vec_abs(x):
             return out
 
         return impl
-
-
-# ---------------------------------------------------------------------------------------
-# Matrix construction and structure
-# ---------------------------------------------------------------------------------------
-
-
-def identity(n, dtype=float):
-    """The n x n identity matrix of ``dtype``."""
-    return matrix_class((n, n), dtype)(np.eye(n))
-
-
-def _dtype_of(t):
-    """Numba scalar type named by a ``dtype`` argument's type in a kernel."""
-    if isinstance(t, types.NumberClass):
-        return t.instance_type
-    if isinstance(t, types.Function) and t.typing_key in (float, int):
-        return to_numba_type(t.typing_key)
-    if isinstance(t, types.Omitted):
-        return to_numba_type(t.value)
-    if isinstance(t, types.DType):
-        return t.dtype
-    return None
-
-
-@overload(identity, target="generic", prefer_literal=True)
-def _ol_identity(n, dtype=float):
-    dt = _dtype_of(dtype)
-    if dt is None:
-        return None
-    if isinstance(dt, WeakFloat):
-        dt = types.float32
-    if not isinstance(n, types.IntegerLiteral):
-        raise TypeError("wp.identity(n, dtype): n must be a constant integer")
-    size = n.literal_value
-    M = _mcls(size, size, dt)
-    one = scalar_class_for(dt)._numba_type
-
-    def impl(n, dtype=float):
-        m = M()
-        for i in range(size):
-            m = store(m, (i, i), one(1))
-        return m
-
-    return impl
-
-
-def diag(v):
-    """The square matrix with the components of ``v`` on its diagonal."""
-    return _mat_value(np.diag(_arr(v)), v._dtype)
-
-
-@overload(diag, target="generic")
-def _ol_diag(v):
-    if _is_vec(v):
-        n = v.length
-        M = _mcls(n, n, v.dtype)
-
-        def impl(v):
-            m = M()
-            for i in range(n):
-                m = store(m, (i, i), v[i])
-            return m
-
-        return impl
-
-
-def get_diag(m):
-    """The diagonal of a square matrix, as a vector."""
-    return vector_class(m._shape[0], m._dtype)(np.diag(_arr(m)))
-
-
-@overload(get_diag, target="generic")
-def _ol_get_diag(m):
-    if _is_mat(m, square=True):
-        n = m.shape[0]
-        V = _vcls(n, m.dtype)
-
-        def impl(m):
-            v = V()
-            for i in range(n):
-                v = store(v, i, m[i, i])
-            return v
-
-        return impl
-
-
-def trace(m):
-    """Sum of the diagonal of a square matrix."""
-    return _scalar_out(np.trace(_arr(m)))
-
-
-@overload(trace, target="generic")
-def _ol_trace(m):
-    if _is_mat(m, square=True):
-        n = m.shape[0]
-
-        def impl(m):
-            acc = m[0, 0]
-            for i in range(1, n):
-                acc += m[i, i]
-            return acc
-
-        return impl
-
-
-def transpose(m):
-    """The transpose of a matrix."""
-    return _mat_value(_arr(m).T, m._dtype, m._numba_type.kind)
-
-
-@overload(transpose, target="generic")
-def _ol_transpose(m):
-    if _is_mat(m):
-        r, c = m.shape
-        M = _mcls(c, r, m.dtype, m.kind if r == c else "matrix")
-
-        def impl(m):
-            t = M()
-            for i in range(r):
-                for j in range(c):
-                    t = store(t, (j, i), m[i, j])
-            return t
-
-        return impl
-
-
-def skew(v):
-    """The skew-symmetric matrix of a 3D vector: skew(a) * b == cross(a, b)."""
-    x, y, z = _arr(v).tolist()
-    return _mat_value([[0, -z, y], [z, 0, -x], [-y, x, 0]], v._dtype)
-
-
-@overload(skew, target="generic")
-def _ol_skew(v):
-    if _is_vec(v, 3):
-        M = _mcls(3, 3, v.dtype)
-        ft = v.dtype
-
-        def impl(v):
-            x, y, z = v[0], v[1], v[2]
-            zero = ft(0)
-            return M(zero, -z, y, z, zero, -x, -y, x, zero)
-
-        return impl
-
-
-def ddot(a, b):
-    """Double dot product: the sum of the component-wise products of two matrices."""
-    return _scalar_out((_arr(a) * _arr(b)).sum())
-
-
-@overload(ddot, target="generic")
-def _ol_ddot(a, b):
-    if _is_mat(a) and a == b:
-        n = a.count
-
-        def impl(a, b):
-            acc = _flat_get(a, 0) * _flat_get(b, 0)
-            for i in range(1, n):
-                acc += _flat_get(a, i) * _flat_get(b, i)
-            return acc
-
-        return impl
-
-
-def matrix_from_rows(*rows):
-    """The matrix whose rows are the given vectors (all of one type)."""
-    return _mat_value(np.stack([_arr(r) for r in rows]), rows[0]._dtype)
-
-
-def matrix_from_cols(*cols):
-    """The matrix whose columns are the given vectors (all of one type)."""
-    return _mat_value(np.stack([_arr(c) for c in cols], axis=1), cols[0]._dtype)
-
-
-def _stacker(by_rows):
-    @intrinsic
-    def stack(typingctx, vs):
-        """A matrix from a tuple of vectors, as its rows (or its columns)."""
-        k, n = len(vs), vs[0].length
-        shape = (k, n) if by_rows else (n, k)
-        mt = _mcls(*shape, vs[0].dtype)._numba_type
-
-        def codegen(context, builder, sig, args):
-            comps = [unpack(builder, builder.extract_value(args[0], i), n) for i in range(k)]
-            if by_rows:
-                flat = [c for vec in comps for c in vec]
-            else:
-                flat = [comps[j][i] for i in range(n) for j in range(k)]
-            return pack(context, builder, mt, flat)
-
-        return mt(vs), codegen
-
-    return stack
-
-
-def _register_from_vectors(fn, by_rows):
-    stack = _stacker(by_rows)
-
-    @overload(fn, target="generic")
-    def _ol(*vs):
-        if vs and all(_is_vec(v) and v.dtype == vs[0].dtype and v.length == vs[0].length
-                      for v in vs):
-            return lambda *vs: stack(vs)
-        if vs:
-            raise TypeError(f"wp.{fn.__name__}() takes vectors of one length and dtype, got "
-                            f"({', '.join(map(str, vs))})")
-
-
-_register_from_vectors(matrix_from_rows, True)
-_register_from_vectors(matrix_from_cols, False)
-
-
-# ---------------------------------------------------------------------------------------
-# Determinant and inverse (closed forms for 2x2, 3x3 and 4x4)
-# ---------------------------------------------------------------------------------------
-
-
-def determinant(m):
-    """Determinant of a square 2x2, 3x3 or 4x4 float matrix."""
-    return _scalar_out(np.linalg.det(_arr(m).astype(np.float64)).astype(_arr(m).dtype))
-
-
-def inverse(m):
-    """Inverse of a square 2x2, 3x3 or 4x4 float matrix; the zero matrix if singular."""
-    a = _arr(m)
-    if np.linalg.det(a.astype(np.float64)) == 0:
-        return m._new(np.zeros_like(a))
-    return m._new(np.linalg.inv(a.astype(np.float64)))
-
-
-def inverse_approx(m):
-    """Approximate inverse; here the same as :func:`inverse` on every device."""
-    return inverse(m)
-
-
-@_jitable
-def _det2(m):
-    return m[0, 0] * m[1, 1] - m[0, 1] * m[1, 0]
-
-
-@_jitable
-def _det3(m):
-    return (m[0, 0] * (m[1, 1] * m[2, 2] - m[1, 2] * m[2, 1])
-            - m[0, 1] * (m[1, 0] * m[2, 2] - m[1, 2] * m[2, 0])
-            + m[0, 2] * (m[1, 0] * m[2, 1] - m[1, 1] * m[2, 0]))
-
-
-@_jitable
-def _minors4(m):
-    """2x2 minors of rows (0, 1) and of rows (2, 3) of a 4x4 matrix."""
-    s = (m[0, 0] * m[1, 1] - m[1, 0] * m[0, 1], m[0, 0] * m[1, 2] - m[1, 0] * m[0, 2],
-         m[0, 0] * m[1, 3] - m[1, 0] * m[0, 3], m[0, 1] * m[1, 2] - m[1, 1] * m[0, 2],
-         m[0, 1] * m[1, 3] - m[1, 1] * m[0, 3], m[0, 2] * m[1, 3] - m[1, 2] * m[0, 3])
-    c = (m[2, 0] * m[3, 1] - m[3, 0] * m[2, 1], m[2, 0] * m[3, 2] - m[3, 0] * m[2, 2],
-         m[2, 0] * m[3, 3] - m[3, 0] * m[2, 3], m[2, 1] * m[3, 2] - m[3, 1] * m[2, 2],
-         m[2, 1] * m[3, 3] - m[3, 1] * m[2, 3], m[2, 2] * m[3, 3] - m[3, 2] * m[2, 3])
-    return s, c
-
-
-@_jitable
-def _det4(m):
-    s, c = _minors4(m)
-    return s[0] * c[5] - s[1] * c[4] + s[2] * c[3] + s[3] * c[2] - s[4] * c[1] + s[5] * c[0]
-
-
-@overload(determinant, target="generic")
-def _ol_determinant(m):
-    if _is_mat(m, square=True, floats=True, sizes=(2, 3, 4)):
-        return {2: lambda m: _det2(m), 3: lambda m: _det3(m), 4: lambda m: _det4(m)}[
-            m.shape[0]]
-
-
-@_jitable
-def _adj2(m):
-    return (m[1, 1], -m[0, 1], -m[1, 0], m[0, 0])  # Numba negates with fsub (no fneg)
-
-
-@_jitable
-def _adj3(m):
-    a, b, c = m[0, 0], m[0, 1], m[0, 2]
-    d, e, f = m[1, 0], m[1, 1], m[1, 2]
-    g, h, k = m[2, 0], m[2, 1], m[2, 2]
-    return (e * k - f * h, c * h - b * k, b * f - c * e,
-            f * g - d * k, a * k - c * g, c * d - a * f,
-            d * h - e * g, b * g - a * h, a * e - b * d)
-
-
-@_jitable
-def _adj4(m):
-    s, c = _minors4(m)
-    return (m[1, 1] * c[5] - m[1, 2] * c[4] + m[1, 3] * c[3],
-            m[0, 2] * c[4] - m[0, 1] * c[5] - m[0, 3] * c[3],
-            m[3, 1] * s[5] - m[3, 2] * s[4] + m[3, 3] * s[3],
-            m[2, 2] * s[4] - m[2, 1] * s[5] - m[2, 3] * s[3],
-            m[1, 2] * c[2] - m[1, 0] * c[5] - m[1, 3] * c[1],
-            m[0, 0] * c[5] - m[0, 2] * c[2] + m[0, 3] * c[1],
-            m[3, 2] * s[2] - m[3, 0] * s[5] - m[3, 3] * s[1],
-            m[2, 0] * s[5] - m[2, 2] * s[2] + m[2, 3] * s[1],
-            m[1, 0] * c[4] - m[1, 1] * c[2] + m[1, 3] * c[0],
-            m[0, 1] * c[2] - m[0, 0] * c[4] - m[0, 3] * c[0],
-            m[3, 0] * s[4] - m[3, 1] * s[2] + m[3, 3] * s[0],
-            m[2, 1] * s[2] - m[2, 0] * s[4] - m[2, 3] * s[0],
-            m[1, 1] * c[1] - m[1, 0] * c[3] - m[1, 2] * c[0],
-            m[0, 0] * c[3] - m[0, 1] * c[1] + m[0, 2] * c[0],
-            m[3, 1] * s[1] - m[3, 0] * s[3] - m[3, 2] * s[0],
-            m[2, 0] * s[3] - m[2, 1] * s[1] + m[2, 2] * s[0])
-
-
-def _register_inverse(fn):
-    @overload(fn, target="generic", jit_options=_OPTS)
-    def _ol(m):
-        if not _is_mat(m, square=True, floats=True, sizes=(2, 3, 4)):
-            return None
-        n, ft = m.shape[0], m.dtype
-        det, adj = {2: (_det2, _adj2), 3: (_det3, _adj3), 4: (_det4, _adj4)}[n]
-        M = _mcls(n, n, ft, m.kind)
-
-        def impl(m):
-            d = det(m)
-            if d == ft(0.0):
-                return M()
-            return M(*adj(m)) * (ft(1.0) / d)
-
-        return impl
-
-
-_register_inverse(inverse)
-_register_inverse(inverse_approx)
-
-
-# -- adjoints ---------------------------------------------------------------------------
-# One rule per differentiable builtin above: adj_f(inputs..., ret, adj_ret) returns the
-# contributions to the inputs' adjoints (see lowering.registry). Conventions follow Warp:
-# length/normalize of a zero vector and inverse of a singular matrix have zero gradient;
-# norm_l1 uses sign(0) = 1 (as abs). Building a vector or matrix (wp.vector(...),
-# wp.matrix(...), vec3(...), matrix_from_rows) slices the result's adjoint (construct).
-
-constructor(vector, matrix, matrix_from_rows)
-
-
-@adjoint(dot)
-def adj_dot(a, b, ret, adj_ret):
-    return scale(b, adj_ret), scale(a, adj_ret)
-
-
-@adjoint(ddot)
-def adj_ddot(a, b, ret, adj_ret):
-    return scale(b, adj_ret), scale(a, adj_ret)
-
-
-@adjoint(cross)
-def adj_cross(a, b, ret, adj_ret):
-    return cross(b, adj_ret), cross(adj_ret, a)
-
-
-@adjoint(length_sq)
-def adj_length_sq(a, ret, adj_ret):
-    return (scale(a, 2.0 * adj_ret),)
-
-
-@adjoint([length, norm_l2])
-def adj_length(a, ret, adj_ret):
-    if ret > 0.0:
-        return (scale(a, adj_ret / ret),)
-    return (adj_zero(a),)
-
-
-@adjoint(normalize)
-def adj_normalize(a, ret, adj_ret):
-    n = length(a)
-    if n > 0.0:
-        # (I - r r^T) / n applied to adj_ret, r = ret
-        return (scale(adj_ret - scale(ret, dot(ret, adj_ret)), 1.0 / n),)
-    return (adj_zero(a),)
-
-
-@adjoint(outer)
-def adj_outer(a, b, ret, adj_ret):
-    return adj_ret * b, transpose(adj_ret) * a
-
-
-@adjoint(transpose)
-def adj_transpose(m, ret, adj_ret):
-    return (transpose(adj_ret),)
-
-
-@adjoint(determinant, typed=True)
-def adj_determinant(m, ret, adj_ret):
-    # d det / dm = the cofactor matrix, the transposed adjugate (exact even if singular)
-    n = m.shape[0]
-    adj = {2: _adj2, 3: _adj3, 4: _adj4}[n]
-    M = _mcls(n, n, m.dtype)
-
-    def impl(m, ret, adj_ret):
-        return (scale(transpose(M(*adj(m))), adj_ret),)
-
-    return impl
-
-
-@adjoint([inverse, inverse_approx])
-def adj_inverse(m, ret, adj_ret):
-    # -R^T adj R^T; zero for a singular m (ret is the zero matrix)
-    rt = transpose(ret)
-    return (neg(rt * adj_ret * rt),)
-
-
-@adjoint(diag)
-def adj_diag(v, ret, adj_ret):
-    return (get_diag(adj_ret),)
-
-
-@adjoint(get_diag)
-def adj_get_diag(m, ret, adj_ret):
-    return (diag(adj_ret),)
-
-
-@adjoint(trace, typed=True)
-def adj_trace(m, ret, adj_ret):
-    n = m.shape[0]
-
-    def impl(m, ret, adj_ret):
-        out = adj_zero(m)
-        for i in range(n):
-            out = store(out, (i, i), adj_ret)
-        return (out,)
-
-    return impl
-
-
-@adjoint(cw_mul)
-def adj_cw_mul(a, b, ret, adj_ret):
-    return cw_mul(adj_ret, b), cw_mul(adj_ret, a)
-
-
-@adjoint(cw_div)
-def adj_cw_div(a, b, ret, adj_ret):
-    ca = cw_div(adj_ret, b)
-    return ca, neg(cw_mul(ca, ret))
-
-
-@adjoint(skew)
-def adj_skew(v, ret, adj_ret):
-    w = adj_ret
-    out = _flat_set(adj_zero(v), 0, w[2, 1] - w[1, 2])
-    out = _flat_set(out, 1, w[0, 2] - w[2, 0])
-    return (_flat_set(out, 2, w[1, 0] - w[0, 1]),)
-
-
-@adjoint(matrix_from_cols, typed=True)
-def adj_matrix_from_cols(*args):
-    # matrix_from_cols(c...) == transpose(matrix_from_rows(c...)): slice the transpose
-    def impl(*args):
-        return adj_construct(args[:-2], transpose(args[-2]), transpose(args[-1]))
-
-    return impl
-
-
-@adjoint(norm_l1, typed=True)
-def adj_norm_l1(v, ret, adj_ret):
-    n = v.length
-
-    def impl(v, ret, adj_ret):
-        out = adj_zero(v)
-        for i in range(n):
-            out = _flat_set(out, i, adj_ret if v[i] >= 0 else -adj_ret)
-        return (out,)
-
-    return impl
-
-
-@_jitable
-def _huber_grads(v, d, ret, adj_ret):
-    a = length(v)
-    if a <= d:
-        return scale(v, adj_ret), 0.0 * adj_ret
-    return scale(v, d * adj_ret / a), (a - d) * adj_ret
-
-
-@_jitable
-def _pseudo_huber_grads(v, d, ret, adj_ret):
-    # ret = sqrt(d^2 + |v|^2) (times sign(d)): d ret / dv = v / ret, d ret / dd = d / ret
-    return scale(v, adj_ret / ret), d * adj_ret / ret
-
-
-@_jitable
-def _smooth_normalize_grads(v, d, ret, adj_ret):
-    p = norm_pseudo_huber(v, d)
-    s = dot(ret, adj_ret)
-    return scale(adj_ret - scale(ret, s), 1.0 / p), -s * d / (p * p)
-
-
-def _delta_rule(builtin, grads):
-    """Rule of f(v, delta=1.0), called as (v, ret, adj), (v, delta, ret, adj) or with
-    delta= as a keyword: contributions to v (and to delta when it is positional)."""
-
-    @adjoint(builtin, typed=True)
-    def rule(v, x, y, z=None, delta=None):
-        if z is not None and not isinstance(z, types.Omitted):
-            return lambda v, x, y, z=None, delta=None: grads(v, x, y, z)
-        if delta is not None and not isinstance(delta, types.Omitted):
-            return lambda v, x, y, z=None, delta=None: (grads(v, delta, x, y)[0],)
-        return lambda v, x, y, z=None, delta=None: (grads(v, 1.0, x, y)[0],)
-
-    rule.__name__ = f"adj_{builtin.__name__}"
-    return rule
-
-
-_delta_rule(norm_huber, _huber_grads)
-_delta_rule(norm_pseudo_huber, _pseudo_huber_grads)
-_delta_rule(smooth_normalize, _smooth_normalize_grads)
-
-nondifferentiable(argmin, argmax, identity)
