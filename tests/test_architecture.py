@@ -1,0 +1,119 @@
+"""The package's floors (docs: DESIGN.md "Layout"): each module imports only modules on
+its own floor or below, imports inside function bodies are for optional or heavy
+dependencies, and no module takes another module's underscore names. Read with ``ast``
+from the source, so the structure cannot drift without this test failing."""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+
+import pytest
+
+PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "numba_warp"
+
+# bottom to top; config and constants are leaves anyone may import
+FLOORS = ["typing", "lowering", "lang", "frontend", "autodiff", "runtime", "geometry",
+          "tape", "autograd", "interop", "__init__"]
+LEAVES = {"config", "constants", "version"}
+# imports that may sit in a function body: optional or heavy dependencies only
+OPTIONAL = ("torch", "jax", "cupy", "IPython", "numba.cuda", "matplotlib", "PIL",
+            "warp", "graphviz", "numba_cuda", "cuda", "llvmlite.binding")
+
+
+def _modules():
+    paths = sorted(PACKAGE.rglob("*.py"))
+    assert len(paths) > 20, f"the package was not found at {PACKAGE}"
+    for path in paths:
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        yield path, name, ast.parse(path.read_text(encoding="utf-8"))
+
+
+def _floor(module: str) -> int:
+    parts = module.split(".")
+    top = parts[1] if len(parts) > 1 else "__init__"
+    if top in LEAVES:
+        return -1
+    # a name from the package itself (``from numba_warp import __version__``) is the face's
+    return FLOORS.index(top if top in FLOORS else "__init__")
+
+
+def _target(path: pathlib.Path, module: str, node: ast.ImportFrom) -> str:
+    if node.level == 0:
+        return node.module or ""
+    package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+    base = package[: len(package) - (node.level - 1)]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
+def _imports():
+    for path, module, tree in _modules():
+        in_body = {id(sub) for fn in ast.walk(tree)
+                   if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef))
+                   for sub in ast.walk(fn)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                target = _target(path, module, node)
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.Import):
+                target, names = "", [a.name for a in node.names]
+            else:
+                continue
+            yield path, module, node, target, names, id(node) in in_body
+
+
+def _where(path, node) -> str:
+    return f"{path.relative_to(PACKAGE.parent)}:{node.lineno}"
+
+
+def test_no_module_imports_a_floor_above_its_own():
+    bad = []
+    for path, module, node, target, names, _ in _imports():
+        if not target.startswith("numba_warp"):
+            continue
+        targets = [f"{target}.{n}" for n in names] if target == "numba_warp" else [target]
+        for t in targets:
+            if _floor(t) > _floor(module):
+                bad.append(f"{_where(path, node)}: {module} imports {t}")
+    assert not bad, "imports that go up a floor:\n" + "\n".join(bad)
+
+
+def test_imports_in_function_bodies_are_for_optional_dependencies():
+    bad = []
+    for path, module, node, target, names, in_body in _imports():
+        if not in_body:
+            continue
+        whats = [target, *(f"{target}.{n}" for n in names)] if target else names
+        if not any(w.startswith(OPTIONAL) for w in whats):
+            bad.append(f"{_where(path, node)}: {whats[0]}")
+    assert not bad, "imports inside function bodies:\n" + "\n".join(bad)
+
+
+def test_no_module_takes_another_modules_private_names():
+    bad = []
+    for path, module, node, target, names, _ in _imports():
+        if not target.startswith("numba_warp") or target == module:
+            continue
+        private = [n for n in names if n.startswith("_") and not n.startswith("__")]
+        if private:
+            bad.append(f"{_where(path, node)}: {target} {private}")
+    assert not bad, "private names imported from other modules:\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize("limit", [800])
+def test_modules_stay_readable(limit):
+    long = [f"{p.relative_to(PACKAGE.parent)}: {len(p.read_text().splitlines())} lines"
+            for p, _, _ in _modules() if len(p.read_text().splitlines()) > limit]
+    assert not long, f"modules over {limit} lines:\n" + "\n".join(long)
+
+
+def test_functions_stay_readable():
+    long = []
+    for path, _, tree in _modules():
+        for fn in ast.walk(tree):
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                n = fn.end_lineno - fn.lineno + 1
+                if n > 80:
+                    long.append(f"{_where(path, fn)}: {fn.name} ({n} lines)")
+    assert not long, "functions over 80 lines:\n" + "\n".join(long)
