@@ -154,7 +154,7 @@ def emit_unrolled(tr, loop: ast.For, values: list) -> list[ast.stmt]:
     for value in values:
         tr.unrolled[var] = value
         if _is_number(value):
-            assign = ast.Assign([ast.Name(var, ast.Store())], ast.Constant(value))
+            assign = ast.Assign([ast.Name(var, ast.Store())], tr.value_node(value, var, loop))
             out.append(ast.copy_location(assign, loop))
         for stmt in loop.body:
             out.extend(tr.visit_body([copy.deepcopy(stmt)]))

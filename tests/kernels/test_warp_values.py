@@ -328,3 +328,22 @@ def test_float16_atomics_and_gradients(device):
     tape.backward(grads={a: wp.array([0.0, 0.0, 0.0, 1.0], dtype=wp.float16, device=device),
                          h: wp.array([[3.0, 0.0, 0.0]], dtype=wp.vec3h, device=device)})
     assert x.grad.numpy().tolist() == [5.0, 5.0, 5.0, 5.0]
+
+
+@wp.kernel
+def static_sequence_values(r: wp.array(dtype=float), q: wp.array(dtype=wp.int32)):
+    x = float(0.0)
+    for s in wp.static((0.5, 1.5)):
+        x = x + s
+    n = wp.int32(0)
+    for c in wp.static((wp.int32(2), wp.int32(3))):
+        n = n + c
+    r[0] = x + s  # after the loop the variable holds its last value, as in Python
+    q[0] = n + c
+
+
+def test_loops_over_static_sequences_of_numbers(device):
+    r = wp.zeros(1, dtype=float, device=device)
+    q = wp.zeros(1, dtype=wp.int32, device=device)
+    wp.launch(static_sequence_values, 1, [r, q], device=device)
+    assert r.numpy().tolist() == [3.5] and q.numpy().tolist() == [8]
