@@ -26,8 +26,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["NotSupportedError", "Gap", "GAPS", "gap_of", "stub", "is_stub", "message",
-           "module_getattr", "extend_module"]
+__all__ = ["NotSupportedError", "Gap", "GAPS", "MODULE_GAPS", "gap_of", "stub", "is_stub",
+           "message", "module_getattr", "extend_module", "refuse_import"]
 
 
 class NotSupportedError(NotImplementedError):
@@ -185,6 +185,12 @@ GAPS: tuple = (
         "reduce into per-thread slots and sum them in a fixed order (a second launch, or "
         "NumPy) where bitwise reproducibility matters",
         _names("warp", "DeterministicMode WarpDeterminismError")),
+    Gap("unsupported",
+        "numba_warp has no renderer: Warp's OpenGL viewer and USD writer are built on its "
+        "own render kernels, pyglet and Pixar's USD library",
+        "read results with array.numpy() and draw them with matplotlib, or write USD "
+        "files with the pxr package (usd-core) yourself",
+        _names("warp.render", "OpenGLRenderer UsdRenderer")),
     Gap("not yet",
         "Warp's spatial structures (Mesh, Bvh, HashGrid) and their kernel queries are "
         "planned for a later numba_warp release",
@@ -211,7 +217,41 @@ GAPS: tuple = (
                        "cuda_profiler_stop ScopedMemoryTracker print_memory_report")),
 )
 
-_BY_NAME: dict = {name: gap for gap in GAPS for name in gap.names}
+# Warp's submodules that numba_warp does not provide. ``numba_warp.<name>`` exists so that
+# importing it fails with this message (an ImportError; not ModuleNotFoundError, which
+# ``from numba_warp import fem`` would turn into a bare "cannot import name") at the
+# user's import line: nothing of these toolkits would work, so the first line that needs
+# one says so, and ``try: import ... except ImportError`` feature checks stay truthful.
+# (``numba_warp.render`` instead imports: Warp's examples import it unconditionally and
+# only use a renderer when asked to; its renderers are stubs above.)
+MODULE_GAPS: tuple = (
+    Gap("unsupported",
+        "Warp 1.19 itself no longer has warp.sim: it was removed in Warp 1.10 in favour of "
+        "the Newton physics engine",
+        "port the simulation to Newton (which runs on NVIDIA Warp), or write its kernels "
+        "with numba_warp",
+        ("warp.sim",)),
+    Gap("unsupported",
+        "Warp's finite-element toolkit is a large library built on Warp's own code "
+        "generator (integrands, generated kernels, tiles)",
+        "run the finite-element part under NVIDIA Warp, or assemble the system with "
+        "numba_warp kernels and solve it with SciPy",
+        ("warp.fem",)),
+    Gap("unsupported",
+        "Warp's block-sparse matrices (BSR) are not provided",
+        "use scipy.sparse on the CPU or cupyx.scipy.sparse on the GPU, sharing arrays "
+        "zero-copy through DLPack or the CUDA array interface",
+        ("warp.sparse",)),
+    Gap("not yet",
+        "the optimizers (Adam, SGD) and iterative linear solvers of warp.optim are not "
+        "provided yet",
+        "update parameters with a small kernel after tape.backward() (p = p - lr * p.grad), "
+        "or use torch.optim on tensors shared through DLPack",
+        ("warp.optim",)),
+)
+
+_BY_NAME: dict = {name: gap for gap in GAPS + MODULE_GAPS for name in gap.names}
+_STUBBED = frozenset(name for gap in GAPS for name in gap.names)  # modules are not stubs
 _STUBS: dict = {}
 
 
@@ -260,7 +300,9 @@ def stub(qualname: str):
     """The stub standing for ``qualname`` (one class per name)."""
     found = _STUBS.get(qualname)
     if found is None:
-        text = message(qualname)  # KeyError for a name not in the table
+        if qualname not in _STUBBED:
+            raise KeyError(f"{qualname} is not in numba_warp's table of stubbed Warp names")
+        text = message(qualname)
         name = qualname.rsplit(".", 1)[-1]
         # an exception class stays catchable (``except wp.WarpDeterminismError``)
         bases = (RuntimeError,) if name.endswith("Error") else ()
@@ -286,7 +328,7 @@ def module_getattr(warp_module: str, module_name: str, previous=None):
             except AttributeError:
                 pass
         qualname = f"{warp_module}.{name}"
-        if qualname in _BY_NAME:
+        if qualname in _STUBBED:
             return stub(qualname)
         raise AttributeError(f"module '{module_name}' has no attribute '{name}'")
 
@@ -301,3 +343,13 @@ def extend_module(module, warp_module: str) -> None:
     previous = module.__dict__.get("__getattr__")
     module.__getattr__ = module_getattr(warp_module, module.__name__, previous)
     module.__stub_module__ = warp_module
+
+
+def refuse_import(module_name: str) -> None:
+    """Raise the ImportError of ``numba_warp.<name>`` for Warp's ``warp.<name>``."""
+    qualname = "warp." + module_name.rsplit(".", 1)[-1]
+    gap = _BY_NAME[qualname]
+    status = "is not available in numba_warp yet" if gap.status == "not yet" \
+        else "is not supported by numba_warp"
+    raise ImportError(f"{qualname} {status} (import {module_name} failed): "
+                              f"{gap.why}. Instead: {gap.instead}.", name=module_name)
