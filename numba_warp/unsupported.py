@@ -60,8 +60,7 @@ _TILE_BUILTINS = """
     tile_scan_min_inclusive tile_scatter_add tile_scatter_masked tile_slice_indexed tile_sort
     tile_squeeze tile_stack_clear tile_stack_count tile_stack_pop tile_stack_push tile_store
     tile_store_indexed tile_sum tile_transpose tile_upper_solve tile_upper_solve_inplace
-    tile_view tile_zeros tile_add_inplace tile_sub_inplace tile_bit_and_inplace
-    tile_bit_or_inplace tile_bit_xor_inplace untile
+    tile_view tile_zeros untile
     tile tile_stack launch_tiled BvhQueryTiled MeshQueryAABBTiled
     bvh_query_aabb_tiled bvh_query_next_tiled bvh_query_ray_tiled mesh_query_aabb_tiled
     mesh_query_aabb_next_tiled

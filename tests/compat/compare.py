@@ -15,7 +15,6 @@ tolerances that grow with the number of steps.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,7 +51,8 @@ def _check(name, got, want, tol: Tolerance) -> str | None:
     diff = np.abs(got.astype(np.float64) - want.astype(np.float64))
     scale = max(float(np.abs(want).max()), 1e-30) if want.size else 1.0
     if not np.all(np.isfinite(got)):
-        return f"{name}: non-finite values where Warp has {want.ravel()[~np.isfinite(got.ravel())][:3]}"
+        where = ~np.isfinite(got.ravel())
+        return f"{name}: non-finite values where Warp has {want.ravel()[where][:3]}"
     close = diff <= tol.rel * scale
     worst = (tol.worst if tol.worst is not None else tol.rel) * scale
     if close.mean() < tol.frac or diff.max() > worst:
@@ -86,28 +86,12 @@ def _subscript_ok() -> bool:
     return True
 
 
-def _tuple_return_ok() -> bool:
-    # code generation runs when a function is defined; an unsupported construct is
-    # reported then as a WarpCodegenWarning (no compilation is needed to find out)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        try:
-            @wp.func
-            def pair(x: int) -> tuple[bool, int]:
-                return x > 0, x
-
-        except Warning:
-            return False
-    return True
-
-
 _PROBES = {
     "wp.ScopedTimer": lambda: _has("ScopedTimer"),
     "wp.ScopedCapture": lambda: _has("ScopedCapture"),
     "wp.capture_begin/capture_end": lambda: _has("capture_begin") and _has("capture_end"),
     "wp.capture_launch": lambda: _has("capture_launch"),
     "wp.array2d[dtype] subscript annotations": _subscript_ok,
-    "@wp.func returning a tuple": _tuple_return_ok,
 }
 _found: dict = {}
 

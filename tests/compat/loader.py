@@ -6,15 +6,13 @@ for one line, so every line number stays the user's), and the result is written 
 file and imported from it: both numba_warp and Warp read kernel source from files, and
 a file keeps tracebacks and error locations readable.
 
-The rewrite (the only change a user makes to port a program):
+The rewrite (the only change a user makes to port a program), line by line:
 
-====================================================  ===========================================
-``import warp as wp``                                 ``import numba_warp as wp``
-``import warp.render``                                ``import numba_warp.render; import numba_warp as warp``
-``import warp.X as Y`` / ``from warp[.X] import Y``   the same with ``numba_warp``
-``from warp.tests.unittest_utils import *``           ``import numpy as np`` (Warp's own test helpers;
-                                                      the examples star-import them for ``np`` only)
-====================================================  ===========================================
+* ``import warp as wp`` -> ``import numba_warp as wp``
+* ``import warp.render`` -> ``import numba_warp.render; import numba_warp as warp``
+* ``import warp.X as Y``, ``from warp[.X] import Y``: the same with ``numba_warp``
+* ``from warp.tests.unittest_utils import *`` -> ``import numpy as np`` (Warp's own test
+  helpers, which the examples star-import for ``np`` only)
 """
 
 from __future__ import annotations

@@ -126,9 +126,8 @@ def _drain_queue(module, device):
             "buffer": queue.buffer.numpy()}
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param("example_work_queue", marks=xfail_missing("@wp.func returning a tuple"))])
-def test_work_queue_example(name, device, ported_dir, warp, capfd):
+def test_work_queue_example(device, ported_dir, warp, capfd):
+    name = "example_work_queue"
     want = _drain_queue(load_warp_example(name, "warp", ported_dir), "cpu")
     got = _drain_queue(load_warp_example(name, "numba_warp", ported_dir), device)
     capfd.readouterr()  # the kernel prints a line per item

@@ -8,7 +8,6 @@ scrolls the sample coordinates. ``run`` returns the final height map and coordin
 """
 
 import numpy as np
-
 import warp as wp
 
 

@@ -9,7 +9,6 @@ quaternions. ``run`` returns the image.
 """
 
 import numpy as np
-
 import warp as wp
 
 

@@ -9,7 +9,6 @@ the locks' final state.
 """
 
 import numpy as np
-
 import warp as wp
 
 

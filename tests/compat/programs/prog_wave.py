@@ -10,7 +10,6 @@ heights into ``wp.vec3`` vertices. ``run`` returns the final state.
 import math
 
 import numpy as np
-
 import warp as wp
 
 

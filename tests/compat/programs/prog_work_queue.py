@@ -11,7 +11,6 @@ written. ``run`` returns how often each task ran and the counters.
 """
 
 import numpy as np
-
 import warp as wp
 
 
