@@ -142,12 +142,6 @@ GAPS: tuple = (
         _names("warp", "from_paddle to_paddle device_from_paddle device_to_paddle "
                        "dtype_from_paddle dtype_to_paddle stream_from_paddle")),
     Gap("unsupported",
-        "saved graphs are in the format of Warp's native API-capture recorder, which "
-        "numba_warp does not have",
-        "capture the graph again in the new process with wp.ScopedCapture and replay it "
-        "with wp.capture_launch",
-        _names("warp", "capture_save capture_load capture_load_from_bytes")),
-    Gap("unsupported",
         "numba_warp allocates GPU memory through numba-cuda's context and host memory "
         "with NumPy; Warp's allocator hooks (and CUDA managed memory) are not provided",
         "install a Numba EMM plugin (numba.cuda.set_memory_manager) to control GPU "
@@ -190,6 +184,33 @@ GAPS: tuple = (
         "read results with array.numpy() and draw them with matplotlib, or write USD "
         "files with the pxr package (usd-core) yourself",
         _names("warp.render", "OpenGLRenderer UsdRenderer")),
+    Gap("unsupported",
+        "these are internal builtins of Warp's code generator (array element loads, "
+        "stores and views), which Warp does not document for users",
+        "index arrays directly: x = a[i], a[i] = x, a[i:j]",
+        _names("warp", "address array_store index indexref load store view")),
+    Gap("not yet",
+        "these CUDA device queries and external-context mappings are not provided yet",
+        "use wp.get_cuda_devices(), wp.get_device(...) and the Device's attributes; "
+        "numba.cuda.detect() prints the CUDA set-up",
+        _names("warp", "can_access get_cuda_device get_cuda_driver_version "
+                       "get_cuda_supported_archs get_cuda_toolkit_version is_device_available "
+                       "map_cuda_device unmap_cuda_device print_diagnostics MemoryKind")),
+    Gap("not yet", "wp.lower_bound is not provided yet",
+        "write the binary search as a @wp.func over the sorted array",
+        _names("warp", "lower_bound")),
+    Gap("not yet", "wp.map is not provided yet",
+        "write the element-wise @wp.kernel and wp.launch it over the arrays' shape",
+        _names("warp", "map")),
+    Gap("not yet", "wp.expect_eq is not provided yet",
+        "use wp.expect_near(a, b, 0.0), or an assert checked with wp.config.mode = 'debug'",
+        _names("warp", "expect_eq")),
+    Gap("not yet", "wp.transform_expand is not provided yet",
+        "wp.transform(wp.vec3(v[0], v[1], v[2]), wp.quat(v[3], v[4], v[5], v[6]))",
+        _names("warp", "transform_expand")),
+    Gap("not yet", "wp.from_ptr (deprecated in Warp) is not provided",
+        "wp.array(ptr=address, shape=..., dtype=..., device=...)",
+        _names("warp", "from_ptr")),
     Gap("not yet",
         "Warp's spatial structures (Mesh, Bvh, HashGrid) and their kernel queries are "
         "planned for a later numba_warp release",
@@ -213,7 +234,7 @@ GAPS: tuple = (
         "use Python's logging module; profile with wp.ScopedTimer or Nsight Systems",
         _names("warp", "Logger ScopedLogger ScopedLogLevel get_logger set_logger LOG_DEBUG "
                        "LOG_INFO LOG_WARNING LOG_ERROR ScopedCudaProfiler cuda_profiler_start "
-                       "cuda_profiler_stop ScopedMemoryTracker print_memory_report")),
+                       "cuda_profiler_stop")),
 )
 
 # Warp's submodules that numba_warp does not provide. ``numba_warp.<name>`` exists so that

@@ -91,9 +91,10 @@ DIFFERS = {
 
 def live_names() -> list[str] | None:
     """Warp's public names from the installed Warp, or None without it."""
-    if importlib.util.find_spec("warp") is None:
+    try:
+        import warp
+    except ImportError:
         return None
-    import warp
 
     warp.config.quiet = True
     # dir(warp) before importing warp.render: an imported submodule becomes an attribute

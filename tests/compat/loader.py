@@ -23,8 +23,7 @@ import pathlib
 import re
 import sys
 
-__all__ = ["BACKENDS", "port_source", "load_program", "load_warp_example", "warp_available",
-           "WARP_EXAMPLES"]
+__all__ = ["BACKENDS", "port_source", "load_program", "load_warp_example", "WARP_EXAMPLES"]
 
 BACKENDS = ("numba_warp", "warp")
 
@@ -91,11 +90,6 @@ def load_program(path, backend: str, workdir) -> object:
     ported = pathlib.Path(workdir) / f"{path.stem}__numba_warp.py"
     ported.write_text(port_source(path.read_text(encoding="utf-8")), encoding="utf-8")
     return _import_file(ported, name)
-
-
-def warp_available() -> bool:
-    """True when NVIDIA Warp (the ``warp-lang`` wheel) can be imported."""
-    return importlib.util.find_spec("warp") is not None
 
 
 def warp_examples_dir() -> pathlib.Path:
