@@ -1,13 +1,14 @@
 """Task tree: workers drain a lock-free queue whose tasks spawn more tasks.
 
 A Warp program (written for this suite, in Warp's public API). A ``@wp.struct`` holds a
-bounded queue (slots, a ready flag per slot, head and tail counters). Task ``k`` spawns
-tasks ``2k+1`` and ``2k+2`` while they are below a limit, so starting from task 0 the
-workers must process every task below the limit exactly once, whatever the order.
-``dequeue`` returns a ``(bool, int)`` tuple. An enqueuer reserves a slot by advancing the
-tail with ``wp.atomic_cas``, writes the task, then raises the slot's ready flag; a
-dequeuer that claimed a slot waits for its flag, so it never reads a task before it is
-written. ``run`` returns how often each task ran and the counters.
+bounded queue (slots, head and tail counters). Task ``k`` spawns tasks ``2k+1`` and
+``2k+2`` while they are below a limit, so starting from task 0 the workers must process
+every task below the limit exactly once, whatever the order. ``dequeue`` returns a
+``(bool, int)`` tuple. An enqueuer reserves a slot by advancing the tail with
+``wp.atomic_cas`` and then stores ``task + 1`` there; a dequeuer that claimed a slot takes
+its value with ``wp.atomic_exch(slot, 0)`` until it is not 0, so it never reads a task
+before it is written (one memory location per hand-over: no ordering between locations is
+assumed). ``run`` returns how often each task ran and the counters.
 """
 
 import numpy as np
@@ -17,7 +18,6 @@ import warp as wp
 @wp.struct
 class TaskQueue:
     slots: wp.array[int]
-    ready: wp.array[int]
     head: wp.array[int]
     tail: wp.array[int]
     capacity: int
@@ -35,9 +35,7 @@ def enqueue(q: TaskQueue, task: int) -> bool:
         if tail - atomic_read(q.head, 0) >= q.capacity:
             return False
         if wp.atomic_cas(q.tail, 0, tail, tail + 1) == tail:
-            slot = tail % q.capacity
-            wp.atomic_exch(q.slots, slot, task)
-            wp.atomic_exch(q.ready, slot, 1)
+            wp.atomic_exch(q.slots, tail % q.capacity, task + 1)
             return True
 
 
@@ -49,11 +47,10 @@ def dequeue(q: TaskQueue) -> tuple[bool, int]:
             return False, -1
         if wp.atomic_cas(q.head, 0, head, head + 1) == head:
             slot = head % q.capacity
-            while atomic_read(q.ready, slot) == 0:
-                pass
-            task = atomic_read(q.slots, slot)
-            wp.atomic_exch(q.ready, slot, 0)
-            return True, task
+            while True:
+                stored = wp.atomic_exch(q.slots, slot, 0)
+                if stored != 0:
+                    return True, stored - 1
 
 
 @wp.kernel
@@ -78,11 +75,10 @@ def run(device, workers=256, limit=2047, capacity=4096):
     with wp.ScopedDevice(device):
         q = TaskQueue()
         q.slots = wp.zeros(capacity, dtype=int)
-        q.ready = wp.zeros(capacity, dtype=int)
         q.head = wp.zeros(1, dtype=int)
-        q.tail = wp.ones(1, dtype=int)  # task 0 waits in slot 0
+        q.tail = wp.ones(1, dtype=int)  # task 0 waits in slot 0 (stored as 0 + 1)
         q.capacity = capacity
-        wp.copy(q.ready, wp.ones(1, dtype=int), count=1)
+        wp.copy(q.slots, wp.ones(1, dtype=int), count=1)
         runs = wp.zeros(limit, dtype=int)
         per_worker = wp.zeros(workers, dtype=int)
         lost = wp.zeros(1, dtype=int)
