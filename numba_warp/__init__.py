@@ -125,13 +125,13 @@ def constant(x):
 
 # --- issue 11: compat (Warp names numba_warp does not provide: clear errors, not
 # AttributeError; see numba_warp/unsupported.py). Served by PEP 562 __getattr__, which
-# Python consults only for names not defined above, so real definitions always win. ---
+# Python consults only for names this module does not define: real definitions win. ---
 import importlib as _importlib  # noqa: E402
 import importlib.util as _importlib_util  # noqa: E402
 
 from . import unsupported as _unsupported  # noqa: E402
 
-__getattr__ = _unsupported.module_getattr("warp", __name__)
+__getattr__ = _unsupported.module_getattr("warp", __name__, globals().get("__getattr__"))
 
 # wp.types / wp.utils come from other modules; where present, they serve their stubs too
 for _sub in ("types", "utils"):

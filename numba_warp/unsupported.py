@@ -371,5 +371,5 @@ def refuse_import(module_name: str) -> None:
     gap = _BY_NAME[qualname]
     status = "is not available in numba_warp yet" if gap.status == "not yet" \
         else "is not supported by numba_warp"
-    raise ImportError(f"{qualname} {status} (import {module_name} failed): "
-                              f"{gap.why}. Instead: {gap.instead}.", name=module_name)
+    raise ImportError(f"{qualname} {status} (import {module_name} failed): {gap.why}. "
+                      f"Instead: {gap.instead}.", name=module_name)
