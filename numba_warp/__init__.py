@@ -121,3 +121,22 @@ def init() -> None:
 def constant(x):
     """Mark a module-level value as a kernel constant (kernels inline it when compiled)."""
     return x
+
+
+# --- issue 11: compat (Warp names numba_warp does not provide: clear errors, not
+# AttributeError; see numba_warp/unsupported.py). Served by PEP 562 __getattr__, which
+# Python consults only for names this module does not define: real definitions win. ---
+import importlib as _importlib  # noqa: E402
+import importlib.util as _importlib_util  # noqa: E402
+
+from . import unsupported as _unsupported  # noqa: E402
+
+__getattr__ = _unsupported.module_getattr("warp", __name__, globals().get("__getattr__"))
+
+# wp.types / wp.utils come from other modules; where present, they serve their stubs too
+for _sub in ("types", "utils"):
+    _mod = globals().get(_sub)
+    if _mod is None and _importlib_util.find_spec(f"{__name__}.{_sub}") is not None:
+        _mod = _importlib.import_module(f"{__name__}.{_sub}")
+    _unsupported.extend_module(_mod, f"warp.{_sub}")
+del _sub, _mod

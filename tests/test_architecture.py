@@ -15,7 +15,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "numba_warp"
 # bottom to top; config and constants are leaves anyone may import
 FLOORS = ["typing", "lowering", "lang", "frontend", "autodiff", "runtime", "geometry",
           "tape", "autograd", "interop", "__init__"]
-LEAVES = {"config", "constants", "version"}
+LEAVES = {"config", "constants", "version", "unsupported"}
 # imports that may sit in a function body: optional or heavy dependencies only
 OPTIONAL = ("torch", "jax", "cupy", "IPython", "numba.cuda", "matplotlib", "PIL",
             "warp", "graphviz", "numba_cuda", "cuda", "llvmlite.binding")

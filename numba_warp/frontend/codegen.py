@@ -21,7 +21,7 @@ import builtins
 import copy
 import types as pytypes
 
-from .. import lang
+from .. import lang, unsupported
 from ..lowering import kernel_helpers, slots
 from ..typing.scalars import ScalarType, WeakFloatLiteral, scalar_types
 from .emit import GeneratedSource, SourceWriter
@@ -118,6 +118,8 @@ class _Transformer(ast.NodeTransformer):
                 node,
                 "Define it at module level, pass it as an argument, or check the spelling.",
             ) from None
+        if unsupported.is_stub(value):  # a Warp name numba_warp lacks (wp.tile_load, ...)
+            raise self.parsed.error(value.__stub_message__, node)
         value = _PY_BUILTIN_MAP.get(_builtin_key(value), value)
         if isinstance(value, _Special):
             return value.node(self, node)

@@ -14,6 +14,8 @@ import ast
 import builtins
 import types as pytypes
 
+from .. import unsupported
+
 __all__ = ["Resolver", "Unresolved", "local_names"]
 
 
@@ -60,6 +62,8 @@ class Resolver:
             return self.lookup(node.id)
         if isinstance(node, ast.Attribute):
             base = self.resolve(node.value)
+            if unsupported.is_stub(base):  # wp.Volume.sample: the code generator reports it
+                return base
             try:
                 return getattr(base, node.attr)
             except AttributeError:

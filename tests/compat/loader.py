@@ -1,0 +1,107 @@
+"""Load one Warp program under NVIDIA Warp or under numba_warp, unmodified but for imports.
+
+A Warp program is Python source that says ``import warp as wp``. Under numba_warp the
+source is read as data, its ``warp`` imports are rewritten to ``numba_warp`` (one line
+for one line, so every line number stays the user's), and the result is written to a
+file and imported from it: both numba_warp and Warp read kernel source from files, and
+a file keeps tracebacks and error locations readable.
+
+The rewrite (the only change a user makes to port a program), line by line:
+
+* ``import warp as wp`` -> ``import numba_warp as wp``
+* ``import warp.render`` -> ``import numba_warp.render; import numba_warp as warp``
+* ``import warp.X as Y``, ``from warp[.X] import Y``: the same with ``numba_warp``
+* ``from warp.tests.unittest_utils import *`` -> ``import numpy as np`` (Warp's own test
+  helpers, which the examples star-import for ``np`` only)
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import pathlib
+import re
+import sys
+
+__all__ = ["BACKENDS", "port_source", "load_program", "load_warp_example", "WARP_EXAMPLES"]
+
+BACKENDS = ("numba_warp", "warp")
+
+WARP_EXAMPLES = ("example_wave", "example_fluid", "example_raymarch", "example_graph_capture",
+                 "example_spin_lock", "example_work_queue")
+
+_RULES = [
+    (re.compile(r"^(\s*)from warp\.tests\.unittest_utils import \*\s*$"),
+     r"\1import numpy as np  # ported: was `from warp.tests.unittest_utils import *`"),
+    (re.compile(r"^(\s*)import warp as (\w+)\s*$"), r"\1import numba_warp as \2"),
+    (re.compile(r"^(\s*)import warp\.([\w.]+) as (\w+)\s*$"), r"\1import numba_warp.\2 as \3"),
+    (re.compile(r"^(\s*)import warp\.([\w.]+)\s*$"),
+     r"\1import numba_warp.\2; import numba_warp as warp"),
+    (re.compile(r"^(\s*)import warp\s*$"), r"\1import numba_warp as warp"),
+    (re.compile(r"^(\s*)from warp((?:\.[\w.]+)?) import "), r"\1from numba_warp\2 import "),
+]
+
+
+def port_source(text: str) -> str:
+    """``text`` with its ``warp`` imports made ``numba_warp`` ones (same line count)."""
+    out = []
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        for pattern, repl in _RULES:
+            if pattern.match(body):
+                body = pattern.sub(repl, body)
+                break
+        out.append(body + line[len(line.rstrip("\r\n")):])
+    ported = "".join(out)
+    assert ported.count("\n") == text.count("\n")
+    leftover = [ln for ln in ported.splitlines()
+                if re.match(r"\s*(import|from)\s+warp\b", ln)]
+    if leftover:
+        raise ValueError(f"imports of warp that the port does not know: {leftover}")
+    return ported
+
+
+def _import_file(path: pathlib.Path, module_name: str):
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module  # Warp and dataclass-like decorators look it up
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[module_name]
+        raise
+    return module
+
+
+def load_program(path, backend: str, workdir) -> object:
+    """Import the Warp program at ``path`` under ``backend`` ("warp" or "numba_warp").
+
+    Under numba_warp the ported source goes to ``workdir``; the module is cached in
+    ``sys.modules`` by a name made of the program's name and the backend.
+    """
+    path = pathlib.Path(path)
+    name = f"compat_{path.stem}_{backend}"
+    if name in sys.modules:
+        return sys.modules[name]
+    if backend == "warp":
+        return _import_file(path, name)
+    if backend != "numba_warp":
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    ported = pathlib.Path(workdir) / f"{path.stem}__numba_warp.py"
+    ported.write_text(port_source(path.read_text(encoding="utf-8")), encoding="utf-8")
+    return _import_file(ported, name)
+
+
+def warp_examples_dir() -> pathlib.Path:
+    spec = importlib.util.find_spec("warp")
+    return pathlib.Path(spec.origin).parent / "examples" / "core"
+
+
+def load_warp_example(stem: str, backend: str, workdir):
+    """One of Warp's own example files, read from the installed wheel, under ``backend``.
+
+    Under Warp it is imported as Warp ships it (``warp.examples.core.<stem>``).
+    """
+    if backend == "warp":
+        return importlib.import_module(f"warp.examples.core.{stem}")
+    return load_program(warp_examples_dir() / f"{stem}.py", backend, workdir)
