@@ -30,6 +30,7 @@ from .vec import (
     register_boxing,
     unpack,
     vector_class,
+    warp_class_attributes,
 )
 
 __all__ = ["MatType", "matrix_class", "MatrixValue", "matrix", "is_matrix_class", "componentwise",
@@ -159,7 +160,8 @@ def matrix_class(shape, dtype, kind: str = "matrix"):
               "_dtype": scalar,
               "_wp_scalar_type_": scalar, "_numba_type": mt,
               "_np_dtype": np.dtype((scalar._np_dtype, (rows, cols))),
-              "__module__": "numba_warp"}
+              "__module__": "numba_warp",
+              **warp_class_attributes(kind, (rows, cols), scalar)}
         cls = type(mt.name, (MatrixValue,), ns)
         cls.shape = (rows, cols)
         cls.dtype = scalar

@@ -41,7 +41,7 @@ from .scalars import ScalarType, scalar_class_for, scalar_types, to_numba_type
 
 __all__ = ["VecType", "vector_class", "VectorValue", "AggregateValue", "vector",
            "is_vector_class", "SUFFIX", "COMPONENT_NAMES", "keyword_pysig",
-           "composite_type_named_by"]
+           "composite_type_named_by", "warp_class_attributes"]
 
 SUFFIX = {"int8": "b", "uint8": "ub", "int16": "s", "uint16": "us", "int32": "i",
           "uint32": "ui", "int64": "l", "uint64": "ul", "float16": "h", "float32": "f",
@@ -237,6 +237,7 @@ def vector_class(length: int, dtype, kind: str = "vector"):
         "_value_shape": (int(length),),
         "_np_dtype": np.dtype((scalar._np_dtype, (int(length),))),
         "__module__": "numba_warp",
+        **warp_class_attributes(kind, (int(length),), scalar),
     }
     for i, c in enumerate(COMPONENT_NAMES.get(kind, "")[: int(length)]):
         ns[c] = _attr_property(i)
@@ -247,6 +248,27 @@ def vector_class(length: int, dtype, kind: str = "vector"):
     _classes[key] = cls
     _register_constructor(cls, vt)
     return cls
+
+
+#: kind -> Warp's name of the generic C++ type (``_wp_generic_type_str_``)
+_GENERIC_TYPE_STR = {"vector": "vec_t", "quaternion": "quat_t",
+                     "transformation": "transform_t", "spatial_vector": "vec_t",
+                     "matrix": "mat_t", "spatial_matrix": "mat_t"}
+
+
+def warp_class_attributes(kind: str, shape: tuple, scalar) -> dict:
+    """The class attributes Warp's vector/matrix classes carry and Warp code reads
+    (``_length_``, ``_shape_``, ``_type_``, ``_wp_type_params_``, ...)."""
+    count = shape[0] if len(shape) == 1 else shape[0] * shape[1]
+    if kind in ("quaternion", "transformation"):
+        params = (scalar,)
+    else:
+        params = (*shape, scalar)
+    return {"_length_": count, "_shape_": tuple(shape), "_type_": scalar._type_,
+            "_wp_type_params_": params, "_wp_generic_type_str_": _GENERIC_TYPE_STR[kind],
+            "_wp_constructor_": {"quaternion": "quaternion",
+                                 "transformation": "transformation"}.get(
+                kind, "vector" if len(shape) == 1 else "matrix")}
 
 
 def vector(*args, length=None, dtype=None):
