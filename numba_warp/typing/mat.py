@@ -74,6 +74,9 @@ def _mat_type_for(shape, dtype_name, kind):
 
 register_model(MatType)(models.UniTupleModel)
 
+#: what a matrix constructor takes as one component
+_SCALAR = (types.Number, types.Boolean)
+
 
 class MatrixValue(AggregateValue):
     """Base of the matrix classes (``wp.mat33`` ...)."""
@@ -150,8 +153,8 @@ def matrix_class(shape, dtype, kind: str = "matrix"):
     rows, cols = (int(shape[0]), int(shape[1]))
     nbt = to_numba_type(dtype)
     scalar = scalar_class_for(nbt)
-    if scalar is None or nbt == types.boolean:
-        raise TypeError(f"matrices hold numeric scalars, not {dtype!r}")
+    if scalar is None:
+        raise TypeError(f"matrices hold scalars (numbers or wp.bool), not {dtype!r}")
     key = (kind, rows, cols, nbt)
     cls = _classes.get(key)
     if cls is None:
@@ -203,7 +206,7 @@ class _MatrixBuiltin(AbstractTemplate):
         dims = _literal_shape(shape)
         dt = dtype.instance_type if isinstance(dtype, types.NumberClass) else None
         if args:
-            if not all(isinstance(a, types.Number) for a in args) or \
+            if not all(isinstance(a, _SCALAR) for a in args) or \
                     len(args) not in (1, dims[0] * dims[1]):
                 raise TypingError(f"wp.matrix(shape={dims}) takes {dims[0] * dims[1]} numbers "
                                   f"(or one to fill with), got ({', '.join(map(str, args))})")
@@ -258,11 +261,11 @@ def _register_constructor(cls, mt: MatType):
         def generic(self, args, kws):
             if kws:
                 return None
-            if not args or (len(args) == 1 and isinstance(args[0], types.Number)):
+            if not args or (len(args) == 1 and isinstance(args[0], _SCALAR)):
                 return signature(mt, *args)
             if len(args) == 1 and isinstance(args[0], MatType) and args[0].shape == mt.shape:
                 return signature(mt, *args)
-            if len(args) == n and all(isinstance(a, types.Number) for a in args):
+            if len(args) == n and all(isinstance(a, _SCALAR) for a in args):
                 return signature(mt, *args)
             raise TypingError(
                 f"{mt.name}() takes {n} numbers (row-major), one scalar, a {mt.shape[0]}x"

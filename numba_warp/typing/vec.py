@@ -112,6 +112,11 @@ class AggregateValue:
         return hash((type(self).__name__, self._v.tobytes()))
 
     def _new(self, values):
+        """A value of this type holding ``values``: the result of an arithmetic operator
+        or builtin at Python scope (none of which Warp defines on bool components)."""
+        if self._dtype._np_dtype.kind == "b":
+            raise TypeError(f"{type(self).__name__} holds bools: vectors and matrices of bool "
+                            "have no arithmetic (as in Warp); convert to an int or float type")
         out = object.__new__(type(self))
         out._v = np.asarray(values, dtype=self._dtype._np_dtype).reshape(self._value_shape)
         return out
@@ -218,8 +223,8 @@ def vector_class(length: int, dtype, kind: str = "vector"):
     """The Python class for a vector-family type (made once, then cached)."""
     nbt = to_numba_type(dtype)
     scalar = scalar_class_for(nbt)
-    if scalar is None or nbt == types.boolean:
-        raise TypeError(f"vectors hold numeric scalars, not {dtype!r}")
+    if scalar is None:
+        raise TypeError(f"vectors hold scalars (numbers or wp.bool), not {dtype!r}")
     if not 1 <= int(length) <= 64:
         raise ValueError(f"vector length must be between 1 and 64, got {length}")
     key = (kind, int(length), nbt)
