@@ -50,8 +50,8 @@ def canonical_dtype(dtype):
         return scalar_types["bool"]
     if isinstance(dtype, ScalarType):
         return dtype
-    try:
-        nbt = to_numba_type(dtype)
+    try:  # a string ("float32") is not a type in Warp either
+        nbt = None if isinstance(dtype, str) else to_numba_type(dtype)
     except TypeError:
         nbt = None
     cls = scalar_class_for(nbt) if nbt is not None else None
