@@ -25,6 +25,7 @@ from .. import lang
 from ..lowering import kernel_helpers, slots
 from ..typing.scalars import ScalarType, WeakFloatLiteral, scalar_types
 from .emit import GeneratedSource, SourceWriter
+from . import slices
 from .fence import check_syntax
 from .naming import DIMS, MULTI_TARGET, TID, TID_REST, pinned_index
 from .naming import ref as ref_name
@@ -141,6 +142,12 @@ class _Transformer(ast.NodeTransformer):
         if isinstance(node.ctx, ast.Load) and self.is_outside(node):
             return ast.copy_location(self.resolve_outside(node), node)
         self.generic_visit(node)
+        return node
+
+    def visit_Subscript(self, node: ast.Subscript):
+        self.generic_visit(node)
+        if isinstance(node.ctx, ast.Load):
+            return slices.rewrite_load(self, node)  # constant slices of vectors/matrices
         return node
 
     def visit_Constant(self, node: ast.Constant):
@@ -393,6 +400,7 @@ class _Transformer(ast.NodeTransformer):
 
     def visit_AugAssign(self, node: ast.AugAssign):
         # Warp's order: the target's location (its indices), then the value, each once
+        slices.reject_array_slice(self, node.target, node)
         pinned: list[ast.stmt] = []
         target = self.pin_target(node.target, pinned)
         value = self.visit(node.value)
@@ -414,7 +422,7 @@ class _Transformer(ast.NodeTransformer):
                 # an atomic update, whatever user operator overloads exist (as in Warp)
                 call = ast.Call(self.helper(atomic), [base, *indices, value], [])
                 return pinned + [ast.copy_location(ast.Expr(call), node)]
-            if self.user_operator(node.op) is None:
+            if self.user_operator(node.op) is None and not slices.has_slice(index):
                 call = ast.Call(self.helper("inplace_" + atomic[7:]), [base, index, value], [])
                 return pinned + self.assign(target.value, call, node)
         current = self.visit(_as_load(target))
@@ -484,6 +492,9 @@ class _Transformer(ast.NodeTransformer):
             return [ast.copy_location(ast.Assign([target], value), origin)]
         if isinstance(target, ast.Subscript):
             base = target.value
+            call = slices.store_call(self, target, value, origin)
+            if call is not None:  # v[1:3] = w
+                return self.assign(base, call, origin)
             if isinstance(base, ast.Name) and base.id in self.array_params:
                 store = ast.Subscript(base, self.visit(target.slice), ast.Store())
                 return [ast.copy_location(ast.Assign([store], value), origin)]

@@ -20,6 +20,7 @@ from numba.extending import intrinsic, models, register_model
 from .registry import register_typeof, register_value_setitem
 from .scalars import ScalarType, scalar_class_for, scalar_types, to_numba_type
 from .vec import (
+    RUNTIME_SLICE_MESSAGE,
     SUFFIX,
     AggregateValue,
     VectorValue,
@@ -109,9 +110,9 @@ class MatrixValue(AggregateValue):
         out = self._v[key]
         if np.ndim(out) == 0:
             return out.item()
-        if np.ndim(out) == 1 and out.size == self._shape[1]:
-            return vector_class(self._shape[1], self._dtype)(out)
-        return out.copy()
+        if np.ndim(out) == 1:  # a row, a column or a slice of one: a vector, as in Warp
+            return vector_class(out.size, self._dtype)(out)
+        return matrix_class(out.shape, self._dtype)(out)
 
     def __setitem__(self, key, value):
         self._v[key] = np.asarray(getattr(value, "_v", value))
@@ -324,6 +325,9 @@ class _MatrixGetitem(AbstractTemplate):
             return None
         mt, idx = args
         kind = _index_kind(mt, idx)
+        parts = list(idx) if isinstance(idx, types.BaseTuple) else [idx]
+        if any(isinstance(p, types.SliceType) for p in parts):
+            raise TypingError(RUNTIME_SLICE_MESSAGE.format(t=mt))
         if kind is None:
             raise TypingError(f"{mt} is indexed with m[i, j] or m[i] (integers), got {idx}")
         _check_literal(mt, idx)

@@ -41,7 +41,7 @@ from .scalars import ScalarType, scalar_class_for, scalar_types, to_numba_type
 
 __all__ = ["VecType", "vector_class", "VectorValue", "AggregateValue", "vector",
            "is_vector_class", "SUFFIX", "COMPONENT_NAMES", "keyword_pysig",
-           "composite_type_named_by", "warp_class_attributes"]
+           "composite_type_named_by", "warp_class_attributes", "RUNTIME_SLICE_MESSAGE"]
 
 SUFFIX = {"int8": "b", "uint8": "ub", "int16": "s", "uint16": "us", "int32": "i",
           "uint32": "ui", "int64": "l", "uint64": "ul", "float16": "h", "float32": "f",
@@ -158,7 +158,9 @@ class VectorValue(AggregateValue):
 
     def __getitem__(self, i):
         out = self._v[i]
-        return out.item() if np.ndim(out) == 0 else out.copy()
+        if np.ndim(out) == 0:
+            return out.item()
+        return vector_class(out.size, self._dtype)(out)  # a slice is a vector, as in Warp
 
     def __setitem__(self, i, value):
         self._v[i] = _raw(value)
@@ -532,10 +534,20 @@ class _VectorGetitem(AbstractTemplate):
         if len(args) != 2 or kws or not isinstance(args[0], VecType):
             return None
         vt, idx = args
+        if isinstance(idx, types.SliceType):
+            raise TypingError(RUNTIME_SLICE_MESSAGE.format(t=vt))
         if not isinstance(idx, types.Integer):
             raise TypingError(f"{vt} components are indexed with an integer, got {idx}")
         _static_index(vt, idx)
         return signature(vt.dtype, vt, idx)
+
+
+#: the error for a slice whose bounds are not constants (they reach Numba as run-time
+#: slices; constant ones are rewritten by the code generator, see lowering/slices.py)
+RUNTIME_SLICE_MESSAGE = (
+    "a slice of a {t} needs compile-time constant bounds and step (as in Warp): v[1:3], "
+    "v[::-1], m[0, 1:], with literals, module constants or wp.static(); this one has a "
+    "bound or step known only at run time")
 
 
 def dynamic_component_pointer(context, builder, agg, n, idx, idxty):
