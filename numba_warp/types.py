@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import typing as _typing
 
-from .runtime.array import array, array1d, array2d, array3d, array4d  # noqa: F401
-from .typing.generic import matrix, quaternion, transformation, vector  # noqa: F401
+from .runtime.array import array, array1d, array2d, array3d, array4d
+from .typing.generic import matrix, quaternion, transformation, vector
 from .typing.introspect import *  # noqa: F401,F403
 from .typing.introspect import __all__ as _introspect_all
 from .typing.mat import ALIASES as _MAT_ALIASES
@@ -52,4 +52,5 @@ vector_types = tuple(
     + [_MAT_ALIASES[f"spatial_matrix{s}"] for s in "hfd"])
 
 __all__ = ["vector", "matrix", "quaternion", "transformation", "vector_types", "Any",
-           "Scalar", "Float", "Int", *_introspect_all]
+           "Scalar", "Float", "Int", "array", "array1d", "array2d", "array3d", "array4d",
+           "half"] + list(_introspect_all)

@@ -26,7 +26,8 @@ import numpy as np
 
 from .argspec import is_warp_array
 from .generic import TEMPLATE_GROUPS, GenericValueType
-from .scalars import ScalarType, ScalarValue, scalar_types as _scalars
+from .scalars import ScalarType, ScalarValue
+from .scalars import scalar_types as _scalars
 from .vec import SUFFIX, AggregateValue
 
 __all__ = [

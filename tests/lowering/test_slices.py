@@ -67,8 +67,8 @@ def slice_reads(vs: wp.array(dtype=vec5), ms: wp.array(dtype=wp.mat33),
     out[t, 8] = j[0, 0] + j[1, 2] * 10.0 + j[0, 1] * 100.0
     k = m[r, 1:]
     out[t, 9] = k[0] + k[1] * 10.0
-    l = m[::-1, r]  # noqa: E741 - the name in the Warp program
-    out[t, 10] = l[0] + l[1] * 10.0 + l[2] * 100.0
+    o = m[::-1, r]
+    out[t, 10] = o[0] + o[1] * 10.0 + o[2] * 100.0
     p = x[:3]
     out[t, 11] = p[0] + p[1] * 10.0 + p[2] * 100.0
     q = x[3:]
@@ -237,8 +237,8 @@ def array_slice(vs: wp.array(dtype=vec5), out: wp.array(dtype=float)):
 
 @pytest.mark.parametrize("kernel, words", [
     (runtime_bound, r"slice of a vec5f needs compile-time constant bounds"),
-    (runtime_step_store, r"the slice '::n' in 'v\[::n\]' has a bound or step that is not a "
-                         r"compile-time constant"),
+    (runtime_step_store, (r"the slice '::n' in 'v\[::n\]' has a bound or step that is not "
+                          r"a compile-time constant")),
     (wrong_store_type, r"cannot store a vec2d into vec5f\[1:3\]: the slice is a vec2f"),
     (scalar_store, r"cannot store a .*float.* into vec5f\[1:3\]"),
     (empty_slice, r"vec5f\[3:1\] selects no components"),

@@ -40,14 +40,22 @@ def translation_x(t: wp.types.transformation(dtype=wp.float64)):
     return t[0]
 
 
+mat25 = wp.types.matrix(shape=(2, 5), dtype=float)
+
+
+@wp.func
+def last_column_sum(m: mat25):  # a factory-made type as a concrete annotation
+    return m[0, 4] + m[1, 4]
+
+
 @wp.kernel
 def generic_calls(a: wp.array(dtype=wp.vec3), b: wp.array(dtype=wp.vec2d),
                   c: wp.array(dtype=wp.vec3i), m: wp.array(dtype=wp.mat33),
-                  out: wp.array(dtype=float), outd: wp.array(dtype=wp.float64),
+                  w: wp.array(dtype=mat25), out: wp.array(dtype=float), outd: wp.array(dtype=wp.float64),
                   outi: wp.array(dtype=int)):
     i = wp.tid()
     out[i] = component_sum(a[i]) + first_of_three(a[i]) + corner(m[i]) \
-        + real_part(wp.quat(0.0, 0.0, 0.0, 2.0))
+        + real_part(wp.quat(0.0, 0.0, 0.0, 2.0)) + last_column_sum(w[i]) + corner(w[i])
     outd[i] = component_sum(b[i]) + corner(wp.mat22d(5.0, 1.0, 1.0, 1.0)) \
         + translation_x(wp.transformd(wp.vec3d(7.0, 0.0, 0.0), wp.quatd(0.0, 0.0, 0.0, 1.0)))
     outi[i] = component_sum(c[i]) + first_of_three(c[i]) + component_sum(wp.vec4i(1, 2, 3, 4))
@@ -58,13 +66,16 @@ def test_generic_functions_specialise_per_type(device):
     b = np.arange(4, dtype=np.float64).reshape(2, 2) + 0.25
     c = np.arange(6, dtype=np.int32).reshape(2, 3) * 10
     m = np.stack([np.eye(3, dtype=np.float32) * (k + 1) for k in range(2)])
+    w = np.arange(20, dtype=np.float32).reshape(2, 2, 5)
     out, outd, outi = (wp.zeros(2, dtype=t, device=device) for t in (float, wp.float64, int))
     wp.launch(generic_calls, 2, device=device,
               inputs=[wp.array(a, dtype=wp.vec3, device=device),
                       wp.array(b, dtype=wp.vec2d, device=device),
                       wp.array(c, dtype=wp.vec3i, device=device),
-                      wp.array(m, dtype=wp.mat33, device=device), out, outd, outi])
-    np.testing.assert_allclose(out.numpy(), a.sum(1) + a[:, 0] + m[:, 0, 0] + 2.0)
+                      wp.array(m, dtype=wp.mat33, device=device),
+                      wp.array(w, dtype=mat25, device=device), out, outd, outi])
+    np.testing.assert_allclose(out.numpy(), a.sum(1) + a[:, 0] + m[:, 0, 0] + 2.0
+                               + w[:, :, 4].sum(1) + w[:, 0, 0])
     # float64 all the way: the 0.25s survive exactly
     np.testing.assert_array_equal(outd.numpy(), b.sum(1) + 5.0 + 7.0)
     np.testing.assert_array_equal(outi.numpy(), c.sum(1) + c[:, 0] + 10)
