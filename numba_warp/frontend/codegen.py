@@ -12,6 +12,8 @@ What the rewrite does (everything else is passed through unchanged):
 * Stores into locals of value type (``s.x = v``, ``v[0] = x``) become functional
   updates; ``a[i] += x`` on an array is an atomic add, as in Warp.
 * Struct kernel parameters arrive flattened and are rebuilt in a prologue.
+* Subscripts with slices (``v[1:3]``, ``m[0, 1:] = w``) become calls of
+  ``lowering.slices`` (see ``frontend/slices.py``).
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ import types as pytypes
 from .. import lang
 from ..lowering import kernel_helpers, slots
 from ..typing.scalars import ScalarType, WeakFloatLiteral, scalar_types
-from .emit import GeneratedSource, SourceWriter
 from . import slices
+from .emit import GeneratedSource, SourceWriter
 from .fence import check_syntax
 from .naming import DIMS, MULTI_TARGET, TID, TID_REST, pinned_index
 from .naming import ref as ref_name
