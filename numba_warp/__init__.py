@@ -112,6 +112,10 @@ Int = _typing.Any
 # Warp's predefined constants
 from .constants import *  # noqa: E402,F401,F403
 
+# --- issue 11: types (wp.types, dtype_from_numpy/dtype_to_numpy) ---
+from . import types  # noqa: E402,F401
+from .typing.introspect import dtype_from_numpy, dtype_to_numpy  # noqa: E402,F401
+
 
 def init() -> None:
     """Initialise the runtime. Optional: everything initialises on first use."""

@@ -12,6 +12,8 @@ What the rewrite does (everything else is passed through unchanged):
 * Stores into locals of value type (``s.x = v``, ``v[0] = x``) become functional
   updates; ``a[i] += x`` on an array is an atomic add, as in Warp.
 * Struct kernel parameters arrive flattened and are rebuilt in a prologue.
+* Subscripts with slices (``v[1:3]``, ``m[0, 1:] = w``) become calls of
+  ``lowering.slices`` (see ``frontend/slices.py``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import types as pytypes
 from .. import lang, unsupported
 from ..lowering import kernel_helpers, slots
 from ..typing.scalars import ScalarType, WeakFloatLiteral, scalar_types
+from . import slices
 from .emit import GeneratedSource, SourceWriter
 from .fence import check_syntax
 from .naming import DIMS, MULTI_TARGET, TID, TID_REST, pinned_index
@@ -143,6 +146,12 @@ class _Transformer(ast.NodeTransformer):
         if isinstance(node.ctx, ast.Load) and self.is_outside(node):
             return ast.copy_location(self.resolve_outside(node), node)
         self.generic_visit(node)
+        return node
+
+    def visit_Subscript(self, node: ast.Subscript):
+        self.generic_visit(node)
+        if isinstance(node.ctx, ast.Load):
+            return slices.rewrite_load(self, node)  # constant slices of vectors/matrices
         return node
 
     def visit_Constant(self, node: ast.Constant):
@@ -395,6 +404,7 @@ class _Transformer(ast.NodeTransformer):
 
     def visit_AugAssign(self, node: ast.AugAssign):
         # Warp's order: the target's location (its indices), then the value, each once
+        slices.reject_array_slice(self, node.target, node)
         pinned: list[ast.stmt] = []
         target = self.pin_target(node.target, pinned)
         value = self.visit(node.value)
@@ -416,7 +426,7 @@ class _Transformer(ast.NodeTransformer):
                 # an atomic update, whatever user operator overloads exist (as in Warp)
                 call = ast.Call(self.helper(atomic), [base, *indices, value], [])
                 return pinned + [ast.copy_location(ast.Expr(call), node)]
-            if self.user_operator(node.op) is None:
+            if self.user_operator(node.op) is None and not slices.has_slice(index):
                 call = ast.Call(self.helper("inplace_" + atomic[7:]), [base, index, value], [])
                 return pinned + self.assign(target.value, call, node)
         current = self.visit(_as_load(target))
@@ -486,6 +496,9 @@ class _Transformer(ast.NodeTransformer):
             return [ast.copy_location(ast.Assign([target], value), origin)]
         if isinstance(target, ast.Subscript):
             base = target.value
+            call = slices.store_call(self, target, value, origin)
+            if call is not None:  # v[1:3] = w
+                return self.assign(base, call, origin)
             if isinstance(base, ast.Name) and base.id in self.array_params:
                 store = ast.Subscript(base, self.visit(target.slice), ast.Store())
                 return [ast.copy_location(ast.Assign([store], value), origin)]

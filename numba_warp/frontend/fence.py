@@ -42,6 +42,7 @@ _ALLOWED = (
     ast.keyword,
     ast.Attribute,
     ast.Subscript,
+    ast.Slice,  # slices of vectors and matrices (frontend/slices.py says what else)
     ast.Tuple,
     ast.Load,
     ast.Store,
@@ -77,7 +78,6 @@ _REJECTED = {
     ast.Await: ("await expressions", "kernels are not coroutines"),
     ast.NamedExpr: ("assignment expressions (:=)", "assign in a separate statement"),
     ast.JoinedStr: ("f-strings", "use wp.printf('%f', x) or print(x)"),
-    ast.Slice: ("slices", "index single elements; slice arrays at Python scope"),
 }
 for _name in ("AsyncFunctionDef", "AsyncFor", "AsyncWith", "Match", "TryStar"):
     if hasattr(ast, _name):

@@ -128,11 +128,15 @@ def absent(t) -> bool:
     return t is None or isinstance(t, (types.Omitted, types.NoneType))
 
 
-def is_vec(t, n=None, floats=False, kinds=None) -> bool:
-    """A vector-family type (of ``n`` components, float, of one of ``kinds`` if given)."""
+def is_vec(t, n=None, floats=False, kinds=None, bools=False) -> bool:
+    """A vector-family type (of ``n`` components, float, of one of ``kinds`` if given).
+
+    Vectors of ``wp.bool`` only when ``bools``: as in Warp, the math builtins take
+    vectors of numbers (Warp's ``Scalar``), never of bools."""
     return (isinstance(t, VecType) and (n is None or t.length == n)
             and (not floats or isinstance(t.dtype, types.Float))
-            and (kinds is None or t.kind in kinds))
+            and (kinds is None or t.kind in kinds)
+            and (bools or not isinstance(t.dtype, types.Boolean)))
 
 
 def is_kind(t, kind: str, n: int | None = None) -> bool:
@@ -149,11 +153,13 @@ def is_quat(t) -> bool:
     return is_kind(t, "quaternion", 4)
 
 
-def is_mat(t, square=False, floats=False, sizes=None) -> bool:
-    """A matrix type (square, float, with a row count in ``sizes`` if asked)."""
+def is_mat(t, square=False, floats=False, sizes=None, bools=False) -> bool:
+    """A matrix type (square, float, with a row count in ``sizes`` if asked; of
+    ``wp.bool`` only when ``bools``, see :func:`is_vec`)."""
     return (isinstance(t, MatType) and (not square or t.shape[0] == t.shape[1])
             and (not floats or isinstance(t.dtype, types.Float))
-            and (sizes is None or t.shape[0] in sizes))
+            and (sizes is None or t.shape[0] in sizes)
+            and (bools or not isinstance(t.dtype, types.Boolean)))
 
 
 def is_mat_shape(t, r: int, c: int) -> bool:

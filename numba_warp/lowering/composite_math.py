@@ -28,7 +28,7 @@ from numba.extending import intrinsic
 from ..typing.mat import MatType, flat_get, flat_set
 from ..typing.vec import VecType
 from . import scalar_math
-from .builtin import implements, is_scalar
+from .builtin import implements, is_scalar, is_vec
 from .operators import expect_near, printf
 
 __all__: list = []  # overloads of builtins defined in scalar_math and operators
@@ -43,7 +43,7 @@ def _float_composite(t) -> bool:
 
 @implements(scalar_math.sign)
 def _ol_sign(x):
-    if isinstance(x, VecType) and x.kind in ("vector", "spatial_vector"):
+    if is_vec(x, kinds=("vector", "spatial_vector")):
         n = len(x)
 
         def impl(x):
@@ -98,7 +98,7 @@ def _ol_lerp(a, b, t):
 
 @implements(scalar_math.mod)
 def _ol_mod(a, b):
-    if isinstance(a, VecType) and a == b:
+    if is_vec(a) and a == b:
         n = len(a)
 
         def impl(a, b):

@@ -27,8 +27,8 @@ import math
 import numpy as np
 from numba.core import types
 
-from ..typing.mat import MatType, componentwise, flat_set
-from ..typing.vec import VecType, vector
+from ..typing.mat import componentwise, flat_set
+from ..typing.vec import vector
 from . import scalar_math
 from .adjoint_values import adj_zero, neg, scale
 from .builtin import (
@@ -36,6 +36,7 @@ from .builtin import (
     as_array,
     constructor,
     implements,
+    is_mat,
     is_number,
     is_vec,
     jitable,
@@ -198,7 +199,7 @@ jitable(_cw_mul_op)
 def _register_cw(fn, op):
     @implements(fn)
     def _ol(a, b):
-        if isinstance(a, (VecType, MatType)) and a == b:
+        if (is_vec(a) or is_mat(a)) and a == b:
             return componentwise(op, len(a))
 
 

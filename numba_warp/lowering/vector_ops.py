@@ -77,10 +77,26 @@ def _is_scalar(t):
     return isinstance(t, (types.Integer, types.Float)) and not isinstance(t, types.Boolean)
 
 
+def _bool_composite(t) -> bool:
+    return isinstance(t, _COMPOSITE) and isinstance(t.dtype, types.Boolean)
+
+
+def _no_bool_arithmetic(symbol, *operands):
+    """Warp has no arithmetic on vectors/matrices of bool; say so (and what to do)."""
+    bad = next((t for t in operands if _bool_composite(t)), None)
+    if bad is not None:
+        raise TypingError(
+            f"cannot compute {symbol} on a {bad}: vectors and matrices of bool support "
+            "construction, indexing, == and != only (as in Warp); convert first, e.g. "
+            f"wp.vector(v, dtype=int) or wp.vec{bad.length if isinstance(bad, VecType) else ''}i(v)")
+
+
 def _result_type(op, a, b):
     """The result type of a binary operator on composite operands, or None."""
     if not (isinstance(a, _COMPOSITE) or isinstance(b, _COMPOSITE)):
         return None
+    if op not in (operator.eq, operator.ne):
+        _no_bool_arithmetic(_SYMBOL.get(op, op), a, b)
     if op in (operator.add, operator.sub):
         if a == b:
             return a
@@ -292,6 +308,7 @@ def _lower_compare(context, builder, op, t, a, b):
 class _UnaryTemplate(AbstractTemplate):
     def generic(self, args, kws):
         if len(args) == 1 and not kws and isinstance(args[0], _COMPOSITE):
+            _no_bool_arithmetic("unary " + ("-" if self.key is operator.neg else "+"), args[0])
             return signature(args[0], args[0])
         return None
 

@@ -258,7 +258,7 @@ def _layout(fn, n_args: int, keywords: list) -> list:
 def _accepts(spec, t, exact: bool) -> bool:
     kind = spec.kind
     if kind == "any":
-        return True
+        return spec.accepts_type(t)
     if kind == "scalar":
         if not isinstance(t, (types.Integer, types.Float, types.Boolean)):
             return False

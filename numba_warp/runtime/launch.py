@@ -152,9 +152,9 @@ def _infer_spec(value):
 def _convert(kernel, name, spec, value, device, out):
     kind = spec.kind
     if kind == "any":
-        spec = _infer_spec(value)
-        if spec is None:
-            _fail(kernel, name, f"(typing.Any) cannot take a value of type "
+        template, spec = spec, _infer_spec(value)
+        if spec is None or not template.accepts_type(spec.numba_type):
+            _fail(kernel, name, f"({template.describe()}) cannot take a value of type "
                                 f"{type(value).__name__}")
         kind = spec.kind
     if kind == "array":

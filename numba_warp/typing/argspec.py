@@ -7,7 +7,9 @@
   quaternions, transforms, spatial types)
 * ``array``  - ``wp.array(dtype=..., ndim=...)`` and its spellings
 * ``struct`` - a ``@wp.struct`` class
-* ``any``    - ``typing.Any``: generic, the type comes from the call or launch
+* ``any``    - ``typing.Any``: generic, the type comes from the call or launch; a
+  generic value type (``wp.types.vector(length=Any, dtype=Any)``, ``typing/generic.py``)
+  is an ``any`` restricted to its family (``template``; see :meth:`ArgSpec.accepts_type`)
 
 Arrays are defined above this floor (``runtime/array.py``), so they are recognised by a
 protocol rather than by class: an object is a Warp array (a value, or an annotation such
@@ -24,6 +26,7 @@ import numpy as np
 from numba.core import types
 
 from .dtypes import element_type, type_name
+from .generic import GenericValueType
 from .scalars import ScalarType, scalar_class_for, to_numba_type
 
 __all__ = ["ArgSpec", "arg_spec_from_annotation", "is_warp_array"]
@@ -41,7 +44,7 @@ class ArgSpec:
     """A parameter's accepted type; see the module docstring for the kinds."""
 
     def __init__(self, kind, annotation, *, numba_type=None, dtype=None, ndim=None,
-                 struct_cls=None, generic_dtype=False):
+                 struct_cls=None, generic_dtype=False, template=None):
         self.kind = kind
         self.annotation = annotation
         self.numba_type = numba_type
@@ -49,7 +52,13 @@ class ArgSpec:
         self.ndim = ndim
         self.struct_cls = struct_cls
         self.generic_dtype = generic_dtype
+        self.template = template  # ``any`` only: the generic value type, or None
         self._element = None
+
+    def accepts_type(self, t) -> bool:
+        """``any`` parameters: whether an argument of Numba type ``t`` fits the
+        annotation (always, for ``typing.Any``)."""
+        return self.template is None or self.template.matches(t)
 
     is_array = property(lambda self: self.kind == "array")
 
@@ -127,7 +136,7 @@ class ArgSpec:
         if self.kind == "struct":
             return self.struct_cls.__qualname__
         if self.kind == "any":
-            return "Any"
+            return "Any" if self.template is None else self.template.__name__
         return type_name(self.annotation) if isinstance(self.annotation, type) else \
             str(self.numba_type)
 
@@ -136,6 +145,8 @@ def arg_spec_from_annotation(ann, where: str) -> ArgSpec:
     """Read an annotation; raise TypeError naming ``where`` if it is not a kernel type."""
     if ann is typing.Any:
         return ArgSpec("any", ann)
+    if isinstance(ann, GenericValueType):
+        return ArgSpec("any", ann, template=ann)
     if is_warp_array(ann):
         generic = ann.dtype is typing.Any
         if not generic:

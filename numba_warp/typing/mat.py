@@ -20,6 +20,7 @@ from numba.extending import intrinsic, models, register_model
 from .registry import register_typeof, register_value_setitem
 from .scalars import ScalarType, scalar_class_for, scalar_types, to_numba_type
 from .vec import (
+    RUNTIME_SLICE_MESSAGE,
     SUFFIX,
     AggregateValue,
     VectorValue,
@@ -30,6 +31,7 @@ from .vec import (
     register_boxing,
     unpack,
     vector_class,
+    warp_class_attributes,
 )
 
 __all__ = ["MatType", "matrix_class", "MatrixValue", "matrix", "is_matrix_class", "componentwise",
@@ -73,6 +75,9 @@ def _mat_type_for(shape, dtype_name, kind):
 
 register_model(MatType)(models.UniTupleModel)
 
+#: what a matrix constructor takes as one component
+_SCALAR = (types.Number, types.Boolean)
+
 
 class MatrixValue(AggregateValue):
     """Base of the matrix classes (``wp.mat33`` ...)."""
@@ -105,9 +110,9 @@ class MatrixValue(AggregateValue):
         out = self._v[key]
         if np.ndim(out) == 0:
             return out.item()
-        if np.ndim(out) == 1 and out.size == self._shape[1]:
-            return vector_class(self._shape[1], self._dtype)(out)
-        return out.copy()
+        if np.ndim(out) == 1:  # a row, a column or a slice of one: a vector, as in Warp
+            return vector_class(out.size, self._dtype)(out)
+        return matrix_class(out.shape, self._dtype)(out)
 
     def __setitem__(self, key, value):
         self._v[key] = np.asarray(getattr(value, "_v", value))
@@ -149,8 +154,8 @@ def matrix_class(shape, dtype, kind: str = "matrix"):
     rows, cols = (int(shape[0]), int(shape[1]))
     nbt = to_numba_type(dtype)
     scalar = scalar_class_for(nbt)
-    if scalar is None or nbt == types.boolean:
-        raise TypeError(f"matrices hold numeric scalars, not {dtype!r}")
+    if scalar is None:
+        raise TypeError(f"matrices hold scalars (numbers or wp.bool), not {dtype!r}")
     key = (kind, rows, cols, nbt)
     cls = _classes.get(key)
     if cls is None:
@@ -159,7 +164,8 @@ def matrix_class(shape, dtype, kind: str = "matrix"):
               "_dtype": scalar,
               "_wp_scalar_type_": scalar, "_numba_type": mt,
               "_np_dtype": np.dtype((scalar._np_dtype, (rows, cols))),
-              "__module__": "numba_warp"}
+              "__module__": "numba_warp",
+              **warp_class_attributes(kind, (rows, cols), scalar)}
         cls = type(mt.name, (MatrixValue,), ns)
         cls.shape = (rows, cols)
         cls.dtype = scalar
@@ -201,7 +207,7 @@ class _MatrixBuiltin(AbstractTemplate):
         dims = _literal_shape(shape)
         dt = dtype.instance_type if isinstance(dtype, types.NumberClass) else None
         if args:
-            if not all(isinstance(a, types.Number) for a in args) or \
+            if not all(isinstance(a, _SCALAR) for a in args) or \
                     len(args) not in (1, dims[0] * dims[1]):
                 raise TypingError(f"wp.matrix(shape={dims}) takes {dims[0] * dims[1]} numbers "
                                   f"(or one to fill with), got ({', '.join(map(str, args))})")
@@ -256,11 +262,11 @@ def _register_constructor(cls, mt: MatType):
         def generic(self, args, kws):
             if kws:
                 return None
-            if not args or (len(args) == 1 and isinstance(args[0], types.Number)):
+            if not args or (len(args) == 1 and isinstance(args[0], _SCALAR)):
                 return signature(mt, *args)
             if len(args) == 1 and isinstance(args[0], MatType) and args[0].shape == mt.shape:
                 return signature(mt, *args)
-            if len(args) == n and all(isinstance(a, types.Number) for a in args):
+            if len(args) == n and all(isinstance(a, _SCALAR) for a in args):
                 return signature(mt, *args)
             raise TypingError(
                 f"{mt.name}() takes {n} numbers (row-major), one scalar, a {mt.shape[0]}x"
@@ -319,6 +325,9 @@ class _MatrixGetitem(AbstractTemplate):
             return None
         mt, idx = args
         kind = _index_kind(mt, idx)
+        parts = list(idx) if isinstance(idx, types.BaseTuple) else [idx]
+        if any(isinstance(p, types.SliceType) for p in parts):
+            raise TypingError(RUNTIME_SLICE_MESSAGE.format(t=mt))
         if kind is None:
             raise TypingError(f"{mt} is indexed with m[i, j] or m[i] (integers), got {idx}")
         _check_literal(mt, idx)

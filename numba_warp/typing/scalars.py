@@ -18,6 +18,7 @@ Contract:
 from __future__ import annotations
 
 import builtins
+import ctypes
 import math
 import operator
 
@@ -230,29 +231,30 @@ for _op in ("add", "sub", "mul", "truediv", "floordiv", "mod", "and", "or", "xor
 
 
 _SCALAR_SPECS = [
-    # name, numba type, numpy dtype
-    ("bool", types.boolean, np.bool_),
-    ("int8", types.int8, np.int8),
-    ("uint8", types.uint8, np.uint8),
-    ("int16", types.int16, np.int16),
-    ("uint16", types.uint16, np.uint16),
-    ("int32", types.int32, np.int32),
-    ("uint32", types.uint32, np.uint32),
-    ("int64", types.int64, np.int64),
-    ("uint64", types.uint64, np.uint64),
-    ("float16", types.float16, np.float16),
-    ("float32", types.float32, np.float32),
-    ("float64", types.float64, np.float64),
+    # name, numba type, numpy dtype, ctypes type (Warp's: float16 is its bits)
+    ("bool", types.boolean, np.bool_, ctypes.c_bool),
+    ("int8", types.int8, np.int8, ctypes.c_int8),
+    ("uint8", types.uint8, np.uint8, ctypes.c_uint8),
+    ("int16", types.int16, np.int16, ctypes.c_int16),
+    ("uint16", types.uint16, np.uint16, ctypes.c_uint16),
+    ("int32", types.int32, np.int32, ctypes.c_int32),
+    ("uint32", types.uint32, np.uint32, ctypes.c_uint32),
+    ("int64", types.int64, np.int64, ctypes.c_int64),
+    ("uint64", types.uint64, np.uint64, ctypes.c_uint64),
+    ("float16", types.float16, np.float16, ctypes.c_uint16),
+    ("float32", types.float32, np.float32, ctypes.c_float),
+    ("float64", types.float64, np.float64, ctypes.c_double),
 ]
 
 scalar_types: dict[str, ScalarType] = {}
 _by_numba_type: dict[types.Type, ScalarType] = {}
-for _name, _nbty, _npty in _SCALAR_SPECS:
+for _name, _nbty, _npty, _ctype in _SCALAR_SPECS:
     _cls = ScalarType(
         _name,
         (ScalarValue,),
+        # _length_ and _type_ as Warp's scalar classes have them (code reads them)
         {"__slots__": (), "_numba_type": _nbty, "_np_dtype": np.dtype(_npty),
-         "__module__": __name__},
+         "_length_": 1, "_type_": _ctype, "__module__": __name__},
     )
     scalar_types[_name] = _cls
     _by_numba_type[_nbty] = _cls

@@ -64,10 +64,14 @@ def _struct_type_for(stable_key):
     return t if t is not None else types.Opaque(f"missing-struct[{stable_key}]")
 
 
+#: the member an empty struct is laid out with: one byte, as a C++ empty struct (Warp's)
+_EMPTY_PADDING = [("_pad", types.uint8)]
+
+
 @register_model(StructType)
 class _StructModel(models.StructModel):
     def __init__(self, dmm, fe_type):
-        super().__init__(dmm, fe_type, list(fe_type.members))
+        super().__init__(dmm, fe_type, list(fe_type.members) or _EMPTY_PADDING)
 
 
 @infer_getattr
@@ -169,8 +173,6 @@ def struct(cls):
         for k, v in annotations.items():
             if isinstance(v, str):
                 annotations[k] = eval(v, scope)  # noqa: S307 - the user's own annotation
-    if not annotations:
-        raise TypeError(f"@wp.struct class '{cls.__qualname__}' declares no annotated fields")
     fields = []
     for name, ann in annotations.items():
         spec = arg_spec_from_annotation(ann, f"field '{name}' of struct '{cls.__qualname__}'")
@@ -234,6 +236,8 @@ def _to_record(self) -> tuple:
 def _numpy_dtype_or_none(fields):
     if any(s.kind == "array" for _, s in fields):
         return None
+    if not fields:  # an empty struct takes one byte, as in C++ (and Warp)
+        return np.dtype({"names": [], "formats": [], "itemsize": 1})
     try:
         return np.dtype([(n, s.numpy_dtype) for n, s in fields], align=True)
     except (AttributeError, TypeError):

@@ -41,7 +41,7 @@ from .scalars import ScalarType, scalar_class_for, scalar_types, to_numba_type
 
 __all__ = ["VecType", "vector_class", "VectorValue", "AggregateValue", "vector",
            "is_vector_class", "SUFFIX", "COMPONENT_NAMES", "keyword_pysig",
-           "composite_type_named_by"]
+           "composite_type_named_by", "warp_class_attributes", "RUNTIME_SLICE_MESSAGE"]
 
 SUFFIX = {"int8": "b", "uint8": "ub", "int16": "s", "uint16": "us", "int32": "i",
           "uint32": "ui", "int64": "l", "uint64": "ul", "float16": "h", "float32": "f",
@@ -112,6 +112,11 @@ class AggregateValue:
         return hash((type(self).__name__, self._v.tobytes()))
 
     def _new(self, values):
+        """A value of this type holding ``values``: the result of an arithmetic operator
+        or builtin at Python scope (none of which Warp defines on bool components)."""
+        if self._dtype._np_dtype.kind == "b":
+            raise TypeError(f"{type(self).__name__} holds bools: vectors and matrices of bool "
+                            "have no arithmetic (as in Warp); convert to an int or float type")
         out = object.__new__(type(self))
         out._v = np.asarray(values, dtype=self._dtype._np_dtype).reshape(self._value_shape)
         return out
@@ -153,7 +158,9 @@ class VectorValue(AggregateValue):
 
     def __getitem__(self, i):
         out = self._v[i]
-        return out.item() if np.ndim(out) == 0 else out.copy()
+        if np.ndim(out) == 0:
+            return out.item()
+        return vector_class(out.size, self._dtype)(out)  # a slice is a vector, as in Warp
 
     def __setitem__(self, i, value):
         self._v[i] = _raw(value)
@@ -218,8 +225,8 @@ def vector_class(length: int, dtype, kind: str = "vector"):
     """The Python class for a vector-family type (made once, then cached)."""
     nbt = to_numba_type(dtype)
     scalar = scalar_class_for(nbt)
-    if scalar is None or nbt == types.boolean:
-        raise TypeError(f"vectors hold numeric scalars, not {dtype!r}")
+    if scalar is None:
+        raise TypeError(f"vectors hold scalars (numbers or wp.bool), not {dtype!r}")
     if not 1 <= int(length) <= 64:
         raise ValueError(f"vector length must be between 1 and 64, got {length}")
     key = (kind, int(length), nbt)
@@ -237,6 +244,7 @@ def vector_class(length: int, dtype, kind: str = "vector"):
         "_value_shape": (int(length),),
         "_np_dtype": np.dtype((scalar._np_dtype, (int(length),))),
         "__module__": "numba_warp",
+        **warp_class_attributes(kind, (int(length),), scalar),
     }
     for i, c in enumerate(COMPONENT_NAMES.get(kind, "")[: int(length)]):
         ns[c] = _attr_property(i)
@@ -247,6 +255,27 @@ def vector_class(length: int, dtype, kind: str = "vector"):
     _classes[key] = cls
     _register_constructor(cls, vt)
     return cls
+
+
+#: kind -> Warp's name of the generic C++ type (``_wp_generic_type_str_``)
+_GENERIC_TYPE_STR = {"vector": "vec_t", "quaternion": "quat_t",
+                     "transformation": "transform_t", "spatial_vector": "vec_t",
+                     "matrix": "mat_t", "spatial_matrix": "mat_t"}
+
+
+def warp_class_attributes(kind: str, shape: tuple, scalar) -> dict:
+    """The class attributes Warp's vector/matrix classes carry and Warp code reads
+    (``_length_``, ``_shape_``, ``_type_``, ``_wp_type_params_``, ...)."""
+    count = shape[0] if len(shape) == 1 else shape[0] * shape[1]
+    if kind in ("quaternion", "transformation"):
+        params = (scalar,)
+    else:
+        params = (*shape, scalar)
+    return {"_length_": count, "_shape_": tuple(shape), "_type_": scalar._type_,
+            "_wp_type_params_": params, "_wp_generic_type_str_": _GENERIC_TYPE_STR[kind],
+            "_wp_constructor_": {"quaternion": "quaternion",
+                                 "transformation": "transformation"}.get(
+                kind, "vector" if len(shape) == 1 else "matrix")}
 
 
 def vector(*args, length=None, dtype=None):
@@ -505,10 +534,20 @@ class _VectorGetitem(AbstractTemplate):
         if len(args) != 2 or kws or not isinstance(args[0], VecType):
             return None
         vt, idx = args
+        if isinstance(idx, types.SliceType):
+            raise TypingError(RUNTIME_SLICE_MESSAGE.format(t=vt))
         if not isinstance(idx, types.Integer):
             raise TypingError(f"{vt} components are indexed with an integer, got {idx}")
         _static_index(vt, idx)
         return signature(vt.dtype, vt, idx)
+
+
+#: the error for a slice whose bounds are not constants (they reach Numba as run-time
+#: slices; constant ones are rewritten by the code generator, see lowering/slices.py)
+RUNTIME_SLICE_MESSAGE = (
+    "a slice of a {t} needs compile-time constant bounds and step (as in Warp): v[1:3], "
+    "v[::-1], m[0, 1:], with literals, module constants or wp.static(); this one has a "
+    "bound or step known only at run time")
 
 
 def dynamic_component_pointer(context, builder, agg, n, idx, idxty):
