@@ -20,6 +20,7 @@ from numba.core import types
 from . import cuda_backend, recording
 from .device import Device, get_device
 from .dlpack_export import KDL_CPU, KDL_CUDA, to_dlpack_capsule
+from ..typing.argspec import parse_array_subscript
 from ..typing.dtypes import ElementType, element_type, from_numpy_dtype, type_name
 from .memory import (
     DeleterOwner,
@@ -34,7 +35,7 @@ from .memory import (
 from .device import Event, Stream
 from .versions import counter_for_memory
 
-__all__ = ["array", "array1d", "array2d", "array3d", "array4d", "ARRAY_MAX_DIMS",
+__all__ = ["array", "ARRAY_MAX_DIMS",
            "ArrayLaunchData", "allocate", "null_array", "as_shape", "copy_into",
            "install_strided_kernels"]
 
@@ -105,7 +106,8 @@ class array:
     array([1., 2., 3.], dtype=float32)
 
     As a kernel annotation: ``wp.array(dtype=float)``, ``wp.array(dtype=float, ndim=2)``,
-    ``wp.array2d(dtype=float)`` or ``wp.array[float]``.
+    ``wp.array2d(dtype=float)``, ``wp.array[float]``, ``wp.array2d[float]`` or
+    ``wp.array[float, 2]``.
     """
 
     __array_priority__ = 0
@@ -117,7 +119,7 @@ class array:
                  ndim=None, grad=None, requires_grad=False, retain_grad=False, owner=_NEW):
         self._grad = None
         self._requires_grad = False
-        self.retain_grad = retain_grad
+        self._retain_grad = False
         self.pinned = bool(pinned)
         self._deleter = deleter
         if owner is not _NEW:  # internal fast path: a view of existing memory
@@ -134,6 +136,8 @@ class array:
             self.grad = grad
         elif requires_grad:
             self.requires_grad = True
+        if retain_grad:
+            self.retain_grad = True
 
     # -- construction ----------------------------------------------------------------
     def _init_view(self, ptr, shape, strides, et, device, owner):
@@ -234,8 +238,10 @@ class array:
             _sync_stream(dev)  # the host source may be a temporary
 
     # -- annotations -----------------------------------------------------------------
-    def __class_getitem__(cls, dtype):
-        return array(dtype=dtype)
+    def __class_getitem__(cls, params):
+        # wp.array[float], wp.array[wp.vec3, 2], wp.array[float, Literal[2]] (as in Warp)
+        dtype, ndim = parse_array_subscript("array", params)
+        return array(dtype=dtype, ndim=ndim)
 
     # -- basic properties ------------------------------------------------------------
     @property
@@ -337,7 +343,20 @@ class array:
             self._grad = allocate(self.shape, self._et, self.device, self.pinned, zero=True)
         elif not value:
             self._grad = None
+            self._retain_grad = False
         self._requires_grad = bool(value)
+
+    @property
+    def retain_grad(self) -> bool:
+        """Keep this array's gradient when the backward pass reads it (instead of zeroing
+        it, Warp's default); needs ``requires_grad``."""
+        return self._retain_grad
+
+    @retain_grad.setter
+    def retain_grad(self, value: bool):
+        if value and not self._requires_grad:
+            raise ValueError("retain_grad=True requires requires_grad=True")
+        self._retain_grad = bool(value)
 
     @property
     def grad(self):
@@ -348,6 +367,7 @@ class array:
         if g is None:
             self._grad = None
             self._requires_grad = False
+            self._retain_grad = False
             return
         if not isinstance(g, array):
             g = array(g, dtype=self.dtype, device=self.device)
@@ -751,20 +771,3 @@ def copy_into(dst: array, src: array, dst_offset=0, src_offset=0, count=None):
         tmp = allocate(dst.shape, dst._et, dst.device)
         copy_into(tmp, staged)
         copy_into(dst, tmp)
-
-
-# -- annotation helpers and factories ----------------------------------------------------
-def array1d(dtype=typing.Any, **kwargs):
-    return array(dtype=dtype, ndim=1, **kwargs)
-
-
-def array2d(dtype=typing.Any, **kwargs):
-    return array(dtype=dtype, ndim=2, **kwargs)
-
-
-def array3d(dtype=typing.Any, **kwargs):
-    return array(dtype=dtype, ndim=3, **kwargs)
-
-
-def array4d(dtype=typing.Any, **kwargs):
-    return array(dtype=dtype, ndim=4, **kwargs)

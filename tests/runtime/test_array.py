@@ -1092,13 +1092,16 @@ def test_too_many_dims_raises(device):
 def test_dtype_strings_and_none_are_rejected(device, spelling):
     # NumPy reads "float", "int" and None as float64/int64, where Warp's float and int
     # are 32-bit; Warp rejects these spellings, and so does every factory here
-    for make in (lambda: wp.zeros(3, dtype=spelling, device=device),
-                 lambda: wp.empty(3, dtype=spelling, device=device),
-                 lambda: wp.full(3, 1.0, dtype=spelling, device=device),
-                 lambda: wp.array([1.0, 2.0], dtype=spelling, device=device)):
+    makers = [lambda: wp.zeros(3, dtype=spelling, device=device),
+              lambda: wp.empty(3, dtype=spelling, device=device),
+              lambda: wp.array([1.0, 2.0], dtype=spelling, device=device)]
+    if spelling is not None:  # wp.full's dtype=None is Warp 1.19's default: inferred
+        makers.append(lambda: wp.full(3, 1.0, dtype=spelling, device=device))
+    for make in makers:
         with pytest.raises(TypeError, match="dtype") as info:
             make()
         assert repr(spelling) in str(info.value) and "float32" in str(info.value)
+    assert wp.full(3, 1.0, dtype=None, device=device).dtype is wp.float32
 
 
 def test_fractional_shape_is_rejected(device):
