@@ -110,6 +110,7 @@ from .runtime.array_annotations import (  # noqa: E402,F401
     array4d,
     fixedarray,
 )
+from .runtime import array_arith as _array_arith  # noqa: E402,F401  (installs a + b, ...)
 from .runtime.indexed import (  # noqa: E402,F401
     indexedarray,
     indexedarray1d,

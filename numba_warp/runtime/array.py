@@ -18,6 +18,7 @@ import numpy as np
 from numba.core import types
 
 from . import cuda_backend, recording
+from .array_operators import ArrayOperators
 from .device import Device, get_device
 from .dlpack_export import KDL_CPU, KDL_CUDA, to_dlpack_capsule
 from ..typing.argspec import parse_array_subscript
@@ -84,7 +85,7 @@ def as_shape(shape, where="shape"):
     return shape
 
 
-class array:
+class array(ArrayOperators):
     """A multi-dimensional array on a device (Warp's ``wp.array``).
 
     Parameters

@@ -37,6 +37,7 @@ from ..typing.argspec import parse_array_subscript
 from ..typing.dtypes import element_type, type_name
 from ..typing.scalars import scalar_types
 from .array import ARRAY_MAX_DIMS, array, null_array
+from .array_operators import ArrayOperators
 from .device import get_device
 
 __all__ = ["indexedarray", "indexedarray1d", "indexedarray2d", "indexedarray3d",
@@ -80,7 +81,7 @@ def _check_index_array(indices, device, dim: int):
                          f"data array on {device}")
 
 
-class indexedarray:
+class indexedarray(ArrayOperators):
     """An indexed view of a ``wp.array`` (see the module docstring).
 
     Example
