@@ -153,6 +153,7 @@ class array(ArrayOperators):
         self._np = None
         self._launch = None  # ArrayLaunchData, made on first launch
         self._vc = None  # write counter, shared with views (see version)
+        self._any_layout = False  # launches pass it as layout "A" even when contiguous
 
     def _init_annotation(self, dtype, ndim):
         self._is_annotation = True
@@ -598,6 +599,18 @@ class array(ArrayOperators):
                             tuple(self.strides[a] for a in axes), self._et)
         return self._with_grad_view(out, lambda g: g.transpose(axes))
 
+    def padded_view(self, ndim: int = ARRAY_MAX_DIMS) -> "array":
+        """A view with ``ndim`` dimensions (leading extents of 1), its gradient viewed the
+        same way; launches pass it with layout "A" even when it is contiguous (one
+        compiled variant for every size, for the runtime's generic kernels)."""
+        pad = ndim - self.ndim
+        out = self._view_as((1,) * pad + self.shape, (0,) * pad + self.strides, self._et)
+        out._any_layout = True
+        if self._grad is not None:
+            out._grad = self._grad.padded_view(ndim)
+            out._requires_grad = self._requires_grad
+        return out
+
     def _view_as(self, shape, strides, et) -> "array":
         out = array(ptr=self.ptr, shape=shape, strides=strides, dtype=et, device=self.device,
                     owner=self._owner)
@@ -633,7 +646,8 @@ class ArrayLaunchData:
     def __init__(self, a: array):
         et = a.element_type
         self.dtype = et.numba_type
-        self.numba_type = types.Array(et.numba_type, a.ndim, "C" if a.is_contiguous else "A")
+        contiguous = a.is_contiguous and not a._any_layout
+        self.numba_type = types.Array(et.numba_type, a.ndim, "C" if contiguous else "A")
         self.cuda_args = (0, 0, a.size, et.itemsize, a.ptr, *a.shape, *a.strides)
         self.cpu_arg = a._kernel_view() if a.device.is_cpu else None
 

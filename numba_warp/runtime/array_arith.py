@@ -153,19 +153,6 @@ def _as_operand(value, device):
     return out
 
 
-def _view4(a: array) -> array:
-    """``a`` viewed with ARRAY_MAX_DIMS dimensions (leading extents of 1), gradient too."""
-    pad = ARRAY_MAX_DIMS - a.ndim
-    shape = (1,) * pad + a.shape
-    strides = (0,) * pad + a.strides
-    out = array(ptr=a.ptr, shape=shape, strides=strides, dtype=a.element_type,
-                device=a.device, owner=a._owner)
-    out._vc = a._version_counter()  # writes through the view are writes of ``a``
-    if a.grad is not None:
-        out.grad = _view4(a.grad)
-    return out
-
-
 def _broadcast(shapes, symbol):
     try:
         return tuple(int(n) for n in np.broadcast_shapes(*shapes))
@@ -178,8 +165,8 @@ def _run(op: str, operands: list, out: array, shape: tuple):
     if out.size == 0:
         return
     dims = (1,) * (ARRAY_MAX_DIMS - len(shape)) + shape
-    launch(_KERNELS[op], dim=dims, inputs=[_view4(a) for a in operands],
-           outputs=[_view4(out)], device=out.device)
+    launch(_KERNELS[op], dim=dims, inputs=[a.padded_view() for a in operands],
+           outputs=[out.padded_view()], device=out.device)
 
 
 def array_binary(op: str, left, right, out=None):
