@@ -23,8 +23,12 @@ from .device import Device, get_device
 from .dlpack_export import KDL_CPU, KDL_CUDA, to_dlpack_capsule
 from ..typing.argspec import parse_array_subscript
 from ..typing.dtypes import ElementType, element_type, from_numpy_dtype, type_name
+from ..typing.structs import is_struct_class, struct_arrays, struct_from_record
 from .memory import (
+    ARRAY_MAX_DIMS,
     DeleterOwner,
+    as_shape,
+    with_element_shape,
     allocate_memory,
     c_strides,
     element_bytes,
@@ -40,49 +44,7 @@ __all__ = ["array", "ARRAY_MAX_DIMS",
            "ArrayLaunchData", "allocate", "null_array", "as_shape", "copy_into",
            "install_strided_kernels"]
 
-ARRAY_MAX_DIMS = 4
 _NEW = object()
-
-
-def _with_element_shape(arr: np.ndarray, et) -> np.ndarray:
-    """``arr`` shaped as (outer dims..., element dims...), with at least one outer dim.
-
-    As in Warp: data whose trailing dims are the element's shape keeps its outer dims
-    (none gives one element: ``np.zeros(4)`` as ``quat`` is one quaternion); otherwise a
-    last dim that is a multiple of the element's size is the elements flattened
-    (``(2, 6)`` as ``vec3`` is ``(2, 2)`` vectors, ``(2, 9)`` as ``mat33`` two matrices)."""
-    inner = et.inner_shape
-    if inner and arr.shape[arr.ndim - len(inner):] != inner:
-        size = math.prod(inner)
-        if arr.ndim == 0 or arr.shape[-1] % size:
-            raise ValueError(
-                f"data of shape {arr.shape} cannot be read as {type_name(et.dtype)} elements: "
-                f"its trailing dims must be the element shape {inner}, or its last dim a "
-                f"multiple of the element size {size}")
-        n = arr.shape[-1] // size  # one element per row is no dim (Warp: (2, 9) -> (2,))
-        arr = arr.reshape(arr.shape[:-1] + ((n,) if n > 1 else ()) + inner)
-    if arr.ndim == len(inner):
-        arr = arr.reshape((1,) + arr.shape)
-    return arr
-
-
-def as_shape(shape, where="shape"):
-    if isinstance(shape, (int, np.integer)):
-        shape = (int(shape),)
-    try:
-        shape = tuple(shape)
-    except TypeError:
-        raise TypeError(f"{where} must be an int or a tuple of ints, got {shape!r}") from None
-    if not all(isinstance(n, (int, np.integer)) or
-               (isinstance(n, (float, np.floating)) and float(n).is_integer()) for n in shape):
-        # int() would truncate (2, 2.5) to (2, 2) without a word
-        raise TypeError(f"{where} must be an int or a tuple of ints, got {shape!r}")
-    shape = tuple(int(n) for n in shape)
-    if len(shape) > ARRAY_MAX_DIMS:
-        raise ValueError(f"arrays have at most {ARRAY_MAX_DIMS} dimensions, {where} is {shape}")
-    if any(n < 0 for n in shape):
-        raise ValueError(f"{where} has a negative dimension: {shape}")
-    return shape
 
 
 class array(ArrayOperators):
@@ -222,9 +184,11 @@ class array(ArrayOperators):
             et = element_type(from_numpy_dtype(arr.dtype))
         else:
             arr = host_data_for(data, et)
+            if is_struct_class(et.dtype) and isinstance(data, (list, tuple)):
+                self._held = held_arrays(data, et, dev)
         if shape is not None:
             arr = arr.reshape(as_shape(shape) + et.inner_shape)
-        arr = _with_element_shape(arr, et)
+        arr = with_element_shape(arr, et)
         outer = as_shape(arr.shape[: arr.ndim - len(et.inner_shape)])
         if dev.is_cpu and not copy and isinstance(data, np.ndarray) and arr is data:
             self._init_view(arr.ctypes.data, outer, arr.strides[: len(outer)], et, dev, arr)
@@ -466,8 +430,15 @@ class array(ArrayOperators):
         return self._cpu_view()
 
     def list(self) -> list:
-        """The contents as a (nested) Python list."""
-        return self.numpy().tolist()
+        """The elements as a flat Python list, as in Warp 1.19: Python numbers for scalar
+        dtypes, vector/matrix objects (``wp.vec3``, ...), struct instances."""
+        host = self.numpy()
+        et = self._et
+        if is_struct_class(et.dtype):
+            return [struct_from_record(et.dtype, r) for r in host.reshape(-1)]
+        if et.inner_shape:
+            return [et.dtype(v) for v in host.reshape((-1,) + et.inner_shape)]
+        return host.reshape(-1).tolist()
 
     def __array__(self, dtype=None, copy=None):
         out = self.numpy()
@@ -520,6 +491,8 @@ class array(ArrayOperators):
         if self.size == 0:
             return self
         item = element_bytes(value, self._et)
+        if is_struct_class(self.dtype):
+            self._held = held_arrays([value], self._et, self.device)
         self.mark_write("fill_()")
         if self.device.is_cpu:
             self._cpu_view()[...] = np.frombuffer(item, dtype=self._et.np_dtype)[0]
@@ -650,6 +623,23 @@ class ArrayLaunchData:
         self.numba_type = types.Array(et.numba_type, a.ndim, "C" if contiguous else "A")
         self.cuda_args = (0, 0, a.size, et.itemsize, a.ptr, *a.shape, *a.strides)
         self.cpu_arg = a._kernel_view() if a.device.is_cpu else None
+
+
+def held_arrays(values, et: ElementType, device: Device) -> list:
+    """The arrays in the array fields of struct ``values`` stored into an array of ``et``
+    on ``device``: each must be on that device. The array of structs keeps them alive
+    (its elements hold their addresses; arrays stored by kernels are not kept)."""
+    out = []
+    for v in values:
+        if not isinstance(v, et.dtype):
+            continue
+        for a in struct_arrays(v):
+            if a.device is not None and a.device != device:
+                raise ValueError(f"a {et.dtype.__qualname__} holds an array on {a.device}; an "
+                                 f"array of these structs on {device} needs its arrays there "
+                                 "too (move them with .to())")
+            out.append(a)
+    return out
 
 
 def allocate(shape: tuple, et: ElementType, device: Device, pinned: bool = False,

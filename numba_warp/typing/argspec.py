@@ -32,7 +32,7 @@ from .indexed import make_indexedarray
 from .scalars import ScalarType, scalar_class_for, to_numba_type
 
 __all__ = ["ArgSpec", "arg_spec_from_annotation", "is_warp_array", "is_indexed_array",
-           "parse_array_subscript"]
+           "parse_array_subscript", "array_descriptor", "array_descriptor_dtype"]
 
 ARRAY_MAX_DIMS = 4
 
@@ -70,6 +70,25 @@ def is_warp_array(obj) -> bool:
     The class is asked, not the instance, so an object's ``__getattr__`` cannot claim it.
     """
     return getattr(type(obj), "__wp_array__", False) is True
+
+
+def array_descriptor_dtype(ndim: int) -> np.dtype:
+    """The memory layout of an array value inside a struct stored in memory: Numba's
+    array data model (``meminfo, parent, nitems, itemsize, data, shape, strides``). The
+    first two are always zero there (a stored array is a view, see ``typing.structs``)."""
+    return np.dtype([("meminfo", np.uint64), ("parent", np.uint64), ("nitems", np.int64),
+                     ("itemsize", np.int64), ("data", np.uint64),
+                     ("shape", np.int64, (ndim,)), ("strides", np.int64, (ndim,))],
+                    align=True)
+
+
+def array_descriptor(value, ndim: int) -> tuple:
+    """The record (see :func:`array_descriptor_dtype`) of a Warp array, or of None (the
+    null array: no elements)."""
+    if value is None or value.device is None:
+        return (0, 0, 0, 0, 0, (0,) * ndim, (0,) * ndim)
+    return (0, 0, value.size, element_type(value.dtype).itemsize, value.ptr, value.shape,
+            value.strides)
 
 
 def is_indexed_array(obj) -> bool:
@@ -127,6 +146,8 @@ class ArgSpec:
                             scalar_class_for(self.numba_type)._np_dtype)
         if self.kind == "struct" and self.struct_cls.numpy_dtype is not None:
             return self.struct_cls.numpy_dtype
+        if self.kind == "array":
+            return array_descriptor_dtype(self.ndim)
         raise TypeError("no NumPy layout")
 
     def flatten(self, name, ref):
