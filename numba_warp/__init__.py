@@ -111,6 +111,7 @@ from .runtime.array_annotations import (  # noqa: E402,F401
     fixedarray,
 )
 from .runtime import array_arith as _array_arith  # noqa: E402,F401  (installs a + b, ...)
+from . import utils  # noqa: E402,F401
 from .runtime.indexed import (  # noqa: E402,F401
     indexedarray,
     indexedarray1d,
