@@ -39,7 +39,7 @@ from .indexed import indexedarray
 from .kernel import kernel
 from .launch import launch
 
-__all__ = ["array_binary", "array_unary", "OPERATORS"]
+__all__ = ["OPERATORS", "array_binary", "array_unary"]
 
 #: operator name -> the kernel-language function applied to the elements
 OPERATORS = {"add": lang.add, "sub": lang.sub, "mul": lang.mul, "div": lang.div,

@@ -29,7 +29,7 @@ from .factories import copy
 from .kernel import kernel
 from .launch import launch
 
-__all__ = ["array_sum", "array_inner", "array_scan", "array_cast"]
+__all__ = ["array_cast", "array_inner", "array_scan", "array_sum"]
 
 _A4 = array(dtype=typing.Any, ndim=ARRAY_MAX_DIMS)
 _A1 = array(dtype=typing.Any, ndim=1)

@@ -34,7 +34,7 @@ from .func import func
 from .kernel import kernel
 from .launch import launch
 
-__all__ = ["radix_sort_pairs", "segmented_sort_pairs", "runlength_encode"]
+__all__ = ["radix_sort_pairs", "runlength_encode", "segmented_sort_pairs"]
 
 _A1 = array(dtype=typing.Any, ndim=1)
 _I1 = array(dtype=int, ndim=1)
@@ -273,7 +273,7 @@ def segmented_sort_pairs(keys: array, values: array, count: int, segment_start_i
 def _run_heads(values: _A1, heads: _I1):
     i = tid()
     h = 1
-    if i > 0:
+    if i > 0:  # noqa: SIM102 - values[i - 1] is read only when i > 0
         if values[i] == values[i - 1]:
             h = 0
     heads[i] = h

@@ -68,7 +68,7 @@ def is_array_like(obj) -> bool:
 
 def _check_index_array(indices, device, dim: int):
     if not isinstance(indices, array):
-        raise ValueError(f"indices for dimension {dim} must be a wp.array of int32, got "
+        raise ValueError(  # noqa: TRY004 - Warp 1.19 raises ValueError heref"indices for dimension {dim} must be a wp.array of int32, got "
                          f"{type(indices).__name__}")
     if indices.ndim != 1:
         raise ValueError(f"the index array for dimension {dim} must be one-dimensional, got "
@@ -207,7 +207,7 @@ class indexedarray(ArrayOperators):
             _kernel("gather")(out, self)
         return out
 
-    def to(self, device) -> "indexedarray | array":
+    def to(self, device) -> indexedarray | array:
         """Itself on its own device; else a contiguous copy on ``device``."""
         dev = get_device(device)
         if dev == self.device:

@@ -14,7 +14,7 @@ from numba.core import cgutils, types
 from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic, make_attribute_wrapper, models, register_model
 
-__all__ = ["IndexedArrayType", "make_indexedarray", "INDEX_ARRAY_TYPE"]
+__all__ = ["INDEX_ARRAY_TYPE", "IndexedArrayType", "make_indexedarray"]
 
 #: the type of one dimension's index array in kernels
 INDEX_ARRAY_TYPE = types.Array(types.int32, 1, "A")

@@ -207,6 +207,13 @@ def _copy(dest, src, **kw):
     return dest
 
 
+def _into_every_other(device, src, **kw):
+    """Copy into every other element of 8 zeros; return the 8."""
+    z = wp.zeros(8, device=device)
+    wp.copy(z[::2], src, **kw)
+    return z
+
+
 # (name, make(device) -> the array to read back, expected contents): Warp 1.19
 COPIES = [
     ("strided src, offsets", lambda d: _copy(wp.zeros(6, device=d), _base(d)[::2],
@@ -216,11 +223,10 @@ COPIES = [
      [1, 3, 5, 7, 0, 0]),
     ("strided src into larger dest", lambda d: _copy(wp.zeros(8, device=d), _base(d)[::2]),
      [1, 3, 5, 7, 9, 11, 0, 0]),
-    ("strided dest, offsets", lambda d: (lambda z: (_copy(z[::2], _base(d), dest_offset=1,
-                                                          src_offset=3, count=2), z)[1])(
-        wp.zeros(8, device=d)), [0, 0, 4, 0, 5, 0, 0, 0]),
-    ("both strided", lambda d: (lambda z: (_copy(z[::2], _base(d)[::3], src_offset=1,
-                                                 count=3), z)[1])(wp.zeros(8, device=d)),
+    ("strided dest, offsets", lambda d: _into_every_other(d, _base(d), dest_offset=1,
+                                                          src_offset=3, count=2),
+     [0, 0, 4, 0, 5, 0, 0, 0]),
+    ("both strided", lambda d: _into_every_other(d, _base(d)[::3], src_offset=1, count=3),
      [4, 0, 7, 0, 10, 0, 0, 0]),
     ("strided 2-D whole", lambda d: _copy(
         wp.zeros((2, 2), device=d),
