@@ -14,6 +14,7 @@ import typing
 import numpy as np
 
 from ..lang import tid
+from ..typing.structs import is_struct_class
 from .array import array, copy_into, install_strided_kernels
 from .indexed import indexedarray, install_indexed_kernels
 from .kernel import kernel
@@ -171,6 +172,12 @@ def scatter_indexed(dst: indexedarray, src: array) -> None:
 def fill_indexed(dst: indexedarray, value) -> None:
     """Every element of an indexed array set to ``value`` (converted to its dtype)."""
     et = dst.element_type
+    if is_struct_class(et.dtype):
+        # a struct is no value for a generic kernel parameter: scatter a filled copy
+        filled = array(shape=dst.shape, dtype=et.dtype, device=dst.device)
+        filled.fill_(value)
+        scatter_indexed(dst, filled)
+        return
     comps = np.frombuffer(element_bytes(value, et), dtype=et.scalar_np)
     item = et.dtype(comps) if et.inner_shape else comps[0]
     launch(_indexed_kernels[dst.ndim][2], dim=dst.shape, inputs=[dst, item], device=dst.device)

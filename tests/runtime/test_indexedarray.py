@@ -136,3 +136,20 @@ def test_launch_checks_and_gradients(device):
     # Warp drops gradients through indexed arrays without a word: here it is an error
     with pytest.raises(Exception, match="indexedarray"):
         tape.backward(grads={out: wp.ones(2, device=device)})
+
+
+@wp.struct
+class Particle:
+    mass: float
+    vel: wp.vec2
+
+
+def test_fill_with_a_struct(device):
+    data = wp.zeros(4, dtype=Particle, device=device)
+    ia = wp.indexedarray(data, wp.array([1, 3], dtype=int, device=device))
+    p = Particle()
+    p.mass = 2.0
+    p.vel = wp.vec2(1.0, 3.0)
+    ia.fill_(p)
+    assert data.numpy()["mass"].tolist() == [0.0, 2.0, 0.0, 2.0]
+    assert data.numpy()["vel"].tolist() == [[0, 0], [1, 3], [0, 0], [1, 3]]
