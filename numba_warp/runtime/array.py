@@ -116,6 +116,7 @@ class array(ArrayOperators):
         self._launch = None  # ArrayLaunchData, made on first launch
         self._vc = None  # write counter, shared with views (see version)
         self._any_layout = False  # launches pass it as layout "A" even when contiguous
+        self._capacity = None  # given with wp.array(ptr=..., capacity=...)
 
     def _init_annotation(self, dtype, ndim):
         self._is_annotation = True
@@ -134,6 +135,7 @@ class array(ArrayOperators):
         self.ndim = nd
         self.shape = (0,) * nd
         self.strides = (0,) * nd
+        self._capacity = None
         self.device = None
         self.ptr = 0
         self._owner = None
@@ -149,12 +151,18 @@ class array(ArrayOperators):
         self._np = npview
 
     def _init_from_ptr(self, ptr, dtype, shape, strides, device, capacity):
-        et = element_type(float if dtype is typing.Any else dtype)
+        if dtype is typing.Any:
+            raise TypeError("wp.array(ptr=...) needs dtype= (the type of the elements at ptr)")
+        et = element_type(dtype)
         dev = get_device(device)
         shape = as_shape(shape)
+        if capacity is None:  # Warp's: the bytes the shape (and strides) span
+            capacity = math.prod(shape) * et.itemsize if strides is None else \
+                shape[0] * int(strides[0]) if shape else 0
         strides = tuple(strides) if strides is not None else c_strides(shape, et.itemsize)
         owner = DeleterOwner(self._deleter, ptr, capacity) if self._deleter else None
         self._init_view(ptr, shape, strides, et, dev, owner)
+        self._capacity = capacity
 
     def _init_from_data(self, data, dtype, shape, device, copy):
         if isinstance(data, array):
@@ -216,6 +224,9 @@ class array(ArrayOperators):
 
     @property
     def capacity(self) -> int:
+        """Bytes addressable from ``ptr`` (given to ``wp.array(ptr=...)``, else the size's)."""
+        if self._capacity is not None:
+            return self._capacity
         return self.size * self._et.itemsize if self._et else 0
 
     @property

@@ -9,6 +9,7 @@ calls (the scripts ran each call under ``import warp as wp`` and under numba_war
 
 from __future__ import annotations
 
+import gc
 import inspect
 from typing import Literal
 
@@ -194,7 +195,22 @@ def test_array_constructor_keywords(device):
     host = np.arange(4, dtype=np.float32)
     p = wp.array(ptr=host.ctypes.data, shape=(2,), strides=(8,), dtype=float, device="cpu",
                  capacity=16)
-    assert p.numpy().tolist() == [0.0, 2.0]
+    assert p.numpy().tolist() == [0.0, 2.0] and p.capacity == 16
+
+
+def test_array_from_pointer_like_warp():
+    host = np.arange(6, dtype=np.float32)
+    freed = []
+    a = wp.array(ptr=host.ctypes.data, dtype=float, shape=(2, 3), device="cpu",
+                 deleter=lambda ptr, size: freed.append((ptr, size)))
+    assert a.numpy().tolist() == [[0, 1, 2], [3, 4, 5]] and a.capacity == 24
+    del a
+    gc.collect()
+    assert freed == [(host.ctypes.data, 24)]  # Warp 1.19: the deleter gets the capacity
+    s = wp.array(ptr=host.ctypes.data, dtype=float, shape=(3,), strides=(8,), device="cpu")
+    assert s.capacity == 24 and not s.is_contiguous  # Warp 1.19: shape[0] * strides[0]
+    with pytest.raises(TypeError, match="dtype"):  # Warp 1.19 raises TypeError too
+        wp.array(ptr=host.ctypes.data, shape=(3,), device="cpu")
 
 
 # -- wp.copy -------------------------------------------------------------------------------
