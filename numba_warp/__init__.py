@@ -13,14 +13,7 @@ import typing as _typing
 
 from . import config  # noqa: F401
 from .lang import *  # noqa: F401,F403
-from .runtime.array import (  # noqa: F401
-    ARRAY_MAX_DIMS,
-    array,
-    array1d,
-    array2d,
-    array3d,
-    array4d,
-)
+from .runtime.array import ARRAY_MAX_DIMS, array  # noqa: F401
 from .runtime.factories import (  # noqa: F401
     clone,
     copy,
@@ -108,6 +101,24 @@ Any = _typing.Any
 Scalar = _typing.Any
 Float = _typing.Any
 Int = _typing.Any
+
+# --- issue 11: arrays (array1d..4d, fixedarray, indexedarray, wp.utils, array operators) ---
+from .runtime.array_annotations import (  # noqa: E402,F401
+    array1d,
+    array2d,
+    array3d,
+    array4d,
+    fixedarray,
+)
+from .runtime import array_arith as _array_arith  # noqa: E402,F401  (installs a + b, ...)
+from . import utils  # noqa: E402,F401
+from .runtime.indexed import (  # noqa: E402,F401
+    indexedarray,
+    indexedarray1d,
+    indexedarray2d,
+    indexedarray3d,
+    indexedarray4d,
+)
 
 # Warp's predefined constants
 from .constants import *  # noqa: E402,F401,F403

@@ -70,8 +70,8 @@ def _freeze_earlier_objects():
 def _ptx_for_module_kernels(request):
     """After a test module, compile each kernel it ran on the CPU to PTX (no GPU).
 
-    Covers kernels defined at module level (by their module) and those created inside
-    the module's tests (created while it ran). Results are cached per kernel, so a
+    Covers kernels defined at module level (by their module), those created inside
+    the module's tests (created while it ran) and the package's own helper kernels. Results are cached per kernel, so a
     test that already compiled a kernel to PTX costs nothing here.
     """
     before = set(map(id, _kernel_mod.all_kernels()))
@@ -79,6 +79,9 @@ def _ptx_for_module_kernels(request):
     if HAS_GPU:
         return  # real CUDA launches already compiled them
     name = request.module.__name__
+    # (and the package's own helper kernels, e.g. wp.utils and array operators, for the
+    # argument types this module used them with; PTX is cached per variant)
     mine = [k for k in _kernel_mod.all_kernels()
-            if id(k) not in before or getattr(k.func, "__module__", None) == name]
+            if id(k) not in before or getattr(k.func, "__module__", None) == name
+            or str(getattr(k.func, "__module__", "")).startswith("numba_warp.")]
     compile_all_to_ptx(mine, getattr(request.module, "PTX_ADJOINT_ONLY", False))

@@ -659,7 +659,8 @@ def generate(parsed: ParsedFunction, *, is_kernel: bool, params: list, gen_name:
     flat_params: list[str] = []
     prologue: list[ast.stmt] = []
     for name, spec in params:
-        flatten = getattr(spec, "flatten", None) if getattr(spec, "kind", "") == "struct" else None
+        flattened = getattr(spec, "kind", "") in ("struct", "indexedarray")
+        flatten = getattr(spec, "flatten", None) if flattened else None
         if flatten is not None and is_kernel:
             names, rebuild = flatten(name, tr.ref)
             flat_params.extend(names)

@@ -30,6 +30,7 @@ __all__ = [
     "emit_atomic",
     "element_pointer",
     "register_elementwise_atomic",
+    "register_array_like",
     "ATOMIC_SCALARS",
     "INT_ONLY_OPS",
 ]
@@ -41,6 +42,16 @@ ATOMIC_SCALARS = (types.int32, types.uint32, types.int64, types.uint64,
 INT_ONLY_OPS = {"and", "or", "xor"}
 # composite dtype class -> function(context, builder, op, dtype, ptr, val) -> old value
 _elementwise_rules: dict[type, object] = {}
+
+
+# array-like type class -> rule(context, builder, type, value, idxtys, idxs) -> element pointer
+_array_like_rules: dict[type, object] = {}
+
+
+def register_array_like(type_class, pointer_rule):
+    """Let a type of array-like values (``ndim``, ``dtype``; e.g. indexed arrays) take
+    part in the atomics: ``pointer_rule`` gives the address of one element."""
+    _array_like_rules[type_class] = pointer_rule
 
 
 def register_elementwise_atomic(type_class, rule):
@@ -142,6 +153,9 @@ def emit_cas(context, builder, dtype, ptr, compare, val):
 
 def element_pointer(context, builder, arrty, arr, idxtys, idxs):
     """Pointer to ``arr[idxs...]`` (indices cast to intp, no wraparound)."""
+    rule = _array_like_rules.get(type(arrty))
+    if rule is not None:
+        return rule(context, builder, arrty, arr, idxtys, idxs)
     ary = context.make_array(arrty)(context, builder, arr)
     idxs = [context.cast(builder, v, t, types.intp) for v, t in zip(idxs, idxtys)]
     return cgutils.get_item_pointer(context, builder, arrty, ary, idxs, wraparound=False)
@@ -152,7 +166,7 @@ def _check_args(name, args, n_values):
     if len(args) < 1 + n_values + 1:
         return None
     arr = args[0]
-    if not isinstance(arr, types.Array):
+    if not isinstance(arr, types.Array) and type(arr) not in _array_like_rules:
         return None
     idx = args[1: len(args) - n_values]
     if len(idx) != arr.ndim or not all(isinstance(t, types.Integer) for t in idx):
@@ -208,6 +222,7 @@ def _make_rmw(name: str, op: str):
             return signature(arr.dtype, arr, *idx, arr.dtype)
 
     @lower_builtin(stub, types.Array, types.VarArg(types.Any))
+    @lower_builtin(stub, types.Type, types.VarArg(types.Any))  # registered array-likes
     def _lower(context, builder, sig, args):
         arrty = sig.args[0]
         ptr = element_pointer(context, builder, arrty, args[0], sig.args[1:-1], args[1:-1])
@@ -247,6 +262,7 @@ class _CasTemplate(AbstractTemplate):
 
 
 @lower_builtin(atomic_cas, types.Array, types.VarArg(types.Any))
+@lower_builtin(atomic_cas, types.Type, types.VarArg(types.Any))  # registered array-likes
 def _lower_cas(context, builder, sig, args):
     arrty = sig.args[0]
     ptr = element_pointer(context, builder, arrty, args[0], sig.args[1:-2], args[1:-2])

@@ -18,11 +18,17 @@ import numpy as np
 from numba.core import types
 
 from . import cuda_backend, recording
+from .array_operators import ArrayOperators
 from .device import Device, get_device
 from .dlpack_export import KDL_CPU, KDL_CUDA, to_dlpack_capsule
+from ..typing.argspec import parse_array_subscript
 from ..typing.dtypes import ElementType, element_type, from_numpy_dtype, type_name
+from ..typing.structs import is_struct_class, struct_arrays, struct_from_record
 from .memory import (
+    ARRAY_MAX_DIMS,
     DeleterOwner,
+    as_shape,
+    with_element_shape,
     allocate_memory,
     c_strides,
     element_bytes,
@@ -34,56 +40,14 @@ from .memory import (
 from .device import Event, Stream
 from .versions import counter_for_memory
 
-__all__ = ["array", "array1d", "array2d", "array3d", "array4d", "ARRAY_MAX_DIMS",
+__all__ = ["array", "ARRAY_MAX_DIMS",
            "ArrayLaunchData", "allocate", "null_array", "as_shape", "copy_into",
            "install_strided_kernels"]
 
-ARRAY_MAX_DIMS = 4
 _NEW = object()
 
 
-def _with_element_shape(arr: np.ndarray, et) -> np.ndarray:
-    """``arr`` shaped as (outer dims..., element dims...), with at least one outer dim.
-
-    As in Warp: data whose trailing dims are the element's shape keeps its outer dims
-    (none gives one element: ``np.zeros(4)`` as ``quat`` is one quaternion); otherwise a
-    last dim that is a multiple of the element's size is the elements flattened
-    (``(2, 6)`` as ``vec3`` is ``(2, 2)`` vectors, ``(2, 9)`` as ``mat33`` two matrices)."""
-    inner = et.inner_shape
-    if inner and arr.shape[arr.ndim - len(inner):] != inner:
-        size = math.prod(inner)
-        if arr.ndim == 0 or arr.shape[-1] % size:
-            raise ValueError(
-                f"data of shape {arr.shape} cannot be read as {type_name(et.dtype)} elements: "
-                f"its trailing dims must be the element shape {inner}, or its last dim a "
-                f"multiple of the element size {size}")
-        n = arr.shape[-1] // size  # one element per row is no dim (Warp: (2, 9) -> (2,))
-        arr = arr.reshape(arr.shape[:-1] + ((n,) if n > 1 else ()) + inner)
-    if arr.ndim == len(inner):
-        arr = arr.reshape((1,) + arr.shape)
-    return arr
-
-
-def as_shape(shape, where="shape"):
-    if isinstance(shape, (int, np.integer)):
-        shape = (int(shape),)
-    try:
-        shape = tuple(shape)
-    except TypeError:
-        raise TypeError(f"{where} must be an int or a tuple of ints, got {shape!r}") from None
-    if not all(isinstance(n, (int, np.integer)) or
-               (isinstance(n, (float, np.floating)) and float(n).is_integer()) for n in shape):
-        # int() would truncate (2, 2.5) to (2, 2) without a word
-        raise TypeError(f"{where} must be an int or a tuple of ints, got {shape!r}")
-    shape = tuple(int(n) for n in shape)
-    if len(shape) > ARRAY_MAX_DIMS:
-        raise ValueError(f"arrays have at most {ARRAY_MAX_DIMS} dimensions, {where} is {shape}")
-    if any(n < 0 for n in shape):
-        raise ValueError(f"{where} has a negative dimension: {shape}")
-    return shape
-
-
-class array:
+class array(ArrayOperators):
     """A multi-dimensional array on a device (Warp's ``wp.array``).
 
     Parameters
@@ -105,7 +69,8 @@ class array:
     array([1., 2., 3.], dtype=float32)
 
     As a kernel annotation: ``wp.array(dtype=float)``, ``wp.array(dtype=float, ndim=2)``,
-    ``wp.array2d(dtype=float)`` or ``wp.array[float]``.
+    ``wp.array2d(dtype=float)``, ``wp.array[float]``, ``wp.array2d[float]`` or
+    ``wp.array[float, 2]``.
     """
 
     __array_priority__ = 0
@@ -117,7 +82,7 @@ class array:
                  ndim=None, grad=None, requires_grad=False, retain_grad=False, owner=_NEW):
         self._grad = None
         self._requires_grad = False
-        self.retain_grad = retain_grad
+        self._retain_grad = False
         self.pinned = bool(pinned)
         self._deleter = deleter
         if owner is not _NEW:  # internal fast path: a view of existing memory
@@ -134,6 +99,8 @@ class array:
             self.grad = grad
         elif requires_grad:
             self.requires_grad = True
+        if retain_grad:
+            self.retain_grad = True
 
     # -- construction ----------------------------------------------------------------
     def _init_view(self, ptr, shape, strides, et, device, owner):
@@ -148,6 +115,8 @@ class array:
         self._np = None
         self._launch = None  # ArrayLaunchData, made on first launch
         self._vc = None  # write counter, shared with views (see version)
+        self._any_layout = False  # launches pass it as layout "A" even when contiguous
+        self._capacity = None  # given with wp.array(ptr=..., capacity=...)
 
     def _init_annotation(self, dtype, ndim):
         self._is_annotation = True
@@ -166,6 +135,7 @@ class array:
         self.ndim = nd
         self.shape = (0,) * nd
         self.strides = (0,) * nd
+        self._capacity = None
         self.device = None
         self.ptr = 0
         self._owner = None
@@ -181,12 +151,18 @@ class array:
         self._np = npview
 
     def _init_from_ptr(self, ptr, dtype, shape, strides, device, capacity):
-        et = element_type(float if dtype is typing.Any else dtype)
+        if dtype is typing.Any:
+            raise TypeError("wp.array(ptr=...) needs dtype= (the type of the elements at ptr)")
+        et = element_type(dtype)
         dev = get_device(device)
         shape = as_shape(shape)
+        if capacity is None:  # Warp's: the bytes the shape (and strides) span
+            capacity = math.prod(shape) * et.itemsize if strides is None else \
+                shape[0] * int(strides[0]) if shape else 0
         strides = tuple(strides) if strides is not None else c_strides(shape, et.itemsize)
         owner = DeleterOwner(self._deleter, ptr, capacity) if self._deleter else None
         self._init_view(ptr, shape, strides, et, dev, owner)
+        self._capacity = capacity
 
     def _init_from_data(self, data, dtype, shape, device, copy):
         if isinstance(data, array):
@@ -216,9 +192,11 @@ class array:
             et = element_type(from_numpy_dtype(arr.dtype))
         else:
             arr = host_data_for(data, et)
+            if is_struct_class(et.dtype) and isinstance(data, (list, tuple)):
+                self._held = held_arrays(data, et, dev)
         if shape is not None:
             arr = arr.reshape(as_shape(shape) + et.inner_shape)
-        arr = _with_element_shape(arr, et)
+        arr = with_element_shape(arr, et)
         outer = as_shape(arr.shape[: arr.ndim - len(et.inner_shape)])
         if dev.is_cpu and not copy and isinstance(data, np.ndarray) and arr is data:
             self._init_view(arr.ctypes.data, outer, arr.strides[: len(outer)], et, dev, arr)
@@ -234,8 +212,10 @@ class array:
             _sync_stream(dev)  # the host source may be a temporary
 
     # -- annotations -----------------------------------------------------------------
-    def __class_getitem__(cls, dtype):
-        return array(dtype=dtype)
+    def __class_getitem__(cls, params):
+        # wp.array[float], wp.array[wp.vec3, 2], wp.array[float, Literal[2]] (as in Warp)
+        dtype, ndim = parse_array_subscript("array", params)
+        return array(dtype=dtype, ndim=ndim)
 
     # -- basic properties ------------------------------------------------------------
     @property
@@ -244,6 +224,9 @@ class array:
 
     @property
     def capacity(self) -> int:
+        """Bytes addressable from ``ptr`` (given to ``wp.array(ptr=...)``, else the size's)."""
+        if self._capacity is not None:
+            return self._capacity
         return self.size * self._et.itemsize if self._et else 0
 
     @property
@@ -337,7 +320,20 @@ class array:
             self._grad = allocate(self.shape, self._et, self.device, self.pinned, zero=True)
         elif not value:
             self._grad = None
+            self._retain_grad = False
         self._requires_grad = bool(value)
+
+    @property
+    def retain_grad(self) -> bool:
+        """Keep this array's gradient when the backward pass reads it (instead of zeroing
+        it, Warp's default); needs ``requires_grad``."""
+        return self._retain_grad
+
+    @retain_grad.setter
+    def retain_grad(self, value: bool):
+        if value and not self._requires_grad:
+            raise ValueError("retain_grad=True requires requires_grad=True")
+        self._retain_grad = bool(value)
 
     @property
     def grad(self):
@@ -348,6 +344,7 @@ class array:
         if g is None:
             self._grad = None
             self._requires_grad = False
+            self._retain_grad = False
             return
         if not isinstance(g, array):
             g = array(g, dtype=self.dtype, device=self.device)
@@ -444,8 +441,15 @@ class array:
         return self._cpu_view()
 
     def list(self) -> list:
-        """The contents as a (nested) Python list."""
-        return self.numpy().tolist()
+        """The elements as a flat Python list, as in Warp 1.19: Python numbers for scalar
+        dtypes, vector/matrix objects (``wp.vec3``, ...), struct instances."""
+        host = self.numpy()
+        et = self._et
+        if is_struct_class(et.dtype):
+            return [struct_from_record(et.dtype, r) for r in host.reshape(-1)]
+        if et.inner_shape:
+            return [et.dtype(v) for v in host.reshape((-1,) + et.inner_shape)]
+        return host.reshape(-1).tolist()
 
     def __array__(self, dtype=None, copy=None):
         out = self.numpy()
@@ -498,6 +502,8 @@ class array:
         if self.size == 0:
             return self
         item = element_bytes(value, self._et)
+        if is_struct_class(self.dtype):
+            self._held = held_arrays([value], self._et, self.device)
         self.mark_write("fill_()")
         if self.device.is_cpu:
             self._cpu_view()[...] = np.frombuffer(item, dtype=self._et.np_dtype)[0]
@@ -577,6 +583,18 @@ class array:
                             tuple(self.strides[a] for a in axes), self._et)
         return self._with_grad_view(out, lambda g: g.transpose(axes))
 
+    def padded_view(self, ndim: int = ARRAY_MAX_DIMS) -> "array":
+        """A view with ``ndim`` dimensions (leading extents of 1), its gradient viewed the
+        same way; launches pass it with layout "A" even when it is contiguous (one
+        compiled variant for every size, for the runtime's generic kernels)."""
+        pad = ndim - self.ndim
+        out = self._view_as((1,) * pad + self.shape, (0,) * pad + self.strides, self._et)
+        out._any_layout = True
+        if self._grad is not None:
+            out._grad = self._grad.padded_view(ndim)
+            out._requires_grad = self._requires_grad
+        return out
+
     def _view_as(self, shape, strides, et) -> "array":
         out = array(ptr=self.ptr, shape=shape, strides=strides, dtype=et, device=self.device,
                     owner=self._owner)
@@ -612,9 +630,27 @@ class ArrayLaunchData:
     def __init__(self, a: array):
         et = a.element_type
         self.dtype = et.numba_type
-        self.numba_type = types.Array(et.numba_type, a.ndim, "C" if a.is_contiguous else "A")
+        contiguous = a.is_contiguous and not a._any_layout
+        self.numba_type = types.Array(et.numba_type, a.ndim, "C" if contiguous else "A")
         self.cuda_args = (0, 0, a.size, et.itemsize, a.ptr, *a.shape, *a.strides)
         self.cpu_arg = a._kernel_view() if a.device.is_cpu else None
+
+
+def held_arrays(values, et: ElementType, device: Device) -> list:
+    """The arrays in the array fields of struct ``values`` stored into an array of ``et``
+    on ``device``: each must be on that device. The array of structs keeps them alive
+    (its elements hold their addresses; arrays stored by kernels are not kept)."""
+    out = []
+    for v in values:
+        if not isinstance(v, et.dtype):
+            continue
+        for a in struct_arrays(v):
+            if a.device is not None and a.device != device:
+                raise ValueError(f"a {et.dtype.__qualname__} holds an array on {a.device}; an "
+                                 f"array of these structs on {device} needs its arrays there "
+                                 "too (move them with .to())")
+            out.append(a)
+    return out
 
 
 def allocate(shape: tuple, et: ElementType, device: Device, pinned: bool = False,
@@ -751,20 +787,3 @@ def copy_into(dst: array, src: array, dst_offset=0, src_offset=0, count=None):
         tmp = allocate(dst.shape, dst._et, dst.device)
         copy_into(tmp, staged)
         copy_into(dst, tmp)
-
-
-# -- annotation helpers and factories ----------------------------------------------------
-def array1d(dtype=typing.Any, **kwargs):
-    return array(dtype=dtype, ndim=1, **kwargs)
-
-
-def array2d(dtype=typing.Any, **kwargs):
-    return array(dtype=dtype, ndim=2, **kwargs)
-
-
-def array3d(dtype=typing.Any, **kwargs):
-    return array(dtype=dtype, ndim=3, **kwargs)
-
-
-def array4d(dtype=typing.Any, **kwargs):
-    return array(dtype=dtype, ndim=4, **kwargs)

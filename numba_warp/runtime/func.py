@@ -31,6 +31,7 @@ from ..frontend.protocols import FunctionOverload, UserFunction
 from ..frontend.source import parse_function, warp_key
 from ..lowering.adjoint_values import adj_zero
 from ..typing.argspec import arg_spec_from_annotation
+from ..typing.indexed import IndexedArrayType
 from ..typing.scalars import WeakFloat
 from . import operator_fallbacks
 from .cache import load_generated_module
@@ -273,6 +274,9 @@ def _accepts(spec, t, exact: bool) -> bool:
         return True
     if kind == "array":
         return (isinstance(t, types.Array) and t.ndim == spec.ndim and
+                (spec.generic_dtype or t.dtype == spec.element.numba_type))
+    if kind == "indexedarray":
+        return (isinstance(t, IndexedArrayType) and t.ndim == spec.ndim and
                 (spec.generic_dtype or t.dtype == spec.element.numba_type))
     if kind == "struct":
         return getattr(t, "descriptor", None) is spec.struct_cls._wp_struct_

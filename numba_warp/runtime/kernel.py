@@ -327,7 +327,8 @@ class Kernel(UserKernel):
         """Numba argument types for contiguous arrays, or None if the kernel is generic."""
         out = []
         for spec in self.arg_specs:
-            if spec.kind == "any" or (spec.kind == "array" and spec.generic_dtype):
+            if spec.kind in ("any", "indexedarray") or (spec.kind == "array" and
+                                                         spec.generic_dtype):
                 return None
             if spec.kind == "array":
                 out.append(types.Array(spec.element.numba_type, spec.ndim, "C"))

@@ -25,6 +25,7 @@ from ..typing.dtypes import element_type, type_name
 from ..typing.scalars import ScalarType, scalar_class_for
 from . import cuda_backend, recording
 from .array import ARRAY_MAX_DIMS, array, null_array
+from .indexed import indexedarray
 from .checks import run_checked
 from .device import get_device
 from .kernel import Kernel
@@ -104,6 +105,25 @@ def _convert_scalar(kernel, name, nbtype, value, device, out):
         out.cuda.append(nv)
 
 
+def _convert_indexed(kernel, name, spec, value, device, out):
+    """An indexed array, flattened as ``ArgSpec.flatten`` rebuilds it: the data array,
+    one int32 index array per dimension (empty: not indexed), the extents."""
+    if not isinstance(value, indexedarray):
+        _fail(kernel, name, f"expects {spec.describe()}, got {type(value).__name__}")
+    if value.device is None:
+        _fail(kernel, name, "is an indexed array annotation with no data; pass "
+                            "wp.indexedarray(data, indices)")
+    data, indices, shape = value.launch_parts()
+    data_spec = ArgSpec("array", None, dtype=None if spec.generic_dtype else spec.dtype,
+                        ndim=spec.ndim, generic_dtype=spec.generic_dtype)
+    _convert_array(kernel, f"{name}.data", data_spec, data, device, out)
+    index_spec = ArgSpec("array", None, dtype=indices[0].dtype, ndim=1)
+    for d, idx in enumerate(indices):
+        _convert_array(kernel, f"{name}.indices[{d}]", index_spec, idx, device, out)
+    for n in shape:
+        _convert_scalar(kernel, f"{name}.shape", types.int64, n, device, out)
+
+
 def _convert_struct(kernel, name, spec, value, device, out):
     cls = spec.struct_cls
     if not isinstance(value, cls):
@@ -132,6 +152,8 @@ def _infer_spec(value):
     """The parameter spec a generic (typing.Any) parameter takes from its value."""
     if isinstance(value, array):
         return ArgSpec("array", None, dtype=value.dtype, ndim=value.ndim)
+    if isinstance(value, indexedarray):
+        return ArgSpec("indexedarray", None, dtype=value.dtype, ndim=value.ndim)
     if isinstance(type(value), ScalarType):
         return ArgSpec("scalar", type(value), numba_type=type(value)._numba_type)
     if isinstance(value, bool):
@@ -159,6 +181,8 @@ def _convert(kernel, name, spec, value, device, out):
         kind = spec.kind
     if kind == "array":
         _convert_array(kernel, name, spec, value, device, out)
+    elif kind == "indexedarray":
+        _convert_indexed(kernel, name, spec, value, device, out)
     elif kind == "scalar":
         _convert_scalar(kernel, name, spec.numba_type, value, device, out)
     elif kind == "struct":
@@ -409,4 +433,10 @@ def _convert_adjoints(kernel, args, adj_args, device, conv):
             if adj is None or not isinstance(adj, spec.struct_cls):
                 adj = _adjoint_struct(value, device)
             _convert(kernel, f"adj_{name}", spec, adj, device, conv)
+        elif spec.kind == "indexedarray" and isinstance(value, indexedarray) and \
+                value.data.requires_grad:
+            _fail(kernel, name, "is an indexed view of an array with requires_grad: gradients "
+                                "do not flow through wp.indexedarray (Warp drops them without "
+                                "a word). Gather the elements into a wp.array in a kernel "
+                                "of the recorded computation and use that array instead")
     _convert_scalar(kernel, "_wp_retain", types.int64, retain, device, conv)

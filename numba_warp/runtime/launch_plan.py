@@ -18,6 +18,7 @@ from numba.core import types
 
 from ..frontend.effects import array_access
 from .array import array
+from .indexed import indexedarray
 
 __all__ = ["LaunchPlan", "ArrayParam", "ScalarParam"]
 
@@ -94,6 +95,8 @@ class LaunchPlan:
             a = _follow(args[k], attrs) if attrs else args[k]
             if type(a) is array:
                 out.append(a)
+            elif type(a) is indexedarray and a.data is not None:
+                out.append(a.data)  # a write through the view is a write of its data
         return out
 
     def read_arrays(self, args) -> list:
@@ -105,6 +108,8 @@ class LaunchPlan:
             a = _follow(args[k], attrs) if attrs else args[k]
             if type(a) is array:
                 out.append((a, where))
+            elif type(a) is indexedarray and a.data is not None:
+                out.append((a.data, where))
         return out
 
     def may_access(self, paths) -> bool:

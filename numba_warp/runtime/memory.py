@@ -16,8 +16,51 @@ from . import cuda_backend
 from .device import Device
 from ..typing.dtypes import ElementType, type_name
 
-__all__ = ["c_strides", "numpy_view", "void_view", "DeleterOwner", "allocate_memory",
+ARRAY_MAX_DIMS = 4
+
+__all__ = ["ARRAY_MAX_DIMS", "as_shape", "with_element_shape", "c_strides", "numpy_view", "void_view", "DeleterOwner", "allocate_memory",
            "memcpy", "host_data_for", "element_bytes"]
+
+
+def with_element_shape(arr: np.ndarray, et) -> np.ndarray:
+    """``arr`` shaped as (outer dims..., element dims...), with at least one outer dim.
+
+    As in Warp: data whose trailing dims are the element's shape keeps its outer dims
+    (none gives one element: ``np.zeros(4)`` as ``quat`` is one quaternion); otherwise a
+    last dim that is a multiple of the element's size is the elements flattened
+    (``(2, 6)`` as ``vec3`` is ``(2, 2)`` vectors, ``(2, 9)`` as ``mat33`` two matrices)."""
+    inner = et.inner_shape
+    if inner and arr.shape[arr.ndim - len(inner):] != inner:
+        size = math.prod(inner)
+        if arr.ndim == 0 or arr.shape[-1] % size:
+            raise ValueError(
+                f"data of shape {arr.shape} cannot be read as {type_name(et.dtype)} elements: "
+                f"its trailing dims must be the element shape {inner}, or its last dim a "
+                f"multiple of the element size {size}")
+        n = arr.shape[-1] // size  # one element per row is no dim (Warp: (2, 9) -> (2,))
+        arr = arr.reshape(arr.shape[:-1] + ((n,) if n > 1 else ()) + inner)
+    if arr.ndim == len(inner):
+        arr = arr.reshape((1,) + arr.shape)
+    return arr
+
+
+def as_shape(shape, where="shape"):
+    if isinstance(shape, (int, np.integer)):
+        shape = (int(shape),)
+    try:
+        shape = tuple(shape)
+    except TypeError:
+        raise TypeError(f"{where} must be an int or a tuple of ints, got {shape!r}") from None
+    if not all(isinstance(n, (int, np.integer)) or
+               (isinstance(n, (float, np.floating)) and float(n).is_integer()) for n in shape):
+        # int() would truncate (2, 2.5) to (2, 2) without a word
+        raise TypeError(f"{where} must be an int or a tuple of ints, got {shape!r}")
+    shape = tuple(int(n) for n in shape)
+    if len(shape) > ARRAY_MAX_DIMS:
+        raise ValueError(f"arrays have at most {ARRAY_MAX_DIMS} dimensions, {where} is {shape}")
+    if any(n < 0 for n in shape):
+        raise ValueError(f"{where} has a negative dimension: {shape}")
+    return shape
 
 
 def c_strides(shape, itemsize):

@@ -16,6 +16,7 @@ import ast
 import sys
 
 import numpy as np
+from llvmlite import ir
 from numba.core import cgutils, types
 from numba.core.errors import TypingError
 from numba.core.imputils import impl_ret_borrowed, lower_builtin, lower_getattr_generic
@@ -28,10 +29,11 @@ from numba.core.typing.templates import (
 )
 from numba.extending import models, register_model
 
-from .argspec import arg_spec_from_annotation
+from .argspec import arg_spec_from_annotation, array_descriptor
 from .registry import register_value_setattr
 
-__all__ = ["StructType", "struct", "is_struct_class", "StructDescriptor"]
+__all__ = ["StructType", "struct", "is_struct_class", "StructDescriptor", "struct_arrays",
+           "struct_from_record"]
 
 
 class StructType(types.Type):
@@ -72,6 +74,21 @@ _EMPTY_PADDING = [("_pad", types.uint8)]
 class _StructModel(models.StructModel):
     def __init__(self, dmm, fe_type):
         super().__init__(dmm, fe_type, list(fe_type.members) or _EMPTY_PADDING)
+        self._array_members = [k for k, (_, t) in enumerate(fe_type.members)
+                               if isinstance(t, types.Array)]
+
+    def as_data(self, builder, value):
+        # A struct stored in memory (an element of an array of structs) holds its arrays
+        # as views: no owner (meminfo) and no Python parent. A kernel argument's array
+        # has an owner only for the launch; a stored pointer to it would dangle.
+        data = super().as_data(builder, value)
+        for k in self._array_members:
+            arr = builder.extract_value(data, k)
+            for field in (0, 1):
+                arr = builder.insert_value(arr, ir.Constant(arr.type.elements[field], None),
+                                           field)
+            data = builder.insert_value(data, arr, k)
+        return data
 
 
 @infer_getattr
@@ -215,8 +232,9 @@ def struct(cls):
     new_cls._wp_struct_ = descriptor
     new_cls.numpy_dtype = _numpy_dtype_or_none(fields)
     if new_cls.numpy_dtype is not None:
-        # plain-data structs (no array fields) can be array elements: Numba lays the
-        # StructModel out like a C struct, which is NumPy's aligned record layout
+        # structs can be array elements: Numba lays the StructModel out like a C struct,
+        # which is NumPy's aligned record layout (array fields: their data model, with
+        # views' pointers, see argspec.array_descriptor)
         new_cls._numba_type = descriptor.numba_type
         new_cls._np_dtype = new_cls.numpy_dtype
         new_cls.to_record = _to_record
@@ -229,13 +247,43 @@ def _to_record(self) -> tuple:
     out = []
     for name, spec in type(self)._wp_struct_.fields:
         v = getattr(self, name)
-        out.append(v.to_record() if spec.kind == "struct" else v)
+        if spec.kind == "struct":
+            v = v.to_record()
+        elif spec.kind == "array":
+            v = array_descriptor(v, spec.ndim)
+        out.append(v)
     return tuple(out)
 
 
+def struct_from_record(cls, record):
+    """A struct instance with the values of one NumPy record of its dtype. Array fields
+    become their annotations (a stored array is a raw view with no owner, so it is not
+    handed out; Warp 1.19's ``array.list()`` does the same)."""
+    out = cls()
+    for (name, spec), v in zip(cls._wp_struct_.fields, record):
+        if spec.kind == "struct":
+            v = struct_from_record(spec.struct_cls, v)
+        elif spec.kind == "array":
+            v = spec.annotation
+        elif spec.kind == "value":
+            v = spec.annotation(v)
+        setattr(out, name, v)
+    return out
+
+
+def struct_arrays(value) -> list:
+    """The arrays held by a struct value's array fields, nested structs included."""
+    out = []
+    for name, spec in type(value)._wp_struct_.fields:
+        v = getattr(value, name)
+        if spec.kind == "struct":
+            out.extend(struct_arrays(v))
+        elif spec.kind == "array" and v is not None:
+            out.append(v)
+    return out
+
+
 def _numpy_dtype_or_none(fields):
-    if any(s.kind == "array" for _, s in fields):
-        return None
     if not fields:  # an empty struct takes one byte, as in C++ (and Warp)
         return np.dtype({"names": [], "formats": [], "itemsize": 1})
     try:
