@@ -109,6 +109,39 @@ Scalar = _typing.Any
 Float = _typing.Any
 Int = _typing.Any
 
+# --- issue 11: runtime (timing, graph capture, Launch objects, modules, memory) ---
+from .runtime.timing import (  # noqa: E402,F401
+    TIMING_ALL,
+    TIMING_GRAPH,
+    TIMING_KERNEL,
+    TIMING_KERNEL_BUILTIN,
+    TIMING_MEMCPY,
+    TIMING_MEMSET,
+    ScopedTimer,
+    TimingResult,
+    timing_begin,
+    timing_end,
+    timing_print,
+)
+from .runtime.capture import (  # noqa: E402,F401
+    CaptureMode,
+    Graph,
+    ScopedCapture,
+    capture_begin,
+    capture_debug_dot_print,
+    capture_end,
+    capture_if,
+    capture_launch,
+    capture_load,
+    capture_load_from_bytes,
+    capture_save,
+    capture_while,
+    is_conditional_graph_supported,
+)
+from .runtime.kernel import force_load  # noqa: E402,F401
+from .runtime.module import Module, get_module  # noqa: E402,F401
+# --- end issue 11: runtime ---
+
 # Warp's predefined constants
 from .constants import *  # noqa: E402,F401,F403
 

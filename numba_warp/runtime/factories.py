@@ -11,7 +11,7 @@ import typing
 import numpy as np
 
 from ..lowering.local_arrays import register_kernel_pointer_array, register_kernel_zeros
-from . import recording
+from . import capture_state, recording
 from .array import allocate, array, as_shape, copy_into
 from .device import get_device
 from ..typing.dtypes import element_type
@@ -144,6 +144,16 @@ def copy(dest: array, src: array, dest_offset: int = 0, src_offset: int = 0,
     recording.record_copy(dest, src, "wp.copy()", dest_offset, src_offset, count)
     if not contiguous:
         copy_into(dest[dest_offset:dest_offset + count], src[src_offset:src_offset + count])
+        return
+    copy_elements(dest, src, dest_offset, src_offset, count, stream)
+
+
+def copy_elements(dest: array, src: array, dest_offset: int, src_offset: int, count: int,
+                  stream=None) -> None:
+    """Copy ``count`` elements between contiguous arrays (recorded instead during a CPU
+    graph capture; see capture_state)."""
+    if capture_state.defer((dest.device, src.device), copy_elements, dest, src, dest_offset,
+                           src_offset, count, stream):
         return
     isz = src.element_type.itemsize
     if dest.device.is_cpu and src.device.is_cpu:

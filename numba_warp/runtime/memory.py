@@ -102,11 +102,11 @@ def memcpy(dst, src, dptr: int, sptr: int, nbytes: int, stream=None):
             cuda_backend.memcpy_peer(dptr, dst.device.ordinal, sptr, src.device.ordinal,
                                      nbytes, ns)
     elif dst.device.is_cuda:
-        cuda_backend.memcpy_htod(dptr, sptr, nbytes, ns, gpu.ordinal)
+        cuda_backend.memcpy_htod(dptr, sptr, nbytes, ns, gpu.ordinal, pinned=src.pinned)
         if not src.pinned:
             s.synchronize()
     else:
-        cuda_backend.memcpy_dtoh(dptr, sptr, nbytes, ns, gpu.ordinal)
+        cuda_backend.memcpy_dtoh(dptr, sptr, nbytes, ns, gpu.ordinal, pinned=dst.pinned)
         if not dst.pinned:
             s.synchronize()
 
