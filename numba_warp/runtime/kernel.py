@@ -168,6 +168,11 @@ class Kernel(UserKernel):
     def enable_backward(self, value):
         self._enable_backward = value
 
+    @property
+    def own_enable_backward(self) -> bool | None:
+        """The kernel's own ``enable_backward=`` (None: its module's option decides)."""
+        return self._enable_backward
+
     # -- code generation -------------------------------------------------------------
     @property
     def generated(self):
