@@ -140,6 +140,25 @@ from .runtime.capture import (  # noqa: E402,F401
 )
 from .runtime.kernel import force_load  # noqa: E402,F401
 from .runtime.module import Module, get_module  # noqa: E402,F401
+from .runtime.mempool import (  # noqa: E402,F401
+    ScopedMempool,
+    ScopedMempoolAccess,
+    ScopedPeerAccess,
+    get_mempool_release_threshold,
+    get_mempool_used_mem_current,
+    get_mempool_used_mem_high,
+    is_mempool_access_enabled,
+    is_mempool_access_supported,
+    is_mempool_enabled,
+    is_mempool_supported,
+    is_peer_access_enabled,
+    is_peer_access_supported,
+    set_mempool_access_enabled,
+    set_mempool_enabled,
+    set_mempool_release_threshold,
+    set_peer_access_enabled,
+)
+from .runtime.memory_tracker import ScopedMemoryTracker, print_memory_report  # noqa: E402,F401
 # --- end issue 11: runtime ---
 
 # Warp's predefined constants

@@ -492,3 +492,111 @@ def _record_event(stream, ordinal: int):
         ev = driver().driver.cuEventCreate(0)  # CU_EVENT_DEFAULT: timing enabled
         driver().driver.cuEventRecord(ev, _handle(stream))
     return ev
+
+
+# ---------------------------------------------------------------------------------------
+# Memory pools and peer access (wp.get_mempool_*, wp.set_peer_access_enabled, ...)
+# ---------------------------------------------------------------------------------------
+
+def mempool_supported(ordinal: int) -> bool:
+    attr = driver().binding.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MEMORY_POOLS_SUPPORTED
+    return bool(driver().driver.cuDeviceGetAttribute(attr, ordinal))
+
+
+def _pool_attribute(name: str):
+    return getattr(driver().binding.CUmemPool_attribute, f"CU_MEMPOOL_ATTR_{name}")
+
+
+def mempool_get(ordinal: int, name: str) -> int:
+    """An attribute (``RELEASE_THRESHOLD``, ``USED_MEM_CURRENT``, ...) of the device's
+    default memory pool."""
+    with ContextGuard(ordinal):
+        pool = driver().driver.cuDeviceGetDefaultMemPool(ordinal)
+        value = driver().driver.cuMemPoolGetAttribute(pool, _pool_attribute(name))
+    return int(getattr(value, "value", value) if not isinstance(value, int) else value)
+
+
+def mempool_set(ordinal: int, name: str, value: int) -> None:
+    binding = driver().binding
+    with ContextGuard(ordinal):
+        pool = driver().driver.cuDeviceGetDefaultMemPool(ordinal)
+        driver().driver.cuMemPoolSetAttribute(pool, _pool_attribute(name),
+                                              binding.cuuint64_t(int(value)))
+
+
+def _peer_location(ordinal: int):
+    binding = driver().binding
+    loc = binding.CUmemLocation()
+    loc.type = binding.CUmemLocationType.CU_MEM_LOCATION_TYPE_DEVICE
+    loc.id = ordinal
+    return loc
+
+
+def mempool_access_enabled(target: int, peer: int) -> bool:
+    flags = driver().binding.CUmemAccess_flags
+    with ContextGuard(target):
+        pool = driver().driver.cuDeviceGetDefaultMemPool(target)
+        got = driver().driver.cuMemPoolGetAccess(pool, _peer_location(peer))
+    return got == flags.CU_MEM_ACCESS_FLAGS_PROT_READWRITE
+
+
+def set_mempool_access(target: int, peer: int, enable: bool) -> None:
+    binding = driver().binding
+    desc = binding.CUmemAccessDesc()
+    desc.location = _peer_location(peer)
+    desc.flags = (binding.CUmemAccess_flags.CU_MEM_ACCESS_FLAGS_PROT_READWRITE if enable else
+                  binding.CUmemAccess_flags.CU_MEM_ACCESS_FLAGS_PROT_NONE)
+    with ContextGuard(target):
+        pool = driver().driver.cuDeviceGetDefaultMemPool(target)
+        driver().driver.cuMemPoolSetAccess(pool, [desc], 1)
+
+
+def peer_access_supported(target: int, peer: int) -> bool:
+    if target == peer:
+        return True
+    return bool(driver().driver.cuDeviceCanAccessPeer(peer, target))
+
+
+_peer_enabled: dict = {}  # (target, peer) -> bool, once known
+
+
+def _peer_call(target: int, peer: int, enable: bool) -> bool:
+    """Enable (or disable) access from ``peer``'s context to ``target``'s memory; False
+    when it was so already."""
+    drv = driver()
+    codes = drv.binding.CUresult
+    with ContextGuard(peer):
+        try:
+            if enable:
+                drv.driver.cuCtxEnablePeerAccess(primary_context(target).handle, 0)
+            else:
+                drv.driver.cuCtxDisablePeerAccess(primary_context(target).handle)
+        except drv.CudaAPIError as exc:
+            same = (codes.CUDA_ERROR_PEER_ACCESS_ALREADY_ENABLED if enable else
+                    codes.CUDA_ERROR_PEER_ACCESS_NOT_ENABLED)
+            if exc.code == same:
+                return False
+            raise RuntimeError(f"Failed to {'enable' if enable else 'disable'} peer access "
+                               f"from device cuda:{peer} to device cuda:{target}: {exc}") \
+                from None
+    return True
+
+
+def peer_access_enabled(target: int, peer: int) -> bool:
+    """Whether ``peer``'s context may access ``target``'s memory. The driver has no query:
+    the first time, probe by enabling it (and undo that if it was off)."""
+    if target == peer:
+        return True
+    known = _peer_enabled.get((target, peer))
+    if known is None:
+        changed = _peer_call(target, peer, True)
+        if changed:
+            _peer_call(target, peer, False)
+        known = _peer_enabled[(target, peer)] = not changed
+    return known
+
+
+def set_peer_access(target: int, peer: int, enable: bool) -> None:
+    """Let ``peer``'s context access ``target``'s memory (or stop it)."""
+    _peer_call(target, peer, enable)
+    _peer_enabled[(target, peer)] = bool(enable)

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from . import cuda_backend
+from . import cuda_backend, memory_tracker
 from .device import Device
 from ..typing.dtypes import ElementType, type_name
 
@@ -66,7 +66,16 @@ class DeleterOwner:
 
 
 def allocate_memory(dev: Device, shape, et: ElementType, pinned: bool, zero: bool):
-    """New memory for a C-contiguous array: ``(owner, address, NumPy view or None)``."""
+    """New memory for a C-contiguous array: ``(owner, address, NumPy view or None)``
+    (noted by the allocation tracker when it is on; see memory_tracker)."""
+    out = _allocate(dev, shape, et, pinned, zero)
+    if memory_tracker.tracking():
+        memory_tracker.note_allocation(dev, shape, et.dtype, math.prod(shape) * et.itemsize,
+                                       out[0])
+    return out
+
+
+def _allocate(dev: Device, shape, et: ElementType, pinned: bool, zero: bool):
     nbytes = math.prod(shape) * et.itemsize
     if dev.is_cpu:
         if pinned and cuda_backend.available():
