@@ -9,7 +9,8 @@ Contract (checked against Warp 1.19 value by value):
   type (``str(wp.int8(200)) == "-56"``), as in Warp.
 * Arithmetic computes in the type, as kernels do: integers wrap around, ``/`` on integers
   truncates toward zero and ``%`` takes the sign of the dividend (C), floats round to
-  their precision after each operation (float16 through float32, as Warp does).
+  their precision after each operation (float16 through float32, with ties rounded away
+  from zero as Warp's CPU conversion does; kernels round ties to even, as GPUs do).
 * Result types are Warp's: an ``int32`` result is a Python ``int`` and a ``float32``
   result a Python ``float`` (Warp's Python-scope builtins return those two types as
   Python numbers); any other result is a value of its type (``wp.int8(3) * wp.int8(2)``
@@ -55,7 +56,24 @@ def _wrap_int(value: int, dt: np.dtype) -> int:
 
 def _round_float(value: float, dt: np.dtype) -> float:
     with np.errstate(over="ignore", invalid="ignore"):
+        if dt.itemsize == 2:
+            return _to_half(value)
         return dt.type(value).item()
+
+
+def _to_half(value: float) -> float:
+    """``value`` (through float32) as a float16, rounding ties away from zero: what
+    Warp's CPU conversion does (NumPy and GPUs round ties to even)."""
+    single = float(np.float32(value))
+    h = np.float16(single)
+    if not np.isfinite(h) or float(h) == single:
+        return float(h)
+    toward = np.float16(np.inf if single > float(h) else -np.inf)
+    other = np.nextafter(h, toward)
+    if np.isfinite(other) and single - float(h) == float(other) - single and \
+            abs(float(other)) > abs(float(h)):
+        return float(other)
+    return float(h)
 
 
 class ScalarValue:
