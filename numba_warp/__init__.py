@@ -139,6 +139,7 @@ from .runtime.capture import (  # noqa: E402,F401
     is_conditional_graph_supported,
 )
 from .runtime.kernel import force_load  # noqa: E402,F401
+from .runtime.launch import launch_tiled  # noqa: E402,F401
 from .runtime.module import Module, get_module  # noqa: E402,F401
 from .runtime.mempool import (  # noqa: E402,F401
     ScopedMempool,

@@ -498,6 +498,10 @@ def _record_event(stream, ordinal: int):
 # Memory pools and peer access (wp.get_mempool_*, wp.set_peer_access_enabled, ...)
 # ---------------------------------------------------------------------------------------
 
+def _cudevice(ordinal: int):
+    return driver().binding.CUdevice(ordinal)
+
+
 def mempool_supported(ordinal: int) -> bool:
     attr = driver().binding.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MEMORY_POOLS_SUPPORTED
     return bool(driver().driver.cuDeviceGetAttribute(attr, ordinal))
@@ -511,15 +515,15 @@ def mempool_get(ordinal: int, name: str) -> int:
     """An attribute (``RELEASE_THRESHOLD``, ``USED_MEM_CURRENT``, ...) of the device's
     default memory pool."""
     with ContextGuard(ordinal):
-        pool = driver().driver.cuDeviceGetDefaultMemPool(ordinal)
+        pool = driver().driver.cuDeviceGetDefaultMemPool(_cudevice(ordinal))
         value = driver().driver.cuMemPoolGetAttribute(pool, _pool_attribute(name))
-    return int(getattr(value, "value", value) if not isinstance(value, int) else value)
+    return int(value)  # (a cuuint64_t)
 
 
 def mempool_set(ordinal: int, name: str, value: int) -> None:
     binding = driver().binding
     with ContextGuard(ordinal):
-        pool = driver().driver.cuDeviceGetDefaultMemPool(ordinal)
+        pool = driver().driver.cuDeviceGetDefaultMemPool(_cudevice(ordinal))
         driver().driver.cuMemPoolSetAttribute(pool, _pool_attribute(name),
                                               binding.cuuint64_t(int(value)))
 
@@ -535,7 +539,7 @@ def _peer_location(ordinal: int):
 def mempool_access_enabled(target: int, peer: int) -> bool:
     flags = driver().binding.CUmemAccess_flags
     with ContextGuard(target):
-        pool = driver().driver.cuDeviceGetDefaultMemPool(target)
+        pool = driver().driver.cuDeviceGetDefaultMemPool(_cudevice(target))
         got = driver().driver.cuMemPoolGetAccess(pool, _peer_location(peer))
     return got == flags.CU_MEM_ACCESS_FLAGS_PROT_READWRITE
 
@@ -547,14 +551,14 @@ def set_mempool_access(target: int, peer: int, enable: bool) -> None:
     desc.flags = (binding.CUmemAccess_flags.CU_MEM_ACCESS_FLAGS_PROT_READWRITE if enable else
                   binding.CUmemAccess_flags.CU_MEM_ACCESS_FLAGS_PROT_NONE)
     with ContextGuard(target):
-        pool = driver().driver.cuDeviceGetDefaultMemPool(target)
+        pool = driver().driver.cuDeviceGetDefaultMemPool(_cudevice(target))
         driver().driver.cuMemPoolSetAccess(pool, [desc], 1)
 
 
 def peer_access_supported(target: int, peer: int) -> bool:
     if target == peer:
         return True
-    return bool(driver().driver.cuDeviceCanAccessPeer(peer, target))
+    return bool(driver().driver.cuDeviceCanAccessPeer(_cudevice(peer), _cudevice(target)))
 
 
 _peer_enabled: dict = {}  # (target, peer) -> bool, once known

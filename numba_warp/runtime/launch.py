@@ -31,7 +31,7 @@ from .checks import run_checked
 from .device import get_device
 from .kernel import Kernel
 
-__all__ = ["launch", "Launch", "LaunchBounds", "LaunchArguments", "LaunchError"]
+__all__ = ["launch", "launch_tiled", "Launch", "LaunchBounds", "LaunchArguments", "LaunchError"]
 
 
 class LaunchError(TypeError):
@@ -279,6 +279,10 @@ class Launch:
     def _prepare(self):
         """Convert the arguments (checking them) after any of them changed."""
         kernel, dev, args = self.kernel, self.device, self.fwd_args
+        if any(a is _NOT_SET for a in args):  # a generic parameter not given yet
+            self.arguments = self._entry = None
+            self._writes, self._checked = (), False
+            return
         plan = kernel.launch_plan
         conv = _convert_arguments(kernel, plan, args, dev)
         if self.adjoint:
@@ -351,6 +355,11 @@ class Launch:
 
     def launch(self, stream=None) -> None:
         """Run the launch (on ``stream``, or the one given when it was made)."""
+        if self.arguments is None:
+            unset = [n for n, a in zip(self.kernel.arg_names, self.fwd_args) if a is _NOT_SET]
+            raise LaunchError(f"Launch of '{self.kernel.key}': parameter(s) {', '.join(unset)} "
+                              "(typing.Any) have no value yet; set them with "
+                              "set_param_by_name() or set_params()")
         _run(self, stream if stream is not None else self.stream)
 
     def __repr__(self):
@@ -547,6 +556,31 @@ def launch(kernel: Kernel, dim, inputs: typing.Sequence = (), outputs: typing.Se
         return lp
     _run(lp, stream)
     return None
+
+
+def launch_tiled(*args, **kwargs):
+    """``wp.launch`` over ``dim`` with a trailing dimension of ``block_dim`` threads, as
+    Warp's ``launch_tiled`` (both must be keywords). On a GPU the trailing dimension is
+    ``block_dim`` (default ``wp.config.block_dim``); on the CPU it is 1, as in Warp
+    without CPU thread blocks."""
+    if "dim" not in kwargs:
+        raise RuntimeError("Launch dimensions 'dim' argument should be passed via. keyword "
+                           "args for wp.launch_tiled()")
+    if "block_dim" not in kwargs:
+        raise RuntimeError("Launch block dimension 'block_dim' argument should be passed via. "
+                           "keyword args for wp.launch_tiled()")
+    stream = kwargs.get("stream", args[7] if len(args) > 7 else None)
+    device = stream.device if stream is not None else get_device(
+        kwargs.get("device", args[6] if len(args) > 6 else None))
+    bd = kwargs["block_dim"]
+    bd = (bd if bd and bd > 0 else config.block_dim) if device.is_cuda else 1
+    dim = kwargs["dim"]
+    dim = [dim] if isinstance(dim, (int, np.integer)) else list(dim)
+    if len(dim) > 3:
+        raise RuntimeError("wp.launch_tiled() requires a grid with fewer than 4 dimensions")
+    kwargs["dim"] = [*dim, bd]
+    kwargs["block_dim"] = bd if device.is_cuda else kwargs["block_dim"]
+    return launch(*args, **kwargs)
 
 
 def _convert_arguments(kernel, plan, args, dev) -> LaunchArguments:

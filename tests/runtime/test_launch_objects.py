@@ -84,6 +84,22 @@ def test_adjoint_launch_object(device):
     np.testing.assert_array_equal(x.grad.numpy(), 3.0)
 
 
+@wp.kernel
+def lanes(a: wp.array2d(dtype=float)):
+    i, lane = wp.tid()
+    a[i, lane] = 1.0
+
+
+def test_launch_tiled(device):
+    a = wp.zeros((3, 32), dtype=float, device=device)
+    wp.launch_tiled(lanes, dim=[3], inputs=[a], device=device, block_dim=32)
+    # Warp: the trailing dimension is block_dim on a GPU, 1 on the CPU
+    lanes_run = 32 if wp.get_device(device).is_cuda else 1
+    np.testing.assert_array_equal(a.numpy().sum(axis=1), lanes_run)
+    with pytest.raises(RuntimeError, match="'block_dim'"):
+        wp.launch_tiled(lanes, dim=[3], inputs=[a], device=device)
+
+
 def test_setter_errors():
     a = wp.zeros(2, dtype=float, device="cpu")
     cmd = wp.launch(scale, dim=2, inputs=[a, 1.0], device="cpu", record_cmd=True)
