@@ -122,6 +122,7 @@ def capture_launch(graph: Graph, stream=None) -> None:
                         f"wp.ScopedCapture().graph, got {type(graph).__name__}")
     for a in graph.writes:
         a.mark_write("a graph replay (wp.capture_launch)")
+    graph.rebase_reads()
     if graph.device.is_cpu:
         if capture_state.defer(graph.device, _replay_cpu, graph):
             return  # a replay inside another CPU capture is recorded in it
@@ -253,6 +254,7 @@ def capture_if(condition, on_true=None, on_false=None, stream=None, **kwargs) ->
         for g in (true_g, false_g):
             if g is not None:
                 graph.writes.extend(g.writes)
+                graph.read_lists.extend(g.read_lists)
         graph.record(functools.partial(_replay_if, condition, true_g, false_g))
         return
     if device.is_cuda:
@@ -280,6 +282,7 @@ def capture_while(condition, while_body, stream=None, **kwargs) -> None:
     if device.is_cpu and graph is not None:
         body_g = _record_body(while_body, device, kwargs)
         graph.writes.extend(body_g.writes)
+        graph.read_lists.extend(body_g.read_lists)
         graph.record(functools.partial(_replay_while, condition, body_g))
         return
     if device.is_cuda:

@@ -24,7 +24,7 @@ import threading
 from . import cuda_backend
 
 __all__ = ["Graph", "active", "cpu_graph", "graph_for_stream", "cuda_captures", "defer",
-           "retain", "register", "unregister", "recording_into"]
+           "retain", "register", "unregister", "recording_into", "track_reads"]
 
 #: number of captures in progress in the process (launches check this first)
 active = [0]
@@ -52,6 +52,10 @@ class Graph:
         self._stream = None  # the stream the capture runs on (CUDA)
         self._cleanup = None  # numba-cuda's deferred-free context, open while capturing
         self._external = False  # a CUDA capture begun by another library
+        # the read lists ([(array, version, where)]) that launches recorded on a tape
+        # during the capture, and per read how many writes the capture made after it
+        self.read_lists: list = []
+        self._read_deltas: list = []
 
     @property
     def params(self) -> dict:
@@ -75,6 +79,20 @@ class Graph:
         """Always False: graphs are made by capture (``wp.capture_load`` is not
         supported)."""
         return False
+
+    def finish_reads(self) -> None:
+        """At the end of the capture: note, per tracked read, how many times the capture
+        wrote the array after reading it."""
+        self._read_deltas = [[a.version - v for a, v, _ in reads]
+                             for reads in self.read_lists]
+
+    def rebase_reads(self) -> None:
+        """After a replay (which marked the graph's writes): the tracked reads happened
+        again, in the same order; re-base their versions on the arrays' current ones, so
+        a tape recorded in the capture sees the replayed state, and still sees writes
+        made after the replay, or by the capture after the read."""
+        for reads, deltas in zip(self.read_lists, self._read_deltas):
+            reads[:] = [(a, a.version - d, w) for (a, _, w), d in zip(reads, deltas)]
 
     def retain(self, *objects) -> None:
         self.retained.extend(objects)
@@ -125,6 +143,7 @@ def register(graph: Graph, stream=None) -> None:
 
 
 def unregister(graph: Graph) -> None:
+    graph.finish_reads()
     if graph.device.is_cpu:
         if getattr(_local, "cpu", None) is graph:
             _local.cpu = None
@@ -173,6 +192,17 @@ def defer(devices, fn, *args) -> bool:
             if g is not None:
                 g.retain(*args)
     return False
+
+
+def track_reads(device, stream, reads: list) -> None:
+    """A tape recorded ``reads`` for a launch on ``device`` (``stream``): if a capture
+    records that launch, let its replays re-base the versions (``Graph.rebase_reads``)."""
+    if device.is_cpu:
+        graph = cpu_graph()
+    else:
+        graph = graph_for_stream(stream if stream is not None else device.stream)
+    if graph is not None:
+        graph.read_lists.append(reads)
 
 
 def retain(device, *objects) -> None:

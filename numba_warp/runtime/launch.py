@@ -552,6 +552,8 @@ def launch(kernel: Kernel, dim, inputs: typing.Sequence = (), outputs: typing.Se
             reads = [(a, a.version, where) for a, where in plan.read_arrays(args)]
             observer.record_launch(kernel, dims, max_blocks, inputs, outputs, dev, block_dim,
                                    reads=reads)
+            if capture_state.active[0]:  # a replay re-reads them: see Graph.track_reads
+                capture_state.track_reads(dev, stream, reads)
     if record_cmd:
         return lp
     _run(lp, stream)

@@ -145,6 +145,28 @@ def test_tape_inside_a_capture(device):
     np.testing.assert_array_equal(x.grad.numpy(), [4.0, 8.0, 12.0])
 
 
+def test_tape_recorded_in_a_capture_with_backward_after_replays(device):
+    # the forward pass is captured with its tape; each replay re-runs it, so backward()
+    # after a replay is valid even though the replay wrote y again (and x was updated)
+    x = wp.array([1.0, 2.0, 3.0], dtype=float, requires_grad=True, device=device)
+    y = wp.zeros(3, dtype=float, requires_grad=True, device=device)
+    tape = wp.Tape()
+    with wp.ScopedCapture(device=device) as capture:
+        with tape:
+            wp.launch(square, dim=3, inputs=[x, y], device=device)
+    for step in range(2):
+        x.assign(np.array([1.0, 2.0, 3.0], dtype=np.float32) * (step + 1))
+        wp.capture_launch(capture.graph)
+        tape.zero()
+        y.grad.fill_(1.0)
+        tape.backward()
+        np.testing.assert_array_equal(x.grad.numpy(), [2.0 * (step + 1), 4.0 * (step + 1),
+                                                       6.0 * (step + 1)])
+    x.fill_(0.0)  # written after the last replay: the tape's read is stale
+    with pytest.raises(RuntimeError, match="overwritten"):
+        tape.backward()
+
+
 def test_capture_if_and_while_outside_a_capture(device):
     cond = wp.array([1], dtype=wp.int32, device=device)
     a = wp.zeros(1, dtype=float, device=device)
