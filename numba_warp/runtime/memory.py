@@ -70,8 +70,10 @@ def allocate_memory(dev: Device, shape, et: ElementType, pinned: bool, zero: boo
     (noted by the allocation tracker when it is on; see memory_tracker)."""
     out = _allocate(dev, shape, et, pinned, zero)
     if memory_tracker.tracking():
-        memory_tracker.note_allocation(dev, shape, et.dtype, math.prod(shape) * et.itemsize,
-                                       out[0])
+        # (Warp's report lists page-locked host memory as the device "pinned")
+        where = "pinned" if dev.is_cpu and pinned and cuda_backend.available() else dev
+        memory_tracker.note_allocation(where, shape, et.dtype,
+                                       math.prod(shape) * et.itemsize, out[0])
     return out
 
 
