@@ -68,6 +68,7 @@ def capture_begin(device=None, stream=None, force_module_load=None, external: bo
             raise RuntimeError("Graph capture already in progress on this stream")
         if force_module_load:
             force_load(device)
+    stream.core_stream  # noqa: B018 - made now: converting a stream queries the driver
     cleanup = cuda_backend.defer_cleanup(device.ordinal)
     cleanup.__enter__()
     try:
