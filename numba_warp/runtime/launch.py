@@ -79,7 +79,7 @@ def _convert_array(kernel, name, spec, value, device, out):
 
 def _scalar_value(kernel, name, nbtype, value):
     cls = scalar_class_for(nbtype)
-    v = value.value if isinstance(type(value), ScalarType) else value
+    v = value.typed() if isinstance(type(value), ScalarType) else value  # (wrapped, as Warp)
     if isinstance(v, np.generic):
         v = v.item()
     if isinstance(nbtype, types.Integer) and isinstance(v, float):
