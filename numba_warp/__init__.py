@@ -120,6 +120,59 @@ from .runtime.indexed import (  # noqa: E402,F401
     indexedarray4d,
 )
 
+# --- issue 11: runtime (timing, graph capture, Launch objects, modules, memory) ---
+from .runtime.timing import (  # noqa: E402,F401
+    TIMING_ALL,
+    TIMING_GRAPH,
+    TIMING_KERNEL,
+    TIMING_KERNEL_BUILTIN,
+    TIMING_MEMCPY,
+    TIMING_MEMSET,
+    ScopedTimer,
+    TimingResult,
+    timing_begin,
+    timing_end,
+    timing_print,
+)
+from .runtime.capture import (  # noqa: E402,F401
+    CaptureMode,
+    Graph,
+    ScopedCapture,
+    capture_begin,
+    capture_debug_dot_print,
+    capture_end,
+    capture_if,
+    capture_launch,
+    capture_load,
+    capture_load_from_bytes,
+    capture_save,
+    capture_while,
+    is_conditional_graph_supported,
+)
+from .runtime.kernel import force_load  # noqa: E402,F401
+from .runtime.launch import launch_tiled  # noqa: E402,F401
+from .runtime.module import Module, get_module  # noqa: E402,F401
+from .runtime.mempool import (  # noqa: E402,F401
+    ScopedMempool,
+    ScopedMempoolAccess,
+    ScopedPeerAccess,
+    get_mempool_release_threshold,
+    get_mempool_used_mem_current,
+    get_mempool_used_mem_high,
+    is_mempool_access_enabled,
+    is_mempool_access_supported,
+    is_mempool_enabled,
+    is_mempool_supported,
+    is_peer_access_enabled,
+    is_peer_access_supported,
+    set_mempool_access_enabled,
+    set_mempool_enabled,
+    set_mempool_release_threshold,
+    set_peer_access_enabled,
+)
+from .runtime.memory_tracker import ScopedMemoryTracker, print_memory_report  # noqa: E402,F401
+# --- end issue 11: runtime ---
+
 # Warp's predefined constants
 from .constants import *  # noqa: E402,F401,F403
 

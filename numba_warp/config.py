@@ -48,3 +48,7 @@ adjoint_stack_size = 32
 #: Raise in ``Tape.backward()`` when an array a recorded launch read was overwritten
 #: before the backward pass (the gradient would be computed from the wrong values).
 check_array_versions = True
+
+#: Track every array allocation from the start (``wp.print_memory_report()``), as
+#: ``wp.ScopedMemoryTracker`` does inside its block.
+track_memory = False

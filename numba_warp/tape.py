@@ -18,7 +18,7 @@ from __future__ import annotations
 import warnings
 
 from . import config
-from .runtime import recording
+from .runtime import capture_state, recording
 from .runtime.array import array
 from .typing.dtypes import type_name
 from .runtime.launch import launch
@@ -53,6 +53,15 @@ class LaunchRecord:
     def name(self) -> str:
         return self.kernel.key
 
+    def __getitem__(self, i):
+        # Warp keeps a launch as the list [kernel, dim, max_blocks, inputs, outputs,
+        # device, block_dim, metadata]; code that indexes tape.launches[k] reads the same
+        return (self.kernel, self.dim, self.max_blocks, self.inputs, self.outputs,
+                self.device, self.block_dim, {})[i]
+
+    def __len__(self):
+        return 8
+
 
 class FunctionRecord:
     """A Python callback on a tape (``tape.record_func``, copies): run in the backward
@@ -66,6 +75,10 @@ class FunctionRecord:
         self.name = name
         self.reads = list(reads)
         self.index = 0
+
+    def __call__(self):
+        # Warp keeps a recorded function as the callable itself
+        self.backward()
 
 
 class Tape:
@@ -118,6 +131,11 @@ class Tape:
         """
         if not callable(backward):
             raise TypeError("tape.record_func(backward, arrays) needs a callable backward")
+        for a in arrays:
+            if not isinstance(a, array) or a.grad is None:
+                raise RuntimeError(
+                    f"Array {a!r} is not of type wp.array or is missing a gradient array. Set "
+                    "array parameter requires_grad=True during instantiation.")
         self._add(FunctionRecord(backward, arrays, getattr(backward, "__name__", "function")))
         for a in arrays:
             self._note_grad(a)
@@ -156,10 +174,18 @@ class Tape:
                 self._note_grad(getattr(a, name))
 
     def record_scope_begin(self, scope_name: str, metadata=None):
-        self.scopes.append((len(self.launches), scope_name, metadata))
+        self.scopes.append((len(self.launches), scope_name, {} if metadata is None else metadata))
 
     def record_scope_end(self, remove_scope_if_empty: bool = True):
-        self.scopes.append((len(self.launches), None, None))
+        """End the innermost scope (an empty one is dropped unless told otherwise)."""
+        depth = sum(-1 if name is None else 1 for _, name, _ in self.scopes)
+        if depth <= 0:
+            raise RuntimeError("tape.record_scope_end(): no scope is open on this tape")
+        last_start, last_name, _ = self.scopes[-1]
+        if remove_scope_if_empty and last_name is not None and last_start == len(self.launches):
+            self.scopes.pop()
+        else:
+            self.scopes.append((len(self.launches), None, None))
 
     # -- backward --------------------------------------------------------------------
     def backward(self, loss=None, grads: dict | None = None):
@@ -207,8 +233,7 @@ class Tape:
                 continue
             k = rec.kernel
             if not k.enable_backward:
-                warnings.warn(f"kernel '{k.key}' has enable_backward=False: its launch "
-                              "contributes no gradient", stacklevel=2)
+                warnings.warn(_no_backward_message(k), stacklevel=2)
                 continue
             launch(k, rec.dim, inputs=rec.inputs, outputs=rec.outputs, device=rec.device,
                    adjoint=True, max_blocks=rec.max_blocks, block_dim=rec.block_dim)
@@ -274,8 +299,24 @@ class Tape:
         return dot
 
 
+def _no_backward_message(k) -> str:
+    # Warp's wording (a warning there too), and what the warning means for the result
+    where = ("is configured with the option 'enable_backward=False'"
+             if k.own_enable_backward is not None else
+             "is defined in a module with the option 'enable_backward=False' set")
+    return (f"Running the tape backwards may produce incorrect gradients because recorded "
+            f"kernel {k.key} {where}: its launches contribute no gradient. Record it with "
+            f"record_tape=False if that is intended.")
+
+
 def _copy_adjoint(dest_grad, src_grad, dest_offset, src_offset, n, consume=True):
-    """src.grad[range] += dest.grad[range]; dest.grad[range] = 0 (elements, flat order)."""
+    """src.grad[range] += dest.grad[range]; dest.grad[range] = 0 (elements, flat order).
+
+    Inside a CPU graph capture this is recorded and runs at each replay; inside a CUDA
+    capture the host round trip below raises (it cannot be captured)."""
+    if capture_state.defer((dest_grad.device, src_grad.device), _copy_adjoint, dest_grad,
+                           src_grad, dest_offset, src_offset, n, consume):
+        return
     d = dest_grad.numpy()
     s = src_grad.numpy()
     df = d.reshape((-1,) + d.shape[dest_grad.ndim:]).copy()

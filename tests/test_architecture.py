@@ -18,7 +18,7 @@ FLOORS = ["typing", "lowering", "lang", "frontend", "autodiff", "runtime", "geom
 LEAVES = {"config", "constants", "version", "unsupported"}
 # imports that may sit in a function body: optional or heavy dependencies only
 OPTIONAL = ("torch", "jax", "cupy", "IPython", "numba.cuda", "matplotlib", "PIL",
-            "warp", "graphviz", "numba_cuda", "cuda", "llvmlite.binding")
+            "warp", "graphviz", "numba_cuda", "cuda", "llvmlite.binding", "nvtx")
 
 
 def _modules():

@@ -71,7 +71,7 @@ def _constant_int(tr, node):
     else:
         return _NOT_CONSTANT
     if isinstance(type(value), ScalarType):
-        value = value.value
+        value = value.typed()
     return value if isinstance(value, int) and not isinstance(value, bool) else _NOT_CONSTANT
 
 

@@ -174,7 +174,7 @@ def dual(fn):
 
 def scalar_arg(v):
     """A Python-scope argument: Warp scalar values (``wp.uint32(5)``) become numbers."""
-    return v.value if isinstance(type(v), ScalarType) else v
+    return v.typed() if isinstance(type(v), ScalarType) else v
 
 
 def python_value(v):

@@ -17,7 +17,7 @@ import typing
 import numpy as np
 from numba.core import types
 
-from . import cuda_backend, recording
+from . import capture_state, cuda_backend, recording
 from .array_operators import ArrayOperators
 from .device import Device, get_device
 from .dlpack_export import KDL_CPU, KDL_CUDA, to_dlpack_capsule
@@ -205,6 +205,9 @@ class array(ArrayOperators):
         self._init_new(et.dtype, outer, dev)
         src = np.ascontiguousarray(arr)
         if dev.is_cpu:
+            if capture_state.active[0]:  # (a CPU graph capture records the copy)
+                copy_into(self, array(src.reshape(self._np.shape), dtype=et.dtype, copy=False))
+                return
             self._np[...] = src.reshape(self._np.shape)
         else:
             cuda_backend.memcpy_htod(self.ptr, src.ctypes.data, src.nbytes,
@@ -505,10 +508,7 @@ class array(ArrayOperators):
         if is_struct_class(self.dtype):
             self._held = held_arrays([value], self._et, self.device)
         self.mark_write("fill_()")
-        if self.device.is_cpu:
-            self._cpu_view()[...] = np.frombuffer(item, dtype=self._et.np_dtype)[0]
-            return self
-        _fill_cuda(self, item)
+        fill_bytes(self, item)
         return self
 
     def zero_(self) -> "array":
@@ -760,12 +760,26 @@ def _fill_cuda(arr: array, item: bytes):
         _strided_kernel("fill")(arr, value)
 
 
+def fill_bytes(arr: array, item: bytes) -> None:
+    """Set every element of ``arr`` to the element bytes ``item`` (recorded instead
+    during a CPU graph capture; see capture_state)."""
+    if capture_state.defer(arr.device, fill_bytes, arr, item):
+        return
+    if arr.device.is_cpu:
+        arr._cpu_view()[...] = np.frombuffer(item, dtype=arr._et.np_dtype)[0]
+        return
+    _fill_cuda(arr, item)
+
+
 def copy_into(dst: array, src: array, dst_offset=0, src_offset=0, count=None):
-    """Copy src into dst (same shape), across devices and strides."""
+    """Copy src into dst (same shape), across devices and strides (recorded instead
+    during a CPU graph capture; see capture_state)."""
     if src._et.itemsize != dst._et.itemsize:
         raise TypeError(f"cannot copy {type_name(src.dtype)} data into an array of "
                         f"{type_name(dst.dtype)}")
     if dst.size == 0:
+        return
+    if capture_state.defer((dst.device, src.device), copy_into, dst, src):
         return
     if dst.device.is_cpu and src.device.is_cpu:
         dv, sv = dst._cpu_view(), src._cpu_view()

@@ -140,9 +140,17 @@ def _current_ordinal():
 
 
 def alloc(ordinal: int, nbytes: int):
-    """Device memory on ``ordinal``: returns (owner, pointer). Freed when owner dies."""
+    """Device memory on ``ordinal``: returns (owner, pointer). Freed when owner dies.
+
+    During a graph capture the allocation is made outside the graph (cuMemAlloc is not
+    capturable; the capture's thread is switched to the relaxed mode for the call): the
+    graph then uses this memory at every replay, and keeps the array alive."""
     with ContextGuard(ordinal) as ctx:
-        mem = ctx.memalloc(max(int(nbytes), 1))
+        if capturing_streams:
+            with relaxed_capture_mode():
+                mem = ctx.memalloc(max(int(nbytes), 1))
+        else:
+            mem = ctx.memalloc(max(int(nbytes), 1))
     return mem, int(mem.device_ctypes_pointer.value or 0)
 
 
@@ -157,18 +165,34 @@ def _handle(stream) -> int:
     return 0 if stream is None else int(stream.handle)
 
 
-def memcpy_htod(dst: int, src: int, nbytes: int, stream=None, ordinal: int = 0) -> None:
-    with ContextGuard(ordinal):
+def _host_copy_in_capture(stream, pinned: bool, what: str) -> None:
+    """A copy between the host and a GPU on a capturing stream: legal from pinned memory
+    (the graph reads it at each replay); pageable memory cannot be captured."""
+    if capturing_streams and not pinned and _handle(stream) in capturing_streams:
+        raise RuntimeError(
+            f"cannot copy {what} inside a CUDA graph capture: a copy through pageable host "
+            "memory (a NumPy array, a CPU wp.array or a.numpy()) is not part of the graph. "
+            "Copy before wp.capture_begin() / wp.ScopedCapture, or use a pinned CPU array "
+            "(wp.empty(..., device='cpu', pinned=True)), which the graph reads at each "
+            "replay")
+
+
+def memcpy_htod(dst: int, src: int, nbytes: int, stream=None, ordinal: int = 0,
+                pinned: bool = False) -> None:
+    _host_copy_in_capture(stream, pinned, "host data to a GPU")
+    with ContextGuard(ordinal), _Activity(TIMING_MEMCPY, "memcpy HtoD", stream, ordinal):
         driver().driver.cuMemcpyHtoDAsync(dst, src, nbytes, _handle(stream))
 
 
-def memcpy_dtoh(dst: int, src: int, nbytes: int, stream=None, ordinal: int = 0) -> None:
-    with ContextGuard(ordinal):
+def memcpy_dtoh(dst: int, src: int, nbytes: int, stream=None, ordinal: int = 0,
+                pinned: bool = False) -> None:
+    _host_copy_in_capture(stream, pinned, "GPU data to the host")
+    with ContextGuard(ordinal), _Activity(TIMING_MEMCPY, "memcpy DtoH", stream, ordinal):
         driver().driver.cuMemcpyDtoHAsync(dst, src, nbytes, _handle(stream))
 
 
 def memcpy_dtod(dst: int, src: int, nbytes: int, stream=None, ordinal: int = 0) -> None:
-    with ContextGuard(ordinal):
+    with ContextGuard(ordinal), _Activity(TIMING_MEMCPY, "memcpy DtoD", stream, ordinal):
         driver().driver.cuMemcpyDtoDAsync(dst, src, nbytes, _handle(stream))
 
 
@@ -176,23 +200,24 @@ def memcpy_peer(dst: int, dst_ordinal: int, src: int, src_ordinal: int, nbytes: 
                 stream=None) -> None:
     dctx = primary_context(dst_ordinal)
     sctx = primary_context(src_ordinal)
-    with ContextGuard(dst_ordinal):
+    with ContextGuard(dst_ordinal), _Activity(TIMING_MEMCPY, "memcpy PtoP", stream,
+                                              dst_ordinal):
         driver().driver.cuMemcpyPeerAsync(dst, dctx.handle, src, sctx.handle, nbytes,
                                           _handle(stream))
 
 
 def memset8(ptr: int, value: int, nbytes: int, stream=None, ordinal: int = 0) -> None:
-    with ContextGuard(ordinal):
+    with ContextGuard(ordinal), _Activity(TIMING_MEMSET, "memset", stream, ordinal):
         driver().driver.cuMemsetD8Async(ptr, value & 0xFF, nbytes, _handle(stream))
 
 
 def memset32(ptr: int, value: int, nwords: int, stream=None, ordinal: int = 0) -> None:
-    with ContextGuard(ordinal):
+    with ContextGuard(ordinal), _Activity(TIMING_MEMSET, "memset", stream, ordinal):
         driver().driver.cuMemsetD32Async(ptr, value & 0xFFFFFFFF, nwords, _handle(stream))
 
 
 def memset16(ptr: int, value: int, nwords: int, stream=None, ordinal: int = 0) -> None:
-    with ContextGuard(ordinal):
+    with ContextGuard(ordinal), _Activity(TIMING_MEMSET, "memset", stream, ordinal):
         driver().driver.cuMemsetD16Async(ptr, value & 0xFFFF, nwords, _handle(stream))
 
 
@@ -243,7 +268,9 @@ def compile_kernel(pyfunc, signature, ordinal: int, cache: bool):
     Returns the cuda.core Kernel to launch. With ``cache`` the cubin is kept on disk
     and a later process loads it instead of compiling.
     """
-    with ContextGuard(ordinal):
+    # (module loading is not capturable: compiling during a graph capture runs in the
+    # relaxed capture mode, which allows it; the compiled kernel is then captured)
+    with ContextGuard(ordinal), relaxed_capture_mode():
         disp = guard_disk_cache(cuda().jit(cache=cache)(pyfunc))
         try:
             compiled = disp.compile(signature)
@@ -299,3 +326,281 @@ def launch(kernel, core_stream_obj, blocks: int, threads: int, args) -> None:
             _configs.clear()
         cfg = _configs[(blocks, threads)] = LaunchConfig(grid=blocks, block=threads)
     _core_launch[0](core_stream_obj, cfg, kernel, *args)
+
+
+# ---------------------------------------------------------------------------------------
+# Graph capture (CUDA stream capture) primitives; runtime/capture.py holds the API
+# ---------------------------------------------------------------------------------------
+
+#: raw handles of the streams a capture began on (wp.capture_begin, also external ones)
+capturing_streams: set = set()
+
+CAPTURE_MODE_GLOBAL, CAPTURE_MODE_THREAD_LOCAL, CAPTURE_MODE_RELAXED = 0, 1, 2
+
+
+class relaxed_capture_mode:
+    """Switch this thread to the relaxed capture mode for a block: allocations and module
+    loads (not capturable, made outside the graph) are then allowed during a capture."""
+
+    __slots__ = ("_saved",)
+
+    def __enter__(self):
+        binding = driver().binding
+        self._saved = driver().driver.cuThreadExchangeStreamCaptureMode(
+            binding.CUstreamCaptureMode(CAPTURE_MODE_RELAXED))
+        return self
+
+    def __exit__(self, *exc):
+        driver().driver.cuThreadExchangeStreamCaptureMode(self._saved)
+
+
+def stream_is_capturing(stream, ordinal: int) -> bool:
+    """Whether a capture (ours or another library's) is active on ``stream``."""
+    status = driver().binding.CUstreamCaptureStatus
+    with ContextGuard(ordinal):
+        st = driver().driver.cuStreamIsCapturing(_handle(stream))
+    return st != status.CU_STREAM_CAPTURE_STATUS_NONE
+
+
+def stream_capture_id(stream, ordinal: int) -> int:
+    with ContextGuard(ordinal):
+        info = driver().driver.cuStreamGetCaptureInfo(_handle(stream))
+    return int(info[1])
+
+
+def begin_capture(stream, ordinal: int, mode: int) -> None:
+    binding = driver().binding
+    with ContextGuard(ordinal):
+        driver().driver.cuStreamBeginCapture(_handle(stream), binding.CUstreamCaptureMode(mode))
+
+
+def end_capture(stream, ordinal: int):
+    """End the capture on ``stream``: the captured ``CUgraph``."""
+    with ContextGuard(ordinal):
+        return driver().driver.cuStreamEndCapture(_handle(stream))
+
+
+def graph_instantiate(graph, ordinal: int):
+    with ContextGuard(ordinal):
+        return driver().driver.cuGraphInstantiate(graph, 0)
+
+
+def graph_launch(graph_exec, stream, ordinal: int) -> None:
+    with ContextGuard(ordinal), _Activity(TIMING_GRAPH, "graph launch", stream, ordinal):
+        driver().driver.cuGraphLaunch(graph_exec, _handle(stream))
+
+
+def graph_destroy(graph, graph_exec, ordinal: int) -> None:
+    with ContextGuard(ordinal):
+        if graph_exec is not None:
+            driver().driver.cuGraphExecDestroy(graph_exec)
+        if graph is not None:
+            driver().driver.cuGraphDestroy(graph)
+
+
+def graph_debug_dot(graph, path: str, verbose: bool) -> None:
+    # CU_GRAPH_DEBUG_DOT_FLAGS_VERBOSE is bit 0
+    driver().driver.cuGraphDebugDotPrint(graph, path.encode(), 1 if verbose else 0)
+
+
+def defer_cleanup(ordinal: int):
+    """numba-cuda's context manager that holds back frees (cuMemFree synchronises, which
+    would break a capture) while it is open."""
+    with ContextGuard(ordinal) as ctx:
+        return ctx.defer_cleanup()
+
+
+def driver_version() -> tuple | None:
+    """The CUDA driver's version as (major, minor), or None without a driver."""
+    if not available():
+        return None
+    v = int(driver().driver.cuDriverGetVersion())
+    return (v // 1000, (v % 1000) // 10)
+
+
+# ---------------------------------------------------------------------------------------
+# Activity timing (wp.timing_begin / wp.ScopedTimer(cuda_filter=...)): CUDA events
+# around each kernel launch, copy, memset and graph launch
+# ---------------------------------------------------------------------------------------
+
+TIMING_KERNEL = 1
+TIMING_KERNEL_BUILTIN = 2
+TIMING_MEMCPY = 4
+TIMING_MEMSET = 8
+TIMING_GRAPH = 16
+TIMING_ALL = 0xFFFFFFFF
+
+#: [filter, [(ordinal, name, flag, start event, end event), ...]] while timing, else None
+timing_state: list = [None]
+
+
+def activity_begin(cuda_filter: int) -> None:
+    timing_state[0] = [cuda_filter, []]
+
+
+def activity_end() -> list:
+    """Stop timing: ``(ordinal, name, flag, milliseconds)`` per activity (waits for the
+    activities' end events)."""
+    state, timing_state[0] = timing_state[0], None
+    out = []
+    for ordinal, name, flag, start, end in (state[1] if state else ()):
+        with ContextGuard(ordinal):
+            driver().driver.cuEventSynchronize(end)
+            ms = float(driver().driver.cuEventElapsedTime(start, end))
+            driver().driver.cuEventDestroy(start)
+            driver().driver.cuEventDestroy(end)
+        out.append((ordinal, name, flag, ms))
+    return out
+
+
+def activity_timed(flag: int) -> bool:
+    """Whether activities of kind ``flag`` are being timed (cheap; checked per launch)."""
+    state = timing_state[0]
+    return state is not None and bool(state[0] & flag)
+
+
+class _Activity:
+    """Time the block's work on ``stream`` as one activity when timing is on (and the
+    stream is not capturing: events in a graph time nothing)."""
+
+    __slots__ = ("flag", "name", "stream", "ordinal", "_start")
+
+    def __init__(self, flag, name, stream, ordinal):
+        self.flag, self.name, self.stream, self.ordinal = flag, name, stream, ordinal
+        self._start = None
+
+    def __enter__(self):
+        state = timing_state[0]
+        if state is not None and state[0] & self.flag and \
+                _handle(self.stream) not in capturing_streams:
+            self._start = _record_event(self.stream, self.ordinal)
+        return self
+
+    def __exit__(self, exc_type, *exc):
+        if self._start is not None and exc_type is None:
+            end = _record_event(self.stream, self.ordinal)
+            timing_state[0][1].append((self.ordinal, self.name, self.flag, self._start, end))
+
+
+def timed_activity(flag: int, name: str, stream, ordinal: int) -> _Activity:
+    """A context manager timing the work queued on ``stream`` in its block (kernels)."""
+    return _Activity(flag, name, stream, ordinal)
+
+
+def _record_event(stream, ordinal: int):
+    with ContextGuard(ordinal):
+        ev = driver().driver.cuEventCreate(0)  # CU_EVENT_DEFAULT: timing enabled
+        driver().driver.cuEventRecord(ev, _handle(stream))
+    return ev
+
+
+# ---------------------------------------------------------------------------------------
+# Memory pools and peer access (wp.get_mempool_*, wp.set_peer_access_enabled, ...)
+# ---------------------------------------------------------------------------------------
+
+def _cudevice(ordinal: int):
+    return driver().binding.CUdevice(ordinal)
+
+
+def mempool_supported(ordinal: int) -> bool:
+    attr = driver().binding.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MEMORY_POOLS_SUPPORTED
+    return bool(driver().driver.cuDeviceGetAttribute(attr, ordinal))
+
+
+def _pool_attribute(name: str):
+    return getattr(driver().binding.CUmemPool_attribute, f"CU_MEMPOOL_ATTR_{name}")
+
+
+def mempool_get(ordinal: int, name: str) -> int:
+    """An attribute (``RELEASE_THRESHOLD``, ``USED_MEM_CURRENT``, ...) of the device's
+    default memory pool."""
+    with ContextGuard(ordinal):
+        pool = driver().driver.cuDeviceGetDefaultMemPool(_cudevice(ordinal))
+        value = driver().driver.cuMemPoolGetAttribute(pool, _pool_attribute(name))
+    return int(value)  # (a cuuint64_t)
+
+
+def mempool_set(ordinal: int, name: str, value: int) -> None:
+    binding = driver().binding
+    with ContextGuard(ordinal):
+        pool = driver().driver.cuDeviceGetDefaultMemPool(_cudevice(ordinal))
+        driver().driver.cuMemPoolSetAttribute(pool, _pool_attribute(name),
+                                              binding.cuuint64_t(int(value)))
+
+
+def _peer_location(ordinal: int):
+    binding = driver().binding
+    loc = binding.CUmemLocation()
+    loc.type = binding.CUmemLocationType.CU_MEM_LOCATION_TYPE_DEVICE
+    loc.id = ordinal
+    return loc
+
+
+def mempool_access_enabled(target: int, peer: int) -> bool:
+    flags = driver().binding.CUmemAccess_flags
+    with ContextGuard(target):
+        pool = driver().driver.cuDeviceGetDefaultMemPool(_cudevice(target))
+        got = driver().driver.cuMemPoolGetAccess(pool, _peer_location(peer))
+    return got == flags.CU_MEM_ACCESS_FLAGS_PROT_READWRITE
+
+
+def set_mempool_access(target: int, peer: int, enable: bool) -> None:
+    binding = driver().binding
+    desc = binding.CUmemAccessDesc()
+    desc.location = _peer_location(peer)
+    desc.flags = (binding.CUmemAccess_flags.CU_MEM_ACCESS_FLAGS_PROT_READWRITE if enable else
+                  binding.CUmemAccess_flags.CU_MEM_ACCESS_FLAGS_PROT_NONE)
+    with ContextGuard(target):
+        pool = driver().driver.cuDeviceGetDefaultMemPool(_cudevice(target))
+        driver().driver.cuMemPoolSetAccess(pool, [desc], 1)
+
+
+def peer_access_supported(target: int, peer: int) -> bool:
+    if target == peer:
+        return True
+    return bool(driver().driver.cuDeviceCanAccessPeer(_cudevice(peer), _cudevice(target)))
+
+
+_peer_enabled: dict = {}  # (target, peer) -> bool, once known
+
+
+def _peer_call(target: int, peer: int, enable: bool) -> bool:
+    """Enable (or disable) access from ``peer``'s context to ``target``'s memory; False
+    when it was so already."""
+    drv = driver()
+    codes = drv.binding.CUresult
+    with ContextGuard(peer):
+        try:
+            if enable:
+                drv.driver.cuCtxEnablePeerAccess(primary_context(target).handle, 0)
+            else:
+                drv.driver.cuCtxDisablePeerAccess(primary_context(target).handle)
+        except drv.CudaAPIError as exc:
+            same = (codes.CUDA_ERROR_PEER_ACCESS_ALREADY_ENABLED if enable else
+                    codes.CUDA_ERROR_PEER_ACCESS_NOT_ENABLED)
+            if exc.code == same:
+                return False
+            raise RuntimeError(f"Failed to {'enable' if enable else 'disable'} peer access "
+                               f"from device cuda:{peer} to device cuda:{target}: {exc}") \
+                from None
+    return True
+
+
+def peer_access_enabled(target: int, peer: int) -> bool:
+    """Whether ``peer``'s context may access ``target``'s memory. The driver has no query:
+    the first time, probe by enabling it (and undo that if it was off)."""
+    if target == peer:
+        return True
+    known = _peer_enabled.get((target, peer))
+    if known is None:
+        changed = _peer_call(target, peer, True)
+        if changed:
+            _peer_call(target, peer, False)
+        known = _peer_enabled[(target, peer)] = not changed
+    return known
+
+
+def set_peer_access(target: int, peer: int, enable: bool) -> None:
+    """Let ``peer``'s context access ``target``'s memory (or stop it)."""
+    _peer_call(target, peer, enable)
+    _peer_enabled[(target, peer)] = bool(enable)

@@ -16,7 +16,7 @@ import os
 import platform
 import threading
 
-from . import cuda_backend
+from . import capture_state, cuda_backend
 
 __all__ = [
     "Device",
@@ -115,8 +115,21 @@ class Device:
     def has_stream(self) -> bool:
         return self._stream is not None
 
+    @property
+    def is_capturing(self) -> bool:
+        """Whether a graph capture is in progress on this device: on the CPU, one begun on
+        this thread; on a GPU, one begun by ``wp.capture_begin`` on any of its streams, or
+        any capture (another library's too) on its current stream."""
+        if self.is_cpu:
+            return capture_state.cpu_graph() is not None
+        return _capture_on_device(self) or (self.has_stream and self._stream.is_capturing)
+
     def synchronize(self) -> None:
         if self.is_cuda:
+            if _capture_on_device(self):
+                raise RuntimeError(f"Cannot synchronize device {self} while graph capture is "
+                                   "active: nothing captured has run yet. Synchronize after "
+                                   "wp.capture_end() / the ScopedCapture block")
             with cuda_backend.ContextGuard(self.ordinal):
                 cuda_backend.cuda().synchronize()
 
@@ -138,6 +151,11 @@ class Device:
 
     def __hash__(self):
         return hash(self.alias)
+
+
+def _capture_on_device(dev: Device) -> bool:
+    return bool(capture_state.active[0]) and any(
+        g.device is dev for g in capture_state.cuda_captures())
 
 
 _cpu = Device("cpu", -1)
@@ -338,7 +356,19 @@ class Stream:
         self.wait_event(event)
 
     def synchronize(self) -> None:
+        if self.cuda_stream in cuda_backend.capturing_streams:
+            raise RuntimeError("Cannot synchronize stream while graph capture is active: "
+                               "nothing captured has run yet. Synchronize after "
+                               "wp.capture_end() / the ScopedCapture block")
         self._stream.synchronize()
+
+    @property
+    def is_capturing(self) -> bool:
+        """Whether a graph capture is in progress on this stream (ours or another
+        library's)."""
+        if self.cuda_stream in cuda_backend.capturing_streams:
+            return True
+        return cuda_backend.stream_is_capturing(self._stream, self.device.ordinal)
 
     @property
     def is_complete(self) -> bool:
@@ -360,6 +390,8 @@ class Event:
         self._event = cuda_backend.create_event(self.device.ordinal, enable_timing)
 
     def synchronize(self) -> None:
+        if _capture_on_device(self.device):
+            raise RuntimeError("Cannot synchronize event while graph capture is active")
         self._event.synchronize()
 
     @property

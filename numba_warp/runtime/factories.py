@@ -12,7 +12,7 @@ import typing
 import numpy as np
 
 from ..lowering.local_arrays import register_kernel_pointer_array, register_kernel_zeros
-from . import recording
+from . import capture_state, recording
 from .array import allocate, array, as_shape, copy_into
 from .array_kernels import copy_indexed
 from .indexed import is_array_like
@@ -217,7 +217,7 @@ def copy(dest, src, dest_offset: int = 0, src_offset: int = 0, count: int = 0,
             copy_into(staged, src)
             src = staged
     if sub is None:
-        _copy_flat(dest, src, dest_offset, src_offset, count, stream)
+        copy_elements(dest, src, dest_offset, src_offset, count, stream)
     else:
         _copy_strided(dest, src, stream)
 
@@ -251,8 +251,13 @@ def _check_range(which: str, offset: int, count: int, size: int):
                            f"{which} size ({size})")
 
 
-def _copy_flat(dest, src, dest_offset, src_offset, count, stream):
-    """A copy between contiguous arrays: a byte range of each (ranges checked)."""
+def copy_elements(dest: array, src: array, dest_offset: int, src_offset: int, count: int,
+                  stream=None) -> None:
+    """Copy ``count`` elements between contiguous arrays (ranges checked by the caller;
+    recorded instead during a CPU graph capture; see capture_state)."""
+    if capture_state.defer((dest.device, src.device), copy_elements, dest, src, dest_offset,
+                           src_offset, count, stream):
+        return
     isz = src.element_type.itemsize
     dptr, sptr = dest.ptr + dest_offset * isz, src.ptr + src_offset * isz
     if dest.device.is_cpu and src.device.is_cpu:

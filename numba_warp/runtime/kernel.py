@@ -39,14 +39,15 @@ from ..typing.argspec import arg_spec_from_annotation
 from . import cuda_backend
 from .cache import guard_disk_cache, load_generated_module, module_text
 from .compile_errors import numba_errors
-from .device import get_device
+from .device import get_device, get_devices
 from .fingerprint import describe_refs
 from .func import checked_ref, redefinition_epoch, resolve_annotations
 from .launch_plan import LaunchPlan
+from .module import Module, module_of, resolve_module
 from .launcher import bind_cpu_globals, bind_cuda_globals, entry_name, launcher_module_source
 
-__all__ = ["Kernel", "kernel", "load_module", "all_kernels", "set_module_options",
-           "get_module_options"]
+__all__ = ["Kernel", "kernel", "load_module", "force_load", "all_kernels",
+           "set_module_options", "get_module_options"]
 
 _all_kernels: "weakref.WeakSet[Kernel]" = weakref.WeakSet()
 
@@ -65,9 +66,10 @@ class Kernel(UserKernel):
         self.key = key
         #: ``module.qualname``, unique in a process: for error messages and the cache
         self.qualified_name = f"{fn.__module__}.{fn.__qualname__}"
-        self.module = module
+        #: the wp.Module the kernel belongs to (its options apply to it)
+        self.module = module if isinstance(module, Module) else module_of(fn, module, key=key)
         self.options = dict(options)
-        self._enable_backward = enable_backward  # None: the module's option, else config
+        self._enable_backward = enable_backward  # None: the module's option
         self.__name__ = fn.__name__
         self.__qualname__ = fn.__qualname__
         self.__doc__ = fn.__doc__
@@ -90,6 +92,7 @@ class Kernel(UserKernel):
         #: how many variants were loaded from the on-disk cache vs compiled here
         self.cache_stats = {"disk_hits": 0, "compiled": 0}
         _all_kernels.add(self)
+        self.module.register_kernel(self)
 
     def _read_arg_specs(self, anns: dict) -> list:
         specs = []
@@ -155,15 +158,20 @@ class Kernel(UserKernel):
     @property
     def enable_backward(self) -> bool:
         """Whether this kernel has a backward pass: its own ``enable_backward=``, else its
-        module's (``wp.set_module_options``), else ``wp.config.enable_backward``."""
+        module's option (``wp.set_module_options``; by default ``wp.config.enable_backward``
+        as it was when the module was made, as in Warp)."""
         if self._enable_backward is not None:
             return bool(self._enable_backward)
-        opts = _module_options.get(self.func.__module__, {})
-        return bool(opts.get("enable_backward", config.enable_backward))
+        return bool(self.module.options.get("enable_backward", config.enable_backward))
 
     @enable_backward.setter
     def enable_backward(self, value):
         self._enable_backward = value
+
+    @property
+    def own_enable_backward(self) -> bool | None:
+        """The kernel's own ``enable_backward=`` (None: its module's option decides)."""
+        return self._enable_backward
 
     # -- code generation -------------------------------------------------------------
     @property
@@ -206,8 +214,10 @@ class Kernel(UserKernel):
         if bwd is None:
             if not self.enable_backward:
                 raise WarpCodegenError(
-                    f"kernel '{self.qualified_name}' was declared with enable_backward=False, "
-                    "so it has no backward pass", self.parsed.location())
+                    f"kernel '{self.qualified_name}' has no backward pass: it was declared "
+                    "with enable_backward=False (or its module's option enable_backward is "
+                    "False: wp.set_module_options / wp.config.enable_backward)",
+                    self.parsed.location())
             bwd = self._bwd = kernel_backward(self.generated, self.arg_names, self.arg_specs,
                                               f"{self.parsed.name}_bwd_body")
         return bwd
@@ -374,6 +384,25 @@ class Kernel(UserKernel):
         """(argument types, adjoint) of every CPU debug variant compiled so far."""
         return [k[:2] for k in self._cpu if len(k) == 3]
 
+    def preload(self, device=None) -> None:
+        """Generate the code and, when the parameters are all concrete, compile the
+        variant launches with contiguous arrays will use on ``device`` (default: the
+        current one), so that the first launch finds it ready."""
+        dev = get_device(device)
+        debug = config.mode == "debug"  # the variant launches will use
+        self._load(debug=debug)
+        argtypes = self.concrete_argtypes()
+        if argtypes is None:
+            return
+        if dev.is_cpu:
+            self.compile_cpu(argtypes, debug=debug)
+        else:
+            self.compile_cuda(argtypes, dev, debug=debug)
+
+    def forget_compiled(self) -> None:
+        """Drop the generated code and compiled variants (made again on the next launch)."""
+        self._forget_generated()
+
     def __call__(self, *args, **kwargs):
         raise TypeError(f"kernel '{self.qualified_name}' cannot be called directly; launch it with "
                         f"wp.launch({self.__name__}, dim, inputs=[...])")
@@ -406,9 +435,20 @@ def _report(k, where, t0):
               f"{(time.perf_counter() - t0) * 1000:.0f} ms")
 
 
+_WARP_KERNEL_OPTIONS = ("launch_bounds", "cuda_max_registers", "enable_cuda_smem_spilling",
+                        "cluster_dim", "entry_point_abi", "grid_stride")
+
+
 def kernel(f=None, *, enable_backward: bool | None = None, module=None, name: str | None = None,
-           **options):
+           module_options: dict | None = None, **options):
     """Declare a kernel (``@wp.kernel``); launch it with :func:`wp.launch`.
+
+    ``enable_backward=False``: no backward pass (``tape.backward`` skips its launches
+    with a warning, an ``adjoint=True`` launch is an error). ``module``: the wp.Module it
+    joins (a name, ``"unique"`` for one of its own, or a Module); ``module_options``
+    (with ``module="unique"``): that module's options. Warp's CUDA tuning options
+    (``launch_bounds``, ``cuda_max_registers``, ``cluster_dim``, ``grid_stride``, ...)
+    are accepted and kept in ``kernel.options``; they do not change the compiled code.
 
     Example
     -------
@@ -422,57 +462,86 @@ def kernel(f=None, *, enable_backward: bool | None = None, module=None, name: st
         raise TypeError(f"name must be a str, got {type(name)}")
     if name is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         raise ValueError(f"name must be a valid identifier ([A-Za-z_][A-Za-z0-9_]*), got {name!r}")
+    unknown = sorted(set(options) - set(_WARP_KERNEL_OPTIONS))
+    if unknown:
+        raise TypeError(f"@wp.kernel got unexpected option(s) {', '.join(unknown)}; its options "
+                        f"are enable_backward, module, module_options, name, "
+                        f"{', '.join(_WARP_KERNEL_OPTIONS)}")
+    if module_options is not None:
+        if not isinstance(module_options, dict):
+            raise TypeError(f"@wp.kernel: module_options must be a dict, got "
+                            f"{type(module_options).__name__}")
+        if not (isinstance(module, str) and module == "unique"):
+            raise ValueError('@wp.kernel: module_options requires module="unique"; use '
+                             "wp.set_module_options() for a shared module")
 
     def wrap(fn):
-        return Kernel(fn, name or warp_key(fn), enable_backward, module, options)
+        key = name or warp_key(fn)
+        mod = module_of(fn, module, name, key)
+        if module_options:
+            bad = sorted(set(module_options) - set(mod.options))
+            if bad:
+                raise ValueError(f"@wp.kernel for '{fn.__name__}': unknown module_options: "
+                                 f"{', '.join(map(repr, bad))}; valid options are: "
+                                 f"{', '.join(map(repr, sorted(mod.options)))}")
+            mod.options.update(module_options)
+        return Kernel(fn, key, enable_backward, mod, options)
 
     return wrap(f) if f is not None else wrap
 
 
-_module_options: dict[str, dict] = {}
-
-
 def set_module_options(options: dict, module=None) -> None:
-    """Options for every kernel of a module (default: the caller's), as in Warp.
+    """Set options of a module's kernels (default: the caller's module), as in Warp.
 
-    ``enable_backward`` is used (kernels without their own ``enable_backward=``); other
-    Warp options (``max_unroll``, ``fast_math``, ...) are accepted and recorded.
+    ``module`` is a name, a Python module or a ``wp.Module``. ``enable_backward`` applies
+    to the module's kernels without their own ``enable_backward=``; Warp's other options
+    are accepted and kept (see ``runtime/module.py``).
     """
-    if module is None:
-        module = sys._getframe(1).f_globals.get("__name__")
-    name = module if isinstance(module, str) else module.__name__
-    _module_options.setdefault(name, {}).update(options)
+    resolve_module(module, depth=2).options.update(options)
 
 
 def get_module_options(module=None) -> dict:
-    """The options set with :func:`set_module_options` (default: the caller's module)."""
-    if module is None:
-        module = sys._getframe(1).f_globals.get("__name__")
-    name = module if isinstance(module, str) else module.__name__
-    return dict(_module_options.get(name, {}))
+    """A copy of a module's options (default: the caller's module), as in Warp."""
+    return dict(resolve_module(module, depth=2).options)
 
 
 def load_module(module=None, device=None, recursive: bool = False, block: bool = True) -> None:
-    """Compile the kernels of ``module`` (a module object or name; default: the caller's).
+    """Compile the kernels of ``module`` (a Python module or its name, or a wp.Module;
+    default: the caller's) for ``device`` (default: the current device).
 
-    Kernels whose parameters are all concrete are compiled for ``device`` (default: the
-    current device) with contiguous array layouts, the common case, so the first launch
-    finds them ready; generic kernels (``typing.Any``) have their code generated and
-    checked, and compile per argument types at launch.
+    Kernels whose parameters are all concrete are compiled with contiguous array layouts,
+    the common case, so the first launch finds them ready; generic kernels
+    (``typing.Any``) have their code generated and checked, and compile per argument
+    types at launch. ``recursive``: also the Python modules whose names start with
+    ``module.``.
     """
     if module is None:
         module = sys._getframe(1).f_globals.get("__name__")
-    mod = sys.modules[module] if isinstance(module, str) else module
-    dev = get_device(device)
-    debug = config.mode == "debug"  # the variant launches will use
-    for value in list(vars(mod).values()):
-        if not isinstance(value, Kernel):
-            continue
-        value._load(debug=debug)
-        argtypes = value.concrete_argtypes()
-        if argtypes is None:
-            continue
-        if dev.is_cpu:
-            value.compile_cpu(argtypes, debug=debug)
-        else:
-            value.compile_cuda(argtypes, dev, debug=debug)
+    if isinstance(module, Module):
+        module.load(device)
+        return
+    name = module if isinstance(module, str) else module.__name__
+    mod = sys.modules[name] if isinstance(module, str) else module
+    kernels = [v for v in list(vars(mod).values()) if isinstance(v, Kernel)]
+    if recursive:
+        for sub_name, sub in list(sys.modules.items()):
+            if sub_name.startswith(name + ".") and sub is not None:
+                kernels += [v for v in list(vars(sub).values()) if isinstance(v, Kernel)]
+    for k in kernels:
+        k.preload(device)
+
+
+def force_load(device=None, modules=None, block: bool = True) -> None:
+    """Compile every kernel (of ``modules``, a list of wp.Modules; default: all) for
+    ``device`` (a device or a list of them; default: every device), as in Warp."""
+    if device is None:
+        devices = get_devices()
+    elif isinstance(device, (list, tuple)):
+        devices = [get_device(d) for d in device]
+    else:
+        devices = [get_device(device)]
+    kernels = all_kernels() if modules is None else [
+        k for m in modules for k in resolve_module(m).kernels.values()]
+    for dev in devices:
+        for k in kernels:
+            k.preload(dev)

@@ -12,6 +12,8 @@ Errors name the kernel, the parameter, what was expected and what was given.
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import math
 import typing
 
@@ -23,14 +25,14 @@ from .. import config
 from ..typing.argspec import ArgSpec
 from ..typing.dtypes import element_type, type_name
 from ..typing.scalars import ScalarType, scalar_class_for
-from . import cuda_backend, recording
+from . import capture_state, cuda_backend, recording
 from .array import ARRAY_MAX_DIMS, array, null_array
 from .indexed import indexedarray
 from .checks import run_checked
 from .device import get_device
 from .kernel import Kernel
 
-__all__ = ["launch", "Launch", "LaunchArguments", "LaunchError"]
+__all__ = ["launch", "launch_tiled", "Launch", "LaunchBounds", "LaunchArguments", "LaunchError"]
 
 
 class LaunchError(TypeError):
@@ -78,7 +80,7 @@ def _convert_array(kernel, name, spec, value, device, out):
 
 def _scalar_value(kernel, name, nbtype, value):
     cls = scalar_class_for(nbtype)
-    v = value.value if isinstance(type(value), ScalarType) else value
+    v = value.typed() if isinstance(type(value), ScalarType) else value  # (wrapped, as Warp)
     if isinstance(v, np.generic):
         v = v.item()
     if isinstance(nbtype, types.Integer) and isinstance(v, float):
@@ -233,38 +235,208 @@ def _launch_dims(kernel, dim):
 _MAX_THREADS = 2**63 - 1
 
 
-class Launch:
-    """A prepared launch (``wp.launch(..., record_cmd=True)``); call ``launch()`` to run it."""
+class LaunchBounds:
+    """A launch's dimensions as Warp's ``launch_bounds_t`` shows them."""
 
-    def __init__(self, kernel, dims, device, arguments, stream, block_dim, max_blocks,
-                 adjoint=False, writes=(), checked=False):
+    __slots__ = ("shape", "ndim", "size")
+
+    def __init__(self, dims):
+        self.shape = tuple(dims)
+        self.ndim = len(dims)
+        self.size = math.prod(dims)
+
+
+_NOT_SET = object()
+
+
+class Launch:
+    """A prepared kernel launch, run again with :meth:`launch`; its parameters and
+    dimensions can be changed in between (``set_param_at_index``, ``set_dim``, ...).
+
+    ``wp.launch(..., record_cmd=True)`` returns one. Built directly, as Warp allows,
+    ``wp.Launch(kernel, device)`` starts with default parameters (null arrays, zeros)
+    and no threads: set them before launching. Warp's ctypes-level arguments (``hooks``,
+    ``params``, ``params_addr``) have no meaning here and must be left out.
+
+    Example
+    -------
+    >>> cmd = wp.launch(step, dim=n, inputs=[x, 0.1], record_cmd=True)
+    >>> for dt in (0.1, 0.05):
+    ...     cmd.set_param_by_name("dt", dt)
+    ...     cmd.launch()
+    """
+
+    def __init__(self, kernel, device, hooks=None, params=None, params_addr=None, bounds=None,
+                 max_blocks: int = 0, block_dim: int | None = None, adjoint: bool = False,
+                 fwd_args=None, adj_args=None):
+        if not isinstance(kernel, Kernel):
+            raise TypeError(f"wp.Launch() expects a @wp.kernel, got {type(kernel).__name__}")
+        if hooks is not None or params is not None or params_addr is not None:
+            raise TypeError("wp.Launch(): hooks, params and params_addr are Warp's native "
+                            "(ctypes) launch data and do not exist in numba_warp; pass the "
+                            "kernel's arguments as fwd_args=[...] or set them with "
+                            "set_params([...])")
         self.kernel = kernel
-        self.dim = dims
-        self.device = device
-        #: the converted arguments (``LaunchArguments``)
-        self.arguments = arguments
-        self.stream = stream
-        self.block_dim = block_dim
+        self.device = get_device(device)
+        dims = getattr(bounds, "shape", bounds)
+        self.dim = (0,) if dims is None else _launch_dims(kernel, dims)
+        self.stream = None
+        self.block_dim = block_dim or config.block_dim
         self.max_blocks = max_blocks
         self.adjoint = adjoint
-        self._writes = writes  # arrays the kernel writes: their write counters advance
-        self._checked = checked  # run the checked variant even in release mode
+        self.fwd_args = list(fwd_args) if fwd_args is not None else \
+            [_default_value(spec) for spec in kernel.arg_specs]
+        self.adj_args = (list(adj_args) if adj_args is not None else []) if adjoint else None
+        self._prepare()
+
+    @classmethod
+    def prepared(cls, kernel, dims, device, arguments, stream, block_dim, max_blocks,
+                 adjoint, writes, checked, fwd_args, adj_args) -> "Launch":
+        """A launch whose arguments ``wp.launch`` has converted already (the fast path)."""
+        lp = cls.__new__(cls)
+        lp.kernel, lp.dim, lp.device, lp.stream = kernel, dims, device, stream
+        lp.block_dim, lp.max_blocks, lp.adjoint = block_dim, max_blocks, adjoint
+        lp.arguments, lp._writes, lp._checked, lp._entry = arguments, writes, checked, None
+        lp.fwd_args, lp.adj_args = fwd_args, adj_args
+        return lp
+
+    def _prepare(self):
+        """Convert the arguments (checking them) after any of them changed."""
+        kernel, dev, args = self.kernel, self.device, self.fwd_args
+        if any(a is _NOT_SET for a in args):  # a generic parameter not given yet
+            self.arguments = self._entry = None
+            self._writes, self._checked = (), False
+            return
+        plan = kernel.launch_plan
+        conv = _convert_arguments(kernel, plan, args, dev)
+        if self.adjoint:
+            _convert_adjoints(kernel, args, self.adj_args, dev, conv)
+            self._writes, self._checked = (), conv.nulls is not None
+        else:
+            self._writes = plan.written_arrays(args)
+            self._checked = conv.nulls is not None and plan.may_access(conv.nulls)
+        self.arguments = conv
         self._entry = None
 
+    @property
+    def bounds(self) -> LaunchBounds:
+        return LaunchBounds(self.dim)
+
+    def set_dim(self, dim) -> None:
+        """Launch over ``dim`` threads (an int or a tuple of up to 4 ints) from now on."""
+        dims = _launch_dims(self.kernel, dim)
+        _check_tid_arity(self.kernel, dims)
+        self.dim = dims
+
+    def _index(self, index: int, adjoint: bool) -> int:
+        names = self.kernel.arg_names
+        if not isinstance(index, (int, np.integer)) or not 0 <= index < len(names):
+            raise IndexError(f"Launch of '{self.kernel.key}': parameter index {index!r} is out "
+                             f"of range; the kernel has {len(names)} parameters "
+                             f"({', '.join(names)})")
+        if adjoint and not self.adjoint:
+            raise ValueError(f"Launch of '{self.kernel.key}' runs the forward pass; adjoint "
+                             "parameters exist only in a launch made with adjoint=True")
+        return int(index)
+
+    def set_param_at_index(self, index: int, value, adjoint: bool = False) -> None:
+        """Set the kernel argument at ``index`` (its gradient with ``adjoint=True``)."""
+        i = self._index(index, adjoint)
+        if adjoint:
+            self.adj_args.extend([None] * (i + 1 - len(self.adj_args)))
+            self.adj_args[i] = value
+        else:
+            self.fwd_args[i] = value
+        self._prepare()
+
+    def set_param_by_name(self, name: str, value, adjoint: bool = False) -> None:
+        """Set the kernel argument called ``name`` (its gradient with ``adjoint=True``)."""
+        names = self.kernel.arg_names
+        if name not in names:
+            raise ValueError(f"Argument '{name}' not found in kernel '{self.kernel.key}' "
+                             f"(its parameters: {', '.join(names)})")
+        self.set_param_at_index(names.index(name), value, adjoint)
+
+    def set_params(self, values) -> None:
+        """Set the first ``len(values)`` kernel arguments, in order."""
+        values = list(values)
+        if len(values) > len(self.fwd_args):
+            raise ValueError(f"Launch of '{self.kernel.key}': {len(values)} values for "
+                             f"{len(self.fwd_args)} parameters")
+        self.fwd_args[:len(values)] = values
+        self._prepare()
+
+    def set_param_at_index_from_ctype(self, index: int, value, adjoint: bool = False) -> None:
+        """Warp's unconverted setter: here the same as :meth:`set_param_at_index` (Python
+        values; there are no ctypes structures)."""
+        self.set_param_at_index(index, _plain_value(self, value), adjoint)
+
+    def set_param_by_name_from_ctype(self, name: str, value) -> None:
+        self.set_param_by_name(name, _plain_value(self, value))
+
+    def set_params_from_ctypes(self, values) -> None:
+        self.set_params([_plain_value(self, v) for v in values])
+
     def launch(self, stream=None) -> None:
+        """Run the launch (on ``stream``, or the one given when it was made)."""
+        if self.arguments is None:
+            unset = [n for n, a in zip(self.kernel.arg_names, self.fwd_args) if a is _NOT_SET]
+            raise LaunchError(f"Launch of '{self.kernel.key}': parameter(s) {', '.join(unset)} "
+                              "(typing.Any) have no value yet; set them with "
+                              "set_param_by_name() or set_params()")
         _run(self, stream if stream is not None else self.stream)
+
+    def __repr__(self):
+        what = "backward pass of " if self.adjoint else ""
+        return f"<wp.Launch {what}{self.kernel.key} dim={self.dim} on {self.device}>"
+
+
+def _plain_value(lp, value):
+    if isinstance(value, ctypes.Structure):
+        raise TypeError(f"Launch of '{lp.kernel.key}': numba_warp launches take Python values "
+                        f"(arrays, numbers, vectors, structs), not ctypes structures "
+                        f"({type(value).__name__})")
+    return value.value if isinstance(value, ctypes._SimpleCData) else value
+
+
+def _default_value(spec):
+    """Warp's default for an unset parameter: a null array, a zero, a default struct."""
+    if spec.kind == "array":
+        return None
+    if spec.kind == "struct":
+        return spec.struct_cls()
+    if spec.kind == "value":
+        return spec.annotation()
+    if spec.kind == "scalar":
+        return False if spec.numba_type == types.boolean else 0
+    return _NOT_SET
+
+
+def _check_tid_arity(kernel, dims):
+    arity = kernel.tid_arity
+    if arity > 1 and arity != len(dims):
+        raise LaunchError(
+            f"wp.launch({kernel.__name__}): the kernel unpacks wp.tid() into {arity} indices "
+            f"but is launched with a {len(dims)}-D dim {dims}")
 
 
 def _run(lp: Launch, stream):
     dims = lp.dim
     n = math.prod(dims)
-    padded = dims + (1,) * (4 - len(dims))
-    args = lp.arguments
     if n == 0:
         return
     key = lp.kernel.key
     for a in lp._writes:
         a.mark_write(key)
+    if capture_state.active[0] and _captured(lp, stream, n):
+        return
+    _execute(lp, stream, n)
+
+
+def _execute(lp: Launch, stream, n: int):
+    """Run the launch now (``n`` threads)."""
+    padded = lp.dim + (1,) * (4 - len(lp.dim))
+    args = lp.arguments
     if lp._checked or config.mode == "debug":
         run_checked(lp, stream, n, padded)
     elif lp.device.ordinal < 0:
@@ -277,10 +449,66 @@ def _run(lp: Launch, stream):
         threads = lp.block_dim
         blocks = cuda_backend.grid_blocks(n, threads, lp.max_blocks)
         s = stream if stream is not None else lp.device.stream
-        cuda_backend.launch(lp._entry, s.core_stream, blocks, threads,
-                            (n, *padded, *args.cuda))
+        if cuda_backend.timing_state[0] is None:
+            cuda_backend.launch(lp._entry, s.core_stream, blocks, threads,
+                                (n, *padded, *args.cuda))
+        else:
+            with _timed_kernel(lp, s):
+                cuda_backend.launch(lp._entry, s.core_stream, blocks, threads,
+                                    (n, *padded, *args.cuda))
     if config.verify_fp:
         _verify_fp(lp)
+
+
+def _timed_kernel(lp: Launch, s):
+    key = lp.kernel.key
+    builtin = key.startswith("numba_warp_")  # the array methods' own kernels
+    flag = cuda_backend.TIMING_KERNEL_BUILTIN if builtin else cuda_backend.TIMING_KERNEL
+    name = (f"builtin kernel {key}" if builtin else
+            f"{'backward' if lp.adjoint else 'forward'} kernel {key}")
+    return cuda_backend.timed_activity(flag, name, s.numba_stream, lp.device.ordinal)
+
+
+def _captured(lp: Launch, stream, n: int) -> bool:
+    """Take part in a graph capture, if one records this launch (see capture_state):
+    on the CPU record it (compiled now, so that errors show at the capture); on a GPU
+    queue it on the capturing stream, which records it. False: no capture involved."""
+    dev = lp.device
+    if dev.is_cpu:
+        graph = capture_state.cpu_graph()
+        if graph is None:
+            return False
+        if lp._entry is None and not (lp._checked or config.mode == "debug"):
+            lp._entry = lp.kernel.compile_cpu(tuple(lp.arguments.types), lp.adjoint)
+        graph.record(functools.partial(_execute, lp, stream, n))
+        graph.writes.extend(lp._writes)
+        return True
+    s = stream if stream is not None else dev.stream
+    graph = capture_state.graph_for_stream(s)
+    if graph is None:
+        return False
+    graph.retain(lp)
+    graph.writes.extend(lp._writes)
+    if config.verify_fp:
+        raise RuntimeError("wp.config.verify_fp reads every launch's results back to the host, "
+                           "which a CUDA graph capture cannot do; turn it off while capturing")
+    if lp._checked or config.mode == "debug":
+        _launch_checked_in_capture(lp, s, n)
+    else:
+        _execute(lp, s, n)
+    return True
+
+
+def _launch_checked_in_capture(lp: Launch, s, n: int):
+    """A checked launch in a CUDA capture: the checked variant is captured, but its failure
+    slot cannot be read back inside the graph; a failure in a replay is reported by the
+    next checked launch of the kernel outside a capture."""
+    padded = lp.dim + (1,) * (4 - len(lp.dim))
+    kern, _ = lp.kernel.compile_cuda(tuple(lp.arguments.types), lp.device, lp.adjoint,
+                                     debug=True)
+    blocks = cuda_backend.grid_blocks(n, lp.block_dim, lp.max_blocks)
+    cuda_backend.launch(kern, s.core_stream, blocks, lp.block_dim,
+                        (n, *padded, *lp.arguments.cuda))
 
 
 def _verify_fp(lp: Launch):
@@ -319,25 +547,27 @@ def launch(kernel: Kernel, dim, inputs: typing.Sequence = (), outputs: typing.Se
             f"({', '.join(names)}), but {len(args)} were given "
             f"({len(inputs)} inputs + {len(outputs)} outputs)")
     dev = stream.device if stream is not None else get_device(device)
-    arity = kernel.tid_arity
-    if arity > 1 and arity != len(dims):
-        raise LaunchError(
-            f"wp.launch({kernel.__name__}): the kernel unpacks wp.tid() into {arity} indices "
-            f"but is launched with a {len(dims)}-D dim {dims}")
+    _check_tid_arity(kernel, dims)
     plan = kernel.launch_plan
     conv = _convert_arguments(kernel, plan, args, dev)
     bd = block_dim or config.block_dim
     if adjoint:
-        _convert_adjoints(kernel, args, [*adj_inputs, *adj_outputs], dev, conv)
-        lp = Launch(kernel, dims, dev, conv, stream, bd, max_blocks, adjoint=True,
-                    checked=conv.nulls is not None)
+        if not kernel.enable_backward:
+            raise RuntimeError(
+                f"Failed to find backward kernel '{kernel.key}' from module "
+                f"'{kernel.module.name}' for device '{dev}': the kernel has no backward pass "
+                "(enable_backward=False on the kernel, or its module's option)")
+        adj = [*adj_inputs, *adj_outputs]
+        _convert_adjoints(kernel, args, adj, dev, conv)
+        lp = Launch.prepared(kernel, dims, dev, conv, stream, bd, max_blocks, True, (),
+                             conv.nulls is not None, args, adj)
     else:
         if adj_inputs or adj_outputs:
             raise LaunchError(f"wp.launch({kernel.__name__}): adj_inputs/adj_outputs are only "
                               "used with adjoint=True")
         checked = conv.nulls is not None and plan.may_access(conv.nulls)
-        lp = Launch(kernel, dims, dev, conv, stream, bd, max_blocks,
-                    writes=plan.written_arrays(args), checked=checked)
+        lp = Launch.prepared(kernel, dims, dev, conv, stream, bd, max_blocks, False,
+                             plan.written_arrays(args), checked, args, None)
         if record_cmd:
             return lp
         observer = recording.current()
@@ -346,10 +576,37 @@ def launch(kernel: Kernel, dim, inputs: typing.Sequence = (), outputs: typing.Se
             reads = [(a, a.version, where) for a, where in plan.read_arrays(args)]
             observer.record_launch(kernel, dims, max_blocks, inputs, outputs, dev, block_dim,
                                    reads=reads)
+            if capture_state.active[0]:  # a replay re-reads them: see Graph.track_reads
+                capture_state.track_reads(dev, stream, reads)
     if record_cmd:
         return lp
     _run(lp, stream)
     return None
+
+
+def launch_tiled(*args, **kwargs):
+    """``wp.launch`` over ``dim`` with a trailing dimension of ``block_dim`` threads, as
+    Warp's ``launch_tiled`` (both must be keywords). On a GPU the trailing dimension is
+    ``block_dim`` (default ``wp.config.block_dim``); on the CPU it is 1, as in Warp
+    without CPU thread blocks."""
+    if "dim" not in kwargs:
+        raise RuntimeError("Launch dimensions 'dim' argument should be passed via. keyword "
+                           "args for wp.launch_tiled()")
+    if "block_dim" not in kwargs:
+        raise RuntimeError("Launch block dimension 'block_dim' argument should be passed via. "
+                           "keyword args for wp.launch_tiled()")
+    stream = kwargs.get("stream", args[7] if len(args) > 7 else None)
+    device = stream.device if stream is not None else get_device(
+        kwargs.get("device", args[6] if len(args) > 6 else None))
+    bd = kwargs["block_dim"]
+    bd = (bd if bd and bd > 0 else config.block_dim) if device.is_cuda else 1
+    dim = kwargs["dim"]
+    dim = [dim] if isinstance(dim, (int, np.integer)) else list(dim)
+    if len(dim) > 3:
+        raise RuntimeError("wp.launch_tiled() requires a grid with fewer than 4 dimensions")
+    kwargs["dim"] = [*dim, bd]
+    kwargs["block_dim"] = bd if device.is_cuda else kwargs["block_dim"]
+    return launch(*args, **kwargs)
 
 
 def _convert_arguments(kernel, plan, args, dev) -> LaunchArguments:

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from . import cuda_backend
+from . import cuda_backend, memory_tracker
 from .device import Device
 from ..typing.dtypes import ElementType, type_name
 
@@ -109,7 +109,18 @@ class DeleterOwner:
 
 
 def allocate_memory(dev: Device, shape, et: ElementType, pinned: bool, zero: bool):
-    """New memory for a C-contiguous array: ``(owner, address, NumPy view or None)``."""
+    """New memory for a C-contiguous array: ``(owner, address, NumPy view or None)``
+    (noted by the allocation tracker when it is on; see memory_tracker)."""
+    out = _allocate(dev, shape, et, pinned, zero)
+    if memory_tracker.tracking():
+        # (Warp's report lists page-locked host memory as the device "pinned")
+        where = "pinned" if dev.is_cpu and pinned and cuda_backend.available() else dev
+        memory_tracker.note_allocation(where, shape, et.dtype,
+                                       math.prod(shape) * et.itemsize, out[0])
+    return out
+
+
+def _allocate(dev: Device, shape, et: ElementType, pinned: bool, zero: bool):
     nbytes = math.prod(shape) * et.itemsize
     if dev.is_cpu:
         if pinned and cuda_backend.available():
@@ -145,11 +156,11 @@ def memcpy(dst, src, dptr: int, sptr: int, nbytes: int, stream=None):
             cuda_backend.memcpy_peer(dptr, dst.device.ordinal, sptr, src.device.ordinal,
                                      nbytes, ns)
     elif dst.device.is_cuda:
-        cuda_backend.memcpy_htod(dptr, sptr, nbytes, ns, gpu.ordinal)
+        cuda_backend.memcpy_htod(dptr, sptr, nbytes, ns, gpu.ordinal, pinned=src.pinned)
         if not src.pinned:
             s.synchronize()
     else:
-        cuda_backend.memcpy_dtoh(dptr, sptr, nbytes, ns, gpu.ordinal)
+        cuda_backend.memcpy_dtoh(dptr, sptr, nbytes, ns, gpu.ordinal, pinned=dst.pinned)
         if not dst.pinned:
             s.synchronize()
 

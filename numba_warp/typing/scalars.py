@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import builtins
 import ctypes
-import math
-import operator
 
 import numpy as np
 from llvmlite import ir
@@ -30,6 +28,7 @@ from numba.core.typeconv import Conversion
 from numba.extending import lower_cast, models, register_model
 
 from .registry import register_typeof
+from .scalar_values import ScalarValue, c_int_div, c_int_rem
 
 __all__ = [
     "ScalarType",
@@ -54,180 +53,6 @@ class ScalarType(type):
 
     def __repr__(cls):
         return f"<class 'numba_warp.{cls.__name__}'>"
-
-
-class ScalarValue:
-    """Base of the scalar classes: a boxed Python-scope value, as in Warp."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, x=0):
-        self.value = type(self)._np_dtype.type(x).item()
-
-    def __float__(self):
-        return float(self.value)
-
-    def __int__(self):
-        return int(self.value)
-
-    def __bool__(self):
-        return builtins.bool(self.value)
-
-    def __index__(self):
-        if type(self)._np_dtype.kind not in "iu":
-            raise TypeError(f"{type(self).__name__} value cannot be used as an index")
-        return int(self.value)
-
-    def __eq__(self, other):
-        other = other.value if isinstance(other, ScalarValue) else other
-        return self.value == other
-
-    def __hash__(self):
-        return hash(self.value)
-
-    def __repr__(self):
-        return f"{type(self).__name__}({self.value!r})"
-
-    def __str__(self):  # the value, printed in its own precision: str(wp.float32(0.1)) is 0.1
-        return str(type(self)._np_dtype.type(self.value))
-
-    def __lt__(self, other):
-        return self.value < _plain(other)
-
-    def __le__(self, other):
-        return self.value <= _plain(other)
-
-    def __gt__(self, other):
-        return self.value > _plain(other)
-
-    def __ge__(self, other):
-        return self.value >= _plain(other)
-
-    def __neg__(self):
-        return _arith(lambda a: -a, self)
-
-    def __pos__(self):
-        return self
-
-    def __abs__(self):
-        return _arith(abs, self)
-
-    def __invert__(self):
-        if type(self)._np_dtype.kind not in "iu":
-            raise TypeError(f"bad operand type for unary ~: '{type(self).__name__}'")
-        return _arith(lambda a: ~a, self)
-
-
-def _plain(x):
-    return x.value if isinstance(x, ScalarValue) else x
-
-
-def _wrap(value, dt: np.dtype):
-    """``value`` as a ``dt`` (integers wrap around, as in C and in Warp's kernels)."""
-    if dt.kind in "iu":
-        bits = dt.itemsize * 8
-        value = int(value) % (1 << bits)
-        if dt.kind == "i" and value >= 1 << (bits - 1):
-            value -= 1 << bits
-        return value
-    if dt.kind == "b":
-        return builtins.bool(value)
-    return dt.type(value).item()
-
-
-def _result_class(a, b):
-    """Warp's result type at Python scope (as in kernels): a Python number adopts the
-    other operand's type; of two integer types the wider (unsigned at equal width)."""
-    ca = type(a) if isinstance(a, ScalarValue) else None
-    cb = type(b) if isinstance(b, ScalarValue) else None
-    if cb is None or ca is cb:
-        if isinstance(b, builtins.float) and ca._np_dtype.kind in "iub":
-            return None  # an integer with a Python float: Python's float arithmetic
-        return ca
-    if ca is None:
-        if isinstance(a, builtins.float) and cb._np_dtype.kind in "iub":
-            return None
-        return cb
-    da, db = ca._np_dtype, cb._np_dtype
-    if (da.kind == "f") != (db.kind == "f"):
-        return ca if da.kind == "f" else cb
-    if da.itemsize != db.itemsize:
-        return ca if da.itemsize > db.itemsize else cb
-    return ca if da.kind == "u" else cb
-
-
-def c_int_div(a: int, b: int) -> int:
-    """C's integer ``a / b`` on Python ints: truncated toward zero; 0 when ``b`` is 0
-    (what kernels compute, where division by zero must not trap)."""
-    if b == 0:
-        return 0
-    q = builtins.abs(a) // builtins.abs(b)
-    return q if (a >= 0) == (b >= 0) else -q
-
-
-def c_int_rem(a: int, b: int) -> int:
-    """C's integer ``a % b`` on Python ints: the sign of ``a``; 0 when ``b`` is 0."""
-    return 0 if b == 0 else a - c_int_div(a, b) * b
-
-
-def _shift(left: bool):
-    def op(a, b, dt):
-        count = int(b) & (dt.itemsize * 8 - 1)
-        return a << count if left else a >> count
-
-    return op
-
-
-_INT_OPS = {
-    "add": lambda a, b, dt: a + b, "sub": lambda a, b, dt: a - b,
-    "mul": lambda a, b, dt: a * b,
-    "truediv": lambda a, b, dt: c_int_div(a, b),
-    "floordiv": lambda a, b, dt: 0 if b == 0 else a // b,
-    "mod": lambda a, b, dt: c_int_rem(a, b),
-    "and": lambda a, b, dt: a & b, "or": lambda a, b, dt: a | b,
-    "xor": lambda a, b, dt: a ^ b, "lshift": _shift(True), "rshift": _shift(False),
-}
-_FLOAT_OPS = {
-    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
-    "truediv": lambda a, b: a / b if b else (math.copysign(math.inf, a) * math.copysign(
-        1.0, b) if a else math.nan),
-    "floordiv": lambda a, b: math.floor(a / b) if b else math.nan,
-    "mod": lambda a, b: math.fmod(a, b) if b else math.nan,
-}
-
-
-def _arith(op, a):
-    cls = type(a)
-    return cls(_wrap(op(a.value), cls._np_dtype))
-
-
-def _binary_method(name, reflected=False):
-    def method(self, other):
-        a, b = (other, self) if reflected else (self, other)
-        if not isinstance(_plain(other), (builtins.int, builtins.float, builtins.bool)):
-            return NotImplemented
-        cls = _result_class(a, b)
-        x, y = _plain(a), _plain(b)
-        if cls is None:
-            return getattr(operator, name if name not in ("and", "or") else name + "_")(x, y)
-        dt = cls._np_dtype
-        if dt.kind in "iub":
-            op = _INT_OPS.get(name)
-            if op is None:
-                return NotImplemented
-            return cls(_wrap(op(int(x), int(y), dt), dt))
-        op = _FLOAT_OPS.get(name)
-        if op is None:
-            return NotImplemented
-        return cls(op(builtins.float(x), builtins.float(y)))
-
-    return method
-
-
-for _op in ("add", "sub", "mul", "truediv", "floordiv", "mod", "and", "or", "xor", "lshift",
-            "rshift"):
-    setattr(ScalarValue, f"__{_op}__", _binary_method(_op))
-    setattr(ScalarValue, f"__r{_op}__", _binary_method(_op, reflected=True))
 
 
 _SCALAR_SPECS = [
