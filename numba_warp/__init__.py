@@ -112,6 +112,9 @@ Int = _typing.Any
 # Warp's predefined constants
 from .constants import *  # noqa: E402,F401,F403
 
+# --- issue 11: kernel language (wp.overload; wp.grad comes with the lang namespace) ---
+from .runtime.kernel import overload  # noqa: E402,F401
+
 
 def init() -> None:
     """Initialise the runtime. Optional: everything initialises on first use."""

@@ -376,7 +376,7 @@ BAD_SYNTAX = [  # (function, marker, words in the message, found at definition)
     (uses_dict, "MARK-dict", ["dict"], True),
     (uses_unknown_name, "MARK-unknown", ["undefined_thing_xyz"], False),
     (uses_unknown_builtin, "MARK-unknown-builtin", ["no_such_builtin_xyz"], False),
-    (loops_over_array, "MARK-for", ["for", "range"], True),
+    (loops_over_array, "MARK-for", ["for", "array", "range"], False),
     (ranges_over_float, "MARK-range-float", ["range", "integer"], False),
     (ranges_over_float_value, "MARK-range-value", ["range", "integer", "float32"], False),
     (calls_kernel, "MARK-kernel-call", ["fill_value"], False),
