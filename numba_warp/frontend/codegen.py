@@ -264,7 +264,8 @@ class _Transformer(ast.NodeTransformer):
         # evaluated left to right only as far as needed
         self.generic_visit(node)
         truth = self.ref(seq_helpers.truth, "truth")
-        node.values = [ast.copy_location(ast.Call(truth, [v], []), v) for v in node.values]
+        node.values = [v if _is_bool_expression(v) else
+                       ast.copy_location(ast.Call(truth, [v], []), v) for v in node.values]
         return node
 
     def visit_Subscript(self, node: ast.Subscript):
@@ -704,6 +705,12 @@ _OUTPUT_ARGUMENTS = {"svd3": 1, "svd2": 1, "qr3": 1, "eig3": 1, "quat_to_axis_an
 
 # Builtins that Warp documents as modifying their first argument in place.
 _UPDATES_FIRST_ARGUMENT = ("transform_set_translation", "transform_set_rotation")
+
+
+def _is_bool_expression(node) -> bool:
+    """Whether ``node`` (transformed) is a comparison, 'not' or 'and'/'or': a bool."""
+    return isinstance(node, (ast.Compare, ast.BoolOp)) or (
+        isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not))
 
 
 def _as_load(node):

@@ -286,8 +286,8 @@ def sequence_loop(tr, loop: ast.For) -> list:
     tr.sequence_count += 1
     temp, index = sequence_temp(k), sequence_index(k)
     tr.locals.update((temp, index))
+    shape = known_shape(tr, it)  # (before the expression is transformed)
     pre = [ast.copy_location(ast.Assign([ast.Name(temp, ast.Store())], tr.visit(it)), loop)]
-    shape = known_shape(tr, it)
     if shape is not None and loop_jump(loop.body) is None:
         for k in range(shape[0]):
             pre.append(_item_assign(var, temp, ast.Constant(k), loop))
