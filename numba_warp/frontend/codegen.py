@@ -28,7 +28,7 @@ from ..lowering import sequences as seq_helpers
 from ..typing.scalars import ScalarType, WeakFloatLiteral, scalar_types
 from .emit import GeneratedSource, SourceWriter
 from .fence import check_syntax
-from .naming import DIMS, MULTI_TARGET, TID, TID_REST, pinned_index
+from .naming import DIMS, MULTI_TARGET, TID, TID_REST, pinned_index, sequence_temp
 from .naming import ref as ref_name
 from .protocols import UserFunction, UserKernel
 from .resolve import Resolver, Unresolved, local_names, root_name
@@ -373,6 +373,9 @@ class _Transformer(ast.NodeTransformer):
 
     def visit_For(self, node: ast.For):
         it = node.iter
+        if isinstance(it, ast.Call) and self.is_outside(it.func) and \
+                resolves_to(self, it.func, builtins.reversed):
+            return self.reversed_loop(node)
         if not (isinstance(it, ast.Call) and self.is_outside(it.func) and (
                 resolves_to(self, it.func, builtins.range) or
                 resolves_to(self, it.func, lang.static))):
@@ -383,6 +386,35 @@ class _Transformer(ast.NodeTransformer):
         node.iter = self.visit(node.iter)
         node.body = self.visit_body(node.body)
         return node
+
+    def reversed_loop(self, node: ast.For):
+        """``for i in reversed(range(...))``: a loop over the range with the reversed
+        bounds (``lowering.sequences.reversed_range``), the bounds evaluated once."""
+        it = node.iter
+        inner = it.args[0] if len(it.args) == 1 and not it.keywords else None
+        if not (isinstance(inner, ast.Call) and self.is_outside(inner.func) and
+                resolves_to(self, inner.func, builtins.range) and 1 <= len(inner.args) <= 3
+                and not inner.keywords):
+            raise self.parsed.error("reversed() in a kernel 'for' loop takes a range(...)",
+                                    node, "Write 'for i in reversed(range(n)):'.")
+        args = [ast.copy_location(ast.Call(self.helper("range_arg"), [self.visit(a)], []), a)
+                for a in inner.args]
+        if len(args) == 1:
+            args.insert(0, ast.Constant(0))
+        if len(args) == 2:
+            args.append(ast.Constant(1))
+        k = self.sequence_count
+        self.sequence_count += 1
+        temp = sequence_temp(k)
+        self.locals.add(temp)
+        bounds = ast.Call(self.ref(seq_helpers.reversed_range, "reversed_range"), args, [])
+        pre = ast.copy_location(ast.Assign([ast.Name(temp, ast.Store())], bounds), node)
+        parts = [ast.Subscript(ast.Name(temp, ast.Load()), ast.Constant(j), ast.Load())
+                 for j in range(3)]
+        node.iter = ast.copy_location(ast.Call(ast.Name("range", ast.Load()), parts, []), it)
+        self.unrolled.pop(node.target.id, None)
+        node.body = self.visit_body(node.body)
+        return [pre, node]
 
     def visit_If(self, node: ast.If):
         node.test = self.visit(node.test)

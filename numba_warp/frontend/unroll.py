@@ -150,7 +150,8 @@ def emit_unrolled(tr, loop: ast.For, values: list) -> list[ast.stmt]:
     if jump is not None:
         raise tr.parsed.error(
             f"'{type(jump).__name__.lower()}' in a loop that is unrolled when the kernel is "
-            f"built (its wp.static() expressions read the loop variable '{var}')", jump,
+            f"built (a loop over wp.static(...) or over constants, or one whose wp.static() "
+            f"expressions read the loop variable '{var}')", jump,
             "Use an 'if' around the rest of the body instead.")
     saved = tr.unrolled.get(var, NOT_CONSTANT)
     out: list[ast.stmt] = []

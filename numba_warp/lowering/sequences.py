@@ -7,6 +7,8 @@
   transform, matrix (its rows) or tuple runs, known when the code is typed.
 * ``spread(seq)``: the items of such a value as a tuple, for ``f(*v)`` calls whose
   length the code generator could not see.
+* ``reversed_range(start, stop, step)``: ``(first, end, step)`` of the range that runs
+  ``reversed(range(start, stop, step))`` (Warp's ``reversed``).
 * ``one_like(x)``: a value of ``x``'s type with every float component 1 (the output
   adjoint ``wp.grad(f)`` seeds, as Warp's ``T(1)``), and :func:`builtin_grad`, the
   callable ``wp.grad(<builtin>)(...)`` is written as.
@@ -26,7 +28,8 @@ from .adjoint_values import accum, adj_zero
 from .builtin import implements, nondifferentiable
 from .registry import is_constructor, rule_for
 
-__all__ = ["truth", "iter_len", "spread", "one_like", "builtin_grad", "grad_source"]
+__all__ = ["truth", "iter_len", "spread", "one_like", "builtin_grad", "grad_source",
+           "reversed_range"]
 
 
 def truth(x):
@@ -94,6 +97,20 @@ def _spread_impl(n: int):
         scope = {}
         exec(f"def impl(seq):\n    return ({items})\n", scope)  # noqa: S102 - our own text
         impl = _SPREAD[n] = scope["impl"]
+    return impl
+
+
+def reversed_range(start, stop, step):
+    r = range(start, stop, step)
+    return (r[-1], r[0] - step, -step) if r else (start, start, -step)
+
+
+@implements(reversed_range)
+def _ol_reversed_range(start, stop, step):
+    def impl(start, stop, step):
+        n = len(range(start, stop, step))
+        return start + (n - 1) * step, start - step, -step
+
     return impl
 
 
@@ -194,4 +211,4 @@ def builtin_grad(fn):
     return stub
 
 
-nondifferentiable(truth, iter_len, one_like)
+nondifferentiable(truth, iter_len, one_like, reversed_range)

@@ -137,14 +137,23 @@ def sequence_loops(x: wp.array(dtype=wp.vec3), out: wp.array(dtype=float)):
     for axis in wp.static(list(Axis)):
         s += v[axis]
     out[14] = s
+    k = int(15)
+    for i in reversed(range(wp.tid() + 3)):  # Warp's reversed(range(...))
+        out[k] = float(i)
+        k += 1
+    for i in reversed(range(5, 1, -2)):
+        out[k] = float(i)
+        k += 1
+    for i in reversed(range(0)):
+        out[k] = 99.0
 
 
 def test_loops_over_sequences_and_static_literals(device):
     x = wp.array([[1.0, 2.0, 3.0]], dtype=wp.vec3, device=device)
-    out = wp.zeros(15, dtype=float, device=device)
+    out = wp.zeros(21, dtype=float, device=device)
     wp.launch(sequence_loops, dim=1, inputs=[x, out], device=device)
     expect = [6.0, 3.0, 7.0, 11.0 + 70.0, 4.0 + 8.0, 2.0 + 12.0, 1.0 + 300.0, 9.0, 27.0, 8.0,
-              1.0, 14.0, 2.5, 10.0, 6.0]
+              1.0, 14.0, 2.5, 10.0, 6.0, 2.0, 1.0, 0.0, 3.0, 5.0, 0.0]  # [15:20]: Warp's
     np.testing.assert_allclose(out.numpy(), expect)
 
 
@@ -165,6 +174,9 @@ def sequence_grads(x: wp.array(dtype=wp.vec3), y: wp.array(dtype=float)):
         if c > 100.0:
             break
         s += wp.sin(c) * c
+    for j in reversed(range(i + 3)):  # a run-time bound
+        if j < 3:
+            s += v[j] * float(j + 1) * s
     y[i] = s + wp.dot(w, w)
 
 
@@ -172,6 +184,8 @@ def _sequence_grads_forward(x):
     v = x
     s = (v[0] + 2 * v[1] + 3 * v[2]) * v[0] + (v ** 3).sum() + v[0] * v[1] + v[2]
     s += v[0] ** 2 + (2 * v[1]) ** 2 + (np.sin(v) * v).sum()
+    for j in (2, 1, 0):
+        s += v[j] * (j + 1) * s
     return s + (v ** 2).sum() + 4.0
 
 
