@@ -62,6 +62,11 @@ def parse_function(fn, source: str | None = None, transformers=()) -> ParsedFunc
                 "entry, or pass the source: wp.Kernel(func, source=text).",
             ) from None
         source = "".join(lines)
+    else:  # its first line (blank lines skipped) is the function's first line
+        text = source.split("\n")
+        while text and not text[0].strip():
+            text.pop(0)
+        source = "\n".join(text)
     source = textwrap.dedent(source)
     module = ast.parse(source)
     tree = module.body[0] if module.body else None

@@ -98,3 +98,19 @@ def test_kernel_object_made_directly(device):
     a = wp.zeros(3, dtype=float, device=device)
     wp.launch(k, dim=3, inputs=[a, 2.0], device=device)
     np.testing.assert_array_equal(a.numpy(), [2.0, 2.0, 2.0])
+
+
+SOURCE = """
+def from_text(a: wp.array(dtype=float), s: float):
+    i = wp.tid()
+    a[i] = a[i] * s
+"""
+
+
+def test_kernel_made_from_source_text(device):
+    scope = {"wp": wp}
+    exec(SOURCE, scope)  # noqa: S102 - no file holds this function's source
+    k = wp.Kernel(scope["from_text"], key="from_text", source=SOURCE)
+    a = wp.full(2, 3.0, dtype=float, device=device)
+    wp.launch(k, dim=2, inputs=[a, 2.0], device=device)
+    np.testing.assert_array_equal(a.numpy(), [6.0, 6.0])
