@@ -28,11 +28,12 @@ from ..lowering import sequences as seq_helpers
 from ..typing.scalars import ScalarType, WeakFloatLiteral, scalar_types
 from .emit import GeneratedSource, SourceWriter
 from .fence import check_syntax
-from .naming import DIMS, MULTI_TARGET, TID, TID_REST, pinned_index, sequence_temp
+from .naming import DIMS, MULTI_TARGET, TID, TID_REST, pinned_index
 from .naming import ref as ref_name
 from .protocols import UserFunction, UserKernel
 from .resolve import Resolver, Unresolved, local_names, root_name
-from .sequences import expand_starred, sequence_loop
+from .gradcall import grad_call
+from .sequences import expand_starred, reversed_loop, sequence_loop
 from .source import ParsedFunction
 from .stateful import hoist_stateful_calls
 from .unroll import NOT_CONSTANT, after_store, constant_int, emit_unrolled, resolves_to
@@ -172,7 +173,7 @@ class _Transformer(ast.NodeTransformer):
             expand_starred(self, node)
         if isinstance(node.func, ast.Call) and self.is_outside(node.func.func) and \
                 resolves_to(self, node.func.func, lang.grad):
-            return self.grad_call(node)
+            return grad_call(self, node)
         if self.is_outside(node.func):
             try:
                 target = self.resolver.resolve(node.func)
@@ -217,38 +218,6 @@ class _Transformer(ast.NodeTransformer):
                 args.append(ast.copy_location(self.value_node(value, "default", node), node))
         node.args, node.keywords = args, []
         return node
-
-    def grad_call(self, node: ast.Call):
-        """``wp.grad(f)(args)``: the adjoints of ``f``'s inputs for an output adjoint of
-        ones, computed in the forward pass (a constant for the backward pass, as in
-        Warp)."""
-        maker = node.func
-        if len(maker.args) != 1 or maker.keywords:
-            raise self.parsed.error("wp.grad() takes one function", maker)
-        inner = maker.args[0]
-        if isinstance(inner, ast.Call) and self.is_outside(inner.func) and \
-                resolves_to(self, inner.func, lang.static) and len(inner.args) == 1:
-            target = self.resolver.evaluate(inner.args[0], self.unrolled)
-        elif isinstance(inner, ast.Name) and inner.id in self.unrolled:
-            target = self.unrolled[inner.id]
-        else:
-            try:
-                target = self.resolver.resolve(inner) if self.is_outside(inner) else None
-            except Unresolved:
-                target = None
-        if isinstance(target, UserFunction):
-            callable_ = target.grad_callable()
-        else:
-            callable_ = seq_helpers.builtin_grad(target)
-            if callable_ is None:
-                raise self.parsed.error(
-                    f"wp.grad() takes a @wp.func or a differentiable builtin, got "
-                    f"'{ast.unparse(inner)}'", maker)
-        if node.keywords:
-            raise self.parsed.error("wp.grad(f)(...) takes its arguments by position", node)
-        args = [self.visit(a) for a in node.args]
-        name = getattr(target, "__name__", "f")
-        return ast.copy_location(ast.Call(self.ref(callable_, f"grad_{name}"), args, []), node)
 
     def static_value(self, node: ast.Call):
         if len(node.args) != 1 or node.keywords:
@@ -375,7 +344,7 @@ class _Transformer(ast.NodeTransformer):
         it = node.iter
         if isinstance(it, ast.Call) and self.is_outside(it.func) and \
                 resolves_to(self, it.func, builtins.reversed):
-            return self.reversed_loop(node)
+            return reversed_loop(self, node)
         if not (isinstance(it, ast.Call) and self.is_outside(it.func) and (
                 resolves_to(self, it.func, builtins.range) or
                 resolves_to(self, it.func, lang.static))):
@@ -386,35 +355,6 @@ class _Transformer(ast.NodeTransformer):
         node.iter = self.visit(node.iter)
         node.body = self.visit_body(node.body)
         return node
-
-    def reversed_loop(self, node: ast.For):
-        """``for i in reversed(range(...))``: a loop over the range with the reversed
-        bounds (``lowering.sequences.reversed_range``), the bounds evaluated once."""
-        it = node.iter
-        inner = it.args[0] if len(it.args) == 1 and not it.keywords else None
-        if not (isinstance(inner, ast.Call) and self.is_outside(inner.func) and
-                resolves_to(self, inner.func, builtins.range) and 1 <= len(inner.args) <= 3
-                and not inner.keywords):
-            raise self.parsed.error("reversed() in a kernel 'for' loop takes a range(...)",
-                                    node, "Write 'for i in reversed(range(n)):'.")
-        args = [ast.copy_location(ast.Call(self.helper("range_arg"), [self.visit(a)], []), a)
-                for a in inner.args]
-        if len(args) == 1:
-            args.insert(0, ast.Constant(0))
-        if len(args) == 2:
-            args.append(ast.Constant(1))
-        k = self.sequence_count
-        self.sequence_count += 1
-        temp = sequence_temp(k)
-        self.locals.add(temp)
-        bounds = ast.Call(self.ref(seq_helpers.reversed_range, "reversed_range"), args, [])
-        pre = ast.copy_location(ast.Assign([ast.Name(temp, ast.Store())], bounds), node)
-        parts = [ast.Subscript(ast.Name(temp, ast.Load()), ast.Constant(j), ast.Load())
-                 for j in range(3)]
-        node.iter = ast.copy_location(ast.Call(ast.Name("range", ast.Load()), parts, []), it)
-        self.unrolled.pop(node.target.id, None)
-        node.body = self.visit_body(node.body)
-        return [pre, node]
 
     def visit_If(self, node: ast.If):
         node.test = self.visit(node.test)

@@ -17,7 +17,8 @@ functions). A loop over constants is unrolled with the values (see ``unroll.py``
 loop over a sequence of known length (and no ``break``/``continue``) is unrolled with
 ``x = seq[k]``, so tuples of mixed types work; any other loop runs over
 ``range(iter_len(seq))``. The sequence is evaluated once, before the loop, as Python
-does. Loops over arrays are refused (their length is known only at run time).
+does. Loops over arrays are refused (their length is known only at run time). Warp's
+``for i in reversed(range(...))`` runs over the reversed range's bounds.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ from .naming import sequence_index, sequence_temp
 from .protocols import UserFunction
 from .resolve import Unresolved
 from .unroll import NOT_CONSTANT, constant_int, emit_unrolled, loop_jump, loop_static_names
+from .unroll import resolves_to
 
-__all__ = ["known_shape", "expand_starred", "sequence_loop"]
+__all__ = ["known_shape", "expand_starred", "sequence_loop", "reversed_loop"]
 
 # builtins whose calls have effects: a starred argument built with one is not repeated
 _EFFECTS = frozenset(("atomic_add", "atomic_sub", "atomic_min", "atomic_max", "atomic_and",
@@ -197,12 +199,19 @@ def _is_pure(tr, node) -> bool:
         target = _outside_value(tr, sub.func)
         if target is None or isinstance(target, UserFunction):
             return False
-        if isinstance(target, type) or target is lang.static or target in _PURE_PY:
+        if isinstance(target, type) or target is lang.static or _is_pure_builtin(target):
             continue
         name = getattr(target, "__name__", "")
         if getattr(lang, name, None) is not target or name in _EFFECTS:
             return False
     return True
+
+
+def _is_pure_builtin(target) -> bool:
+    try:
+        return target in _PURE_PY
+    except TypeError:  # unhashable
+        return False
 
 
 def _slice_error(tr, message, node):
@@ -304,3 +313,33 @@ def sequence_loop(tr, loop: ast.For) -> list:
 def _item_assign(var, temp, index, loop):
     item = ast.Subscript(ast.Name(temp, ast.Load()), index, ast.Load())
     return ast.copy_location(ast.Assign([ast.Name(var, ast.Store())], item), loop)
+
+
+def reversed_loop(tr, node: ast.For) -> list:
+    """``for i in reversed(range(...))``: a loop over the range with the reversed
+    bounds (``lowering.sequences.reversed_range``), the bounds evaluated once."""
+    it = node.iter
+    inner = it.args[0] if len(it.args) == 1 and not it.keywords else None
+    if not (isinstance(inner, ast.Call) and tr.is_outside(inner.func) and
+            resolves_to(tr, inner.func, builtins.range) and 1 <= len(inner.args) <= 3
+            and not inner.keywords):
+        raise tr.parsed.error("reversed() in a kernel 'for' loop takes a range(...)",
+                              node, "Write 'for i in reversed(range(n)):'.")
+    args = [ast.copy_location(ast.Call(tr.helper("range_arg"), [tr.visit(a)], []), a)
+            for a in inner.args]
+    if len(args) == 1:
+        args.insert(0, ast.Constant(0))
+    if len(args) == 2:
+        args.append(ast.Constant(1))
+    k = tr.sequence_count
+    tr.sequence_count += 1
+    temp = sequence_temp(k)
+    tr.locals.add(temp)
+    bounds = ast.Call(tr.ref(seq_helpers.reversed_range, "reversed_range"), args, [])
+    pre = ast.copy_location(ast.Assign([ast.Name(temp, ast.Store())], bounds), node)
+    parts = [ast.Subscript(ast.Name(temp, ast.Load()), ast.Constant(j), ast.Load())
+             for j in range(3)]
+    node.iter = ast.copy_location(ast.Call(ast.Name("range", ast.Load()), parts, []), it)
+    tr.unrolled.pop(node.target.id, None)
+    node.body = tr.visit_body(node.body)
+    return [pre, node]
