@@ -180,6 +180,9 @@ from .constants import *  # noqa: E402,F401,F403
 from . import types  # noqa: E402,F401
 from .typing.introspect import dtype_from_numpy, dtype_to_numpy  # noqa: E402,F401
 
+# --- issue 11: kernel language (wp.overload; wp.grad comes with the lang namespace) ---
+from .runtime.kernel import overload  # noqa: E402,F401
+
 
 def init() -> None:
     """Initialise the runtime. Optional: everything initialises on first use."""

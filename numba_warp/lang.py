@@ -38,7 +38,7 @@ from .lowering import store_rules as _store_rules  # noqa: F401 - adjoint rules 
 from .lowering import transform as _transform
 from .lowering import vector_math as _vector_math
 
-__all__ = ["tid", "static", *_scalar_all, "atomic_add", "atomic_sub", "atomic_min",
+__all__ = ["tid", "static", "grad", *_scalar_all, "atomic_add", "atomic_sub", "atomic_min",
            "atomic_max", "atomic_and", "atomic_or", "atomic_xor", "atomic_exch", "atomic_cas"]
 
 
@@ -59,3 +59,28 @@ def tid():
 def static(expr):
     """Evaluate ``expr`` when the kernel is compiled and use the result as a constant."""
     return expr
+
+
+class _GradOf:
+    """What ``wp.grad(f)`` is at Python scope: a marker, callable only in kernels."""
+
+    def __init__(self, fn):
+        self.func = fn
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("wp.grad(f)(...) can only be called inside Warp kernels and "
+                           "functions")
+
+    def __repr__(self):
+        return f"wp.grad({getattr(self.func, '__name__', self.func)!s})"
+
+
+def grad(fn):
+    """``wp.grad(f)(x, y)`` in a kernel or function: the adjoints of ``f``'s inputs for an
+    output adjoint of ones (a single value for one input, else a tuple), as Warp computes
+    them. ``f`` is a ``@wp.func`` or a differentiable builtin. Computed in the forward
+    pass: the backward pass treats the result as a constant.
+
+    Only valid inside kernels and functions; the code generator replaces the call.
+    """
+    return _GradOf(fn)

@@ -242,7 +242,11 @@ class _Builder:
         if not isinstance(node.func, ast.Name) or (obj is None and self.is_local(node.func.id)):
             raise self.error(f"cannot differentiate the call '{ast.unparse(node.func)}'", node)
         if any(isinstance(a, ast.Starred) for a in node.args):
-            return self.let("opaque", self.substitute(node), node, hint)
+            raise self.error(
+                f"cannot differentiate the call '{naming.as_user_wrote(ast.unparse(node))}': "
+                "the length of its starred argument is not known when the code is built",
+                node, "Annotate the value's type (a parameter, a constructor such as "
+                "wp.vec3(...), an array element), or pass its components one by one.")
         if id(obj) in self.atomics:
             return self.atomic(node, obj, hint)
         order = self.choices.get(id(obj))

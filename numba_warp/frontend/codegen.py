@@ -21,10 +21,12 @@ from __future__ import annotations
 import ast
 import builtins
 import copy
+import enum
 import types as pytypes
 
 from .. import lang, unsupported
 from ..lowering import kernel_helpers, slots
+from ..lowering import sequences as seq_helpers
 from ..typing.scalars import ScalarType, WeakFloatLiteral, scalar_types
 from . import slices
 from .emit import GeneratedSource, SourceWriter
@@ -33,9 +35,12 @@ from .naming import DIMS, MULTI_TARGET, TID, TID_REST, pinned_index
 from .naming import ref as ref_name
 from .protocols import UserFunction, UserKernel
 from .resolve import Resolver, Unresolved, local_names, root_name
+from .gradcall import grad_call
+from .sequences import expand_starred, reversed_loop, sequence_loop
 from .source import ParsedFunction
 from .stateful import hoist_stateful_calls
-from .unroll import after_store, emit_unrolled, unrolled_values
+from .unroll import NOT_CONSTANT, after_store, constant_int, emit_unrolled, resolves_to
+from .unroll import unrolled_values
 
 __all__ = ["generate"]
 
@@ -58,13 +63,16 @@ _AUG_ATOMIC = {ast.Add: "atomic_add", ast.Sub: "atomic_sub", ast.BitAnd: "atomic
 
 
 class _Transformer(ast.NodeTransformer):
-    def __init__(self, parsed: ParsedFunction, is_kernel: bool, array_params: set[str],
-                 options: dict):
+    def __init__(self, parsed: ParsedFunction, is_kernel: bool, params: list, options: dict):
         self.parsed = parsed
         self.is_kernel = is_kernel
         self.resolver = Resolver(parsed.fn)
         self.locals = local_names(parsed.tree)
-        self.array_params = array_params
+        #: parameter name -> its spec (``typing.argspec.ArgSpec``)
+        self.param_specs = dict(params)
+        self.array_params = {name for name, spec in params if getattr(spec, "is_array", False)}
+        #: how many loops over sequences were written (their temporaries' numbers)
+        self.sequence_count = 0
         self.options = options
         self.refs: dict[str, object] = {}
         self._ref_ids: dict[int, str] = {}
@@ -97,8 +105,20 @@ class _Transformer(ast.NodeTransformer):
         """AST for a resolved outside value: constants inline, anything else by ref."""
         if isinstance(value, bool) or value is None:
             return ast.Constant(value)
+        if isinstance(value, (enum.IntEnum, enum.IntFlag)):
+            return ast.Constant(int(value))  # an int32 constant, as in Warp
         if isinstance(value, int) and type(value) is int:
             return ast.Constant(value)
+        if isinstance(value, enum.Enum):
+            raise self.parsed.error(
+                f"'{value}' is a member of the enum.Enum '{type(value).__name__}', which "
+                "kernels cannot use as a value", node,
+                f"Use its value ('{value}.value'), or derive the enum from enum.IntEnum.")
+        if isinstance(value, (list, set, frozenset, dict)):
+            raise self.parsed.error(
+                f"a {type(value).__name__} cannot be used in kernel code", node,
+                "Use a tuple, index the sequence inside wp.static() "
+                "('wp.static(funcs[i])'), or loop over wp.static(<sequence>).")
         if isinstance(value, float) and type(value) is float:
             return self.ref(WeakFloatLiteral(value), f"c_{hint}")
         if isinstance(value, pytypes.ModuleType):
@@ -160,6 +180,11 @@ class _Transformer(ast.NodeTransformer):
         return node
 
     def visit_Call(self, node: ast.Call):
+        if any(isinstance(a, ast.Starred) for a in node.args):
+            expand_starred(self, node)
+        if isinstance(node.func, ast.Call) and self.is_outside(node.func.func) and \
+                resolves_to(self, node.func.func, lang.grad):
+            return grad_call(self, node)
         if self.is_outside(node.func):
             try:
                 target = self.resolver.resolve(node.func)
@@ -213,6 +238,33 @@ class _Transformer(ast.NodeTransformer):
         except Exception as exc:  # the user's expression failed; say which and why
             raise self.parsed.error(f"wp.static() expression failed: {exc!r}", node) from None
         return ast.copy_location(self.value_node(value, "static", node), node)
+
+    def visit_BoolOp(self, node: ast.BoolOp):
+        # Warp's 'and'/'or' give a bool (C's && and ||): each operand's truth value,
+        # evaluated left to right only as far as needed
+        self.generic_visit(node)
+        truth = self.ref(seq_helpers.truth, "truth")
+        node.values = [v if _is_bool_expression(v) else
+                       ast.copy_location(ast.Call(truth, [v], []), v) for v in node.values]
+        return node
+
+    def visit_Subscript(self, node: ast.Subscript):
+        """``wp.static(seq)[k]`` with a constant ``k`` (a literal or an unrolled loop
+        variable) is the item itself."""
+        base = node.value
+        if isinstance(node.ctx, ast.Load) and isinstance(base, ast.Call) and \
+                self.is_outside(base.func) and resolves_to(self, base.func, lang.static) and \
+                len(base.args) == 1:
+            k = constant_int(self, node.slice)
+            if k is not NOT_CONSTANT:
+                try:
+                    value = self.resolver.evaluate(base.args[0], self.unrolled)[k]
+                except Exception as exc:  # the user's expression failed; say which and why
+                    raise self.parsed.error(
+                        f"wp.static() expression failed: {exc!r}", node) from None
+                return ast.copy_location(self.value_node(value, "static", node), node)
+        self.generic_visit(node)
+        return node
 
     def visit_BinOp(self, node: ast.BinOp):
         self.generic_visit(node)
@@ -300,6 +352,14 @@ class _Transformer(ast.NodeTransformer):
         return out
 
     def visit_For(self, node: ast.For):
+        it = node.iter
+        if isinstance(it, ast.Call) and self.is_outside(it.func) and \
+                resolves_to(self, it.func, builtins.reversed):
+            return reversed_loop(self, node)
+        if not (isinstance(it, ast.Call) and self.is_outside(it.func) and (
+                resolves_to(self, it.func, builtins.range) or
+                resolves_to(self, it.func, lang.static))):
+            return sequence_loop(self, node)
         values = unrolled_values(self, node)
         if values is not None:
             return emit_unrolled(self, node, values)
@@ -619,7 +679,7 @@ _PY_BUILTIN_MAP = {
     builtins.bool: scalar_types["bool"],
     builtins.range: _keep_builtin("range"),
     builtins.len: _keep_builtin("len"),
-    builtins.print: _keep_builtin("print"),
+    builtins.print: _warp_builtin("print"),
     builtins.min: _warp_builtin("min"),
     builtins.max: _warp_builtin("max"),
     builtins.abs: _warp_builtin("abs"),
@@ -632,6 +692,12 @@ _OUTPUT_ARGUMENTS = {"svd3": 1, "svd2": 1, "qr3": 1, "eig3": 1, "quat_to_axis_an
 
 # Builtins that Warp documents as modifying their first argument in place.
 _UPDATES_FIRST_ARGUMENT = ("transform_set_translation", "transform_set_rotation")
+
+
+def _is_bool_expression(node) -> bool:
+    """Whether ``node`` (transformed) is a comparison, 'not' or 'and'/'or': a bool."""
+    return isinstance(node, (ast.Compare, ast.BoolOp)) or (
+        isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not))
 
 
 def _as_load(node):
@@ -653,8 +719,7 @@ def generate(parsed: ParsedFunction, *, is_kernel: bool, params: list, gen_name:
     """
     check_syntax(parsed, is_kernel)
     options = options or {}
-    array_params = {name for name, spec in params if getattr(spec, "is_array", False)}
-    tr = _Transformer(parsed, is_kernel, array_params, options)
+    tr = _Transformer(parsed, is_kernel, params, options)
 
     flat_params: list[str] = []
     prologue: list[ast.stmt] = []

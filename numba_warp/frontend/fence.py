@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import ast
 
+from .. import lang
+from .resolve import Resolver, Unresolved
 from .source import ParsedFunction
 
-__all__ = ["check_annotations", "check_syntax"]
+__all__ = ["check_annotations", "check_syntax", "static_subtrees"]
 
 # Nodes that need no further checks.
 _ALLOWED = (
@@ -72,7 +74,6 @@ _REJECTED = {
     ast.List: ("list literals", "use a vector type (wp.vec3) or a tuple"),
     ast.Dict: ("dict literals", "use a @wp.struct"),
     ast.Set: ("set literals", "use a vector type or an array"),
-    ast.Starred: ("starred expressions (*args)", "pass the arguments explicitly"),
     ast.Yield: ("yield expressions", "kernels are not generators"),
     ast.YieldFrom: ("yield expressions", "kernels are not generators"),
     ast.Await: ("await expressions", "kernels are not coroutines"),
@@ -85,28 +86,37 @@ for _name in ("AsyncFunctionDef", "AsyncFor", "AsyncWith", "Match", "TryStar"):
 
 
 def check_syntax(parsed: ParsedFunction, is_kernel: bool) -> None:
-    """Raise :class:`WarpCodegenError` at the first construct kernels do not support."""
+    """Raise :class:`WarpCodegenError` at the first construct kernels do not support.
+
+    The argument of ``wp.static(...)`` is Python evaluated when the kernel is built, so
+    any Python syntax may appear there (set, list and dict literals, comprehensions).
+    """
     what = "kernels" if is_kernel else "functions"
     fdef = parsed.tree
-    args = fdef.args
-    if args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs:
-        raise parsed.error(
-            f"*args, **kwargs and keyword-only parameters are not supported in {what}",
-            fdef,
-            "Declare every parameter as a plain annotated argument.",
-        )
-    if is_kernel and args.defaults:
-        raise parsed.error("kernel parameters cannot have default values", fdef)
+    _check_parameters(parsed, what)
+    skipped = static_subtrees(parsed)
+    allowed_starred = {id(a) for node in ast.walk(fdef) if isinstance(node, ast.Call)
+                       for a in node.args if isinstance(a, ast.Starred)}
+    # '*v[1:3]' (a starred argument that is a slice) is one of the starred forms
+    skipped |= {id(node.value.slice) for node in ast.walk(fdef)
+                if id(node) in allowed_starred and isinstance(node.value, ast.Subscript) and
+                isinstance(node.value.slice, ast.Slice)}
     for node in ast.walk(fdef):
-        if node is fdef or node in args.args:
+        if node is fdef or node in fdef.args.args or id(node) in skipped:
             continue
         if isinstance(node, ast.expr) and node in _annotation_nodes(fdef):
             continue
+        if isinstance(node, ast.Starred) and id(node) not in allowed_starred:
+            raise parsed.error(
+                f"starred expressions (*x) are only supported as call arguments in {what} "
+                "(f(*v), wp.vec4(*v, 1.0)), not in assignments or tuples",
+                node, "Unpack into as many names as there are elements, or index the "
+                "sequence (a = v[0]).")
         kind = _REJECTED.get(type(node))
         if kind is not None:
             name, hint = kind
             raise parsed.error(f"{name} are not supported in {what}", node, hint)
-        if not isinstance(node, _ALLOWED):
+        if not isinstance(node, (*_ALLOWED, ast.Starred)):
             raise parsed.error(f"'{type(node).__name__}' syntax is not supported in {what}", node)
         if isinstance(node, ast.Return) and node.value is not None and is_kernel:
             raise parsed.error(
@@ -114,12 +124,59 @@ def check_syntax(parsed: ParsedFunction, is_kernel: bool) -> None:
                 node,
                 "Write results to an output array argument instead.",
             )
-        if isinstance(node, ast.For):
-            _check_for(parsed, node, what)
+        if isinstance(node, ast.For) and not isinstance(node.target, ast.Name):
+            raise parsed.error("a 'for' loop variable must be a single name", node,
+                               "Unpack inside the loop: 'for row in m: a, b = row[0], row[1]'.")
         if isinstance(node, (ast.For, ast.While)) and node.orelse:
             raise parsed.error(f"'else' blocks on loops are not supported in {what}", node)
         if isinstance(node, ast.Constant) and isinstance(node.value, (bytes, complex)):
             raise parsed.error(f"{type(node.value).__name__} constants are not supported", node)
+
+
+def _check_parameters(parsed: ParsedFunction, what: str) -> None:
+    """Warp's parameter rules: keyword-only parameters are ordinary parameters (in the
+    order written; ``source.parse_function`` has already made them so), a kernel's
+    default values are accepted and not used (a launch passes every argument), and
+    ``*args``, ``**kwargs`` and positional-only parameters are refused (Warp reads each
+    of them as one plain parameter, which is not what they mean in Python)."""
+    fdef = parsed.tree
+    args = fdef.args
+    extra = args.vararg or args.kwarg
+    if extra is not None:
+        star = "*" if extra is args.vararg else "**"
+        raise parsed.error(
+            f"variadic parameter '{star}{extra.arg}' is not supported in {what}",
+            fdef, "Declare each parameter by name with its type (a vector or a struct can "
+            "carry several values).")
+    if args.posonlyargs:
+        raise parsed.error(f"positional-only parameters ('/') are not supported in {what}",
+                           fdef, "Remove the '/' from the parameter list.")
+    if parsed.defaults_error:
+        raise parsed.error(parsed.defaults_error, fdef,
+                           "Give every parameter after the first one with a default a "
+                           "default too.")
+
+
+def static_subtrees(parsed: ParsedFunction) -> set:
+    """ids of the nodes inside ``wp.static(...)`` arguments (Python, evaluated when the
+    kernel is built). A call of a ``static`` that cannot be resolved yet (it is defined
+    after the kernel) counts as ``wp.static``; the check made when the code is generated
+    resolves every name."""
+    resolver = Resolver(parsed.fn)
+    out = set()
+    for node in ast.walk(parsed.tree):
+        if not (isinstance(node, ast.Call) and _call_name(node.func) == "static"):
+            continue
+        try:
+            target = resolver.resolve(node.func)
+        except Unresolved:
+            target = lang.static
+        except Exception:  # noqa: BLE001 - an attribute's __getattr__ failed: not static
+            continue
+        if target is lang.static:
+            out.update(id(sub) for arg in node.args for sub in ast.walk(arg))
+            out.update(id(sub) for kw in node.keywords for sub in ast.walk(kw))
+    return out
 
 
 def check_annotations(parsed: ParsedFunction, what: str) -> None:
@@ -134,19 +191,6 @@ def check_annotations(parsed: ParsedFunction, what: str) -> None:
                 f"Annotate every {what} parameter, e.g. 'x: wp.array(dtype=float)', "
                 "'scale: float' or 'v: typing.Any'.",
             )
-
-
-def _check_for(parsed, node: ast.For, what: str) -> None:
-    it = node.iter
-    ok = isinstance(it, ast.Call) and _call_name(it.func) in ("range", "static")
-    if not ok:
-        raise parsed.error(
-            f"'for' loops in {what} must iterate over range(...)",
-            node,
-            "Write 'for i in range(n):' and index the sequence with i.",
-        )
-    if not isinstance(node.target, ast.Name):
-        raise parsed.error("a 'for' loop variable must be a single name", node)
 
 
 def _call_name(func) -> str:

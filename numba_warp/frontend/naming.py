@@ -22,6 +22,7 @@ __all__ = [
     "is_generated", "ref", "adj", "is_adjoint_name", "renamed_adjoint",
     "renamed_local_adjoint", "pinned_index", "random_temp", "break_flag", "continue_flag",
     "range_counter", "carrier", "loop_local", "owned_grad", "as_user_wrote",
+    "sequence_temp", "sequence_index",
 ]
 
 #: what every invented name starts with
@@ -112,6 +113,16 @@ def renamed_local_adjoint(name: str) -> str:
 def pinned_index(k: int, line: int, col: int) -> str:
     """A local holding an index of an augmented assignment's target, evaluated once."""
     return f"{PREFIX}at{k}_{line}_{col}"
+
+
+def sequence_temp(k: int) -> str:
+    """A local holding the sequence a ``for`` loop iterates over (evaluated once)."""
+    return f"{PREFIX}seq{k}"
+
+
+def sequence_index(k: int) -> str:
+    """The index of a ``for`` loop over a sequence, written as a loop over a range."""
+    return f"{PREFIX}seqi{k}"
 
 
 def random_temp(k: int) -> str:

@@ -51,6 +51,10 @@ class UserFunction(abc.ABC):
         """A Numba-callable ``(args..., adj_args..., adj_ret) -> contributions``."""
 
     @abc.abstractmethod
+    def grad_callable(self):
+        """A Numba-callable ``(args...) -> adjoints of the inputs`` (``wp.grad(f)``)."""
+
+    @abc.abstractmethod
     def replay_callable(self):
         """A Numba-callable ``(args...) -> value`` without side effects."""
 

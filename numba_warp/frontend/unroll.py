@@ -21,12 +21,13 @@ from .. import lang
 from ..typing.scalars import ScalarType
 from .resolve import Unresolved
 
-__all__ = ["after_store", "emit_unrolled", "unrolled_values"]
+__all__ = ["after_store", "emit_unrolled", "unrolled_values", "constant_int", "NOT_CONSTANT",
+           "loop_jump", "resolves_to"]
 
-_NOT_CONSTANT = object()
+NOT_CONSTANT = object()
 
 
-def _resolves_to(tr, func, target) -> bool:
+def resolves_to(tr, func, target) -> bool:
     if not tr.is_outside(func):
         return False
     try:
@@ -41,48 +42,50 @@ def loop_static_names(tr, body) -> set[str]:
     for stmt in body:
         for node in ast.walk(stmt):
             if isinstance(node, ast.Call) and node.args and \
-                    _resolves_to(tr, node.func, lang.static):
+                    resolves_to(tr, node.func, lang.static):
                 names.update(n.id for n in ast.walk(node.args[0]) if isinstance(n, ast.Name))
     return names
 
 
-def _constant_int(tr, node):
-    """The value of a range() argument known at code generation time, else _NOT_CONSTANT."""
+def constant_int(tr, node):
+    """The value of an integer expression known at code generation time (a literal, an
+    unrolled loop variable, a ``wp.static`` value, an outside constant), else
+    NOT_CONSTANT."""
     if isinstance(node, ast.Constant) and type(node.value) is int:
         return node.value
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        value = _constant_int(tr, node.operand)
-        if value is _NOT_CONSTANT:
+        value = constant_int(tr, node.operand)
+        if value is NOT_CONSTANT:
             return value
         return -value if isinstance(node.op, ast.USub) else value
     if isinstance(node, ast.Name) and node.id in tr.unrolled:
         value = tr.unrolled[node.id]
     elif isinstance(node, ast.Call) and len(node.args) == 1 and \
-            _resolves_to(tr, node.func, lang.static):
+            resolves_to(tr, node.func, lang.static):
         try:
             value = tr.resolver.evaluate(node.args[0], tr.unrolled)
         except Exception:  # reported when the expression itself is generated
-            return _NOT_CONSTANT
+            return NOT_CONSTANT
     elif isinstance(node, (ast.Name, ast.Attribute)) and tr.is_outside(node):
         try:
             value = tr.resolver.resolve(node)
         except Unresolved:
-            return _NOT_CONSTANT
+            return NOT_CONSTANT
     else:
-        return _NOT_CONSTANT
+        return NOT_CONSTANT
     if isinstance(type(value), ScalarType):
         value = value.typed()
-    return value if isinstance(value, int) and not isinstance(value, bool) else _NOT_CONSTANT
+    return value if isinstance(value, int) and not isinstance(value, bool) else NOT_CONSTANT
 
 
 def constant_range(tr, loop: ast.For):
     """The loop's ``range`` when it is ``range(...)`` of compile-time integers, else None."""
     it = loop.iter
-    if not (isinstance(it, ast.Call) and _resolves_to(tr, it.func, builtins.range)) or \
+    if not (isinstance(it, ast.Call) and resolves_to(tr, it.func, builtins.range)) or \
             it.keywords or not 1 <= len(it.args) <= 3:
         return None
-    args = [_constant_int(tr, a) for a in it.args]
-    if any(a is _NOT_CONSTANT for a in args):
+    args = [constant_int(tr, a) for a in it.args]
+    if any(a is NOT_CONSTANT for a in args):
         return None
     return range(*args)
 
@@ -94,7 +97,7 @@ def unrolled_values(tr, loop: ast.For):
     ``wp.static`` expression in its body reads the loop variable.
     """
     it, var = loop.iter, loop.target.id
-    if isinstance(it, ast.Call) and _resolves_to(tr, it.func, lang.static):
+    if isinstance(it, ast.Call) and resolves_to(tr, it.func, lang.static):
         if len(it.args) != 1 or it.keywords:
             raise tr.parsed.error("wp.static() takes exactly one expression", it)
         try:
@@ -117,14 +120,14 @@ def unrolled_values(tr, loop: ast.For):
     return list(values)
 
 
-def _targets_loop(body, kinds) -> ast.stmt | None:
+def loop_jump(body, kinds=(ast.Break, ast.Continue)) -> ast.stmt | None:
     """A ``break``/``continue`` in ``body`` that belongs to this loop (not a nested one)."""
     for stmt in body:
         if isinstance(stmt, kinds):
             return stmt
         if isinstance(stmt, (ast.For, ast.While, ast.FunctionDef)):
             continue
-        found = _targets_loop([c for c in ast.iter_child_nodes(stmt) if isinstance(c, ast.stmt)],
+        found = loop_jump([c for c in ast.iter_child_nodes(stmt) if isinstance(c, ast.stmt)],
                               kinds)
         if found is not None:
             return found
@@ -143,13 +146,14 @@ def _is_number(value) -> bool:
 def emit_unrolled(tr, loop: ast.For, values: list) -> list[ast.stmt]:
     """The statements of ``loop`` unrolled over ``values``."""
     var = loop.target.id
-    jump = _targets_loop(loop.body, (ast.Break, ast.Continue))
+    jump = loop_jump(loop.body, (ast.Break, ast.Continue))
     if jump is not None:
         raise tr.parsed.error(
             f"'{type(jump).__name__.lower()}' in a loop that is unrolled when the kernel is "
-            f"built (its wp.static() expressions read the loop variable '{var}')", jump,
+            f"built (a loop over wp.static(...) or over constants, or one whose wp.static() "
+            f"expressions read the loop variable '{var}')", jump,
             "Use an 'if' around the rest of the body instead.")
-    saved = tr.unrolled.get(var, _NOT_CONSTANT)
+    saved = tr.unrolled.get(var, NOT_CONSTANT)
     out: list[ast.stmt] = []
     for value in values:
         tr.unrolled[var] = value
@@ -158,7 +162,7 @@ def emit_unrolled(tr, loop: ast.For, values: list) -> list[ast.stmt]:
             out.append(ast.copy_location(assign, loop))
         for stmt in loop.body:
             out.extend(tr.visit_body([copy.deepcopy(stmt)]))
-    if saved is _NOT_CONSTANT:
+    if saved is NOT_CONSTANT:
         tr.unrolled.pop(var, None)
     else:
         tr.unrolled[var] = saved

@@ -174,20 +174,62 @@ _register_len_of_values()
 
 
 def print(*args):  # noqa: A001 - Warp's name
-    """Print values (works in kernels on the CPU and the GPU)."""
+    """Print one value on its own line, as Warp's ``print`` does (works in kernels on the
+    CPU and the GPU): numbers with ``%g``/``%d``, booleans as True/False, vectors and
+    matrices component by component."""
     _builtin_print(*args)
 
 
-@implements(print)
-def _ol_print(*args):
-    def impl(*args):
-        _builtin_print(*args)
+_PRINTS: dict = {}
 
+
+@implements(print, prefer_literal=True)
+def _ol_print(*args):
+    if builtins.len(args) != 1:
+        raise TypingError(f"print() in kernels takes one value, as in Warp; got "
+                          f"{builtins.len(args)}. Use wp.printf(\"%f %d\\n\", x, i) to print "
+                          "several values on a line")
+    key = str(args[0])
+    impl = _PRINTS.get(key)
+    if impl is None:
+        lines = _print_lines(args[0])
+        scope = {"printf": printf, "F32": types.float32}
+        exec("def impl(*args):\n    v = args[0]\n" +  # noqa: S102 - our own text
+             "".join(f"    {line}\n" for line in lines), scope)
+        impl = _PRINTS[key] = scope["impl"]
     return impl
 
 
+def _print_lines(t) -> list:
+    """The statements printing ``v`` of type ``t`` in Warp's format."""
+    if isinstance(t, types.Boolean):
+        return ["if v:", "    printf('True\\n')", "else:", "    printf('False\\n')"]
+    if isinstance(t, types.StringLiteral):
+        return [f"printf({(t.literal_value.replace('%', '%%') + chr(10))!r})"]
+    if isinstance(t, types.Float):
+        return ["printf('%g\\n', v)"]
+    if isinstance(t, types.Integer):
+        size = "ll" if t.bitwidth == 64 else ""
+        return [f"printf('%{size}{'d' if t.signed else 'u'}\\n', v)"]
+    if isinstance(t, VecType):
+        items = [f"F32(v[{k}])" for k in range(t.length)]
+        if t.kind == "quaternion":
+            fmt = "%g %g %g %g\n"
+        elif t.kind == "transformation":
+            fmt = "(%g %g %g) (%g %g %g %g)\n"
+        else:
+            fmt = "%g " * t.length + "\n"
+        return [f"printf({fmt!r}, {', '.join(items)})"]
+    if isinstance(t, MatType):
+        rows, cols = t.shape
+        items = [f"F32(v[{i}, {j}])" for i in range(rows) for j in range(cols)]
+        return [f"printf({('%g ' * cols + chr(10)) * rows!r}, {', '.join(items)})"]
+    return ["printf('<type without print implementation>\\n')"]
+
+
 def printf(fmt, *args):
-    """C-style formatted printing: ``wp.printf("%d: %f\\n", i, x)``."""
+    """C-style formatted printing: ``wp.printf("%d: %f\\n", i, x)``; string constants
+    print with ``%s``."""
     _builtin_print(fmt % args, end="")
 
 
@@ -197,8 +239,8 @@ class _PrintfTemplate(AbstractTemplate):
         if kws or not args or not isinstance(args[0], types.StringLiteral):
             raise TypingError("wp.printf() needs a constant format string first")
         for a in args[1:]:
-            if not isinstance(a, (types.Number, types.Boolean)):
-                raise TypingError(f"wp.printf() prints numbers, got {a}")
+            if not isinstance(a, (types.Number, types.Boolean, types.StringLiteral)):
+                raise TypingError(f"wp.printf() prints numbers and string constants, got {a}")
         return signature(types.none, *args)
 
     prefer_literal = True
@@ -208,15 +250,19 @@ class _PrintfTemplate(AbstractTemplate):
 @lower_builtin(printf, types.StringLiteral)
 def _lower_printf(context, builder, sig, args):
     fmt = sig.args[0].literal_value
+    cuda = is_cuda_context(context)
     vals = []
     for t, v in zip(sig.args[1:], args[1:]):  # C variadic promotion
-        if isinstance(t, types.Float):
+        if isinstance(t, types.StringLiteral):
+            vals.append(context.insert_string_const_addrspace(builder, t.literal_value) if cuda
+                        else context.insert_const_string(builder.module, t.literal_value))
+        elif isinstance(t, types.Float):
             vals.append(context.cast(builder, v, t, types.float64))
         elif isinstance(t, types.Boolean) or (isinstance(t, types.Integer) and t.bitwidth < 32):
             vals.append(context.cast(builder, v, t, types.int32))
         else:
             vals.append(v)
-    if is_cuda_context(context):
+    if cuda:
         _cuda_vprintf(context, builder, fmt, vals)
     else:
         cgutils.printf(builder, fmt, *vals)

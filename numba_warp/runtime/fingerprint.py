@@ -94,6 +94,8 @@ def code_fingerprint(fn, seen: set | None = None) -> str:
     h = hashlib.sha256()
     _hash_code(h, fn.__code__)
     h.update(repr(fn.__defaults__).encode())
+    if fn.__kwdefaults__:
+        h.update(repr(fn.__kwdefaults__).encode())
     if fn.__closure__:
         for cell in fn.__closure__:
             try:

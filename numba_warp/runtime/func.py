@@ -30,6 +30,8 @@ from ..frontend.fence import check_annotations, check_syntax
 from ..frontend.protocols import FunctionOverload, UserFunction
 from ..frontend.source import parse_function, warp_key
 from ..lowering.adjoint_values import adj_zero
+from ..lowering.registry import nondifferentiable
+from ..lowering.sequences import grad_source, one_like
 from ..typing.argspec import arg_spec_from_annotation
 from ..typing.indexed import IndexedArrayType
 from ..typing.scalars import WeakFloat
@@ -101,7 +103,10 @@ class _Overload(FunctionOverload):
                 exc, f"when a kernel that calls function '{fn.__qualname__}' is compiled")
         self._signature = tuple(spec.describe() for _, spec in self.params) \
             if len(self.params) == len(names) else tuple(repr(anns[n]) for n in names)
-        self.n_defaults = len(fn.__defaults__ or ())
+        #: the trailing parameters' default values, keyword-only ones included (they are
+        #: ordinary parameters in kernel code, as in Warp)
+        self.defaults = _declared_defaults(fn)
+        self.n_defaults = len(self.defaults)
         self._impl = None
         self._generated = None
         self._bwd_module = None
@@ -126,8 +131,8 @@ class _Overload(FunctionOverload):
             mod = load_generated_module(header + gen.source, f"func_{self.parsed.name}",
                                         gen.refs, origin=gen)
             impl = getattr(mod, gen.name)
-            if self.fn.__defaults__:
-                impl.__defaults__ = self.fn.__defaults__
+            if self.defaults:
+                impl.__defaults__ = self.defaults
             self._impl = impl
         return self._impl
 
@@ -166,7 +171,7 @@ class _Overload(FunctionOverload):
         hit = cache.get((which, n, id(full)))
         if hit is not None:
             return hit
-        defaults = self.fn.__defaults__ or ()
+        defaults = self.defaults
         impl, zero = naming.ref("impl"), naming.ref("adj_zero")
         refs = {impl: numba.njit(error_model="numpy")(full), zero: adj_zero}
         given = [f"p{i}" for i in range(n)]
@@ -193,7 +198,7 @@ class _Overload(FunctionOverload):
         gen = self.generated()
         h = hashlib.sha256(gen.source.encode())
         h.update(describe_refs(gen.refs, set() if seen is None else seen).encode())
-        h.update(describe_value(self.fn.__defaults__).encode())
+        h.update(describe_value(self.defaults).encode())
         return h.hexdigest()
 
     def match(self, args, exact: bool) -> bool:
@@ -231,6 +236,16 @@ class _CheckedOverload(_Overload):
 def checked_ref(obj):
     """What a debug-mode kernel or function binds in place of ``obj``."""
     return obj.checked() if isinstance(obj, Function) else obj
+
+
+def _declared_defaults(fn) -> tuple:
+    """Default values of the trailing parameters, in order (keyword-only ones last)."""
+    values = [p.default for p in inspect.signature(fn).parameters.values()
+              if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    k = len(values)
+    while k and values[k - 1] is not inspect.Parameter.empty:
+        k -= 1
+    return tuple(values[k:])
 
 
 def _layout(fn, n_args: int, keywords: list) -> list:
@@ -300,6 +315,7 @@ class Function(UserFunction):
         self.custom_replay = None
         self._adj_stub = None
         self._rep_stub = None
+        self._grad_stub = None
         self._checked = None
         self._operators: dict[str, Function] = {}
         self._register_numba()
@@ -407,6 +423,35 @@ class Function(UserFunction):
             self._rep_stub = self._stub(f"{self.__name__}__rep", typer)
         return self._rep_stub
 
+    def grad_callable(self):
+        """Numba-callable ``(args...) -> adjoints of the inputs`` for an output adjoint of
+        ones: what ``wp.grad(f)(args)`` calls (a constant for backward passes)."""
+        if self._grad_stub is None:
+            function = self
+            impls: dict = {}
+
+            def typer(*args):
+                n = len(args)
+                ov = function.select(args)
+                for (name, spec), t in zip(ov.params, args):
+                    if isinstance(t, (types.Array, types.BaseTuple)) or spec.kind in (
+                            "array", "struct"):
+                        raise WarpCodegenError(
+                            f"wp.grad({function.__name__}) needs a function of values "
+                            f"(numbers, vectors, matrices); parameter '{name}' is {t}",
+                            ov.parsed.location())
+                key = (n, len(ov.params))
+                if key not in impls:
+                    scope = {"F": function.replay_callable(), "A": function.adjoint_callable(),
+                             "one_like": one_like, "adj_zero": adj_zero}
+                    exec(grad_source(n, "F", "A", user=True, n_out=key[1]), scope)  # noqa: S102
+                    impls[key] = scope["impl"]
+                return impls[key]
+
+            self._grad_stub = self._stub(f"{self.__name__}__grad", typer)
+            nondifferentiable(self._grad_stub)
+        return self._grad_stub
+
     def _stub(self, name, typer):
         def stub(*args):
             raise RuntimeError(f"{name} is part of a generated backward pass")
@@ -454,6 +499,8 @@ class Function(UserFunction):
         """
         layouts, errors = {}, []
         for ov in reversed(self.overloads):
+            if ov.definition_error is not None:
+                ov.definition_error.throw()
             try:
                 layout = _layout(ov.fn, n_args, keywords)
             except TypeError as exc:

@@ -17,9 +17,11 @@ Both are compiled with Numba's on-disk cache, so a second process loads them.
 
 from __future__ import annotations
 
+import ast
 import re
 import sys
 import time
+import types as types_module
 import weakref
 
 from numba import njit
@@ -32,7 +34,7 @@ from ..frontend.checks import instrument
 from ..frontend.codegen import generate
 from ..frontend.errors import DeferredError, WarpCodegenError
 from ..frontend.fence import check_annotations, check_syntax
-from ..frontend.protocols import UserKernel
+from ..frontend.protocols import UserFunction, UserKernel
 from ..frontend.source import parse_function, warp_key
 from ..lowering.debug_checks import SLOT_SYMBOL
 from ..typing.argspec import arg_spec_from_annotation
@@ -47,7 +49,7 @@ from .module import Module, module_of, resolve_module
 from .launcher import bind_cpu_globals, bind_cuda_globals, entry_name, launcher_module_source
 
 __all__ = ["Kernel", "kernel", "load_module", "force_load", "all_kernels",
-           "set_module_options", "get_module_options"]
+           "set_module_options", "get_module_options", "overload"]
 
 _all_kernels: "weakref.WeakSet[Kernel]" = weakref.WeakSet()
 
@@ -58,26 +60,43 @@ def all_kernels() -> list:
 
 
 class Kernel(UserKernel):
-    """A compiled-on-demand kernel; launch it with :func:`wp.launch`."""
+    """A compiled-on-demand kernel; launch it with :func:`wp.launch`.
 
-    def __init__(self, fn, key: str, enable_backward: bool, module, options: dict):
+    Made by ``@wp.kernel``, or directly as in Warp: ``wp.Kernel(func, key="name")``
+    (``source``: the function's source text, when it cannot be read from a file;
+    ``code_transformers``: ``ast.NodeTransformer`` objects applied to its tree).
+    """
+
+    def __init__(self, func, key: str | None = None, module=None, options: dict | None = None,
+                 code_transformers=None, source: str | None = None, *,
+                 enable_backward: bool | None = None, arg_types: dict | None = None):
+        fn = func
         self.func = fn
         #: Warp's key: the function's qualified name as an identifier, or ``name=``
-        self.key = key
+        self.key = key if key is not None else warp_key(fn)
         #: ``module.qualname``, unique in a process: for error messages and the cache
         self.qualified_name = f"{fn.__module__}.{fn.__qualname__}"
         #: the wp.Module the kernel belongs to (its options apply to it)
-        self.module = module if isinstance(module, Module) else module_of(fn, module, key=key)
-        self.options = dict(options)
+        self.module = (module if isinstance(module, Module)
+                       else module_of(fn, module, key=self.key))
+        self.options = dict(options or {})
         self._enable_backward = enable_backward  # None: the module's option
         self.__name__ = fn.__name__
         self.__qualname__ = fn.__qualname__
         self.__doc__ = fn.__doc__
+        #: concrete instances made by :func:`overload` (signature -> Kernel)
+        self.overloads: dict = {}
+        #: the generic kernel this one is an overload of (None: not an overload)
+        self.generic_parent = None
+        self._code_transformers = list(code_transformers or ())
+        self._source = source
         # As in Warp, unreadable source and missing or unevaluable annotations fail here;
         # every other error in the code fails when the kernel is compiled.
-        self.parsed = parse_function(fn)
-        check_annotations(self.parsed, "kernel")
+        self.parsed = parse_function(fn, source, self._code_transformers)
+        if arg_types is None:
+            check_annotations(self.parsed, "kernel")
         anns = resolve_annotations(fn)
+        anns.update(arg_types or {})
         self._arg_names = [a.arg for a in self.parsed.tree.args.args]
         self._arg_specs = None
         self._definition_error = None
@@ -93,6 +112,46 @@ class Kernel(UserKernel):
         self.cache_stats = {"disk_hits": 0, "compiled": 0}
         _all_kernels.add(self)
         self.module.register_kernel(self)
+
+    @property
+    def is_generic(self) -> bool:
+        """Whether a parameter is generic (``typing.Any``, an array of any dtype)."""
+        return any(spec.kind == "any" or (spec.kind == "array" and spec.generic_dtype)
+                   for spec in self.arg_specs)
+
+    def add_overload(self, arg_types: list) -> "Kernel":
+        """The instance of this generic kernel for concrete ``arg_types`` (one per
+        parameter), made once per signature; see :func:`overload`."""
+        names = self.arg_names
+        if len(arg_types) != len(names):
+            raise RuntimeError(f"Invalid number of arguments for kernel {self.key}: it takes "
+                               f"{len(names)} ({', '.join(names)}), {len(arg_types)} given")
+        specs = []
+        for name, template, t in zip(names, self.arg_specs, arg_types):
+            where = f"argument '{name}' of the overload of kernel '{self.key}'"
+            spec = arg_spec_from_annotation(t, where)
+            if spec.kind == "any" or (spec.kind == "array" and spec.generic_dtype):
+                raise TypeError(f"Kernel {self.key} argument '{name}' cannot be generic, "
+                                f"got {spec.describe()}")
+            if not _instance_of(spec, template):
+                raise TypeError(f"Kernel {self.key} argument '{name}' type mismatch: expected "
+                                f"{template.describe()}, got {spec.describe()}")
+            specs.append(spec)
+        sig = tuple(spec.describe() for spec in specs)
+        ovl = self.overloads.get(sig)
+        if ovl is None:
+            ovl = Kernel(self.func, self.key, self.module, self.options,
+                         self._code_transformers, self._source,
+                         enable_backward=self._enable_backward,
+                         arg_types=dict(zip(names, arg_types)))
+            ovl.generic_parent = self
+            self.overloads[sig] = ovl
+        return ovl
+
+    def get_overload(self, arg_types: list):
+        """The overload made for ``arg_types`` by :func:`overload`, or None."""
+        specs = [arg_spec_from_annotation(t, f"argument {k}") for k, t in enumerate(arg_types)]
+        return self.overloads.get(tuple(spec.describe() for spec in specs))
 
     def _read_arg_specs(self, anns: dict) -> list:
         specs = []
@@ -485,9 +544,89 @@ def kernel(f=None, *, enable_backward: bool | None = None, module=None, name: st
                                  f"{', '.join(map(repr, bad))}; valid options are: "
                                  f"{', '.join(map(repr, sorted(mod.options)))}")
             mod.options.update(module_options)
-        return Kernel(fn, key, enable_backward, mod, options)
+        return Kernel(fn, key, mod, options, enable_backward=enable_backward)
 
     return wrap(f) if f is not None else wrap
+
+
+def _instance_of(spec, template) -> bool:
+    """Whether the concrete parameter type ``spec`` fits the (maybe generic) ``template``."""
+    if template.kind == "any":
+        return True
+    if spec.kind != template.kind:
+        return False
+    if template.kind == "array":
+        return spec.ndim == template.ndim and (
+            template.generic_dtype or spec.describe() == template.describe())
+    return spec.describe() == template.describe()
+
+
+def overload(kernel, arg_types=None):
+    """An instance of a generic kernel for concrete argument types, as in Warp.
+
+    ``wp.overload(k, [wp.array(dtype=wp.float32), wp.float32])`` (a type per parameter)
+    or ``wp.overload(k, {"a": wp.array(dtype=wp.float64)})`` (by name; the others keep
+    their annotation) returns the instance, a kernel whose parameters are those types.
+    As a decorator on a stub with the kernel's name and concrete annotations
+    (``@wp.overload`` / ``def k(a: wp.array(dtype=int), s: int): ...``) it makes the
+    instance and returns the generic kernel. Launching the generic kernel compiles for
+    the argument types it is given in any case; an instance checks its arguments.
+    """
+    if isinstance(kernel, Kernel):
+        if not kernel.is_generic:
+            raise RuntimeError(f"Only generic kernels can be overloaded.  Kernel {kernel.key} "
+                               "is not generic")
+        if isinstance(arg_types, dict):
+            arg_list = [spec.annotation for spec in kernel.arg_specs]
+            for name, t in arg_types.items():
+                if name not in kernel.arg_names:
+                    raise RuntimeError(f"Invalid argument name '{name}' in overload of kernel "
+                                       f"{kernel.key} (its parameters: "
+                                       f"{', '.join(kernel.arg_names)})")
+                arg_list[kernel.arg_names.index(name)] = t
+        elif isinstance(arg_types, (list, tuple)):
+            arg_list = list(arg_types)
+        elif arg_types is None:
+            arg_list = []
+        else:
+            raise TypeError("Kernel overload types must be given in a list or dict")
+        return kernel.add_overload(arg_list)
+    if isinstance(kernel, types_module.FunctionType):
+        return _overload_stub(kernel, sys._getframe(1).f_locals)
+    raise RuntimeError(f"wp.overload() takes a generic kernel or a stub function, got "
+                       f"{type(kernel).__name__}")
+
+
+def _overload_stub(fn, scope) -> Kernel:
+    """``@wp.overload`` on a stub: add its annotations as an instance of the kernel of
+    the same name; return that kernel."""
+    found = scope.get(fn.__name__, fn.__globals__.get(fn.__name__))
+    if not isinstance(found, Kernel):
+        hint = ""
+        if isinstance(found, UserFunction):
+            hint = (" (it is a @wp.func: overload a function by defining another @wp.func "
+                    "with the same name and concrete annotations)")
+        raise RuntimeError(f"Failed to find a kernel named '{fn.__name__}' in module "
+                           f"{fn.__module__}{hint}")
+    for node in parse_function(fn).tree.body:
+        if isinstance(node, ast.Pass) or (isinstance(node, ast.Expr) and isinstance(
+                node.value, ast.Constant) and (isinstance(node.value.value, str) or
+                                               node.value.value is ...)):
+            continue
+        raise RuntimeError("Illegal statement in kernel overload definition.  Only pass, "
+                           "ellipsis (...), comments, or docstrings are allowed")
+    anns = resolve_annotations(fn)
+    ret = anns.pop("return", None)
+    if ret is not None and ret is not type(None):
+        raise TypeError("Return annotations are not allowed on @wp.overload stubs; omit the "
+                        "return annotation or use `-> None`.")
+    names = [a.arg for a in parse_function(fn).tree.args.args]
+    missing = [n for n in names if n not in anns]
+    if missing:
+        raise RuntimeError(f"Incomplete argument annotations on kernel overload {fn.__name__}: "
+                           f"{', '.join(missing)}")
+    found.add_overload([anns[n] for n in names])
+    return found
 
 
 def set_module_options(options: dict, module=None) -> None:

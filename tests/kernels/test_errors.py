@@ -367,7 +367,49 @@ def calls_func_with_tid(a: wp.array(dtype=float)):
     a[i] = func_with_tid(1.0)
 
 
+def unpacks_starred(a: wp.array(dtype=float)):
+    v = wp.vec3(1.0, 2.0, 3.0)
+    x, *rest = v  # MARK-star-assign
+
+
+def starred_in_tuple(a: wp.array(dtype=float)):
+    v = wp.vec2(1.0, 2.0)
+    t = (*v, 3.0)  # MARK-star-tuple
+
+
+def stars_whole_array(a: wp.array(dtype=float)):
+    a[0] = wp.max(*a)  # MARK-star-array
+
+
+def loop_unpacks_target(a: wp.array(dtype=float)):
+    m = wp.mat22(1.0, 2.0, 3.0, 4.0)
+    for x, y in m:  # MARK-for-target
+        a[0] = x
+
+
+def static_reads_runtime_item(a: wp.array(dtype=float)):
+    v = wp.vec3(1.0, 2.0, 3.0)
+    for c in v:  # MARK-for-static
+        a[0] = wp.static(c * 2.0)
+
+
+def static_gives_a_list(a: wp.array(dtype=float)):
+    x = wp.static([1.0, 2.0])  # MARK-static-list
+    a[0] = 1.0
+
+
+def grad_of_a_value(a: wp.array(dtype=float)):
+    a[0] = wp.grad(a)(1.0)  # MARK-grad
+
+
 BAD_SYNTAX = [  # (function, marker, words in the message, found at definition)
+    (unpacks_starred, "MARK-star-assign", ["starred", "call arguments"], True),
+    (starred_in_tuple, "MARK-star-tuple", ["starred", "call arguments"], True),
+    (stars_whole_array, "MARK-star-array", ["array", "slice"], False),
+    (loop_unpacks_target, "MARK-for-target", ["for", "single name"], True),
+    (static_reads_runtime_item, "MARK-for-static", ["wp.static", "'c'"], False),
+    (static_gives_a_list, "MARK-static-list", ["list", "wp.static"], False),
+    (grad_of_a_value, "MARK-grad", ["wp.grad", "@wp.func"], False),
     (returns_value, "MARK-return", ["return"], True),
     (uses_list_comprehension, "MARK-listcomp", ["list comprehension"], True),
     (uses_try, "MARK-try", ["try"], True),
@@ -376,7 +418,7 @@ BAD_SYNTAX = [  # (function, marker, words in the message, found at definition)
     (uses_dict, "MARK-dict", ["dict"], True),
     (uses_unknown_name, "MARK-unknown", ["undefined_thing_xyz"], False),
     (uses_unknown_builtin, "MARK-unknown-builtin", ["no_such_builtin_xyz"], False),
-    (loops_over_array, "MARK-for", ["for", "range"], True),
+    (loops_over_array, "MARK-for", ["for", "array", "range"], False),
     (ranges_over_float, "MARK-range-float", ["range", "integer"], False),
     (ranges_over_float_value, "MARK-range-value", ["range", "integer", "float32"], False),
     (calls_kernel, "MARK-kernel-call", ["fill_value"], False),
@@ -628,6 +670,35 @@ def stores_array_into_element(a: wp.array(dtype=float), x: float):
 def adds_array_and_float(a: wp.array(dtype=float), x: float):
     i = wp.tid()
     y = a + x  # MARK-array-plus-float
+
+
+@wp.kernel
+def loops_over_array_alias(a: wp.array(dtype=float), x: float):
+    b = a
+    for v in b:  # MARK-for-alias
+        a[0] = v
+
+
+@wp.kernel
+def loops_over_mixed_tuple_with_break(a: wp.array(dtype=float), x: float):
+    for v in (1, 2.5):  # MARK-for-mixed
+        if x > 0.0:
+            break
+        a[0] = float(v)
+
+
+@pytest.mark.parametrize("kernel,marker,words", [
+    (loops_over_array_alias, "MARK-for-alias", ["for", "array", "range("]),
+    (loops_over_mixed_tuple_with_break, "MARK-for-mixed", ["mixed", "break"]),
+], ids=["array_alias", "mixed_tuple_break"])
+def test_loops_over_sequences_typed_later_point_at_the_loop(device, kernel, marker, words):
+    a = wp.zeros(4, dtype=float, device=device)
+    with pytest.raises(CODE_ERRORS) as info:
+        wp.launch(kernel, dim=1, inputs=[a, 1.0], device=device)
+    for w in words:
+        assert w in str(info.value), str(info.value)
+    assert_points_at(info.value, kernel, marker)
+    kernel._cpu.clear()  # (nothing compiled; keep the module's PTX check away)
 
 
 def test_type_error_is_short_and_names_the_file(device):
