@@ -66,7 +66,14 @@ from .runtime.device import (  # noqa: F401
     wait_event,
     wait_stream,
 )
-from .frontend.errors import WarpCodegenError  # noqa: F401
+from .frontend.errors import (  # noqa: F401
+    WarpCodegenAttributeError,
+    WarpCodegenError,
+    WarpCodegenIndexError,
+    WarpCodegenKeyError,
+    WarpCodegenTypeError,
+    WarpCodegenValueError,
+)
 from .interop import from_dlpack, to_dlpack  # noqa: F401
 from .interop.numba_views import as_vectors  # noqa: F401
 from .typing.scalars import scalar_types as _scalar_types
@@ -92,6 +99,10 @@ int32 = _scalar_types["int32"]
 uint32 = _scalar_types["uint32"]
 int64 = _scalar_types["int64"]
 uint64 = _scalar_types["uint64"]
+#: Warp's annotation for object handles (Mesh, Bvh ids) in kernels: a uint64
+handle = uint64
+#: what a ``device=`` argument accepts: a Device, a name ("cpu", "cuda:0") or None
+DeviceLike = Device | str | None
 float16 = _scalar_types["float16"]
 float32 = _scalar_types["float32"]
 float64 = _scalar_types["float64"]

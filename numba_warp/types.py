@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import typing as _typing
 
-from .runtime.array import array, array1d, array2d, array3d, array4d
+from .runtime.array import array
+from .runtime.array_annotations import array1d, array2d, array3d, array4d
 from .typing.generic import matrix, quaternion, transformation, vector
 from .typing.introspect import *  # noqa: F401,F403
 from .typing.introspect import __all__ as _introspect_all

@@ -235,6 +235,28 @@ GAPS: tuple = (
         _names("warp", "Logger ScopedLogger ScopedLogLevel get_logger set_logger LOG_DEBUG "
                        "LOG_INFO LOG_WARNING LOG_ERROR ScopedCudaProfiler cuda_profiler_start "
                        "cuda_profiler_stop")),
+    Gap("unsupported",
+        "numba_warp compiles @wp.func parameters by value through Numba, which has no "
+        "references or raw addresses of local variables",
+        "return the new value from the function (several values as a tuple: "
+        "`a, b = f(a, b)`); to write memory, pass an array and an index",
+        _names("warp", "ref address_of")),
+    Gap("unsupported",
+        "extra CUDA build options are for wp.func_native C++ snippets, which numba_warp "
+        "does not compile",
+        "write the function as a @wp.func, or call a @numba.cuda.jit(device=True) "
+        "function from plain numba-cuda code",
+        _names("warp", "ModuleBuildOptions")),
+    Gap("not yet",
+        "graph coloring (used by warp.sim's VBD solver) is not provided yet",
+        "color the graph on the host, e.g. networkx.greedy_color, and upload the colors "
+        "with wp.array",
+        _names("warp.utils", "GraphColoringAlgorithm graph_coloring_assign "
+                             "graph_coloring_balance graph_coloring_get_groups")),
+    Gap("unsupported",
+        "warp.utils.create_warp_function is an internal helper of Warp's code generator",
+        "define the function with @wp.func",
+        _names("warp.utils", "create_warp_function")),
 )
 
 # Warp's submodules that numba_warp does not provide. ``numba_warp.<name>`` exists so that

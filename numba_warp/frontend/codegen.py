@@ -168,12 +168,6 @@ class _Transformer(ast.NodeTransformer):
         self.generic_visit(node)
         return node
 
-    def visit_Subscript(self, node: ast.Subscript):
-        self.generic_visit(node)
-        if isinstance(node.ctx, ast.Load):
-            return slices.rewrite_load(self, node)  # constant slices of vectors/matrices
-        return node
-
     def visit_Constant(self, node: ast.Constant):
         if type(node.value) is float:
             return ast.copy_location(self.ref(WeakFloatLiteral(node.value), "lit"), node)
@@ -264,6 +258,8 @@ class _Transformer(ast.NodeTransformer):
                         f"wp.static() expression failed: {exc!r}", node) from None
                 return ast.copy_location(self.value_node(value, "static", node), node)
         self.generic_visit(node)
+        if isinstance(node.ctx, ast.Load):
+            return slices.rewrite_load(self, node)  # constant slices of vectors/matrices
         return node
 
     def visit_BinOp(self, node: ast.BinOp):

@@ -15,7 +15,9 @@ from __future__ import annotations
 import linecache
 import warnings
 
-__all__ = ["WarpCodegenError", "WarpCodegenWarning", "DeferredError", "SourceLocation"]
+__all__ = ["WarpCodegenError", "WarpCodegenWarning", "DeferredError", "SourceLocation",
+           "WarpCodegenTypeError", "WarpCodegenValueError", "WarpCodegenKeyError",
+           "WarpCodegenIndexError", "WarpCodegenAttributeError"]
 
 
 class SourceLocation:
@@ -49,6 +51,28 @@ class WarpCodegenError(Exception):
         if hint:
             text += f"\n{hint}"
         super().__init__(text)
+
+
+class WarpCodegenTypeError(WarpCodegenError, TypeError):
+    """A kernel could not be compiled because of a type (Warp's exception name)."""
+
+
+class WarpCodegenValueError(WarpCodegenError, ValueError):
+    """A kernel could not be compiled because of a value (Warp's exception name)."""
+
+
+class WarpCodegenKeyError(WarpCodegenError, KeyError):
+    """A kernel could not be compiled because a name is unknown (Warp's exception name)."""
+
+    __str__ = Exception.__str__  # KeyError would quote the message
+
+
+class WarpCodegenIndexError(WarpCodegenError, IndexError):
+    """A kernel could not be compiled because of an index (Warp's exception name)."""
+
+
+class WarpCodegenAttributeError(WarpCodegenError, AttributeError):
+    """A kernel could not be compiled because of an attribute (Warp's exception name)."""
 
 
 class WarpCodegenWarning(UserWarning):
