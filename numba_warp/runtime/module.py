@@ -10,7 +10,7 @@ passes off for that module, and later changes of the config do not reach it (War
 Options used here: ``enable_backward`` (kernels without their own ``enable_backward=``).
 The others (``fast_math``, ``max_unroll``, ``lineinfo``, ``mode``, ``block_dim``, ...)
 are accepted and kept, so programs that set or read them run; they do not change the
-compiled code (see docs/compat_runtime.md).
+compiled code (see docs/coming_from_warp.md, "Modules and kernel options").
 """
 
 from __future__ import annotations
