@@ -61,7 +61,7 @@ _TILE_BUILTINS = """
     tile_squeeze tile_stack_clear tile_stack_count tile_stack_pop tile_stack_push tile_store
     tile_store_indexed tile_sum tile_transpose tile_upper_solve tile_upper_solve_inplace
     tile_view tile_zeros untile
-    tile tile_stack launch_tiled BvhQueryTiled MeshQueryAABBTiled
+    tile tile_stack BvhQueryTiled MeshQueryAABBTiled
     bvh_query_aabb_tiled bvh_query_next_tiled bvh_query_ray_tiled mesh_query_aabb_tiled
     mesh_query_aabb_next_tiled
 """

@@ -63,6 +63,15 @@ def is_cuda_context(context) -> bool:
     return "CUDA" in type(context).__name__
 
 
+def memory_order(context) -> str:
+    """LLVM ordering of the atomics. CPU: sequentially consistent, so a lock taken with
+    ``wp.atomic_cas`` and released with ``wp.atomic_exch`` orders the plain loads and
+    stores between them (the optimiser may not move them across; on x86 the instructions
+    are the same as relaxed ones). CUDA: relaxed, as Warp's ``atomicAdd``/``atomicCAS``
+    (a GPU fence per atomic would cost every reduction)."""
+    return "monotonic" if is_cuda_context(context) else "seq_cst"
+
+
 def emit_atomic(context, builder, op: str, dtype, ptr, val):
     """Emit an atomic read-modify-write of ``op`` on ``*ptr``; return the old value."""
     for cls, rule in _elementwise_rules.items():
@@ -70,7 +79,8 @@ def emit_atomic(context, builder, op: str, dtype, ptr, val):
             return rule(context, builder, op, dtype, ptr, val)
     is_float = isinstance(dtype, types.Float)
     if dtype == types.float16:
-        return _half_atomic(builder, op, ptr, val, word=is_cuda_context(context))
+        return _half_atomic(builder, op, ptr, val, word=is_cuda_context(context),
+                            order=memory_order(context))
     if is_cuda_context(context):
         from numba.cuda import nvvmutils
 
@@ -81,19 +91,20 @@ def emit_atomic(context, builder, op: str, dtype, ptr, val):
             return builder.call(fn, (ptr, val))
     if is_float:
         if op in ("add", "sub", "min", "max"):
-            return builder.atomic_rmw("f" + op, ptr, val, "monotonic")
+            return builder.atomic_rmw("f" + op, ptr, val, memory_order(context))
         if op == "xchg":
             ity = ir.IntType(dtype.bitwidth)
             iptr = builder.bitcast(ptr, ity.as_pointer())
-            old = builder.atomic_rmw("xchg", iptr, builder.bitcast(val, ity), "monotonic")
+            old = builder.atomic_rmw("xchg", iptr, builder.bitcast(val, ity),
+                                     memory_order(context))
             return builder.bitcast(old, val.type)
         raise TypingError(f"atomic {op} is not defined for {dtype}")
     if op in ("min", "max") and not dtype.signed:
         op = "u" + op
-    return builder.atomic_rmw(op, ptr, val, "monotonic")
+    return builder.atomic_rmw(op, ptr, val, memory_order(context))
 
 
-def _half_atomic(builder, op: str, ptr, val, word: bool):
+def _half_atomic(builder, op: str, ptr, val, word: bool, order: str = "monotonic"):
     """float16 (held as its bits, an i16) read-modify-write: a compare-and-swap loop, the
     arithmetic done in float32 and rounded once (Warp's float16 atomics). With ``word``
     (CUDA: NVVM has no 16-bit compare-and-swap) the loop swaps the aligned 32-bit word
@@ -131,7 +142,7 @@ def _half_atomic(builder, op: str, ptr, val, word: bool):
         bits = float_to_half(builder, new)
     new_cell = builder.or_(builder.and_(cur_cell, keep),
                            builder.shl(builder.zext(bits, i32), shift)) if word else bits
-    pair = builder.cmpxchg(cell, cur_cell, new_cell, "monotonic", "monotonic")
+    pair = builder.cmpxchg(cell, cur_cell, new_cell, order, "monotonic")
     seen = builder.extract_value(pair, 0)
     cur_cell.add_incoming(seen, builder.block)
     builder.cbranch(builder.extract_value(pair, 1), done, loop)
@@ -145,9 +156,9 @@ def emit_cas(context, builder, dtype, ptr, compare, val):
         ity = ir.IntType(dtype.bitwidth)
         iptr = builder.bitcast(ptr, ity.as_pointer())
         pair = builder.cmpxchg(iptr, builder.bitcast(compare, ity), builder.bitcast(val, ity),
-                               "monotonic", "monotonic")
+                               memory_order(context), "monotonic")
         return builder.bitcast(builder.extract_value(pair, 0), val.type)
-    pair = builder.cmpxchg(ptr, compare, val, "monotonic", "monotonic")
+    pair = builder.cmpxchg(ptr, compare, val, memory_order(context), "monotonic")
     return builder.extract_value(pair, 0)
 
 

@@ -117,7 +117,7 @@ def resolve_module(module, depth: int = 2) -> Module:
 def module_of(fn, module=None, name: str | None = None, key: str = "") -> Module:
     """The module a kernel of function ``fn`` joins (``@wp.kernel(module=...)``)."""
     if module is None:
-        return get_module(fn.__module__)
+        return get_module(fn.__module__ or "__main__")  # exec()-made functions have None
     if isinstance(module, str) and module == "unique":
         # its own module, named after the kernel (and its key, to stay unique)
         return Module(f"{name or fn.__name__}_{abs(hash(key)) & 0xFFFFFFFF:08x}")

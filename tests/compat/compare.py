@@ -18,12 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pytest
 
-import numba_warp as wp
-from numba_warp.unsupported import is_stub
 
-__all__ = ["Tolerance", "EXACT", "assert_agrees", "missing_features", "xfail_missing"]
+__all__ = ["Tolerance", "EXACT", "assert_agrees"]
 
 
 @dataclass(frozen=True)
@@ -73,46 +70,3 @@ def assert_agrees(got: dict, want, tolerances: dict, default: Tolerance, what: s
                 if (p := _check(k, got[k], want[k], tolerances.get(k, default))) is not None]
     assert not problems, f"{what} differs from NVIDIA Warp:\n  " + "\n  ".join(problems)
 
-
-def _has(name: str) -> bool:
-    return hasattr(wp, name) and not is_stub(getattr(wp, name))
-
-
-def _subscript_ok() -> bool:
-    try:
-        wp.array2d[float]
-    except TypeError:
-        return False
-    return True
-
-
-_PROBES = {
-    "wp.ScopedTimer": lambda: _has("ScopedTimer"),
-    "wp.ScopedCapture": lambda: _has("ScopedCapture"),
-    "wp.capture_begin/capture_end": lambda: _has("capture_begin") and _has("capture_end"),
-    "wp.capture_launch": lambda: _has("capture_launch"),
-    "wp.array2d[dtype] subscript annotations": _subscript_ok,
-}
-_found: dict = {}
-
-
-def missing_features(*features: str) -> list:
-    """The ``features`` (keys of ``_PROBES``) this numba_warp does not have yet."""
-    out = []
-    for f in features:
-        if f not in _found:
-            _found[f] = _PROBES[f]()
-        if not _found[f]:
-            out.append(f)
-    return out
-
-
-def xfail_missing(*features: str):
-    """An xfail mark, active only while one of ``features`` is missing.
-
-    Features other engineers are adding: once they are all present the test runs (and
-    must pass); the lead can then drop the mark.
-    """
-    missing = missing_features(*features)
-    return pytest.mark.xfail(bool(missing), strict=False,
-                             reason="needs " + ", ".join(missing or features))

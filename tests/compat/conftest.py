@@ -3,7 +3,12 @@
 
 from __future__ import annotations
 
+import os
+
+import numpy as np
 import pytest
+
+from .loader import EXAMPLE_RESULTS, EXAMPLES_ENV, warp_examples_dir
 
 
 @pytest.fixture(scope="session")
@@ -19,3 +24,35 @@ def warp():
                                "oracle of this test")
     warp.config.quiet = True
     return warp
+
+
+class StoredWarp:
+    """Warp's results for its own examples, read from ``$NUMBA_WARP_WARP_EXAMPLES``
+    (written by ``make_reference.py --warp-examples``) where Warp is not installed."""
+
+    def __init__(self, path):
+        with np.load(path) as data:
+            self._data = {k: data[k] for k in data.files}
+
+    def results(self, example: str) -> dict:
+        prefix = example + "/"
+        out = {k[len(prefix):]: v for k, v in self._data.items() if k.startswith(prefix)}
+        if not out:
+            pytest.fail(f"no stored Warp results for {example} in ${EXAMPLES_ENV}")
+        return out
+
+
+@pytest.fixture(scope="session")
+def warp_examples():
+    """How the Warp-example tests get Warp's side: ``("live", warp)`` when Warp is
+    installed, ``("stored", StoredWarp)`` when ``$NUMBA_WARP_WARP_EXAMPLES`` names a folder
+    of example files and Warp's results; else the test is skipped."""
+    try:
+        import warp
+    except ImportError:
+        if os.environ.get(EXAMPLES_ENV):
+            return "stored", StoredWarp(warp_examples_dir() / EXAMPLE_RESULTS)
+        pytest.skip("NVIDIA Warp (pip install '.[compat]') is the oracle of this test "
+                    f"(or set ${EXAMPLES_ENV}: see make_reference.py --warp-examples)")
+    warp.config.quiet = True
+    return "live", warp

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import pathlib
 import re
 import sys
 
-__all__ = ["BACKENDS", "port_source", "load_program", "load_warp_example", "WARP_EXAMPLES"]
+__all__ = ["BACKENDS", "port_source", "load_program", "load_warp_example", "WARP_EXAMPLES",
+           "EXAMPLES_ENV", "EXAMPLE_RESULTS", "warp_examples_dir"]
 
 BACKENDS = ("numba_warp", "warp")
 
@@ -92,7 +94,18 @@ def load_program(path, backend: str, workdir) -> object:
     return _import_file(ported, name)
 
 
+#: a folder with copies of Warp's example files and Warp's results for them
+#: (``make_reference.py --warp-examples DIR``), for machines where Warp cannot be installed
+#: (the GPU machine): the examples then run under numba_warp against those results
+EXAMPLES_ENV = "NUMBA_WARP_WARP_EXAMPLES"
+#: the file in that folder holding Warp's results, ``<example>/<array>`` keys
+EXAMPLE_RESULTS = "warp_cpu_results.npz"
+
+
 def warp_examples_dir() -> pathlib.Path:
+    override = os.environ.get(EXAMPLES_ENV)
+    if override:
+        return pathlib.Path(override)
     spec = importlib.util.find_spec("warp")
     return pathlib.Path(spec.origin).parent / "examples" / "core"
 

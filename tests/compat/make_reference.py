@@ -5,6 +5,11 @@ Usage (needs ``pip install warp-lang==1.19.*``, i.e. the ``compat`` extra):
 
     python tests/compat/make_reference.py            # every program
     python tests/compat/make_reference.py prog_wave  # one
+    python tests/compat/make_reference.py --warp-examples DIR
+
+``--warp-examples DIR`` copies Warp's six core example files to DIR and stores Warp's
+results for them (``warp_cpu_results.npz``), for a machine where Warp cannot be installed
+(``NUMBA_WARP_WARP_EXAMPLES=DIR pytest tests/compat``; see test_warp_examples.py).
 
 Each file stores the program's result arrays (float64 sums, float32 fields, int counts)
 and ``warp_version``. The tests compare numba_warp's run of the same program against
@@ -37,7 +42,33 @@ def make(name: str, workdir: str) -> pathlib.Path:
     return out
 
 
+def make_examples(folder: pathlib.Path, workdir: str) -> pathlib.Path:
+    import shutil
+    import warp
+
+    warp.config.quiet = True
+    sys.path.insert(0, str(HERE.parent))  # tests/: the suite's package ``compat``
+    from compat.loader import EXAMPLE_RESULTS, WARP_EXAMPLES, load_warp_example, \
+        warp_examples_dir
+    from compat.test_warp_examples import DRIVERS
+
+    folder.mkdir(parents=True, exist_ok=True)
+    results = {"warp_version": np.array(warp.__version__)}
+    for name in WARP_EXAMPLES:
+        shutil.copy(warp_examples_dir() / f"{name}.py", folder / f"{name}.py")
+        state = DRIVERS[name](load_warp_example(name, "warp", workdir), "cpu")
+        results.update({f"{name}/{key}": value for key, value in state.items()})
+    out = folder / EXAMPLE_RESULTS
+    np.savez_compressed(out, **results)
+    return out
+
+
 def main(argv: list[str]) -> None:
+    if argv[:1] == ["--warp-examples"]:
+        with tempfile.TemporaryDirectory() as workdir:
+            out = make_examples(pathlib.Path(argv[1]), workdir)
+        print(f"{out}: {out.stat().st_size} bytes")
+        return
     names = argv or sorted(PROGRAMS)
     with tempfile.TemporaryDirectory() as workdir:
         for name in names:

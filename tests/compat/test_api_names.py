@@ -11,14 +11,11 @@ import difflib
 import importlib.util
 import pathlib
 
-import pytest
 
 import numba_warp
 from numba_warp import unsupported
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-AWAITED = {ln.strip() for ln in (ROOT / "tests/compat/data/awaited_names.txt").read_text()
-           .splitlines() if ln.strip() and not ln.startswith("#")}
 
 
 def _tool():
@@ -36,25 +33,12 @@ def _missing(names):
     return sorted(n for n in names if TOOL.status(n)[0] == "missing")
 
 
-def test_warp_names_exist_apart_from_those_being_added():
-    missing = [n for n in _missing(NAMES) if n not in AWAITED]
-    assert not missing, (
-        "Warp 1.19 names with neither a definition nor a stub in numba_warp: "
-        f"{missing}. Implement them, or add an entry to numba_warp/unsupported.py (why "
-        "and what to use instead), then run python tools/compat_table.py")
-
-
-@pytest.mark.xfail(strict=False, reason="names other areas of issue 11 are adding "
-                   "(tests/compat/data/awaited_names.txt)")
 def test_every_warp_name_exists():
     missing = _missing(NAMES)
-    assert not missing, f"{len(missing)} Warp 1.19 names missing in numba_warp: {missing}"
-
-
-def test_awaited_list_has_no_names_that_arrived():
-    arrived = sorted(AWAITED - set(_missing(NAMES)))
-    assert not arrived, ("these names exist now: run python tools/compat_table.py (it "
-                         f"drops them from tests/compat/data/awaited_names.txt): {arrived}")
+    assert not missing, (
+        f"{len(missing)} Warp 1.19 names with neither a definition nor a stub in numba_warp: "
+        f"{missing}. Implement them, or add an entry to numba_warp/unsupported.py (why "
+        "and what to use instead), then run python tools/compat_table.py")
 
 
 def test_every_stub_names_a_warp_name():

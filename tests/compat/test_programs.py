@@ -21,7 +21,7 @@ import pathlib
 import numpy as np
 import pytest
 
-from .compare import EXACT, Tolerance, assert_agrees, xfail_missing
+from .compare import EXACT, Tolerance, assert_agrees
 from .loader import load_program
 from .sizes import PROGRAMS
 
@@ -29,7 +29,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 
 SUBSCRIPT = "wp.array2d[dtype] subscript annotations"
 
-# program -> (features it uses that are being added, CPU tolerance, CUDA tolerance)
+# program -> (Warp features it relies on, CPU tolerance, CUDA tolerance)
 CASES = {
     # linear and stable: rounding differences stay at rounding size
     "prog_wave": (("wp.ScopedTimer", SUBSCRIPT), Tolerance(1e-5), Tolerance(2e-4)),
@@ -46,8 +46,7 @@ CASES = {
     "prog_work_queue": ((), EXACT, EXACT),
 }
 
-PARAMS = [pytest.param(name, marks=xfail_missing(*features))
-          for name, (features, _, _) in CASES.items()]
+PARAMS = list(CASES)
 
 
 def _tolerance(name, device):
