@@ -85,10 +85,11 @@ def _no_bool_arithmetic(symbol, *operands):
     """Warp has no arithmetic on vectors/matrices of bool; say so (and what to do)."""
     bad = next((t for t in operands if _bool_composite(t)), None)
     if bad is not None:
+        n = bad.length if isinstance(bad, VecType) else ""
         raise TypingError(
             f"cannot compute {symbol} on a {bad}: vectors and matrices of bool support "
             "construction, indexing, == and != only (as in Warp); convert first, e.g. "
-            f"wp.vector(v, dtype=int) or wp.vec{bad.length if isinstance(bad, VecType) else ''}i(v)")
+            f"wp.vector(v, dtype=int) or wp.vec{n}i(v)")
 
 
 def _result_type(op, a, b):

@@ -23,7 +23,7 @@ from .device import Device, get_device
 from .dlpack_export import KDL_CPU, KDL_CUDA, to_dlpack_capsule
 from ..typing.argspec import parse_array_subscript
 from ..typing.dtypes import ElementType, element_type, from_numpy_dtype, type_name
-from ..typing.structs import is_struct_class, struct_arrays, struct_from_record
+from ..typing.structs import is_struct_class, struct_from_record
 from .memory import (
     ARRAY_MAX_DIMS,
     DeleterOwner,
@@ -32,6 +32,7 @@ from .memory import (
     allocate_memory,
     c_strides,
     element_bytes,
+    held_arrays,
     host_data_for,
     memcpy,
     numpy_view,
@@ -634,23 +635,6 @@ class ArrayLaunchData:
         self.numba_type = types.Array(et.numba_type, a.ndim, "C" if contiguous else "A")
         self.cuda_args = (0, 0, a.size, et.itemsize, a.ptr, *a.shape, *a.strides)
         self.cpu_arg = a._kernel_view() if a.device.is_cpu else None
-
-
-def held_arrays(values, et: ElementType, device: Device) -> list:
-    """The arrays in the array fields of struct ``values`` stored into an array of ``et``
-    on ``device``: each must be on that device. The array of structs keeps them alive
-    (its elements hold their addresses; arrays stored by kernels are not kept)."""
-    out = []
-    for v in values:
-        if not isinstance(v, et.dtype):
-            continue
-        for a in struct_arrays(v):
-            if a.device is not None and a.device != device:
-                raise ValueError(f"a {et.dtype.__qualname__} holds an array on {a.device}; an "
-                                 f"array of these structs on {device} needs its arrays there "
-                                 "too (move them with .to())")
-            out.append(a)
-    return out
 
 
 def allocate(shape: tuple, et: ElementType, device: Device, pinned: bool = False,

@@ -377,7 +377,12 @@ def begin_capture(stream, ordinal: int, mode: int) -> None:
 def end_capture(stream, ordinal: int):
     """End the capture on ``stream``: the captured ``CUgraph``."""
     with ContextGuard(ordinal):
-        return driver().driver.cuStreamEndCapture(_handle(stream))
+        try:
+            return driver().driver.cuStreamEndCapture(_handle(stream))
+        finally:
+            capturing_streams.discard(_handle(stream))
+            if not capturing_streams:
+                _destroy_held_graphs()
 
 
 def graph_instantiate(graph, ordinal: int):
@@ -390,7 +395,25 @@ def graph_launch(graph_exec, stream, ordinal: int) -> None:
         driver().driver.cuGraphLaunch(graph_exec, _handle(stream))
 
 
+#: graphs released while a capture was open (destroying one then would invalidate it)
+_held_graphs: list = []
+
+
 def graph_destroy(graph, graph_exec, ordinal: int) -> None:
+    """Destroy a graph and its executable; while a capture is open this waits for the
+    capture to end (cuGraphExecDestroy is not allowed on a capturing thread)."""
+    if capturing_streams:
+        _held_graphs.append((graph, graph_exec, ordinal))
+        return
+    _graph_destroy_now(graph, graph_exec, ordinal)
+
+
+def _destroy_held_graphs() -> None:
+    while _held_graphs:
+        _graph_destroy_now(*_held_graphs.pop())
+
+
+def _graph_destroy_now(graph, graph_exec, ordinal: int) -> None:
     with ContextGuard(ordinal):
         if graph_exec is not None:
             driver().driver.cuGraphExecDestroy(graph_exec)

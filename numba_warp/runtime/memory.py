@@ -15,11 +15,13 @@ import numpy as np
 from . import cuda_backend, memory_tracker
 from .device import Device
 from ..typing.dtypes import ElementType, type_name
+from ..typing.structs import struct_arrays
 
 ARRAY_MAX_DIMS = 4
 
-__all__ = ["ARRAY_MAX_DIMS", "as_shape", "with_element_shape", "c_strides", "numpy_view", "void_view", "DeleterOwner", "allocate_memory",
-           "memcpy", "host_data_for", "element_bytes"]
+__all__ = ["ARRAY_MAX_DIMS", "as_shape", "with_element_shape", "c_strides", "numpy_view",
+           "void_view", "DeleterOwner", "allocate_memory", "memcpy", "host_data_for",
+           "element_bytes", "held_arrays"]
 
 
 def with_element_shape(arr: np.ndarray, et) -> np.ndarray:
@@ -206,3 +208,20 @@ def _struct_bytes(value, et: ElementType) -> bytes:
         return bytes(et.itemsize)
     raise ValueError(f"cannot fill an array of struct {cls.__qualname__} with {value!r}: "
                      f"pass a {cls.__qualname__} instance, or 0 for zeros")
+
+
+def held_arrays(values, et, device) -> list:
+    """The arrays in the array fields of struct ``values`` stored into an array of ``et``
+    on ``device``: each must be on that device. The array of structs keeps them alive
+    (its elements hold their addresses; arrays stored by kernels are not kept)."""
+    out = []
+    for v in values:
+        if not isinstance(v, et.dtype):
+            continue
+        for a in struct_arrays(v):
+            if a.device is not None and a.device != device:
+                raise ValueError(f"a {et.dtype.__qualname__} holds an array on {a.device}; an "
+                                 f"array of these structs on {device} needs its arrays there "
+                                 "too (move them with .to())")
+            out.append(a)
+    return out
