@@ -226,6 +226,19 @@ def _inner_kind(dtype) -> str:
     return {0: "scalar", 1: "vector", 2: "matrix"}[len(et.inner_shape)]
 
 
+def _check_pair(what: str, x, y, size: bool = True) -> None:
+    """Warp's checks (and messages) for two arrays a helper combines: one device, one
+    size (with ``size``), one element type."""
+    if x.device != y.device:
+        raise RuntimeError(f"{what} array storage devices do not match "
+                           f"({x.device} vs {y.device})")
+    if size and x.size != y.size:
+        raise RuntimeError(f"{what} array storage sizes do not match ({x.size} vs {y.size})")
+    if x.element_type != y.element_type:
+        raise RuntimeError(f"{what} array data types do not match "
+                           f"({type_name(x.dtype)} vs {type_name(y.dtype)})")
+
+
 def array_inner(a: array, b: array, out: array | None = None, count: int | None = None,
                 axis: int | None = None):
     """The inner product of two arrays of one shape and dtype (all elements, or along
@@ -235,12 +248,7 @@ def array_inner(a: array, b: array, out: array | None = None, count: int | None 
     if a.shape != b.shape:
         raise ValueError(f"array_inner() arguments must have the same shape, got {a.shape} "
                          f"and {b.shape}")
-    if a.device != b.device:
-        raise RuntimeError(f"array_inner(): a and b array storage devices do not match "
-                           f"({a.device} vs {b.device})")
-    if a.element_type != b.element_type:
-        raise RuntimeError(f"array_inner(): a and b array data types do not match "
-                           f"({type_name(a.dtype)} vs {type_name(b.dtype)})")
+    _check_pair("array_inner(): a and b", a, b, size=False)
     if axis is not None:
         axis = _normalize_axis("array_inner", axis, a.ndim)
     n = (a.size if axis is None else a.shape[axis]) if count is None else int(count)
@@ -284,15 +292,7 @@ def array_scan(in_array: array, out_array: array, inclusive: bool = True) -> Non
     Warp 1.19's ``wp.utils.array_scan``. Scalar or vector elements of int32, int64,
     float32 or float64 (vectors component-wise); arrays contiguous or 1-D; ``out_array``
     may be ``in_array``."""
-    if in_array.device != out_array.device:
-        raise RuntimeError(f"array_scan(): in and out array storage devices do not match "
-                           f"({in_array.device} vs {out_array.device})")
-    if in_array.size != out_array.size:
-        raise RuntimeError(f"array_scan(): in and out array storage sizes do not match "
-                           f"({in_array.size} vs {out_array.size})")
-    if in_array.element_type != out_array.element_type:
-        raise RuntimeError(f"array_scan(): in and out array data types do not match "
-                           f"({type_name(in_array.dtype)} vs {type_name(out_array.dtype)})")
+    _check_pair("array_scan(): in and out", in_array, out_array)
     if in_array.size == 0:
         return
     x, y = _scan_view(in_array, "input"), _scan_view(out_array, "output")

@@ -182,33 +182,31 @@ class ScopedMempool:
         set_mempool_enabled(self.device, self.saved_setting)
 
 
-class ScopedMempoolAccess:
+class _ScopedPairSetting:
+    """Set a (target, peer) device setting for a block, then restore it."""
+
+    _get = _set = None  # the setting's query and update functions (subclasses)
+
+    def __init__(self, target_device, peer_device, enable: bool):
+        self.target_device = target_device
+        self.peer_device = peer_device
+        self.enable = enable
+
+    def __enter__(self):
+        self.saved_setting = type(self)._get(self.target_device, self.peer_device)
+        type(self)._set(self.target_device, self.peer_device, self.enable)
+
+    def __exit__(self, *exc):
+        type(self)._set(self.target_device, self.peer_device, self.saved_setting)
+
+
+class ScopedMempoolAccess(_ScopedPairSetting):
     """Allow (or stop) ``peer_device`` accessing ``target_device``'s pool for a block."""
 
-    def __init__(self, target_device, peer_device, enable: bool):
-        self.target_device = target_device
-        self.peer_device = peer_device
-        self.enable = enable
-
-    def __enter__(self):
-        self.saved_setting = is_mempool_access_enabled(self.target_device, self.peer_device)
-        set_mempool_access_enabled(self.target_device, self.peer_device, self.enable)
-
-    def __exit__(self, *exc):
-        set_mempool_access_enabled(self.target_device, self.peer_device, self.saved_setting)
+    _get, _set = staticmethod(is_mempool_access_enabled), staticmethod(set_mempool_access_enabled)
 
 
-class ScopedPeerAccess:
+class ScopedPeerAccess(_ScopedPairSetting):
     """Allow (or stop) ``peer_device`` accessing ``target_device``'s memory for a block."""
 
-    def __init__(self, target_device, peer_device, enable: bool):
-        self.target_device = target_device
-        self.peer_device = peer_device
-        self.enable = enable
-
-    def __enter__(self):
-        self.saved_setting = is_peer_access_enabled(self.target_device, self.peer_device)
-        set_peer_access_enabled(self.target_device, self.peer_device, self.enable)
-
-    def __exit__(self, *exc):
-        set_peer_access_enabled(self.target_device, self.peer_device, self.saved_setting)
+    _get, _set = staticmethod(is_peer_access_enabled), staticmethod(set_peer_access_enabled)
