@@ -125,6 +125,24 @@ class AggregateValue:
         return self._new(-self._v)
 
 
+def _quat_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Hamilton product of quaternions stored (x, y, z, w), in their dtype."""
+    av, aw, bv, bw = a[:3], a[3], b[:3], b[3]
+    return np.concatenate([aw * bv + bw * av + np.cross(av, bv), [aw * bw - av @ bv]]).astype(
+        a.dtype)
+
+
+def _transform_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``transform_multiply``: (p_a + rotate(q_a, p_b), q_a * q_b); stored (p, q)."""
+    qa = a[3:]
+    rotated = _quat_product(_quat_product(qa, np.concatenate([b[:3], [0]]).astype(a.dtype)),
+                            qa * np.array([-1, -1, -1, 1], dtype=a.dtype))[:3]
+    return np.concatenate([a[:3] + rotated, _quat_product(qa, b[3:])]).astype(a.dtype)
+
+
+_PRODUCTS = {"quaternion": _quat_product, "transformation": _transform_product}
+
+
 class VectorValue(AggregateValue):
     """Base of the vector-family classes (``wp.vec3``, ``wp.quat``, ...)."""
 
@@ -186,11 +204,17 @@ class VectorValue(AggregateValue):
         return self._new(_raw(other) - self._v)
 
     def __mul__(self, other):
-        if isinstance(other, VectorValue) or hasattr(other, "_shape"):
+        if isinstance(other, VectorValue):
+            # quaternion and transform products, as in kernels; vector * vector is an error
+            if type(other) is type(self) and self._kind in _PRODUCTS:
+                return self._new(_PRODUCTS[self._kind](self._v, other._v))
+            return NotImplemented
+        if hasattr(other, "_shape"):
             return NotImplemented  # vector * matrix is the matrix's __rmul__
         return self._new(self._v * _raw(other))
 
-    __rmul__ = __mul__
+    def __rmul__(self, other):
+        return self.__mul__(other)
 
     def __truediv__(self, other):
         return self._new(self._v / _raw(other))

@@ -48,6 +48,22 @@ def test_python_scope_vector_values():
         wp.vec3(1, 2)
 
 
+def test_python_scope_quaternion_and_transform_products():
+    # values printed by NVIDIA Warp 1.19 for the same expressions at Python scope
+    q, r = wp.quat_rpy(0.1, 0.2, 0.3), wp.quat_rpy(0.3, 0.1, -0.2)
+    want_q = [0.1683724969625473, 0.16346001625061035, 0.021619001403450966,
+              0.9718354940414429]
+    np.testing.assert_allclose(list(q * r), want_q, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(list(wp.mul(q, r)), want_q, rtol=1e-6, atol=1e-7)
+    t1 = wp.transform(wp.vec3(1.0, 2.0, 3.0), q)
+    t2 = wp.transform(wp.vec3(-1.0, 0.5, 2.0), r)
+    np.testing.assert_allclose(list(t1 * t2), [0.36285996437072754, 2.11466908454895,
+                                               5.19793176651001, *want_q], rtol=1e-6, atol=1e-7)
+    assert type(q * r) is wp.quat and type(t1 * t2) is wp.transform
+    with pytest.raises(TypeError):
+        wp.vec3(1.0, 2.0, 3.0) * wp.vec3(1.0, 2.0, 3.0)
+
+
 def test_python_scope_matrix_values():
     m = wp.mat22(1, 2, 3, 4)
     assert m[0, 1] == 2.0 and list(m[1]) == [3.0, 4.0]
