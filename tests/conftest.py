@@ -71,8 +71,9 @@ def _ptx_for_module_kernels(request):
     """After a test module, compile each kernel it ran on the CPU to PTX (no GPU).
 
     Covers kernels defined at module level (by their module), those created inside
-    the module's tests (created while it ran) and the package's own helper kernels. Results are cached per kernel, so a
-    test that already compiled a kernel to PTX costs nothing here.
+    the module's tests (created while it ran) and the package's own helper kernels.
+    Results are cached per kernel, so a test that already compiled a kernel to PTX costs
+    nothing here.
     """
     before = set(map(id, _kernel_mod.all_kernels()))
     yield

@@ -37,7 +37,7 @@ from .protocols import UserFunction, UserKernel
 from .resolve import Resolver, Unresolved, local_names, root_name
 from .gradcall import grad_call
 from .sequences import expand_starred, reversed_loop, sequence_loop
-from .source import ParsedFunction
+from .source import ParsedFunction, as_load
 from .stateful import hoist_stateful_calls
 from .unroll import NOT_CONSTANT, after_store, constant_int, emit_unrolled, resolves_to
 from .unroll import unrolled_values
@@ -470,11 +470,11 @@ class _Transformer(ast.NodeTransformer):
             root, indices, spec = slot
             name = "slot_" + _AUG_ATOMIC[type(node.op)][7:]
             helper = self.ref(getattr(slots, name), name)
-            call = ast.Call(helper, [self.visit(_as_load(root)), ast.Tuple(indices, ast.Load()),
+            call = ast.Call(helper, [self.visit(as_load(root)), ast.Tuple(indices, ast.Load()),
                                      value, ast.Constant(spec)], [])
             return pinned + [ast.copy_location(ast.Expr(call), node)]
         if isinstance(target, ast.Subscript) and type(node.op) in _AUG_ATOMIC:
-            base = self.visit(_as_load(target.value))
+            base = self.visit(as_load(target.value))
             index = self.visit(target.slice)
             indices = list(index.elts) if isinstance(index, ast.Tuple) else [index]
             atomic = _AUG_ATOMIC[type(node.op)]
@@ -485,7 +485,7 @@ class _Transformer(ast.NodeTransformer):
             if self.user_operator(node.op) is None and not slices.has_slice(index):
                 call = ast.Call(self.helper("inplace_" + atomic[7:]), [base, index, value], [])
                 return pinned + self.assign(target.value, call, node)
-        current = self.visit(_as_load(target))
+        current = self.visit(as_load(target))
         combined = self.rewrite_binop(ast.copy_location(ast.BinOp(current, node.op, value), node))
         return pinned + self.assign(target, combined, node)
 
@@ -560,7 +560,7 @@ class _Transformer(ast.NodeTransformer):
                 return [ast.copy_location(ast.Assign([store], value), origin)]
             call = ast.Call(
                 self.helper("store"),
-                [self.visit(_as_load(base)), self.visit(target.slice), value], []
+                [self.visit(as_load(base)), self.visit(target.slice), value], []
             )
             return self.assign(base, call, origin)
         if isinstance(target, ast.Attribute):
@@ -572,7 +572,7 @@ class _Transformer(ast.NodeTransformer):
                 )
             call = ast.Call(
                 self.helper("setattr_value"),
-                [self.visit(_as_load(base)), ast.Constant(target.attr), value],
+                [self.visit(as_load(base)), ast.Constant(target.attr), value],
                 [],
             )
             return self.assign(base, call, origin)
@@ -694,15 +694,6 @@ def _is_bool_expression(node) -> bool:
     """Whether ``node`` (transformed) is a comparison, 'not' or 'and'/'or': a bool."""
     return isinstance(node, (ast.Compare, ast.BoolOp)) or (
         isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not))
-
-
-def _as_load(node):
-    """A copy of a target expression with Load contexts, for reading its value."""
-    node = copy.deepcopy(node)
-    for sub in ast.walk(node):
-        if hasattr(sub, "ctx"):
-            sub.ctx = ast.Load()
-    return node
 
 
 def generate(parsed: ParsedFunction, *, is_kernel: bool, params: list, gen_name: str,

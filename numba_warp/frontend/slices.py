@@ -15,11 +15,11 @@ the user's line for array parameters; ``getslice`` refuses other arrays).
 from __future__ import annotations
 
 import ast
-import copy
 
 import numpy as np
 
 from ..lowering import slices as lowering_slices
+from .source import as_load
 
 __all__ = ["has_slice", "reject_array_slice", "rewrite_load", "store_call"]
 
@@ -105,14 +105,6 @@ def store_call(tr, target: ast.Subscript, value, origin) -> ast.expr | None:
             "Write the bounds as literals or module constants, use wp.static(), or assign "
             "the components one by one in a loop.")
     spec, runtime = found
-    base = tr.visit(_load_copy(target.value))
+    base = tr.visit(as_load(target.value))
     return _call(tr, "setslice", [base, value, ast.Constant(spec),
                                   ast.Tuple(runtime, ast.Load())], origin)
-
-
-def _load_copy(node):
-    node = copy.deepcopy(node)
-    for sub in ast.walk(node):
-        if hasattr(sub, "ctx"):
-            sub.ctx = ast.Load()
-    return node

@@ -8,6 +8,7 @@ AST keeps the user's real line numbers.
 from __future__ import annotations
 
 import ast
+import copy
 import hashlib
 import inspect
 import re
@@ -15,7 +16,7 @@ import textwrap
 
 from .errors import SourceLocation, WarpCodegenError
 
-__all__ = ["ParsedFunction", "parse_function", "warp_key"]
+__all__ = ["ParsedFunction", "parse_function", "warp_key", "as_load"]
 
 
 class ParsedFunction:
@@ -108,3 +109,13 @@ def warp_key(fn) -> str:
     """Warp's ``key`` of a kernel or function: its qualified name as an identifier
     (``outer.<locals>.k`` -> ``outer__locals__k``; a module-level ``k`` -> ``k``)."""
     return re.sub(r"[^0-9a-zA-Z_]+", "", fn.__qualname__.replace(".", "__"))
+
+
+def as_load(node):
+    """A copy of an assignment target (``v[1:3]``, ``s.a[i]``) with Load contexts, for
+    reading the value it names."""
+    node = copy.deepcopy(node)
+    for sub in ast.walk(node):
+        if hasattr(sub, "ctx"):
+            sub.ctx = ast.Load()
+    return node

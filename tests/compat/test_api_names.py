@@ -71,7 +71,8 @@ def test_compat_table_is_current():
     old, new = TOOL.embedded(), TOOL.render(names)
     diff = "\n".join(list(difflib.unified_diff(old.splitlines(), new.splitlines(), "committed",
                                                 "now", lineterm=""))[:40])
-    assert old == new, f"the table in docs/coming_from_warp.md is stale: run python tools/compat_table.py\n{diff}"
+    assert old == new, ("the table in docs/coming_from_warp.md is stale: run python "
+                        f"tools/compat_table.py\n{diff}")
 
 
 def test_compat_table_quotes_the_stub_errors():

@@ -51,8 +51,8 @@ def last_column_sum(m: mat25):  # a factory-made type as a concrete annotation
 @wp.kernel
 def generic_calls(a: wp.array(dtype=wp.vec3), b: wp.array(dtype=wp.vec2d),
                   c: wp.array(dtype=wp.vec3i), m: wp.array(dtype=wp.mat33),
-                  w: wp.array(dtype=mat25), out: wp.array(dtype=float), outd: wp.array(dtype=wp.float64),
-                  outi: wp.array(dtype=int)):
+                  w: wp.array(dtype=mat25), out: wp.array(dtype=float),
+                  outd: wp.array(dtype=wp.float64), outi: wp.array(dtype=int)):
     i = wp.tid()
     out[i] = component_sum(a[i]) + first_of_three(a[i]) + corner(m[i]) \
         + real_part(wp.quat(0.0, 0.0, 0.0, 2.0)) + last_column_sum(w[i]) + corner(w[i])
