@@ -238,6 +238,11 @@ class array(ArrayOperators):
         return self.size <= 1 or self.strides == c_strides(self.shape, self._et.itemsize)
 
     @property
+    def is_transposed(self) -> bool:
+        """Whether the axes are out of row-major order (a ``transpose()`` view), as Warp's."""
+        return any(a < b for a, b in zip(self.strides, self.strides[1:]))
+
+    @property
     def element_type(self) -> ElementType | None:
         """The resolved element type (Numba type, NumPy dtype, item size, element shape);
         None for an annotation with a generic dtype."""

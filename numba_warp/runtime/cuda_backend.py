@@ -19,6 +19,7 @@ __all__ = [
     "available",
     "device_count",
     "device_info",
+    "free_memory",
     "ContextGuard",
     "grid_blocks",
     "alloc",
@@ -87,8 +88,18 @@ def device_info(ordinal: int) -> dict:
         "arch": dev.compute_capability[0] * 10 + dev.compute_capability[1],
         "compute_capability": dev.compute_capability,
         "total_memory": total,
-        "pci_bus_id": getattr(dev, "PCI_BUS_ID", None),
+        # Warp's spelling: domain:bus:device in hex
+        "pci_bus_id": f"{dev.PCI_DOMAIN_ID:08X}:{dev.PCI_BUS_ID:02X}:{dev.PCI_DEVICE_ID:02X}",
+        "uuid": str(dev.uuid),
+        "sm_count": int(dev.MULTIPROCESSOR_COUNT),
+        "max_shared_memory_per_block": int(dev.MAX_SHARED_MEMORY_PER_BLOCK),
     }
+
+
+def free_memory(ordinal: int) -> int:
+    """Bytes of GPU memory free now (the driver's count: other processes' use included)."""
+    with ContextGuard(ordinal):
+        return int(cuda().current_context().get_memory_info()[0])
 
 
 class ContextGuard:

@@ -82,6 +82,31 @@ class Device:
     def is_uva(self) -> bool:
         return self.is_cuda
 
+    @property
+    def free_memory(self) -> int:
+        """Bytes of memory free now (host memory for the CPU)."""
+        if self.is_cpu:
+            return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+        return cuda_backend.free_memory(self.ordinal)
+
+    # What Warp's Device reports; the CPU answers are Warp's (0, None or False).
+    sm_count = property(lambda self: 0 if self.is_cpu else self._cuda_info()["sm_count"])
+    max_shared_memory_per_block = property(
+        lambda self: 0 if self.is_cpu else self._cuda_info()["max_shared_memory_per_block"])
+    uuid = property(lambda self: None if self.is_cpu else self._cuda_info()["uuid"])
+    pci_bus_id = property(lambda self: None if self.is_cpu else self._cuda_info()["pci_bus_id"])
+    #: numba_warp uses each GPU's primary context (as Warp does by default)
+    is_primary = property(lambda self: self.is_cuda)
+    has_context = property(lambda self: self.is_cuda)
+    #: arrays are never allocated from a stream-ordered pool here (see wp.is_mempool_enabled)
+    is_mempool_enabled = property(lambda self: False)
+    #: CUDA IPC handles are not provided (wp.from_ipc_handle is "not yet")
+    is_ipc_supported = property(lambda self: False)
+
+    @property
+    def is_mempool_supported(self) -> bool:
+        return self.is_cuda and cuda_backend.mempool_supported(self.ordinal)
+
     def _cuda_info(self):
         if self._info is None:
             self._info = cuda_backend.device_info(self.ordinal)

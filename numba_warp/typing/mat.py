@@ -117,6 +117,19 @@ class MatrixValue(AggregateValue):
     def __setitem__(self, key, value):
         self._v[key] = np.asarray(getattr(value, "_v", value))
 
+    # Warp's row/column accessors of matrix values at Python scope
+    def get_row(self, i: int):
+        return vector_class(self._shape[1], self._dtype)(self._v[i])
+
+    def get_col(self, j: int):
+        return vector_class(self._shape[0], self._dtype)(self._v[:, j])
+
+    def set_row(self, i: int, value) -> None:
+        self._v[i] = np.asarray(getattr(value, "_v", value))
+
+    def set_col(self, j: int, value) -> None:
+        self._v[:, j] = np.asarray(getattr(value, "_v", value))
+
     def __repr__(self):
         rows = ", ".join("[" + ", ".join(repr(x) for x in r) + "]" for r in self._v.tolist())
         return f"{type(self).__name__}({rows})"

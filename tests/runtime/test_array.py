@@ -663,6 +663,7 @@ def test_transpose(device):
     t = a.transpose()
     assert t.shape == (4, 3) and t.strides == (4, 16) and t.ptr == a.ptr
     assert not t.is_contiguous
+    assert t.is_transposed and not a.is_transposed and not t.T.is_transposed  # Warp's flag
     np.testing.assert_array_equal(t.numpy(), ref.T)
     assert a.T.shape == (4, 3)
     a3 = wp.array(np.arange(24, dtype=np.float32).reshape(2, 3, 4), device=device)

@@ -6,6 +6,7 @@ the checks that the CPU has neither.
 
 from __future__ import annotations
 
+import re
 import threading
 
 import numpy as np
@@ -513,3 +514,19 @@ def test_copy_honours_stream_argument(gpu_device):
     ms = wp.get_event_elapsed_time(start, end)
     wp.synchronize()
     assert ms > 0.25 * ref_ms, (ms, ref_ms)
+
+
+def test_device_properties_warp_programs_read(device):
+    """Warp's Device attributes, with Warp 1.19's answers on the CPU."""
+    d = wp.get_device(device)
+    assert 0 < d.free_memory <= d.total_memory
+    if d.is_cpu:
+        assert (d.sm_count, d.max_shared_memory_per_block, d.uuid, d.pci_bus_id) == \
+            (0, 0, None, None)
+        assert not (d.is_primary or d.has_context or d.is_mempool_supported)
+    else:
+        assert d.sm_count > 0 and d.max_shared_memory_per_block >= 48 * 1024
+        assert d.uuid.startswith("GPU-")
+        assert re.fullmatch(r"[0-9A-F]{8}:[0-9A-F]{2}:[0-9A-F]{2}", d.pci_bus_id)
+        assert d.is_primary and d.has_context
+    assert not d.is_mempool_enabled and not d.is_ipc_supported

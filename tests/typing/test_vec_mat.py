@@ -73,6 +73,13 @@ def test_python_scope_matrix_values():
     m[0, 0] = 9
     assert m[0, 0] == 9.0
     np.testing.assert_array_equal(np.asarray(wp.mat22(2.0)), [[2, 2], [2, 2]])
+    # Warp's row/column accessors (Warp 1.19 gives these values)
+    m3 = wp.mat33(1, 2, 3, 4, 5, 6, 7, 8, 9)
+    assert list(m3.get_row(1)) == [4.0, 5.0, 6.0] and list(m3.get_col(1)) == [2.0, 5.0, 8.0]
+    assert type(m3.get_row(0)) is wp.vec3
+    m3.set_row(0, wp.vec3(9.0, 9.0, 9.0))
+    m3.set_col(2, wp.vec3(0.0, 0.0, 0.0))
+    np.testing.assert_array_equal(np.asarray(m3), [[9, 9, 0], [4, 5, 0], [7, 8, 0]])
 
 
 # ---------------------------------------------------------------------------------------
