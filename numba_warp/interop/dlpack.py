@@ -78,7 +78,8 @@ from ..runtime.dlpack_capi import (  # noqa: F401  (re-exported: part of the API
     mark_consumed,
     producer_deleter,
 )
-from ..runtime.dlpack_export import (
+from ..runtime import dlpack_export
+from ..runtime.dlpack_export import (  # noqa: F401  (re-exported: part of the API)
     DLPACK_FLAG_BITMASK_IS_COPIED,
     DLPACK_FLAG_BITMASK_IS_SUBBYTE_TYPE_PADDED,
     DLPACK_FLAG_BITMASK_READ_ONLY,
@@ -108,29 +109,8 @@ from ..runtime.dlpack_export import (
 )
 
 __all__ = [
-    "KDL_CPU",
-    "KDL_CUDA",
-    "KDL_CUDA_HOST",
-    "KDL_OPENCL",
-    "KDL_VULKAN",
-    "KDL_METAL",
-    "KDL_VPI",
-    "KDL_ROCM",
-    "KDL_ROCM_HOST",
-    "KDL_EXT_DEV",
-    "KDL_CUDA_MANAGED",
-    "KDL_ONEAPI",
-    "KDL_INT",
-    "KDL_UINT",
-    "KDL_FLOAT",
-    "KDL_OPAQUE_HANDLE",
-    "KDL_BFLOAT",
-    "KDL_COMPLEX",
-    "KDL_BOOL",
-    "DLPACK_FLAG_BITMASK_READ_ONLY",
-    "DLPACK_FLAG_BITMASK_IS_COPIED",
-    "DLPACK_FLAG_BITMASK_IS_SUBBYTE_TYPE_PADDED",
-    "DLPACK_VERSION",
+    # the export side's constants (the device and dtype codes, the flags, the version)
+    *(n for n in dlpack_export.__all__ if n.startswith(("KDL_", "DLPACK_"))),
     "DLDevice",
     "DLDataType",
     "DLTensor",
