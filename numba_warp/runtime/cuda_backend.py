@@ -390,8 +390,7 @@ def end_capture(stream, ordinal: int):
     with ContextGuard(ordinal):
         try:
             return driver().driver.cuStreamEndCapture(_handle(stream))
-        finally:
-            capturing_streams.discard(_handle(stream))
+        finally:  # the caller has unregistered the stream: graphs released meanwhile go
             if not capturing_streams:
                 _destroy_held_graphs()
 
