@@ -37,7 +37,7 @@ from numba.core.typing.templates import (
 )
 
 from ..typing.scalars import to_numba_type
-from ..typing.vec import VecType, keyword_pysig, pack, unpack
+from ..typing.vec import VecType, install_composite_product, keyword_pysig, pack, unpack
 from .builtin import (
     absent,
     adjoint,
@@ -222,6 +222,11 @@ def _ol_transform_multiply(a, b):
 def _ol_transform_mul_operator(a, b):
     if is_xform(a) and a == b:
         return lambda a, b: transform_multiply(a, b)
+
+
+# Python scope: ``q1 * q2`` and ``t1 * t2`` run this operator's compiled code (the
+# quaternion product is lowered in vector_ops), so they give the kernels' numbers
+install_composite_product(lambda a, b: python_scope(operator.mul, a, b))
 
 
 def transform_inverse(xform):

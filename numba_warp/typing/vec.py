@@ -41,7 +41,8 @@ from .scalars import ScalarType, scalar_class_for, scalar_types, to_numba_type
 
 __all__ = ["VecType", "vector_class", "VectorValue", "AggregateValue", "vector",
            "is_vector_class", "SUFFIX", "COMPONENT_NAMES", "keyword_pysig",
-           "composite_type_named_by", "warp_class_attributes", "RUNTIME_SLICE_MESSAGE"]
+           "composite_type_named_by", "warp_class_attributes", "RUNTIME_SLICE_MESSAGE",
+           "install_composite_product"]
 
 SUFFIX = {"int8": "b", "uint8": "ub", "int16": "s", "uint16": "us", "int32": "i",
           "uint32": "ui", "int64": "l", "uint64": "ul", "float16": "h", "float32": "f",
@@ -125,22 +126,16 @@ class AggregateValue:
         return self._new(-self._v)
 
 
-def _quat_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Hamilton product of quaternions stored (x, y, z, w), in their dtype."""
-    av, aw, bv, bw = a[:3], a[3], b[:3], b[3]
-    return np.concatenate([aw * bv + bw * av + np.cross(av, bv), [aw * bw - av @ bv]]).astype(
-        a.dtype)
+#: kinds whose ``a * b`` is a product of two values of the type (as in kernels)
+_PRODUCT_KINDS = ("quaternion", "transformation")
+#: that product at Python scope: the kernels' own code, installed by lowering (which sits
+#: above this floor; see :func:`install_composite_product`)
+_product = [None]
 
 
-def _transform_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``transform_multiply``: (p_a + rotate(q_a, p_b), q_a * q_b); stored (p, q)."""
-    qa = a[3:]
-    rotated = _quat_product(_quat_product(qa, np.concatenate([b[:3], [0]]).astype(a.dtype)),
-                            qa * np.array([-1, -1, -1, 1], dtype=a.dtype))[:3]
-    return np.concatenate([a[:3] + rotated, _quat_product(qa, b[3:])]).astype(a.dtype)
-
-
-_PRODUCTS = {"quaternion": _quat_product, "transformation": _transform_product}
+def install_composite_product(fn) -> None:
+    """Make ``q1 * q2`` / ``t1 * t2`` at Python scope call ``fn(a, b)``."""
+    _product[0] = fn
 
 
 class VectorValue(AggregateValue):
@@ -206,8 +201,8 @@ class VectorValue(AggregateValue):
     def __mul__(self, other):
         if isinstance(other, VectorValue):
             # quaternion and transform products, as in kernels; vector * vector is an error
-            if type(other) is type(self) and self._kind in _PRODUCTS:
-                return self._new(_PRODUCTS[self._kind](self._v, other._v))
+            if type(other) is type(self) and self._kind in _PRODUCT_KINDS:
+                return _product[0](self, other)
             return NotImplemented
         if hasattr(other, "_shape"):
             return NotImplemented  # vector * matrix is the matrix's __rmul__
