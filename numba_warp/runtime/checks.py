@@ -68,7 +68,7 @@ def run_checked(lp, stream, n: int, padded: tuple) -> None:
         threads = lp.block_dim
         blocks = cuda_backend.grid_blocks(n, threads, lp.max_blocks)
         s = stream if stream is not None else lp.device.stream
-        cuda_backend.launch(kernel, s.core_stream, blocks, threads, (n, *padded, *conv.cuda))
+        cuda_backend.launch(kernel, s, blocks, threads, (n, *padded, *conv.cuda))
         if slot_ptr is None:
             return
         words = np.frombuffer(cuda_backend.read_device(slot_ptr, _SLOT_BYTES,

@@ -12,8 +12,11 @@ import threading
 
 import numpy as np
 
+from llvmlite import ir
+
 from ..typing.registry import install_cuda_typeof
 from .cache import guard_disk_cache
+from .cuda_launch import PackedKernel
 
 __all__ = [
     "available",
@@ -276,8 +279,9 @@ def create_event(ordinal: int, timing: bool):
 def compile_kernel(pyfunc, signature, ordinal: int, cache: bool):
     """Compile ``pyfunc`` as a CUDA kernel for ``signature`` on device ``ordinal``.
 
-    Returns the cuda.core Kernel to launch. With ``cache`` the cubin is kept on disk
-    and a later process loads it instead of compiling.
+    Returns the kernel to launch (a ``cuda_launch.PackedKernel``) and the dispatcher.
+    With ``cache`` the cubin is kept on disk and a later process loads it instead of
+    compiling.
     """
     # (module loading is not capturable: compiling during a graph capture runs in the
     # relaxed capture mode, which allows it; the compiled kernel is then captured)
@@ -292,7 +296,24 @@ def compile_kernel(pyfunc, signature, ordinal: int, cache: bool):
                 raise
             disp = cuda().jit(cache=False)(pyfunc)
             compiled = disp.compile(signature)
-        return compiled._codelibrary.get_cufunc().kernel, disp
+        core = compiled._codelibrary.get_cufunc().kernel
+        return PackedKernel(core, ordinal, _param_sizes(disp, signature)), disp
+
+
+def _param_sizes(disp, signature) -> list | None:
+    """Byte sizes of the compiled kernel's flattened parameters (numba-cuda's ABI), or
+    None if a parameter's type is not a plain scalar or pointer."""
+    sizes = []
+    for t in disp.targetctx.get_arg_packer(signature.args).argument_types:
+        if isinstance(t, ir.IntType):
+            sizes.append(max(1, t.width // 8))
+        elif isinstance(t, ir.PointerType):
+            sizes.append(8)
+        elif isinstance(t, (ir.FloatType, ir.DoubleType, ir.HalfType)):
+            sizes.append({ir.FloatType: 4, ir.DoubleType: 8, ir.HalfType: 2}[type(t)])
+        else:
+            return None
+    return sizes
 
 
 def global_address(disp, signature, ordinal: int, name: str) -> int:
@@ -312,10 +333,6 @@ def read_device(ptr: int, nbytes: int, ordinal: int) -> bytes:
     return buf.tobytes()
 
 
-_configs: dict = {}
-_core_launch = []
-
-
 def grid_blocks(n: int, threads: int, max_blocks: int = 0) -> int:
     """Blocks of ``threads`` for ``n`` threads (grid-stride kernels cover the rest):
     at most ``max_blocks`` when it is positive, and at most CUDA's 2**31 - 1."""
@@ -325,18 +342,10 @@ def grid_blocks(n: int, threads: int, max_blocks: int = 0) -> int:
     return min(blocks, 2**31 - 1)
 
 
-def launch(kernel, core_stream_obj, blocks: int, threads: int, args) -> None:
-    """Launch a compiled kernel on a cuda.core stream with pre-flattened arguments."""
-    cfg = _configs.get((blocks, threads))
-    if cfg is None:
-        from cuda.core import LaunchConfig
-        from cuda.core import launch as core_launch
-
-        _core_launch[:] = [core_launch]
-        if len(_configs) > 4096:
-            _configs.clear()
-        cfg = _configs[(blocks, threads)] = LaunchConfig(grid=blocks, block=threads)
-    _core_launch[0](core_stream_obj, cfg, kernel, *args)
+def launch(kernel, stream, blocks: int, threads: int, args) -> None:
+    """Launch a compiled kernel (from :func:`compile_kernel`) on ``stream`` (a numba_warp
+    Stream) with its flattened arguments."""
+    kernel.launch(stream, blocks, threads, args)
 
 
 # ---------------------------------------------------------------------------------------

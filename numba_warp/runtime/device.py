@@ -343,11 +343,14 @@ class Stream:
             self._stream = cuda_backend.external_stream(int(cuda_stream), self.device.ordinal)
         self._cached_event = None
         self._core = None
+        #: the raw CUstream handle (an int), read by every launch
+        h = self._stream.handle
+        self.handle = int(h) if h is not None else 0
 
     @property
     def cuda_stream(self) -> int:
         """The raw ``CUstream`` handle as an int."""
-        return int(self._stream.handle)
+        return self.handle
 
     @property
     def numba_stream(self):

@@ -31,6 +31,7 @@ from .indexed import indexedarray
 from .checks import run_checked
 from .device import get_device
 from .kernel import Kernel
+from .launch_fast import try_launch
 
 __all__ = ["launch", "launch_tiled", "Launch", "LaunchBounds", "LaunchArguments", "LaunchError"]
 
@@ -297,6 +298,7 @@ class Launch:
         lp.kernel, lp.dim, lp.device, lp.stream = kernel, dims, device, stream
         lp.block_dim, lp.max_blocks, lp.adjoint = block_dim, max_blocks, adjoint
         lp.arguments, lp._writes, lp._checked, lp._entry = arguments, writes, checked, None
+        lp._packed = None
         lp.fwd_args, lp.adj_args = fwd_args, adj_args
         return lp
 
@@ -317,6 +319,7 @@ class Launch:
             self._checked = conv.nulls is not None and plan.may_access(conv.nulls)
         self.arguments = conv
         self._entry = None
+        self._packed = None  # (CUDA) the packed parameters of a launch made again
 
     @property
     def bounds(self) -> LaunchBounds:
@@ -444,20 +447,39 @@ def _execute(lp: Launch, stream, n: int):
             lp._entry = lp.kernel.compile_cpu(tuple(args.types), lp.adjoint)
         lp._entry(n, *padded, *args.cpu)
     else:
-        if lp._entry is None:
-            lp._entry = lp.kernel.compile_cuda(tuple(args.types), lp.device, lp.adjoint)
-        threads = lp.block_dim
-        blocks = cuda_backend.grid_blocks(n, threads, lp.max_blocks)
         s = stream if stream is not None else lp.device.stream
         if cuda_backend.timing_state[0] is None:
-            cuda_backend.launch(lp._entry, s.core_stream, blocks, threads,
-                                (n, *padded, *args.cuda))
+            _launch_cuda(lp, s, n, padded)
         else:
             with _timed_kernel(lp, s):
-                cuda_backend.launch(lp._entry, s.core_stream, blocks, threads,
-                                    (n, *padded, *args.cuda))
+                _launch_cuda(lp, s, n, padded)
     if config.verify_fp:
         _verify_fp(lp)
+
+
+def _launch_cuda(lp: Launch, s, n: int, padded: tuple):
+    """Launch on the GPU. A Launch made again (``record_cmd``) packs its parameters once
+    (on its second run) and then reuses them while its dims, stream and block size
+    stay the same."""
+    packed = lp._packed
+    if packed is not None and packed[0] is lp.dim and packed[1] is s and \
+            packed[2] == lp.block_dim and packed[3] == lp.max_blocks:
+        lp._entry.launch_packed(s, packed[4], packed[2], packed[5])
+        return
+    entry = lp._entry
+    if entry is None:
+        entry = lp._entry = lp.kernel.compile_cuda(tuple(lp.arguments.types), lp.device,
+                                                   lp.adjoint)
+    threads = lp.block_dim
+    blocks = cuda_backend.grid_blocks(n, threads, lp.max_blocks)
+    values = (n, *padded, *lp.arguments.cuda)
+    if packed is False:  # launched before: keep the parameters packed from now on
+        params = entry.pack(values)
+        if params is not None:
+            lp._packed = (lp.dim, s, threads, lp.max_blocks, blocks, params)
+    elif packed is None:
+        lp._packed = False
+    entry.launch(s, blocks, threads, values)
 
 
 def _timed_kernel(lp: Launch, s):
@@ -507,7 +529,7 @@ def _launch_checked_in_capture(lp: Launch, s, n: int):
     kern, _ = lp.kernel.compile_cuda(tuple(lp.arguments.types), lp.device, lp.adjoint,
                                      debug=True)
     blocks = cuda_backend.grid_blocks(n, lp.block_dim, lp.max_blocks)
-    cuda_backend.launch(kern, s.core_stream, blocks, lp.block_dim,
+    cuda_backend.launch(kern, s, blocks, lp.block_dim,
                         (n, *padded, *lp.arguments.cuda))
 
 
@@ -536,6 +558,10 @@ def launch(kernel: Kernel, dim, inputs: typing.Sequence = (), outputs: typing.Se
     -------
     >>> wp.launch(scale, dim=a.shape, inputs=[a, 2.0], device="cpu")
     """
+    if type(kernel) is Kernel and not (adjoint or record_cmd or adj_inputs or adj_outputs) \
+            and try_launch(kernel, dim, inputs, outputs, device, stream, record_tape,
+                           max_blocks, block_dim):
+        return None
     if not isinstance(kernel, Kernel):
         raise LaunchError(f"wp.launch() expects a @wp.kernel, got {type(kernel).__name__}")
     dims = _launch_dims(kernel, dim)

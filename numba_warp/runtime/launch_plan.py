@@ -75,6 +75,8 @@ class LaunchPlan:
         self.params = tuple(_fast_param(spec) for spec in kernel.arg_specs)
         self._reads = None  # [(parameter index, struct attributes, "a.b" path)]
         self._writes = None  # [(parameter index, struct attributes)]
+        #: the kernel's launch_fast.FastLauncher (False: none; None: not made yet)
+        self.fast = None
 
     def _analyse(self):
         k = self._kernel
@@ -85,6 +87,12 @@ class LaunchPlan:
         index = {n: i for i, n in enumerate(k.arg_names)}
         self._reads = [(index[p[0]], p[1:], ".".join(p)) for p in sorted(r) if p[0] in index]
         self._writes = [(index[p[0]], p[1:]) for p in sorted(w) if p[0] in index]
+
+    def write_params(self) -> list:
+        """``(parameter index, struct attributes)`` of every array the kernel may write."""
+        if self._writes is None:
+            self._analyse()
+        return self._writes
 
     def written_arrays(self, args) -> list:
         """The arrays among a launch's ``args`` that the kernel may write."""

@@ -1,0 +1,201 @@
+"""CUDA launches through the driver's ``cuLaunchKernel``, with parameters packed by
+``struct`` into a buffer made once per compiled kernel.
+
+numba-cuda's kernel ABI passes every argument flattened into scalars (an array is
+``meminfo, parent, nitems, itemsize, data, *shape, *strides``). A generic launcher
+(cuda.core's ``launch``) inspects the Python type of each of them on every launch. Here a
+:class:`PackedKernel` works out, on its first launch, one ``struct`` layout for the whole
+parameter list (one 8-byte slot per parameter), checks it against the parameter sizes
+Numba compiled the kernel for, and from then on a launch is one ``pack_into`` and one
+driver call.
+
+The value kinds the launch code produces are fixed per parameter type (NumPy scalars
+for the 8-, 16- and 32-bit types, Python ints for 64-bit integers and addresses, Python
+floats for float64, ``bool`` for booleans), which is what makes a layout read from the
+first launch's values right for every later one; the check against Numba's flattened
+parameter types makes any slip an error instead of a wrong launch.
+
+Launches hold the GIL through the driver call (``ctypes.PyDLL``), and a lock orders
+packing and launching of one kernel between threads. Where the driver library cannot
+be loaded here, or a value has no layout, the kernel launches through cuda.core.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import struct
+import threading
+
+import numpy as np
+
+__all__ = ["PackedKernel", "PackedParams", "launch_error"]
+
+#: struct codes per value kind, each padded to an 8-byte slot
+_SLOT = {
+    bool: "?7x", int: "q", float: "d",
+    np.bool_: "?7x", np.int8: "b7x", np.uint8: "B7x", np.int16: "h6x", np.uint16: "H6x",
+    np.int32: "i4x", np.uint32: "I4x", np.int64: "q", np.uint64: "Q",
+    np.float16: "e6x", np.float32: "f4x", np.float64: "d",
+}
+#: bytes each struct code fills, to compare with the compiled parameter sizes
+_SIZE = {"?": 1, "b": 1, "B": 1, "h": 2, "H": 2, "e": 2, "i": 4, "I": 4, "f": 4,
+         "q": 8, "Q": 8, "d": 8}
+
+_driver = {"lib": None, "loaded": False}
+_driver_lock = threading.Lock()
+
+
+def _libcuda():
+    """The driver library through ctypes (holding the GIL in calls), or None."""
+    if _driver["loaded"]:
+        return _driver["lib"]
+    with _driver_lock:
+        if not _driver["loaded"]:
+            lib = None
+            for name in ("libcuda.so.1", ctypes.util.find_library("cuda"), "nvcuda.dll"):
+                if not name:
+                    continue
+                try:
+                    lib = ctypes.PyDLL(name)
+                    break
+                except OSError:
+                    continue
+            if lib is not None:
+                vp, ui = ctypes.c_void_p, ctypes.c_uint
+                lib.cuLaunchKernel.argtypes = [vp, ui, ui, ui, ui, ui, ui, ui, vp, vp, vp]
+                lib.cuLaunchKernel.restype = ctypes.c_int
+                lib.cuKernelGetFunction.argtypes = [ctypes.POINTER(vp), vp]
+                lib.cuKernelGetFunction.restype = ctypes.c_int
+                lib.cuGetErrorName.argtypes = [ctypes.c_int, ctypes.POINTER(ctypes.c_char_p)]
+                lib.cuGetErrorName.restype = ctypes.c_int
+            _driver["lib"] = lib
+            _driver["loaded"] = True
+    return _driver["lib"]
+
+
+def launch_error(code: int, what: str) -> RuntimeError:
+    """The error for a failed driver call."""
+    lib = _libcuda()
+    name = ctypes.c_char_p()
+    if lib is not None and lib.cuGetErrorName(code, ctypes.byref(name)) == 0 and name.value:
+        text = name.value.decode()
+    else:
+        text = f"error {code}"
+    return RuntimeError(f"CUDA {what} failed: {text}")
+
+
+def _layout(values) -> str | None:
+    """The struct format of a flattened parameter list (None: a value has no slot)."""
+    parts = []
+    for v in values:
+        code = _SLOT.get(type(v))
+        if code is None:
+            return None
+        parts.append(code)
+    return "<" + "".join(parts)
+
+
+def _slot_sizes(fmt: str) -> list:
+    return [_SIZE[c] for c in fmt[1:] if c in _SIZE]
+
+
+class PackedParams:
+    """One parameter buffer and its pointer array: ``cuLaunchKernel``'s kernelParams."""
+
+    __slots__ = ("buf", "ptrs", "address")
+
+    def __init__(self, count: int):
+        self.buf = ctypes.create_string_buffer(8 * max(count, 1))
+        base = ctypes.addressof(self.buf)
+        self.ptrs = (ctypes.c_void_p * max(count, 1))(*[base + 8 * k for k in range(count)])
+        self.address = ctypes.addressof(self.ptrs)
+
+
+class PackedKernel:
+    """A compiled CUDA kernel and what launching it needs (see the module docstring).
+
+    ``core`` is the cuda.core Kernel (the fallback launcher's), ``param_sizes`` the
+    byte sizes of the compiled kernel's flattened parameters (None: not known, no
+    check), ``ordinal`` its device.
+    """
+
+    __slots__ = ("core", "ordinal", "func", "param_sizes", "_struct", "_params", "_lock",
+                 "_fallback")
+
+    def __init__(self, core, ordinal: int, param_sizes: list | None):
+        self.core = core
+        self.ordinal = ordinal
+        self.param_sizes = param_sizes
+        self._struct = None
+        self._params = None
+        self._lock = threading.Lock()
+        self._fallback = False
+        self.func = None
+        lib = _libcuda()
+        if lib is None:
+            self._fallback = True
+            return
+        # the kernel's function in the current (its device's) context: a CUfunction
+        # launches in its own context, whichever context the launching thread has
+        func = ctypes.c_void_p()
+        code = lib.cuKernelGetFunction(ctypes.byref(func), int(core.handle))
+        if code != 0:
+            raise launch_error(code, "cuKernelGetFunction")
+        self.func = func.value
+
+    def _make_layout(self, values) -> bool:
+        fmt = _layout(values)
+        if fmt is None:
+            self._fallback = True
+            return False
+        sizes = _slot_sizes(fmt)
+        if self.param_sizes is not None and sizes != self.param_sizes:
+            raise RuntimeError(
+                "numba_warp internal error: the launch's parameter values "
+                f"({[type(v).__name__ for v in values]}) do not match the compiled kernel's "
+                f"parameter sizes {self.param_sizes}; please report this")
+        self._struct = struct.Struct(fmt)
+        self._params = PackedParams(len(values))
+        return True
+
+    def pack(self, values) -> PackedParams | None:
+        """A private parameter buffer holding ``values`` (for a launch made many times
+        with the same values); None where this kernel launches through cuda.core."""
+        if self._struct is None and (self._fallback or not self._make_layout(values)):
+            return None
+        if self._fallback:
+            return None
+        params = PackedParams(len(values))
+        self._struct.pack_into(params.buf, 0, *values)
+        return params
+
+    def launch_packed(self, stream, blocks: int, threads: int, params: PackedParams) -> None:
+        """Launch with a buffer from :meth:`pack` on ``stream`` (a numba_warp Stream)."""
+        code = _driver["lib"].cuLaunchKernel(self.func, blocks, 1, 1, threads, 1, 1, 0,
+                                             stream.handle, params.address, None)
+        if code:
+            raise launch_error(code, "kernel launch")
+
+    def launch(self, stream, blocks: int, threads: int, values) -> None:
+        """Launch over ``blocks`` x ``threads`` on ``stream`` with the flattened values."""
+        st = self._struct
+        if st is None:
+            if self._fallback or not self._make_layout(values):
+                return self._launch_core(stream, blocks, threads, values)
+            st = self._struct
+        params = self._params
+        with self._lock:
+            st.pack_into(params.buf, 0, *values)
+            code = _driver["lib"].cuLaunchKernel(self.func, blocks, 1, 1, threads, 1, 1, 0,
+                                                 stream.handle, params.address, None)
+        if code:
+            raise launch_error(code, "kernel launch")
+        return None
+
+    def _launch_core(self, stream, blocks, threads, values):
+        from cuda.core import LaunchConfig  # (optional path: only without a loadable driver)
+        from cuda.core import launch as core_launch
+
+        core_launch(stream.core_stream, LaunchConfig(grid=blocks, block=threads), self.core,
+                    *values)

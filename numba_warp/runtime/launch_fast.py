@@ -1,0 +1,197 @@
+"""``wp.launch``'s fast path: a per-kernel argument converter generated once.
+
+Most launches in a simulation loop pass the same kinds of values every time: arrays of
+the annotated dtype and ndim on the launch device, Python numbers for scalar
+parameters, vector values. For a kernel whose parameters are all arrays, the four common
+scalar types (float32/float64/int32/int64) and vector/matrix values, :func:`fast_launcher`
+generates a Python function specialised to its parameter list that checks each argument
+with ``type(x) is ...`` tests and returns the variant key (the device and the arrays'
+Numba types) and the launcher's values, or None when any argument is not a common case.
+
+:func:`try_launch` runs a launch on that path, or returns False without side effects;
+``wp.launch`` then takes the full path, which converts, checks and explains every
+argument (so every error message comes from one place). The fast path is skipped while
+a Tape records, in debug mode, with ``verify_fp``, during graph capture and while CUDA
+activity is timed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import config
+from . import capture_state, cuda_backend, recording
+from .array import array
+from .device import get_device
+from .func import redefinition_epoch
+
+__all__ = ["FastLauncher", "fast_launcher", "try_launch"]
+
+#: scalar parameter types the fast path takes: (Python type, CUDA value maker or None
+#: when the Python value packs as is, lower bound, upper bound)
+_SCALARS = {
+    "float32": (float, np.float32, -3.4028234663852886e38, 3.4028234663852886e38),
+    "float64": (float, None, float("-inf"), float("inf")),
+    "int32": (int, np.int32, -(2**31), 2**31 - 1),
+    "int64": (int, None, -(2**63), 2**63 - 1),
+}
+
+
+def _flat_value(v):
+    """A vector/matrix value's components as NumPy scalars (CUDA flattens them)."""
+    return np.asarray(v).reshape(-1)
+
+
+def _param_code(k: int, spec, ns: dict):
+    """(checks, key part or None, CPU value, CUDA value) source for parameter ``k``,
+    or None if its kind has no fast path."""
+    a = f"a{k}"
+    if spec.kind == "array":
+        checks = [f"if type({a}) is not _array or {a}.device is not dev or "
+                  f"{a}.ndim != {spec.ndim}: return None",
+                  f"d{k} = {a}.launch_data()"]
+        if not spec.generic_dtype:
+            ns[f"_T{k}"] = spec.element.numba_type
+            checks.append(f"if d{k}.dtype is not _T{k}: return None")
+        return checks, f"id(d{k}.numba_type)", f"d{k}.cpu_arg", f"*d{k}.cuda_args"
+    if spec.kind == "scalar":
+        rule = _SCALARS.get(str(spec.numba_type))
+        if rule is None:
+            return None
+        py, maker, lo, hi = rule
+        ns[f"_P{k}"], ns[f"_lo{k}"], ns[f"_hi{k}"] = py, lo, hi
+        checks = [f"if type({a}) is not _P{k} or not _lo{k} <= {a} <= _hi{k}: return None"]
+        if maker is None:
+            return checks, None, a, a
+        ns[f"_M{k}"] = maker
+        return checks, None, a, f"_M{k}({a})"
+    if spec.kind == "value" and isinstance(spec.annotation, type):
+        ns[f"_V{k}"] = spec.annotation
+        return [f"if type({a}) is not _V{k}: return None"], None, a, f"*_flat({a})"
+    return None
+
+
+def _converter(specs):
+    """The generated converter ``convert(args, dev, cpu) -> (key, values) | None``,
+    or None if a parameter kind has no fast path."""
+    ns = {"_array": array, "_flat": _flat_value}
+    body, keys, cpu_vals, cuda_vals = [], ["dev"], [], []
+    for k, spec in enumerate(specs):
+        code = _param_code(k, spec, ns)
+        if code is None:
+            return None
+        checks, key, cpu_v, cuda_v = code
+        body.extend(checks)
+        if key is not None:
+            keys.append(key)
+        cpu_vals.append(cpu_v)
+        cuda_vals.append(cuda_v)
+    names = "".join(f"a{k}, " for k in range(len(specs)))
+    lines = ["def convert(args, dev, cpu):"]
+    if specs:
+        lines.append(f"    {names}= args")
+    lines += [f"    {line}" for line in body]
+    key = f"({', '.join(keys)},)"
+    lines.append(f"    if cpu: return {key}, ({''.join(v + ', ' for v in cpu_vals)})")
+    lines.append(f"    return {key}, ({''.join(v + ', ' for v in cuda_vals)})")
+    exec(compile("\n".join(lines), "<numba_warp launch converter>", "exec"), ns)  # noqa: S102
+    return ns["convert"]
+
+
+class FastLauncher:
+    """A kernel's fast launch path (see the module docstring)."""
+
+    __slots__ = ("kernel", "convert", "nargs", "writes", "arity", "variants", "epoch",
+                 "specs")
+
+    def __init__(self, kernel, plan, convert):
+        self.kernel = kernel
+        self.convert = convert
+        self.specs = tuple(kernel.arg_specs)
+        self.nargs = len(self.specs)
+        self.writes = tuple(sorted({k for k, attrs in plan.write_params() if not attrs}))
+        self.arity = kernel.tid_arity
+        self.variants: dict = {}  # key -> (compiled entry, argument types kept alive)
+        self.epoch = redefinition_epoch()
+
+    def entry(self, key, args, dev):
+        """The compiled variant for ``key`` (compiled on the first launch with it)."""
+        hit = self.variants.get(key)
+        if hit is not None:
+            return hit[0]
+        argtypes = tuple(a.launch_data().numba_type if s.kind == "array" else s.numba_type
+                         for s, a in zip(self.specs, args))
+        if dev.ordinal < 0:
+            entry = self.kernel.compile_cpu(argtypes)
+        else:
+            entry = self.kernel.compile_cuda(argtypes, dev)
+        self.variants[key] = (entry, argtypes)
+        return entry
+
+
+def fast_launcher(kernel, plan):
+    """The kernel's :class:`FastLauncher`, or False if its parameters have no fast path."""
+    convert = _converter(kernel.arg_specs)
+    if convert is None:
+        return False
+    return FastLauncher(kernel, plan, convert)
+
+
+_MAX_THREADS = 2**63 - 1
+
+
+def _dims(dim, arity):
+    """``(n, padded dims)`` for a launch dim of positive ints, or None."""
+    if type(dim) is int:
+        if 0 < dim <= _MAX_THREADS and arity <= 1:
+            return dim, (dim, 1, 1, 1)
+        return None
+    if type(dim) is tuple and 0 < len(dim) <= 4 and (arity <= 1 or arity == len(dim)):
+        n = 1
+        for d in dim:
+            if type(d) is not int or d <= 0:
+                return None
+            n *= d
+        return (n, dim + (1,) * (4 - len(dim))) if n <= _MAX_THREADS else None
+    return None
+
+
+def try_launch(kernel, dim, inputs, outputs, device, stream, record_tape, max_blocks,
+               block_dim) -> bool:
+    """Run a forward launch on the fast path; False (nothing done) if it does not apply."""
+    plan = kernel.launch_plan
+    fl = plan.fast
+    if fl is None:
+        fl = plan.fast = fast_launcher(kernel, plan)
+    if fl is False or config.mode != "release" or config.verify_fp or \
+            capture_state.active[0] or (record_tape and recording.current() is not None):
+        return False
+    nd = _dims(dim, fl.arity)
+    args = inputs if not outputs else (*inputs, *outputs)
+    if nd is None or len(args) != fl.nargs:
+        return False
+    if fl.epoch != redefinition_epoch():  # a @wp.func changed: the full path checks
+        fl.variants.clear()
+        fl.epoch = redefinition_epoch()
+        return False
+    dev = stream.device if stream is not None else get_device(device)
+    on_cpu = dev.ordinal < 0
+    if not on_cpu and cuda_backend.timing_state[0] is not None:
+        return False
+    conv = fl.convert(args, dev, on_cpu)
+    if conv is None:
+        return False
+    key, values = conv
+    entry = fl.entry(key, args, dev)
+    n, padded = nd
+    name = kernel.key
+    for k in fl.writes:
+        args[k].mark_write(name)
+    if on_cpu:
+        entry(n, *padded, *values)
+    else:
+        s = stream if stream is not None else dev.stream
+        threads = block_dim or config.block_dim
+        entry.launch(s, cuda_backend.grid_blocks(n, threads, max_blocks), threads,
+                     (n, *padded, *values))
+    return True
