@@ -66,7 +66,7 @@ def run_checked(lp, stream, n: int, padded: tuple) -> None:
         kernel, slot_ptr = k.compile_cuda(tuple(conv.types), lp.device, lp.adjoint,
                                           debug=True)
         threads = lp.block_dim
-        blocks = cuda_backend.grid_blocks(n, threads, lp.max_blocks)
+        blocks = cuda_backend.grid_blocks(n, threads, lp.max_blocks, lp.device.ordinal)
         s = stream if stream is not None else lp.device.stream
         cuda_backend.launch(kernel, s, blocks, threads, (n, *padded, *conv.cuda))
         if slot_ptr is None:

@@ -34,6 +34,7 @@ from ..frontend.checks import instrument
 from ..frontend.codegen import generate
 from ..frontend.errors import DeferredError, WarpCodegenError
 from ..frontend.fence import check_annotations, check_syntax
+from ..frontend.owned import thread_indexed_reads
 from ..frontend.protocols import UserFunction, UserKernel
 from ..frontend.source import parse_function, warp_key
 from ..lowering.debug_checks import SLOT_SYMBOL
@@ -288,8 +289,18 @@ class Kernel(UserKernel):
 
     def _generated_module_source(self, adjoint: bool = False, debug: bool = False) -> str:
         gen = self.adjoint if adjoint else (self.checked if debug else self.generated)
+        prefetch = () if adjoint or debug else self._prefetched_params()
         return launcher_module_source(gen, self.parsed, self.qualified_name, self.options,
-                                      adjoint, debug)
+                                      adjoint, debug, prefetch)
+
+    def _prefetched_params(self) -> set:
+        """1-D array parameters read at exactly the thread index (``frontend/owned.py``):
+        the CUDA launcher prefetches their next element."""
+        if self.tid_arity > 1:
+            return set()
+        names = [n for n, s in zip(self._arg_names, self._arg_specs)
+                 if s.kind == "array" and s.ndim == 1]
+        return thread_indexed_reads(self.parsed.tree, names) if names else set()
 
     def _load(self, adjoint: bool = False, debug: bool = False):
         mod = self._modules.get((adjoint, debug))

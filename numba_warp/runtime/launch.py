@@ -462,7 +462,7 @@ def _launch_cuda(lp: Launch, s, n: int, padded: tuple):
     (on its second run) and then reuses them while its dims, stream and block size
     stay the same."""
     packed = lp._packed
-    if packed is not None and packed[0] is lp.dim and packed[1] is s and \
+    if packed and packed[0] is lp.dim and packed[1] is s and \
             packed[2] == lp.block_dim and packed[3] == lp.max_blocks:
         lp._entry.launch_packed(s, packed[4], packed[2], packed[5])
         return
@@ -471,7 +471,7 @@ def _launch_cuda(lp: Launch, s, n: int, padded: tuple):
         entry = lp._entry = lp.kernel.compile_cuda(tuple(lp.arguments.types), lp.device,
                                                    lp.adjoint)
     threads = lp.block_dim
-    blocks = cuda_backend.grid_blocks(n, threads, lp.max_blocks)
+    blocks = cuda_backend.grid_blocks(n, threads, lp.max_blocks, lp.device.ordinal)
     values = (n, *padded, *lp.arguments.cuda)
     if packed is False:  # launched before: keep the parameters packed from now on
         params = entry.pack(values)
@@ -528,7 +528,8 @@ def _launch_checked_in_capture(lp: Launch, s, n: int):
     padded = lp.dim + (1,) * (4 - len(lp.dim))
     kern, _ = lp.kernel.compile_cuda(tuple(lp.arguments.types), lp.device, lp.adjoint,
                                      debug=True)
-    blocks = cuda_backend.grid_blocks(n, lp.block_dim, lp.max_blocks)
+    blocks = cuda_backend.grid_blocks(n, lp.block_dim, lp.max_blocks,
+                                      lp.device.ordinal)
     cuda_backend.launch(kern, s, blocks, lp.block_dim,
                         (n, *padded, *lp.arguments.cuda))
 

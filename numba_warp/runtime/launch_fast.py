@@ -192,6 +192,6 @@ def try_launch(kernel, dim, inputs, outputs, device, stream, record_tape, max_bl
     else:
         s = stream if stream is not None else dev.stream
         threads = block_dim or config.block_dim
-        entry.launch(s, cuda_backend.grid_blocks(n, threads, max_blocks), threads,
-                     (n, *padded, *values))
+        blocks = cuda_backend.grid_blocks(n, threads, max_blocks, dev.ordinal)
+        entry.launch(s, blocks, threads, (n, *padded, *values))
     return True

@@ -21,6 +21,7 @@ from numba.core import types
 
 from .. import config
 from ..frontend.naming import DIMS
+from ..lowering.prefetch import prefetch
 from . import cuda_backend
 
 __all__ = ["LAUNCH_HEAD", "launcher_module_source", "entry_name", "bind_cpu_globals",
@@ -35,10 +36,22 @@ def entry_name(name: str, target: str, adjoint: bool) -> str:
     return f"{name}{'_bwd' if adjoint else ''}_{target}"
 
 
+def _cuda_prefetch(prefetch) -> str:
+    """The CUDA launcher's hints for the next iteration's elements of the arrays in
+    ``prefetch`` (1-D arrays the kernel reads at its thread index: see
+    ``lowering/prefetch.py``), issued only for indices inside each array."""
+    lines = "".join(f"            if _wp_u < {p}.shape[0]:\n"
+                    f"                _wp_prefetch({p}, _wp_u)\n" for p in sorted(prefetch))
+    return f"        _wp_u = _wp_t + _wp_stride\n        if _wp_u < _wp_n:\n{lines}" \
+        if prefetch else ""
+
+
 def launcher_module_source(gen, parsed, qualified_name: str, options: dict,
-                           adjoint: bool = False, debug: bool = False) -> str:
+                           adjoint: bool = False, debug: bool = False,
+                           prefetch=()) -> str:
     """The generated module's text: a header, the body ``gen`` (generated source of the
-    kernel ``parsed``) and its two launchers."""
+    kernel ``parsed``) and its two launchers. ``prefetch`` names 1-D array parameters
+    the kernel reads at its thread index (the CUDA launcher prefetches them)."""
     # a checked kernel defines the failure slot its device functions declare (CUDA)
     define = "    _wp_dbg_define_slot()\n" if debug and not adjoint else ""
     # a debug backward pass relies on Numba's bounds checks, whose exceptions only
@@ -69,6 +82,7 @@ def launcher_module_source(gen, parsed, qualified_name: str, options: dict,
         f"    _wp_t = cuda.grid(1)\n"
         f"    _wp_stride = cuda.gridsize(1)\n"
         f"    while _wp_t < _wp_n:\n"
+        f"{_cuda_prefetch(prefetch)}"
         f"        {call}\n"
         f"        _wp_t += _wp_stride\n"
     )
@@ -83,3 +97,4 @@ def bind_cpu_globals(module) -> None:
 def bind_cuda_globals(module) -> None:
     """Bind the names the CUDA launcher uses (imports numba-cuda on first use)."""
     module.__dict__["cuda"] = cuda_backend.cuda()
+    module.__dict__["_wp_prefetch"] = prefetch
