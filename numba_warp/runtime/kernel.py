@@ -187,6 +187,7 @@ class Kernel(UserKernel):
         self._generated = None
         self._checked = None
         self._tid_arity = None
+        self._prefetch = None
         self._bwd = None
         self._modules: dict = {}  # (adjoint, debug) -> generated module
         self._cpu: dict = {}
@@ -294,13 +295,30 @@ class Kernel(UserKernel):
                                       adjoint, debug, prefetch)
 
     def _prefetched_params(self) -> set:
-        """1-D array parameters read at exactly the thread index (``frontend/owned.py``):
-        the CUDA launcher prefetches their next element."""
-        if self.tid_arity > 1:
-            return set()
-        names = [n for n, s in zip(self._arg_names, self._arg_specs)
-                 if s.kind == "array" and s.ndim == 1]
-        return thread_indexed_reads(self.parsed.tree, names) if names else set()
+        """1-D array parameters read at exactly the thread index (``frontend/owned.py``),
+        when their elements are small (16 bytes in all at most): the CUDA launcher
+        prefetches their next element, and such kernels launch a grid of at most twice
+        the resident blocks (``persistent_grid``). Measured on an H200: saxpy (two float
+        arrays) runs at 94% of torch's bandwidth this way against 63% with one thread per
+        element; a vec3 integrator (three 12-byte arrays) is faster with one thread per
+        element and no hints, so larger elements keep that."""
+        found = self._prefetch
+        if found is None:
+            found = set()
+            if self.tid_arity <= 1:
+                sizes = {n: s.element.itemsize for n, s in zip(self._arg_names, self._arg_specs)
+                         if s.kind == "array" and s.ndim == 1 and not s.generic_dtype}
+                found = thread_indexed_reads(self.parsed.tree, sizes) if sizes else set()
+                if sum(sizes[n] for n in found) > 16:
+                    found = set()
+            self._prefetch = found
+        return found
+
+    @property
+    def persistent_grid(self) -> bool:
+        """Whether CUDA launches cap the grid at twice the resident blocks (see
+        ``_prefetched_params``); otherwise one thread per element, as Warp launches."""
+        return bool(self._prefetched_params())
 
     def _load(self, adjoint: bool = False, debug: bool = False):
         mod = self._modules.get((adjoint, debug))

@@ -471,7 +471,8 @@ def _launch_cuda(lp: Launch, s, n: int, padded: tuple):
         entry = lp._entry = lp.kernel.compile_cuda(tuple(lp.arguments.types), lp.device,
                                                    lp.adjoint)
     threads = lp.block_dim
-    blocks = cuda_backend.grid_blocks(n, threads, lp.max_blocks, lp.device.ordinal)
+    blocks = cuda_backend.grid_blocks(n, threads, lp.max_blocks, lp.device.ordinal,
+                                      lp.kernel.persistent_grid)
     values = (n, *padded, *lp.arguments.cuda)
     if packed is False:  # launched before: keep the parameters packed from now on
         params = entry.pack(values)
@@ -529,7 +530,7 @@ def _launch_checked_in_capture(lp: Launch, s, n: int):
     kern, _ = lp.kernel.compile_cuda(tuple(lp.arguments.types), lp.device, lp.adjoint,
                                      debug=True)
     blocks = cuda_backend.grid_blocks(n, lp.block_dim, lp.max_blocks,
-                                      lp.device.ordinal)
+                                      lp.device.ordinal, lp.kernel.persistent_grid)
     cuda_backend.launch(kern, s, blocks, lp.block_dim,
                         (n, *padded, *lp.arguments.cuda))
 

@@ -102,7 +102,7 @@ class FastLauncher:
     """A kernel's fast launch path (see the module docstring)."""
 
     __slots__ = ("kernel", "convert", "nargs", "writes", "arity", "variants", "epoch",
-                 "specs")
+                 "specs", "persistent")
 
     def __init__(self, kernel, plan, convert):
         self.kernel = kernel
@@ -111,6 +111,7 @@ class FastLauncher:
         self.nargs = len(self.specs)
         self.writes = tuple(sorted({k for k, attrs in plan.write_params() if not attrs}))
         self.arity = kernel.tid_arity
+        self.persistent = kernel.persistent_grid
         self.variants: dict = {}  # key -> (compiled entry, argument types kept alive)
         self.epoch = redefinition_epoch()
 
@@ -192,6 +193,7 @@ def try_launch(kernel, dim, inputs, outputs, device, stream, record_tape, max_bl
     else:
         s = stream if stream is not None else dev.stream
         threads = block_dim or config.block_dim
-        blocks = cuda_backend.grid_blocks(n, threads, max_blocks, dev.ordinal)
+        blocks = cuda_backend.grid_blocks(n, threads, max_blocks, dev.ordinal,
+                                          fl.persistent)
         entry.launch(s, blocks, threads, (n, *padded, *values))
     return True

@@ -161,6 +161,17 @@ def test_cuda_launcher_prefetches_arrays_read_at_the_thread_index(device):
     assert "prefetch.L2" in ptx
     # a write-only array is not prefetched (it would add a read of every element)
     assert "_wp_prefetch(out" not in mixed.source
+    assert axpy.persistent_grid
+    # large elements in all (3 x 12 bytes): one thread per element, no hints
+    assert not integrate.persistent_grid and "_wp_prefetch" not in integrate.source
+
+
+@wp.kernel
+def integrate(x: wp.array(dtype=wp.vec3), v: wp.array(dtype=wp.vec3),
+              f: wp.array(dtype=wp.vec3), dt: float):
+    i = wp.tid()
+    v[i] = v[i] + f[i] * dt
+    x[i] = x[i] + v[i] * dt
 
 
 
