@@ -12,6 +12,7 @@ Warp: use ``fill_``, ``assign``, ``numpy()`` or a kernel. Slicing gives views.
 from __future__ import annotations
 
 import math
+import struct
 import typing
 
 import numpy as np
@@ -631,7 +632,7 @@ class ArrayLaunchData:
     (numba-cuda's ABI: ``meminfo, parent, nitems, itemsize, data, *shape, *strides``).
     """
 
-    __slots__ = ("numba_type", "dtype", "cpu_arg", "cuda_args")
+    __slots__ = ("numba_type", "dtype", "cpu_arg", "cuda_args", "cuda_bytes")
 
     def __init__(self, a: array):
         et = a.element_type
@@ -639,6 +640,7 @@ class ArrayLaunchData:
         contiguous = a.is_contiguous and not a._any_layout
         self.numba_type = types.Array(et.numba_type, a.ndim, "C" if contiguous else "A")
         self.cuda_args = (0, 0, a.size, et.itemsize, a.ptr, *a.shape, *a.strides)
+        self.cuda_bytes = struct.pack(f"<{len(self.cuda_args)}q", *self.cuda_args)  # 8-byte slots
         self.cpu_arg = a._kernel_view() if a.device.is_cpu else None
 
 

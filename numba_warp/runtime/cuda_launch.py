@@ -29,7 +29,7 @@ import threading
 
 import numpy as np
 
-__all__ = ["PackedKernel", "PackedParams", "launch_error"]
+__all__ = ["PackedKernel", "PackedParams", "launch_error", "slot_code"]
 
 #: struct codes per value kind, each padded to an 8-byte slot
 _SLOT = {
@@ -85,6 +85,11 @@ def launch_error(code: int, what: str) -> RuntimeError:
     return RuntimeError(f"CUDA {what} failed: {text}")
 
 
+def slot_code(value) -> str | None:
+    """The struct code of a parameter value's 8-byte slot (None: no slot for it)."""
+    return _SLOT.get(type(value))
+
+
 def _layout(values) -> str | None:
     """The struct format of a flattened parameter list (None: a value has no slot)."""
     parts = []
@@ -121,7 +126,7 @@ class PackedKernel:
     """
 
     __slots__ = ("core", "ordinal", "func", "param_sizes", "_struct", "_params", "_lock",
-                 "_fallback")
+                 "_fallback", "_raw")
 
     def __init__(self, core, ordinal: int, param_sizes: list | None):
         self.core = core
@@ -131,6 +136,7 @@ class PackedKernel:
         self._params = None
         self._lock = threading.Lock()
         self._fallback = False
+        self._raw = None  # the parameter buffer of launch_bytes, once its layout is checked
         self.func = None
         lib = _libcuda()
         if lib is None:
@@ -158,6 +164,33 @@ class PackedKernel:
         self._struct = struct.Struct(fmt)
         self._params = PackedParams(len(values))
         return True
+
+    def check_layout(self, fmt: str) -> None:
+        """Check a struct format (8-byte slots) that :meth:`launch_bytes` callers pack
+        their parameters with against the compiled parameter sizes, once."""
+        if self._raw is not None or self._fallback:
+            return
+        sizes = _slot_sizes(fmt)
+        if self.param_sizes is not None and sizes != self.param_sizes:
+            raise RuntimeError(
+                f"numba_warp internal error: the launch layout {fmt} does not match the "
+                f"compiled kernel's parameter sizes {self.param_sizes}; please report this")
+        self._raw = PackedParams(len(sizes))
+
+    def launch_bytes(self, stream, blocks: int, threads: int, data: bytes) -> None:
+        """Launch with the parameters already packed in 8-byte slots in the layout given
+        to :meth:`check_layout` (the launch fast path's)."""
+        params = self._raw
+        if params is None:  # (no driver library here: unpack and go through cuda.core)
+            fmt = "<" + "q" * (len(data) // 8)
+            return self._launch_core(stream, blocks, threads, struct.unpack(fmt, data))
+        with self._lock:
+            params.buf.raw = data
+            code = _driver["lib"].cuLaunchKernel(self.func, blocks, 1, 1, threads, 1, 1, 0,
+                                                 stream.handle, params.address, None)
+        if code:
+            raise launch_error(code, "kernel launch")
+        return None
 
     def pack(self, values) -> PackedParams | None:
         """A private parameter buffer holding ``values`` (for a launch made many times

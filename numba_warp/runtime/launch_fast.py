@@ -17,24 +17,28 @@ activity is timed.
 
 from __future__ import annotations
 
+import struct
+
 import numpy as np
 
 from .. import config
-from . import capture_state, cuda_backend, recording
+from . import capture_state, cuda_backend, cuda_launch, recording
 from .array import array
 from .device import get_device
 from .func import redefinition_epoch
 
 __all__ = ["FastLauncher", "fast_launcher", "try_launch"]
 
-#: scalar parameter types the fast path takes: (Python type, CUDA value maker or None
-#: when the Python value packs as is, lower bound, upper bound)
+#: scalar parameter types the fast path takes: (Python type, the value's 8-byte CUDA
+#: parameter slot (a struct code, as cuda_launch lays them out), lower and upper bound)
 _SCALARS = {
-    "float32": (float, np.float32, -3.4028234663852886e38, 3.4028234663852886e38),
-    "float64": (float, None, float("-inf"), float("inf")),
-    "int32": (int, np.int32, -(2**31), 2**31 - 1),
-    "int64": (int, None, -(2**63), 2**63 - 1),
+    "float32": (float, "f4x", -3.4028234663852886e38, 3.4028234663852886e38),
+    "float64": (float, "d", float("-inf"), float("inf")),
+    "int32": (int, "i4x", -(2**31), 2**31 - 1),
+    "int64": (int, "q", -(2**63), 2**63 - 1),
 }
+#: the CUDA launcher's leading parameters: the thread count and four dims
+_HEAD = struct.Struct("<5q")
 
 
 def _flat_value(v):
@@ -42,9 +46,19 @@ def _flat_value(v):
     return np.asarray(v).reshape(-1)
 
 
+def _value_codes(cls) -> str | None:
+    """The CUDA parameter slots of a vector/matrix type's components."""
+    try:
+        proto = _flat_value(cls())
+    except Exception:  # noqa: BLE001 - a value type that cannot be made empty: no fast path
+        return None
+    codes = [cuda_launch.slot_code(c) for c in proto]
+    return None if None in codes else "".join(codes)
+
+
 def _param_code(k: int, spec, ns: dict):
-    """(checks, key part or None, CPU value, CUDA value) source for parameter ``k``,
-    or None if its kind has no fast path."""
+    """(checks, key part or None, CPU value, CUDA bytes, CUDA slot codes) source for
+    parameter ``k``, or None if its kind has no fast path."""
     a = f"a{k}"
     if spec.kind == "array":
         checks = [f"if type({a}) is not _array or {a}.device is not dev or "
@@ -53,39 +67,45 @@ def _param_code(k: int, spec, ns: dict):
         if not spec.generic_dtype:
             ns[f"_T{k}"] = spec.element.numba_type
             checks.append(f"if d{k}.dtype is not _T{k}: return None")
-        return checks, f"id(d{k}.numba_type)", f"d{k}.cpu_arg", f"*d{k}.cuda_args"
+        return (checks, f"id(d{k}.numba_type)", f"d{k}.cpu_arg", f"d{k}.cuda_bytes",
+                "q" * (5 + 2 * spec.ndim))
     if spec.kind == "scalar":
         rule = _SCALARS.get(str(spec.numba_type))
         if rule is None:
             return None
-        py, maker, lo, hi = rule
+        py, code, lo, hi = rule
         ns[f"_P{k}"], ns[f"_lo{k}"], ns[f"_hi{k}"] = py, lo, hi
+        ns[f"_S{k}"] = struct.Struct("<" + code).pack
         checks = [f"if type({a}) is not _P{k} or not _lo{k} <= {a} <= _hi{k}: return None"]
-        if maker is None:
-            return checks, None, a, a
-        ns[f"_M{k}"] = maker
-        return checks, None, a, f"_M{k}({a})"
+        return checks, None, a, f"_S{k}({a})", code
     if spec.kind == "value" and isinstance(spec.annotation, type):
+        codes = _value_codes(spec.annotation)
+        if codes is None:
+            return None
         ns[f"_V{k}"] = spec.annotation
-        return [f"if type({a}) is not _V{k}: return None"], None, a, f"*_flat({a})"
+        ns[f"_S{k}"] = struct.Struct("<" + codes).pack
+        return ([f"if type({a}) is not _V{k}: return None"], None, a, f"_S{k}(*_flat({a}))",
+                codes)
     return None
 
 
 def _converter(specs):
-    """The generated converter ``convert(args, dev, cpu) -> (key, values) | None``,
-    or None if a parameter kind has no fast path."""
+    """The generated converter ``convert(args, dev, cpu) -> (key, values) | None`` (the
+    CPU launcher's values, or the CUDA parameters' bytes) and the CUDA slot codes, or
+    None if a parameter kind has no fast path."""
     ns = {"_array": array, "_flat": _flat_value}
-    body, keys, cpu_vals, cuda_vals = [], ["dev"], [], []
+    body, keys, cpu_vals, cuda_parts, codes = [], ["dev"], [], [], ["qqqqq"]
     for k, spec in enumerate(specs):
         code = _param_code(k, spec, ns)
         if code is None:
             return None
-        checks, key, cpu_v, cuda_v = code
+        checks, key, cpu_v, cuda_v, slots = code
         body.extend(checks)
         if key is not None:
             keys.append(key)
         cpu_vals.append(cpu_v)
-        cuda_vals.append(cuda_v)
+        cuda_parts.append(cuda_v)
+        codes.append(slots)
     names = "".join(f"a{k}, " for k in range(len(specs)))
     lines = ["def convert(args, dev, cpu):"]
     if specs:
@@ -93,20 +113,21 @@ def _converter(specs):
     lines += [f"    {line}" for line in body]
     key = f"({', '.join(keys)},)"
     lines.append(f"    if cpu: return {key}, ({''.join(v + ', ' for v in cpu_vals)})")
-    lines.append(f"    return {key}, ({''.join(v + ', ' for v in cuda_vals)})")
+    lines.append(f"    return {key}, ({''.join(v + ', ' for v in cuda_parts)})")
     exec(compile("\n".join(lines), "<numba_warp launch converter>", "exec"), ns)  # noqa: S102
-    return ns["convert"]
+    return ns["convert"], "<" + "".join(codes)
 
 
 class FastLauncher:
     """A kernel's fast launch path (see the module docstring)."""
 
     __slots__ = ("kernel", "convert", "nargs", "writes", "arity", "variants", "epoch",
-                 "specs", "persistent")
+                 "specs", "persistent", "cuda_layout")
 
-    def __init__(self, kernel, plan, convert):
+    def __init__(self, kernel, plan, convert, cuda_layout: str):
         self.kernel = kernel
         self.convert = convert
+        self.cuda_layout = cuda_layout  # the struct format of the CUDA parameters
         self.specs = tuple(kernel.arg_specs)
         self.nargs = len(self.specs)
         self.writes = tuple(sorted({k for k, attrs in plan.write_params() if not attrs}))
@@ -126,16 +147,17 @@ class FastLauncher:
             entry = self.kernel.compile_cpu(argtypes)
         else:
             entry = self.kernel.compile_cuda(argtypes, dev)
+            entry.check_layout(self.cuda_layout)
         self.variants[key] = (entry, argtypes)
         return entry
 
 
 def fast_launcher(kernel, plan):
     """The kernel's :class:`FastLauncher`, or False if its parameters have no fast path."""
-    convert = _converter(kernel.arg_specs)
-    if convert is None:
+    made = _converter(kernel.arg_specs)
+    if made is None:
         return False
-    return FastLauncher(kernel, plan, convert)
+    return FastLauncher(kernel, plan, *made)
 
 
 _MAX_THREADS = 2**63 - 1
@@ -195,5 +217,5 @@ def try_launch(kernel, dim, inputs, outputs, device, stream, record_tape, max_bl
         threads = block_dim or config.block_dim
         blocks = cuda_backend.grid_blocks(n, threads, max_blocks, dev.ordinal,
                                           fl.persistent)
-        entry.launch(s, blocks, threads, (n, *padded, *values))
+        entry.launch_bytes(s, blocks, threads, _HEAD.pack(n, *padded) + b"".join(values))
     return True

@@ -9,6 +9,7 @@ aside for anything it does not handle, so that the full path raises its errors.
 from __future__ import annotations
 
 import ast
+import struct
 import itertools
 import linecache
 import textwrap
@@ -211,3 +212,29 @@ def test_fast_path_sees_a_redefined_function(device):
     _run_cell(_CELL_FUNC.replace("FACTOR", "10.0"), ns)  # only the function's cell re-run
     wp.launch(k, dim=3, inputs=[a], device=device)
     np.testing.assert_array_equal(a.numpy(), 40.0)
+
+
+def test_fast_path_cuda_parameter_bytes_match_the_compiled_layout():
+    """The fast path's CUDA parameters (8-byte slots packed per parameter type) against
+    numba-cuda's flattened parameter sizes for the same argument types (no GPU needed)."""
+    from numba_warp.runtime import cuda_backend, cuda_launch
+
+    fl = launch_fast.fast_launcher(mixed, mixed.launch_plan)
+    n = 4
+    x = wp.zeros(n, dtype=float, device="cpu")
+    y = wp.zeros(n, dtype=float, device="cpu")
+    out = wp.zeros(n, dtype=wp.vec3, device="cpu")
+    args = (x, y, 0.3, 5, 1.25, 2**40 + 3, wp.vec3(1.0, 2.0, 3.0), out)
+    cpu = wp.get_device("cpu")
+    key, parts = fl.convert(args, cpu, False)
+    data = launch_fast._HEAD.pack(n, n, 1, 1, 1) + b"".join(parts)
+    want = (struct.pack("<5q", n, n, 1, 1, 1) + x.launch_data().cuda_bytes +
+            y.launch_data().cuda_bytes + struct.pack("<f4xi4xdq", 0.3, 5, 1.25, 2**40 + 3) +
+            struct.pack("<f4xf4xf4x", 1.0, 2.0, 3.0) + out.launch_data().cuda_bytes)
+    assert data == want
+    argtypes = tuple(a.launch_data().numba_type if s.kind == "array" else s.numba_type
+                     for s, a in zip(mixed.arg_specs, args))
+    sig = types.void(*([types.int64] * 5), *argtypes)
+    disp = cuda_backend.cuda().jit(lambda: None)
+    assert cuda_launch._slot_sizes(fl.cuda_layout) == cuda_backend._param_sizes(disp, sig)
+    assert len(data) == 8 * len(cuda_launch._slot_sizes(fl.cuda_layout))
