@@ -42,7 +42,7 @@ _SLOT = {
 _SIZE = {"?": 1, "b": 1, "B": 1, "h": 2, "H": 2, "e": 2, "i": 4, "I": 4, "f": 4,
          "q": 8, "Q": 8, "d": 8}
 
-_driver = {"lib": None, "loaded": False}
+_driver = {"lib": None, "loaded": False, "launch": None}
 _driver_lock = threading.Lock()
 
 
@@ -62,13 +62,17 @@ def _libcuda():
                 except OSError:
                     continue
             if lib is not None:
-                vp, ui = ctypes.c_void_p, ctypes.c_uint
-                lib.cuLaunchKernel.argtypes = [vp, ui, ui, ui, ui, ui, ui, ui, vp, vp, vp]
-                lib.cuLaunchKernel.restype = ctypes.c_int
+                vp = ctypes.c_void_p
                 lib.cuKernelGetFunction.argtypes = [ctypes.POINTER(vp), vp]
                 lib.cuKernelGetFunction.restype = ctypes.c_int
                 lib.cuGetErrorName.argtypes = [ctypes.c_int, ctypes.POINTER(ctypes.c_char_p)]
                 lib.cuGetErrorName.restype = ctypes.c_int
+                # the launch call without argtypes: its pointer arguments are c_void_p
+                # objects made once and its ints fit in a C int, and ctypes converts
+                # nothing per call (a third of the cost of the checked call)
+                raw = lib["cuLaunchKernel"]
+                raw.restype = ctypes.c_int
+                _driver["launch"] = raw
             _driver["lib"] = lib
             _driver["loaded"] = True
     return _driver["lib"]
@@ -114,7 +118,7 @@ class PackedParams:
         self.buf = ctypes.create_string_buffer(8 * max(count, 1))
         base = ctypes.addressof(self.buf)
         self.ptrs = (ctypes.c_void_p * max(count, 1))(*[base + 8 * k for k in range(count)])
-        self.address = ctypes.addressof(self.ptrs)
+        self.address = ctypes.c_void_p(ctypes.addressof(self.ptrs))
 
 
 class PackedKernel:
@@ -148,7 +152,7 @@ class PackedKernel:
         code = lib.cuKernelGetFunction(ctypes.byref(func), int(core.handle))
         if code != 0:
             raise launch_error(code, "cuKernelGetFunction")
-        self.func = func.value
+        self.func = func  # (a c_void_p: passed to the driver as it is)
 
     def _make_layout(self, values) -> bool:
         fmt = _layout(values)
@@ -186,8 +190,8 @@ class PackedKernel:
             return self._launch_core(stream, blocks, threads, struct.unpack(fmt, data))
         with self._lock:
             params.buf.raw = data
-            code = _driver["lib"].cuLaunchKernel(self.func, blocks, 1, 1, threads, 1, 1, 0,
-                                                 stream.handle, params.address, None)
+            code = _driver["launch"](self.func, blocks, 1, 1, threads, 1, 1, 0,
+                                     stream.handle_c, params.address, None)
         if code:
             raise launch_error(code, "kernel launch")
         return None
@@ -205,8 +209,8 @@ class PackedKernel:
 
     def launch_packed(self, stream, blocks: int, threads: int, params: PackedParams) -> None:
         """Launch with a buffer from :meth:`pack` on ``stream`` (a numba_warp Stream)."""
-        code = _driver["lib"].cuLaunchKernel(self.func, blocks, 1, 1, threads, 1, 1, 0,
-                                             stream.handle, params.address, None)
+        code = _driver["launch"](self.func, blocks, 1, 1, threads, 1, 1, 0, stream.handle_c,
+                                 params.address, None)
         if code:
             raise launch_error(code, "kernel launch")
 
@@ -220,8 +224,8 @@ class PackedKernel:
         params = self._params
         with self._lock:
             st.pack_into(params.buf, 0, *values)
-            code = _driver["lib"].cuLaunchKernel(self.func, blocks, 1, 1, threads, 1, 1, 0,
-                                                 stream.handle, params.address, None)
+            code = _driver["launch"](self.func, blocks, 1, 1, threads, 1, 1, 0,
+                                     stream.handle_c, params.address, None)
         if code:
             raise launch_error(code, "kernel launch")
         return None

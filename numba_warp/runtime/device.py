@@ -12,6 +12,8 @@ events order or time work between streams.
 
 from __future__ import annotations
 
+import ctypes
+
 import os
 import platform
 import threading
@@ -346,6 +348,7 @@ class Stream:
         #: the raw CUstream handle (an int), read by every launch
         h = self._stream.handle
         self.handle = int(h) if h is not None else 0
+        self.handle_c = ctypes.c_void_p(self.handle)  # (as launches pass it to the driver)
 
     @property
     def cuda_stream(self) -> int:

@@ -189,13 +189,20 @@ def try_launch(kernel, dim, inputs, outputs, device, stream, record_tape, max_bl
     if fl is False or config.mode != "release" or config.verify_fp or \
             capture_state.active[0] or (record_tape and recording.current() is not None):
         return False
-    nd = _dims(dim, fl.arity)
+    if type(dim) is int and 0 < dim <= _MAX_THREADS and fl.arity <= 1:
+        n, padded = dim, (dim, 1, 1, 1)
+    else:
+        nd = _dims(dim, fl.arity)
+        if nd is None:
+            return False
+        n, padded = nd
     args = inputs if not outputs else (*inputs, *outputs)
-    if nd is None or len(args) != fl.nargs:
+    if len(args) != fl.nargs:
         return False
-    if fl.epoch != redefinition_epoch():  # a @wp.func changed: the full path checks
+    epoch = redefinition_epoch()
+    if fl.epoch != epoch:  # a @wp.func changed: the full path checks
         fl.variants.clear()
-        fl.epoch = redefinition_epoch()
+        fl.epoch = epoch
         return False
     dev = stream.device if stream is not None else get_device(device)
     on_cpu = dev.ordinal < 0
@@ -205,11 +212,12 @@ def try_launch(kernel, dim, inputs, outputs, device, stream, record_tape, max_bl
     if conv is None:
         return False
     key, values = conv
-    entry = fl.entry(key, args, dev)
-    n, padded = nd
-    name = kernel.key
-    for k in fl.writes:
-        args[k].mark_write(name)
+    hit = fl.variants.get(key)
+    entry = hit[0] if hit is not None else fl.entry(key, args, dev)
+    if fl.writes:
+        name = kernel.key
+        for k in fl.writes:
+            args[k].mark_write(name)
     if on_cpu:
         entry(n, *padded, *values)
     else:
