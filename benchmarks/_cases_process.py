@@ -71,19 +71,19 @@ def start_runs(device, ctx, notes):
     warm = {lib: [] for lib in libraries}
     with tempfile.TemporaryDirectory(prefix="numba_warp_bench_cache_") as tmp:
         caches = {}
-        for rep in range(ctx.pick(1, 3)):
-            for lib in list(cold):
-                caches[lib] = Path(tmp) / f"{lib}-{rep}"
+        runs = [(cold, rep, True) for rep in range(ctx.pick(1, 3))]
+        runs += [(warm, None, False) for _ in range(ctx.pick(2, 5))]
+        for timings, rep, clear in runs:
+            for lib in [lib for lib in libraries if lib in cold]:
+                if clear:  # a fresh, empty cache; warm runs reuse the last one
+                    caches[lib] = Path(tmp) / f"{lib}-{rep}"
                 try:
-                    cold[lib].append(start_process(lib, device, caches[lib], clear=True))
+                    timings[lib].append(start_process(lib, device, caches[lib], clear))
                 except RuntimeError as exc:
                     if lib == "numba_warp":
                         raise
                     notes.append(f"{WARP} failed: {exc}")
                     del cold[lib], warm[lib]
-        for _ in range(ctx.pick(2, 5)):
-            for lib in cold:
-                warm[lib].append(start_process(lib, device, caches[lib]))
     return cold, warm
 
 
