@@ -21,7 +21,6 @@ from numba.core import cgutils, types
 from numba.core.errors import TypingError
 from numba.core.imputils import lower_builtin
 from numba.core.typing.templates import AbstractTemplate, infer_global, signature
-from numba.np.arrayobj import populate_array
 
 from ..typing.vec import composite_type_named_by, keyword_pysig
 
@@ -89,12 +88,21 @@ def _lower_local_zeros(context, builder, sig, args):
         strides.append(acc)
         acc *= d
     intp = context.get_value_type(types.intp)
-    populate_array(
+    _populate_array(
         ary, data=builder.bitcast(storage, data_type.as_pointer()),
         shape=cgutils.pack_array(builder, [ir.Constant(intp, d) for d in dims]),
         strides=cgutils.pack_array(builder, [ir.Constant(intp, s) for s in reversed(strides)]),
         itemsize=ir.Constant(intp, itemsize), meminfo=None)
     return ary._getvalue()
+
+
+def _populate_array(ary, **fields):
+    """Numba's ``populate_array`` (its array implementation module, which Numba imports
+    itself when its CPU target starts; importing it with this module would cost every
+    ``import numba_warp`` ~60 ms)."""
+    from numba.np.arrayobj import populate_array
+
+    return populate_array(ary, **fields)
 
 
 # ---------------------------------------------------------------------------------------
@@ -138,7 +146,7 @@ def _lower_pointer_array(context, builder, sig, args):
         strides.append(acc)
         acc *= d
     ary = context.make_array(arrty)(context, builder)
-    populate_array(
+    _populate_array(
         ary, data=builder.inttoptr(addr, data_type.as_pointer()),
         shape=cgutils.pack_array(builder, [ir.Constant(intp, d) for d in dims]),
         strides=cgutils.pack_array(builder, [ir.Constant(intp, s) for s in reversed(strides)]),
