@@ -29,13 +29,11 @@ from numba.core import types
 from numba.core.dispatcher import Dispatcher
 
 from .. import config
-from ..autodiff.assemble import kernel_backward
-from ..frontend.checks import instrument
-from ..frontend.codegen import generate
 from ..frontend.errors import DeferredError, WarpCodegenError
 from ..frontend.fence import check_annotations, check_syntax
 from ..frontend.protocols import UserFunction, UserKernel
 from ..frontend.source import parse_function, warp_key
+from ..lazy import LazyModule
 from ..lowering.debug_checks import SLOT_SYMBOL
 from ..typing.argspec import arg_spec_from_annotation
 from . import cuda_backend
@@ -52,6 +50,10 @@ __all__ = ["Kernel", "kernel", "library_kernel", "load_module", "force_load", "a
            "set_module_options", "get_module_options", "overload"]
 
 _all_kernels: "weakref.WeakSet[Kernel]" = weakref.WeakSet()
+# needed to compile only (see numba_warp/lazy.py): imported at the first compile
+_codegen = LazyModule("numba_warp.frontend.codegen")
+_checks = LazyModule("numba_warp.frontend.checks")
+_adjoint = LazyModule("numba_warp.autodiff.assemble")
 
 
 def all_kernels() -> list:
@@ -261,7 +263,7 @@ class Kernel(UserKernel):
     def generated(self):
         if self._generated is None:
             self._throw_definition_error()
-            self._generated = generate(
+            self._generated = _codegen.generate(
                 self.parsed, is_kernel=True, params=list(zip(self.arg_names, self.arg_specs)),
                 gen_name=f"{self.parsed.name}_body", options={"mode": "release"})
         return self._generated
@@ -272,9 +274,10 @@ class Kernel(UserKernel):
         every array access bounds-checked (see ``frontend/checks.py``)."""
         if self._checked is None:
             params = list(zip(self.arg_names, self.arg_specs))  # (raises a deferred error)
-            gen = generate(self.parsed, is_kernel=True, params=params,
-                           gen_name=f"{self.parsed.name}_body", options={"mode": "debug"})
-            self._checked = instrument(gen, params, is_kernel=True, map_ref=checked_ref)
+            gen = _codegen.generate(self.parsed, is_kernel=True, params=params,
+                                    gen_name=f"{self.parsed.name}_body",
+                                    options={"mode": "debug"})
+            self._checked = _checks.instrument(gen, params, is_kernel=True, map_ref=checked_ref)
         return self._checked
 
     @property
@@ -300,8 +303,8 @@ class Kernel(UserKernel):
                     "with enable_backward=False (or its module's option enable_backward is "
                     "False: wp.set_module_options / wp.config.enable_backward)",
                     self.parsed.location())
-            bwd = self._bwd = kernel_backward(self.generated, self.arg_names, self.arg_specs,
-                                              f"{self.parsed.name}_bwd_body")
+            bwd = self._bwd = _adjoint.kernel_backward(
+                self.generated, self.arg_names, self.arg_specs, f"{self.parsed.name}_bwd_body")
         return bwd
 
     @property
