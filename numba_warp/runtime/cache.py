@@ -31,7 +31,6 @@ from __future__ import annotations
 import hashlib
 import importlib.abc
 import importlib.util
-from importlib import metadata
 import os
 import shutil
 import sys
@@ -175,12 +174,8 @@ def toolchain_versions() -> str:
     listed = _dist_info_versions()
     for dist in _TOOLCHAIN:
         version = listed.get(_normalized(dist))
-        if version is None:
-            try:
-                version = metadata.version(dist)
-            except metadata.PackageNotFoundError:
-                continue
-        parts.append(f"{dist}={version}")
+        if version is not None:
+            parts.append(f"{dist}={version}")
     return " ".join(parts)
 
 
@@ -189,10 +184,11 @@ def _normalized(dist: str) -> str:
 
 
 def _dist_info_versions() -> dict:
-    """``{normalized name: version}`` read off the ``<name>-<version>.dist-info`` folders
-    on ``sys.path`` (the first of a name wins, as for imports): one directory listing per
-    path entry, where ``importlib.metadata`` parses each package's METADATA file (a
-    warm start would spend ~10 ms on that)."""
+    """``{normalized name: version}`` read off the ``<name>-<version>.dist-info`` (and
+    legacy ``<name>-<version>[-pyX.Y].egg-info``) folders on ``sys.path``, the first of a
+    name winning as for imports: one directory listing per path entry, where
+    ``importlib.metadata`` would parse each package's METADATA file and scan every
+    installed package for each one that is missing (~20 ms of a warm start)."""
     out: dict = {}
     for entry in sys.path:
         try:
@@ -200,8 +196,9 @@ def _dist_info_versions() -> dict:
         except OSError:
             continue
         for name in names:
-            if name.endswith(".dist-info") and name.count("-") == 1:
-                dist, version = name[:-len(".dist-info")].split("-")
+            stem, dot, kind = name.rpartition(".")
+            if dot and kind in ("dist-info", "egg-info") and stem.count("-") >= 1:
+                dist, version = stem.split("-")[:2]
                 out.setdefault(_normalized(dist), version)
     return out
 
