@@ -289,8 +289,10 @@ class Kernel(UserKernel):
 
     @property
     def source(self) -> str:
-        """The generated forward source of this kernel (readable Python), as cached."""
-        return module_text(self._generated_module_source(), self.generated.refs)
+        """The generated forward source of this kernel (readable Python), as cached (with
+        where the kernel is defined in its header)."""
+        return module_text(self._generated_module_source(for_display=True),
+                           self.generated.refs)
 
     @property
     def adjoint(self):
@@ -309,13 +311,16 @@ class Kernel(UserKernel):
 
     @property
     def adjoint_source(self) -> str:
-        """The generated backward source of this kernel (readable Python), as cached."""
-        return module_text(self._generated_module_source(adjoint=True), self.adjoint.refs)
+        """The generated backward source of this kernel (readable Python), as cached (with
+        where the kernel is defined in its header)."""
+        return module_text(self._generated_module_source(adjoint=True, for_display=True),
+                           self.adjoint.refs)
 
-    def _generated_module_source(self, adjoint: bool = False, debug: bool = False) -> str:
+    def _generated_module_source(self, adjoint: bool = False, debug: bool = False,
+                                 for_display: bool = False) -> str:
         gen = self.adjoint if adjoint else (self.checked if debug else self.generated)
         return launcher_module_source(gen, self.parsed, self.qualified_name, self.options,
-                                      adjoint, debug)
+                                      adjoint, debug, for_display)
 
     def _load(self, adjoint: bool = False, debug: bool = False):
         mod = self._modules.get((adjoint, debug))
