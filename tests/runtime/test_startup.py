@@ -93,6 +93,9 @@ WARM_SCRIPT = """
     y = wp.ones(4, dtype=wp.vec3)
     wp.launch(axpy, 4, inputs=[2.0, x, y])
     assert np.allclose(y.numpy(), 2 * np.arange(12).reshape(4, 3) + 1), y.numpy()
+    # a Python-scope builtin that runs its Numba implementation: cached like a kernel
+    q = wp.quat_rpy(0.1, 0.2, 0.3)
+    print("quat", ",".join(repr(float(c)) for c in q))
 
     # a checked kernel (debug mode) reports through a symbol that cached code links to
     wp.config.mode = "debug"
@@ -124,13 +127,15 @@ WARM_SCRIPT = """
 
 @pytest.mark.slow
 def test_second_process_launches_cached_kernels_without_numbas_compiler(tmp_path):
-    """A process that launches kernels found in the disk cache loads them without
-    starting Numba's CPU target (its typing and lowering tables) and without numba-cuda;
-    checked (debug) kernels still report; compiling a new kernel afterwards works."""
+    """A process that launches kernels found in the disk cache (and calls a Python-scope
+    builtin compiled by Numba) loads them without starting Numba's CPU target (its typing
+    and lowering tables) and without numba-cuda; checked (debug) kernels still report;
+    compiling a new kernel afterwards works."""
     first = _run(tmp_path, WARM_SCRIPT)
     assert _word(first, "debug_error") == "out-of-bounds"
     assert _word(first, "hits") == "0"
     second = _run(tmp_path, WARM_SCRIPT)
+    assert _word(second, "quat") == _word(first, "quat")
     assert _word(second, "hits") == "2"
     assert _word(second, "started_after_cached_launches") == "False"
     assert _word(second, "debug_error") == "out-of-bounds"
