@@ -18,12 +18,7 @@ FLOORS = ["typing", "lowering", "lang", "frontend", "autodiff", "runtime", "geom
 LEAVES = {"config", "constants", "version", "unsupported", "lazy"}
 # imports that may sit in a function body: optional or heavy dependencies only
 OPTIONAL = ("torch", "jax", "cupy", "IPython", "numba.cuda", "matplotlib", "PIL",
-            "warp", "graphviz", "numba_cuda", "cuda", "llvmlite.binding", "nvtx",
-            # Numba's array implementation (and numba.cpython's unicode, hashing, ... behind
-            # it): Numba imports it itself when its CPU target starts, at the first compile.
-            # Lowering code needs it only then, and `import numba_warp` must not pay for it
-            # (docs/perf_startup.md).
-            "numba.np.arrayobj")
+            "warp", "graphviz", "numba_cuda", "cuda", "llvmlite.binding", "nvtx")
 
 
 def _modules():

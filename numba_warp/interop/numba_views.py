@@ -21,6 +21,7 @@ from numba.core.errors import TypingError
 from numba.core.imputils import impl_ret_borrowed, lower_builtin
 from numba.core.typing.templates import AbstractTemplate, infer_global, signature
 
+from ..lowering.local_arrays import fill_array
 from ..runtime.array import array
 from ..typing.vec import composite_type_named_by
 
@@ -71,13 +72,9 @@ def _lower_as_vectors(context, builder, sig, args):
     strides = cgutils.unpack_tuple(builder, src.strides)[: rt.ndim]
     data_type = context.get_data_type(vt)
     itemsize = context.get_constant(types.intp, context.get_abi_sizeof(data_type))
-    # (Numba's array implementation, imported by Numba itself when its CPU target
-    # starts: importing it with this module would cost every import ~60 ms)
-    from numba.np.arrayobj import populate_array
-
-    populate_array(dst, data=builder.bitcast(src.data, data_type.as_pointer()),
-                   shape=cgutils.pack_array(builder, shape),
-                   strides=cgutils.pack_array(builder, strides), itemsize=itemsize,
-                   meminfo=src.meminfo)
+    fill_array(context, builder, rt, dst, data=builder.bitcast(src.data, data_type.as_pointer()),
+               shape=cgutils.pack_array(builder, shape),
+               strides=cgutils.pack_array(builder, strides), itemsize=itemsize,
+               meminfo=src.meminfo)
     # the view shares the source's memory: it must hold a reference to it
     return impl_ret_borrowed(context, builder, rt, dst._getvalue())

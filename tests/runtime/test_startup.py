@@ -144,6 +144,38 @@ def test_second_process_launches_cached_kernels_without_numbas_compiler(tmp_path
     assert float(_word(second, "half")) == float(np.float16(np.float16(0.1) * 3))
 
 
+CUDA_ONLY_SCRIPT = """
+    import numba.cuda.dispatcher as dispatcher
+    import numba_warp as wp
+    from numba_warp.lowering.cpu_init import cpu_target_started
+
+    class PretendDevice:  # PTX for an sm_90 without a GPU (as tests/conftest.py does)
+        compute_capability = (9, 0)
+
+    dispatcher.get_current_device = lambda: PretendDevice()
+
+    @wp.kernel
+    def local_sums(x: wp.array(dtype=wp.vec3), q: wp.quat, y: wp.array(dtype=float)):
+        i = wp.tid()
+        loc = wp.zeros(shape=3, dtype=float)  # a local array: lowered like Numba's arrays
+        loc[1] = wp.length(wp.quat_rotate(q, x[i]))
+        y[i] = loc[1] + wp.sin(y[i])
+
+    ptx = local_sums.compile_ptx(local_sums.concrete_argtypes())
+    print("entry", ".entry" in ptx, "cpu_started", cpu_target_started())
+"""
+
+
+def test_cuda_code_compiles_in_a_process_that_never_compiled_for_the_cpu(tmp_path):
+    """Nothing the first compile needs may be imported in the middle of it: numba-cuda
+    types ``a + b`` and lowers it later, and an import that registers more overloads of
+    ``operator.add`` in between (Numba's array implementation, which Numba's CPU target
+    imports when it starts) made the lowering fail where the CPU had not compiled first."""
+    out = _run(tmp_path, CUDA_ONLY_SCRIPT)
+    assert _word(out, "entry") == "True"
+    assert _word(out, "cpu_started") == "False"
+
+
 EDIT_SCRIPT = """
     import sys
     import numba_warp as wp
