@@ -53,6 +53,8 @@ from .runtime.kernel import (  # noqa: F401
 from .runtime.launch import Launch, launch  # noqa: F401
 # installs wp.array's strided GPU fills/copies (kernels: runtime/array.py cannot import them)
 from .runtime import array_kernels as _array_kernels  # noqa: F401
+# keeps Python-scope builtins' compiled code (quaternions, transforms) in the kernel cache
+from .runtime import python_scope as _python_scope  # noqa: F401
 from .runtime.device import (  # noqa: F401
     Event,
     ScopedStream,

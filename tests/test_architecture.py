@@ -15,7 +15,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "numba_warp"
 # bottom to top; config and constants are leaves anyone may import
 FLOORS = ["typing", "lowering", "lang", "frontend", "autodiff", "runtime", "geometry",
           "tape", "autograd", "interop", "__init__"]
-LEAVES = {"config", "constants", "version", "unsupported"}
+LEAVES = {"config", "constants", "version", "unsupported", "lazy"}
 # imports that may sit in a function body: optional or heavy dependencies only
 OPTIONAL = ("torch", "jax", "cupy", "IPython", "numba.cuda", "matplotlib", "PIL",
             "warp", "graphviz", "numba_cuda", "cuda", "llvmlite.binding", "nvtx")
@@ -58,9 +58,22 @@ def _imports():
                 names = [a.name for a in node.names]
             elif isinstance(node, ast.Import):
                 target, names = "", [a.name for a in node.names]
+            elif _lazy_target(node) is not None:
+                # LazyModule("numba_warp.x.y") (numba_warp/lazy.py): an import made at the
+                # module's first use, under the same rules as an import statement
+                target, names = _lazy_target(node), []
             else:
                 continue
             yield path, module, node, target, names, id(node) in in_body
+
+
+def _lazy_target(node) -> str | None:
+    if not (isinstance(node, ast.Call) and node.args and
+            isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+        return None
+    fn = node.func
+    name = fn.id if isinstance(fn, ast.Name) else getattr(fn, "attr", None)
+    return node.args[0].value if name == "LazyModule" else None
 
 
 def _where(path, node) -> str:

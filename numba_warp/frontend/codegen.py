@@ -536,7 +536,10 @@ class _Transformer(ast.NodeTransformer):
         if isinstance(index, simple) or (isinstance(index, ast.UnaryOp) and
                                          isinstance(index.operand, ast.Constant)):
             return index
-        name = pinned_index(len(out), index.lineno, index.col_offset)
+        # (lines counted from the function's first: code that only moved stays the same,
+        # and so does its cache entry)
+        name = pinned_index(len(out), index.lineno - self.parsed.tree.lineno,
+                            index.col_offset)
         self.locals.add(name)
         out.append(ast.copy_location(
             ast.Assign([ast.Name(name, ast.Store())], self.visit(index)), index))

@@ -20,8 +20,8 @@ from numba.core import cgutils, types
 from numba.core.errors import TypingError
 from numba.core.imputils import impl_ret_borrowed, lower_builtin
 from numba.core.typing.templates import AbstractTemplate, infer_global, signature
-from numba.np.arrayobj import populate_array
 
+from ..lowering.local_arrays import fill_array
 from ..runtime.array import array
 from ..typing.vec import composite_type_named_by
 
@@ -72,9 +72,9 @@ def _lower_as_vectors(context, builder, sig, args):
     strides = cgutils.unpack_tuple(builder, src.strides)[: rt.ndim]
     data_type = context.get_data_type(vt)
     itemsize = context.get_constant(types.intp, context.get_abi_sizeof(data_type))
-    populate_array(dst, data=builder.bitcast(src.data, data_type.as_pointer()),
-                   shape=cgutils.pack_array(builder, shape),
-                   strides=cgutils.pack_array(builder, strides), itemsize=itemsize,
-                   meminfo=src.meminfo)
+    fill_array(context, builder, rt, dst, data=builder.bitcast(src.data, data_type.as_pointer()),
+               shape=cgutils.pack_array(builder, shape),
+               strides=cgutils.pack_array(builder, strides), itemsize=itemsize,
+               meminfo=src.meminfo)
     # the view shares the source's memory: it must hold a reference to it
     return impl_ret_borrowed(context, builder, rt, dst._getvalue())

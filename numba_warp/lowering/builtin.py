@@ -51,10 +51,10 @@ from .registry import adjoint, constructor, nondifferentiable
 
 __all__ = [
     "JIT", "absent", "adjoint", "as_array", "concrete", "constructor", "dtype_arg",
-    "float_like", "implements", "is_float", "is_int", "is_kind", "is_mat", "is_mat_shape",
-    "is_number", "is_quat", "is_scalar", "is_vec", "is_vec3", "jitable", "matrix_value",
-    "mcls", "nondifferentiable", "python_scope", "same_kind_result", "scalar_out",
-    "unary_adjoint", "vcls",
+    "float_like", "implements", "install_python_scope_compiler", "is_float", "is_int",
+    "is_kind", "is_mat", "is_mat_shape", "is_number", "is_quat", "is_scalar", "is_vec",
+    "is_vec3", "jitable", "matrix_value", "mcls", "nondifferentiable", "python_scope",
+    "same_kind_result", "scalar_out", "unary_adjoint", "vcls",
 ]
 
 #: Numba options of builtin implementations: NumPy's error model (1/0 is inf, no
@@ -275,14 +275,30 @@ def _py_arg(a):
     return a
 
 
+# makes the dispatcher of a builtin (None: a plain njit); the runtime installs one that
+# keeps compiled code in the kernel cache (runtime/python_scope.py)
+_MAKE_DISPATCHER: list = [None]
+
+
+def install_python_scope_compiler(make) -> None:
+    """Have ``make(fn)`` build the Numba dispatcher :func:`python_scope` runs ``fn``
+    through (a dispatcher whose compiled code outlives the process, so a program's
+    Python-scope quaternions do not cost a compile in every process)."""
+    _MAKE_DISPATCHER[0] = make
+
+
 def python_scope(fn, *args):
     """Call builtin ``fn`` at Python scope by running its Numba implementation (njit,
     cached per builtin). Python floats are float32, like Warp's default ``float``."""
     disp = _DISPATCHERS.get(fn)
     if disp is None:
+        make = _MAKE_DISPATCHER[0]
+        if make is not None:
+            disp = make(fn)
+        else:
+            def call(*a):
+                return fn(*a)
 
-        def call(*a):
-            return fn(*a)
-
-        disp = _DISPATCHERS[fn] = njit(call, **JIT)
+            disp = njit(call, **JIT)
+        _DISPATCHERS[fn] = disp
     return disp(*[_py_arg(a) for a in args])

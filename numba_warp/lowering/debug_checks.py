@@ -11,8 +11,8 @@ The slot is sixteen int64 words (layout: ``SLOT_*`` below), written once per lau
 the first failing thread wins a compare-and-swap on word 0.
 
 * CPU: one process-wide buffer, :data:`cpu_slot`, which compiled code reaches through
-  the symbol ``SLOT_SYMBOL`` (registered with LLVM here, so code loaded from Numba's
-  disk cache finds it in a new process).
+  the symbol ``SLOT_SYMBOL`` (registered with LLVM before CPU code is first linked, so
+  code loaded from Numba's disk cache finds it in a new process).
 * CUDA: a ``__device__`` global of each kernel's module. Device functions declare it;
   the kernel (the generated launcher calls :func:`define_slot`) defines it, so NVVM
   links them into one; the launcher reads it with ``cuModuleGetGlobal``.
@@ -39,6 +39,7 @@ from ..typing.mat import MatType
 from ..typing.vec import VecType
 from . import atomics, kernel_helpers
 from .atomics import is_cuda_context
+from .cpu_init import before_cpu_code_links
 
 __all__ = ["SLOT_SYMBOL", "SLOT_WORDS", "SLOT_CODE", "SLOT_TID", "SLOT_NIDX", "SLOT_IDX",
            "SLOT_NDIM", "SLOT_SHAPE", "SLOT_KIND", "KIND_ARRAY", "KIND_VALUE", "cpu_slot",
@@ -54,7 +55,8 @@ SLOT_KIND = 12
 KIND_ARRAY, KIND_VALUE = 0, 1
 
 cpu_slot = np.zeros(SLOT_WORDS, dtype=np.int64)
-llvm_binding.add_symbol(SLOT_SYMBOL, cpu_slot.ctypes.data)
+# (before CPU code is first linked: the first call into LLVM loads it, ~50 ms)
+before_cpu_code_links(lambda: llvm_binding.add_symbol(SLOT_SYMBOL, cpu_slot.ctypes.data))
 
 _I64 = ir.IntType(64)
 _SLOT_TYPE = ir.ArrayType(_I64, SLOT_WORDS)

@@ -35,6 +35,7 @@ from numba.core.registry import cpu_target
 from numba.extending import overload
 
 from ..typing.scalars import WeakFloat
+from .cpu_init import when_cpu_target_starts
 
 __all__ = ["half_to_float", "float_to_half"]
 
@@ -157,10 +158,10 @@ def _half_constant(context, builder, ty, pyval):
     return ir.Constant(ir.IntType(16), int(np.float16(pyval).view(np.uint16)))
 
 
-# Installed after Numba's own registries: @intrinsic lowerings go to the first registry
-# of a target that lacks Numba's builtin one, and this one is never refreshed.
-cpu_target.target_context.refresh()
-cpu_target.target_context.install_registry(_cpu)
+# Installed after Numba's own registries (@intrinsic lowerings go to the first registry
+# of a target that lacks Numba's builtin one, and this one is never refreshed), when the
+# CPU target first starts: starting it here would cost every import a quarter second.
+when_cpu_target_starts(lambda: cpu_target.target_context.install_registry(_cpu))
 
 # ---------------------------------------------------------------------------------------
 # Arithmetic: float16 results, computed in float32 (CPU only: target="cpu")

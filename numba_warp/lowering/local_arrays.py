@@ -21,11 +21,10 @@ from numba.core import cgutils, types
 from numba.core.errors import TypingError
 from numba.core.imputils import lower_builtin
 from numba.core.typing.templates import AbstractTemplate, infer_global, signature
-from numba.np.arrayobj import populate_array
 
 from ..typing.vec import composite_type_named_by, keyword_pysig
 
-__all__ = ["register_kernel_pointer_array", "register_kernel_zeros"]
+__all__ = ["fill_array", "register_kernel_pointer_array", "register_kernel_zeros"]
 
 MAX_LOCAL_BYTES = 1 << 16
 
@@ -89,12 +88,38 @@ def _lower_local_zeros(context, builder, sig, args):
         strides.append(acc)
         acc *= d
     intp = context.get_value_type(types.intp)
-    populate_array(
-        ary, data=builder.bitcast(storage, data_type.as_pointer()),
+    fill_array(
+        context, builder, arrty, ary, data=builder.bitcast(storage, data_type.as_pointer()),
         shape=cgutils.pack_array(builder, [ir.Constant(intp, d) for d in dims]),
         strides=cgutils.pack_array(builder, [ir.Constant(intp, s) for s in reversed(strides)]),
         itemsize=ir.Constant(intp, itemsize), meminfo=None)
     return ary._getvalue()
+
+
+def fill_array(context, builder, arrty, ary, data, shape, strides, itemsize, meminfo=None):
+    """Set every field of ``ary`` (``context.make_array(arrty)(context, builder)``): an
+    array over ``data`` with ``shape`` and ``strides`` (packed ``intp`` arrays), item
+    size ``itemsize`` (an ``intp`` value), owned by NRT ``meminfo`` (None: by nobody), no
+    parent object, and its item count.
+
+    What Numba's ``populate_array`` does; written here because importing its module
+    (``numba.np.arrayobj``) registers Numba's array overloads, which must not happen in
+    the middle of a CUDA compile (numba-cuda would see ``operator.add`` change between
+    typing and lowering), nor cost every ``import numba_warp`` ~60 ms."""
+    model = context.data_model_manager[arrty]
+    nitems = context.get_constant(types.intp, 1)
+    for extent in cgutils.unpack_tuple(builder, shape, shape.type.count):
+        nitems = builder.mul(nitems, extent, flags=["nsw"])
+    if meminfo is None:
+        meminfo = ir.Constant(context.get_value_type(model.get_type("meminfo")), None)
+    ary.meminfo = meminfo
+    ary.parent = ir.Constant(context.get_value_type(model.get_type("parent")), None)
+    ary.nitems = nitems
+    ary.itemsize = itemsize
+    ary.data = data
+    ary.shape = shape
+    ary.strides = strides
+    return ary
 
 
 # ---------------------------------------------------------------------------------------
@@ -138,8 +163,8 @@ def _lower_pointer_array(context, builder, sig, args):
         strides.append(acc)
         acc *= d
     ary = context.make_array(arrty)(context, builder)
-    populate_array(
-        ary, data=builder.inttoptr(addr, data_type.as_pointer()),
+    fill_array(
+        context, builder, arrty, ary, data=builder.inttoptr(addr, data_type.as_pointer()),
         shape=cgutils.pack_array(builder, [ir.Constant(intp, d) for d in dims]),
         strides=cgutils.pack_array(builder, [ir.Constant(intp, s) for s in reversed(strides)]),
         itemsize=ir.Constant(intp, itemsize), meminfo=None)

@@ -36,7 +36,7 @@ from ..typing.scalars import ScalarType, scalar_class_for, scalar_types
 from .array import ARRAY_MAX_DIMS, allocate, array
 from .array_operators import install_array_operators
 from .indexed import indexedarray
-from .kernel import kernel
+from .kernel import library_kernel
 from .launch import launch
 
 __all__ = ["OPERATORS", "array_binary", "array_unary"]
@@ -57,7 +57,7 @@ class ArrayOperandError(RuntimeError, TypeError):
 
 
 def _binary_kernel(name: str, op):
-    @kernel(name=f"numba_warp_array_{name}")
+    @library_kernel(f"numba_warp_array_{name}")
     def binary(a: _A4, b: _A4, out: _A4):
         i, j, k, m = tid()
         x = a[lang.min(i, a.shape[0] - 1), lang.min(j, a.shape[1] - 1),
@@ -70,7 +70,7 @@ def _binary_kernel(name: str, op):
 
 
 def _unary_kernel(name: str, op):
-    @kernel(name=f"numba_warp_array_{name}")
+    @library_kernel(f"numba_warp_array_{name}")
     def unary(a: _A4, out: _A4):
         i, j, k, m = tid()
         out[i, j, k, m] = op(a[i, j, k, m])

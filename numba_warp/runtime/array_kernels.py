@@ -17,7 +17,7 @@ from ..lang import tid
 from ..typing.structs import is_struct_class
 from .array import array, copy_into, install_strided_kernels
 from .indexed import indexedarray, install_indexed_kernels
-from .kernel import kernel
+from .kernel import library_kernel
 from .launch import launch
 from .memory import element_bytes
 
@@ -28,42 +28,42 @@ __all__ = ["fill_strided", "copy_strided", "gather_indexed", "scatter_indexed",
 def _make(ndim: int):
     ann = array(dtype=typing.Any, ndim=ndim)
     if ndim == 1:
-        @kernel(name=f"numba_warp_fill_{ndim}d")
+        @library_kernel(f"numba_warp_fill_{ndim}d")
         def fill(dst: ann, value: typing.Any):
             i = tid()
             dst[i] = value
 
-        @kernel(name=f"numba_warp_copy_{ndim}d")
+        @library_kernel(f"numba_warp_copy_{ndim}d")
         def copy(dst: ann, src: ann):
             i = tid()
             dst[i] = src[i]
     elif ndim == 2:
-        @kernel(name=f"numba_warp_fill_{ndim}d")
+        @library_kernel(f"numba_warp_fill_{ndim}d")
         def fill(dst: ann, value: typing.Any):
             i, j = tid()
             dst[i, j] = value
 
-        @kernel(name=f"numba_warp_copy_{ndim}d")
+        @library_kernel(f"numba_warp_copy_{ndim}d")
         def copy(dst: ann, src: ann):
             i, j = tid()
             dst[i, j] = src[i, j]
     elif ndim == 3:
-        @kernel(name=f"numba_warp_fill_{ndim}d")
+        @library_kernel(f"numba_warp_fill_{ndim}d")
         def fill(dst: ann, value: typing.Any):
             i, j, k = tid()
             dst[i, j, k] = value
 
-        @kernel(name=f"numba_warp_copy_{ndim}d")
+        @library_kernel(f"numba_warp_copy_{ndim}d")
         def copy(dst: ann, src: ann):
             i, j, k = tid()
             dst[i, j, k] = src[i, j, k]
     else:
-        @kernel(name=f"numba_warp_fill_{ndim}d")
+        @library_kernel(f"numba_warp_fill_{ndim}d")
         def fill(dst: ann, value: typing.Any):
             i, j, k, m = tid()
             dst[i, j, k, m] = value
 
-        @kernel(name=f"numba_warp_copy_{ndim}d")
+        @library_kernel(f"numba_warp_copy_{ndim}d")
         def copy(dst: ann, src: ann):
             i, j, k, m = tid()
             dst[i, j, k, m] = src[i, j, k, m]
@@ -93,62 +93,62 @@ def _make_indexed(ndim: int):
     dense = array(dtype=typing.Any, ndim=ndim)
     view = indexedarray(dtype=typing.Any, ndim=ndim)
     if ndim == 1:
-        @kernel(name="numba_warp_gather_1d")
+        @library_kernel("numba_warp_gather_1d")
         def gather(dst: dense, src: view):
             i = tid()
             dst[i] = src[i]
 
-        @kernel(name="numba_warp_scatter_1d")
+        @library_kernel("numba_warp_scatter_1d")
         def scatter(dst: view, src: dense):
             i = tid()
             dst[i] = src[i]
 
-        @kernel(name="numba_warp_fill_indexed_1d")
+        @library_kernel("numba_warp_fill_indexed_1d")
         def fill(dst: view, value: typing.Any):
             i = tid()
             dst[i] = value
     elif ndim == 2:
-        @kernel(name="numba_warp_gather_2d")
+        @library_kernel("numba_warp_gather_2d")
         def gather(dst: dense, src: view):
             i, j = tid()
             dst[i, j] = src[i, j]
 
-        @kernel(name="numba_warp_scatter_2d")
+        @library_kernel("numba_warp_scatter_2d")
         def scatter(dst: view, src: dense):
             i, j = tid()
             dst[i, j] = src[i, j]
 
-        @kernel(name="numba_warp_fill_indexed_2d")
+        @library_kernel("numba_warp_fill_indexed_2d")
         def fill(dst: view, value: typing.Any):
             i, j = tid()
             dst[i, j] = value
     elif ndim == 3:
-        @kernel(name="numba_warp_gather_3d")
+        @library_kernel("numba_warp_gather_3d")
         def gather(dst: dense, src: view):
             i, j, k = tid()
             dst[i, j, k] = src[i, j, k]
 
-        @kernel(name="numba_warp_scatter_3d")
+        @library_kernel("numba_warp_scatter_3d")
         def scatter(dst: view, src: dense):
             i, j, k = tid()
             dst[i, j, k] = src[i, j, k]
 
-        @kernel(name="numba_warp_fill_indexed_3d")
+        @library_kernel("numba_warp_fill_indexed_3d")
         def fill(dst: view, value: typing.Any):
             i, j, k = tid()
             dst[i, j, k] = value
     else:
-        @kernel(name="numba_warp_gather_4d")
+        @library_kernel("numba_warp_gather_4d")
         def gather(dst: dense, src: view):
             i, j, k, m = tid()
             dst[i, j, k, m] = src[i, j, k, m]
 
-        @kernel(name="numba_warp_scatter_4d")
+        @library_kernel("numba_warp_scatter_4d")
         def scatter(dst: view, src: dense):
             i, j, k, m = tid()
             dst[i, j, k, m] = src[i, j, k, m]
 
-        @kernel(name="numba_warp_fill_indexed_4d")
+        @library_kernel("numba_warp_fill_indexed_4d")
         def fill(dst: view, value: typing.Any):
             i, j, k, m = tid()
             dst[i, j, k, m] = value

@@ -26,7 +26,7 @@ from ..typing.dtypes import element_type, type_name
 from ..typing.scalars import scalar_types
 from .array import ARRAY_MAX_DIMS, allocate, array
 from .factories import copy
-from .kernel import kernel
+from .kernel import library_kernel
 from .launch import launch
 
 __all__ = ["array_cast", "array_inner", "array_scan", "array_sum"]
@@ -40,7 +40,7 @@ MAX_CHUNKS = 4096
 
 
 # -- kernels -----------------------------------------------------------------------------
-@kernel(name="numba_warp_sum_last_axis")
+@library_kernel("numba_warp_sum_last_axis")
 def _sum_last(values: _A4, out: _A4):
     i, j, k = tid()
     s = values[i, j, k, 0]
@@ -50,7 +50,7 @@ def _sum_last(values: _A4, out: _A4):
 
 
 def _inner_kernel(name: str, op):
-    @kernel(name=f"numba_warp_inner_last_axis_{name}")
+    @library_kernel(f"numba_warp_inner_last_axis_{name}")
     def inner_last(a: _A4, b: _A4, out: _A4):
         i, j, k = tid()
         s = op(a[i, j, k, 0], b[i, j, k, 0])
@@ -65,7 +65,7 @@ _INNER = {"scalar": _inner_kernel("scalar", lang.mul), "vector": _inner_kernel("
           "matrix": _inner_kernel("matrix", lang.ddot)}
 
 
-@kernel(name="numba_warp_scan_chunk_sums")
+@library_kernel("numba_warp_scan_chunk_sums")
 def _chunk_sums(x: _A1, chunk: int, partial: _A1):
     p = tid()
     start = p * chunk
@@ -76,7 +76,7 @@ def _chunk_sums(x: _A1, chunk: int, partial: _A1):
     partial[p] = s
 
 
-@kernel(name="numba_warp_scan_offsets")
+@library_kernel("numba_warp_scan_offsets")
 def _chunk_offsets(partial: _A1, zero: typing.Any, offsets: _A1):
     s = zero
     for p in range(partial.shape[0]):
@@ -85,7 +85,7 @@ def _chunk_offsets(partial: _A1, zero: typing.Any, offsets: _A1):
         s = s + v
 
 
-@kernel(name="numba_warp_scan_chunks")
+@library_kernel("numba_warp_scan_chunks")
 def _scan_chunks(x: _A1, chunk: int, offsets: _A1, inclusive: int, out: _A1):
     p = tid()
     start = p * chunk
@@ -108,7 +108,7 @@ def _cast_kernel(target):
     """``dest[...] = target(src[...])`` over 4-D views (one kernel per target type)."""
     k = _CAST_KERNELS.get(target)
     if k is None:
-        @kernel(name="numba_warp_array_cast")
+        @library_kernel("numba_warp_array_cast")
         def cast(dest: _A4, src: _A4):
             i, j, k, m = tid()
             dest[i, j, k, m] = target(src[i, j, k, m])

@@ -31,7 +31,7 @@ from .array import allocate, array
 from .array_reduce import MAX_CHUNKS, array_scan
 from .factories import copy
 from .func import func
-from .kernel import kernel
+from .kernel import library_kernel
 from .launch import launch
 
 __all__ = ["radix_sort_pairs", "runlength_encode", "segmented_sort_pairs"]
@@ -61,7 +61,7 @@ def _radix_digit(x: typing.Any, shift: typing.Any, mask: typing.Any, mode: int,
     return int((x >> shift) & mask)
 
 
-@kernel(name="numba_warp_radix_count")
+@library_kernel("numba_warp_radix_count")
 def _radix_count(keys: _A1, chunk: int, nchunks: int, shift: typing.Any, mask: typing.Any,
                  mode: int, top: typing.Any, zero: typing.Any, counts: _I1):
     p = tid()
@@ -71,7 +71,7 @@ def _radix_count(keys: _A1, chunk: int, nchunks: int, shift: typing.Any, mask: t
         counts[d * nchunks + p] = counts[d * nchunks + p] + 1
 
 
-@kernel(name="numba_warp_radix_scatter")
+@library_kernel("numba_warp_radix_scatter")
 def _radix_scatter(keys: _A1, values: _A1, chunk: int, nchunks: int, shift: typing.Any,
                    mask: typing.Any, mode: int, top: typing.Any, zero: typing.Any,
                    offsets: _I1, keys_out: _A1, values_out: _A1):
@@ -165,7 +165,7 @@ def _before(keys: typing.Any, a: int, b: int) -> bool:
     return keys[b] < keys[a]
 
 
-@kernel(name="numba_warp_segmented_sort")
+@library_kernel("numba_warp_segmented_sort")
 def _segment_sort(keys: _A1, values: _A1, count: int, starts: _I1, ends: _I1, bad: _I1):
     seg = tid()
     s = starts[seg]
@@ -269,7 +269,7 @@ def segmented_sort_pairs(keys: array, values: array, count: int, segment_start_i
 
 
 # -- run-length encoding -----------------------------------------------------------------------
-@kernel(name="numba_warp_run_heads")
+@library_kernel("numba_warp_run_heads")
 def _run_heads(values: _A1, heads: _I1):
     i = tid()
     h = 1
@@ -279,7 +279,7 @@ def _run_heads(values: _A1, heads: _I1):
     heads[i] = h
 
 
-@kernel(name="numba_warp_run_starts")
+@library_kernel("numba_warp_run_starts")
 def _run_starts(values: _A1, heads: _I1, runs: _I1, run_values: _A1, starts: _I1):
     i = tid()
     if heads[i] != 0:
@@ -288,7 +288,7 @@ def _run_starts(values: _A1, heads: _I1, runs: _I1, run_values: _A1, starts: _I1
         starts[r] = i
 
 
-@kernel(name="numba_warp_run_lengths")
+@library_kernel("numba_warp_run_lengths")
 def _run_lengths(heads: _I1, runs: _I1, starts: _I1, run_lengths: _I1, run_count: _I1):
     i = tid()
     n = heads.shape[0]

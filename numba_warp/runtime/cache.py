@@ -31,7 +31,6 @@ from __future__ import annotations
 import hashlib
 import importlib.abc
 import importlib.util
-from importlib import metadata
 import os
 import shutil
 import sys
@@ -41,6 +40,7 @@ import warnings
 from pathlib import Path
 
 from .. import config
+from ..lowering.cpu_init import load_cached_cpu_code
 from ..version import __version__
 from .fingerprint import describe_refs
 
@@ -131,13 +131,15 @@ def guard_disk_cache(dispatcher):
     """
     disk = getattr(dispatcher, "_cache", None)
     load = getattr(disk, "load_overload", None)
+    load_unrefreshed = getattr(disk, "_load_overload", None)
     save = getattr(disk, "save_overload", None)
     if load is None or save is None or getattr(disk, "_numba_warp_guarded", False):
         return dispatcher
 
     def guarded_load(sig, target_context):
         try:
-            return load(sig, target_context)
+            # (on the CPU without starting Numba's whole target: see lowering/cpu_init)
+            return load_cached_cpu_code(load, load_unrefreshed, sig, target_context)
         except Exception as exc:  # noqa: BLE001 - any unreadable entry is a cache miss
             where = getattr(disk, "cache_path", "?")
             _warn_once(f"numba_warp: a damaged kernel cache entry in {where} could not be "
@@ -169,12 +171,36 @@ _TOOLCHAIN = ("numba", "llvmlite", "numba-cuda", "cuda-bindings", "cuda-core",
 def toolchain_versions() -> str:
     """Versions of Python and of every package whose change can change compiled code."""
     parts = [f"numba_warp={__version__}", f"python={sys.version.split()[0]}"]
+    listed = _dist_info_versions()
     for dist in _TOOLCHAIN:
-        try:
-            parts.append(f"{dist}={metadata.version(dist)}")
-        except metadata.PackageNotFoundError:
-            pass
+        version = listed.get(_normalized(dist))
+        if version is not None:
+            parts.append(f"{dist}={version}")
     return " ".join(parts)
+
+
+def _normalized(dist: str) -> str:
+    return dist.lower().replace("-", "_").replace(".", "_")
+
+
+def _dist_info_versions() -> dict:
+    """``{normalized name: version}`` read off the ``<name>-<version>.dist-info`` (and
+    legacy ``<name>-<version>[-pyX.Y].egg-info``) folders on ``sys.path``, the first of a
+    name winning as for imports: one directory listing per path entry, where
+    ``importlib.metadata`` would parse each package's METADATA file and scan every
+    installed package for each one that is missing (~20 ms of a warm start)."""
+    out: dict = {}
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            stem, dot, kind = name.rpartition(".")
+            if dot and kind in ("dist-info", "egg-info") and stem.count("-") >= 1:
+                dist, version = stem.split("-")[:2]
+                out.setdefault(_normalized(dist), version)
+    return out
 
 
 def library_hash() -> str:

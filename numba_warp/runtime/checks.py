@@ -29,11 +29,15 @@ import math
 
 import numpy as np
 
-from ..frontend.checks import SITES
+from ..lazy import LazyModule
 from ..lowering import debug_checks as dc
 from . import cuda_backend
 
 __all__ = ["run_checked", "KernelIndexError", "KernelAssertionError"]
+
+# the failure sites checked code was made with (the instrumentation is imported when a
+# kernel is first compiled in debug mode; see numba_warp/lazy.py)
+_instrumentation = LazyModule("numba_warp.frontend.checks")
 
 
 class KernelIndexError(IndexError):
@@ -81,7 +85,7 @@ def run_checked(lp, stream, n: int, padded: tuple) -> None:
 
 def failure_error(lp, words) -> Exception:
     """The exception for a recorded failure (``words``: the failure slot)."""
-    site = SITES.get(int(words[dc.SLOT_CODE]))
+    site = _instrumentation.SITES.get(int(words[dc.SLOT_CODE]))
     k = lp.kernel
     what = "the backward pass of kernel" if lp.adjoint else "kernel"
     head = f"{what} '{k.qualified_name}'"

@@ -17,6 +17,7 @@ from llvmlite import ir
 from ..typing.registry import install_cuda_typeof
 from .cache import guard_disk_cache
 from .cuda_launch import PackedKernel
+from .cuda_probe import gpu_possible
 
 __all__ = [
     "available",
@@ -72,7 +73,8 @@ def available() -> bool:
     with _lock:
         if _state["available"] is None:
             try:
-                _state["available"] = bool(cuda().is_available())
+                # (asking the driver first spares CPU-only processes numba-cuda's import)
+                _state["available"] = gpu_possible() and bool(cuda().is_available())
             except Exception:  # no driver, broken install: CPU only
                 _state["available"] = False
         return _state["available"]

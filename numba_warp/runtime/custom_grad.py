@@ -16,16 +16,19 @@ from __future__ import annotations
 import ast
 import copy
 
-from ..frontend.codegen import generate
 from ..frontend.errors import DeferredError, WarpCodegenError
 from ..frontend.fence import check_annotations, check_syntax
 from ..frontend.naming import adj
 from ..frontend.source import ParsedFunction, parse_function
+from ..lazy import LazyModule
 from ..typing.argspec import arg_spec_from_annotation
 from .cache import load_generated_module
 from .func import Function, func, resolve_annotations
 
 __all__ = ["func_grad", "func_replay", "adjoint", "CustomGrad"]
+
+# needed to compile only (see numba_warp/lazy.py): imported at the first compile
+_codegen = LazyModule("numba_warp.frontend.codegen")
 
 
 class _Adjoint:
@@ -126,7 +129,7 @@ class CustomGrad:
             if p in inputs and p in anns:
                 spec = arg_spec_from_annotation(anns[p], f"parameter '{p}'")
             specs.append((p, spec))
-        gen = generate(parsed, is_kernel=False, params=specs, gen_name=tree.name)
+        gen = _codegen.generate(parsed, is_kernel=False, params=specs, gen_name=tree.name)
         header = f"# @wp.func_grad {self.parsed.qualname} from {self.parsed.filename}\n"
         mod = load_generated_module(header + gen.source, f"func_{tree.name}", gen.refs,
                                     origin=gen)

@@ -26,7 +26,7 @@ Callbacks
     ``_deleter_impl`` and ``_capsule_destructor_impl`` are ``ctypes``
     callbacks that never let an exception escape into C.  When ``llvmlite``
     is importable (and ``NUMBA_WARP_DLPACK_PURE_CTYPES`` is unset or ``0``)
-    the addresses handed to C are native trampolines, JIT-compiled at import,
+    the addresses handed to C are native trampolines, JIT-compiled at the first export,
     that acquire the GIL and save/restore a Python error already in flight
     around them (:data:`NATIVE_TRAMPOLINES` is then True); otherwise the
     ``ctypes`` callbacks are used directly and such an error is only
@@ -52,6 +52,7 @@ from __future__ import annotations
 import ctypes
 import os
 import string
+import warnings
 
 try:  # a numba dependency, so normally present; without it the pure-ctypes mode is used
     import llvmlite.binding as llvm
@@ -383,19 +384,19 @@ done:
 )
 
 
+def _native_wanted() -> bool:
+    return llvm is not None and \
+        os.environ.get("NUMBA_WARP_DLPACK_PURE_CTYPES", "").strip() in ("", "0")
+
+
 def _build_native_trampolines():
     """JIT-compile the native deleter and capsule destructor.
 
     Returns
     -------
     tuple or None
-        ``(deleter_address, destructor_address)``, or ``None`` when llvmlite
-        is unavailable, fails, or ``NUMBA_WARP_DLPACK_PURE_CTYPES`` is set.
+        ``(deleter_address, destructor_address)``, or ``None`` when llvmlite fails.
     """
-    if llvm is None:
-        return None
-    if os.environ.get("NUMBA_WARP_DLPACK_PURE_CTYPES", "").strip() not in ("", "0"):
-        return None
     try:
         def addr(name):
             return ctypes.cast(getattr(ctypes.pythonapi, name), ctypes.c_void_p).value
@@ -439,18 +440,30 @@ def _build_native_trampolines():
         return None
 
 
-_NATIVE = _build_native_trampolines()
-
 #: True when the deleter and capsule destructor are the native trampolines
-#: (errors in flight are preserved); False in pure-ctypes mode.
-NATIVE_TRAMPOLINES = _NATIVE is not None
+#: (errors in flight are preserved); False in pure-ctypes mode. The trampolines are
+#: compiled at the first export (starting LLVM costs an import ~50 ms); should that fail,
+#: a RuntimeWarning says so and the ctypes callbacks are used.
+NATIVE_TRAMPOLINES = _native_wanted()
 
-if _NATIVE is not None:
-    _DELETER_ADDR, _CAPSULE_DESTRUCTOR_ADDR = _NATIVE
-else:
-    _DELETER_ADDR, _CAPSULE_DESTRUCTOR_ADDR = _PY_DELETER_ADDR, _PY_DESTRUCTOR_ADDR
-_OWN_DELETERS.update((_DELETER_ADDR, _PY_DELETER_ADDR))
-del _NATIVE
+_OWN_DELETERS.add(_PY_DELETER_ADDR)
+_ADDRESSES: list = []  # [(deleter address, capsule destructor address)], made on first use
+
+
+def _callback_addresses() -> tuple:
+    """The deleter and capsule destructor addresses exports use (made once)."""
+    if not _ADDRESSES:
+        native = _build_native_trampolines() if NATIVE_TRAMPOLINES else None
+        if NATIVE_TRAMPOLINES and native is None:
+            warnings.warn("numba_warp: the native DLPack trampolines could not be compiled "
+                          "with llvmlite; the ctypes callbacks are used (an error in flight "
+                          "when a consumer frees a tensor is then reported as unraisable)",
+                          RuntimeWarning, stacklevel=3)
+        addresses = native or (_PY_DELETER_ADDR, _PY_DESTRUCTOR_ADDR)
+        _OWN_DELETERS.add(addresses[0])
+        _ADDRESSES.append(addresses)
+    return _ADDRESSES[0]
+
 
 # The capsule type (types.CapsuleType only exists from Python 3.13).
 CAPSULE_TYPE = type(capsule_new(_NAME_PTRS[NAME_LEGACY], _NAME_PTRS[NAME_LEGACY], None))
@@ -467,11 +480,12 @@ def export_capsule(managed, keep: tuple):
     versioned = isinstance(managed, DLManagedTensorVersioned)
     name = NAME_VERSIONED if versioned else NAME_LEGACY
     addr = ctypes.addressof(managed)
+    deleter, destructor = _callback_addresses()
     managed.manager_ctx = addr
-    managed.deleter = _DELETER_ADDR
+    managed.deleter = deleter
     _EXPORTS[addr] = (managed, *keep)
     try:
-        return capsule_new(addr, _NAME_PTRS[name], _CAPSULE_DESTRUCTOR_ADDR)
+        return capsule_new(addr, _NAME_PTRS[name], destructor)
     except BaseException:
         _EXPORTS.pop(addr, None)
         raise

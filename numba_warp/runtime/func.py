@@ -21,14 +21,12 @@ from numba.core import types
 from numba.core.typing.templates import builtin_registry
 from numba.extending import overload
 
-from ..autodiff.assemble import function_backward
 from ..frontend import naming
-from ..frontend.checks import instrument
-from ..frontend.codegen import generate
 from ..frontend.errors import DeferredError, WarpCodegenError
 from ..frontend.fence import check_annotations, check_syntax
 from ..frontend.protocols import FunctionOverload, UserFunction
 from ..frontend.source import parse_function, warp_key
+from ..lazy import LazyModule
 from ..lowering.adjoint_values import adj_zero
 from ..lowering.registry import nondifferentiable
 from ..lowering.sequences import grad_source, one_like
@@ -42,6 +40,10 @@ from .fingerprint import code_fingerprint, describe_refs, describe_value
 __all__ = ["Function", "func", "resolve_annotations", "checked_ref"]
 
 _all_functions: "weakref.WeakSet[Function]" = weakref.WeakSet()
+# needed to compile only (see numba_warp/lazy.py): imported at the first compile
+_codegen = LazyModule("numba_warp.frontend.codegen")
+_checks = LazyModule("numba_warp.frontend.checks")
+_adjoint = LazyModule("numba_warp.autodiff.assemble")
 _epoch = [0]
 
 
@@ -119,8 +121,8 @@ class _Overload(FunctionOverload):
             if self.definition_error is not None:
                 self.definition_error.throw()
             gen_name = f"{self.parsed.name}__func"
-            self._generated = generate(self.parsed, is_kernel=False, params=self.params,
-                                       gen_name=gen_name)
+            self._generated = _codegen.generate(self.parsed, is_kernel=False,
+                                                params=self.params, gen_name=gen_name)
         return self._generated
 
     def impl(self):
@@ -138,7 +140,7 @@ class _Overload(FunctionOverload):
 
     def _backward_module(self):
         if self._bwd_module is None:
-            src = function_backward(self.generated(), self.params, self.parsed.name)
+            src = _adjoint.function_backward(self.generated(), self.params, self.parsed.name)
             header = f"# backward of @wp.func {self.parsed.qualname} from {self.parsed.filename}\n"
             self._bwd_module = load_generated_module(header + src.source,
                                                      f"func_{self.parsed.name}_bwd", src.refs,
@@ -226,10 +228,11 @@ class _CheckedOverload(_Overload):
         if self._generated is None:
             if self.definition_error is not None:
                 self.definition_error.throw()
-            gen = generate(self.parsed, is_kernel=False, params=self.params,
-                           gen_name=f"{self.parsed.name}__func", options={"mode": "debug"})
-            self._generated = instrument(gen, self.params, is_kernel=False,
-                                         map_ref=checked_ref)
+            gen = _codegen.generate(self.parsed, is_kernel=False, params=self.params,
+                                    gen_name=f"{self.parsed.name}__func",
+                                    options={"mode": "debug"})
+            self._generated = _checks.instrument(gen, self.params, is_kernel=False,
+                                                 map_ref=checked_ref)
         return self._generated
 
 

@@ -29,14 +29,12 @@ from numba.core import types
 from numba.core.dispatcher import Dispatcher
 
 from .. import config
-from ..autodiff.assemble import kernel_backward
-from ..frontend.checks import instrument
-from ..frontend.codegen import generate
 from ..frontend.errors import DeferredError, WarpCodegenError
 from ..frontend.fence import check_annotations, check_syntax
 from ..frontend.owned import thread_indexed_reads
 from ..frontend.protocols import UserFunction, UserKernel
 from ..frontend.source import parse_function, warp_key
+from ..lazy import LazyModule
 from ..lowering.debug_checks import SLOT_SYMBOL
 from ..typing.argspec import arg_spec_from_annotation
 from . import cuda_backend
@@ -49,10 +47,14 @@ from .launch_plan import LaunchPlan
 from .module import Module, module_of, resolve_module
 from .launcher import bind_cpu_globals, bind_cuda_globals, entry_name, launcher_module_source
 
-__all__ = ["Kernel", "kernel", "load_module", "force_load", "all_kernels",
+__all__ = ["Kernel", "kernel", "library_kernel", "load_module", "force_load", "all_kernels",
            "set_module_options", "get_module_options", "overload"]
 
 _all_kernels: "weakref.WeakSet[Kernel]" = weakref.WeakSet()
+# needed to compile only (see numba_warp/lazy.py): imported at the first compile
+_codegen = LazyModule("numba_warp.frontend.codegen")
+_checks = LazyModule("numba_warp.frontend.checks")
+_adjoint = LazyModule("numba_warp.autodiff.assemble")
 
 
 def all_kernels() -> list:
@@ -70,7 +72,8 @@ class Kernel(UserKernel):
 
     def __init__(self, func, key: str | None = None, module=None, options: dict | None = None,
                  code_transformers=None, source: str | None = None, *,
-                 enable_backward: bool | None = None, arg_types: dict | None = None):
+                 enable_backward: bool | None = None, arg_types: dict | None = None,
+                 deferred: bool = False):
         fn = func
         self.func = fn
         #: Warp's key: the function's qualified name as an identifier, or ``name=``
@@ -91,28 +94,47 @@ class Kernel(UserKernel):
         self.generic_parent = None
         self._code_transformers = list(code_transformers or ())
         self._source = source
-        # As in Warp, unreadable source and missing or unevaluable annotations fail here;
-        # every other error in the code fails when the kernel is compiled.
-        self.parsed = parse_function(fn, source, self._code_transformers)
-        if arg_types is None:
-            check_annotations(self.parsed, "kernel")
+        self._arg_types = arg_types
+        self._parsed = None
+        self._forget_generated()
+        #: how many variants were loaded from the on-disk cache, compiled here, or found
+        #: compiled in this process already (an identical kernel defined again)
+        self.cache_stats = {"disk_hits": 0, "compiled": 0, "reused": 0}
+        if not deferred:
+            self._define()
+        _all_kernels.add(self)
+        self.module.register_kernel(self)
+
+    def _define(self):
+        """Parse and check the source. As in Warp, unreadable source and missing or
+        unevaluable annotations fail here (when the kernel is made, unless it is
+        ``deferred``); every other error in the code fails when it is compiled."""
+        fn = self.func
+        parsed = parse_function(fn, self._source, self._code_transformers)
+        if self._arg_types is None:
+            check_annotations(parsed, "kernel")
         anns = resolve_annotations(fn)
-        anns.update(arg_types or {})
-        self._arg_names = [a.arg for a in self.parsed.tree.args.args]
+        anns.update(self._arg_types or {})
+        self._arg_names = [a.arg for a in parsed.tree.args.args]
         self._arg_specs = None
         self._definition_error = None
+        self._parsed = parsed
         try:
-            check_syntax(self.parsed, is_kernel=True)
+            check_syntax(parsed, is_kernel=True)
             self._arg_specs = self._read_arg_specs(anns)
         except WarpCodegenError as exc:
             self._definition_error = DeferredError(
                 exc, f"when kernel '{fn.__qualname__}' is compiled: at its first launch or "
                 "by wp.load_module")
-        self._forget_generated()
-        #: how many variants were loaded from the on-disk cache vs compiled here
-        self.cache_stats = {"disk_hits": 0, "compiled": 0}
-        _all_kernels.add(self)
-        self.module.register_kernel(self)
+
+    @property
+    def parsed(self):
+        """The kernel's parsed source (``frontend.source.ParsedFunction``)."""
+        parsed = self._parsed
+        if parsed is None:
+            self._define()
+            parsed = self._parsed
+        return parsed
 
     @property
     def is_generic(self) -> bool:
@@ -167,19 +189,23 @@ class Kernel(UserKernel):
                                     "kernels cannot return values", self.parsed.tree)
         return specs
 
+    def _throw_definition_error(self):
+        if self._parsed is None:
+            self._define()
+        if self._definition_error is not None:
+            self._definition_error.throw()
+
     @property
     def arg_names(self) -> list:
         """The parameters' names, in order (an error in the kernel's code is raised here,
         as everything that launches or compiles the kernel reads them)."""
-        if self._definition_error is not None:
-            self._definition_error.throw()
+        self._throw_definition_error()
         return self._arg_names
 
     @property
     def arg_specs(self) -> list:
         """What each parameter accepts (``typing.argspec.ArgSpec``), in order."""
-        if self._definition_error is not None:
-            self._definition_error.throw()
+        self._throw_definition_error()
         return self._arg_specs
 
     def _forget_generated(self):
@@ -238,9 +264,8 @@ class Kernel(UserKernel):
     @property
     def generated(self):
         if self._generated is None:
-            if self._definition_error is not None:
-                self._definition_error.throw()
-            self._generated = generate(
+            self._throw_definition_error()
+            self._generated = _codegen.generate(
                 self.parsed, is_kernel=True, params=list(zip(self.arg_names, self.arg_specs)),
                 gen_name=f"{self.parsed.name}_body", options={"mode": "release"})
         return self._generated
@@ -251,9 +276,10 @@ class Kernel(UserKernel):
         every array access bounds-checked (see ``frontend/checks.py``)."""
         if self._checked is None:
             params = list(zip(self.arg_names, self.arg_specs))  # (raises a deferred error)
-            gen = generate(self.parsed, is_kernel=True, params=params,
-                           gen_name=f"{self.parsed.name}_body", options={"mode": "debug"})
-            self._checked = instrument(gen, params, is_kernel=True, map_ref=checked_ref)
+            gen = _codegen.generate(self.parsed, is_kernel=True, params=params,
+                                    gen_name=f"{self.parsed.name}_body",
+                                    options={"mode": "debug"})
+            self._checked = _checks.instrument(gen, params, is_kernel=True, map_ref=checked_ref)
         return self._checked
 
     @property
@@ -265,8 +291,10 @@ class Kernel(UserKernel):
 
     @property
     def source(self) -> str:
-        """The generated forward source of this kernel (readable Python), as cached."""
-        return module_text(self._generated_module_source(), self.generated.refs)
+        """The generated forward source of this kernel (readable Python), as cached (with
+        where the kernel is defined in its header)."""
+        return module_text(self._generated_module_source(for_display=True),
+                           self.generated.refs)
 
     @property
     def adjoint(self):
@@ -279,20 +307,23 @@ class Kernel(UserKernel):
                     "with enable_backward=False (or its module's option enable_backward is "
                     "False: wp.set_module_options / wp.config.enable_backward)",
                     self.parsed.location())
-            bwd = self._bwd = kernel_backward(self.generated, self.arg_names, self.arg_specs,
-                                              f"{self.parsed.name}_bwd_body")
+            bwd = self._bwd = _adjoint.kernel_backward(
+                self.generated, self.arg_names, self.arg_specs, f"{self.parsed.name}_bwd_body")
         return bwd
 
     @property
     def adjoint_source(self) -> str:
-        """The generated backward source of this kernel (readable Python), as cached."""
-        return module_text(self._generated_module_source(adjoint=True), self.adjoint.refs)
+        """The generated backward source of this kernel (readable Python), as cached (with
+        where the kernel is defined in its header)."""
+        return module_text(self._generated_module_source(adjoint=True, for_display=True),
+                           self.adjoint.refs)
 
-    def _generated_module_source(self, adjoint: bool = False, debug: bool = False) -> str:
+    def _generated_module_source(self, adjoint: bool = False, debug: bool = False,
+                                 for_display: bool = False) -> str:
         gen = self.adjoint if adjoint else (self.checked if debug else self.generated)
         prefetch = () if adjoint or debug else self._prefetched_params()
         return launcher_module_source(gen, self.parsed, self.qualified_name, self.options,
-                                      adjoint, debug, prefetch)
+                                      adjoint, debug, prefetch, for_display)
 
     def _prefetched_params(self) -> set:
         """1-D array parameters read at exactly the thread index (``frontend/owned.py``),
@@ -374,16 +405,20 @@ class Kernel(UserKernel):
             mod = self._load(adjoint, debug)
             sig = types.void(*([types.int64] * 5), *argtypes)
             t0 = time.perf_counter()
-            with numba_errors(self, adjoint):
-                disp = guard_disk_cache(njit(parallel=True, cache=config.cache_kernels,
-                                             **_jit_flags(debug, adjoint))(
-                    getattr(mod, self._entry_name("cpu", adjoint))))
-                disp.compile(sig.args)
-            entry = disp.overloads[disp.signatures[0]].entry_point
-            self._count_cache(sum(disp.stats.cache_hits.values()))
+            disp = _cpu_launcher(mod, self._entry_name("cpu", adjoint), debug, adjoint)
+            compiled = disp.overloads.get(sig.args)
+            if compiled is None:
+                hits = sum(disp.stats.cache_hits.values())
+                with numba_errors(self, adjoint):
+                    disp.compile(sig.args)
+                compiled = disp.overloads[sig.args]
+                self._count_cache(sum(disp.stats.cache_hits.values()) - hits)
+                _report(self, "cpu" + (" (backward)" if adjoint else "") +
+                        (" (debug)" if debug else ""), t0)
+            else:  # an identical kernel (a re-run notebook cell) compiled it already
+                self.cache_stats["reused"] += 1
+            entry = compiled.entry_point
             self._cpu[key] = entry
-            _report(self, "cpu" + (" (backward)" if adjoint else "") +
-                    (" (debug)" if debug else ""), t0)
         self._cpu_fast[fast_key] = (entry, argtypes)
         return entry
 
@@ -499,6 +534,23 @@ class Kernel(UserKernel):
         return f"<wp.kernel {self.qualified_name}>"
 
 
+# (generated module name, launcher name) -> its CPU dispatcher. Generated modules are
+# named by the hash of their text, so a kernel defined again with the same code (every
+# unchanged kernel of a re-run notebook cell) finds its launcher compiled already.
+_cpu_launchers: dict = {}
+
+
+def _cpu_launcher(mod, name: str, debug: bool, adjoint: bool):
+    """The ``njit(parallel=True)`` dispatcher of launcher ``name`` of generated ``mod``."""
+    key = (mod.__name__, name)
+    disp = _cpu_launchers.get(key)
+    if disp is None:
+        disp = _cpu_launchers[key] = guard_disk_cache(njit(
+            parallel=True, cache=config.cache_kernels, **_jit_flags(debug, adjoint))(
+            getattr(mod, name)))
+    return disp
+
+
 def _flat_struct_types(cls) -> list:
     out = []
     for _, spec in cls._wp_struct_.fields:
@@ -576,6 +628,17 @@ def kernel(f=None, *, enable_backward: bool | None = None, module=None, name: st
         return Kernel(fn, key, mod, options, enable_backward=enable_backward)
 
     return wrap(f) if f is not None else wrap
+
+
+def library_kernel(name: str):
+    """``@kernel(name=...)`` for this package's own kernels: parsed and checked at their
+    first use instead of when they are made (their code is known to be good, and the ~40
+    kernels behind array methods would otherwise cost every ``import numba_warp`` ~0.1 s;
+    see docs/perf_startup.md)."""
+    def wrap(fn):
+        return Kernel(fn, name, module_of(fn, None, name, name), deferred=True)
+
+    return wrap
 
 
 def _instance_of(spec, template) -> bool:
