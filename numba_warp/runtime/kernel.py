@@ -8,7 +8,8 @@ source and missing or unevaluable annotations fail the decorator. Compilation is
 
 * ``<name>_body(tid, d0..d3, args...)``, one thread of the kernel (``@njit``);
 * ``<name>_cpu(n, d0..d3, args...)``, the CPU launcher: a serial loop below
-  ``config.cpu_parallel_threshold`` threads, a ``prange`` loop (all cores) above;
+  ``config.cpu_parallel_threshold`` threads, above it ``config.cpu_threads`` threads
+  claiming chunks of thread ids dynamically (``runtime/cpu_schedule``);
 * ``<name>_cuda(n, d0..d3, args...)``, the CUDA kernel: a grid-stride loop that calls
   the same body (Numba turns it into a device function).
 
@@ -350,6 +351,8 @@ class Kernel(UserKernel):
                                              **_jit_flags(debug, adjoint))(
                     getattr(mod, self._entry_name("cpu", adjoint))))
                 disp.compile(sig.args)
+            # the compiled function's own CPython wrapper: no dispatcher type matching
+            # (about 0.25 us of a 0.5 us dispatcher call with 4 arrays); it only unboxes
             entry = disp.overloads[disp.signatures[0]].entry_point
             self._count_cache(sum(disp.stats.cache_hits.values()))
             self._cpu[key] = entry
