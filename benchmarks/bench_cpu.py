@@ -37,12 +37,12 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import numba  # noqa: E402
+import numba
 
-import numba_warp as wp  # noqa: E402
+import numba_warp as wp
 
 try:
-    import warp  # noqa: E402
+    import warp
     warp.config.quiet = True
 except ImportError:  # the side-by-side columns are left out
     warp = None
@@ -219,7 +219,7 @@ def case_escape(size: int, iters: int = 256):
         w_out = warp.zeros((size, size), dtype=float, device="cpu")
         fns["warp"] = lambda: warp.launch(w_escape, dim=w_out.shape, inputs=[w_out, *args],
                                           device="cpu")
-    check = lambda: np.mean(np.abs(out.numpy() - out_h) > 1) < 0.01  # noqa: E731
+    check = lambda: np.mean(np.abs(out.numpy() - out_h) > 1) < 0.01
     return f"escape {size}x{size}", fns, check
 
 
@@ -233,7 +233,7 @@ def case_uneven(n: int, work: int):
         w_out = warp.zeros(n, dtype=float, device="cpu")
         fns["warp"] = lambda: warp.launch(w_uneven, dim=n, inputs=[w_out, work],
                                           device="cpu")
-    check = lambda: np.allclose(out.numpy(), out_h, rtol=1e-3, atol=1e-5)  # noqa: E731
+    check = lambda: np.allclose(out.numpy(), out_h, rtol=1e-3, atol=1e-5)
     return f"uneven 2^{n.bit_length() - 1} (work {work})", fns, check
 
 

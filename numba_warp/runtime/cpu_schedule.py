@@ -36,15 +36,27 @@ import llvmlite.binding as llvm
 import numpy as np
 from llvmlite import ir
 from numba import njit
-from numba.core import cgutils, config as numba_config, types
+from numba.core import cgutils, types
+from numba.core import config as numba_config
 from numba.extending import intrinsic
 from numba.np.ufunc import parallel as numba_parallel
 
 from .. import config
 
-__all__ = ["SETTINGS", "THREADS", "THRESHOLD", "CHUNKS_PER_THREAD", "setting", "claim",
-           "team_size", "restore_threads", "chunk_size", "new_counter", "install",
-           "max_threads"]
+__all__ = [
+    "CHUNKS_PER_THREAD",
+    "SETTINGS",
+    "THREADS",
+    "THRESHOLD",
+    "chunk_size",
+    "claim",
+    "install",
+    "max_threads",
+    "new_counter",
+    "restore_threads",
+    "setting",
+    "team_size",
+]
 
 #: index in SETTINGS: the team size a launch asks for (0: Numba's current count)
 THREADS = 0
