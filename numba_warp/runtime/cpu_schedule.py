@@ -35,7 +35,6 @@ import os
 import llvmlite.binding as llvm
 import numpy as np
 from llvmlite import ir
-from numba import njit
 from numba.core import cgutils, types
 from numba.core import config as numba_config
 from numba.extending import intrinsic
@@ -43,20 +42,9 @@ from numba.np.ufunc import parallel as numba_parallel
 
 from .. import config
 
-__all__ = [
-    "CHUNKS_PER_THREAD",
-    "SETTINGS",
-    "THREADS",
-    "THRESHOLD",
-    "chunk_size",
-    "claim",
-    "install",
-    "max_threads",
-    "new_counter",
-    "restore_threads",
-    "setting",
-    "team_size",
-]
+__all__ = ["CHUNKS_PER_THREAD", "SETTINGS", "THREADS", "THRESHOLD", "chunk_end", "chunk_size",
+           "claim", "install", "max_threads", "new_counter", "setting", "swap_threads",
+           "team_threads"]
 
 #: index in SETTINGS: the team size a launch asks for (0: Numba's current count)
 THREADS = 0
@@ -93,88 +81,127 @@ def setting(typingctx, index):
         return None
 
     def codegen(context, builder, signature, args):
-        table = ir.ArrayType(_i64, _SLOTS)
-        gv = builder.module.globals.get(_SYMBOL)
-        if gv is None:
-            gv = ir.GlobalVariable(builder.module, table, _SYMBOL)
-            gv.linkage = "external"
-        idx = context.cast(builder, args[0], signature.args[0], types.int64)
-        return builder.load(builder.gep(gv, [ir.Constant(_i32, 0), idx]))
+        return _load_setting(builder, context.cast(builder, args[0], signature.args[0],
+                                                   types.int64))
     return types.int64(index), codegen
 
 
+def _load_setting(builder, index):
+    gv = builder.module.globals.get(_SYMBOL)
+    if gv is None:
+        gv = ir.GlobalVariable(builder.module, ir.ArrayType(_i64, _SLOTS), _SYMBOL)
+        gv.linkage = "external"
+    if isinstance(index, int):
+        index = _i64(index)
+    return builder.load(builder.gep(gv, [_i32(0), index]))
+
+
 @intrinsic
-def claim(typingctx, counter, size):
-    """Atomically add ``size`` to ``counter[0]``; the value it had (the first id of
-    the chunk the caller now owns)."""
+def claim(typingctx, counter, chunk):
+    """Atomically add ``chunk`` to ``counter[0]``; the value it had: the first id of
+    the chunk the caller now owns (ids from ``n`` on are nobody's)."""
     if not (isinstance(counter, types.Array) and counter.dtype == types.int64):
         return None
 
     def codegen(context, builder, signature, args):
-        ary = context.make_array(signature.args[0])(context, builder, args[0])
+        data = context.make_array(signature.args[0])(context, builder, args[0]).data
         size = context.cast(builder, args[1], signature.args[1], types.int64)
-        return builder.atomic_rmw("add", ary.data, size, "monotonic")
-    return types.int64(counter, size), codegen
+        return builder.atomic_rmw("add", data, size, "monotonic")
+    return types.int64(counter, chunk), codegen
 
 
 @intrinsic
-def _get_num_threads(typingctx):
-    # Numba's jitted get_num_threads() reaches the pool through a ctypes pointer, which
-    # stops the on-disk cache; this calls the C function by the symbol parfors use.
-    _ensure_thread_pool()
-
+def chunk_end(typingctx, start, chunk, n):
+    """``min(start + chunk, n)``."""
     def codegen(context, builder, signature, args):
-        # declared as parfor lowering declares it (the module may hold both calls);
-        # the C function returns an int
-        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(_i64, []),
-                                            "get_num_threads")
-        return builder.sext(builder.trunc(builder.call(fn, []), _i32), _i64)
-    return types.int64(), codegen
+        start, chunk, n = (context.cast(builder, v, t, types.int64)
+                           for v, t in zip(args, signature.args))
+        end = builder.add(start, chunk)
+        return builder.select(builder.icmp_signed("<", end, n), end, n)
+    return types.int64(start, chunk, n), codegen
 
 
 @intrinsic
-def _set_num_threads(typingctx, n):
+def chunk_size(typingctx, n, team):
+    """Thread ids per chunk: ``max(1, n // (team * CHUNKS_PER_THREAD))``."""
+    def codegen(context, builder, signature, args):
+        n, team = args
+        size = builder.sdiv(n, builder.mul(team, _i64(CHUNKS_PER_THREAD)))
+        return builder.select(builder.icmp_signed("<", size, _i64(1)), _i64(1), size)
+    return types.int64(types.int64, types.int64), codegen
+
+
+def _declare_get_num_threads(builder):
+    # declared as parfor lowering declares it (one module may hold both); the C
+    # function returns an int
+    return cgutils.get_or_insert_function(builder.module, ir.FunctionType(_i64, []),
+                                          "get_num_threads")
+
+
+def _num_threads(builder):
+    count = builder.call(_declare_get_num_threads(builder), [])
+    return builder.sext(builder.trunc(count, _i32), _i64)
+
+
+# Numba's jitted get/set_num_threads() reach the pool through ctypes pointers, which
+# stop the on-disk cache; these call the C functions by the symbols parfors use. They
+# are intrinsics, not @njit helpers, as they are typed for every kernel compiled.
+
+@intrinsic
+def team_threads(typingctx, n, serial_below):
+    """The threads a launch of ``n`` threads uses: 1 below ``serial_below``, else
+    ``wp.config.cpu_threads`` or (None) the calling thread's Numba count."""
     _ensure_thread_pool()
 
     def codegen(context, builder, signature, args):
-        fn = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.VoidType(), [_i32]), "set_num_threads")
-        builder.call(fn, [builder.trunc(args[0], _i32)])
-        return context.get_dummy_value()
-    return types.none(types.int64), codegen
+        n, below = (context.cast(builder, v, t, types.int64)
+                    for v, t in zip(args, signature.args))
+        want = _load_setting(builder, THREADS)
+        with builder.if_else(builder.icmp_signed("<", n, below)) as (small, large):
+            with small:
+                serial_bb = builder.basic_block
+            with large:
+                count = builder.select(builder.icmp_signed(">", want, _i64(0)), want,
+                                       _num_threads(builder))
+                team_bb = builder.basic_block
+        team = builder.phi(_i64)
+        team.add_incoming(_i64(1), serial_bb)
+        team.add_incoming(count, team_bb)
+        return team
+    return types.int64(n, serial_below), codegen
 
 
-@njit(inline="always")
-def team_size(n, serial_below):
-    """(threads a launch of ``n`` threads uses, the count to restore after it or 0):
-    1 below ``serial_below``; else ``wp.config.cpu_threads`` (applied to the calling
-    thread for this launch; undone by :func:`restore_threads`) or Numba's count."""
-    if n < serial_below:
-        return 1, 0
-    before = _get_num_threads()
-    want = setting(THREADS)
-    if want > 0 and want != before:
-        _set_num_threads(want)
-        return want, before
-    return before, 0
+@intrinsic
+def swap_threads(typingctx, count):
+    """Make ``count`` the calling thread's Numba thread count; the count it had."""
+    _ensure_thread_pool()
+
+    def codegen(context, builder, signature, args):
+        count = context.cast(builder, args[0], signature.args[0], types.int64)
+        before = _num_threads(builder)
+        with builder.if_then(builder.icmp_signed("!=", count, before)):
+            fn = cgutils.get_or_insert_function(
+                builder.module, ir.FunctionType(ir.VoidType(), [_i32]), "set_num_threads")
+            builder.call(fn, [builder.trunc(count, _i32)])
+        return before
+    return types.int64(count), codegen
 
 
-@njit(inline="always")
-def restore_threads(before):
-    if before > 0:
-        _set_num_threads(before)
+_COUNTER = types.Array(types.int64, 1, "C")
 
 
-@njit(inline="always")
-def chunk_size(n, team):
-    """Thread ids per chunk for a launch of ``n`` threads over ``team`` threads."""
-    return max(1, n // (team * CHUNKS_PER_THREAD))
-
-
-@njit(inline="always")
-def new_counter():
-    """The shared next-chunk counter of one launch."""
-    return np.zeros(1, np.int64)
+@intrinsic
+def new_counter(typingctx):
+    """The shared next-chunk counter of one launch, 0: one int64 in the launcher's
+    stack frame, which outlives the parallel loop that uses it (no allocation)."""
+    def codegen(context, builder, signature, args):
+        slot = cgutils.alloca_once(builder, _i64)
+        builder.store(_i64(0), slot)
+        ary = context.make_array(_COUNTER)(context, builder)
+        context.populate_array(ary, data=slot, shape=[_i64(1)], strides=[_i64(8)],
+                               itemsize=_i64(8), meminfo=None)
+        return ary._getvalue()
+    return _COUNTER(), codegen
 
 
 def max_threads() -> int:

@@ -68,26 +68,30 @@ def launcher_module_source(gen, parsed, qualified_name: str, options: dict,
 
 
 def _cpu_launcher(name: str, head: str, call: str, serial_below: str) -> str:
-    # Small launches, and a team of one, run on the calling thread. Otherwise each
-    # team thread claims chunks of ids until the counter passes n (dynamic scheduling:
-    # a descheduled thread holds back at most its current chunk). Every index is an
-    # int64, so the body compiles once for both loops.
+    # Small launches, and a team of one, run on the calling thread, in order. Otherwise
+    # each team thread runs ids from chunks it claims from a shared counter until none
+    # is left (dynamic scheduling: a descheduled thread holds back at most its current
+    # chunk). Every id is an int64, so the body compiles once for both loops. (While
+    # loops and intrinsics: Numba compiles them faster than nested range loops.)
     return (
         f"def {name}({head}):\n"
-        f"    _wp_team, _wp_restore = _wp_team_size(_wp_n, {serial_below})\n"
+        f"    _wp_team = _wp_team_threads(_wp_n, {serial_below})\n"
         f"    if _wp_team == 1:\n"
         f"        for _wp_t in range(_wp_n):\n"
         f"            {call}\n"
         f"    else:\n"
+        f"        _wp_before = _wp_swap_threads(_wp_team)\n"
         f"        _wp_chunk = _wp_chunk_size(_wp_n, _wp_team)\n"
         f"        _wp_next = _wp_new_counter()\n"
         f"        for _wp_worker in prange(_wp_team):\n"
-        f"            _wp_start = _wp_claim(_wp_next, _wp_chunk)\n"
-        f"            while _wp_start < _wp_n:\n"
-        f"                for _wp_t in range(_wp_start, min(_wp_start + _wp_chunk, _wp_n)):\n"
+        f"            _wp_t = _wp_claim(_wp_next, _wp_chunk)\n"
+        f"            while _wp_t < _wp_n:\n"
+        f"                _wp_end = _wp_chunk_end(_wp_t, _wp_chunk, _wp_n)\n"
+        f"                while _wp_t < _wp_end:\n"
         f"                    {call}\n"
-        f"                _wp_start = _wp_claim(_wp_next, _wp_chunk)\n"
-        f"    _wp_restore_threads(_wp_restore)\n\n\n"
+        f"                    _wp_t += 1\n"
+        f"                _wp_t = _wp_claim(_wp_next, _wp_chunk)\n"
+        f"        _wp_swap_threads(_wp_before)\n\n\n"
     )
 
 
@@ -96,11 +100,12 @@ def bind_cpu_globals(module) -> None:
     names = module.__dict__
     names["prange"] = prange
     names["_wp_setting"] = cpu_schedule.setting
-    names["_wp_team_size"] = cpu_schedule.team_size
-    names["_wp_restore_threads"] = cpu_schedule.restore_threads
+    names["_wp_team_threads"] = cpu_schedule.team_threads
+    names["_wp_swap_threads"] = cpu_schedule.swap_threads
     names["_wp_chunk_size"] = cpu_schedule.chunk_size
     names["_wp_new_counter"] = cpu_schedule.new_counter
     names["_wp_claim"] = cpu_schedule.claim
+    names["_wp_chunk_end"] = cpu_schedule.chunk_end
 
 
 def bind_cuda_globals(module) -> None:
