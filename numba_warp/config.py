@@ -1,9 +1,14 @@
 """Global settings, with Warp's names where they apply (``wp.config.mode = "debug"``).
 
 Settings are read when a kernel is compiled (``kernel_cache_dir``, ``cache_kernels``,
-``max_unroll``, ``cpu_parallel_threshold``; change them before the first launch of a
-kernel) or at each launch (``mode``, ``verify_fp``).
+``max_unroll``; change them before the first launch of a kernel) or at each launch
+(``mode``, ``verify_fp``, ``cpu_threads``, ``cpu_parallel_threshold``). A setting that
+another module checks (:func:`on_assign`) raises at the assignment when its value is not
+allowed, as Warp's own enum settings do.
 """
+
+import sys
+import types as _types
 
 #: "release" or "debug", read at each launch. Debug runs each kernel's checked variant:
 #: every array access bounds-checked and ``assert`` kept, on every launch path; the first
@@ -26,8 +31,16 @@ kernel_cache_dir = None
 #: Keep compiled kernels on disk so that a later process reuses them.
 cache_kernels = True
 
-#: CPU launches with fewer threads than this run serially (no thread-pool start-up cost).
+#: CPU launches with fewer threads than this run serially on the calling thread (no
+#: thread-pool start-up cost); larger ones are shared out over ``cpu_threads`` threads in
+#: chunks, dynamically (docs/perf_cpu.md). Read at each launch.
 cpu_parallel_threshold = 8192
+
+#: Threads a parallel CPU launch uses, from 1 (serial, like Warp's CPU backend) to
+#: Numba's pool size ``NUMBA_NUM_THREADS`` (an environment variable, read when the
+#: process starts; all cores by default). None: Numba's current count
+#: (``numba.set_num_threads``). Read at each launch.
+cpu_threads = None
 
 #: CUDA threads per block.
 block_dim = 256
@@ -52,3 +65,23 @@ check_array_versions = True
 #: Track every array allocation from the start (``wp.print_memory_report()``), as
 #: ``wp.ScopedMemoryTracker`` does inside its block.
 track_memory = False
+
+
+_checks: dict = {}
+
+
+def on_assign(name: str, check) -> None:
+    """Make ``wp.config.<name> = value`` call ``check(value)`` first: it raises for a
+    value that is not allowed, else returns the value to store (and may apply it)."""
+    _checks[name] = check
+
+
+class _Config(_types.ModuleType):
+    def __setattr__(self, name, value):
+        check = _checks.get(name)
+        if check is not None:
+            value = check(value)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Config

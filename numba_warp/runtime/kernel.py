@@ -8,7 +8,8 @@ source and missing or unevaluable annotations fail the decorator. Compilation is
 
 * ``<name>_body(tid, d0..d3, args...)``, one thread of the kernel (``@njit``);
 * ``<name>_cpu(n, d0..d3, args...)``, the CPU launcher: a serial loop below
-  ``config.cpu_parallel_threshold`` threads, a ``prange`` loop (all cores) above;
+  ``config.cpu_parallel_threshold`` threads, above it ``config.cpu_threads`` threads
+  claiming chunks of thread ids dynamically (``runtime/cpu_schedule``);
 * ``<name>_cuda(n, d0..d3, args...)``, the CUDA kernel: a grid-stride loop that calls
   the same body (Numba turns it into a device function).
 
@@ -417,6 +418,8 @@ class Kernel(UserKernel):
                         (" (debug)" if debug else ""), t0)
             else:  # an identical kernel (a re-run notebook cell) compiled it already
                 self.cache_stats["reused"] += 1
+            # the compiled function's own CPython wrapper: no dispatcher type matching
+            # (about 0.25 us of a 0.5 us dispatcher call with 4 arrays); it only unboxes
             entry = compiled.entry_point
             self._cpu[key] = entry
         self._cpu_fast[fast_key] = (entry, argtypes)

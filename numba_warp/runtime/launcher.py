@@ -4,8 +4,10 @@ A kernel's generated module holds its body ``<name>_body(tid, d0..d3, args...)``
 thread; from ``frontend/codegen`` or, for the backward pass, ``autodiff``) followed by
 the two launchers written here, which take ``(n, d0..d3, args...)``:
 
-* ``<name>_cpu``: a serial loop below ``config.cpu_parallel_threshold`` threads, a
-  ``prange`` loop (all cores) above; compiled with ``njit(parallel=True)``;
+* ``<name>_cpu``: a serial loop below ``config.cpu_parallel_threshold`` threads; above
+  it a team of ``config.cpu_threads`` threads (a ``prange`` over the team) that pull
+  chunks of thread ids from a shared counter (see ``cpu_schedule``); compiled with
+  ``njit(parallel=True)``;
 * ``<name>_cuda``: a grid-stride loop calling the same body; compiled with
   ``cuda.jit`` (Numba turns the body into a device function).
 
@@ -17,12 +19,11 @@ templates use beyond the body's are bound by :func:`bind_cpu_globals` and
 from __future__ import annotations
 
 from numba import prange
-from numba.core import types
 
 from .. import config
 from ..frontend.naming import DIMS
 from ..lowering.prefetch import prefetch
-from . import cuda_backend
+from . import cpu_schedule, cuda_backend
 
 __all__ = ["LAUNCH_HEAD", "launcher_module_source", "entry_name", "bind_cpu_globals",
            "bind_cuda_globals"]
@@ -58,11 +59,9 @@ def launcher_module_source(gen, parsed, qualified_name: str, options: dict,
     define = "    _wp_dbg_define_slot()\n" if debug and not adjoint else ""
     # a debug backward pass relies on Numba's bounds checks, whose exceptions only
     # propagate out of the serial loop
-    serial_below = 2**62 if debug and adjoint else int(config.cpu_parallel_threshold)
+    serial_below = "2**62" if debug and adjoint else f"_wp_setting({cpu_schedule.THRESHOLD})"
     args = ", ".join(gen.params[len(LAUNCH_HEAD):] if adjoint else gen.params)
     call = f"{gen.name}(_wp_t, {', '.join(DIMS)}{', ' if args else ''}{args})"
-    # prange's index is unsigned: pass an int64, or the body compiles twice
-    pcall = call.replace("(_wp_t,", "(_wp_int64(_wp_t),", 1)
     head = ", ".join(LAUNCH_HEAD) + (", " + args if args else "")
     what = "backward pass of kernel" if adjoint else "kernel"
     # Where the kernel is defined is part of checked (debug) code only (its failure sites
@@ -77,13 +76,7 @@ def launcher_module_source(gen, parsed, qualified_name: str, options: dict,
         f"# options: {sorted(options.items())} mode={'debug' if debug else 'release'}"
         f"{' stack=' + str(config.adjoint_stack_size) if adjoint else ''}\n\n"
         f"{gen.source}\n\n"
-        f"def {entry_name(parsed.name, 'cpu', adjoint)}({head}):\n"
-        f"    if _wp_n < {serial_below}:\n"
-        f"        for _wp_t in range(_wp_n):\n"
-        f"            {call}\n"
-        f"    else:\n"
-        f"        for _wp_t in prange(_wp_n):\n"
-        f"            {pcall}\n\n\n"
+        f"{_cpu_launcher(entry_name(parsed.name, 'cpu', adjoint), head, call, serial_below)}"
         f"def {entry_name(parsed.name, 'cuda', adjoint)}({head}):\n"
         f"    # grid-stride loop; a while loop, because range() with a step divides\n"
         f"{define}"
@@ -96,10 +89,45 @@ def launcher_module_source(gen, parsed, qualified_name: str, options: dict,
     )
 
 
+def _cpu_launcher(name: str, head: str, call: str, serial_below: str) -> str:
+    # Small launches, and a team of one, run on the calling thread, in order. Otherwise
+    # each team thread runs ids from chunks it claims from a shared counter until none
+    # is left (dynamic scheduling: a descheduled thread holds back at most its current
+    # chunk). Every id is an int64, so the body compiles once for both loops. (While
+    # loops and intrinsics: Numba compiles them faster than nested range loops.)
+    return (
+        f"def {name}({head}):\n"
+        f"    _wp_team = _wp_team_threads(_wp_n, {serial_below})\n"
+        f"    if _wp_team == 1:\n"
+        f"        for _wp_t in range(_wp_n):\n"
+        f"            {call}\n"
+        f"    else:\n"
+        f"        _wp_before = _wp_swap_threads(_wp_team)\n"
+        f"        _wp_chunk = _wp_chunk_size(_wp_n, _wp_team)\n"
+        f"        _wp_next = _wp_new_counter()\n"
+        f"        for _wp_worker in prange(_wp_team):\n"
+        f"            _wp_t = _wp_claim(_wp_next, _wp_chunk)\n"
+        f"            while _wp_t < _wp_n:\n"
+        f"                _wp_end = _wp_chunk_end(_wp_t, _wp_chunk, _wp_n)\n"
+        f"                while _wp_t < _wp_end:\n"
+        f"                    {call}\n"
+        f"                    _wp_t += 1\n"
+        f"                _wp_t = _wp_claim(_wp_next, _wp_chunk)\n"
+        f"        _wp_swap_threads(_wp_before)\n\n\n"
+    )
+
+
 def bind_cpu_globals(module) -> None:
     """Bind the names the CPU launcher uses in a loaded generated module."""
-    module.__dict__["prange"] = prange
-    module.__dict__["_wp_int64"] = types.int64
+    names = module.__dict__
+    names["prange"] = prange
+    names["_wp_setting"] = cpu_schedule.setting
+    names["_wp_team_threads"] = cpu_schedule.team_threads
+    names["_wp_swap_threads"] = cpu_schedule.swap_threads
+    names["_wp_chunk_size"] = cpu_schedule.chunk_size
+    names["_wp_new_counter"] = cpu_schedule.new_counter
+    names["_wp_claim"] = cpu_schedule.claim
+    names["_wp_chunk_end"] = cpu_schedule.chunk_end
 
 
 def bind_cuda_globals(module) -> None:
