@@ -186,6 +186,8 @@ class BackwardWriter:
         for c in loop.carriers:
             if c.entry is not None:
                 w.line(f"{c.name} = {c.entry}", loop.line, indent)
+        if checkpoints and loop.replay_free:
+            return self.skipped_loop(w, loop, indent)
         stacks = checkpoints and loop.checkpointed
         lp = self.lp
         C = self.stack_size
@@ -214,6 +216,22 @@ class BackwardWriter:
         self.write_exits(w, loop, inner)
         if loop.kind == "while" and checkpoints:
             w.line(f"{k} += 1", loop.line, inner)
+
+    def skipped_loop(self, w, loop: Loop, indent):
+        """The replay of a loop whose values the reverse pass does not read before it
+        reverses the loop (``Loop.replay_free``): only its trip count. The body stays,
+        under ``range(0)``, so that Numba gives its carriers the types the loop would
+        (a literal ``0`` entering a loop that adds floats is a float after it)."""
+        lp = self.lp
+        w.line(f"# loop {loop.id}: the reverse pass reads none of its values: "
+               "not replayed here", loop.line, indent)
+        w.line(f"{lp(loop, 'n')} = {self.h['range_len']}({loop.start}, {loop.stop}, "
+               f"{loop.step})", loop.line, indent)
+        k = lp(loop, "k")
+        self.loop_index[loop.id] = k
+        w.line(f"for {k} in range(0):", loop.line, indent)
+        self.forward(w, loop.body, indent + 1, checkpoints=False)
+        self.write_exits(w, loop, indent + 1)
 
     def loop_condition(self, loop: Loop) -> str:
         test = loop.cond
