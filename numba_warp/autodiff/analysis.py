@@ -199,10 +199,11 @@ def mark_needed(block, constant=lambda atom: False) -> None:
 
 
 def _binop_reads(data, constant) -> list:
-    """The operands whose values the reverse of ``a <op> b`` reads. ``a * c`` with ``c``
-    a constant scalar: ``adj_a += adj * c`` (``c``'s own adjoint, which would read
-    ``a``, is dropped); the same for ``c * a`` and ``a / c`` (``adj_a += adj / c``).
-    Only scalars qualify: the adjoint of a transform in a product reads the transform."""
+    """The operands whose values the reverse of ``a <op> b`` reads (``Div`` stands for
+    the ``wp.div`` call). ``a * c`` with ``c`` a constant scalar: ``adj_a += adj * c``
+    (``c``'s own adjoint, which would read ``a``, is dropped); the same for ``c * a`` and
+    ``a / c`` (``adj_a += adj / c``). Only scalars qualify: the adjoint of a transform in
+    a product reads the transform."""
     op, a, b = data
     if op in _VALUE_FREE_BINOPS:
         return []
@@ -253,7 +254,7 @@ def _seed_needed(block, defs: dict, carriers: dict, loops: list, constant) -> se
                 elif st.kind == "getitem":
                     seed(st.data[1])
                 elif st.kind == "call":
-                    _seed_call(st.data, seed)
+                    _seed_call(st.data, seed, constant)
             elif isinstance(st, StoreArr):
                 seed(st.idx)
             elif isinstance(st, AtomicArr):
@@ -275,8 +276,11 @@ def _seed_needed(block, defs: dict, carriers: dict, loops: list, constant) -> se
     return needed
 
 
-def _seed_call(data, seed) -> None:
+def _seed_call(data, seed, constant) -> None:
     _, obj, args, kwargs = data
+    if callees.is_division(obj) and len(args) == 2 and not kwargs:
+        seed(_binop_reads(("Div", *args), constant))
+        return
     if isinstance(obj, UserFunction) or not (
             rules.is_constructor(obj) or callees.class_rule(obj)[0] is not None or
             rules.is_nondifferentiable(obj)):

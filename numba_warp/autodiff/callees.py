@@ -19,7 +19,7 @@ from ..typing.scalars import ScalarType
 from ..lowering.construct import adj_cast, adj_construct
 
 __all__ = ["KEPT_BUILTINS", "REPLAYED_OPERATORS", "BINOP_SYMBOLS", "effects", "atomics",
-           "operators", "choices", "array_helpers", "class_rule"]
+           "operators", "is_division", "choices", "array_helpers", "class_rule"]
 
 #: names the forward code keeps as Python's own (not bound objects)
 KEPT_BUILTINS = frozenset({"range", "len", "print", "True", "False", "None"})
@@ -61,6 +61,12 @@ def atomics() -> dict:
 def operators() -> dict:
     """id of a differentiable operator builtin -> the ``ast`` operator it stands for."""
     return {id(getattr(lang, n)): op for n, op in _OPERATOR_BUILTINS.items()}
+
+
+def is_division(obj) -> bool:
+    """Whether ``obj`` is ``wp.div``, the builtin the code generator writes for ``a / b``
+    (a call, not an operator: its integer rule is Warp's, not Python's)."""
+    return obj is lang.div
 
 
 @functools.cache
