@@ -74,12 +74,46 @@ def springs_scaled(x: V3, v: V3, start: I32, nbr: I32, rest: F64, k: wp.float64,
     x_out[i] = xi + v1 * dt
 
 
+@wp.struct
+class Graph:
+    nbr: I32
+    w: wp.array2d(dtype=wp.float64)
+
+
+@wp.kernel
+def gather_2d(x: V3, g: Graph, start: I32, loss: F64):
+    # the reverse fetches ahead the elements of x and of g.w (a 2-D array, a struct's
+    # field) its earlier iterations read, at indices cast and read from g.nbr
+    i = wp.tid()
+    nbr = g.nbr
+    w = g.w
+    acc = wp.float64(0.0)
+    for s in range(start[i], start[i + 1]):
+        j = wp.int32(nbr[s])
+        acc = acc + w[i % 2, j] * wp.length(x[j] - x[i] + wp.vec3d(0.5, 0.0, 0.0))
+    wp.atomic_add(loss, 0, acc * 0.5)
+
+
 def _csr(rng, n):
     counts = rng.integers(2, 5, n)
     start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
     nbr = rng.integers(0, n, int(start[-1])).astype(np.int32)
     nbr[0] = 0  # a spring of particle 0 to itself: skipped with 'continue'
     return start, nbr
+
+
+def _directional_fd(grads, vals, loss, rng, eps=1e-6):
+    """The worst relative error of backward-pass gradients ``grads`` of ``loss`` at
+    ``vals`` against central differences along 3 random directions."""
+    worst = 0.0
+    for _ in range(3):
+        dirs = [rng.normal(size=np.shape(a)) for a in vals]
+        fd = (loss([a + eps * d for a, d in zip(vals, dirs)]) -
+              loss([a - eps * d for a, d in zip(vals, dirs)])) / (2 * eps)
+        ad = sum(float(np.sum(g * d)) for g, d in zip(grads, dirs))
+        assert np.isfinite(ad) and np.isfinite(fd), (ad, fd)
+        worst = max(worst, abs(ad - fd) / max(1.0, abs(fd)))
+    return worst
 
 
 def _springs_fd(kernel, device, seed):
@@ -113,15 +147,7 @@ def _springs_fd(kernel, device, seed):
         _, (xo, vo), _ = launch(values, False)
         return float(np.sum(wx * xo.numpy()) + np.sum(wv * vo.numpy()))
 
-    worst, eps = 0.0, 1e-6
-    for _ in range(3):
-        dirs = [rng.normal(size=np.shape(a)) for a in vals]
-        fd = (loss([a + eps * d for a, d in zip(vals, dirs)]) -
-              loss([a - eps * d for a, d in zip(vals, dirs)])) / (2 * eps)
-        ad = sum(float(np.sum(g * d)) for g, d in zip(grads, dirs))
-        assert np.isfinite(ad) and np.isfinite(fd), (ad, fd)
-        worst = max(worst, abs(ad - fd) / max(1.0, abs(fd)))
-    return worst
+    return _directional_fd(grads, vals, loss, rng)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -141,6 +167,33 @@ def test_loop_read_after_it_is_replayed_and_checkpointed(device, seed):
     ov = spring_force.overloads[0]
     assert "not replayed here" in function_backward(ov.generated(), ov.params, "f").source
     assert _springs_fd(springs_scaled, device, seed) < 1e-6
+
+
+def test_prefetched_reads_through_struct_fields_and_2d_arrays(device):
+    src = gather_2d.adjoint.source
+    assert "grad_prefetch(w, adj_w, (" in src and "grad_prefetch(x, adj_x, (" in src
+    rng = np.random.default_rng(3)
+    n = 6
+    start, nbr = _csr(rng, n)
+    vals = [rng.normal(size=(n, 3)), rng.normal(size=(2, n))]
+
+    def launch(values, grad):
+        x = wp.array(values[0], dtype=wp.vec3d, device=device, requires_grad=grad)
+        g = Graph()
+        g.nbr = wp.array(nbr, device=device)
+        g.w = wp.array(values[1], dtype=wp.float64, device=device, requires_grad=grad)
+        loss = wp.zeros(1, dtype=wp.float64, device=device, requires_grad=grad)
+        tape = wp.Tape()
+        with tape:
+            wp.launch(gather_2d, n, inputs=[x, g, wp.array(start, device=device), loss],
+                      device=device)
+        return x, g, loss, tape
+
+    x, g, loss, tape = launch(vals, True)
+    tape.backward(loss)
+    grads = [x.grad.numpy(), g.w.grad.numpy()]
+    assert _directional_fd(grads, vals, lambda v: float(launch(v, False)[2].numpy()[0]),
+                           rng) < 1e-6
 
 
 # carried values scaled by constants: no checkpoint (the reverse reads only the
