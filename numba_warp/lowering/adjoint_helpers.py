@@ -288,13 +288,12 @@ def grad_prefetch(typingctx, arr, adj_arr, idx):
     otherwise wait for a cache miss with every later load stalled behind it. A prefetch
     never faults (an absent gradient, an index out of bounds: no effect). On CUDA it is
     nothing: the atomic adds there do not wait for the memory."""
-    if not isinstance(idx, types.BaseTuple) or not all(
-            isinstance(t, types.Integer) for t in idx):
-        return None
-    arrays = [a for a in (arr, adj_arr) if isinstance(a, types.Array) and a.ndim == len(idx)]
+    ints = isinstance(idx, types.BaseTuple) and all(isinstance(t, types.Integer) for t in idx)
+    arrays = [a for a in (arr, adj_arr) if ints and isinstance(a, types.Array) and
+              a.ndim == len(idx)]  # anything else (a view, a value): nothing to fetch
 
     def codegen(context, builder, sig, args):
-        if is_cuda_context(context):
+        if is_cuda_context(context) or not arrays:
             return context.get_dummy_value()
         idxs = [builder.extract_value(args[2], k) for k in range(len(idx))]
         for write, (aty, val) in enumerate(zip((arr, adj_arr), args[:2])):
