@@ -11,7 +11,12 @@ Three representative kernels, on the CPU (all cores) and on CUDA when present:
 The target is backward <= 3x forward. Times are best-of-5 launches of the forward kernel
 and of its adjoint (``wp.launch(..., adjoint=True)``), after a warm-up that compiles both.
 For reference, a backward pass that recomputes the forward and then the adjoint at least
-costs about 2x. Run ``python benchmarks/bench_autodiff.py [--quick]``.
+costs about 2x. Run ``python benchmarks/bench_autodiff.py [--quick] [--breakdown]``.
+
+``--breakdown`` adds rows for ``springs`` whose backward scatters into only some of the
+input gradients (``grads=x``: the neighbours' positions, ``grads=rest``: the rest
+lengths, ``grads=none``: no input gradient, so no atomic add at all): what each scatter
+costs (see docs/perf_adjoint.md).
 """
 
 from __future__ import annotations
@@ -63,9 +68,11 @@ def springs(x: wp.array(dtype=wp.vec3), v: wp.array(dtype=wp.vec3), start: wp.ar
     x_out[i] = xi + v1 * dt
 
 
-def timed_pair(kernel, dim, inputs, outputs, device):
-    """(forward seconds, backward seconds) for one kernel."""
-    grads_in = [a.grad if isinstance(a, wp.array) else None for a in inputs]
+def timed_pair(kernel, dim, inputs, outputs, device, with_grads=None):
+    """(forward seconds, backward seconds) for one kernel; ``with_grads``: the inputs
+    whose gradients the backward pass computes (default: all that have one)."""
+    grads_in = [a.grad if isinstance(a, wp.array) and (
+        with_grads is None or any(a is b for b in with_grads)) else None for a in inputs]
     grads_out = [a.grad for a in outputs]
 
     def fwd():
@@ -87,10 +94,13 @@ def vec_array(data, device, grad=True):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="also time springs' backward scattering into some gradients")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     devices = ["cpu"] + (["cuda:0"] if wp.is_cuda_available() else [])
-    print(f"{'device':8s} {'kernel':10s} {'n':>6s} {'forward':>10s} {'backward':>10s} "
+    width = 18 if args.breakdown else 10
+    print(f"{'device':8s} {'kernel':{width}s} {'n':>6s} {'forward':>10s} {'backward':>10s} "
           f"{'bwd/fwd':>8s}")
     for device in devices:
         n = 1 << (16 if args.quick else (20 if device == "cpu" else 22))
@@ -110,11 +120,15 @@ def main():
         nbr = rng.integers(0, n, int(start[-1])).astype(np.int32)
         rest = wp.array(rng.uniform(0.5, 1.5, int(start[-1])).astype(np.float32),
                         device=device, requires_grad=True)
-        results.append(("springs",) + timed_pair(
-            springs, n, [x, v, wp.array(start, device=device), wp.array(nbr, device=device),
-                         rest, 50.0, 0.001], [xo, vo], device))
+        spring_inputs = [x, v, wp.array(start, device=device), wp.array(nbr, device=device),
+                         rest, 50.0, 0.001]
+        results.append(("springs",) + timed_pair(springs, n, spring_inputs, [xo, vo], device))
+        if args.breakdown:
+            for name, only in (("x", [x]), ("rest", [rest]), ("none", [])):
+                results.append((f"springs grads={name}",) + timed_pair(
+                    springs, n, spring_inputs, [xo, vo], device, with_grads=only))
         for name, tf, tb in results:
-            print(f"{device:8s} {name:10s} 2^{int(math.log2(n)):<4d} {tf * 1e3:8.3f}ms "
+            print(f"{device:8s} {name:{width}s} 2^{int(math.log2(n)):<4d} {tf * 1e3:8.3f}ms "
                   f"{tb * 1e3:8.3f}ms {tb / tf:8.2f}")
 
 

@@ -13,7 +13,11 @@ On the IR (``ir.py``), once built:
   zero adjoint: its reverse is skipped, so an infinite or NaN derivative there (an
   unused ``wp.sqrt`` of a negative number) cannot turn the zero into NaN.
 * :func:`mark_needed`: which primal values the reverse pass reads; each loop learns
-  which of its carried variables it must checkpoint (``Loop.needed``).
+  which of its carried variables it must checkpoint (``Loop.needed``) and whether any
+  value it leaves behind is read (``Loop.after_needed``). A product or quotient by a
+  scalar whose own adjoint is dropped (a literal, a kernel's scalar parameter: see
+  :func:`scalar_constants`) reads only that scalar: ``v = v * damping + f`` in a loop
+  then needs no checkpoint, and ``f * dt`` after a loop no replay of the loop.
 * :func:`exclusive_roots`: array parameters only ever indexed by the thread index, whose
   gradient elements each thread owns.
 * :func:`is_pure`: whether skipping the reverse of a block loses no gradient.
@@ -22,6 +26,7 @@ On the IR (``ir.py``), once built:
 from __future__ import annotations
 
 import ast
+import numbers
 
 from ..frontend.effects import array_access
 from ..frontend.protocols import UserFunction
@@ -30,19 +35,20 @@ from . import callees
 from .ir import AtomicArr, If, Let, Loop, Return, StoreArr
 
 __all__ = ["Facts", "live_in", "reads", "assigned_names", "contains", "read_atoms",
-           "mark_needed", "exclusive_roots", "is_pure", "is_pure_call"]
+           "mark_needed", "scalar_constants", "exclusive_roots", "is_pure", "is_pure_call"]
 
 
 class Facts:
     """The analyses of a built body (``build.BuiltBody``) the writer reads:
     ``read_atoms`` and, for a kernel, ``exclusive`` (see :func:`exclusive_roots`).
-    Marks each loop's ``needed`` carriers in the IR."""
+    Marks each loop's ``needed`` carriers in the IR. ``scalar_params``: the kernel's
+    scalar parameters (their adjoints are dropped; a function's are returned)."""
 
-    def __init__(self, body, *, is_kernel: bool):
+    def __init__(self, body, *, is_kernel: bool, scalar_params=()):
         self.exclusive = exclusive_roots(body.ir, body.tid_ssa, body.array_root) \
             if is_kernel else set()
         self.read_atoms = read_atoms(body.ir)
-        mark_needed(body.ir)
+        mark_needed(body.ir, scalar_constants(body.refs, scalar_params if is_kernel else ()))
 
 
 # ---------------------------------------------------------------------------------------
@@ -159,18 +165,20 @@ def read_atoms(block, out=None) -> set:
 _VALUE_FREE_BINOPS = ("Add", "Sub")
 
 
-def mark_needed(block) -> None:
+def mark_needed(block, constant=lambda atom: False) -> None:
     """Find which primal values the reverse pass reads, and tell each loop
-    (``Loop.needed``: the names of its carriers whose per-iteration value is read).
+    (``Loop.needed``: the names of its carriers whose per-iteration value is read;
+    ``Loop.after_needed``: whether a value it leaves is read).
 
     Adjoints of sums, differences, negations, copies, component reads and constructors
     do not read their operands' values; everything else does (conservatively: every
-    argument of every other rule), as do conditions, indices and loop bounds.
+    argument of every other rule), as do conditions, indices and loop bounds. Products
+    and quotients by a ``constant`` (a scalar whose adjoint is dropped) read only it.
     """
     defs: dict = {}
     carriers: dict = {}
     loops: list = []
-    needed = _seed_needed(block, defs, carriers, loops)
+    needed = _seed_needed(block, defs, carriers, loops, constant)
     work = list(needed)
     while work:
         name = work.pop()
@@ -187,9 +195,49 @@ def mark_needed(block) -> None:
                 work.append(o)
     for loop in loops:
         loop.needed = {c.name for c in loop.carriers if c.name in needed}
+        loop.after_needed = any(c.after in needed for c in loop.carriers)
 
 
-def _seed_needed(block, defs: dict, carriers: dict, loops: list) -> set:
+def _binop_reads(data, constant) -> list:
+    """The operands whose values the reverse of ``a <op> b`` reads (``Div`` stands for
+    the ``wp.div`` call). ``a * c`` with ``c`` a constant scalar: ``adj_a += adj * c``
+    (``c``'s own adjoint, which would read ``a``, is dropped); the same for ``c * a`` and
+    ``a / c`` (``adj_a += adj / c``). Only scalars qualify: the adjoint of a transform in
+    a product reads the transform."""
+    op, a, b = data
+    if op in _VALUE_FREE_BINOPS:
+        return []
+    if op in ("Mult", "Div") and constant(b):
+        return [b]
+    if op == "Mult" and constant(a):
+        return [a]
+    return [a, b]
+
+
+def scalar_constants(refs: dict, scalar_params=()):
+    """A test for atoms that are scalars whose adjoint is dropped: number literals, bound
+    numbers (``refs``: the body's globals) and a kernel's scalar parameters (never
+    reassigned in SSA form: the parameter's own name is its value on entry)."""
+    params = set(scalar_params)
+
+    def constant(atom) -> bool:
+        if not isinstance(atom, str):
+            return False
+        if atom in params:
+            return True
+        if atom in refs:
+            value = refs[atom]
+            return isinstance(value, numbers.Number) and not isinstance(value, complex)
+        try:
+            float(atom)
+        except ValueError:
+            return False
+        return not atom.isidentifier()  # ('inf', 'nan' are names here, not literals)
+
+    return constant
+
+
+def _seed_needed(block, defs: dict, carriers: dict, loops: list, constant) -> set:
     """The names the reverse statements of ``block`` read directly; fills ``defs`` (name
     -> its Let), ``carriers`` (name -> Carrier) and ``loops``."""
     needed: set = set()
@@ -201,12 +249,12 @@ def _seed_needed(block, defs: dict, carriers: dict, loops: list) -> set:
         for st in stmts:
             if isinstance(st, Let):
                 defs[st.name] = st
-                if st.kind == "binop" and st.data[0] not in _VALUE_FREE_BINOPS:
-                    seed(st.data[1:])
+                if st.kind == "binop":
+                    seed(_binop_reads(st.data, constant))
                 elif st.kind == "getitem":
                     seed(st.data[1])
                 elif st.kind == "call":
-                    _seed_call(st.data, seed)
+                    _seed_call(st.data, seed, constant)
             elif isinstance(st, StoreArr):
                 seed(st.idx)
             elif isinstance(st, AtomicArr):
@@ -228,8 +276,11 @@ def _seed_needed(block, defs: dict, carriers: dict, loops: list) -> set:
     return needed
 
 
-def _seed_call(data, seed) -> None:
+def _seed_call(data, seed, constant) -> None:
     _, obj, args, kwargs = data
+    if callees.is_division(obj) and len(args) == 2 and not kwargs:
+        seed(_binop_reads(("Div", *args), constant))
+        return
     if isinstance(obj, UserFunction) or not (
             rules.is_constructor(obj) or callees.class_rule(obj)[0] is not None or
             rules.is_nondifferentiable(obj)):

@@ -42,7 +42,8 @@ def kernel_backward(gen, arg_names, arg_specs, name: str) -> GeneratedSource:
     struct_params = [n for n in arg_names if kinds[n] == "struct"]
     body = build_ir(gen, is_kernel=True, param_names=[TID, *DIMS, *arg_names],
                     array_params=array_params, struct_params=struct_params)
-    facts = Facts(body, is_kernel=True)
+    facts = Facts(body, is_kernel=True,
+                  scalar_params=[n for n in arg_names if kinds[n] == "scalar"])
     refs = RefTable(dict(gen.refs))
     # arrays each thread touches only at its own index: their gradient elements live in
     # locals for the reverse pass (one load, one store) instead of memory operations

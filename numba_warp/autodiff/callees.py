@@ -19,7 +19,8 @@ from ..typing.scalars import ScalarType
 from ..lowering.construct import adj_cast, adj_construct
 
 __all__ = ["KEPT_BUILTINS", "REPLAYED_OPERATORS", "BINOP_SYMBOLS", "effects", "atomics",
-           "operators", "choices", "array_helpers", "class_rule"]
+           "operators", "is_division", "choices", "array_helpers", "class_rule",
+           "is_index_arithmetic"]
 
 #: names the forward code keeps as Python's own (not bound objects)
 KEPT_BUILTINS = frozenset({"range", "len", "print", "True", "False", "None"})
@@ -63,6 +64,12 @@ def operators() -> dict:
     return {id(getattr(lang, n)): op for n, op in _OPERATOR_BUILTINS.items()}
 
 
+def is_division(obj) -> bool:
+    """Whether ``obj`` is ``wp.div``, the builtin the code generator writes for ``a / b``
+    (a call, not an operator: its integer rule is Warp's, not Python's)."""
+    return obj is lang.div
+
+
 @functools.cache
 def choices() -> dict:
     """wp.where(cond, true, false) and wp.select(cond, false, true): for each, where its
@@ -86,3 +93,13 @@ def class_rule(obj):
     if isinstance(obj, type) and (hasattr(obj, "_wp_struct_") or hasattr(obj, "_numba_type")):
         return adj_construct, True
     return None, False
+
+
+_INDEX_BUILTINS = ("div", "mod", "floordiv", "min", "max", "clamp", "abs")
+
+
+def is_index_arithmetic(obj) -> bool:
+    """Whether ``obj`` is a cheap builtin indices are computed with: a scalar cast
+    (``wp.int32(x)``), ``wp.div``, ``wp.mod``, ``wp.min``, ``wp.max``, ``wp.clamp``..."""
+    return isinstance(obj, ScalarType) or any(
+        obj is getattr(lang, n, None) for n in _INDEX_BUILTINS)

@@ -133,7 +133,7 @@ class Loop:
     loop (it has a ``break`` or ``return``), ``range_test``: (counter, stop, step)."""
 
     __slots__ = ("id", "kind", "start", "stop", "step", "cond", "range_test", "flags",
-                 "carriers", "body", "line", "needed")
+                 "carriers", "body", "line", "needed", "after_needed")
 
     def __init__(self, id, kind, line):
         self.id = id
@@ -146,6 +146,7 @@ class Loop:
         self.carriers: list[Carrier] = []
         self.body: list = []
         self.needed = None
+        self.after_needed = True
 
     def reads(self) -> list:
         """The atoms its bounds and its test read (not its body)."""
@@ -158,6 +159,17 @@ class Loop:
         the reverse pass (a plain running sum, for one, is never read back)."""
         return [c for c in self.carriers if c.entry is not None and
                 (self.needed is None or c.name in self.needed)]
+
+    @property
+    def replay_free(self):
+        """Whether the replay that precedes this loop's reverse may skip running it: a
+        ``range`` loop (its trip count is known before it runs), no carried value read
+        back per iteration (nothing to checkpoint), none of its values read after it by
+        the reverse pass, and every carrier entering with a value (which stands in for
+        it, for typing only). The reverse pass then recomputes each iteration's values
+        itself, as it does anyway."""
+        return (self.kind == "range" and self.needed is not None and not self.needed and
+                not self.after_needed and all(c.entry is not None for c in self.carriers))
 
 
 class Return:

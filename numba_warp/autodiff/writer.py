@@ -34,6 +34,7 @@ from . import callees
 from .analysis import is_pure
 from .build import BuiltBody
 from .ir import AtomicArr, Effect, If, Let, Loop, Return, StoreArr
+from .prefetch import DISTANCE, prefetch_plan
 
 __all__ = ["RefTable", "BackwardWriter"]
 
@@ -186,6 +187,8 @@ class BackwardWriter:
         for c in loop.carriers:
             if c.entry is not None:
                 w.line(f"{c.name} = {c.entry}", loop.line, indent)
+        if checkpoints and loop.replay_free:
+            return self.skipped_loop(w, loop, indent)
         stacks = checkpoints and loop.checkpointed
         lp = self.lp
         C = self.stack_size
@@ -214,6 +217,22 @@ class BackwardWriter:
         self.write_exits(w, loop, inner)
         if loop.kind == "while" and checkpoints:
             w.line(f"{k} += 1", loop.line, inner)
+
+    def skipped_loop(self, w, loop: Loop, indent):
+        """The replay of a loop whose values the reverse pass does not read before it
+        reverses the loop (``Loop.replay_free``): only its trip count. The body stays,
+        under ``range(0)``, so that Numba gives its carriers the types the loop would
+        (a literal ``0`` entering a loop that adds floats is a float after it)."""
+        lp = self.lp
+        w.line(f"# loop {loop.id}: the reverse pass reads none of its values: "
+               "not replayed here", loop.line, indent)
+        w.line(f"{lp(loop, 'n')} = {self.h['range_len']}({loop.start}, {loop.stop}, "
+               f"{loop.step})", loop.line, indent)
+        k = lp(loop, "k")
+        self.loop_index[loop.id] = k
+        w.line(f"for {k} in range(0):", loop.line, indent)
+        self.forward(w, loop.body, indent + 1, checkpoints=False)
+        self.write_exits(w, loop, indent + 1)
 
     def loop_condition(self, loop: Loop) -> str:
         test = loop.cond
@@ -466,6 +485,7 @@ class BackwardWriter:
         k = lp(loop, "k")
         w.line(f"for {k} in range({lp(loop, 'n')} - 1, -1, -1):", loop.line, indent)
         inner = indent + 1
+        self.write_prefetch(w, loop, k, inner)
         if loop.checkpointed:
             sh, c_ = lp(loop, "sh"), lp(loop, "c")
             w.line(f"{c_} = {k} >> {sh}", loop.line, inner)
@@ -489,6 +509,24 @@ class BackwardWriter:
         for c in loop.carriers:
             if c.entry is not None:
                 self.accum(w, c.entry, adj(c.name), loop.line, indent)
+
+    def write_prefetch(self, w, loop: Loop, k: str, indent):
+        """In the reverse's iteration ``k``, ask for the elements iteration
+        ``k - DISTANCE`` will read and whose gradients it will add to (see
+        ``prefetch.py``): their indices recomputed under new names."""
+        plan = prefetch_plan(loop, self.body.array_root, self.owned)
+        if plan is None:
+            return
+        w.line(f"if {k} >= {DISTANCE}:", loop.line, indent)
+        names = {st.name: self.lp(loop, "p_" + st.name) for st in plan.lets}
+        self.loop_index[loop.id] = f"({k} - {DISTANCE})"
+        for st in plan.lets:
+            w.line(f"{names[st.name]} = {self.let_source(_renamed(st, names))}", st.line,
+                   indent + 1)
+        for arr, idx in plan.reads:
+            ix = _tup([names.get(a, a) for a in idx])
+            w.line(f"{self.h['grad_prefetch']}({arr}, {adj(arr)}, {ix})", loop.line,
+                   indent + 1)
 
     # -- gradients of arrays each thread owns (indexed by the thread index only) -------
     def owned_register(self, atom):
@@ -518,6 +556,23 @@ class BackwardWriter:
         for root in self.owned:
             g = naming.owned_grad(root)
             w.line(f"{self.h['owned_store']}({adj(root)}, {tid}, {g}_d, {g}_z)", None, indent)
+
+
+def _renamed(st: Let, names: dict) -> Let:
+    """A copy of ``st`` reading ``names[a]`` for each operand ``a`` renamed."""
+    def r(a):
+        return names.get(a, a) if isinstance(a, str) else a
+
+    k, d = st.kind, st.data
+    if k == "copy":
+        d = r(d)
+    elif k in ("binop", "unop"):
+        d = (d[0], *map(r, d[1:]))
+    elif k == "getitem":
+        d = (r(d[0]), [r(a) for a in d[1]])
+    elif k == "call":
+        d = (d[0], d[1], [r(a) for a in d[2]], [(kk, r(v)) for kk, v in d[3]])
+    return Let(names.get(st.name, st.name), k, d, st.line)
 
 
 class _line_node:

@@ -8,6 +8,7 @@ it emits is a call to one of these, and the types decide what happens:
 * ``adj_getitem`` / ``adj_getattr`` / ``adj_store`` / ``adj_atomic``: the reverse of
   reading a component or an array element, of storing into an array and of atomics.
 * ``owned_*``, ``consume``: a thread's own gradient element, read and cleared.
+* ``grad_prefetch``: a hint (CPU only) that an element and its gradient are needed soon.
 * ``stack_*``: thread-local checkpoint stacks for loops (see ``autodiff``'s writer).
 * ``range_len``, ``range_cond``: iteration counts of ``range`` loops.
 
@@ -40,7 +41,7 @@ from .adjoint_values import (
     tuple_accum_at,
     zero_type,
 )
-from .atomics import atomic_add
+from .atomics import atomic_add, element_pointer, is_cuda_context
 from .kernel_helpers import setattr_value, store
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "adj_zero",
     "atomic_replay",
     "consume",
+    "grad_prefetch",
     "has_grad",
     "index_tuple",
     "neg",
@@ -276,6 +278,41 @@ def _zero_like_elem(typingctx, arr):
         return context.get_constant_null(sig.return_type)
 
     return arr.dtype(arr), codegen
+
+
+@intrinsic
+def grad_prefetch(typingctx, arr, adj_arr, idx):
+    """Ask the CPU to fetch ``arr[idx]`` for reading and ``adj_arr[idx]`` (a float
+    gradient) for writing: a backward loop issues it a few iterations before it gathers
+    the element and scatters into its gradient, whose atomic compare-and-swap would
+    otherwise wait for a cache miss with every later load stalled behind it. A prefetch
+    never faults (an absent gradient, an index out of bounds: no effect). On CUDA it is
+    nothing: the atomic adds there do not wait for the memory."""
+    ints = isinstance(idx, types.BaseTuple) and all(isinstance(t, types.Integer) for t in idx)
+    arrays = [a for a in (arr, adj_arr) if ints and isinstance(a, types.Array) and
+              a.ndim == len(idx)]  # anything else (a view, a value): nothing to fetch
+
+    def codegen(context, builder, sig, args):
+        if is_cuda_context(context) or not arrays:
+            return context.get_dummy_value()
+        idxs = [builder.extract_value(args[2], k) for k in range(len(idx))]
+        for write, (aty, val) in enumerate(zip((arr, adj_arr), args[:2])):
+            if aty not in arrays or (write and not is_float_array(aty)):
+                continue
+            ptr = element_pointer(context, builder, aty, val, list(idx), idxs)
+            _prefetch(builder, ptr, write)
+        return context.get_dummy_value()
+
+    return types.none(arr, adj_arr, idx), codegen
+
+
+def _prefetch(builder, ptr, write: int):
+    i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
+    fn = cgutils.get_or_insert_function(
+        builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
+        "llvm.prefetch.p0i8")
+    # (address, read 0 / write 1, locality 3: keep in all cache levels, data cache 1)
+    builder.call(fn, [builder.bitcast(ptr, i8p), i32(write), i32(3), i32(1)])
 
 
 def adj_store(arr, adj_arr, idx, retain):
