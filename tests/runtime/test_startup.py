@@ -17,11 +17,14 @@ import numba_warp as wp
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def _run(tmp_path, text: str, *args, cache=None) -> str:
-    """Run ``text`` as a fresh program (this checkout first on the path); its stdout."""
+def _run(tmp_path, text: str, *args, cache=None, cpu_only=False) -> str:
+    """Run ``text`` as a fresh program (this checkout first on the path); its stdout.
+    ``cpu_only``: as on a machine without a GPU (CUDA_VISIBLE_DEVICES empty)."""
     script = tmp_path / "program.py"
     script.write_text(textwrap.dedent(text))
     env = dict(os.environ, NUMBA_WARP_CACHE_DIR=str(cache or tmp_path / "cache"))
+    if cpu_only:
+        env["CUDA_VISIBLE_DEVICES"] = ""
     env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
     out = subprocess.run([sys.executable, str(script), *args], env=env, capture_output=True,
                          text=True, timeout=300, check=False)
@@ -131,10 +134,10 @@ def test_second_process_launches_cached_kernels_without_numbas_compiler(tmp_path
     builtin compiled by Numba) loads them without starting Numba's CPU target (its typing
     and lowering tables) and without numba-cuda; checked (debug) kernels still report;
     compiling a new kernel afterwards works."""
-    first = _run(tmp_path, WARM_SCRIPT)
+    first = _run(tmp_path, WARM_SCRIPT, cpu_only=True)
     assert _word(first, "debug_error") == "out-of-bounds"
     assert _word(first, "hits") == "0"
-    second = _run(tmp_path, WARM_SCRIPT)
+    second = _run(tmp_path, WARM_SCRIPT, cpu_only=True)
     assert _word(second, "quat") == _word(first, "quat")
     assert _word(second, "hits") == "2"
     assert _word(second, "started_after_cached_launches") == "False"
