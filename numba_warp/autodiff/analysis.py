@@ -168,34 +168,48 @@ _VALUE_FREE_BINOPS = ("Add", "Sub")
 def mark_needed(block, constant=lambda atom: False) -> None:
     """Find which primal values the reverse pass reads, and tell each loop
     (``Loop.needed``: the names of its carriers whose per-iteration value is read;
-    ``Loop.after_needed``: whether a value it leaves is read).
+    ``Loop.after_needed``: whether the replay must run it, for a value it leaves).
 
     Adjoints of sums, differences, negations, copies, component reads and constructors
     do not read their operands' values; everything else does (conservatively: every
     argument of every other rule), as do conditions, indices and loop bounds. Products
     and quotients by a ``constant`` (a scalar whose adjoint is dropped) read only it.
+
+    A value is needed with the values it is computed from. A loop's value after it is
+    computed by replaying the loop from its entry values; and the replay itself reads the
+    tests of ``while`` loops (their trip counts): a loop must be replayed when one of its
+    values after it leads to any of those (``live``).
     """
     defs: dict = {}
     carriers: dict = {}
     loops: list = []
-    needed = _seed_needed(block, defs, carriers, loops, constant)
-    work = list(needed)
+    needed, tests = _seed_needed(block, defs, carriers, loops, constant)
+    _close(needed, defs, carriers, through_loops=False)
+    live = needed | tests
+    _close(live, defs, carriers, through_loops=True)
+    for loop in loops:
+        loop.needed = {c.name for c in loop.carriers if c.name in needed}
+        loop.after_needed = any(c.after in live for c in loop.carriers)
+
+
+def _close(names: set, defs: dict, carriers: dict, *, through_loops: bool) -> None:
+    """Add to ``names`` what computing them reads: the operands of their statements, a
+    carried value's entry and iteration values, and (``through_loops``) the carried
+    value a loop leaves (recomputed by replaying the loop, rather than restored)."""
+    work = list(names)
     while work:
         name = work.pop()
         ops = []
         st = defs.get(name)
-        if st is not None and st.phi != "after":
+        if st is not None and (st.phi != "after" or through_loops):
             ops = list(st.operands())
         c = carriers.get(name)
         if c is not None:
             ops += [c.entry, c.exit]
         for o in ops:
-            if isinstance(o, str) and o not in needed:
-                needed.add(o)
+            if isinstance(o, str) and o not in names:
+                names.add(o)
                 work.append(o)
-    for loop in loops:
-        loop.needed = {c.name for c in loop.carriers if c.name in needed}
-        loop.after_needed = any(c.after in needed for c in loop.carriers)
 
 
 def _binop_reads(data, constant) -> list:
@@ -237,10 +251,12 @@ def scalar_constants(refs: dict, scalar_params=()):
     return constant
 
 
-def _seed_needed(block, defs: dict, carriers: dict, loops: list, constant) -> set:
-    """The names the reverse statements of ``block`` read directly; fills ``defs`` (name
-    -> its Let), ``carriers`` (name -> Carrier) and ``loops``."""
+def _seed_needed(block, defs: dict, carriers: dict, loops: list, constant):
+    """(the names the reverse statements of ``block`` read directly, the names the tests
+    of its ``while`` loops read); fills ``defs`` (name -> its Let), ``carriers`` (name ->
+    Carrier) and ``loops``."""
     needed: set = set()
+    tests: set = set()
 
     def seed(atoms):
         needed.update(a for a in atoms if isinstance(a, str))
@@ -268,12 +284,14 @@ def _seed_needed(block, defs: dict, carriers: dict, loops: list, constant) -> se
             elif isinstance(st, Loop):
                 loops.append(st)
                 seed([st.start, st.stop, st.step])
+                if st.kind == "while":
+                    tests.update(a for a in st.reads() if isinstance(a, str))
                 for c in st.carriers:
                     carriers[c.name] = c
                 scan(st.body)
 
     scan(block)
-    return needed
+    return needed, tests
 
 
 def _seed_call(data, seed, constant) -> None:

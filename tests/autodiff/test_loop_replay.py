@@ -223,13 +223,22 @@ CASES = [
     ("value from the loop after it", ["s = {0}", "t = {1}", "for i in range(n):",
                                       "    t = {1} * float(i + 1)", "    s = s + t * 0.5",
                                       "r = s * t"], False),
+    # a sum's loop whose value only enters a later loop: replayed all the same, since the
+    # later loop's replay reads it (for its own value after it; for a while loop's test)
+    ("two loops in a row", ["s = {0}", "for i in range(n):", "    s = s + {1}",
+                            "for i in range(n):", "    s = s + {1} * 0.5", "r = s * {0}"],
+     False),
+    ("while after a sum", ["s = {0}", "for i in range(n):", "    s = s + {1} * {1}",
+                           "while s < 12.0:", "    s = s + 1.0 + {1} * {1}", "r = s + {0}"],
+     False),
 ]
 ROWS = [Row(name, ["f", "f"], "f", key=name, body=body) for name, body, _ in CASES]
 
 
-def test_constant_scaled_loop_values_need_no_checkpoint(device):
+def test_loop_values_are_checkpointed_and_replayed_only_when_read(device):
     for k, (row, (name, _, checkpointed)) in enumerate(zip(ROWS, CASES)):
         src = chunk_kernel(f"loop_replay_{k}", [row]).adjoint.source  # not compiled
         assert ("stack_alloc(" in src) == checkpointed, name
+        assert "not replayed here" not in src, name  # every value of r is read (<r, w>)
     failures = check_rows("loop_replay_rows", ROWS, device)
     assert not failures, "\n".join(failures)
