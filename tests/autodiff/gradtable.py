@@ -26,6 +26,7 @@ a statement (loops, component writes). ``prelude`` is module source the body nee
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import tempfile
@@ -157,16 +158,30 @@ def _uses_n(rows):
     return any(r.body is not None for r in rows)
 
 
+def _source_dir() -> str:
+    """Where chunk kernels' source files go: beside the suite's kernel cache (see
+    tests/conftest.py), else the temporary folder."""
+    base = os.environ.get("NUMBA_WARP_CACHE_DIR") or tempfile.gettempdir()
+    return os.path.join(base, "test-sources", "gradtable")
+
+
 def chunk_kernel(name, rows):
-    """The generated kernel checking ``rows`` (written to a real file, imported once)."""
+    """The generated kernel checking ``rows``, imported once from a real file named by
+    its content: the same rows give the same file, so the same kernel text (which names
+    the file) and the same kernel-cache entries, in every run and xdist worker."""
     key = (name, tuple((r.key, r.call, tuple(r.body or ())) for r in rows))
     mod = _MODULES.get(key)
     if mod is None:
         src = _chunk_source(name, rows)
-        d = tempfile.mkdtemp(prefix="wp_gradtable_")
-        path = os.path.join(d, f"{name}.py")
-        with open(path, "w") as f:
-            f.write(src)
+        digest = hashlib.sha256(src.encode()).hexdigest()[:16]
+        folder = _source_dir()
+        os.makedirs(folder, exist_ok=True)
+        path = os.path.join(folder, f"{name}_{digest}.py")
+        if not os.path.exists(path):  # (written whole, then renamed: workers may race)
+            fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+            with os.fdopen(fd, "w") as f:
+                f.write(src)
+            os.replace(tmp, path)
         spec = importlib.util.spec_from_file_location(f"wp_gradtable_{name}", path)
         mod = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(mod)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import pathlib
 
 import numpy as np
 import pytest
@@ -13,8 +14,15 @@ from .loader import EXAMPLE_RESULTS, EXAMPLES_ENV, warp_examples_dir
 
 @pytest.fixture(scope="session")
 def ported_dir(tmp_path_factory):
-    """Where the numba_warp ports of Warp programs are written (one file per program)."""
-    return tmp_path_factory.mktemp("ported")
+    """Where the numba_warp ports of Warp programs are written (one file per program):
+    beside the suite's kernel cache (tests/conftest.py), the same folder in every run, so
+    that their kernels (whose text names the file) are found in the cache."""
+    base = os.environ.get("NUMBA_WARP_CACHE_DIR")
+    if not base:
+        return tmp_path_factory.mktemp("ported")
+    path = pathlib.Path(base) / "test-sources" / "ported"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 @pytest.fixture(scope="session")

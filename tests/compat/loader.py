@@ -23,6 +23,7 @@ import os
 import pathlib
 import re
 import sys
+import tempfile
 
 __all__ = ["BACKENDS", "port_source", "load_program", "load_warp_example", "WARP_EXAMPLES",
            "EXAMPLES_ENV", "EXAMPLE_RESULTS", "warp_examples_dir"]
@@ -90,8 +91,19 @@ def load_program(path, backend: str, workdir) -> object:
     if backend != "numba_warp":
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     ported = pathlib.Path(workdir) / f"{path.stem}__numba_warp.py"
-    ported.write_text(port_source(path.read_text(encoding="utf-8")), encoding="utf-8")
+    _write_if_changed(ported, port_source(path.read_text(encoding="utf-8")))
     return _import_file(ported, name)
+
+
+def _write_if_changed(path: pathlib.Path, text: str) -> None:
+    """Write ``text`` to ``path`` unless it holds it already; whole or not at all (other
+    test workers may be importing the same file)."""
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
 
 
 #: a folder with copies of Warp's example files and Warp's results for them
