@@ -82,6 +82,11 @@ def render_markdown(results, image_rel=None, source="a results file") -> str:
         notes = [f"- {r['case']}: {r['notes']}" for r in group if r.get("notes")]
         if notes:
             out += notes + [""]
+    out += ["## How it works, per area", "",
+            "- [CUDA launches, graphs and bandwidth](perf_cuda.md)",
+            "- [CPU scheduling and threads](perf_cpu.md)",
+            "- [Import, warm start and recompilation](perf_startup.md)",
+            "- [The backward pass of loops](perf_adjoint.md)", ""]
     out += ["## Reproduce", "", "```bash",
             "python benchmarks/run_all.py --json benchmarks/results/RUN.json   # --quick: minutes",
             "python tools/perf_report.py benchmarks/results/RUN.json", "```", ""]
