@@ -5,11 +5,14 @@
   ``benchmarks/bench_autodiff.py``, whose force is scaled by a time step after the loop);
 * a product by a constant scalar (a literal, a kernel's scalar parameter) does not make the
   carried value a checkpoint (``v = v * 0.5 + x``);
+* on the CPU, the reverse prefetches the elements its later iterations read (indices
+  read from arrays, cast, taken modulo; 2-D arrays, arrays in structs);
 
 and where they must not apply, they do not: a loop's value read after it by the reverse
-pass, a product of carried values, ``while`` loops with data-dependent trip counts,
-``break``, ``continue``, a loop in a ``@wp.func``. Gradients are checked against central
-differences in float64; the kernels are few and module-level (compile time).
+pass or by a later loop's replay (a second running sum, a ``while`` loop's test), a
+product of carried values, ``while`` loops with data-dependent trip counts, ``break``,
+``continue``, a loop in a ``@wp.func``. Gradients are checked against central differences
+in float64; the kernels are few and module-level (compile time).
 """
 
 from __future__ import annotations
