@@ -25,6 +25,9 @@ import numba  # noqa: E402
 
 import numba_warp as wp  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _bench_kernels import four_arrays, saxpy  # noqa: E402 - the kernels run_all.py uses
+
 ROWS: list[tuple[str, str, float, str]] = []
 
 
@@ -41,19 +44,6 @@ def best_of(fn, repeat=5, number=1):
             fn()
         best = min(best, (time.perf_counter() - t0) / number)
     return best
-
-
-@wp.kernel
-def four_arrays(a: wp.array(dtype=float), b: wp.array(dtype=float), c: wp.array(dtype=float),
-                d: wp.array(dtype=float)):
-    i = wp.tid()
-    a[i] = b[i] + c[i] * d[i]
-
-
-@wp.kernel
-def saxpy(a: float, x: wp.array(dtype=float), y: wp.array(dtype=float)):
-    i = wp.tid()
-    y[i] = a * x[i] + y[i]
 
 
 @wp.kernel
