@@ -29,6 +29,7 @@ import argparse
 import importlib
 import importlib.util
 import pathlib
+import subprocess
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -100,13 +101,21 @@ def live_names() -> list[str] | None:
         return None
 
     warp.config.quiet = True
-    # dir(warp) before importing warp.render: an imported submodule becomes an attribute
-    top = {n for n in dir(warp) if not n.startswith("_")} - {"render"}
+    top = {n for n in _fresh_dir_of_warp() if not n.startswith("_")}
     names = [f"warp.{n}" for n in top]
     for module_name in MODULES[1:]:
         module = importlib.import_module(module_name)
         names += [f"{module_name}.{n}" for n in dir(module) if not n.startswith("_")]
     return sorted(names) + [f"warp.{n}" for n in kernel_only_builtins(top)]
+
+
+def _fresh_dir_of_warp() -> list[str]:
+    """``dir(warp)`` right after ``import warp``, read in a new interpreter: in this one, a
+    submodule imported since (warp.render, warp.examples by a test that ran earlier in the
+    same process) has become an attribute of the package."""
+    out = subprocess.run([sys.executable, "-c", "import warp; print(*dir(warp))"],
+                         capture_output=True, text=True, check=True)
+    return out.stdout.split()
 
 
 def kernel_only_builtins(top: set) -> list[str]:
