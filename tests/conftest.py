@@ -75,7 +75,7 @@ def gpu_device():
 
 # -- PTX of every kernel the tests ran -------------------------------------------------
 # kernel -> the variants (argument types, adjoint, debug) compiled to PTX in this process
-_checked: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_checked: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _ptx_marker(k, sig, adjoint: bool) -> pathlib.Path:
