@@ -26,7 +26,7 @@ import numba  # noqa: E402
 import numba_warp as wp  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _bench_kernels import four_arrays, saxpy  # noqa: E402 - the kernels run_all.py uses
+from _bench_kernels import escape_time, four_arrays, saxpy  # noqa: E402 - run_all.py's kernels
 
 ROWS: list[tuple[str, str, float, str]] = []
 
@@ -44,23 +44,6 @@ def best_of(fn, repeat=5, number=1):
             fn()
         best = min(best, (time.perf_counter() - t0) / number)
     return best
-
-
-@wp.kernel
-def escape_time(pos: wp.array2d(dtype=float), out: wp.array(dtype=float), iters: int):
-    # compute-bound with a data-dependent loop: Mandelbrot escape time per point
-    i = wp.tid()
-    cx = pos[i, 0]
-    cy = pos[i, 1]
-    x = float(0.0)
-    y = float(0.0)
-    k = int(0)
-    while k < iters:
-        if x * x + y * y > 4.0:
-            break
-        x, y = x * x - y * y + cx, 2.0 * x * y + cy
-        k += 1
-    out[i] = float(k)
 
 
 @numba.njit
