@@ -140,7 +140,7 @@ class PackedKernel:
         self._params = None
         self._lock = threading.Lock()
         self._fallback = False
-        self._raw = None  # the parameter buffer of launch_bytes, once its layout is checked
+        self._raw = None  # the buffer launch_bytes uses, once its layout is checked
         self.func = None
         lib = _libcuda()
         if lib is None:
@@ -166,8 +166,21 @@ class PackedKernel:
                 f"({[type(v).__name__ for v in values]}) do not match the compiled kernel's "
                 f"parameter sizes {self.param_sizes}; please report this")
         self._struct = struct.Struct(fmt)
-        self._params = PackedParams(len(values))
+        self._buffer(len(values))
         return True
+
+    def _buffer(self, count: int) -> PackedParams:
+        """The kernel's shared parameter buffer (both launch layouts are one 8-byte slot
+        per parameter), made on first use."""
+        if self._params is None:
+            self._params = PackedParams(count)
+        return self._params
+
+    def _submit(self, stream, blocks: int, threads: int, params: PackedParams) -> None:
+        code = _driver["launch"](self.func, blocks, 1, 1, threads, 1, 1, 0, stream.handle_c,
+                                 params.address, None)
+        if code:
+            raise launch_error(code, "kernel launch")
 
     def check_layout(self, fmt: str) -> None:
         """Check a struct format (8-byte slots) that :meth:`launch_bytes` callers pack
@@ -179,7 +192,7 @@ class PackedKernel:
             raise RuntimeError(
                 f"numba_warp internal error: the launch layout {fmt} does not match the "
                 f"compiled kernel's parameter sizes {self.param_sizes}; please report this")
-        self._raw = PackedParams(len(sizes))
+        self._raw = self._buffer(len(sizes))
 
     def launch_bytes(self, stream, blocks: int, threads: int, data: bytes) -> None:
         """Launch with the parameters already packed in 8-byte slots in the layout given
@@ -190,18 +203,13 @@ class PackedKernel:
             return self._launch_core(stream, blocks, threads, struct.unpack(fmt, data))
         with self._lock:
             params.buf.raw = data
-            code = _driver["launch"](self.func, blocks, 1, 1, threads, 1, 1, 0,
-                                     stream.handle_c, params.address, None)
-        if code:
-            raise launch_error(code, "kernel launch")
+            self._submit(stream, blocks, threads, params)
         return None
 
     def pack(self, values) -> PackedParams | None:
         """A private parameter buffer holding ``values`` (for a launch made many times
         with the same values); None where this kernel launches through cuda.core."""
-        if self._struct is None and (self._fallback or not self._make_layout(values)):
-            return None
-        if self._fallback:
+        if self._fallback or (self._struct is None and not self._make_layout(values)):
             return None
         params = PackedParams(len(values))
         self._struct.pack_into(params.buf, 0, *values)
@@ -209,10 +217,7 @@ class PackedKernel:
 
     def launch_packed(self, stream, blocks: int, threads: int, params: PackedParams) -> None:
         """Launch with a buffer from :meth:`pack` on ``stream`` (a numba_warp Stream)."""
-        code = _driver["launch"](self.func, blocks, 1, 1, threads, 1, 1, 0, stream.handle_c,
-                                 params.address, None)
-        if code:
-            raise launch_error(code, "kernel launch")
+        self._submit(stream, blocks, threads, params)
 
     def launch(self, stream, blocks: int, threads: int, values) -> None:
         """Launch over ``blocks`` x ``threads`` on ``stream`` with the flattened values."""
@@ -224,10 +229,7 @@ class PackedKernel:
         params = self._params
         with self._lock:
             st.pack_into(params.buf, 0, *values)
-            code = _driver["launch"](self.func, blocks, 1, 1, threads, 1, 1, 0,
-                                     stream.handle_c, params.address, None)
-        if code:
-            raise launch_error(code, "kernel launch")
+            self._submit(stream, blocks, threads, params)
         return None
 
     def _launch_core(self, stream, blocks, threads, values):

@@ -163,12 +163,9 @@ def fast_launcher(kernel, plan):
 _MAX_THREADS = 2**63 - 1
 
 
-def _dims(dim, arity):
-    """``(n, padded dims)`` for a launch dim of positive ints, or None."""
-    if type(dim) is int:
-        if 0 < dim <= _MAX_THREADS and arity <= 1:
-            return dim, (dim, 1, 1, 1)
-        return None
+def _tuple_dims(dim, arity):
+    """``(n, padded dims)`` for a launch dim that is a tuple of positive ints, or None
+    (an int dim is handled inline in ``try_launch``)."""
     if type(dim) is tuple and 0 < len(dim) <= 4 and (arity <= 1 or arity == len(dim)):
         n = 1
         for d in dim:
@@ -192,7 +189,7 @@ def try_launch(kernel, dim, inputs, outputs, device, stream, record_tape, max_bl
     if type(dim) is int and 0 < dim <= _MAX_THREADS and fl.arity <= 1:
         n, padded = dim, (dim, 1, 1, 1)
     else:
-        nd = _dims(dim, fl.arity)
+        nd = _tuple_dims(dim, fl.arity)
         if nd is None:
             return False
         n, padded = nd
