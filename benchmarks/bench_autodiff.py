@@ -71,8 +71,15 @@ def springs(x: wp.array(dtype=wp.vec3), v: wp.array(dtype=wp.vec3), start: wp.ar
 def timed_pair(kernel, dim, inputs, outputs, device, with_grads=None):
     """(forward seconds, backward seconds) for one kernel; ``with_grads``: the inputs
     whose gradients the backward pass computes (default: all that have one)."""
-    grads_in = [a.grad if isinstance(a, wp.array) and (
-        with_grads is None or any(a is b for b in with_grads)) else None for a in inputs]
+    def grad_in(a):
+        if not isinstance(a, wp.array):
+            return None
+        if with_grads is None or any(a is b for b in with_grads):
+            return a.grad
+        # no gradient: an empty array (None would be the array's own .grad, as in Warp)
+        return wp.empty(0, dtype=a.dtype, device=a.device)
+
+    grads_in = [grad_in(a) for a in inputs]
     grads_out = [a.grad for a in outputs]
 
     def fwd():

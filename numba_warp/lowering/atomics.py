@@ -85,7 +85,11 @@ def emit_atomic(context, builder, op: str, dtype, ptr, val):
         from numba.cuda import nvvmutils
 
         bits = dtype.bitwidth
-        if is_float and op in ("add", "sub", "min", "max"):
+        if is_float and op in ("add", "sub"):
+            # (-0.0 - v is -v exactly; NVVM's IR has no fneg)
+            neg = builder.fsub(ir.Constant(val.type, -0.0), val) if op == "sub" else val
+            return _cuda_float_add(builder, ptr, neg)
+        if is_float and op in ("min", "max"):
             name = {32: "float32", 64: "float64"}[bits]
             fn = getattr(nvvmutils, f"declare_atomic_{op}_{name}")(builder.module)
             return builder.call(fn, (ptr, val))
@@ -102,6 +106,40 @@ def emit_atomic(context, builder, op: str, dtype, ptr, val):
     if op in ("min", "max") and not dtype.signed:
         op = "u" + op
     return builder.atomic_rmw(op, ptr, val, memory_order(context))
+
+
+def _cuda_float_add(builder, ptr, val):
+    """CUDA float atomic add (``a - b`` is ``a + -b`` exactly). NVVM emits a global-memory
+    atomic (``red.global``) only where it sees that the pointer is global; a pointer read
+    from a kernel parameter inside a loop, as gradient arrays are in backward passes, comes
+    out as a generic atomic, which measured (H200) about half the throughput. So the
+    address is tested (``isspacep.global``: a few integer instructions, folded away where
+    NVVM knows the space) and a global address takes the global form; local and shared
+    memory keep the generic one."""
+    mod = builder.module
+    fty = ptr.type.pointee
+    suffix = "f32" if isinstance(fty, ir.FloatType) else "f64"
+    gptr_t = ir.PointerType(fty, addrspace=1)
+    name = f"llvm.nvvm.atomic.load.add.{suffix}"
+    generic = cgutils.get_or_insert_function(
+        mod, ir.FunctionType(fty, (ptr.type, fty)), f"{name}.p0{suffix}")
+    in_global = cgutils.get_or_insert_function(
+        mod, ir.FunctionType(ir.IntType(1), (ir.IntType(8).as_pointer(),)),
+        "llvm.nvvm.isspacep.global")
+    to_global = cgutils.get_or_insert_function(
+        mod, ir.FunctionType(fty, (gptr_t, fty)), f"{name}.p1{suffix}")
+    flag = builder.call(in_global, (builder.bitcast(ptr, ir.IntType(8).as_pointer()),))
+    with builder.if_else(flag, likely=True) as (on_global, other):
+        with on_global:
+            old_g = builder.call(to_global, (builder.addrspacecast(ptr, gptr_t), val))
+            from_g = builder.block
+        with other:
+            old_o = builder.call(generic, (ptr, val))
+            from_o = builder.block
+    old = builder.phi(fty)
+    old.add_incoming(old_g, from_g)
+    old.add_incoming(old_o, from_o)
+    return old
 
 
 def _half_atomic(builder, op: str, ptr, val, word: bool, order: str = "monotonic"):

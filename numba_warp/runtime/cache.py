@@ -121,8 +121,12 @@ def _warn_once(message: str) -> None:
         warnings.warn(message, RuntimeWarning, stacklevel=3)
 
 
-def guard_disk_cache(dispatcher):
+def guard_disk_cache(dispatcher, load_cached=load_cached_cpu_code):
     """Make a Numba dispatcher's on-disk cache failure-proof; returns the dispatcher.
+
+    ``load_cached(load, load_unrefreshed, sig, target_context)`` reads one entry: the
+    default skips starting Numba's CPU target where it can (see lowering/cpu_init); the
+    CUDA backend passes its own.
 
     A cache entry that cannot be read (a truncated data file, a garbage index, code from
     a toolchain that no longer loads) is reported once, its index is reset, and the
@@ -138,8 +142,7 @@ def guard_disk_cache(dispatcher):
 
     def guarded_load(sig, target_context):
         try:
-            # (on the CPU without starting Numba's whole target: see lowering/cpu_init)
-            return load_cached_cpu_code(load, load_unrefreshed, sig, target_context)
+            return load_cached(load, load_unrefreshed, sig, target_context)
         except Exception as exc:  # noqa: BLE001 - any unreadable entry is a cache miss
             where = getattr(disk, "cache_path", "?")
             _warn_once(f"numba_warp: a damaged kernel cache entry in {where} could not be "

@@ -13,6 +13,7 @@ import threading
 import numpy as np
 
 from llvmlite import ir
+from numba.core.target_extension import target_override
 
 from ..typing.registry import install_cuda_typeof
 from .cache import guard_disk_cache
@@ -288,7 +289,7 @@ def compile_kernel(pyfunc, signature, ordinal: int, cache: bool):
     # (module loading is not capturable: compiling during a graph capture runs in the
     # relaxed capture mode, which allows it; the compiled kernel is then captured)
     with ContextGuard(ordinal), relaxed_capture_mode():
-        disp = guard_disk_cache(cuda().jit(cache=cache)(pyfunc))
+        disp = guard_disk_cache(cuda().jit(cache=cache)(pyfunc), _load_cached_cuda_code)
         try:
             compiled = disp.compile(signature)
         except RuntimeError as exc:
@@ -300,6 +301,21 @@ def compile_kernel(pyfunc, signature, ordinal: int, cache: bool):
             compiled = disp.compile(signature)
         core = compiled._codelibrary.get_cufunc().kernel
         return PackedKernel(core, ordinal, _param_sizes(disp, signature)), disp
+
+
+def _load_cached_cuda_code(load, load_unrefreshed, sig, target_context):
+    """One entry of numba-cuda's disk cache. Its ``load_overload`` first refreshes the
+    whole CUDA target (its typing and lowering registries, which import its NumPy, fp16
+    and SciPy-backed linear algebra support: ~0.6 s on the first kernel of a process);
+    a cached kernel (a cubin and its signature) needs none of that, so the entry is read
+    directly. The first real compile still refreshes the target as usual."""
+    if load_unrefreshed is None:
+        return load(sig, target_context)
+    try:
+        with target_override("cuda"):
+            return load_unrefreshed(sig, target_context)
+    except Exception:  # noqa: BLE001 - whatever it lacked, the full path has
+        return load(sig, target_context)
 
 
 def _param_sizes(disp, signature) -> list | None:

@@ -573,6 +573,25 @@ def test_manual_adjoint_launch(device):
     np.testing.assert_array_equal(gx.numpy(), [3.0, 3.0, 3.0])
 
 
+def test_manual_adjoint_launch_none_is_the_arrays_grad(device):
+    # as in Warp (checked against warp-lang 1.19): None in adj_inputs, or a gradient
+    # left out, is the array's own .grad; an empty array is no gradient at all
+    x = wp.array([1.0, 2.0, 3.0], dtype=wp.float64, device=device, requires_grad=True)
+    y = wp.zeros_like(x, requires_grad=True)
+    gy = wp.array([1.0, 1.0, 1.0], dtype=wp.float64, device=device)
+    wp.launch(square, 3, inputs=[x], outputs=[y], adj_inputs=[None], adj_outputs=[gy],
+              adjoint=True, device=device)
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0, 6.0])
+    y.grad.fill_(1.0)
+    wp.launch(square, 3, inputs=[x], outputs=[y], adjoint=True, device=device)
+    np.testing.assert_allclose(x.grad.numpy(), [4.0, 8.0, 12.0])
+    gy.fill_(1.0)
+    none = wp.empty(0, dtype=wp.float64, device=device)
+    wp.launch(square, 3, inputs=[x], outputs=[y], adj_inputs=[none], adj_outputs=[gy],
+              adjoint=True, device=device)
+    np.testing.assert_allclose(x.grad.numpy(), [4.0, 8.0, 12.0])
+
+
 def test_copies_are_differentiable(device):
     x = wp.array([1.0, 2.0, 3.0], dtype=wp.float64, device=device, requires_grad=True)
     y = wp.zeros_like(x, requires_grad=True)
