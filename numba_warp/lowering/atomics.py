@@ -112,7 +112,7 @@ def _cuda_float_add(builder, ptr, val):
     """CUDA float atomic add (``a - b`` is ``a + -b`` exactly). NVVM emits a global-memory
     atomic (``red.global``) only where it sees that the pointer is global; a pointer read
     from a kernel parameter inside a loop, as gradient arrays are in backward passes, comes
-    out as a generic atomic, which measured (H200) about half the throughput. So the
+    out as a generic atomic (springs' backward pass, H200: 6.6 ms generic, 6.0 global). So the
     address is tested (``isspacep.global``: a few integer instructions, folded away where
     NVVM knows the space) and a global address takes the global form; local and shared
     memory keep the generic one."""

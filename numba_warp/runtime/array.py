@@ -115,7 +115,8 @@ class array(ArrayOperators):
         self.ptr = int(ptr)
         self._owner = owner
         self._np = None
-        self._launch = None  # ArrayLaunchData, made on first launch
+        #: the ArrayLaunchData once a launch made it (``launch_data()``), else None
+        self.launch_cache = None
         self._vc = None  # write counter, shared with views (see version)
         self._any_layout = False  # launches pass it as layout "A" even when contiguous
         self._capacity = None  # given with wp.array(ptr=..., capacity=...)
@@ -142,7 +143,7 @@ class array(ArrayOperators):
         self.ptr = 0
         self._owner = None
         self._np = None
-        self._launch = None
+        self.launch_cache = None
 
     def _init_new(self, dtype, shape, device):
         et = element_type(float if dtype is typing.Any else dtype)
@@ -251,9 +252,9 @@ class array(ArrayOperators):
 
     def launch_data(self) -> "ArrayLaunchData":
         """How a launch passes this array, worked out on its first launch."""
-        data = self._launch
+        data = self.launch_cache
         if data is None:
-            data = self._launch = ArrayLaunchData(self)
+            data = self.launch_cache = ArrayLaunchData(self)
         return data
 
     @property

@@ -235,11 +235,12 @@ def get_device(ident=None) -> Device:
         if dev is None:
             dev = _default_device()
         return dev
-    if isinstance(ident, Device):
+    if type(ident) is str:  # (the common case first: wp.launch(..., device="cpu"))
+        hit = _by_name.get(ident)
+        if hit is not None:
+            return hit
+    elif isinstance(ident, Device):
         return ident
-    hit = _by_name.get(ident)
-    if hit is not None:
-        return hit
     if not isinstance(ident, str):
         alias = getattr(ident, "alias", None)  # a Warp-like device object
         if isinstance(alias, str):

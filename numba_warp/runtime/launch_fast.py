@@ -63,7 +63,7 @@ def _param_code(k: int, spec, ns: dict):
     if spec.kind == "array":
         checks = [f"if type({a}) is not _array or {a}.device is not dev or "
                   f"{a}.ndim != {spec.ndim}: return None",
-                  f"d{k} = {a}.launch_data()"]
+                  f"d{k} = {a}.launch_cache or {a}.launch_data()"]
         if not spec.generic_dtype:
             ns[f"_T{k}"] = spec.element.numba_type
             checks.append(f"if d{k}.dtype is not _T{k}: return None")
@@ -94,7 +94,7 @@ def _converter(specs):
     CPU launcher's values, or the CUDA parameters' bytes) and the CUDA slot codes, or
     None if a parameter kind has no fast path."""
     ns = {"_array": array, "_flat": _flat_value}
-    body, keys, cpu_vals, cuda_parts, codes = [], ["dev"], [], [], ["qqqqq"]
+    body, keys, cpu_vals, cuda_parts, codes = [], ["dev.ordinal"], [], [], ["qqqqq"]
     for k, spec in enumerate(specs):
         code = _param_code(k, spec, ns)
         if code is None:
@@ -184,7 +184,8 @@ def try_launch(kernel, dim, inputs, outputs, device, stream, record_tape, max_bl
     if fl is None:
         fl = plan.fast = fast_launcher(kernel, plan)
     if fl is False or config.mode != "release" or config.verify_fp or \
-            capture_state.active[0] or (record_tape and recording.current() is not None):
+            capture_state.active[0] or \
+            (record_tape and recording.active[0] and recording.current() is not None):
         return False
     if type(dim) is int and 0 < dim <= _MAX_THREADS and fl.arity <= 1:
         n, padded = dim, (dim, 1, 1, 1)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 import typing
 
-__all__ = ["Observer", "current", "install", "uninstall", "record_copy"]
+__all__ = ["Observer", "active", "current", "install", "uninstall", "record_copy"]
 
 
 class Observer(typing.Protocol):
@@ -33,6 +33,10 @@ class Observer(typing.Protocol):
 
 
 _state = threading.local()
+_count_lock = threading.Lock()
+#: how many threads have an observer installed (a launch checks this before the
+#: thread-local lookup: one list read when nothing records, the common case)
+active = [0]
 
 
 def current() -> Observer | None:
@@ -46,6 +50,9 @@ def install(observer: Observer) -> None:
     if installed is not None and installed is not observer:
         raise RuntimeError(f"cannot record with {observer!r}: {installed!r} is recording "
                            "on this thread already; stop it first")
+    if installed is None:
+        with _count_lock:
+            active[0] += 1
     _state.observer = observer
 
 
@@ -53,6 +60,8 @@ def uninstall(observer: Observer) -> None:
     """Stop reporting to ``observer`` (nothing happens if it is not the installed one)."""
     if current() is observer:
         _state.observer = None
+        with _count_lock:
+            active[0] -= 1
 
 
 def record_copy(dest, src, what: str, dest_offset: int = 0, src_offset: int = 0,
