@@ -8,6 +8,7 @@ CUDA device is first used, so CPU-only programs never pay for CUDA start-up.
 
 from __future__ import annotations
 
+import sys
 import threading
 
 import numpy as np
@@ -60,7 +61,38 @@ def cuda():
     from numba import cuda as _cuda  # heavy: imported when CUDA is first used
 
     install_cuda_typeof()
+    _skip_scipy_blas_probe()
     return _cuda
+
+
+_BLAS_MODULE = "scipy.linalg.cython_blas"
+
+
+def _skip_scipy_blas_probe() -> None:
+    """numba-cuda's first compile in a process loads its NumPy support, whose import asks
+    whether SciPy's BLAS can be imported (for ``np.dot`` inside ``np.convolve``-like
+    helpers; without it they use a plain loop, which is what a GPU thread should run
+    anyway). With SciPy installed that import costs ~0.25 s of every cold start. While
+    numba-cuda loads its registries, the BLAS module reads as absent (a ``None`` entry in
+    ``sys.modules``, removed right after) unless the program imported it already."""
+    from numba.cuda.target import CUDATargetContext
+
+    load = CUDATargetContext.load_additional_registries
+    if getattr(load, "numba_warp_wrapped", False):
+        return
+
+    def load_additional_registries(self):
+        block = _BLAS_MODULE not in sys.modules
+        if block:
+            sys.modules[_BLAS_MODULE] = None
+        try:
+            return load(self)
+        finally:
+            if block and _BLAS_MODULE in sys.modules and sys.modules[_BLAS_MODULE] is None:
+                del sys.modules[_BLAS_MODULE]
+
+    load_additional_registries.numba_warp_wrapped = True
+    CUDATargetContext.load_additional_registries = load_additional_registries
 
 
 def driver():

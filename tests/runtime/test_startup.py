@@ -179,6 +179,55 @@ def test_cuda_code_compiles_in_a_process_that_never_compiled_for_the_cpu(tmp_pat
     assert _word(out, "cpu_started") == "False"
 
 
+CUDA_WARM_SCRIPT = """
+    import sys
+    import numpy as np
+    import numba_warp as wp
+
+    @wp.kernel
+    def axpy(a: float, x: wp.array(dtype=wp.vec3), y: wp.array(dtype=wp.vec3)):
+        i = wp.tid()
+        wp.atomic_add(y, i, a * x[i])
+
+    x = wp.array(np.ones((8, 3), dtype=np.float32), dtype=wp.vec3, device="cuda:0")
+    y = wp.zeros(8, dtype=wp.vec3, device="cuda:0")
+    wp.launch(axpy, 8, inputs=[2.0, x, y], device="cuda:0")
+    print("y", y.numpy()[3, 2], "hits", axpy.cache_stats["disk_hits"])
+    # numba-cuda's first compile loads its NumPy support: it imports numba.cuda.np.arraymath
+    print("registries", "numba.cuda.np.arraymath" in sys.modules)
+    print("blas_entry", "scipy.linalg.cython_blas" in sys.modules and
+          sys.modules["scipy.linalg.cython_blas"] is None)
+
+    K = wp.constant(float(len(sys.argv)))  # differs between the runs: compiled each time
+
+    @wp.kernel
+    def fresh(y: wp.array(dtype=wp.vec3)):
+        i = wp.tid()
+        y[i] = y[i] * K
+
+    wp.launch(fresh, 8, inputs=[y], device="cuda:0")
+    print("fresh", y.numpy()[3, 2], "compiled", fresh.cache_stats["compiled"])
+"""
+
+
+def test_second_process_loads_cached_cuda_kernels_without_numba_cudas_compiler(
+        tmp_path, gpu_device):
+    """A process whose CUDA kernels are in the disk cache loads them without loading
+    numba-cuda's typing and lowering registries (most of a warm start: docs/
+    perf_startup.md), and compiles a new kernel after that as usual; the first
+    process's compile leaves no trace of skipping SciPy's BLAS probe in ``sys.modules``."""
+    first = _run(tmp_path, CUDA_WARM_SCRIPT)
+    assert (_word(first, "y"), _word(first, "hits")) == ("2.0", "0")
+    assert _word(first, "registries") == "True"
+    assert _word(first, "blas_entry") == "False"
+    assert (_word(first, "fresh"), _word(first, "compiled")) == ("2.0", "1")
+    second = _run(tmp_path, CUDA_WARM_SCRIPT, "again")
+    assert (_word(second, "y"), _word(second, "hits")) == ("2.0", "1")
+    assert _word(second, "registries") == "False"
+    # a new kernel afterwards compiles as usual (the registries load then)
+    assert (_word(second, "fresh"), _word(second, "compiled")) == ("4.0", "1")
+
+
 EDIT_SCRIPT = """
     import sys
     import numba_warp as wp
