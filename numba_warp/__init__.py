@@ -215,7 +215,22 @@ import importlib.util as _importlib_util  # noqa: E402
 
 from . import unsupported as _unsupported  # noqa: E402
 
-__getattr__ = _unsupported.module_getattr("warp", __name__, globals().get("__getattr__"))
+#: public names served from a subpackage imported at their first use (wp.HashGrid, ...):
+#: a program that never builds a spatial structure does not load them
+_DEFERRED = {"HashGrid": "geometry", "geometry": None}
+
+
+def _deferred(name: str):
+    if name not in _DEFERRED:
+        raise AttributeError(name)
+    sub = _DEFERRED[name]
+    module = _importlib.import_module(f"{__name__}.{sub or name}")
+    value = module if sub is None else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+__getattr__ = _unsupported.module_getattr("warp", __name__, _deferred)
 
 # wp.types / wp.utils come from other modules; where present, they serve their stubs too
 for _sub in ("types", "utils"):

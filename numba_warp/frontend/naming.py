@@ -22,7 +22,7 @@ __all__ = [
     "is_generated", "ref", "adj", "is_adjoint_name", "renamed_adjoint",
     "renamed_local_adjoint", "pinned_index", "random_temp", "break_flag", "continue_flag",
     "range_counter", "carrier", "loop_local", "owned_grad", "as_user_wrote",
-    "sequence_temp", "sequence_index",
+    "sequence_temp", "sequence_index", "query_temp",
 ]
 
 #: what every invented name starts with
@@ -128,6 +128,11 @@ def sequence_index(k: int) -> str:
 def random_temp(k: int) -> str:
     """A local holding the value of a stateful random call hoisted out of an expression."""
     return f"{PREFIX}rnd{k}"
+
+
+def query_temp(k: int) -> str:
+    """The query of a ``for`` loop over a spatial query (``for i in wp.hash_grid_query``)."""
+    return f"{PREFIX}qry{k}"
 
 
 def break_flag(loop_id: int) -> str:

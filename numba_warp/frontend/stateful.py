@@ -1,14 +1,19 @@
-"""Builtins that update a state argument in place (Warp's random number generators).
+"""Builtins that update arguments in place (random states, query iterators).
 
-In Warp, ``x = wp.randf(state)`` advances ``state`` (the C++ takes it by reference). Numba
-passes scalars by value, so before code generation every such call is hoisted into its
-own statement that reassigns the state::
+In Warp, ``x = wp.randf(state)`` advances ``state`` and ``wp.hash_grid_query_next(query,
+index)`` advances ``query`` and sets ``index`` (the C++ takes them by reference). Numba
+passes values, so before code generation every such call is hoisted into its own
+statement that reassigns them (``lowering/stateful_calls.py`` has the table)::
 
     a[i] = wp.randf(state) + wp.randf(state)
     # becomes
     state, _wp_rnd0 = _randf_next(state)
     state, _wp_rnd1 = _randf_next(state)
     a[i] = _wp_rnd0 + _wp_rnd1
+
+``for i in wp.hash_grid_query(grid, p, r): body`` (a registered iterable query) becomes
+``_wp_qry0 = wp.hash_grid_query(grid, p, r); i = 0`` and a loop of ``_wp_qry0, i, ok =
+_hash_grid_query_next(_wp_qry0, i)``, leaving it when ``ok`` is False.
 
 Calls are hoisted in evaluation order. A call in a ``while`` condition is re-evaluated
 each iteration (the loop becomes ``while True`` with the test inside); calls under
@@ -21,8 +26,8 @@ from __future__ import annotations
 
 import ast
 
-from ..lowering import random_ops
-from .naming import random_temp
+from ..lowering import stateful_calls
+from .naming import query_temp, random_temp
 from .resolve import Unresolved
 
 __all__ = ["hoist_stateful_calls"]
@@ -32,19 +37,58 @@ class _Hoister:
     def __init__(self, transformer):
         self.tr = transformer
         self.counter = 0
-        self.table = random_ops.STATEFUL_FUNCS
+        self.table = stateful_calls.STATEFUL
+        self.queries = 0
 
-    def helper_for(self, call):
+    def _target(self, call):
         if not (isinstance(call, ast.Call) and self.tr.is_outside(call.func)):
             return None
         try:
-            target = self.tr.resolver.resolve(call.func)
+            return self.tr.resolver.resolve(call.func)
         except Unresolved:
             return None
+
+    def helper_for(self, call):
+        """(pure helper, number of updated arguments) of a stateful call, or None."""
         try:
-            return self.table.get(target)
+            return self.table.get(self._target(call))
         except TypeError:  # unhashable target
             return None
+
+    def iterable_next(self, call):
+        """The ``next`` builtin of a query constructor a ``for`` loop iterates, or None."""
+        try:
+            return stateful_calls.ITERABLE.get(self._target(call))
+        except TypeError:
+            return None
+
+    def for_over_query(self, stmt, next_public) -> list:
+        """``for i in query(...)`` -> the query, the index and a ``while`` loop."""
+        parsed = self.tr.parsed
+        if not isinstance(stmt.target, ast.Name):
+            raise parsed.error("a loop over a spatial query takes one variable (the index)",
+                               stmt.target)
+        if stmt.orelse:
+            raise parsed.error("a loop over a spatial query cannot have an 'else' block",
+                               stmt, "Move the else block after the loop.")
+        qname = query_temp(self.queries)
+        self.queries += 1
+        index = stmt.target.id
+        self.tr.locals.update((qname, index))
+        helper = self.table[next_public][0]
+        found = random_temp(self.counter)
+        self.counter += 1
+        self.tr.locals.update((qname, index, found))
+        make = ast.Assign([ast.Name(qname, ast.Store())], stmt.iter)
+        start = ast.Assign([ast.Name(index, ast.Store())], ast.Constant(0))
+        step = ast.Assign(
+            [ast.Tuple([ast.Name(n, ast.Store()) for n in (qname, index, found)], ast.Store())],
+            ast.Call(self.tr.ref(helper, helper.__name__),
+                     [ast.Name(qname, ast.Load()), ast.Name(index, ast.Load())], []))
+        leave = ast.If(ast.UnaryOp(ast.Not(), ast.Name(found, ast.Load())), [ast.Break()], [])
+        loop = ast.While(ast.Constant(True), [step, leave, *self.body(stmt.body)], [])
+        return [ast.fix_missing_locations(ast.copy_location(n, stmt))
+                for n in (make, start, loop)]
 
     def body(self, stmts: list) -> list:
         out = []
@@ -56,6 +100,10 @@ class _Hoister:
         for field in ("body", "orelse"):
             if isinstance(getattr(stmt, field, None), list):
                 setattr(stmt, field, self.body(getattr(stmt, field)))
+        if isinstance(stmt, ast.For):
+            next_public = self.iterable_next(stmt.iter)
+            if next_public is not None:
+                return self.for_over_query(stmt, next_public)
         if isinstance(stmt, ast.While):
             pre = self.expression_calls(stmt, "test")
             if pre:
@@ -96,24 +144,30 @@ class _Hoister:
                                      else v for v in value])
             elif isinstance(value, ast.AST):
                 setattr(node, name, self.rewrite(value, pre, cond))
-        helper = self.helper_for(node)
-        if helper is None:
+        entry = self.helper_for(node)
+        if entry is None:
             return node
+        helper, updates = entry
         parsed = self.tr.parsed
         if conditional:
             raise parsed.error(
-                f"'{ast.unparse(node.func)}' advances its random state, which cannot happen "
+                f"'{ast.unparse(node.func)}' updates its arguments, which cannot happen "
                 "inside 'and'/'or' or a conditional expression",
-                node, "Draw the value in its own statement first.")
-        if not node.args or not isinstance(node.args[0], ast.Name):
-            return node  # a temporary state (wp.randf(wp.rand_init(s))): nothing to update
-        state = node.args[0].id
+                node, "Call it in its own statement first.")
+        updated = node.args[:updates]
+        if len(updated) < updates or not all(isinstance(a, ast.Name) for a in updated):
+            if updates == 1:
+                return node  # a temporary state (wp.randf(wp.rand_init(s))): nothing to update
+            raise parsed.error(
+                f"the first {updates} arguments of '{ast.unparse(node.func)}' must be "
+                "variable names: the call updates them", node)
+        names = [a.id for a in updated]
         tmp = random_temp(self.counter)
         self.counter += 1
-        self.tr.locals.update((tmp, state))
+        self.tr.locals.update((tmp, *names))
         call = ast.Call(self.tr.ref(helper, helper.__name__), list(node.args), node.keywords)
         assign = ast.Assign(
-            [ast.Tuple([ast.Name(state, ast.Store()), ast.Name(tmp, ast.Store())], ast.Store())],
+            [ast.Tuple([ast.Name(n, ast.Store()) for n in (*names, tmp)], ast.Store())],
             call)
         pre.append(ast.fix_missing_locations(ast.copy_location(assign, node)))
         return ast.copy_location(ast.Name(tmp, ast.Load()), node)

@@ -45,6 +45,7 @@ from numba.extending import intrinsic, overload
 from ..typing.scalars import ScalarType, scalar_types
 from ..typing.vec import vector_class
 from .builtin import JIT, jitable, nondifferentiable
+from .stateful_calls import register_stateful
 
 __all__ = [
     "rand_init", "randi", "randu", "randf", "randn", "poisson", "sample_cdf",
@@ -549,6 +550,8 @@ STATEFUL = {n: f"_{n}_next" for n in _STATEFUL_NAMES}
 """Public stateful builtin name -> name of its ``(new_state, value)`` helper here."""
 STATEFUL_FUNCS = {globals()[n]: globals()[h] for n, h in STATEFUL.items()}
 """The same map, between the function objects."""
+for _public_fn, _helper in STATEFUL_FUNCS.items():
+    register_stateful(_public_fn, _helper, updates=1)
 
 
 # Random draws have no gradient (the state is an integer and the values are samples).

@@ -1,0 +1,282 @@
+"""Hash grid queries in kernels: ``hash_grid_query``, ``hash_grid_query_next`` and
+``hash_grid_point_id``, with Warp 1.19's meaning.
+
+A ``wp.HashGrid`` (``numba_warp/geometry/hash_grid.py``) buckets points into the cells
+of a ``dim_x * dim_y * dim_z`` grid that wraps around (a point's cell coordinates are
+taken modulo the dimensions, so the grid covers all of space). A query visits the
+cells that overlap the cube ``point +- max_dist`` and yields the index of every point
+in them: the caller filters by distance, as in Warp. A grid that was never built yields
+nothing.
+
+``query = wp.hash_grid_query(grid, p, r)`` makes the query; ``wp.hash_grid_query_next(
+query, index)`` advances it in place and sets ``index`` (Warp's C++ takes both by
+reference). Values are immutable here, so the code generator turns each call into
+``query, index, ok = _hash_grid_query_next(query, index)`` (``frontend/stateful.py``),
+and ``for index in wp.hash_grid_query(grid, p, r):`` into that loop.
+
+The grid's descriptor (see ``lowering/handles.py``) has the slots below; the grid
+module writes them.
+"""
+
+from __future__ import annotations
+
+import collections
+
+import numpy as np
+from numba.core import types
+
+from .builtin import implements, is_float, is_int, is_vec, jitable, nondifferentiable
+from .handles import load_at
+from .scalar_math import floor
+from .stateful_calls import register_iterable, register_stateful
+
+__all__ = ["hash_grid_query", "hash_grid_query_next", "hash_grid_point_id"]
+
+# -- descriptor slots (int64 each; the grid module writes them) --------------------------
+MAGIC = 0x4847_5744_4e42_0001  # "a numba_warp hash grid" (checked at Python scope)
+SLOT_MAGIC, SLOT_DIM_X, SLOT_DIM_Y, SLOT_DIM_Z, SLOT_NUM_POINTS = 0, 1, 2, 3, 4
+SLOT_IDS, SLOT_STARTS, SLOT_ENDS, SLOT_KEYS = 5, 6, 7, 8
+SLOT_INV32, SLOT_INV64 = 9, 10  # 1 / cell width, as float32 (low 4 bytes) and float64
+NUM_SLOTS = 12
+
+#: a query's state: array addresses, grid size, the cell box, the current cell and the
+#: range of sorted points left in it, and the group it is restricted to
+HashGridQuery = collections.namedtuple(
+    "HashGridQuery", ("ids", "starts", "ends", "keys", "dim_x", "dim_y", "dim_z",
+                      "x0", "y0", "z0", "x1", "y1", "z1", "x", "y", "z", "i", "end",
+                      "group", "grouped"))
+
+
+def hash_grid_query(id, point, max_dist, group=None):
+    """Start a query for the points in the cells overlapping the cube ``point +-
+    max_dist`` (all of them: filter by distance yourself). With ``group``, only the
+    points built with that group id (a grid built with ``groups=``)."""
+    raise RuntimeError("wp.hash_grid_query() can only be called inside a kernel or function")
+
+
+def hash_grid_query_next(query, index):
+    """Advance ``query``; set ``index`` to the next point and return True, or return
+    False when the query is done."""
+    raise RuntimeError("wp.hash_grid_query_next() can only be called inside a kernel or "
+                       "function")
+
+
+def hash_grid_point_id(id, index):
+    """The index of the ``index``-th point in the grid's cell order (-1 if the grid was
+    never built): launching one thread per point and reading its point through this
+    keeps neighbouring threads on neighbouring points."""
+    raise RuntimeError("wp.hash_grid_point_id() can only be called inside a kernel or "
+                       "function")
+
+
+def hash_grid_cell(id, point):
+    """The cell (its index in the grid's arrays) that ``point`` falls in (for builds)."""
+    raise RuntimeError("only inside kernels")
+
+
+def hash_grid_key(cell, group):
+    """The sort key of a point of a grouped build: ``(cell << 32) | group``, a uint64."""
+    raise RuntimeError("only inside kernels")
+
+
+def hash_grid_key_cell(key):
+    """The cell of a grouped build's sort key."""
+    raise RuntimeError("only inside kernels")
+
+
+def _hash_grid_query_next(query, index):
+    """``hash_grid_query_next`` as a pure function: ``(query, index, found)``."""
+    raise RuntimeError("only inside kernels")
+
+
+# -- implementation ----------------------------------------------------------------------
+
+@jitable
+def _slot(grid, k):
+    return load_at(grid, k, np.int64(0))
+
+
+@jitable
+def _cell_coord(v):
+    """floor(v) as an int, clamped as Warp does (NaN: 0; at most INT_MAX - 1, so that a
+    cell range may step one past its end)."""
+    c = floor(v)
+    if c >= 2147483646.0:
+        return 2147483646
+    if c >= -2147483648.0:
+        return int(c)
+    if c < -2147483648.0:
+        return -2147483648
+    return 0
+
+
+@jitable
+def _range_end(start, end, dim):
+    """At most ``dim`` cells along an axis: a wider box would visit cells twice."""
+    return start + (dim - 1) if end - start >= dim else end
+
+
+@jitable
+def _cell_index(dim_x, dim_y, dim_z, x, y, z):
+    return (z % dim_z) * (dim_x * dim_y) + (y % dim_y) * dim_x + (x % dim_x)
+
+
+@jitable
+def _lower_bound(keys, lo, hi, key):
+    while lo < hi:
+        mid = lo + (hi - lo) // 2
+        if load_at(keys, mid, np.uint64(0)) < key:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@jitable
+def _cell_range(q, x, y, z):
+    cell = _cell_index(q.dim_x, q.dim_y, q.dim_z, x, y, z)
+    start = np.int64(load_at(q.starts, cell, np.int32(0)))
+    end = np.int64(load_at(q.ends, cell, np.int32(0)))
+    if q.grouped != 0:
+        key = (np.uint64(cell) << np.uint64(32)) | np.uint64(q.group & 0xFFFFFFFF)
+        start = _lower_bound(q.keys, start, end, key)
+        end = _lower_bound(q.keys, start, end, key + np.uint64(1))
+    return start, end
+
+
+@jitable
+def _moved(q, x, y, z, i, end):
+    return HashGridQuery(q.ids, q.starts, q.ends, q.keys, q.dim_x, q.dim_y, q.dim_z,
+                         q.x0, q.y0, q.z0, q.x1, q.y1, q.z1, x, y, z, i, end,
+                         q.group, q.grouped)
+
+
+def _inverse_width(grid, component):
+    """1 / cell width in the precision of a query point's ``component`` (float16 points
+    use float32)."""
+
+
+@implements(_inverse_width)
+def _ol_inverse_width(grid, component):
+    if component == types.float64:
+        return lambda grid, component: load_at(grid + 8 * SLOT_INV64, 0, np.float64(0.0))
+    return lambda grid, component: load_at(grid + 8 * SLOT_INV32, 0, np.float32(0.0))
+
+
+@jitable
+def _start(grid, point, radius, group, grouped):
+    inv = _inverse_width(grid, point[0])
+    dim_x, dim_y, dim_z = _slot(grid, SLOT_DIM_X), _slot(grid, SLOT_DIM_Y), _slot(grid, SLOT_DIM_Z)
+    x0 = _cell_coord((point[0] - radius) * inv)
+    y0 = _cell_coord((point[1] - radius) * inv)
+    z0 = _cell_coord((point[2] - radius) * inv)
+    x1 = _range_end(x0, _cell_coord((point[0] + radius) * inv), dim_x)
+    y1 = _range_end(y0, _cell_coord((point[1] + radius) * inv), dim_y)
+    z1 = _range_end(z0, _cell_coord((point[2] + radius) * inv), dim_z)
+    keys = _slot(grid, SLOT_KEYS)
+    q = HashGridQuery(_slot(grid, SLOT_IDS), _slot(grid, SLOT_STARTS), _slot(grid, SLOT_ENDS),
+                      keys, dim_x, dim_y, dim_z, np.int64(x0), np.int64(y0), np.int64(z0),
+                      np.int64(x1), np.int64(y1), np.int64(z1), np.int64(x0), np.int64(y0),
+                      np.int64(z0), np.int64(0), np.int64(0), np.int64(group),
+                      np.int64(1 if grouped and keys != 0 else 0))
+    if q.ids == 0:
+        return q
+    i, end = _cell_range(q, q.x0, q.y0, q.z0)
+    return _moved(q, q.x0, q.y0, q.z0, i, end)
+
+
+@jitable
+def _advance(q, index):
+    if q.ids == 0:
+        return q, index, False
+    x, y, z, i, end = q.x, q.y, q.z, q.i, q.end
+    while True:
+        if i < end:
+            found = load_at(q.ids, i, np.int32(0))
+            return _moved(q, x, y, z, i + 1, end), found, True
+        x += 1
+        if x > q.x1:
+            x = q.x0
+            y += 1
+        if y > q.y1:
+            y = q.y0
+            z += 1
+        if z > q.z1:
+            return _moved(q, x, y, z, i, end), index, False
+        i, end = _cell_range(q, x, y, z)
+
+
+def _is_point(t) -> bool:
+    return is_vec(t, 3, floats=True)
+
+
+@implements(hash_grid_query)
+def _ol_hash_grid_query(id, point, max_dist, group=None):
+    if not (is_int(id) and _is_point(point) and (is_float(max_dist) or is_int(max_dist))):
+        return None
+    if group is None or isinstance(group, (types.NoneType, types.Omitted)):
+        return lambda id, point, max_dist, group=None: _start(
+            np.int64(id), point, max_dist, 0, False)
+    if is_int(group):
+        return lambda id, point, max_dist, group=None: _start(
+            np.int64(id), point, max_dist, group, True)
+    return None
+
+
+@implements(_hash_grid_query_next)
+def _ol_next(query, index):
+    if isinstance(query, types.BaseNamedTuple) and query.instance_class is HashGridQuery \
+            and is_int(index):
+        return lambda query, index: _advance(query, index)
+    return None
+
+
+@implements(hash_grid_point_id)
+def _ol_point_id(id, index):
+    if not (is_int(id) and is_int(index)):
+        return None
+
+    def impl(id, index):
+        ids = load_at(np.int64(id), SLOT_IDS, np.int64(0))
+        if ids == 0:
+            return np.int32(-1)
+        return load_at(ids, index, np.int32(0))
+
+    return impl
+
+
+@implements(hash_grid_cell)
+def _ol_cell(id, point):
+    if not (is_int(id) and _is_point(point)):
+        return None
+
+    def impl(id, point):
+        grid = np.int64(id)
+        inv = _inverse_width(grid, point[0])
+        return np.int32(_cell_index(
+            _slot(grid, SLOT_DIM_X), _slot(grid, SLOT_DIM_Y), _slot(grid, SLOT_DIM_Z),
+            _cell_coord(point[0] * inv), _cell_coord(point[1] * inv),
+            _cell_coord(point[2] * inv)))
+
+    return impl
+
+
+@implements(hash_grid_key)
+def _ol_key(cell, group):
+    if is_int(cell) and is_int(group):
+        return lambda cell, group: (np.uint64(cell) << np.uint64(32)) | \
+            np.uint64(np.uint32(group))
+    return None
+
+
+@implements(hash_grid_key_cell)
+def _ol_key_cell(key):
+    if is_int(key):
+        return lambda key: np.int32(np.uint64(key) >> np.uint64(32))
+    return None
+
+
+register_stateful(hash_grid_query_next, _hash_grid_query_next, updates=2)
+register_iterable(hash_grid_query, hash_grid_query_next)
+nondifferentiable(hash_grid_query, hash_grid_query_next, _hash_grid_query_next,
+                  hash_grid_point_id, hash_grid_cell, hash_grid_key, hash_grid_key_cell)
