@@ -25,6 +25,7 @@ import typing
 import numpy as np
 
 from ..lowering import hash_grid_ops as ops
+from ..runtime import handles
 from ..runtime.array import array
 from ..runtime.array_sort import radix_sort_pairs
 from ..runtime.device import get_device
@@ -120,6 +121,7 @@ class HashGrid:
             (np.int64(ops.MAGIC), *dims)
         self._descriptor = array(self._slots.copy(), dtype=_I64, device=self.device)
         self.id = self._descriptor.ptr
+        handles.register(self, self.id, self.device, "HashGrid")
 
     # -- Warp's API ----------------------------------------------------------------------
     def reserve(self, num_points, with_groups=False):

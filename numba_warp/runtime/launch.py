@@ -25,7 +25,7 @@ from .. import config
 from ..typing.argspec import ArgSpec
 from ..typing.dtypes import element_type, type_name
 from ..typing.scalars import ScalarType, scalar_class_for
-from . import capture_state, cuda_backend, recording
+from . import capture_state, cuda_backend, handles, recording
 from .array import ARRAY_MAX_DIMS, array, null_array
 from .indexed import indexedarray
 from .checks import run_checked
@@ -97,6 +97,10 @@ def _scalar_value(kernel, name, nbtype, value):
 
 def _convert_scalar(kernel, name, nbtype, value, device, out):
     nv = _scalar_value(kernel, name, nbtype, value)
+    if nbtype == types.uint64:  # maybe a spatial structure's id
+        bad = handles.problem(int(nv), device)
+        if bad is not None:
+            _fail(kernel, name, bad)
     out.types.append(nbtype)
     if device.is_cpu:
         out.cpu.append(nv)

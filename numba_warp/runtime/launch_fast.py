@@ -22,7 +22,7 @@ import struct
 import numpy as np
 
 from .. import config
-from . import capture_state, cuda_backend, cuda_launch, recording
+from . import capture_state, cuda_backend, cuda_launch, handles, recording
 from .array import array
 from .device import get_device
 from .func import redefinition_epoch
@@ -36,6 +36,7 @@ _SCALARS = {
     "float64": (float, "d", float("-inf"), float("inf")),
     "int32": (int, "i4x", -(2**31), 2**31 - 1),
     "int64": (int, "q", -(2**63), 2**63 - 1),
+    "uint64": (int, "Q", 0, 2**64 - 1),
 }
 #: the CUDA launcher's leading parameters: the thread count and four dims
 _HEAD = struct.Struct("<5q")
@@ -77,6 +78,9 @@ def _param_code(k: int, spec, ns: dict):
         ns[f"_P{k}"], ns[f"_lo{k}"], ns[f"_hi{k}"] = py, lo, hi
         ns[f"_S{k}"] = struct.Struct("<" + code).pack
         checks = [f"if type({a}) is not _P{k} or not _lo{k} <= {a} <= _hi{k}: return None"]
+        if py is int and lo == 0:  # uint64: maybe a structure's id (the slow path says why)
+            ns["_handle_problem"] = handles.problem
+            checks.append(f"if _handle_problem({a}, dev) is not None: return None")
         return checks, None, a, f"_S{k}({a})", code
     if spec.kind == "value" and isinstance(spec.annotation, type):
         codes = _value_codes(spec.annotation)

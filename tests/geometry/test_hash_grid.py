@@ -224,3 +224,24 @@ def test_gradients_flow_through_a_neighbour_loop(device):
             b[k, c] -= 1e-6
             num[k, c] = (energy(a) - energy(b)) / 2e-6
     np.testing.assert_allclose(x.grad.numpy()[:6], num, atol=2e-4)
+
+
+def test_ids_of_freed_grids_and_grids_on_other_devices_are_refused(device):
+    import gc
+
+    pts = wp.zeros(4, dtype=wp.vec3, device=device)
+    counts = wp.zeros(4, dtype=int, device=device)
+    grid = wp.HashGrid(4, 4, 4, device=device)
+    grid.build(pts, 1.0)
+    stale = grid.id
+    del grid
+    gc.collect()
+    with pytest.raises(Exception, match="argument 'grid'.*HashGrid that was freed"):
+        wp.launch(count_for_f32, 4, inputs=[stale, pts, 1.0, counts, counts], device=device)
+    other = "cpu" if device != "cpu" else None
+    if other is None:
+        return
+    elsewhere = wp.HashGrid(4, 4, 4, device=other)
+    with pytest.raises(Exception, match=f"argument 'grid'.*HashGrid on {other}"):
+        wp.launch(count_for_f32, 4, inputs=[elsewhere.id, pts, 1.0, counts, counts],
+                  device=device)
