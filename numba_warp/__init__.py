@@ -207,6 +207,23 @@ def constant(x):
     return x
 
 
+# --- issue 13: geometry (wp.geometry's isosurfaces; wp.MarchingCubes, Warp's deprecated name
+# of wp.geometry.IsoSurfaceMarchingCubes, warns when it is read, as in Warp) ---
+import warnings as _warnings  # noqa: E402
+
+from . import geometry  # noqa: E402,F401
+
+
+def __getattr__(name: str):
+    if name == "MarchingCubes":
+        # stacklevel 3: the user's line, past the compat __getattr__ that calls this one
+        _warnings.warn("wp.MarchingCubes is deprecated and will be removed in a future "
+                       "version of Warp. Use wp.geometry.IsoSurfaceMarchingCubes instead.",
+                       DeprecationWarning, stacklevel=3)
+        return geometry.IsoSurfaceMarchingCubes
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 # --- issue 11: compat (Warp names numba_warp does not provide: clear errors, not
 # AttributeError; see numba_warp/unsupported.py). Served by PEP 562 __getattr__, which
 # Python consults only for names this module does not define: real definitions win. ---

@@ -15,9 +15,11 @@ nets, which Warp ports, agree): the segments cut off the face's two *above* corn
 the below corners are connected through the face. The segments chain into closed loops
 (each crossing edge lies on two faces), one per sheet of surface in the cell:
 
-* marching cubes triangulates each loop as a fan from its lowest-numbered edge, oriented
-  so that the triangles' normals (counter-clockwise winding) point to the above side:
-  outward for a signed distance field, as Warp's;
+* marching cubes triangulates each loop, oriented so that the triangles' normals
+  (counter-clockwise winding) point to the above side: outward for a signed distance
+  field, as Warp's. No diagonal may join two crossings on one face (the neighbouring
+  cell could draw the same one: a mesh edge with four triangles), so each loop gets the
+  first triangulation whose diagonals all cross the cell's inside;
 * surface nets places one vertex per loop (an *edge group*).
 
 The tables are computed on first use (256 cases, ~50 ms), nothing is copied from
@@ -139,6 +141,37 @@ def ambiguous_faces(case: int) -> list:
     return [face for face in range(6) if len(_face_segments(case, face)) == 2]
 
 
+def _edge_faces(edge: int) -> set:
+    return {f for f in range(6) if set(EDGE_TO_CORNERS[edge]) <= set(_face_corners(f))}
+
+
+def _splits_inside(a: int, b: int) -> bool:
+    """Whether a diagonal between the crossings on edges a and b cuts through the cell (it
+    must not lie in a face: the neighbouring cell could use the same pair, and the mesh
+    edge would then have four triangles)."""
+    return not (_edge_faces(a) & _edge_faces(b))
+
+
+def triangulate(loop: tuple) -> list:
+    """Triangles (edge triples, the loop's winding) filling ``loop``, with every diagonal
+    through the cell's inside: the first such triangulation, trying the triangles on the
+    loop's closing side (last, first) with apexes in loop order (for a loop whose vertices
+    never share a face, the fan from its first edge)."""
+    if len(loop) == 3:
+        return [tuple(loop)]
+    first, last = loop[0], loop[-1]
+    for m in range(1, len(loop) - 1):
+        apex = loop[m]
+        if (m > 1 and not _splits_inside(first, apex)) or \
+                (m < len(loop) - 2 and not _splits_inside(apex, last)):
+            continue
+        left = triangulate(loop[:m + 1]) if m > 1 else []
+        right = triangulate(loop[m:]) if m < len(loop) - 2 else []
+        if left is not None and right is not None:
+            return left + [(first, apex, last)] + right
+    return None
+
+
 @functools.cache
 def mc_tables() -> tuple:
     """(case -> first index into the triangle list, 257 values; triangle list: 3 edge ids
@@ -146,8 +179,8 @@ def mc_tables() -> tuple:
     ranges, tris = [0], []
     for case in range(256):
         for loop in case_loops(case):
-            for m in range(1, len(loop) - 1):
-                tris += [loop[0], loop[m], loop[m + 1]]
+            for tri in triangulate(loop):
+                tris += tri
         ranges.append(len(tris))
     return tuple(ranges), tuple(tris)
 

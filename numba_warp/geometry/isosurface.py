@@ -48,7 +48,7 @@ from ..typing.scalars import scalar_types
 from ..typing.vec import ALIASES
 from . import cube_tables
 
-__all__ = ["IsoSurfaceBase", "IsoSurfaceMarchingCubes", "MarchingCubes", "check_totals",
+__all__ = ["IsoSurfaceBase", "IsoSurfaceMarchingCubes", "check_totals",
            "count_readback", "nan_error", "resolve_domain_bounds", "validate_field"]
 
 float32, int32, int64 = scalar_types["float32"], scalar_types["int32"], scalar_types["int64"]
@@ -421,7 +421,3 @@ class IsoSurfaceMarchingCubes(IsoSurfaceBase):
                     "IsoSurfaceMarchingCubes.extract() instead.")
         return _marching_cubes(field, threshold, domain_bounds_lower_corner,
                                domain_bounds_upper_corner)
-
-
-#: Warp's deprecated top-level name (``wp.MarchingCubes`` warns when it is read)
-MarchingCubes = IsoSurfaceMarchingCubes
