@@ -214,7 +214,8 @@ import warnings as _warnings  # noqa: E402
 from . import geometry  # noqa: E402,F401
 
 
-def __getattr__(name: str):
+def _deprecated_getattr(name: str):
+    """Warp's deprecated top-level names that still resolve (consulted by __getattr__)."""
     if name == "MarchingCubes":
         # stacklevel 3: the user's line, past the compat __getattr__ that calls this one
         _warnings.warn("wp.MarchingCubes is deprecated and will be removed in a future "
@@ -232,7 +233,7 @@ import importlib.util as _importlib_util  # noqa: E402
 
 from . import unsupported as _unsupported  # noqa: E402
 
-__getattr__ = _unsupported.module_getattr("warp", __name__, globals().get("__getattr__"))
+__getattr__ = _unsupported.module_getattr("warp", __name__, _deprecated_getattr)
 
 # wp.types / wp.utils come from other modules; where present, they serve their stubs too
 for _sub in ("types", "utils"):

@@ -48,8 +48,9 @@ from ..typing.scalars import scalar_types
 from ..typing.vec import ALIASES
 from . import cube_tables
 
-__all__ = ["IsoSurfaceBase", "IsoSurfaceMarchingCubes", "check_totals",
-           "count_readback", "nan_error", "resolve_domain_bounds", "validate_field"]
+__all__ = ["IsoSurfaceBase", "IsoSurfaceMarchingCubes", "cell_case", "check_totals",
+           "count_before", "count_readback", "nan_error", "resolve_domain_bounds", "runs",
+           "validate_field"]
 
 float32, int32, int64 = scalar_types["float32"], scalar_types["int32"], scalar_types["int64"]
 vec3, vec3i = ALIASES["vec3"], ALIASES["vec3i"]
@@ -155,7 +156,7 @@ class IsoSurfaceBase(abc.ABC):
 
 # -- kernels ------------------------------------------------------------------------------
 @func
-def _mc_case(field: _F3, i: int, j: int, k: int, threshold: float32) -> int:
+def cell_case(field: _F3, i: int, j: int, k: int, threshold: float32) -> int:
     """The cell's case: bit c set when its corner c (cube_tables numbering) is above."""
     code = int(0)
     if field[i, j, k] >= threshold:
@@ -195,7 +196,7 @@ def _crosses(field: _F3, i: int, j: int, k: int, axis: int, threshold: float32) 
 
 
 @func
-def _before(counts: _I64, node: int) -> int64:
+def count_before(counts: _I64, node: int) -> int64:
     """The scanned (inclusive) packed count before ``node``."""
     if node == 0:
         return int64(0)
@@ -203,19 +204,25 @@ def _before(counts: _I64, node: int) -> int64:
 
 
 @library_kernel("numba_warp_mc_count")
-def _mc_count(field: _F3, threshold: float32, tri_range: _I32, counts: _I64):
-    i, j, k = tid()
+def _mc_count(field: _F3, threshold: float32, tri_range: _I32, run: int, counts: _I64):
+    i, j, kb = tid()
     nx, ny, nz = field.shape[0], field.shape[1], field.shape[2]
-    v = field[i, j, k]
-    if v != v:
-        counts[nx * ny * nz] = int64(1)
-    nv = _crosses(field, i, j, k, 0, threshold) + _crosses(field, i, j, k, 1, threshold) \
-        + _crosses(field, i, j, k, 2, threshold)
-    nt = int(0)
-    if i + 1 < nx and j + 1 < ny and k + 1 < nz:
-        c = _mc_case(field, i, j, k, threshold)
-        nt = (tri_range[c + 1] - tri_range[c]) // 3
-    counts[(i * ny + j) * nz + k] = int64(nv) | (int64(nt) << int64(32))
+    for k in range(kb * run, lang.min(kb * run + run, nz)):
+        if field[i, j, k] != field[i, j, k]:
+            counts[nx * ny * nz] = int64(1)
+        nv = int(0)
+        nt = int(0)
+        if i + 1 < nx and j + 1 < ny and k + 1 < nz:
+            c = cell_case(field, i, j, k, threshold)
+            if c != 0 and c != 255:
+                nt = (tri_range[c + 1] - tri_range[c]) // 3
+                # the node's own x, y, z edges go to the cell's corners 1, 3 and 4
+                nv = ((c & 1) ^ ((c >> 1) & 1)) + ((c & 1) ^ ((c >> 3) & 1)) \
+                    + ((c & 1) ^ ((c >> 4) & 1))
+        else:
+            nv = _crosses(field, i, j, k, 0, threshold) + _crosses(field, i, j, k, 1, threshold) \
+                + _crosses(field, i, j, k, 2, threshold)
+        counts[(i * ny + j) * nz + k] = int64(nv) | (int64(nt) << int64(32))
 
 
 @func
@@ -223,61 +230,61 @@ def _node_pos(lower: vec3, delta: vec3, i: int, j: int, k: int) -> vec3:
     return lower + vec3(float32(i) * delta[0], float32(j) * delta[1], float32(k) * delta[2])
 
 
+@func
+def _edge_vertex(field: _F3, threshold: float32, lower: vec3, delta: vec3, v: float32, i: int,
+                 j: int, k: int, a: int, b: int, c: int) -> vec3:
+    """Where the grid edge from node (i, j, k) (value v) to node (a, b, c) crosses."""
+    w = field[a, b, c]
+    t = lang.clamp((threshold - v) / (w - v), float32(0.0), float32(1.0))
+    return lang.lerp(_node_pos(lower, delta, i, j, k), _node_pos(lower, delta, a, b, c), t)
+
+
 @library_kernel("numba_warp_mc_verts")
-def _mc_verts(field: _F3, threshold: float32, lower: vec3, delta: vec3, counts: _I64,
+def _mc_verts(field: _F3, threshold: float32, lower: vec3, delta: vec3, counts: _I64, run: int,
               verts: _V3):
-    i, j, k = tid()
-    nx, ny, nz = field.shape[0], field.shape[1], field.shape[2]
-    node = (i * ny + j) * nz + k
-    start = _before(counts, node) & int64(LOW)
-    if (counts[node] & int64(LOW)) == start:
-        return
-    out = int(start)
-    v = field[i, j, k]
-    p = _node_pos(lower, delta, i, j, k)
-    above = v >= threshold
-    if i + 1 < nx:
-        w = field[i + 1, j, k]
-        if (w >= threshold) != above:
-            t = lang.clamp((threshold - v) / (w - v), float32(0.0), float32(1.0))
-            verts[out] = lang.lerp(p, _node_pos(lower, delta, i + 1, j, k), t)
-            out = out + 1
-    if j + 1 < ny:
-        w = field[i, j + 1, k]
-        if (w >= threshold) != above:
-            t = lang.clamp((threshold - v) / (w - v), float32(0.0), float32(1.0))
-            verts[out] = lang.lerp(p, _node_pos(lower, delta, i, j + 1, k), t)
-            out = out + 1
-    if k + 1 < nz:
-        w = field[i, j, k + 1]
-        if (w >= threshold) != above:
-            t = lang.clamp((threshold - v) / (w - v), float32(0.0), float32(1.0))
-            verts[out] = lang.lerp(p, _node_pos(lower, delta, i, j, k + 1), t)
+    i, j, kb = tid()
+    ny, nz = field.shape[1], field.shape[2]
+    for k in range(kb * run, lang.min(kb * run + run, nz)):
+        node = (i * ny + j) * nz + k
+        out = int(count_before(counts, node) & int64(LOW))
+        if int(counts[node] & int64(LOW)) > out:
+            v = field[i, j, k]
+            if _crosses(field, i, j, k, 0, threshold) != 0:
+                verts[out] = _edge_vertex(field, threshold, lower, delta, v, i, j, k, i + 1, j,
+                                          k)
+                out = out + 1
+            if _crosses(field, i, j, k, 1, threshold) != 0:
+                verts[out] = _edge_vertex(field, threshold, lower, delta, v, i, j, k, i, j + 1,
+                                          k)
+                out = out + 1
+            if _crosses(field, i, j, k, 2, threshold) != 0:
+                verts[out] = _edge_vertex(field, threshold, lower, delta, v, i, j, k, i, j,
+                                          k + 1)
 
 
 @library_kernel("numba_warp_mc_tris")
 def _mc_tris(field: _F3, threshold: float32, counts: _I64, tri_range: _I32, tri_edges: _I32,
-             edge_node: _EDGES, indices: _I32):
-    i, j, k = tid()
+             edge_node: _EDGES, run: int, indices: _I32):
+    i, j, kb = tid()
     nx, ny, nz = field.shape[0], field.shape[1], field.shape[2]
-    if i + 1 >= nx or j + 1 >= ny or k + 1 >= nz:
+    if i + 1 >= nx or j + 1 >= ny:
         return
-    node = (i * ny + j) * nz + k
-    first = int(_before(counts, node) >> int64(32))
-    n = int(counts[node] >> int64(32)) - first
-    if n == 0:
-        return
-    base = tri_range[_mc_case(field, i, j, k, threshold)]
-    for m in range(3 * n):
-        e = tri_edges[base + m]
-        a, b, c = i + edge_node[e, 0], j + edge_node[e, 1], k + edge_node[e, 2]
-        axis = edge_node[e, 3]
-        vert = int(_before(counts, (a * ny + b) * nz + c) & int64(LOW))
-        if axis > 0:
-            vert = vert + _crosses(field, a, b, c, 0, threshold)
-        if axis > 1:
-            vert = vert + _crosses(field, a, b, c, 1, threshold)
-        indices[3 * first + m] = vert
+    for k in range(kb * run, lang.min(kb * run + run, nz - 1)):
+        node = (i * ny + j) * nz + k
+        first = int(count_before(counts, node) >> int64(32))
+        n = int(counts[node] >> int64(32)) - first
+        if n > 0:
+            base = tri_range[cell_case(field, i, j, k, threshold)]
+            for m in range(3 * n):
+                e = tri_edges[base + m]
+                a, b, c = i + edge_node[e, 0], j + edge_node[e, 1], k + edge_node[e, 2]
+                axis = edge_node[e, 3]
+                vert = int(count_before(counts, (a * ny + b) * nz + c) & int64(LOW))
+                if axis > 0:
+                    vert = vert + _crosses(field, a, b, c, 0, threshold)
+                if axis > 1:
+                    vert = vert + _crosses(field, a, b, c, 1, threshold)
+                indices[3 * first + m] = vert
 
 
 for _k in (_mc_count, _mc_tris):  # integer outputs: never recorded, no backward pass
@@ -294,6 +301,15 @@ def _mc_device_tables(device) -> tuple:
             array(np.array(cube_tables.EDGE_NODE_AXIS, np.int32), dtype=int32, device=device))
 
 
+def runs(device, shape) -> tuple:
+    """(points along z per thread, launch dims) for a grid of ``shape`` points (nodes or
+    cells): on the CPU a thread takes a whole row (the cost of a thread, its index
+    arithmetic, is then paid once per row); on a GPU one point, so that neighbouring
+    threads read neighbouring values."""
+    run = 1 if device.is_cuda else shape[2]
+    return run, (shape[0], shape[1], -(-shape[2] // run))
+
+
 def _marching_cubes(field: array, threshold: float, lower, upper) -> tuple:
     validate_field(field)
     origin, delta = resolve_domain_bounds(field.shape, lower, upper)
@@ -302,7 +318,8 @@ def _marching_cubes(field: array, threshold: float, lower, upper) -> tuple:
     threshold = float(threshold)
     counts = empty(n + 1, dtype=int64, device=device)
     counts[n:].zero_()
-    launch(_mc_count, shape, [field, threshold, tri_range], [counts], device=device,
+    run, rows = runs(device, shape)
+    launch(_mc_count, rows, [field, threshold, tri_range, run], [counts], device=device,
            record_tape=False)
     array_scan(counts[:n], counts[:n], inclusive=True)
     total, nan = count_readback(counts, n)
@@ -313,10 +330,10 @@ def _marching_cubes(field: array, threshold: float, lower, upper) -> tuple:
     verts = empty(nverts, dtype=vec3, device=device, requires_grad=field.requires_grad)
     indices = empty(3 * ntris, dtype=int32, device=device)
     if nverts:
-        launch(_mc_verts, shape, [field, threshold, origin, delta, counts], [verts],
+        launch(_mc_verts, rows, [field, threshold, origin, delta, counts, run], [verts],
                device=device)
-        launch(_mc_tris, shape, [field, threshold, counts, tri_range, tri_edges, edge_node],
-               [indices], device=device, record_tape=False)
+        launch(_mc_tris, rows, [field, threshold, counts, tri_range, tri_edges, edge_node,
+                                run], [indices], device=device, record_tape=False)
     return verts, indices
 
 

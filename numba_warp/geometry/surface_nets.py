@@ -44,18 +44,20 @@ from . import cube_tables
 from .isosurface import (
     LOW,
     IsoSurfaceBase,
+    cell_case,
     check_totals,
+    count_before,
     count_readback,
     float32,
     int32,
     int64,
     nan_error,
     resolve_domain_bounds,
+    runs,
     validate_field,
     vec3,
     vec3i,
 )
-from .isosurface import _mc_case as _cell_case
 
 __all__ = ["IsoSurfaceNets"]
 
@@ -116,8 +118,14 @@ def _popcount4(bits: int) -> int:
 
 @func
 def _cell_nan(field: _F3, i: int, j: int, k: int) -> int:
+    """1 if a node the cell owns holds NaN: its origin, and on the grid's far faces (whose
+    nodes start no cell) its other corners too; every node is checked by some cell."""
+    if field[i, j, k] != field[i, j, k]:
+        return 1
+    if i + 2 < field.shape[0] and j + 2 < field.shape[1] and k + 2 < field.shape[2]:
+        return 0
     bad = int(0)
-    for c in range(8):
+    for c in range(1, 8):
         v = field[i + (c & 1), j + ((c >> 1) & 1), k + ((c >> 2) & 1)]
         if v != v:
             bad = 1
@@ -142,7 +150,7 @@ def _flipped(field: _F3, threshold: float32, ambiguous: _I32, case: int, i: int,
     nx, ny, nz = field.shape[0] - 1, field.shape[1] - 1, field.shape[2] - 1
     if a < 0 or b < 0 or c < 0 or a >= nx or b >= ny or c >= nz:
         return case
-    if ambiguous[_cell_case(field, a, b, c, threshold)] - 1 == (face ^ 1):
+    if ambiguous[cell_case(field, a, b, c, threshold)] - 1 == (face ^ 1):
         return (~case) & 255
     return case
 
@@ -162,19 +170,11 @@ def _interior(edge_node: _T2, e: int, i: int, j: int, k: int, nx: int, ny: int,
     return 1
 
 
-@library_kernel("numba_warp_sn_classify")
-def _sn_classify(field: _F3, threshold: float32, groups: _T2, ambiguous: _I32,
-                 edge_node: _T2, flags: _I32, counts: _I64):
-    i, j, k = tid()
+@func
+def _classify(field: _F3, threshold: float32, groups: _T2, ambiguous: _I32, edge_node: _T2,
+              raw: int, i: int, j: int, k: int) -> int64:
+    """(flags << 32) | counts of a cell the surface crosses, its case being ``raw``."""
     nx, ny, nz = field.shape[0], field.shape[1], field.shape[2]
-    cell = (i * (ny - 1) + j) * (nz - 1) + k
-    if _cell_nan(field, i, j, k) != 0:
-        counts[(nx - 1) * (ny - 1) * (nz - 1)] = int64(1)
-    raw = _cell_case(field, i, j, k, threshold)
-    if raw == 0 or raw == 255:
-        flags[cell] = 0
-        counts[cell] = int64(0)
-        return
     f = ((1 - (raw & 1)) << _BELOW0) | ((raw & 1) ^ ((raw >> 1) & 1)) << _XEDGE
     f = f | (((raw & 1) ^ ((raw >> 3) & 1)) << (_XEDGE + 1))
     f = f | (((raw & 1) ^ ((raw >> 4) & 1)) << (_XEDGE + 2))
@@ -184,7 +184,6 @@ def _sn_classify(field: _F3, threshold: float32, groups: _T2, ambiguous: _I32,
         g = groups[case, e]
         if g != 0 and _interior(edge_node, e, i, j, k, nx, ny, nz) != 0:
             with_vertex = with_vertex | (1 << (g - 1))
-    flags[cell] = f | case | (with_vertex << _GROUPS)
     quads = int(0)
     if (f >> _XEDGE) & 1 != 0 and j > 0 and k > 0:
         quads = quads + 1
@@ -192,7 +191,29 @@ def _sn_classify(field: _F3, threshold: float32, groups: _T2, ambiguous: _I32,
         quads = quads + 1
     if (f >> (_XEDGE + 2)) & 1 != 0 and i > 0 and j > 0:
         quads = quads + 1
-    counts[cell] = int64(_popcount4(with_vertex)) | (int64(quads) << int64(32))
+    return (int64(f | case | (with_vertex << _GROUPS)) << int64(32)) \
+        | int64(_popcount4(with_vertex) + (quads << 16))
+
+
+@library_kernel("numba_warp_sn_classify")
+def _sn_classify(field: _F3, threshold: float32, groups: _T2, ambiguous: _I32,
+                 edge_node: _T2, run: int, flags: _I32, counts: _I64):
+    i, j, kb = tid()
+    nx, ny, nz = field.shape[0], field.shape[1], field.shape[2]
+    for k in range(kb * run, lang.min(kb * run + run, nz - 1)):
+        cell = (i * (ny - 1) + j) * (nz - 1) + k
+        if _cell_nan(field, i, j, k) != 0:
+            counts[(nx - 1) * (ny - 1) * (nz - 1)] = int64(1)
+        raw = cell_case(field, i, j, k, threshold)
+        vertices = int(0)
+        quads = int(0)
+        if raw != 0 and raw != 255:  # the few cells on the surface: the rest of the work
+            packed = _classify(field, threshold, groups, ambiguous, edge_node, raw, i, j, k)
+            # (only these cells' flags are ever read: the later passes go by the counts)
+            flags[cell] = int(packed >> int64(32))
+            vertices = int(packed & int64(65535))
+            quads = int((packed >> int64(16)) & int64(65535))
+        counts[cell] = int64(vertices) | (int64(quads) << int64(32))
 
 
 @func
@@ -213,10 +234,9 @@ def _crossing(field: _F3, threshold: float32, edge_node: _T2, e: int, i: int, j:
     return p
 
 
-@library_kernel("numba_warp_sn_points")
-def _sn_points(field: _F3, threshold: float32, groups: _T2, edge_node: _T2, flags: _I32,
-               counts: _I64, lower: vec3, delta: vec3, verts: _V3):
-    i, j, k = tid()
+@func
+def _points(field: _F3, threshold: float32, groups: _T2, edge_node: _T2, flags: _I32,
+            counts: _I64, lower: vec3, delta: vec3, verts: _V3, i: int, j: int, k: int):
     ny, nz = field.shape[1], field.shape[2]
     cell = (i * (ny - 1) + j) * (nz - 1) + k
     f = flags[cell]
@@ -239,6 +259,18 @@ def _sn_points(field: _F3, threshold: float32, groups: _T2, edge_node: _T2, flag
                                                                      / float32(n))
             slot = base + _popcount4(with_vertex & ((1 << g) - 1))
             verts[slot] = lower + lang.cw_mul(local, delta)
+
+
+@library_kernel("numba_warp_sn_points")
+def _sn_points(field: _F3, threshold: float32, groups: _T2, edge_node: _T2, flags: _I32,
+               counts: _I64, lower: vec3, delta: vec3, run: int, verts: _V3):
+    i, j, kb = tid()
+    ny, nz = field.shape[1], field.shape[2]
+    for k in range(kb * run, lang.min(kb * run + run, nz - 1)):
+        cell = (i * (ny - 1) + j) * (nz - 1) + k
+        if (counts[cell] & int64(LOW)) != (count_before(counts, cell) & int64(LOW)):
+            _points(field, threshold, groups, edge_node, flags, counts, lower, delta, verts, i,
+                    j, k)
 
 
 @func
@@ -271,10 +303,9 @@ def _write_face(indices: _I32, as_quads: int, face: int, a: int, b: int, c: int,
         indices[6 * face + 5] = d
 
 
-@library_kernel("numba_warp_sn_faces")
-def _sn_faces(field: _F3, groups: _T2, flags: _I32, counts: _I64, quads: _T2, ccw: _I32,
-              as_quads: int, indices: _I32):
-    i, j, k = tid()
+@func
+def _faces(field: _F3, groups: _T2, flags: _I32, counts: _I64, quads: _T2, ccw: _I32,
+           as_quads: int, indices: _I32, i: int, j: int, k: int):
     ny, nz = field.shape[1], field.shape[2]
     cell = (i * (ny - 1) + j) * (nz - 1) + k
     f = flags[cell]
@@ -304,6 +335,17 @@ def _sn_faces(field: _F3, groups: _T2, flags: _I32, counts: _I64, quads: _T2, cc
             out = out + 1
 
 
+@library_kernel("numba_warp_sn_faces")
+def _sn_faces(field: _F3, groups: _T2, flags: _I32, counts: _I64, quads: _T2, ccw: _I32,
+              as_quads: int, run: int, indices: _I32):
+    i, j, kb = tid()
+    ny, nz = field.shape[1], field.shape[2]
+    for k in range(kb * run, lang.min(kb * run + run, nz - 1)):
+        cell = (i * (ny - 1) + j) * (nz - 1) + k
+        if (counts[cell] >> int64(32)) != (count_before(counts, cell) >> int64(32)):
+            _faces(field, groups, flags, counts, quads, ccw, as_quads, indices, i, j, k)
+
+
 for _k in (_sn_classify, _sn_faces):  # integer outputs: never recorded, no backward pass
     _k.enable_backward = False
 
@@ -321,7 +363,8 @@ def _surface_nets(field, threshold: float, lower, upper, topology: str) -> tuple
     flags = empty(n, dtype=int32, device=device)
     counts = empty(n + 1, dtype=int64, device=device)
     counts[n:].zero_()
-    launch(_sn_classify, cells, [field, threshold, groups, ambiguous, edge_node],
+    run, rows = runs(device, cells)
+    launch(_sn_classify, rows, [field, threshold, groups, ambiguous, edge_node, run],
            [flags, counts], device=device, record_tape=False)
     array_scan(counts[:n], counts[:n], inclusive=True)
     total, nan = count_readback(counts, n)
@@ -333,12 +376,12 @@ def _surface_nets(field, threshold: float, lower, upper, topology: str) -> tuple
     verts = empty(nverts, dtype=vec3, device=device, requires_grad=field.requires_grad)
     indices = empty(per_face * nquads, dtype=int32, device=device)
     if nverts:
-        launch(_sn_points, cells, [field, threshold, groups, edge_node, flags, counts, origin,
-                                   delta], [verts], device=device)
+        launch(_sn_points, rows, [field, threshold, groups, edge_node, flags, counts, origin,
+                                  delta, run], [verts], device=device)
     if nquads:
-        launch(_sn_faces, cells, [field, groups, flags, counts, quads, ccw,
-                                  1 if topology == "quad" else 0], [indices], device=device,
-               record_tape=False)
+        launch(_sn_faces, rows, [field, groups, flags, counts, quads, ccw,
+                                 1 if topology == "quad" else 0, run], [indices],
+               device=device, record_tape=False)
     return verts, indices
 
 
