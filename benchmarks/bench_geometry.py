@@ -8,7 +8,8 @@ writing its function and listing it in ``CASES``):
 * ``marching_cubes``: ``wp.geometry.IsoSurfaceMarchingCubes.extract`` of a sphere's signed
   distance field on a 256^3 grid (64^3 with ``--quick``), end to end: counting, scan, the
   one host read of the totals, vertices and triangles. Both libraries get the same field
-  and must produce the same numbers of vertices and triangles.
+  and must produce the same numbers of vertices and triangles;
+* ``surface_nets``: the same with ``wp.geometry.IsoSurfaceNets`` (triangles).
 
 Times are the best of N calls after a warm-up (compilation excluded), GPU work
 synchronised. Run ``python benchmarks/bench_geometry.py [--quick] [--device cpu|cuda|all]
@@ -83,26 +84,27 @@ def sphere_sdf(n: int) -> np.ndarray:
 
 
 # -- cases -------------------------------------------------------------------------------------
-def bench_marching_cubes(device: str, ctx: Context) -> list:
+def _isosurface(case: str, cls_name: str, device: str, ctx: Context) -> list:
+    """One extraction of the sphere SDF by ``wp.geometry.<cls_name>`` in both libraries."""
     n = 64 if ctx.quick else 256
     f = sphere_sdf(n)
     field = wp.array(f, dtype=wp.float32, device=device)
-    mc = wp.geometry.IsoSurfaceMarchingCubes
+    cls = getattr(wp.geometry, cls_name)
 
     def ours():
-        return mc.extract(field, 0.0)
+        return cls.extract(field, 0.0)
 
     t = best_of(ours, lambda: wp.synchronize_device(device), ctx.repeat)
     verts, indices = ours()
-    row = Row("marching_cubes", f"{n}^3 sphere SDF, {verts.shape[0]} verts, "
-              f"{indices.shape[0] // 3} tris", device, t)
+    row = Row(case, f"{n}^3 sphere SDF, {verts.shape[0]} verts, {indices.shape[0] // 3} tris",
+              device, t)
     warp = ctx.warp_on(device)
     if warp is not None:
         wfield = warp.array(f, dtype=warp.float32, device=device)
-        wmc = warp.geometry.IsoSurfaceMarchingCubes
+        wcls = getattr(warp.geometry, cls_name)
 
         def theirs():
-            return wmc.extract(wfield, 0.0)
+            return wcls.extract(wfield, 0.0)
 
         row.warp_s = best_of(theirs, lambda: warp.synchronize_device(device), ctx.repeat)
         wv, wi = theirs()
@@ -111,7 +113,15 @@ def bench_marching_cubes(device: str, ctx: Context) -> list:
     return [row]
 
 
-CASES = {"marching_cubes": bench_marching_cubes}
+def bench_marching_cubes(device: str, ctx: Context) -> list:
+    return _isosurface("marching_cubes", "IsoSurfaceMarchingCubes", device, ctx)
+
+
+def bench_surface_nets(device: str, ctx: Context) -> list:
+    return _isosurface("surface_nets", "IsoSurfaceNets", device, ctx)
+
+
+CASES = {"marching_cubes": bench_marching_cubes, "surface_nets": bench_surface_nets}
 
 
 # -- driver ------------------------------------------------------------------------------------

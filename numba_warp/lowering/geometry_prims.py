@@ -29,6 +29,7 @@ here both also run at Python scope, through their Numba implementations.
 
 from __future__ import annotations
 
+import numpy as np
 from llvmlite import ir
 from numba.core import types
 from numba.core.typing.templates import signature
@@ -52,6 +53,8 @@ __all__ = ["closest_point_edge_edge", "intersect_tri_tri"]
 #: Warp's threshold below which the adjoint treats the segments as parallel: denom <=
 #: this * |d1|^2 |d2|^2, i.e. sin^2 of the angle between them
 _PARALLEL_TOL = 1.0e-6
+#: intersect_tri_tri's results: Warp's ``int`` (int32)
+_ZERO, _ONE = np.int32(0), np.int32(1)
 #: Moller's coplanarity tolerance on signed plane distances (a double in Warp's C++: the
 #: float32 overload compares in float64 too)
 _PLANE_EPS = 1.0e-6
@@ -346,12 +349,12 @@ def _ol_coplanar(n, v0, v1, v2, u0, u1, u2):
                 or _edge_crosses_triangle(v1x, v1y, v2x, v2y, u0x, u0y, u1x, u1y, u2x, u2y)
                 or _edge_crosses_triangle(v2x, v2y, v0x, v0y, u0x, u0y, u1x, u1y, u2x,
                                           u2y)):
-            return 1
+            return _ONE
         if _point_in_triangle(v0x, v0y, u0x, u0y, u1x, u1y, u2x, u2y):
-            return 1
+            return _ONE
         if _point_in_triangle(u0x, u0y, v0x, v0y, v1x, v1y, v2x, v2y):
-            return 1
-        return 0
+            return _ONE
+        return _ZERO
 
     return impl
 
@@ -363,11 +366,11 @@ def _ol_intersect_tri_tri(v0, v1, v2, u0, u1, u2):
             n1 = cross(v1 - v0, v2 - v0)
             du0, du1, du2 = _plane_distances(n1, v0, u0, u1, u2)
             if du0 * du1 > 0.0 and du0 * du2 > 0.0:  # u entirely on one side of v's plane
-                return 0
+                return _ZERO
             n2 = cross(u1 - u0, u2 - u0)
             dv0, dv1, dv2 = _plane_distances(n2, u0, v0, v1, v2)
             if dv0 * dv1 > 0.0 and dv0 * dv2 > 0.0:
-                return 0
+                return _ZERO
             line = cross(n1, n2)
             k = 0  # the axis of the line direction's largest component
             big = abs(line[0])
@@ -388,7 +391,7 @@ def _ol_intersect_tri_tri(v0, v1, v2, u0, u1, u2):
             r0, r1 = d * xxyy + e * xx * y1, d * xxyy + f * xx * y0
             lo1, hi1 = min(s0, s1), max(s0, s1)
             lo2, hi2 = min(r0, r1), max(r0, r1)
-            return 0 if (hi1 < lo2 or hi2 < lo1) else 1
+            return _ZERO if (hi1 < lo2 or hi2 < lo1) else _ONE
 
         return impl
 

@@ -271,7 +271,8 @@ def test_case_tables_agree_with_warps():
         assert ambiguous[c] == (face[amb] + 1 if amb else 0), c
 
 
-def test_marching_cubes_gradient_reaches_the_field(device):
+@pytest.mark.parametrize("cls", [MC, NETS])
+def test_gradient_reaches_the_field(cls, device):
     # d(area)/d(radius) of a sphere SDF is 8 pi r (Warp's test, on a smaller grid)
     n, r = 24, 0.5
     x = np.linspace(-1.0, 1.0, n)
@@ -279,7 +280,8 @@ def test_marching_cubes_gradient_reaches_the_field(device):
     field = wp.array(d - r, dtype=wp.float32, device=device, requires_grad=True)
     tape = wp.Tape()
     with tape:
-        verts, indices = MC.extract(field, 0.0, lower=(-1.0, -1.0, -1.0), upper=(1.0, 1.0, 1.0))
+        verts, indices = cls.extract(field, 0.0, lower=(-1.0, -1.0, -1.0),
+                                     upper=(1.0, 1.0, 1.0))
     assert verts.requires_grad
     v, tris = verts.numpy(), faces_of(indices)
     a, b, c = v[tris[:, 0]], v[tris[:, 1]], v[tris[:, 2]]
