@@ -18,14 +18,16 @@ than three edges may be split along another diagonal). The vertices are
 differentiable: under a ``wp.Tape``, the gradient reaches ``field`` through the
 interpolation (as in Warp); ``indices`` carry none.
 
-Three library kernels do the work on the field's device (every core on the CPU): one
-thread per grid node counts its crossing edges and the triangles of the cell at that
+Three library kernels do the work on the field's device (every core on the CPU): the
+first counts, per grid node, its crossing edges and the triangles of the cell at that
 node, packed in one int64 (vertices in the low, triangles in the high 32 bits) so that
 one in-place scan (``wp.utils.array_scan``) gives both running totals; one host read of
 the totals sizes the outputs; then one kernel writes the vertices, another the triangles
 (a triangle's vertex index is the scanned count before its edge's node plus the edge's
-rank among that node's crossings). A NaN in the field is an error (Warp would write
-triangles with index -1), as are more than 2**31 - 1 vertices or indices.
+rank among that node's crossings). A GPU thread takes one node (neighbouring threads read
+neighbouring values), a CPU thread a whole row of nodes along z (``runs``). A NaN in the
+field is an error (Warp would write triangles with index -1), as are grids too large for
+the packed counts and more than 2**31 - 1 vertices or indices.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ from ..typing.scalars import scalar_types
 from ..typing.vec import ALIASES
 from . import cube_tables
 
-__all__ = ["IsoSurfaceBase", "IsoSurfaceMarchingCubes", "cell_case", "check_totals",
+__all__ = ["IsoSurfaceBase", "IsoSurfaceMarchingCubes", "cell_case", "check_grid", "check_totals",
            "count_before", "count_readback", "nan_error", "resolve_domain_bounds", "runs",
            "validate_field"]
 
@@ -102,6 +104,14 @@ def nan_error(field: array, what: str) -> ValueError:
     return ValueError(f"{what}: 'field' holds NaN (the first at index {where}); its "
                       "crossings are undefined. Replace NaN values before extracting, e.g. "
                       "with wp.where(wp.isnan(v), fill, v) in the kernel that writes the field.")
+
+
+def check_grid(what: str, points: int, per_point: int) -> None:
+    """Refuse a grid whose counts could overflow the packed 32-bit halves (``points``
+    nodes or cells, each with up to ``per_point`` vertices)."""
+    if points * per_point >= 2**32:
+        raise ValueError(f"{what}: a grid of {points} points is too large to extract at once "
+                         f"(at most {(2**32 - 1) // per_point}); extract it in pieces")
 
 
 def check_totals(what: str, **totals) -> None:
@@ -314,6 +324,7 @@ def _marching_cubes(field: array, threshold: float, lower, upper) -> tuple:
     validate_field(field)
     origin, delta = resolve_domain_bounds(field.shape, lower, upper)
     device, shape, n = field.device, field.shape, field.size
+    check_grid("IsoSurfaceMarchingCubes", n, 3)
     tri_range, tri_edges, edge_node = _mc_device_tables(device)
     threshold = float(threshold)
     counts = empty(n + 1, dtype=int64, device=device)

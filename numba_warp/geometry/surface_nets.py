@@ -22,8 +22,11 @@ which may order those vertices differently from Warp's (OpenVDB's) numbering; po
 may differ from Warp's in the last bits (another summation order). Vertices carry the
 gradient of ``field`` under a ``wp.Tape``.
 
-Kernels (one thread per cell): classify (case, flipped if needed, flags, and vertex and
-quad counts packed in an int64 for one scan, as in ``isosurface``), vertices, faces.
+Kernels (a cell per GPU thread, a row of cells per CPU thread, as in ``isosurface``):
+classify (case, flipped if needed, flags, and vertex and quad counts packed in an int64
+for one scan), vertices, faces. Only the cells the surface crosses do more than read
+their corners: the others' flags are never written nor read (the later kernels go by the
+scanned counts).
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from .isosurface import (
     LOW,
     IsoSurfaceBase,
     cell_case,
+    check_grid,
     check_totals,
     count_before,
     count_readback,
@@ -102,12 +106,12 @@ def _quad_table() -> tuple:
 
 @functools.cache
 def _sn_device_tables(device) -> tuple:
+    """(edge groups 256 x 12, ambiguous faces, edge -> node offset and axis, quad cells,
+    quad orientation) as int32 arrays on ``device``."""
     groups, ambiguous = cube_tables.sn_tables()
     quads, ccw = _quad_table()
-    as_i32 = functools.partial(array, dtype=int32, device=device)
-    return (as_i32(np.array(groups, np.int32).reshape(256, 12)), as_i32(np.array(ambiguous,
-            np.int32)), as_i32(np.array(cube_tables.EDGE_NODE_AXIS, np.int32)),
-            as_i32(np.array(quads, np.int32)), as_i32(np.array(ccw, np.int32)))
+    tables = (np.reshape(groups, (256, 12)), ambiguous, cube_tables.EDGE_NODE_AXIS, quads, ccw)
+    return tuple(array(np.asarray(t, np.int32), dtype=int32, device=device) for t in tables)
 
 
 # -- kernels ------------------------------------------------------------------------------
@@ -237,16 +241,14 @@ def _crossing(field: _F3, threshold: float32, edge_node: _T2, e: int, i: int, j:
 @func
 def _points(field: _F3, threshold: float32, groups: _T2, edge_node: _T2, flags: _I32,
             counts: _I64, lower: vec3, delta: vec3, verts: _V3, i: int, j: int, k: int):
+    """Write the vertices of cell (i, j, k), one per edge group marked in its flags, at
+    the average of the group's edge crossings."""
     ny, nz = field.shape[1], field.shape[2]
     cell = (i * (ny - 1) + j) * (nz - 1) + k
     f = flags[cell]
     with_vertex = f >> _GROUPS
-    if with_vertex == 0:
-        return
     case = f & 255
-    base = int(0)
-    if cell > 0:
-        base = int(counts[cell - 1] & int64(LOW))
+    base = int(count_before(counts, cell) & int64(LOW))
     for g in range(4):
         if (with_vertex >> g) & 1 != 0:
             total = vec3(0.0, 0.0, 0.0)
@@ -278,9 +280,7 @@ def _vertex_of(flags: _I32, groups: _T2, counts: _I64, ny: int, nz: int, i: int,
                k: int, e: int) -> int:
     """The index of cell (i, j, k)'s vertex on its edge ``e``."""
     cell = (i * (ny - 1) + j) * (nz - 1) + k
-    base = int(0)
-    if cell > 0:
-        base = int(counts[cell - 1] & int64(LOW))
+    base = int(count_before(counts, cell) & int64(LOW))
     f = flags[cell]
     g = groups[f & 255, e]
     return base + _popcount4((f >> _GROUPS) & ((1 << (g - 1)) - 1))
@@ -311,9 +311,7 @@ def _faces(field: _F3, groups: _T2, flags: _I32, counts: _I64, quads: _T2, ccw: 
     f = flags[cell]
     if (f >> _XEDGE) & 7 == 0:
         return
-    out = int(0)
-    if cell > 0:
-        out = int(counts[cell - 1] >> int64(32))
+    out = int(count_before(counts, cell) >> int64(32))
     below = (f >> _BELOW0) & 1
     # the owner's x edge needs cells before it along y and z, its y edge along z and x, ...
     has = vec3i(int(j > 0 and k > 0), int(k > 0 and i > 0), int(i > 0 and j > 0))
@@ -358,6 +356,7 @@ def _surface_nets(field, threshold: float, lower, upper, topology: str) -> tuple
     device = field.device
     cells = tuple(s - 1 for s in field.shape)
     n = cells[0] * cells[1] * cells[2]
+    check_grid("IsoSurfaceNets", n, 4)
     groups, ambiguous, edge_node, quads, ccw = _sn_device_tables(device)
     threshold = float(threshold)
     flags = empty(n, dtype=int32, device=device)
