@@ -207,6 +207,8 @@ def constant(x):
     return x
 
 
+import warnings as _warnings  # noqa: E402
+
 # --- issue 11: compat (Warp names numba_warp does not provide: clear errors, not
 # AttributeError; see numba_warp/unsupported.py). Served by PEP 562 __getattr__, which
 # Python consults only for names this module does not define: real definitions win. ---
@@ -215,14 +217,20 @@ import importlib.util as _importlib_util  # noqa: E402
 
 from . import unsupported as _unsupported  # noqa: E402
 
-#: public names served from a subpackage imported at their first use (wp.HashGrid, ...):
-#: a program that never builds a spatial structure does not load them
+# --- issue 13: geometry, served from numba_warp.geometry imported at the first use of one
+# of its names: a program that never builds a spatial structure does not load it ---
 _DEFERRED = {"HashGrid": "geometry", "geometry": None}
 
 
 def _deferred(name: str):
+    if name == "MarchingCubes":  # Warp's deprecated name; warns when read, as in Warp
+        # stacklevel 3: the user's line, past the compat __getattr__ that calls this one
+        _warnings.warn("wp.MarchingCubes is deprecated and will be removed in a future "
+                       "version of Warp. Use wp.geometry.IsoSurfaceMarchingCubes instead.",
+                       DeprecationWarning, stacklevel=3)
+        return _deferred("geometry").IsoSurfaceMarchingCubes
     if name not in _DEFERRED:
-        raise AttributeError(name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     sub = _DEFERRED[name]
     module = _importlib.import_module(f"{__name__}.{sub or name}")
     value = module if sub is None else getattr(module, name)

@@ -78,8 +78,7 @@ _GEOMETRY = """
     Bvh BvhQuery HashGridQuery Mesh MeshQuery MeshQueryAABB MeshQueryPoint
     MeshQueryRay is_cubql_available
     bvh_get_group_root bvh_query_aabb bvh_query_capsule bvh_query_next bvh_query_ray
-    bvh_query_sphere closest_point_edge_edge
-    intersect_tri_tri mesh_eval_face_normal mesh_eval_position
+    bvh_query_sphere mesh_eval_face_normal mesh_eval_position
     mesh_eval_velocity mesh_get mesh_get_bvh mesh_get_group_root mesh_get_index
     mesh_get_point mesh_get_velocity mesh_query_aabb mesh_query_aabb_next
     mesh_query_furthest_point_no_sign mesh_query_next mesh_query_point

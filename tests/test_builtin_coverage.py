@@ -12,7 +12,7 @@ from numba_warp.unsupported import is_stub
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
 GROUPS = ["Scalar Math", "Vector Math", "Quaternion Math", "Transformations", "Spatial Math",
-          "Random", "Operators", "Utility"]
+          "Random", "Operators", "Utility", "Geometry"]
 
 
 def _reference():

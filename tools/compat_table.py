@@ -85,6 +85,8 @@ DIFFERS = {
     "warp.randu": "high == low returns low (Warp divides by zero)",
     "warp.curlnoise": "also differentiable in lacunarity and gain",
     "warp.sample_cdf": "also at Python scope, and with float64 CDFs",
+    "warp.closest_point_edge_edge": "also with vec3d (float64) and at Python scope",
+    "warp.intersect_tri_tri": "also at Python scope",
     "warp.copy": "recorded on a Tape even when src gets its gradient array later",
     "warp.float32": "a Python-scope value is rounded to the type (Warp keeps the Python float "
                     "in .value)",

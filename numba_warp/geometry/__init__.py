@@ -1,6 +1,15 @@
-"""numba_warp.geometry: Warp's spatial structures, built on the device that owns the data
-(their in-kernel queries are builtins in ``numba_warp/lowering``)."""
+"""numba_warp.geometry: Warp's spatial structures (``HashGrid``, built on the device that
+owns the data) and ``warp.geometry``'s isosurface extraction from dense fields; the
+structures' in-kernel queries are builtins in ``numba_warp/lowering``.
 
-from .hash_grid import HashGrid  # noqa: F401
+``IsoSurfaceBase`` is Warp 1.19's interface of dense-field isosurface extractors, with
+the backends ``IsoSurfaceMarchingCubes`` (triangles) and ``IsoSurfaceNets`` (triangles or
+quads). Warp's other ``warp.geometry`` functions (sparse marching cubes, swept volumes,
+Delaunay edge flips) are not provided.
+"""
 
-__all__ = ["HashGrid"]
+from .hash_grid import HashGrid
+from .isosurface import IsoSurfaceBase, IsoSurfaceMarchingCubes
+from .surface_nets import IsoSurfaceNets
+
+__all__ = ["HashGrid", "IsoSurfaceBase", "IsoSurfaceMarchingCubes", "IsoSurfaceNets"]

@@ -305,10 +305,13 @@ def array_scan(in_array: array, out_array: array, inclusive: bool = True) -> Non
     partial = allocate((chunks,), et, dev)
     offsets = allocate((chunks,), et, dev)
     zero = et.dtype() if et.inner_shape else et.scalar_np.type(0)
-    launch(_chunk_sums, dim=chunks, inputs=[x, chunk], outputs=[partial], device=dev)
-    launch(_chunk_offsets, dim=1, inputs=[partial, zero], outputs=[offsets], device=dev)
+    # not recorded on a Tape: Warp's array_scan is a native call that no Tape sees
+    launch(_chunk_sums, dim=chunks, inputs=[x, chunk], outputs=[partial], device=dev,
+           record_tape=False)
+    launch(_chunk_offsets, dim=1, inputs=[partial, zero], outputs=[offsets], device=dev,
+           record_tape=False)
     launch(_scan_chunks, dim=chunks, inputs=[x, chunk, offsets, 1 if inclusive else 0],
-           outputs=[y], device=dev)
+           outputs=[y], device=dev, record_tape=False)
 
 
 def _scalar_view(a: array) -> array:

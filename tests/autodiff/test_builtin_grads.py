@@ -19,7 +19,7 @@ from numba_warp.lowering import registry as rules
 from .gradtable import check_rows
 
 GROUP_FILES = ["rows_scalar", "rows_vector", "rows_quat", "rows_transform", "rows_spatial",
-               "rows_decomp", "rows_random"]
+               "rows_decomp", "rows_random", "rows_geometry"]
 CHUNK = 12
 # without a GPU, the conftest compiles each kernel to PTX; the backward pass contains the
 # forward replay, so compiling it alone checks both
