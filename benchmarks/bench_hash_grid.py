@@ -28,11 +28,11 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _warp_twin  # noqa: E402
 import numba  # noqa: E402
+from _timing import best_of  # noqa: E402
 
 import numba_warp as wp  # noqa: E402
-import _warp_twin  # noqa: E402
-from _timing import best_of  # noqa: E402
 
 #: Warp 1.19 on an H200 (2026-11-21), ms: the issue's targets for "cuda:0"
 H200_WARP_MS = {"build": 0.11, "count": 0.69}
