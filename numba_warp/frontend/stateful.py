@@ -13,7 +13,10 @@ statement that reassigns them (``lowering/stateful_calls.py`` has the table)::
 
 ``for i in wp.hash_grid_query(grid, p, r): body`` (a registered iterable query) becomes
 ``_wp_qry0 = wp.hash_grid_query(grid, p, r); i = 0`` and a loop of ``_wp_qry0, i, ok =
-_hash_grid_query_next(_wp_qry0, i)``, leaving it when ``ok`` is False.
+_hash_grid_query_next(_wp_qry0, i)``, leaving it when ``ok`` is False. A loop over a
+variable assigned a query earlier in the function (``q = wp.hash_grid_query(...)``, then
+``for i in q:``, as Warp's SPH and DEM examples write it) advances that variable itself,
+as Warp's loop does (a second loop over the same query finds it exhausted).
 
 Calls are hoisted in evaluation order. A call in a ``while`` condition is re-evaluated
 each iteration (the loop becomes ``while True`` with the test inside); calls under
@@ -39,6 +42,8 @@ class _Hoister:
         self.counter = 0
         self.table = stateful_calls.STATEFUL
         self.queries = 0
+        #: variables last assigned a query constructor's result -> its ``next`` builtin
+        self.query_vars: dict = {}
 
     def _target(self, call):
         if not (isinstance(call, ast.Call) and self.tr.is_outside(call.func)):
@@ -62,8 +67,9 @@ class _Hoister:
         except TypeError:
             return None
 
-    def for_over_query(self, stmt, next_public) -> list:
-        """``for i in query(...)`` -> the query, the index and a ``while`` loop."""
+    def for_over_query(self, stmt, next_public, variable: str | None = None) -> list:
+        """``for i in query(...)`` -> the query, the index and a ``while`` loop; for
+        ``for i in q`` (``variable``: the query is in ``q``) the index and the loop."""
         parsed = self.tr.parsed
         if not isinstance(stmt.target, ast.Name):
             raise parsed.error("a loop over a spatial query takes one variable (the index)",
@@ -71,10 +77,12 @@ class _Hoister:
         if stmt.orelse:
             raise parsed.error("a loop over a spatial query cannot have an 'else' block",
                                stmt, "Move the else block after the loop.")
-        qname = query_temp(self.queries)
-        self.queries += 1
+        if variable is None:
+            qname = query_temp(self.queries)
+            self.queries += 1
+        else:
+            qname = variable
         index = stmt.target.id
-        self.tr.locals.update((qname, index))
         helper = self.table[next_public][0]
         found = random_temp(self.counter)
         self.counter += 1
@@ -87,8 +95,20 @@ class _Hoister:
                      [ast.Name(qname, ast.Load()), ast.Name(index, ast.Load())], []))
         leave = ast.If(ast.UnaryOp(ast.Not(), ast.Name(found, ast.Load())), [ast.Break()], [])
         loop = ast.While(ast.Constant(True), [step, leave, *self.body(stmt.body)], [])
-        return [ast.fix_missing_locations(ast.copy_location(n, stmt))
-                for n in (make, start, loop)]
+        made = (make, start, loop) if variable is None else (start, loop)
+        return [ast.fix_missing_locations(ast.copy_location(n, stmt)) for n in made]
+
+    def note_query_variable(self, stmt: ast.Assign) -> None:
+        """Remember ``q = <query constructor>(...)``; forget ``q`` when it is assigned
+        anything else (the loop over it then gets the frontend's usual checks)."""
+        for target in stmt.targets:
+            for node in ast.walk(target):
+                if isinstance(node, ast.Name):
+                    self.query_vars.pop(node.id, None)
+        if len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            next_public = self.iterable_next(stmt.value)
+            if next_public is not None:
+                self.query_vars[stmt.targets[0].id] = next_public
 
     def body(self, stmts: list) -> list:
         out = []
@@ -104,6 +124,10 @@ class _Hoister:
             next_public = self.iterable_next(stmt.iter)
             if next_public is not None:
                 return self.for_over_query(stmt, next_public)
+            if isinstance(stmt.iter, ast.Name) and stmt.iter.id in self.query_vars:
+                return self.for_over_query(stmt, self.query_vars[stmt.iter.id], stmt.iter.id)
+        if isinstance(stmt, ast.Assign):
+            self.note_query_variable(stmt)
         if isinstance(stmt, ast.While):
             pre = self.expression_calls(stmt, "test")
             if pre:

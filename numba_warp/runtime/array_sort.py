@@ -4,10 +4,11 @@
 Same signatures, in-place conventions and checks as Warp: the key and value arrays of a
 sort hold at least ``2 * count`` elements and their second half is scratch space.
 
-* ``radix_sort_pairs``: a stable least-significant-digit radix sort, 8 bits a pass.
-  The elements are split into chunks; a pass counts each chunk's digits, scans the
-  counts (digit-major, so equal digits keep their chunk order) and has each chunk
-  scatter its elements in order. Keys are sorted as their bits: signed integers with
+* ``radix_sort_pairs``: a stable least-significant-digit radix sort, 8 bits a pass
+  (on the CPU up to 11 bits, in one chunk: see ``_sort_plan``). The elements are split
+  into chunks; a pass counts each chunk's digits, scans the counts (digit-major, so
+  equal digits keep their chunk order) and has each chunk scatter its elements in
+  order. Keys are sorted as their bits: signed integers with
   the sign bit flipped, floats in IEEE total order (-0.0 before 0.0, as CUB does).
 * ``segmented_sort_pairs``: one thread per segment, a stable bottom-up merge sort
   through the scratch half.
@@ -40,7 +41,8 @@ __all__ = ["radix_sort_pairs", "runlength_encode", "segmented_sort_pairs"]
 _A1 = array(dtype=typing.Any, ndim=1)
 _I1 = array(dtype=int, ndim=1)
 RADIX_BITS = 8
-RADIX = 1 << RADIX_BITS
+#: digit width of a sort on the CPU (see _sort_plan)
+CPU_RADIX_BITS = 11
 _I32 = scalar_types["int32"]
 
 # key dtype name -> (unsigned view type, transform: 0 none, 1 flip sign bit, 2 float order)
@@ -108,6 +110,30 @@ def _bit_range(begin_bit, end_bit, width):
     return begin_bit, end_bit
 
 
+def _sort_plan(count: int, begin_bit: int, end_bit: int, device):
+    """(chunk length, number of chunks, [(shift, bits) of each digit]) of a sort.
+
+    On a GPU: up to MAX_CHUNKS chunks (a thread each) and 8-bit digits. On the CPU a
+    launch of fewer threads than ``wp.config.cpu_parallel_threshold`` (8192) runs on
+    one thread, as the sort's chunk launches (at most MAX_CHUNKS) do: one chunk then,
+    whose digit counts stay small enough for digits of up to CPU_RADIX_BITS bits, so
+    fewer passes (a hash grid's 21-bit cells: 2 instead of 3, and no copy back from
+    the scratch half); the scans of MAX_CHUNKS * 256 counts per pass are gone too.
+    """
+    if device.is_cpu:
+        chunk, nchunks, most = max(count, 1), 1, CPU_RADIX_BITS
+    else:
+        chunk = max(1, math.ceil(count / MAX_CHUNKS))
+        nchunks, most = math.ceil(count / chunk), RADIX_BITS
+    passes = math.ceil((end_bit - begin_bit) / most)
+    digits, shift = [], begin_bit
+    for k in range(passes):  # equal widths, the first ones a bit wider
+        bits = math.ceil((end_bit - shift) / (passes - k))
+        digits.append((shift, bits))
+        shift += bits
+    return chunk, nchunks, digits
+
+
 def radix_sort_pairs(keys: array, values: array, count: int, begin_bit: int = 0,
                      end_bit: int | None = None) -> None:
     """Sort ``keys[:count]`` ascending, moving ``values[:count]`` with them (stable);
@@ -138,21 +164,21 @@ def radix_sort_pairs(keys: array, values: array, count: int, begin_bit: int = 0,
     if kind[1] != 2 and _sort_with_cupy(ukeys, uvals, count, begin_bit, end_bit, kind[1]):
         return
     halves = [(ukeys[:count], uvals[:count]), (ukeys[count:2 * count], uvals[count:2 * count])]
-    chunk = max(1, math.ceil(count / MAX_CHUNKS))
-    nchunks = math.ceil(count / chunk)
-    counts = allocate((RADIX * nchunks,), element_type(_I32), keys.device)
+    chunk, nchunks, digits = _sort_plan(count, begin_bit, end_bit, keys.device)
+    counts = allocate(((1 << max(d for _, d in digits)) * nchunks,), element_type(_I32),
+                      keys.device)
     offsets = allocate(counts.shape, counts.element_type, keys.device)
     npu = utype._np_dtype.type
     top, zero = npu(1 << (width - 1)), npu(0)
     src = 0
-    for shift in range(begin_bit, end_bit, RADIX_BITS):
-        mask = npu((1 << min(RADIX_BITS, end_bit - shift)) - 1)
+    for shift, bits in digits:
+        n = (1 << bits) * nchunks
         (k_in, v_in), (k_out, v_out) = halves[src], halves[1 - src]
-        digit_args = [chunk, nchunks, npu(shift), mask, kind[1], top, zero]
-        counts.zero_()
+        digit_args = [chunk, nchunks, npu(shift), npu((1 << bits) - 1), kind[1], top, zero]
+        counts[:n].zero_()
         launch(_radix_count, dim=nchunks, inputs=[k_in, *digit_args], outputs=[counts],
                device=keys.device)
-        array_scan(counts, offsets, inclusive=False)
+        array_scan(counts[:n], offsets[:n], inclusive=False)
         launch(_radix_scatter, dim=nchunks, inputs=[k_in, v_in, *digit_args, offsets],
                outputs=[k_out, v_out], device=keys.device)
         src = 1 - src

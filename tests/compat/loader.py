@@ -31,7 +31,7 @@ __all__ = ["BACKENDS", "port_source", "load_program", "load_warp_example", "WARP
 BACKENDS = ("numba_warp", "warp")
 
 WARP_EXAMPLES = ("example_wave", "example_fluid", "example_raymarch", "example_graph_capture",
-                 "example_spin_lock", "example_work_queue")
+                 "example_spin_lock", "example_work_queue", "example_sph", "example_dem")
 
 _RULES = [
     (re.compile(r"^(\s*)from warp\.tests\.unittest_utils import \*\s*$"),

@@ -7,8 +7,9 @@ Usage (needs ``pip install warp-lang==1.19.*``, i.e. the ``compat`` extra):
     python tests/compat/make_reference.py prog_wave  # one
     python tests/compat/make_reference.py --warp-examples DIR
 
-``--warp-examples DIR`` copies Warp's six core example files to DIR and stores Warp's
-results for them (``warp_cpu_results.npz``), for a machine where Warp cannot be installed
+``--warp-examples DIR`` copies the Warp core example files that the tests run
+(``loader.WARP_EXAMPLES``) to DIR and stores Warp's results for them
+(``warp_cpu_results.npz``), for a machine where Warp cannot be installed
 (``NUMBA_WARP_WARP_EXAMPLES=DIR pytest tests/compat``; see test_warp_examples.py).
 
 Each file stores the program's result arrays (float64 sums, float32 fields, int counts)

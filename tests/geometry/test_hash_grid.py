@@ -1,7 +1,8 @@
 """wp.HashGrid against brute force: every pair within the radius is found, through the
-``while hash_grid_query_next`` form and the ``for`` form, for negative coordinates, a
-grid smaller than the points' extent (cells wrap around), float64 points and grouped
-builds; hash_grid_point_id is a permutation; bad input is refused clearly."""
+``while hash_grid_query_next`` form and the ``for`` forms (over the query or a variable
+holding it), for negative coordinates, a grid smaller than the points' extent (cells
+wrap around), float64 points and grouped builds; hash_grid_point_id is a permutation;
+bad input is refused clearly."""
 
 import numpy as np
 import pytest
@@ -160,12 +161,35 @@ def test_empty_and_unbuilt_grids_find_nothing(device):
 
 @wp.kernel
 def count_for_f32(grid: wp.uint64, points: wp.array(dtype=wp.vec3), radius: float,
-                  counts: wp.array(dtype=int), sums: wp.array(dtype=int)):
+                  counts: wp.array(dtype=int), again: wp.array(dtype=int)):
     i = wp.tid()
+    neighbors = wp.hash_grid_query(grid, points[i], radius)  # Warp's SPH and DEM form
     n = int(0)
-    for index in wp.hash_grid_query(grid, points[i], radius):
+    for index in neighbors:
         n += 1
     counts[i] = n
+    m = int(0)
+    for index in neighbors:  # the first loop used the query up, as in Warp
+        m += 1
+    again[i] = m
+
+
+def test_a_loop_over_a_query_variable(device, cloud):
+    """``q = wp.hash_grid_query(...)`` then ``for i in q`` visits the candidates that
+    ``for i in wp.hash_grid_query(...)`` visits, and leaves ``q`` used up (Warp: a second
+    loop over it finds nothing)."""
+    n = len(cloud)
+    pts = wp.array(cloud.astype(np.float32), dtype=wp.vec3, device=device)
+    grid = wp.HashGrid(8, 8, 8, device=device)
+    grid.build(pts, 0.5)
+    counts, again, unused, direct = (wp.zeros(n, dtype=int, device=device) for _ in range(4))
+    wp.launch(count_for_f32, n, inputs=[grid.id, pts, 1.3, counts, again], device=device)
+    # the direct form, through count_group (a grid built without groups ignores them)
+    wp.launch(count_group, n, inputs=[grid.id, pts, wp.zeros(n, dtype=int, device=device),
+                                      1.3, unused, direct], device=device)
+    assert counts.numpy().sum() > n
+    np.testing.assert_array_equal(counts.numpy(), direct.numpy())
+    np.testing.assert_array_equal(again.numpy(), np.zeros(n))
 
 
 def test_bad_input_is_refused():

@@ -110,6 +110,13 @@ def test_radix_sort_pairs(device):
     order = np.argsort(big, kind="stable")
     np.testing.assert_array_equal(keys.numpy()[:N], big[order])
     np.testing.assert_array_equal(vals.numpy()[:N], order)
+    # bits [3, 26): not a whole number of digits (8-bit on a GPU, up to 11-bit on the CPU)
+    wide = np.random.default_rng(4).integers(0, 2**32, N, dtype=np.uint64).astype(np.uint32)
+    keys, vals = _pairs(wide, N, device)
+    U.radix_sort_pairs(keys, vals, N, begin_bit=3, end_bit=26)
+    order = np.argsort((wide >> 3) & ((1 << 23) - 1), kind="stable")
+    np.testing.assert_array_equal(vals.numpy()[:N], order)
+    np.testing.assert_array_equal(keys.numpy()[:N], wide[order])
 
 
 def test_radix_sort_errors():
