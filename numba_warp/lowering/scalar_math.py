@@ -22,6 +22,7 @@ import operator
 
 import numpy as np
 from numba.core import types
+from numba.extending import intrinsic
 
 from ..typing.mat import flat_get, flat_set
 from ..typing.scalars import c_int_div, c_int_rem
@@ -96,6 +97,12 @@ def _unary_rounding(name, pyfn, doc):
         if is_scalar(x):
             ft = float_like(x)
 
+            if ft in (types.float32, types.float64):
+                # one instruction on the CPU (roundss) and on CUDA (cvt.rmi): the LLVM
+                # intrinsic, not the C library call that math.floor becomes on the CPU
+                rounding = _LLVM_ROUNDING[name]
+                return lambda x: rounding(ft(x))
+
             def impl(x):
                 y = ft(x)
                 # |y| >= 2**52 is already integral (also passes NaN and inf through),
@@ -105,6 +112,27 @@ def _unary_rounding(name, pyfn, doc):
             return impl
 
     return wrapper
+
+
+def _llvm_rounding(which: str):
+    """An intrinsic: ``llvm.<which>`` of a float32 or float64 (``floor``, ``ceil``,
+    ``trunc``; NaN and infinities pass through, as in C)."""
+
+    @intrinsic
+    def rounding(typingctx, x):
+        if x not in (types.float32, types.float64):
+            return None
+
+        def codegen(context, builder, sig, args):
+            fn = builder.module.declare_intrinsic(f"llvm.{which}", [args[0].type])
+            return builder.call(fn, [args[0]])
+
+        return x(x), codegen
+
+    return rounding
+
+
+_LLVM_ROUNDING = {n: _llvm_rounding(n) for n in ("floor", "ceil", "trunc")}
 
 
 sqrt = _unary_float("sqrt", math.sqrt, "Square root of x (NaN for x < 0).")
