@@ -21,6 +21,7 @@ from .lowering.atomics import (  # noqa: F401
 )
 from .lowering.scalar_math import *  # noqa: F401,F403
 from .lowering.scalar_math import __all__ as _scalar_all
+from .lowering import bvh_ops as _bvh_ops
 from .lowering import composite_math as _composite_math  # noqa: F401 - overloads only
 from .lowering import decompositions as _decompositions
 from .lowering import hash_grid_ops as _hash_grid_ops
@@ -44,7 +45,8 @@ __all__ = ["tid", "static", "grad", *_scalar_all, "atomic_add", "atomic_sub", "a
 
 
 for _mod in (_operators, _vector_math, _matrix_math, _decompositions, _quat, _quat_angles,
-             _quat_between, _transform, _spatial, _random_ops, _noise_ops, _hash_grid_ops):
+             _quat_between, _transform, _spatial, _random_ops, _noise_ops, _hash_grid_ops,
+             _bvh_ops):
     globals().update({_n: getattr(_mod, _n) for _n in _mod.__all__})
     __all__ += list(_mod.__all__)
 

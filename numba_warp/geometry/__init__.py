@@ -1,6 +1,7 @@
 """numba_warp.geometry: Warp's spatial structures, built on the device that owns the data
 (their in-kernel queries are builtins in ``numba_warp/lowering``)."""
 
+from .bvh import Bvh, is_cubql_available  # noqa: F401
 from .hash_grid import HashGrid  # noqa: F401
 
-__all__ = ["HashGrid"]
+__all__ = ["Bvh", "HashGrid", "is_cubql_available"]
