@@ -217,8 +217,8 @@ from . import unsupported as _unsupported  # noqa: E402
 
 #: public names served from a subpackage imported at their first use (wp.HashGrid, ...):
 #: a program that never builds a spatial structure does not load them
-_DEFERRED = {"HashGrid": "geometry", "Bvh": "geometry", "is_cubql_available": "geometry",
-             "geometry": None}
+_DEFERRED = {"HashGrid": "geometry", "Bvh": "geometry", "Mesh": "geometry",
+             "is_cubql_available": "geometry", "geometry": None}
 
 
 def _deferred(name: str):

@@ -3,5 +3,6 @@
 
 from .bvh import Bvh, is_cubql_available  # noqa: F401
 from .hash_grid import HashGrid  # noqa: F401
+from .mesh import Mesh  # noqa: F401
 
-__all__ = ["Bvh", "HashGrid", "is_cubql_available"]
+__all__ = ["Bvh", "HashGrid", "Mesh", "is_cubql_available"]

@@ -225,11 +225,24 @@ def ray_box_robust(start, dir, rcp, lx, ly, lz, hx, hy, hz):
     return lmax >= _F32(0.0) and lmax >= lmin, lmin
 
 
-def _node_test(q, lx, ly, lz, hx, hy, hz, max_dist):
-    """Whether query ``q`` visits a node with that box (one rule per query kind)."""
+def node_test(q, lx, ly, lz, hx, hy, hz, max_dist):
+    """Whether query ``q`` visits a node with that box (one rule per query kind; the
+    mesh's queries add theirs in ``mesh_ops``)."""
 
 
-@implements(_node_test)
+def leaf_test(q, item):
+    """Whether query ``q`` reports ``item`` once its leaf passed :func:`node_test` (a
+    narrow phase; every BVH query reports it)."""
+
+
+@implements(leaf_test)
+def _ol_leaf_test(q, item):
+    if getattr(q, "instance_class", None) in _QUERY_CLASSES:
+        return lambda q, item: True
+    return None
+
+
+@implements(node_test)
 def _ol_node_test(q, lx, ly, lz, hx, hy, hz, max_dist):
     kind = getattr(q, "instance_class", None)
     if kind is BvhQueryAabb:
@@ -254,15 +267,20 @@ def _ol_node_test(q, lx, ly, lz, hx, hy, hz, max_dist):
 
 
 @jitable
-def _advance(q, index, max_dist):
+def advance(q, index, max_dist):
+    """Step a stackless traversal (``q.node``, ``q.stop``, ``q.nodes`` are its first
+    fields) to the next item that passes the tests: ``(query, index, found)``."""
     node = q.node
     while node != q.stop:
         lx, ly, lz, hx, hy, hz = node_bounds(q.nodes, node)
         code = node_code(q.nodes, node)
-        if _node_test(q, lx, ly, lz, hx, hy, hz, max_dist):
+        if node_test(q, lx, ly, lz, hx, hy, hz, max_dist):
             if code < 0:
-                return replace_field(q, 0, node_escape(q.nodes, node)), np.int32(-code - 1), \
-                    True
+                escape = node_escape(q.nodes, node)
+                if leaf_test(q, -code - 1):
+                    return replace_field(q, 0, escape), np.int32(-code - 1), True
+                node = escape
+                continue
             node = code
         else:
             node = node_escape(q.nodes, node)
@@ -346,7 +364,7 @@ def _ol_next(query, index, max_dist=math.inf):
         return None
 
     def impl(query, index, max_dist=math.inf):
-        return _advance(query, index, _F32(max_dist))
+        return advance(query, index, _F32(max_dist))
 
     return impl
 

@@ -17,8 +17,10 @@ from llvmlite import ir
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
+from .local_arrays import fill_array
+
 __all__ = ["load_at", "store_at", "stack_alloca", "counter_arrive", "load_fresh_at",
-           "leading_zeros", "replace_field"]
+           "leading_zeros", "replace_field", "array_at"]
 
 
 def _value_type(proto):
@@ -181,3 +183,29 @@ def replace_field(typingctx, tup, k, value):
         return builder.insert_value(args[0], v, pos)
 
     return tup(tup, k, value), codegen
+
+
+@intrinsic
+def array_at(typingctx, addr, count, proto):
+    """A 1-D array of ``count`` elements of ``proto``'s type over the memory at ``addr``
+    (owned by nobody: the structure that holds the memory keeps it alive)."""
+    if not isinstance(addr, types.Integer) or not isinstance(count, types.Integer):
+        return None
+    et = _value_type(proto)
+    arrty = types.Array(et, 1, "C")
+
+    def codegen(context, builder, sig, args):
+        data_type = context.get_data_type(et)
+        intp = context.get_value_type(types.intp)
+        itemsize = context.get_abi_sizeof(data_type)
+        ary = context.make_array(arrty)(context, builder)
+        n = context.cast(builder, args[1], sig.args[1], types.intp)
+        fill_array(context, builder, arrty, ary,
+                   data=builder.inttoptr(_as_i64(context, builder, args[0], sig.args[0]),
+                                         data_type.as_pointer()),
+                   shape=cgutils.pack_array(builder, [n]),
+                   strides=cgutils.pack_array(builder, [ir.Constant(intp, itemsize)]),
+                   itemsize=ir.Constant(intp, itemsize), meminfo=None)
+        return ary._getvalue()
+
+    return arrty(addr, count, proto), codegen
