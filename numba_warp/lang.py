@@ -30,6 +30,7 @@ from .lowering import local_arrays as _local_arrays  # noqa: F401 - types wp.zer
 from .lowering import matrix_math as _matrix_math
 from .lowering import mesh_ops as _mesh_ops
 from .lowering import mesh_queries as _mesh_queries
+from .lowering import mesh_query_forms as _mesh_query_forms  # noqa: F401 - rules, forms
 from .lowering import noise_ops as _noise_ops
 from .lowering import operator_rules as _operator_rules  # noqa: F401 - adjoint rules only
 from .lowering import operators as _operators

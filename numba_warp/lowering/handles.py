@@ -20,7 +20,7 @@ from numba.extending import intrinsic
 from .local_arrays import fill_array
 
 __all__ = ["load_at", "store_at", "stack_alloca", "counter_arrive", "load_fresh_at",
-           "leading_zeros", "replace_field", "array_at"]
+           "leading_zeros", "replace_field", "array_at", "cast_like", "tuple_range"]
 
 
 def _value_type(proto):
@@ -209,3 +209,32 @@ def array_at(typingctx, addr, count, proto):
         return ary._getvalue()
 
     return arrty(addr, count, proto), codegen
+
+
+@intrinsic
+def cast_like(typingctx, value, proto):
+    """``value`` converted to ``proto``'s type (an output variable keeps its type)."""
+    target = types.unliteral(proto)
+
+    def codegen(context, builder, sig, args):
+        return context.cast(builder, args[0], sig.args[0], target)
+
+    return target(value, proto), codegen
+
+
+@intrinsic(prefer_literal=True)
+def tuple_range(typingctx, tup, start, stop):
+    """Entries ``start .. stop-1`` (constants; ``stop`` may exceed the length) of ``tup``."""
+    if not isinstance(tup, types.BaseTuple) or not isinstance(start, types.IntegerLiteral) \
+            or not isinstance(stop, types.IntegerLiteral):
+        return None
+    lo = start.literal_value
+    hi = min(stop.literal_value, len(tup.types))
+    picked = [tup.types[k] for k in range(lo, hi)]
+    rty = types.Tuple(picked)
+
+    def codegen(context, builder, sig, args):
+        vals = [builder.extract_value(args[0], k) for k in range(lo, hi)]
+        return context.make_tuple(builder, rty, vals)
+
+    return rty(tup, start, stop), codegen

@@ -206,7 +206,7 @@ def _ol_eval_velocity(id, face, bary_u, bary_v):
 
 
 @jitable
-def _scatter(grad, i, s, g):
+def scatter_grad(grad, i, s, g):
     """``grad[i] += s * g`` (an array of vec3 at address ``grad``, atomically)."""
     arr = array_at(grad, 3 * i + 3, _F32(0.0))
     atomic_add(arr, 3 * i, s * g[0])
@@ -225,9 +225,9 @@ def _eval_adjoint(mesh, field, grad_field, face, u, v, adj_ret):
     grad = slot(mesh, grad_field)
     if grad != 0:
         w = _F32(1.0) - _F32(u) - _F32(v)
-        _scatter(grad, i, _F32(u), g)
-        _scatter(grad, j, _F32(v), g)
-        _scatter(grad, k, w, g)
+        scatter_grad(grad, i, _F32(u), g)
+        scatter_grad(grad, j, _F32(v), g)
+        scatter_grad(grad, k, w, g)
     return dot(sub(p, r), g), dot(sub(q, r), g)
 
 

@@ -636,7 +636,7 @@ def _ol_furthest(id, point, min_dist):
 
 
 @jitable
-def ray_result(mesh, start, dir, max_t, root):
+def ray_result(mesh, start, dir, max_t, root=-1):
     hit, t, u, v, sign, face, n = ray_cast(mesh, point_tuple(start), point_tuple(dir),
                                            _F32(max_t), root, False)
     if not hit:
