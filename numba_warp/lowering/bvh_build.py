@@ -24,6 +24,8 @@ build kernels of ``numba_warp/geometry/lbvh.py`` (the tree layout is ``bvh_ops``
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba.core import types
 
@@ -198,7 +200,7 @@ def _fresh_props(props, i):
 
 @jitable
 def _dist(ax, ay, az, bx, by, bz):
-    return np.sqrt((ax - bx) * (ax - bx) + (ay - by) * (ay - by) + (az - bz) * (az - bz))
+    return math.sqrt((ax - bx) * (ax - bx) + (ay - by) * (ay - by) + (az - bz) * (az - bz))
 
 
 @jitable
@@ -308,5 +310,5 @@ def triangle_props(a, b, c, props):
     pz = (a[2] + b[2] + c[2]) * third
     r = max(max(_dist(px, py, pz, a[0], a[1], a[2]), _dist(px, py, pz, b[0], b[1], b[2])),
             _dist(px, py, pz, c[0], c[1], c[2]))
-    area = np.sqrt(nx * nx + ny * ny + nz * nz)
+    area = math.sqrt(nx * nx + ny * ny + nz * nz)
     return (_F32(px), _F32(py), _F32(pz), _F32(area), _F32(nx), _F32(ny), _F32(nz), _F32(r))

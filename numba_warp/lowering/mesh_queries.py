@@ -357,7 +357,7 @@ def winding_number(mesh, p, accuracy):
         r = _prop(props, node, 7)
         if q2 > r * r * acc2:
             n = (_prop(props, node, 4), _prop(props, node, 5), _prop(props, node, 6))
-            total -= dot(q, n) / (q2 * np.sqrt(q2))
+            total -= dot(q, n) / (q2 * math.sqrt(q2))
             continue
         left, right = _children(nodes, code)
         count = _push(stack, count, left)
@@ -367,7 +367,7 @@ def winding_number(mesh, p, accuracy):
 
 @jitable
 def _angle(a, b):
-    return np.arccos(min(max(dot(normalize(a), normalize(b)), -_ONE), _ONE))
+    return math.acos(min(max(dot(normalize(a), normalize(b)), -_ONE), _ONE))
 
 
 @jitable
@@ -419,7 +419,7 @@ def closest_face_pseudo_normal(mesh, p, max_dist, epsilon):
                 continue
             u, v, _region = closest_point_to_triangle(a, b, c, p)
             cp = weighted(a, b, c, u, v)
-            dist = np.sqrt(_dist_sq(cp, p))
+            dist = math.sqrt(_dist_sq(cp, p))
             if dist < best + eps:
                 wn = scale(normalize(cross(sub(b, a), sub(c, a))),
                            _feature_weight(a, b, c, cp, eps_sq))

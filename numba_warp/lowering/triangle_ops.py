@@ -26,6 +26,8 @@ barycentric coordinates) or along an edge, and not at a vertex
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from llvmlite import ir
 from numba.core import cgutils, types
@@ -85,7 +87,7 @@ def cross(a, b):
 
 @jitable
 def length(a):
-    return np.sqrt(dot(a, a))
+    return math.sqrt(dot(a, a))
 
 
 @jitable
@@ -288,4 +290,4 @@ def solid_angle(a, b, c, p):
     if num == _ZERO:
         return _ZERO
     den = _ONE + dot(qa, qb) + dot(qa, qc) + dot(qb, qc)
-    return _F32(2.0) * np.arctan2(num, den)
+    return _F32(2.0) * math.atan2(num, den)
