@@ -3,8 +3,9 @@ build and refit, as kernels on that device (every core on the CPU).
 
 A build over ``n`` leaf boxes (items' ``lowers``/``uppers``, or a mesh's triangles):
 
-1. the bounds of the boxes' centres (a strided reduction with atomics; NaN centres are
-   counted so that the owner can refuse them),
+1. the bounds of the boxes' centres (a strided reduction with atomics; NaN centres, and
+   triangles with a NaN or infinite vertex, are counted so that the owner can refuse
+   them),
 2. each item's Morton key (with its group in the upper bits for a grouped tree) and
    index, radix-sorted by key (``runtime/array_sort``),
 3. the topology from the sorted keys, every internal node in parallel, then each node's
@@ -23,7 +24,7 @@ from ..lang import tid
 from ..lowering import bvh_build as build
 from ..lowering import bvh_ops as ops
 from ..lowering.atomics import atomic_add, atomic_max, atomic_min
-from ..lowering.scalar_math import isnan
+from ..lowering.scalar_math import isfinite, isnan
 from ..runtime.array import array
 from ..runtime.array_sort import radix_sort_pairs
 from ..runtime.factories import empty, zeros
@@ -82,8 +83,8 @@ def _centre_bounds_triangles(points: _V3, indices: _I1, n: int, stride: int, bou
         b = points[indices[3 * i + 1]]
         c = points[indices[3 * i + 2]]
         m = (min(min(a, b), c) + max(max(a, b), c)) * 0.5
-        if isnan(m[0]) or isnan(m[1]) or isnan(m[2]):
-            nan += 1
+        if not isfinite(a[0] + a[1] + a[2] + b[0] + b[1] + b[2] + c[0] + c[1] + c[2]):
+            nan += 1  # (min/max skip NaN: test the vertices themselves)
         else:
             for k in range(3):
                 lo[k] = min(lo[k], m[k])

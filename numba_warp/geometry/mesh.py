@@ -123,8 +123,8 @@ class Mesh:
         self._write_descriptor()
         bad = self._tree.nan_count() if num_tris else 0
         if bad:
-            raise ValueError(f"Mesh: {bad} of the {num_tris} faces have a NaN vertex "
-                             "coordinate; every point must be a number")
+            raise ValueError(f"Mesh: {bad} of the {num_tris} faces have a NaN or infinite "
+                             "vertex coordinate; every point of a face must be finite")
 
     # -- Warp's API ------------------------------------------------------------------------
     @property

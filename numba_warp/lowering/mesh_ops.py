@@ -11,6 +11,9 @@ slots, so ``mesh_get_bvh(id)`` is ``id`` itself and the ``bvh_query_*`` builtins
 mesh's faces. Face ``f`` has the vertices ``points[indices[3 f + k]]``; a position on it
 with barycentric weights ``(u, v)`` is ``u p0 + v p1 + (1 - u - v) p2``.
 
+Lookups of a face (or face-vertex) index outside the mesh return zeros (``-1`` for
+``mesh_get_index``) instead of reading outside its arrays.
+
 Gradients (as in Warp): ``mesh_eval_position`` / ``mesh_eval_velocity`` carry gradients
 to ``bary_u`` and ``bary_v``; and, beyond Warp (whose adjoint leaves them out), to the
 mesh's ``points`` / ``velocities`` when those arrays were created with
@@ -180,9 +183,16 @@ def _weights(u, v):
 
 
 @jitable
+def _has_face(mesh, face):
+    """Whether ``face`` is a face of the mesh (lookups outside return zeros instead of
+    reading outside the arrays)."""
+    return 0 <= face < slot(mesh, SLOT_NUM_ITEMS)
+
+
+@jitable
 def _eval(mesh, field, face, u, v):
     data = slot(mesh, field)
-    if data == 0:
+    if data == 0 or not _has_face(mesh, face):
         return _zero3()
     i, j, k = face_vertices(mesh, face)
     return _vec(weighted(point_of(data, i), point_of(data, j), point_of(data, k), _F32(u),
@@ -217,7 +227,7 @@ def scatter_grad(grad, i, s, g):
 @jitable
 def _eval_adjoint(mesh, field, grad_field, face, u, v, adj_ret):
     data = slot(mesh, field)
-    if data == 0:
+    if data == 0 or not _has_face(mesh, face):
         return _F32(0.0), _F32(0.0)
     i, j, k = face_vertices(mesh, face)
     p, q, r = point_of(data, i), point_of(data, j), point_of(data, k)
@@ -252,7 +262,7 @@ def _ol_face_normal(id, face):
 
     def impl(id, face):
         mesh = np.int64(id)
-        if slot(mesh, SLOT_POINTS) == 0:
+        if slot(mesh, SLOT_POINTS) == 0 or not _has_face(mesh, face):
             return _zero3()
         a, b, c = triangle(mesh, face)
         return _vec(normalize(cross(sub(b, a), sub(c, a))))
@@ -261,9 +271,14 @@ def _ol_face_normal(id, face):
 
 
 @jitable
+def _has_corner(mesh, index):
+    return 0 <= index < 3 * slot(mesh, SLOT_NUM_ITEMS)
+
+
+@jitable
 def _get_vertex(mesh, field, index):
     data = slot(mesh, field)
-    if data == 0:
+    if data == 0 or not _has_corner(mesh, index):
         return _zero3()
     i = np.int64(load_at(slot(mesh, SLOT_INDICES), index, np.int32(0)))
     return _vec(point_of(data, i))
@@ -290,7 +305,7 @@ def _ol_get_index(id, index):
 
     def impl(id, index):
         indices = slot(np.int64(id), SLOT_INDICES)
-        if indices == 0:
+        if indices == 0 or not _has_corner(np.int64(id), index):
             return np.int32(-1)
         return load_at(indices, index, np.int32(0))
 
