@@ -29,7 +29,7 @@ from ..typing.scalars import scalar_types
 from ..typing.vec import vector_class
 from .lbvh import LinearBvh
 
-__all__ = ["Bvh", "BvhConstructor", "is_cubql_available", "check_constructor"]
+__all__ = ["Bvh", "BvhConstructor", "check_constructor", "is_cubql_available"]
 
 _I32 = scalar_types["int32"]
 _I64 = scalar_types["int64"]

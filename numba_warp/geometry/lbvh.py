@@ -52,7 +52,7 @@ def _centre_bounds_boxes(lowers: _V3, uppers: _V3, n: int, stride: int, bounds: 
     t = tid()
     lo = _VEC3(_BIG, _BIG, _BIG)
     hi = _VEC3(-_BIG, -_BIG, -_BIG)
-    nan = int(0)
+    nan = 0
     i = t
     while i < n:
         c = (lowers[i] + uppers[i]) * 0.5
@@ -76,7 +76,7 @@ def _centre_bounds_triangles(points: _V3, indices: _I1, n: int, stride: int, bou
     t = tid()
     lo = _VEC3(_BIG, _BIG, _BIG)
     hi = _VEC3(-_BIG, -_BIG, -_BIG)
-    nan = int(0)
+    nan = 0
     i = t
     while i < n:
         a = points[indices[3 * i]]

@@ -59,7 +59,7 @@ def _check_indices(indices: _I1, num_points: int, first_bad: _I1):
 @library_kernel("numba_warp_mesh_edge_sum")
 def _edge_sum(points: _V3, indices: _I1, n: int, stride: int, out: _F1):
     t = tid()
-    s = float(0.0)
+    s = 0.0
     i = t
     while i < n:
         a = points[indices[3 * i]]

@@ -33,8 +33,19 @@ from .builtin import implements, jitable
 from .bvh_ops import NODE_WORDS
 from .handles import counter_arrive, leading_zeros, load_at, load_fresh_at, store_at
 
-__all__ = ["morton_code", "item_key", "build_internal", "mark_leaf", "escape_of",
-           "write_escape", "refit_up", "box_of", "no_props", "triangle_props", "PROP_WORDS"]
+__all__ = [
+    "PROP_WORDS",
+    "box_of",
+    "build_internal",
+    "escape_of",
+    "item_key",
+    "mark_leaf",
+    "morton_code",
+    "no_props",
+    "refit_up",
+    "triangle_props",
+    "write_escape",
+]
 
 _F32 = np.float32
 _I32 = np.int32

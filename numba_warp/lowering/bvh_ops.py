@@ -41,8 +41,15 @@ from .builtin import absent, implements, is_float, is_int, is_vec, jitable, nond
 from .handles import load_at, replace_field
 from .stateful_calls import register_iterable, register_stateful
 
-__all__ = ["bvh_query_aabb", "bvh_query_ray", "bvh_query_sphere", "bvh_query_capsule",
-           "bvh_query_next", "bvh_get_group_root"]
+__all__ = [
+    "BvhQuery",
+    "bvh_get_group_root",
+    "bvh_query_aabb",
+    "bvh_query_capsule",
+    "bvh_query_next",
+    "bvh_query_ray",
+    "bvh_query_sphere",
+]
 
 # -- descriptor slots (int64 each; geometry/lbvh.py writes them) -------------------------
 MAGIC_BVH = 0x4856_424E_5744_4E01  # "a numba_warp BVH" (checked at Python scope)
@@ -63,6 +70,8 @@ BvhQuerySphere = collections.namedtuple("BvhQuery", ("node", "stop", "nodes", "c
 BvhQueryCapsule = collections.namedtuple("BvhQuery", ("node", "stop", "nodes", "start",
                                                       "dir", "rcp", "radius"))
 _QUERY_CLASSES = (BvhQueryAabb, BvhQueryRay, BvhQuerySphere, BvhQueryCapsule)
+#: Warp's name of a BVH query's type (here each kind has its own named tuple class)
+BvhQuery = BvhQueryAabb
 
 
 def _kernel_only(name):
@@ -155,14 +164,14 @@ def start_node(handle, nodes, root):
 def fmin(a, b):
     if a <= b:
         return a
-    return b if b == b else a
+    return a if math.isnan(b) else b
 
 
 @jitable
 def fmax(a, b):
     if a >= b:
         return a
-    return b if b == b else a
+    return a if math.isnan(b) else b
 
 
 @jitable

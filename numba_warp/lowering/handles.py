@@ -19,8 +19,18 @@ from numba.extending import intrinsic
 
 from .local_arrays import fill_array
 
-__all__ = ["load_at", "store_at", "stack_alloca", "counter_arrive", "load_fresh_at",
-           "leading_zeros", "replace_field", "array_at", "cast_like", "tuple_range"]
+__all__ = [
+    "array_at",
+    "cast_like",
+    "counter_arrive",
+    "leading_zeros",
+    "load_at",
+    "load_fresh_at",
+    "replace_field",
+    "stack_alloca",
+    "store_at",
+    "tuple_range",
+]
 
 
 def _value_type(proto):

@@ -31,17 +31,41 @@ from numba.core import types
 from ..typing.vec import vector_class
 from .atomics import atomic_add
 from .builtin import adjoint, implements, is_float, is_int, jitable, nondifferentiable
-from .bvh_ops import (BvhQueryAabb, box_distance_sq, leaf_test, node_test, slot, start_node,
-                      SLOT_NODES, SLOT_NUM_ITEMS, NUM_BVH_SLOTS, advance, bvh_get_group_root,
-                      fmax)
+from .bvh_ops import (
+    NUM_BVH_SLOTS,
+    SLOT_NODES,
+    SLOT_NUM_ITEMS,
+    BvhQueryAabb,
+    advance,
+    box_distance_sq,
+    bvh_get_group_root,
+    fmax,
+    leaf_test,
+    node_test,
+    slot,
+    start_node,
+)
 from .handles import array_at, load_at
 from .stateful_calls import register_iterable, register_stateful
 from .triangle_ops import closest_point_to_triangle, cross, dot, normalize, sub, weighted
 
-__all__ = ["mesh_get", "mesh_get_point", "mesh_get_index", "mesh_get_velocity",
-           "mesh_eval_position", "mesh_eval_velocity", "mesh_eval_face_normal", "mesh_get_bvh",
-           "mesh_get_group_root", "mesh_query_aabb", "mesh_query_sphere", "mesh_query_next",
-           "mesh_query_aabb_next"]
+__all__ = [
+    "MeshQuery",
+    "MeshQueryAABB",
+    "mesh_eval_face_normal",
+    "mesh_eval_position",
+    "mesh_eval_velocity",
+    "mesh_get",
+    "mesh_get_bvh",
+    "mesh_get_group_root",
+    "mesh_get_index",
+    "mesh_get_point",
+    "mesh_get_velocity",
+    "mesh_query_aabb",
+    "mesh_query_aabb_next",
+    "mesh_query_next",
+    "mesh_query_sphere",
+]
 
 # -- descriptor slots after the BVH's (int64 each; geometry/mesh.py writes them) ----------
 MAGIC_MESH = 0x4853_454D_5744_4E01  # "a numba_warp mesh"
@@ -62,6 +86,8 @@ MeshData = collections.namedtuple("Mesh", ("points", "velocities", "indices", "n
 MeshQueryAABB = BvhQueryAabb
 MeshQuerySphere = collections.namedtuple("MeshQuery", ("node", "stop", "nodes", "center",
                                                        "radius_sq", "mesh"))
+#: Warp's name of a mesh query's type
+MeshQuery = MeshQueryAABB
 
 
 def _kernel_only(name):
@@ -362,7 +388,7 @@ def _begin(id):
 def _ol_query_aabb(id, low, high):
     if is_int(id) and _is_vec3f(low) and _is_vec3f(high):
         def impl(id, low, high):
-            mesh, node, stop, nodes = _begin(id)
+            _mesh, node, stop, nodes = _begin(id)
             return MeshQueryAABB(node, stop, nodes, low, high)
         return impl
     return None

@@ -32,18 +32,47 @@ from numba.core import types
 
 from ..typing.vec import vector_class
 from .builtin import implements, is_float, is_int, jitable
-from .bvh_ops import (STACK_SIZE, SLOT_NODES, box_distance_sq, node_bounds, node_code,
-                      node_escape, ray_box, ray_box_robust, slot, start_node)
+from .bvh_ops import (
+    SLOT_NODES,
+    STACK_SIZE,
+    box_distance_sq,
+    node_bounds,
+    node_code,
+    node_escape,
+    ray_box,
+    ray_box_robust,
+    slot,
+    start_node,
+)
 from .handles import load_at, stack_alloca, store_at
 from .mesh_ops import SLOT_EDGE, SLOT_WINDING, triangle
 from .random_ops import pcg, uniform_next
-from .triangle_ops import (closest_point_to_triangle, cross, dot, is_sliver, length,
-                           normalize, ray_triangle, scale, solid_angle, sub, weighted)
+from .triangle_ops import (
+    closest_point_to_triangle,
+    cross,
+    dot,
+    is_sliver,
+    normalize,
+    ray_triangle,
+    scale,
+    solid_angle,
+    sub,
+    weighted,
+)
 
-__all__ = ["mesh_query_point", "mesh_query_point_no_sign", "mesh_query_point_sign_normal",
-           "mesh_query_point_sign_winding_number", "mesh_query_point_sign_parity",
-           "mesh_query_furthest_point_no_sign", "mesh_query_ray", "mesh_query_ray_anyhit",
-           "mesh_query_ray_count_intersections"]
+__all__ = [
+    "MeshQueryPoint",
+    "MeshQueryRay",
+    "mesh_query_furthest_point_no_sign",
+    "mesh_query_point",
+    "mesh_query_point_no_sign",
+    "mesh_query_point_sign_normal",
+    "mesh_query_point_sign_parity",
+    "mesh_query_point_sign_winding_number",
+    "mesh_query_ray",
+    "mesh_query_ray_anyhit",
+    "mesh_query_ray_count_intersections",
+]
 
 _F32 = np.float32
 _ZERO = _F32(0.0)

@@ -20,18 +20,29 @@ import numpy as np
 from numba.core import types
 
 from ..typing.vec import vector_class
-from .builtin import adjoint, implements
 from .adjoint_values import adj_zero
-from .builtin import jitable
+from .builtin import adjoint, implements, jitable
+from .bvh_ops import slot
 from .handles import cast_like, tuple_range
 from .mesh_ops import SLOT_POINTS_GRAD, face_vertices, scatter_grad, triangle
-from .bvh_ops import slot
-from .mesh_queries import (furthest_face, mesh_query_furthest_point_no_sign, mesh_query_point,
-                           mesh_query_point_no_sign, mesh_query_point_sign_normal,
-                           mesh_query_point_sign_parity, mesh_query_point_sign_winding_number,
-                           mesh_query_ray, point_no_sign, point_result, point_sign_normal,
-                           point_sign_parity, point_sign_rays, point_sign_winding, point_tuple,
-                           ray_result)
+from .mesh_queries import (
+    furthest_face,
+    mesh_query_furthest_point_no_sign,
+    mesh_query_point,
+    mesh_query_point_no_sign,
+    mesh_query_point_sign_normal,
+    mesh_query_point_sign_parity,
+    mesh_query_point_sign_winding_number,
+    mesh_query_ray,
+    point_no_sign,
+    point_result,
+    point_sign_normal,
+    point_sign_parity,
+    point_sign_rays,
+    point_sign_winding,
+    point_tuple,
+    ray_result,
+)
 from .stateful_calls import register_outputs
 from .triangle_ops import closest_point_adjoint, closest_point_to_triangle, ray_hit_adjoint
 

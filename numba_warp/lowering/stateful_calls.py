@@ -22,8 +22,14 @@ returns the outputs, then the result).
 
 from __future__ import annotations
 
-__all__ = ["STATEFUL", "ITERABLE", "OUTPUTS", "register_stateful", "register_iterable",
-           "register_outputs"]
+__all__ = [
+    "ITERABLE",
+    "OUTPUTS",
+    "STATEFUL",
+    "register_iterable",
+    "register_outputs",
+    "register_stateful",
+]
 
 #: public builtin -> (pure helper, how many leading arguments the call updates)
 STATEFUL: dict = {}

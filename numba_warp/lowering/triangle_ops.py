@@ -35,8 +35,14 @@ from numba.extending import intrinsic
 
 from .builtin import jitable
 
-__all__ = ["closest_point_to_triangle", "ray_triangle", "solid_angle", "ray_hit_adjoint",
-           "closest_point_adjoint", "is_sliver"]
+__all__ = [
+    "closest_point_adjoint",
+    "closest_point_to_triangle",
+    "is_sliver",
+    "ray_hit_adjoint",
+    "ray_triangle",
+    "solid_angle",
+]
 
 _F32 = np.float32
 _ZERO = _F32(0.0)

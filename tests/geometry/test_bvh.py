@@ -17,7 +17,7 @@ def visit_all(bvh: wp.uint64, lo: wp.array(dtype=wp.vec3), hi: wp.array(dtype=wp
               dirs: wp.array(dtype=wp.vec3), radius: float, root: int,
               hits: wp.array(dtype=int, ndim=3)):
     t = wp.tid()
-    index = int(0)
+    index = 0
     q = wp.bvh_query_aabb(bvh, lo[t], hi[t], root)
     while wp.bvh_query_next(q, index):
         hits[0, t, index] += 1

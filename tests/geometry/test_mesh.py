@@ -24,7 +24,7 @@ def icosphere(level: int):
     for _ in range(level):
         mids = {}
 
-        def mid(a, b):
+        def mid(a, b, mids=mids):
             key = (min(a, b), max(a, b))
             if key not in mids:
                 m = pts[a] + pts[b]
@@ -100,10 +100,10 @@ def point_queries(mesh: wp.uint64, xs: wp.array(dtype=wp.vec3), out: wp.array(dt
     out[i, 3] = wp.mesh_query_point_sign_normal(mesh, x, 100.0).sign
     out[i, 4] = wp.mesh_query_point_sign_winding_number(mesh, x, 100.0, 2.0, 0.5).sign
     out[i, 5] = wp.mesh_query_point_sign_parity(mesh, x, 100.0, 3).sign
-    inside = float(7.0)
-    face = int(-1)
-    u = float(0.0)
-    v = float(0.0)
+    inside = 7.0
+    face = -1
+    u = 0.0
+    v = 0.0
     found = wp.mesh_query_point(mesh, x, 0.3, inside, face, u, v)  # Warp's older form
     out[i, 6] = float(found)
     out[i, 7] = inside
@@ -128,12 +128,12 @@ def ray_queries(mesh: wp.uint64, starts: wp.array(dtype=wp.vec3),
     out[i, 5] = wp.dot(q.normal, wp.mesh_eval_face_normal(mesh, q.face))
     out[i, 6] = float(wp.mesh_query_ray_anyhit(mesh, starts[i], dirs[i], 1.0e6, root))
     out[i, 7] = float(wp.mesh_query_ray_count_intersections(mesh, starts[i], dirs[i], root))
-    t = float(-1.0)
-    u = float(0.0)
-    v = float(0.0)
-    sign = float(0.0)
+    t = -1.0
+    u = 0.0
+    v = 0.0
+    sign = 0.0
     n = wp.vec3()
-    face = int(-1)
+    face = -1
     if wp.mesh_query_ray(mesh, starts[i], dirs[i], 1.0e6, t, u, v, sign, n, face, root):
         out[i, 8] = t
 
@@ -142,7 +142,7 @@ def ray_queries(mesh: wp.uint64, starts: wp.array(dtype=wp.vec3),
 def face_queries(mesh: wp.uint64, lo: wp.array(dtype=wp.vec3), hi: wp.array(dtype=wp.vec3),
                  radius: float, hits: wp.array(dtype=int, ndim=3)):
     t = wp.tid()
-    face = int(0)
+    face = 0
     q = wp.mesh_query_aabb(mesh, lo[t], hi[t])
     while wp.mesh_query_aabb_next(q, face):
         hits[0, t, face] += 1
@@ -340,7 +340,7 @@ def query_loss(mesh: wp.uint64, starts: wp.array(dtype=wp.vec3), dirs: wp.array(
                bary: wp.array(dtype=wp.vec2), closest_weight: float,
                loss: wp.array(dtype=float), found: wp.array(dtype=int, ndim=2)):
     i = wp.tid()
-    total = float(0.0)
+    total = 0.0
     q = wp.mesh_query_ray(mesh, starts[i], dirs[i], 1.0e6)
     if q.result:
         total = q.t + 0.7 * q.u - 0.4 * q.v
@@ -364,7 +364,7 @@ def test_gradients_match_finite_differences(device):
     xs, _ = _sphere_points(rng, n)
     faces = wp.array(rng.integers(0, len(FACES), n), dtype=int, device=device)
     bary = rng.uniform(0.1, 0.45, (n, 2)).astype(F32)
-    data = dict(starts=starts, dirs=dirs, xs=xs, bary=bary, points=POINTS)
+    data = {"starts": starts, "dirs": dirs, "xs": xs, "bary": bary, "points": POINTS}
 
     def run(values, weight, seed=None):
         """Per-query losses and the faces found; with ``seed``, the gradients of
@@ -388,11 +388,11 @@ def test_gradients_match_finite_differences(device):
 
     eps = 2e-4
     _, base = run(data, 1.0)
-    for key in data:
+    for key, value in data.items():
         weight = 0.0 if key == "points" else 1.0
-        direction = rng.normal(size=data[key].shape).astype(F32)
-        lp, fp = run(dict(data, **{key: data[key] + F32(eps) * direction}), weight)
-        lm, fm = run(dict(data, **{key: data[key] - F32(eps) * direction}), weight)
+        direction = rng.normal(size=value.shape).astype(F32)
+        lp, fp = run({**data, key: value + F32(eps) * direction}, weight)
+        lm, fm = run({**data, key: value - F32(eps) * direction}, weight)
         # (u, v) are those of the face found: a point closest to an edge or a vertex is
         # as close to the faces around it, and (u, v) jump where the choice changes
         same = ((fp == base) & (fm == base)).all(1)
