@@ -36,6 +36,7 @@ from .bvh_ops import (
     SLOT_NODES,
     STACK_SIZE,
     box_distance_sq,
+    inline_on_cpu,
     node_bounds,
     node_code,
     node_escape,
@@ -543,6 +544,13 @@ def ray_cast(mesh, start, dir, max_t, root, any_hit):
         else:
             count, node = _pop(stack, count)
     return hit, best, bu, bv, bsign, np.int32(face), normalize(normal)
+
+
+# The per-node and per-triangle steps of the traversal loops: LLVM leaves these calls in
+# the loops on the CPU (each passing its tuples through memory); Numba inlines them.
+inline_on_cpu(closest_point_to_triangle, lambda a, b, c, p: closest_point_to_triangle)
+inline_on_cpu(ray_triangle, lambda p, dir, a, b, c: ray_triangle)
+inline_on_cpu(_ray_node, lambda start, dir, rcp, fast, nodes, node: _ray_node)
 
 
 # -- the struct-returning builtins -------------------------------------------------------------------
