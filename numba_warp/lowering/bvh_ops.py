@@ -41,7 +41,7 @@ from numba.core.target_extension import current_target
 from numba.extending import overload
 
 from .builtin import JIT, absent, implements, is_float, is_int, is_vec, jitable, nondifferentiable
-from .handles import load_at, replace_field
+from .handles import load_at, load_node_record, replace_field
 from .stateful_calls import register_iterable, register_stateful
 
 __all__ = [
@@ -130,12 +130,16 @@ def slot(handle, k):
 
 
 @jitable
+def node_record(nodes, i):
+    """Node ``i``: ``(lx, ly, lz, code, hx, hy, hz, escape)`` (see the module docstring)."""
+    return load_node_record(nodes, i)
+
+
+@jitable
 def node_bounds(nodes, i):
     """The box of node ``i``: ``(lx, ly, lz, hx, hy, hz)``."""
-    w = i * NODE_WORDS
-    return (load_at(nodes, w, _F32(0)), load_at(nodes, w + 1, _F32(0)),
-            load_at(nodes, w + 2, _F32(0)), load_at(nodes, w + 4, _F32(0)),
-            load_at(nodes, w + 5, _F32(0)), load_at(nodes, w + 6, _F32(0)))
+    lx, ly, lz, _code, hx, hy, hz, _escape = load_node_record(nodes, i)
+    return lx, ly, lz, hx, hy, hz
 
 
 @jitable
@@ -284,18 +288,17 @@ def advance(q, index, max_dist):
     fields) to the next item that passes the tests: ``(query, index, found)``."""
     node = q.node
     while node != q.stop:
-        lx, ly, lz, hx, hy, hz = node_bounds(q.nodes, node)
-        code = node_code(q.nodes, node)
+        lx, ly, lz, code, hx, hy, hz, escape = node_record(q.nodes, node)
+        code = np.int64(code)
         if node_test(q, lx, ly, lz, hx, hy, hz, max_dist):
             if code < 0:
-                escape = node_escape(q.nodes, node)
                 if leaf_test(q, -code - 1):
-                    return replace_field(q, 0, escape), np.int32(-code - 1), True
-                node = escape
+                    return replace_field(q, 0, np.int64(escape)), np.int32(-code - 1), True
+                node = np.int64(escape)
                 continue
             node = code
         else:
-            node = node_escape(q.nodes, node)
+            node = np.int64(escape)
     return replace_field(q, 0, node), np.int32(index), False
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "leading_zeros",
     "load_at",
     "load_fresh_at",
+    "load_node_record",
     "replace_field",
     "stack_alloca",
     "store_at",
@@ -248,3 +249,36 @@ def tuple_range(typingctx, tup, start, stop):
         return context.make_tuple(builder, rty, vals)
 
     return rty(tup, start, stop), codegen
+
+
+@intrinsic
+def load_node_record(typingctx, addr, index):
+    """The eight 32-bit words of record ``index`` (32 bytes each, 16-byte aligned) at
+    ``addr``, as ``(f32, f32, f32, i32, f32, f32, f32, i32)``: two 16-byte vector loads,
+    marked invariant (a BVH's nodes do not change while kernels query them)."""
+    if not isinstance(addr, types.Integer) or not isinstance(index, types.Integer):
+        return None
+    rty = types.Tuple([types.float32] * 3 + [types.int32] + [types.float32] * 3 +
+                      [types.int32])
+
+    def codegen(context, builder, sig, args):
+        i32 = ir.IntType(32)
+        vty = ir.VectorType(i32, 4)
+        # CUDA: the records are in global memory, read through the read-only path
+        space = 1 if _is_cuda(context) else 0
+        base = builder.inttoptr(_as_i64(context, builder, args[0], sig.args[0]),
+                                vty.as_pointer(space))
+        first = builder.mul(_as_i64(context, builder, args[1], sig.args[1]),
+                            ir.Constant(ir.IntType(64), 2))
+        invariant = builder.module.add_metadata([])
+        words = []
+        for half in range(2):
+            ptr = builder.gep(base, [builder.add(first, ir.Constant(ir.IntType(64), half))])
+            vec = builder.load(ptr, align=16)
+            vec.set_metadata("invariant.load", invariant)
+            for k in range(4):
+                w = builder.extract_element(vec, ir.Constant(i32, k))
+                words.append(w if k == 3 else builder.bitcast(w, ir.FloatType()))
+        return context.make_tuple(builder, rty, words)
+
+    return rty(addr, index), codegen

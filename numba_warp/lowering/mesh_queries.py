@@ -37,9 +37,9 @@ from .bvh_ops import (
     STACK_SIZE,
     box_distance_sq,
     inline_on_cpu,
-    node_bounds,
     node_code,
     node_escape,
+    node_record,
     ray_box,
     ray_box_robust,
     slot,
@@ -154,8 +154,17 @@ def _pop(stack, count):
 
 
 @jitable
+def _box(r):
+    """The box ``(lx, ly, lz, hx, hy, hz)`` of a node record."""
+    return r[0], r[1], r[2], r[4], r[5], r[6]
+
+
+@jitable
 def _children(nodes, code):
-    return code, node_escape(nodes, code)
+    """(left, right, their records) of an internal node whose code is ``code``."""
+    left = node_record(nodes, code)
+    right = node_record(nodes, left[7])
+    return code, np.int64(left[7]), left, right
 
 
 # -- closest and furthest points ----------------------------------------------------------------
@@ -181,9 +190,10 @@ def closest_face(mesh, p, max_dist):
     count = _push(stack, 0, 0)
     while count > 0:
         count, node = _pop(stack, count)
-        if box_distance_sq(p, *node_bounds(nodes, node)) > best:
+        rec = node_record(nodes, node)
+        if box_distance_sq(p, *_box(rec)) > best:
             continue
-        code = node_code(nodes, node)
+        code = np.int64(rec[3])
         if code < 0:
             f = -code - 1
             a, b, c = triangle(mesh, f)
@@ -194,9 +204,9 @@ def closest_face(mesh, p, max_dist):
             if d < best:
                 best, face, bv, bw = d, f, v, _ONE - u - v
             continue
-        left, right = _children(nodes, code)
-        dl = box_distance_sq(p, *node_bounds(nodes, left))
-        dr = box_distance_sq(p, *node_bounds(nodes, right))
+        left, right, lrec, rrec = _children(nodes, code)
+        dl = box_distance_sq(p, *_box(lrec))
+        dr = box_distance_sq(p, *_box(rrec))
         near, far, dnear, dfar = (left, right, dl, dr) if dl < dr else (right, left, dr, dl)
         if dfar < best:
             count = _push(stack, count, far)
@@ -240,9 +250,10 @@ def furthest_face(mesh, p, min_dist):
     count = _push(stack, 0, 0)
     while count > 0:
         count, node = _pop(stack, count)
-        if _furthest_box_sq(p, *node_bounds(nodes, node)) < best:
+        rec = node_record(nodes, node)
+        if _furthest_box_sq(p, *_box(rec)) < best:
             continue
-        code = node_code(nodes, node)
+        code = np.int64(rec[3])
         if code < 0:
             f = -code - 1
             a, b, c = triangle(mesh, f)
@@ -253,9 +264,9 @@ def furthest_face(mesh, p, min_dist):
             if d > best:
                 best, face, bv, bw = d, f, v, _ONE - u - v
             continue
-        left, right = _children(nodes, code)
-        dl = _furthest_box_sq(p, *node_bounds(nodes, left))
-        dr = _furthest_box_sq(p, *node_bounds(nodes, right))
+        left, right, lrec, rrec = _children(nodes, code)
+        dl = _furthest_box_sq(p, *_box(lrec))
+        dr = _furthest_box_sq(p, *_box(rrec))
         near, far, dnear, dfar = (left, right, dl, dr) if dl > dr else (right, left, dr, dl)
         if dfar > best:
             count = _push(stack, count, far)
@@ -279,19 +290,19 @@ def _closest_hit_sign(mesh, nodes, start, dir):
     count = _push(stack, 0, 0)
     while count > 0:
         count, node = _pop(stack, count)
-        ok, t = ray_box_robust(start, dir, rcp, *node_bounds(nodes, node))
+        rec = node_record(nodes, node)
+        ok, t = ray_box_robust(start, dir, rcp, *_box(rec))
         if not (ok and t < min_t):
             continue
-        code = node_code(nodes, node)
+        code = np.int64(rec[3])
         if code < 0:
             a, b, c = triangle(mesh, -code - 1)
             ok, t, _u, _v, det = ray_triangle(start, dir, a, b, c)
             if ok and t >= _ZERO and t < min_t:
                 min_t, sign, hit = t, det, True
             continue
-        left, right = _children(nodes, code)
-        count = _push(stack, count, left)
-        count = _push(stack, count, right)
+        count = _push(stack, count, code)
+        count = _push(stack, count, node_escape(nodes, code))
     return hit, sign
 
 
@@ -322,19 +333,19 @@ def count_crossings(mesh, start, dir, root):
     count = _push(stack, 0, node)
     while count > 0:
         count, node = _pop(stack, count)
-        ok, _t = ray_box_robust(start, dir, rcp, *node_bounds(nodes, node))
+        rec = node_record(nodes, node)
+        ok, _t = ray_box_robust(start, dir, rcp, *_box(rec))
         if not ok:
             continue
-        code = node_code(nodes, node)
+        code = np.int64(rec[3])
         if code < 0:
             a, b, c = triangle(mesh, -code - 1)
             ok, t, _u, _v, _det = ray_triangle(start, dir, a, b, c)
             if ok and t >= _ZERO:
                 hits += np.int32(1)
             continue
-        left, right = _children(nodes, code)
-        count = _push(stack, count, left)
-        count = _push(stack, count, right)
+        count = _push(stack, count, code)
+        count = _push(stack, count, node_escape(nodes, code))
     return hits
 
 
@@ -389,9 +400,8 @@ def winding_number(mesh, p, accuracy):
             n = (_prop(props, node, 4), _prop(props, node, 5), _prop(props, node, 6))
             total -= dot(q, n) / (q2 * math.sqrt(q2))
             continue
-        left, right = _children(nodes, code)
-        count = _push(stack, count, left)
-        count = _push(stack, count, right)
+        count = _push(stack, count, code)
+        count = _push(stack, count, node_escape(nodes, code))
     return total * _F32(1.0 / (4.0 * math.pi))
 
 
@@ -439,9 +449,10 @@ def closest_face_pseudo_normal(mesh, p, max_dist, epsilon):
     while count > 0:
         count, node = _pop(stack, count)
         reach = (best + eps) * (best + eps)
-        if box_distance_sq(p, *node_bounds(nodes, node)) > reach:
+        rec = node_record(nodes, node)
+        if box_distance_sq(p, *_box(rec)) > reach:
             continue
-        code = node_code(nodes, node)
+        code = np.int64(rec[3])
         if code < 0:
             f = -code - 1
             a, b, c = triangle(mesh, f)
@@ -460,9 +471,9 @@ def closest_face_pseudo_normal(mesh, p, max_dist, epsilon):
                 else:
                     best, face, bv, bw, acc = dist, f, v, _ONE - u - v, wn
             continue
-        left, right = _children(nodes, code)
-        dl = box_distance_sq(p, *node_bounds(nodes, left))
-        dr = box_distance_sq(p, *node_bounds(nodes, right))
+        left, right, lrec, rrec = _children(nodes, code)
+        dl = box_distance_sq(p, *_box(lrec))
+        dr = box_distance_sq(p, *_box(rrec))
         near, far, dnear, dfar = (left, right, dl, dr) if dl < dr else (right, left, dr, dl)
         if dfar < reach:
             count = _push(stack, count, far)
@@ -481,10 +492,10 @@ def closest_face_pseudo_normal(mesh, p, max_dist, epsilon):
 # -- rays -------------------------------------------------------------------------------------------
 
 @jitable
-def _ray_node(start, dir, rcp, fast, nodes, node):
+def _ray_node(start, dir, rcp, fast, rec):
     if fast:
-        return ray_box(start, rcp, *node_bounds(nodes, node))
-    return ray_box_robust(start, dir, rcp, *node_bounds(nodes, node))
+        return ray_box(start, rcp, *_box(rec))
+    return ray_box_robust(start, dir, rcp, *_box(rec))
 
 
 @jitable
@@ -523,9 +534,9 @@ def ray_cast(mesh, start, dir, max_t, root, any_hit):
                 break
             count, node = _pop(stack, count)
             continue
-        left, right = _children(nodes, code)
-        h0, t0 = _ray_node(start, dir, rcp, fast, nodes, left)
-        h1, t1 = _ray_node(start, dir, rcp, fast, nodes, right)
+        left, right, lrec, rrec = _children(nodes, code)
+        h0, t0 = _ray_node(start, dir, rcp, fast, lrec)
+        h1, t1 = _ray_node(start, dir, rcp, fast, rrec)
         h0 = h0 and t0 < best
         h1 = h1 and t1 < best
         if h0 and h1:
@@ -550,7 +561,7 @@ def ray_cast(mesh, start, dir, max_t, root, any_hit):
 # the loops on the CPU (each passing its tuples through memory); Numba inlines them.
 inline_on_cpu(closest_point_to_triangle, lambda a, b, c, p: closest_point_to_triangle)
 inline_on_cpu(ray_triangle, lambda p, dir, a, b, c: ray_triangle)
-inline_on_cpu(_ray_node, lambda start, dir, rcp, fast, nodes, node: _ray_node)
+inline_on_cpu(_ray_node, lambda start, dir, rcp, fast, rec: _ray_node)
 
 
 # -- the struct-returning builtins -------------------------------------------------------------------
