@@ -191,6 +191,23 @@ def triangle(mesh, face):
 
 
 @jitable
+def mesh_arrays(mesh):
+    """(points, indices) addresses, read once before a traversal's loop (inside it, the
+    stack's stores would make the compiler read the descriptor again each time)."""
+    return slot(mesh, SLOT_POINTS), slot(mesh, SLOT_INDICES)
+
+
+@jitable
+def triangle_at(arrays, face):
+    """:func:`triangle` with the addresses of :func:`mesh_arrays`."""
+    points, indices = arrays
+    i = np.int64(load_at(indices, 3 * face, np.int32(0)))
+    j = np.int64(load_at(indices, 3 * face + 1, np.int32(0)))
+    k = np.int64(load_at(indices, 3 * face + 2, np.int32(0)))
+    return point_of(points, i), point_of(points, j), point_of(points, k)
+
+
+@jitable
 def _vec(t):
     return _VEC3(t[0], t[1], t[2])
 

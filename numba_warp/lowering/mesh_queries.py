@@ -46,7 +46,7 @@ from .bvh_ops import (
     start_node,
 )
 from .handles import load_at, stack_alloca, store_at
-from .mesh_ops import SLOT_EDGE, SLOT_WINDING, triangle
+from .mesh_ops import SLOT_EDGE, SLOT_WINDING, mesh_arrays, triangle, triangle_at
 from .random_ops import pcg, uniform_next
 from .triangle_ops import (
     closest_point_to_triangle,
@@ -179,6 +179,7 @@ def _dist_sq(a, b):
 def closest_face(mesh, p, max_dist):
     """``(found, face, u, v)`` of the closest non-sliver face within ``max_dist``."""
     nodes = slot(mesh, SLOT_NODES)
+    arrs = mesh_arrays(mesh)
     limit = _F32(max_dist) * _F32(max_dist)
     best = limit
     face = np.int64(0)
@@ -196,7 +197,7 @@ def closest_face(mesh, p, max_dist):
         code = np.int64(rec[3])
         if code < 0:
             f = -code - 1
-            a, b, c = triangle(mesh, f)
+            a, b, c = triangle_at(arrs, f)
             if is_sliver(a, b, c):
                 continue
             u, v, _region = closest_point_to_triangle(a, b, c, p)
@@ -239,6 +240,7 @@ def _furthest_vertex(a, b, c, p):
 def furthest_face(mesh, p, min_dist):
     """``(found, face, u, v)`` of the furthest point (a vertex) farther than ``min_dist``."""
     nodes = slot(mesh, SLOT_NODES)
+    arrs = mesh_arrays(mesh)
     limit = _F32(min_dist) * _F32(min_dist)
     best = limit
     face = np.int64(0)
@@ -256,7 +258,7 @@ def furthest_face(mesh, p, min_dist):
         code = np.int64(rec[3])
         if code < 0:
             f = -code - 1
-            a, b, c = triangle(mesh, f)
+            a, b, c = triangle_at(arrs, f)
             if is_sliver(a, b, c):
                 continue
             u, v = _furthest_vertex(a, b, c, p)
@@ -282,6 +284,7 @@ def furthest_face(mesh, p, min_dist):
 @jitable
 def _closest_hit_sign(mesh, nodes, start, dir):
     """(hit, sign of the determinant) of the ray's closest hit (push-both traversal)."""
+    arrs = mesh_arrays(mesh)
     rcp = (_ONE / dir[0], _ONE / dir[1], _ONE / dir[2])
     min_t = _BIG
     sign = _ZERO
@@ -296,7 +299,7 @@ def _closest_hit_sign(mesh, nodes, start, dir):
             continue
         code = np.int64(rec[3])
         if code < 0:
-            a, b, c = triangle(mesh, -code - 1)
+            a, b, c = triangle_at(arrs, -code - 1)
             ok, t, _u, _v, det = ray_triangle(start, dir, a, b, c)
             if ok and t >= _ZERO and t < min_t:
                 min_t, sign, hit = t, det, True
@@ -324,6 +327,7 @@ def sign_by_rays(mesh, p):
 def count_crossings(mesh, start, dir, root):
     """How many faces the ray crosses at ``t >= 0`` (under ``root``)."""
     nodes = slot(mesh, SLOT_NODES)
+    arrs = mesh_arrays(mesh)
     node, _stop = start_node(mesh, nodes, np.int64(root))
     if node < 0:
         return np.int32(0)
@@ -339,7 +343,7 @@ def count_crossings(mesh, start, dir, root):
             continue
         code = np.int64(rec[3])
         if code < 0:
-            a, b, c = triangle(mesh, -code - 1)
+            a, b, c = triangle_at(arrs, -code - 1)
             ok, t, _u, _v, _det = ray_triangle(start, dir, a, b, c)
             if ok and t >= _ZERO:
                 hits += np.int32(1)
@@ -380,6 +384,7 @@ def winding_number(mesh, p, accuracy):
     """The winding number of the mesh around ``p`` (1 inside a closed outward-wound mesh,
     0 outside); ``props`` must have been built."""
     nodes = slot(mesh, SLOT_NODES)
+    arrs = mesh_arrays(mesh)
     props = slot(mesh, SLOT_WINDING)
     acc2 = _F32(accuracy) * _F32(accuracy)
     total = _ZERO
@@ -389,7 +394,7 @@ def winding_number(mesh, p, accuracy):
         count, node = _pop(stack, count)
         code = node_code(nodes, node)
         if code < 0:
-            a, b, c = triangle(mesh, -code - 1)
+            a, b, c = triangle_at(arrs, -code - 1)
             total += solid_angle(a, b, c, p)
             continue
         q = (p[0] - _prop(props, node, 0), p[1] - _prop(props, node, 1),
@@ -435,6 +440,7 @@ def closest_face_pseudo_normal(mesh, p, max_dist, epsilon):
     """``(found, face, u, v, sign)``: the closest face and the sign of ``p`` against the
     angle-weighted normal of the features within ``epsilon`` average edges of it."""
     nodes = slot(mesh, SLOT_NODES)
+    arrs = mesh_arrays(mesh)
     if nodes == 0:
         return False, np.int32(0), _ZERO, _ZERO, _ZERO
     eps = load_at(slot(mesh, SLOT_EDGE), 0, _ZERO) * _F32(epsilon)
@@ -455,7 +461,7 @@ def closest_face_pseudo_normal(mesh, p, max_dist, epsilon):
         code = np.int64(rec[3])
         if code < 0:
             f = -code - 1
-            a, b, c = triangle(mesh, f)
+            a, b, c = triangle_at(arrs, f)
             if is_sliver(a, b, c):
                 continue
             u, v, _region = closest_point_to_triangle(a, b, c, p)
@@ -508,6 +514,7 @@ def ray_cast(mesh, start, dir, max_t, root, any_hit):
     """Closest hit ``(hit, t, u, v, sign, face, normal)`` with ``0 <= t < max_t`` (with
     ``any_hit``: the first one found)."""
     nodes = slot(mesh, SLOT_NODES)
+    arrs = mesh_arrays(mesh)
     node, _stop = start_node(mesh, nodes, np.int64(root))
     best = _F32(max_t)
     hit = False
@@ -523,7 +530,7 @@ def ray_cast(mesh, start, dir, max_t, root, any_hit):
     while True:
         code = node_code(nodes, node)
         if code < 0:
-            a, b, c = triangle(mesh, -code - 1)
+            a, b, c = triangle_at(arrs, -code - 1)
             ok, t, u, v, det = ray_triangle(start, dir, a, b, c)
             if ok and t < best and t >= _ZERO:
                 best, bu, bv, bsign, face, hit = t, u, v, det, -code - 1, True
