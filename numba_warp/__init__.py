@@ -217,9 +217,10 @@ import importlib.util as _importlib_util  # noqa: E402
 
 from . import unsupported as _unsupported  # noqa: E402
 
-# --- issue 13: geometry, served from numba_warp.geometry imported at the first use of one
-# of its names: a program that never builds a spatial structure does not load it ---
-_DEFERRED = {"HashGrid": "geometry", "geometry": None}
+#: public names served from a subpackage imported at their first use (wp.HashGrid, ...):
+#: a program that never builds a spatial structure does not load them
+_DEFERRED = {"HashGrid": "geometry", "Bvh": "geometry", "Mesh": "geometry",
+             "is_cubql_available": "geometry", "geometry": None}
 
 
 def _deferred(name: str):

@@ -21,6 +21,7 @@ from .lowering.atomics import (  # noqa: F401
 )
 from .lowering.scalar_math import *  # noqa: F401,F403
 from .lowering.scalar_math import __all__ as _scalar_all
+from .lowering import bvh_ops as _bvh_ops
 from .lowering import composite_math as _composite_math  # noqa: F401 - overloads only
 from .lowering import decompositions as _decompositions
 from .lowering import geometry_prims as _geometry_prims
@@ -28,6 +29,9 @@ from .lowering import hash_grid_ops as _hash_grid_ops
 from .lowering import half as _half  # noqa: F401 - float16 on the CPU
 from .lowering import local_arrays as _local_arrays  # noqa: F401 - types wp.zeros in kernels
 from .lowering import matrix_math as _matrix_math
+from .lowering import mesh_ops as _mesh_ops
+from .lowering import mesh_queries as _mesh_queries
+from .lowering import mesh_query_forms as _mesh_query_forms  # noqa: F401 - rules, forms
 from .lowering import noise_ops as _noise_ops
 from .lowering import operator_rules as _operator_rules  # noqa: F401 - adjoint rules only
 from .lowering import operators as _operators
@@ -46,7 +50,7 @@ __all__ = ["tid", "static", "grad", *_scalar_all, "atomic_add", "atomic_sub", "a
 
 for _mod in (_operators, _vector_math, _matrix_math, _decompositions, _quat, _quat_angles,
              _quat_between, _transform, _spatial, _random_ops, _noise_ops, _geometry_prims,
-             _hash_grid_ops):
+             _hash_grid_ops, _bvh_ops, _mesh_ops, _mesh_queries):
     globals().update({_n: getattr(_mod, _n) for _n in _mod.__all__})
     __all__ += list(_mod.__all__)
 

@@ -74,19 +74,6 @@ _VOLUME = """
     volume_store_v volume_voxel_count volume_world_to_index volume_world_to_index_dir
 """
 
-_GEOMETRY = """
-    Bvh BvhQuery HashGridQuery Mesh MeshQuery MeshQueryAABB MeshQueryPoint
-    MeshQueryRay is_cubql_available
-    bvh_get_group_root bvh_query_aabb bvh_query_capsule bvh_query_next bvh_query_ray
-    bvh_query_sphere mesh_eval_face_normal mesh_eval_position
-    mesh_eval_velocity mesh_get mesh_get_bvh mesh_get_group_root mesh_get_index
-    mesh_get_point mesh_get_velocity mesh_query_aabb mesh_query_aabb_next
-    mesh_query_furthest_point_no_sign mesh_query_next mesh_query_point
-    mesh_query_point_no_sign mesh_query_point_sign_normal mesh_query_point_sign_parity
-    mesh_query_point_sign_winding_number mesh_query_ray mesh_query_ray_anyhit
-    mesh_query_ray_count_intersections mesh_query_sphere
-"""
-
 _DLPACK_INSTEAD = ("exchange arrays through DLPack: wp.from_dlpack(tensor) and "
                    "<framework>.from_dlpack(array) are zero-copy")
 
@@ -210,12 +197,6 @@ GAPS: tuple = (
     Gap("not yet", "wp.from_ptr (deprecated in Warp) is not provided",
         "wp.array(ptr=address, shape=..., dtype=..., device=...)",
         _names("warp", "from_ptr")),
-    Gap("not yet",
-        "Warp's spatial structures (Mesh, Bvh, HashGrid) and their kernel queries are "
-        "planned for a later numba_warp release",
-        "keep the geometry in wp.arrays and search it in the kernel (brute force), or run "
-        "this part of the program under NVIDIA Warp",
-        _names("warp", _GEOMETRY)),
     Gap("not yet",
         "the PyTorch and JAX helpers are not provided yet",
         _DLPACK_INSTEAD + " (torch.from_dlpack, jax.dlpack.from_dlpack)",

@@ -60,6 +60,16 @@ class _Hoister:
         except TypeError:  # unhashable target
             return None
 
+    def outputs_for(self, call):
+        """(helper, first, count) of a call in a builtin's output-argument form, or None."""
+        try:
+            entry = stateful_calls.OUTPUTS.get(self._target(call))
+        except TypeError:
+            return None
+        if entry is None or len(call.args) < entry[3]:
+            return None
+        return entry[:3]
+
     def iterable_next(self, call):
         """The ``next`` builtin of a query constructor a ``for`` loop iterates, or None."""
         try:
@@ -170,7 +180,9 @@ class _Hoister:
                 setattr(node, name, self.rewrite(value, pre, cond))
         entry = self.helper_for(node)
         if entry is None:
-            return node
+            outputs = self.outputs_for(node)
+            return node if outputs is None else self.hoist_outputs(node, outputs, pre,
+                                                                     conditional)
         helper, updates = entry
         parsed = self.tr.parsed
         if conditional:
@@ -193,6 +205,31 @@ class _Hoister:
         assign = ast.Assign(
             [ast.Tuple([ast.Name(n, ast.Store()) for n in (*names, tmp)], ast.Store())],
             call)
+        pre.append(ast.fix_missing_locations(ast.copy_location(assign, node)))
+        return ast.copy_location(ast.Name(tmp, ast.Load()), node)
+
+
+    def hoist_outputs(self, node, outputs, pre: list, conditional: bool):
+        """``f(inputs..., outputs...)`` -> ``outputs..., tmp = helper(...)``; ``tmp``."""
+        helper, first, count = outputs
+        parsed = self.tr.parsed
+        name = ast.unparse(node.func)
+        if conditional:
+            raise parsed.error(
+                f"'{name}' with output arguments sets them, which cannot happen inside "
+                "'and'/'or' or a conditional expression", node,
+                "Call it in its own statement first.")
+        outs = node.args[first:first + count]
+        if not all(isinstance(a, ast.Name) for a in outs):
+            raise parsed.error(f"the output arguments of '{name}' must be variable names",
+                               node)
+        names = [a.id for a in outs]
+        tmp = random_temp(self.counter)
+        self.counter += 1
+        self.tr.locals.update((tmp, *names))
+        call = ast.Call(self.tr.ref(helper, helper.__name__), list(node.args), node.keywords)
+        assign = ast.Assign(
+            [ast.Tuple([ast.Name(n, ast.Store()) for n in (*names, tmp)], ast.Store())], call)
         pre.append(ast.fix_missing_locations(ast.copy_location(assign, node)))
         return ast.copy_location(ast.Name(tmp, ast.Load()), node)
 

@@ -232,6 +232,14 @@ def _ol_getattr(base, adj_base, name, adj_t):
         return None
     attr = name.literal_value
     differentiable = False
+    if isinstance(base, types.BaseNamedTuple) and attr in base.fields:
+        # (query results: wp.MeshQueryPoint and friends are named tuples)
+        pos = base.fields.index(attr)
+        if holds_arrays(base.types[pos]):
+            return _gen(("ga_none",), "def f(base, adj_base, name, adj_t):\n"
+                                      "    return adj_base\n")
+        return _gen(("ga_nt", pos), f"def f(base, adj_base, name, adj_t):\n"
+                                    f"    return tuple_accum_at(adj_base, {pos}, adj_t)\n")
     if isinstance(base, StructType):
         ft = dict(base.members).get(attr)
         differentiable = ft is not None and not holds_arrays(ft)

@@ -33,7 +33,7 @@ from .handles import load_at
 from .scalar_math import floor
 from .stateful_calls import register_iterable, register_stateful
 
-__all__ = ["hash_grid_query", "hash_grid_query_next", "hash_grid_point_id"]
+__all__ = ["HashGridQuery", "hash_grid_query", "hash_grid_query_next", "hash_grid_point_id"]
 
 # -- descriptor slots (int64 each; the grid module writes them) --------------------------
 MAGIC = 0x4847_5744_4e42_0001  # "a numba_warp hash grid" (checked at Python scope)
