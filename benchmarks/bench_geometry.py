@@ -9,7 +9,12 @@ writing its function and listing it in ``CASES``):
   distance field on a 256^3 grid (64^3 with ``--quick``), end to end: counting, scan, the
   one host read of the totals, vertices and triangles. Both libraries get the same field
   and must produce the same numbers of vertices and triangles;
-* ``surface_nets``: the same with ``wp.geometry.IsoSurfaceNets`` (triangles).
+* ``surface_nets``: the same with ``wp.geometry.IsoSurfaceNets`` (triangles);
+* ``mesh``: a unit UV sphere of ~1M triangles (~20k with ``--quick``): ``wp.Mesh``
+  construction (BVH build), ``refit()``, closest points (``mesh_query_point_no_sign``) of
+  as many random points in [-2, 2]^3 and rays from the centre in as many random
+  directions (``mesh_query_ray``); kernels in ``_geometry_kernels.py``, the same source
+  for both libraries, whose hit distances must agree.
 
 Times are the best of N calls after a warm-up (compilation excluded), GPU work
 synchronised. Run ``python benchmarks/bench_geometry.py [--quick] [--device cpu|cuda|all]
@@ -36,7 +41,8 @@ import _warp_twin  # noqa: E402
 import numba_warp as wp  # noqa: E402
 
 #: issue 13's reference times of NVIDIA Warp on an H200, in ms, by case
-H200_WARP_MS = {"marching_cubes": 3.4}
+H200_WARP_MS = {"marching_cubes": 3.4, "mesh build": 5.2, "mesh refit": 0.24,
+                "mesh closest point": 169.0, "mesh rays": 2.35}
 
 
 @dataclass
@@ -121,7 +127,69 @@ def bench_surface_nets(device: str, ctx: Context) -> list:
     return _isosurface("surface_nets", "IsoSurfaceNets", device, ctx)
 
 
-CASES = {"marching_cubes": bench_marching_cubes, "surface_nets": bench_surface_nets}
+def uv_sphere(n_lat: int, n_lon: int):
+    """Points and triangle indices of a unit UV sphere (2 * n_lat * n_lon triangles,
+    counter-clockwise seen from outside)."""
+    th = np.linspace(0.0, np.pi, n_lat + 1)
+    ph = np.linspace(0.0, 2.0 * np.pi, n_lon, endpoint=False)
+    pts = np.stack([np.outer(np.sin(th), np.cos(ph)), np.outer(np.sin(th), np.sin(ph)),
+                    np.outer(np.cos(th), np.ones_like(ph))], -1).reshape(-1, 3)
+    i, j = np.meshgrid(np.arange(n_lat), np.arange(n_lon), indexing="ij")
+    a, b = i * n_lon + j, i * n_lon + (j + 1) % n_lon
+    c, d = a + n_lon, b + n_lon
+    tris = np.concatenate([np.stack([a, c, b], -1), np.stack([b, c, d], -1)]).reshape(-1, 3)
+    return pts.astype(np.float32), tris.astype(np.int32).reshape(-1)
+
+
+def _mesh_times(lib, kernels, device, pts, tris, queries, dirs, repeat):
+    sync = (lambda: lib.synchronize_device(device))
+    points = lib.array(pts, dtype=lib.vec3, device=device)
+    indices = lib.array(tris, dtype=lib.int32, device=device)
+    t_build = best_of(lambda: lib.Mesh(points=points, indices=indices), sync, repeat)
+    mesh = lib.Mesh(points=points, indices=indices)
+    t_refit = best_of(mesh.refit, sync, repeat)
+    q = lib.array(queries, dtype=lib.vec3, device=device)
+    out = lib.zeros(len(queries), dtype=lib.vec3, device=device)
+    t_closest = best_of(lambda: lib.launch(kernels.closest_points, len(queries),
+                                           inputs=[mesh.id, q, 1.0e6, out], device=device),
+                        sync, repeat)
+    d = lib.array(dirs, dtype=lib.vec3, device=device)
+    hits = lib.zeros(len(dirs), dtype=lib.float32, device=device)
+    t_rays = best_of(lambda: lib.launch(kernels.ray_hits, len(dirs),
+                                        inputs=[mesh.id, d, hits], device=device), sync, repeat)
+    return (t_build, t_refit, t_closest, t_rays), hits.numpy()
+
+
+def bench_mesh(device: str, ctx: Context) -> list:
+    n_lat, n_lon = (70, 140) if ctx.quick else (500, 1000)
+    pts, tris = uv_sphere(n_lat, n_lon)
+    rng = np.random.default_rng(0)
+    m = len(tris) // 3
+    queries = rng.uniform(-2.0, 2.0, (m, 3)).astype(np.float32)
+    dirs = rng.normal(size=(m, 3)).astype(np.float32)
+    dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
+    import _geometry_kernels
+
+    ours, hits = _mesh_times(wp, _geometry_kernels, device, pts, tris, queries, dirs,
+                             ctx.repeat)
+    names = ("mesh build", "mesh refit", "mesh closest point", "mesh rays")
+    whats = (f"{m} triangles", f"{m} triangles", f"{m} random points in [-2, 2]^3",
+             f"{m} rays from the centre")
+    rows = [Row(n, w, device, t) for n, w, t in zip(names, whats, ours)]
+    warp = ctx.warp_on(device)
+    if warp is not None:
+        twin = _warp_twin.load(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                            "_geometry_kernels.py"), "geometry_kernels_warp")
+        theirs, whits = _mesh_times(warp, twin, device, pts, tris, queries, dirs, ctx.repeat)
+        for r, t in zip(rows, theirs):
+            r.warp_s = t
+        if not np.allclose(hits, whits, atol=1e-4):
+            rows[-1].note = "MISMATCH: hit distances differ from Warp's"
+    return rows
+
+
+CASES = {"marching_cubes": bench_marching_cubes, "surface_nets": bench_surface_nets,
+         "mesh": bench_mesh}
 
 
 # -- driver ------------------------------------------------------------------------------------
