@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["get_source_directory", "get_asset_directory"]
+__all__ = ["get_asset_directory", "get_source_directory"]
 
 
 def get_source_directory() -> str:

@@ -21,7 +21,7 @@ import types
 
 import numpy as np
 
-__all__ = ["MESHES", "stand_in_pxr", "USD_EXAMPLES"]
+__all__ = ["MESHES", "USD_EXAMPLES", "stand_in_pxr"]
 
 #: Warp's examples that load USD meshes
 USD_EXAMPLES = ("example_mesh", "example_raycast", "example_mesh_intersect")
@@ -74,7 +74,7 @@ class _Attr:
     def __init__(self, value):
         self._value = value
 
-    def Get(self):  # noqa: N802 - pxr's spelling
+    def Get(self):
         return self._value.copy()
 
 
@@ -88,10 +88,10 @@ class _Stage:
         self.name = os.path.basename(path)
 
     @classmethod
-    def Open(cls, path):  # noqa: N802
+    def Open(cls, path):
         return cls(path)
 
-    def GetPrimAtPath(self, prim):  # noqa: N802
+    def GetPrimAtPath(self, prim):
         key = (self.name, str(prim))
         if key not in MESHES:
             raise KeyError(f"the pxr stand-in has no mesh {key}: add it to MESHES")
@@ -102,10 +102,10 @@ class _Mesh:
     def __init__(self, prim: _Prim):
         self._points, self._indices = MESHES[prim.key]
 
-    def GetPointsAttr(self):  # noqa: N802
+    def GetPointsAttr(self):
         return _Attr(self._points)
 
-    def GetFaceVertexIndicesAttr(self):  # noqa: N802
+    def GetFaceVertexIndicesAttr(self):
         return _Attr(self._indices)
 
 
