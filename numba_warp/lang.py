@@ -39,6 +39,7 @@ from .lowering import quat as _quat
 from .lowering import quat_angles as _quat_angles
 from .lowering import quat_between as _quat_between
 from .lowering import random_ops as _random_ops
+from .lowering import search_ops as _search_ops
 from .lowering import spatial as _spatial
 from .lowering import store_rules as _store_rules  # noqa: F401 - adjoint rules only
 from .lowering import transform as _transform
@@ -50,7 +51,7 @@ __all__ = ["tid", "static", "grad", *_scalar_all, "atomic_add", "atomic_sub", "a
 
 for _mod in (_operators, _vector_math, _matrix_math, _decompositions, _quat, _quat_angles,
              _quat_between, _transform, _spatial, _random_ops, _noise_ops, _geometry_prims,
-             _hash_grid_ops, _bvh_ops, _mesh_ops, _mesh_queries):
+             _hash_grid_ops, _bvh_ops, _mesh_ops, _mesh_queries, _search_ops):
     globals().update({_n: getattr(_mod, _n) for _n in _mod.__all__})
     __all__ += list(_mod.__all__)
 

@@ -182,9 +182,6 @@ GAPS: tuple = (
         _names("warp", "can_access get_cuda_device get_cuda_driver_version "
                        "get_cuda_supported_archs get_cuda_toolkit_version is_device_available "
                        "map_cuda_device unmap_cuda_device print_diagnostics MemoryKind")),
-    Gap("not yet", "wp.lower_bound is not provided yet",
-        "write the binary search as a @wp.func over the sorted array",
-        _names("warp", "lower_bound")),
     Gap("not yet", "wp.map is not provided yet",
         "write the element-wise @wp.kernel and wp.launch it over the arrays' shape",
         _names("warp", "map")),

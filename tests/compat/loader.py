@@ -17,6 +17,7 @@ The rewrite (the only change a user makes to port a program), line by line:
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import os
@@ -25,13 +26,20 @@ import re
 import sys
 import tempfile
 
+try:  # as the suite's package ``compat`` or, from make_reference.py, as a plain module
+    from .usd_stand_in import USD_EXAMPLES, stand_in_pxr
+except ImportError:
+    from usd_stand_in import USD_EXAMPLES, stand_in_pxr
+
 __all__ = ["BACKENDS", "port_source", "load_program", "load_warp_example", "WARP_EXAMPLES",
            "EXAMPLES_ENV", "EXAMPLE_RESULTS", "warp_examples_dir"]
 
 BACKENDS = ("numba_warp", "warp")
 
 WARP_EXAMPLES = ("example_wave", "example_fluid", "example_raymarch", "example_graph_capture",
-                 "example_spin_lock", "example_work_queue", "example_sph", "example_dem")
+                 "example_spin_lock", "example_work_queue", "example_sph", "example_dem",
+                 "example_mesh", "example_raycast", "example_sample_mesh",
+                 "example_mesh_intersect")
 
 _RULES = [
     (re.compile(r"^(\s*)from warp\.tests\.unittest_utils import \*\s*$"),
@@ -125,8 +133,12 @@ def warp_examples_dir() -> pathlib.Path:
 def load_warp_example(stem: str, backend: str, workdir):
     """One of Warp's own example files, read from the installed wheel, under ``backend``.
 
-    Under Warp it is imported as Warp ships it (``warp.examples.core.<stem>``).
+    Under Warp it is imported as Warp ships it (``warp.examples.core.<stem>``). The
+    examples that read USD meshes are imported with the ``pxr`` stand-in
+    (usd_stand_in.py), for both backends.
     """
-    if backend == "warp":
-        return importlib.import_module(f"warp.examples.core.{stem}")
-    return load_program(warp_examples_dir() / f"{stem}.py", backend, workdir)
+    context = stand_in_pxr() if stem in USD_EXAMPLES else contextlib.nullcontext()
+    with context:
+        if backend == "warp":
+            return importlib.import_module(f"warp.examples.core.{stem}")
+        return load_program(warp_examples_dir() / f"{stem}.py", backend, workdir)

@@ -4,7 +4,10 @@ Needs NVIDIA Warp (the ``compat`` extra): each example file is read from the ins
 wheel (site-packages/warp/examples/core), ported by rewriting its imports only
 (loader.py) and imported under numba_warp; the original is imported under Warp. Both
 are driven through the example's own ``Example`` class (or test function) with the same
-inputs, headless and with short runs, and their state arrays are compared. Warp runs on
+inputs, headless and with short runs, and their state arrays are compared. The
+examples that read USD meshes (example_mesh, example_raycast, example_mesh_intersect) are
+imported with a ``pxr`` stand-in that serves meshes built in usd_stand_in.py, under Warp
+as under numba_warp: their own kernels and steps run unchanged. Warp runs on
 its CPU backend; numba_warp on every device of the ``device`` fixture.
 
 Where Warp cannot be installed (the GPU machine has no network), ``make_reference.py
@@ -93,6 +96,50 @@ def _graph_capture(module, device):
         return {"pixels": example.pixel_values.numpy(), "x": example.x.numpy()}
 
 
+def _mesh(module, device):
+    # 8 steps of the example's own step() (deform the mesh, refit, then its 1000 particles
+    # collide with the mesh through mesh_query_point_sign_normal): the stand-in "bunny"
+    # (usd_stand_in.py) sits inside the particles' box, so most of them query it
+    with module.wp.ScopedDevice(device):
+        example = module.Example(stage_path=None)
+        for _ in range(8):
+            example.step()
+        return {"positions": example.positions.numpy(),
+                "velocities": example.velocities.numpy(),
+                "mesh_points": example.mesh.points.numpy()}
+
+
+def _raycast(module, device):
+    # the example's ray tracer (mesh_query_ray, the hit normal as colour) at 32 x 48 pixels
+    with module.wp.ScopedDevice(device):
+        example = module.Example(height=32, width=48)
+        example.render()
+        return {"pixels": example.pixels.numpy()}
+
+
+def _sample_mesh(module, device):
+    # the example's area CDF (atomic sum of triangle areas, prefix sum) and 3 frames of
+    # 100 samples (rand_init/randf, lower_bound over the CDF, mesh_eval_position)
+    with module.wp.ScopedDevice(device):
+        example = module.Example(stage_path=None)
+        frames = []
+        for _ in range(3):
+            example.step()
+            frames.append(example.points.numpy())
+        return {"cdf": example.cdf.numpy(), "points": np.stack(frames)}
+
+
+def _mesh_intersect(module, device):
+    # the example's one step: 12 cube triangles x 1024 random transforms, each tested
+    # against the sphere through mesh_query_aabb and intersect_tri_tri
+    with module.wp.ScopedDevice(device):
+        example = module.Example(stage_path=None)
+        example.step()
+        return {"result": example.array_result.numpy()}
+
+
+MESH = ("wp.Mesh", "wp.mesh_query_point_sign_normal", "wp.mesh_query_ray")
+
 CASES = {
     # linear wave equation: rounding-size differences
     "example_wave": (_wave, ("wp.ScopedTimer",), {}, Tolerance(1e-5), Tolerance(2e-4)),
@@ -117,6 +164,17 @@ CASES = {
     # switches on one device only; 4 substeps keep such pairs few
     "example_dem": (_dem, (*GRID, *CAPTURE), {}, Tolerance(1e-6),
                     Tolerance(1e-4, frac=0.999, worst=0.1)),
+    # PBD against the mesh: positions agree to float32 rounding (measured on the CPU:
+    # 1e-6 of their scale); velocities are (x' - x) / dt, so a rounding of a projected
+    # position (~2e-6 at |x| ~ 20) is amplified 60x (measured: 2.5e-6 of |v|max ~ 92)
+    "example_mesh": (_mesh, (*MESH, "wp.ScopedTimer"), {"velocities": Tolerance(1e-4)},
+                     Tolerance(1e-6), Tolerance(1e-4)),
+    "example_raycast": (_raycast, (*MESH, "wp.ScopedTimer"), {}, Tolerance(1e-6),
+                        Tolerance(1e-4)),
+    "example_sample_mesh": (_sample_mesh, ("wp.Mesh", "wp.lower_bound", "wp.ScopedTimer"), {},
+                            Tolerance(1e-6), Tolerance(1e-5)),
+    "example_mesh_intersect": (_mesh_intersect, ("wp.Mesh", "wp.mesh_query_aabb",
+                                                 "wp.intersect_tri_tri"), {}, EXACT, EXACT),
 }
 
 PARAMS = list(CASES)
