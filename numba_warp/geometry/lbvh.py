@@ -263,6 +263,9 @@ class LinearBvh:
             else None
         #: the edge lengths of each leaf's triangle, summed (written by triangle refits)
         self.edges = None
+        #: refit by walking up from the leaves past atomic counters (the GPU's way; on
+        #: the CPU by subtrees unless this is set, e.g. to test the other way there)
+        self.walk_up = not device.is_cpu
 
     def slots(self) -> dict:
         """The descriptor slots the tree fills (see ``bvh_ops``)."""
@@ -312,7 +315,7 @@ class LinearBvh:
         n = self.n
         if n == 0:
             return
-        if self.device.is_cpu:
+        if not self.walk_up:
             self._refit_cpu(source)
             return
         self.counters.zero_()
