@@ -9,6 +9,14 @@ the arrays the slots point to, on the CPU and on CUDA alike (the memory is the d
 own). The layout of each descriptor is fixed by the structure's module in
 ``numba_warp/geometry`` and read by its query module here in ``lowering/``; both use
 the slot numbers declared next to the queries.
+
+Also here, the few low-level pieces the builds and traversals need on both targets:
+:func:`load_node_record` (a BVH node as two 16-byte vector loads; CUDA: the read-only
+path), :func:`stack_alloca` (a traversal stack in the thread's own frame),
+:func:`counter_arrive` and :func:`load_fresh_at` (the fenced atomic counter and L2
+reads of a bottom-up refit), :func:`leading_zeros`, :func:`array_at` (an array view
+at an address), and the tuple helpers :func:`replace_field`, :func:`cast_like`,
+:func:`tuple_range` (query values are immutable named tuples).
 """
 
 from __future__ import annotations
