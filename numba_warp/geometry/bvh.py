@@ -77,13 +77,16 @@ def check_groups(groups, count: int, device, what: str, length_rule: str):
     return groups.flatten() if groups.ndim > 1 else groups
 
 
-def write_descriptor(descriptor, slots: dict, size: int, magic: int):
-    """Fill a structure's descriptor array (``size`` int64 slots) from ``slots``."""
+def write_descriptor(descriptor, slots: dict, size: int, magic: int, previous=None):
+    """Fill a structure's descriptor array (``size`` int64 slots) from ``slots``, unless
+    they equal ``previous`` (what the last call returned); returns them."""
     s = np.zeros(size, dtype=np.int64)
     s[ops.SLOT_MAGIC] = magic
     for k, v in slots.items():
         s[k] = v
-    descriptor.assign(s)
+    if previous is None or not np.array_equal(s, previous):
+        descriptor.assign(s)
+    return s
 
 
 class Bvh:

@@ -10,15 +10,19 @@ A build over ``n`` leaf boxes (items' ``lowers``/``uppers``, or a mesh's triangl
    index, radix-sorted by key (``runtime/array_sort``),
 3. the topology from the sorted keys, every internal node in parallel, then each node's
    escape link (``lowering/bvh_build``; the layout is ``lowering/bvh_ops``'s),
-4. the bounds, bottom up (a refit).
+4. the bounds, bottom up (a refit: on the GPU one thread per leaf walking up past atomic
+   counters; on the CPU the leaves, then whole subtrees per thread, then the top).
 
-``refit`` repeats step 4 (after the boxes moved); ``rebuild`` repeats everything in the
-same buffers. Nothing is read back to the host except the NaN count at construction.
+``refit`` repeats step 4 (after the boxes moved; a mesh's refit also leaves each
+triangle's summed edge lengths in ``edges``); ``rebuild`` repeats everything in the same
+buffers. Nothing is read back to the host except the NaN count at construction.
 """
 
 from __future__ import annotations
 
 import typing
+
+import numpy as np
 
 from ..lang import tid
 from ..lowering import bvh_build as build
@@ -165,15 +169,73 @@ def _refit_boxes(lowers: _V3, uppers: _V3, ids: _I1, n: int, nodes: _U64, parent
 
 @library_kernel("numba_warp_bvh_refit_triangles")
 def _refit_triangles(points: _V3, indices: _I1, ids: _I1, n: int, nodes: _U64, parents: _I1,
-                     rights: _I1, counters: _U64, props: _U64):
+                     rights: _I1, counters: _U64, props: _U64, edges: _F1):
     k = tid()
     item = ids[k]
     a = points[indices[3 * item]]
     b = points[indices[3 * item + 1]]
     c = points[indices[3 * item + 2]]
+    edges[k] = build.edge_sum(a, b, c)
     build.refit_up(nodes, parents, rights, counters, props, n - 1 + k,
-                   build.box_of(min(min(a, b), c), max(max(a, b), c)),
-                   build.triangle_props(a, b, c, props))
+                   build.triangle_box(a, b, c), build.triangle_props(a, b, c, props))
+
+
+@library_kernel("numba_warp_bvh_leaves_boxes")
+def _leaves_boxes(lowers: _V3, uppers: _V3, ids: _I1, n: int, nodes: _U64):
+    k = tid()
+    item = ids[k]
+    build.write_leaf(nodes, _U64(0), n - 1 + k, build.box_of(lowers[item], uppers[item]),
+                     build.no_props())
+
+
+@library_kernel("numba_warp_bvh_leaves_triangles")
+def _leaves_triangles(points: _V3, indices: _I1, ids: _I1, n: int, nodes: _U64, props: _U64,
+                      edges: _F1):
+    k = tid()
+    item = ids[k]
+    a = points[indices[3 * item]]
+    b = points[indices[3 * item + 1]]
+    c = points[indices[3 * item + 2]]
+    edges[k] = build.edge_sum(a, b, c)
+    build.write_leaf(nodes, props, n - 1 + k, build.triangle_box(a, b, c),
+                     build.triangle_props(a, b, c, props))
+
+
+@library_kernel("numba_warp_bvh_refit_subtrees")
+def _refit_subtrees(nodes: _U64, props: _U64, roots: _I1):
+    t = tid()
+    build.refit_subtree(nodes, props, roots[t])
+
+
+@library_kernel("numba_warp_bvh_refit_top")
+def _refit_top(nodes: _U64, props: _U64, top: _I1, count: int):
+    for i in range(count):
+        build.combine_children(nodes, props, top[i])
+
+
+#: subtrees a CPU refit hands out to its threads
+_CPU_SUBTREES = 256
+
+
+def _cut(nodes, target: int):
+    """(subtree roots, nodes above them children-first): the tree cut into about
+    ``target`` subtrees, level by level from the root (read on the host: CPU trees)."""
+    words = nodes.numpy().view(np.int32)
+    codes, escapes = words[3::8], words[7::8]
+    frontier, top = [0], []
+    while len(frontier) < target:
+        grown = []
+        for x in frontier:
+            c = int(codes[x])
+            if c >= 0:
+                top.append(x)
+                grown += [c, int(escapes[c])]
+            else:
+                grown.append(x)
+        if len(grown) == len(frontier):
+            break
+        frontier = grown
+    return frontier, top[::-1]
 
 
 class LinearBvh:
@@ -199,6 +261,11 @@ class LinearBvh:
         self.group_roots = zeros(max(n, 1), dtype=_I32, device=device) if grouped else None
         self.props = zeros(m * build.PROP_WORDS, dtype=_F32, device=device) if winding \
             else None
+        #: the edge lengths of each leaf's triangle, summed (written by triangle refits)
+        self.edges = None
+        #: refit by walking up from the leaves past atomic counters (the GPU's way; on
+        #: the CPU by subtrees unless this is set, e.g. to test the other way there)
+        self.walk_up = not device.is_cpu
 
     def slots(self) -> dict:
         """The descriptor slots the tree fills (see ``bvh_ops``)."""
@@ -234,12 +301,22 @@ class LinearBvh:
         self._launch(_topology, n, [self.keys, self.ids, n, self.nodes.ptr, self.parents,
                                     self.rights, sorted_groups, roots, grouped])
         self._launch(_escapes, 2 * n - 1, [self.nodes.ptr, self.parents, self.rights])
+        if self.device.is_cpu:
+            roots, top = _cut(self.nodes, _CPU_SUBTREES)
+            self._cpu_roots = array(np.array(roots, dtype=np.int32), dtype=_I32,
+                                    device=self.device)
+            self._cpu_top = array(np.array(top + [0], dtype=np.int32), dtype=_I32,
+                                  device=self.device)
+            self._cpu_top_count = len(top)
         self.refit(source)
 
     def refit(self, source: tuple):
         """Recompute every node's box (and far-field description) from ``source``."""
         n = self.n
         if n == 0:
+            return
+        if not self.walk_up:
+            self._refit_cpu(source)
             return
         self.counters.zero_()
         kind, a, b = source
@@ -248,9 +325,27 @@ class LinearBvh:
                                            self.rights, self.counters.ptr])
         else:
             props = self.props.ptr if self.props is not None else 0
+            if self.edges is None:
+                self.edges = empty(n, dtype=_F32, device=self.device)
             self._launch(_refit_triangles, n, [a, b, self.ids, n, self.nodes.ptr,
                                                self.parents, self.rights, self.counters.ptr,
-                                               props])
+                                               props, self.edges])
+
+    def _refit_cpu(self, source: tuple):
+        n = self.n
+        kind, a, b = source
+        props = self.props.ptr if self.props is not None else 0
+        if kind == "boxes":
+            self._launch(_leaves_boxes, n, [a, b, self.ids, n, self.nodes.ptr])
+        else:
+            if self.edges is None:
+                self.edges = empty(n, dtype=_F32, device=self.device)
+            self._launch(_leaves_triangles, n, [a, b, self.ids, n, self.nodes.ptr,
+                                                props, self.edges])
+        self._launch(_refit_subtrees, len(self._cpu_roots), [self.nodes.ptr, props,
+                                                              self._cpu_roots])
+        self._launch(_refit_top, 1, [self.nodes.ptr, props, self._cpu_top,
+                                     self._cpu_top_count])
 
     def nan_count(self) -> int:
         """How many leaf boxes had a NaN centre at the last build (reads the device)."""

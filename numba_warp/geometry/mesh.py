@@ -28,7 +28,6 @@ import numpy as np
 from ..lang import tid
 from ..lowering import mesh_ops as ops
 from ..lowering.atomics import atomic_add, atomic_min
-from ..lowering.vector_math import length
 from ..runtime.array import array
 from ..runtime.factories import zeros
 from ..runtime.kernel import library_kernel
@@ -56,23 +55,16 @@ def _check_indices(indices: _I1, num_points: int, first_bad: _I1):
         atomic_min(first_bad, 0, i)
 
 
-@library_kernel("numba_warp_mesh_edge_sum")
-def _edge_sum(points: _V3, indices: _I1, n: int, stride: int, out: _F1):
+@library_kernel("numba_warp_mesh_edge_mean")
+def _edge_mean(edges: _F1, n: int, stride: int, out: _F1):
+    # each thread adds its strided share of the triangles' edge sums, over 3 n edges
     t = tid()
-    s = 0.0
+    s = float(0.0)  # noqa: UP018 - a kernel's dynamic float variable
     i = t
     while i < n:
-        a = points[indices[3 * i]]
-        b = points[indices[3 * i + 1]]
-        c = points[indices[3 * i + 2]]
-        s += length(b - a) + length(c - b) + length(a - c)
+        s += edges[i]
         i += stride
-    atomic_add(out, 0, s)
-
-
-@library_kernel("numba_warp_mesh_edge_mean")
-def _edge_mean(out: _F1, n: int):
-    out[0] = out[0] / float(3 * n)
+    atomic_add(out, 0, s / float(3 * n))
 
 
 class Mesh:
@@ -118,6 +110,7 @@ class Mesh:
         self._descriptor = array(np.zeros(ops.NUM_MESH_SLOTS, dtype=np.int64), dtype=_I64,
                                  device=self.device)
         self.id = self._descriptor.ptr
+        self._slots = None
         self._tree.build(self._source(), self.groups)
         self._edge_length()
         self._write_descriptor()
@@ -159,7 +152,7 @@ class Mesh:
         after they changed in place."""
         self._tree.refit(self._source())
         self._edge_length()
-        self._write_descriptor()
+        self._write_descriptor()  # (the points' gradient array may have changed)
 
     # -- internals -------------------------------------------------------------------------
     def _source(self):
@@ -185,10 +178,9 @@ class Mesh:
         if n == 0:
             return
         self._edge.zero_()
-        stride = min(n, 256 if self.device.is_cpu else 16384)
-        launch(_edge_sum, stride, inputs=[self._points, self.indices, n, stride, self._edge],
+        stride = min(n, 64 if self.device.is_cpu else 16384)
+        launch(_edge_mean, stride, inputs=[self._tree.edges, n, stride, self._edge],
                device=self.device, record_tape=False)
-        launch(_edge_mean, 1, inputs=[self._edge, n], device=self.device, record_tape=False)
 
     def _write_descriptor(self):
         slots = dict(self._tree.slots())
@@ -203,7 +195,10 @@ class Mesh:
             ops.SLOT_POINTS_GRAD: _grad_address(self._points),
             ops.SLOT_VELOCITIES_GRAD: _grad_address(v),
         })
-        write_descriptor(self._descriptor, slots, ops.NUM_MESH_SLOTS, ops.MAGIC_MESH)
+        # the gradient arrays kernels add into stay alive as long as their address is here
+        self._grads = (_grad_of(self._points), _grad_of(v))
+        self._slots = write_descriptor(self._descriptor, slots, ops.NUM_MESH_SLOTS,
+                                       ops.MAGIC_MESH, self._slots)
 
     def _check_replacement(self, new, old, name):
         if not isinstance(new, array) or new.dtype is not _VEC3 or not new.is_contiguous:
@@ -218,10 +213,15 @@ class Mesh:
                 f"{name}' shape is {new.shape}, while the old {name}' shape is {old.shape}.")
 
 
+def _grad_of(a):
+    if a is None or not a.requires_grad or a.grad is None or not len(a.grad):
+        return None
+    return a.grad
+
+
 def _grad_address(a) -> int:
-    if a is None or not a.requires_grad or a.grad is None:
-        return 0
-    return a.grad.ptr if len(a.grad) else 0
+    g = _grad_of(a)
+    return 0 if g is None else g.ptr
 
 
 def _check_arrays(points, indices, velocities):

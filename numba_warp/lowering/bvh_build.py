@@ -19,7 +19,10 @@ build kernels of ``numba_warp/geometry/lbvh.py`` (the tree layout is ``bvh_ops``
    the second one (which then sees both children's boxes) write the union and go on.
    Refits repeat this step only. For meshes that support winding numbers the same walk
    combines each node's area-weighted normal, centre and radius (its far-field
-   description for ``mesh_ops``'s winding number).
+   description for ``mesh_ops``'s winding number). On the CPU, where an atomic per node
+   costs more than the union itself, a refit writes the leaves, then each thread
+   completes whole subtrees below a cut of the tree children-first
+   (:func:`refit_subtree`) and one thread the few nodes above it.
 """
 
 from __future__ import annotations
@@ -30,21 +33,34 @@ import numpy as np
 from numba.core import types
 
 from .builtin import implements, jitable
-from .bvh_ops import NODE_WORDS
-from .handles import counter_arrive, leading_zeros, load_at, load_fresh_at, store_at
+from .bvh_ops import NODE_WORDS, fmax, fmin
+from .handles import (
+    counter_arrive,
+    leading_zeros,
+    load_at,
+    load_fresh_at,
+    load_node_record_written,
+    stack_alloca,
+    store_at,
+)
 
 __all__ = [
     "PROP_WORDS",
     "box_of",
     "build_internal",
+    "combine_children",
+    "edge_sum",
     "escape_of",
     "item_key",
     "mark_leaf",
     "morton_code",
     "no_props",
+    "refit_subtree",
     "refit_up",
+    "triangle_box",
     "triangle_props",
     "write_escape",
+    "write_leaf",
 ]
 
 _F32 = np.float32
@@ -255,6 +271,73 @@ def refit_up(nodes, parents, rights, counters, props, x, box, prop):
         node = p
 
 
+@jitable
+def write_leaf(nodes, props, x, box, prop):
+    """Write leaf ``x``'s box (and far-field description when ``props`` is not 0)."""
+    _write_box(nodes, x, box)
+    if props != 0:
+        _write_props(props, x, prop)
+
+
+@jitable
+def _box_at(nodes, i):
+    w = i * NODE_WORDS
+    return (load_at(nodes, w, _F32(0)), load_at(nodes, w + 1, _F32(0)),
+            load_at(nodes, w + 2, _F32(0)), load_at(nodes, w + 4, _F32(0)),
+            load_at(nodes, w + 5, _F32(0)), load_at(nodes, w + 6, _F32(0)))
+
+
+@jitable
+def _props_at(props, i):
+    w = i * PROP_WORDS
+    return (load_at(props, w, _F32(0)), load_at(props, w + 1, _F32(0)),
+            load_at(props, w + 2, _F32(0)), load_at(props, w + 3, _F32(0)),
+            load_at(props, w + 4, _F32(0)), load_at(props, w + 5, _F32(0)),
+            load_at(props, w + 6, _F32(0)), load_at(props, w + 7, _F32(0)))
+
+
+@jitable
+def combine_children(nodes, props, p):
+    """Internal node ``p``'s box (and description) from its children's, which are done."""
+    left = np.int64(load_at(nodes, p * NODE_WORDS + 3, _I32(0)))
+    lr = load_node_record_written(nodes, left)
+    rr = load_node_record_written(nodes, lr[7])
+    _write_box(nodes, p, (min(lr[0], rr[0]), min(lr[1], rr[1]), min(lr[2], rr[2]),
+                          max(lr[4], rr[4]), max(lr[5], rr[5]), max(lr[6], rr[6])))
+    if props != 0:
+        _write_props(props, p, _combine_props(_props_at(props, left),
+                                              _props_at(props, np.int64(lr[7]))))
+
+
+#: slots of the post-order stack of :func:`refit_subtree` (3 per level of a <= 93-deep tree)
+SUBTREE_STACK = 288
+
+
+@jitable
+def refit_subtree(nodes, props, root):
+    """Boxes of every internal node under ``root`` (its leaves are written), children
+    first, by one thread: the CPU's refit, with no atomics (a stack of ``node * 2 +
+    children_done``)."""
+    stack = stack_alloca(SUBTREE_STACK)
+    store_at(stack, 0, _I32(root * 2))
+    count = 1
+    while count > 0:
+        count -= 1
+        entry = np.int64(load_at(stack, count, _I32(0)))
+        node = entry >> 1
+        if entry & 1:
+            combine_children(nodes, props, node)
+            continue
+        left = np.int64(load_at(nodes, node * NODE_WORDS + 3, _I32(0)))
+        if left < 0:
+            continue
+        right = np.int64(load_at(nodes, left * NODE_WORDS + 7, _I32(0)))
+        store_at(stack, count, _I32(node * 2 + 1))
+        store_at(stack, count + 1, _I32(left * 2))
+        store_at(stack, count + 2, _I32(right * 2))
+        count += 3
+
+
 def item_key(centre, bounds, groups, grouped, i, proto):
     """The sort key of item ``i`` with box centre ``centre``: its Morton code on the grid
     over ``bounds`` (6 floats: the centres' lower and upper corners), of ``proto``'s
@@ -296,6 +379,31 @@ def write_escape(nodes, i, escape):
 def box_of(lower, upper):
     return (_F32(lower[0]), _F32(lower[1]), _F32(lower[2]), _F32(upper[0]), _F32(upper[1]),
             _F32(upper[2]))
+
+
+@jitable
+def triangle_box(a, b, c):
+    """The bounding box of a triangle (its NaN coordinates are skipped, as vector min/max
+    skip them)."""
+    return (_fmin3(a[0], b[0], c[0]), _fmin3(a[1], b[1], c[1]), _fmin3(a[2], b[2], c[2]),
+            _fmax3(a[0], b[0], c[0]), _fmax3(a[1], b[1], c[1]), _fmax3(a[2], b[2], c[2]))
+
+
+@jitable
+def _fmin3(x, y, z):
+    return fmin(fmin(x, y), z)
+
+
+@jitable
+def _fmax3(x, y, z):
+    return fmax(fmax(x, y), z)
+
+
+@jitable
+def edge_sum(a, b, c):
+    """The summed lengths of a triangle's edges."""
+    return _dist(a[0], a[1], a[2], b[0], b[1], b[2]) + \
+        _dist(b[0], b[1], b[2], c[0], c[1], c[2]) + _dist(c[0], c[1], c[2], a[0], a[1], a[2])
 
 
 @jitable

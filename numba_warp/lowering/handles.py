@@ -9,6 +9,14 @@ the arrays the slots point to, on the CPU and on CUDA alike (the memory is the d
 own). The layout of each descriptor is fixed by the structure's module in
 ``numba_warp/geometry`` and read by its query module here in ``lowering/``; both use
 the slot numbers declared next to the queries.
+
+Also here, the few low-level pieces the builds and traversals need on both targets:
+:func:`load_node_record` (a BVH node as two 16-byte vector loads; CUDA: the read-only
+path), :func:`stack_alloca` (a traversal stack in the thread's own frame),
+:func:`counter_arrive` and :func:`load_fresh_at` (the fenced atomic counter and L2
+reads of a bottom-up refit), :func:`leading_zeros`, :func:`array_at` (an array view
+at an address), and the tuple helpers :func:`replace_field`, :func:`cast_like`,
+:func:`tuple_range` (query values are immutable named tuples).
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ __all__ = [
     "load_at",
     "load_fresh_at",
     "load_node_record",
+    "load_node_record_written",
     "replace_field",
     "stack_alloca",
     "store_at",
@@ -251,13 +260,30 @@ def tuple_range(typingctx, tup, start, stop):
     return rty(tup, start, stop), codegen
 
 
+def _record_loader(invariant: bool):
+    def typer(typingctx, addr, index):
+        if not isinstance(addr, types.Integer) or not isinstance(index, types.Integer):
+            return None
+        return _record_signature(addr, index, invariant)
+
+    return typer
+
+
 @intrinsic
 def load_node_record(typingctx, addr, index):
     """The eight 32-bit words of record ``index`` (32 bytes each, 16-byte aligned) at
     ``addr``, as ``(f32, f32, f32, i32, f32, f32, f32, i32)``: two 16-byte vector loads,
     marked invariant (a BVH's nodes do not change while kernels query them)."""
-    if not isinstance(addr, types.Integer) or not isinstance(index, types.Integer):
-        return None
+    return _record_loader(True)(typingctx, addr, index)
+
+
+@intrinsic
+def load_node_record_written(typingctx, addr, index):
+    """:func:`load_node_record` of records this kernel writes (a refit): not invariant."""
+    return _record_loader(False)(typingctx, addr, index)
+
+
+def _record_signature(addr, index, invariant: bool):
     rty = types.Tuple([types.float32] * 3 + [types.int32] + [types.float32] * 3 +
                       [types.int32])
 
@@ -265,17 +291,17 @@ def load_node_record(typingctx, addr, index):
         i32 = ir.IntType(32)
         vty = ir.VectorType(i32, 4)
         # CUDA: the records are in global memory, read through the read-only path
-        space = 1 if _is_cuda(context) else 0
+        space = 1 if _is_cuda(context) and invariant else 0
         base = builder.inttoptr(_as_i64(context, builder, args[0], sig.args[0]),
                                 vty.as_pointer(space))
         first = builder.mul(_as_i64(context, builder, args[1], sig.args[1]),
                             ir.Constant(ir.IntType(64), 2))
-        invariant = builder.module.add_metadata([])
         words = []
         for half in range(2):
             ptr = builder.gep(base, [builder.add(first, ir.Constant(ir.IntType(64), half))])
             vec = builder.load(ptr, align=16)
-            vec.set_metadata("invariant.load", invariant)
+            if invariant:
+                vec.set_metadata("invariant.load", builder.module.add_metadata([]))
             for k in range(4):
                 w = builder.extract_element(vec, ir.Constant(i32, k))
                 words.append(w if k == 3 else builder.bitcast(w, ir.FloatType()))

@@ -117,6 +117,7 @@ def test_every_query_kind_finds_exactly_the_passing_boxes(device):
     lo2, hi2 = lo * F32(0.5) + F32(1.0), hi * F32(0.5) + F32(1.0)
     bvh.lowers.assign(lo2)
     bvh.uppers.assign(hi2)
+    bvh._tree.walk_up = True  # the GPU's refit (atomic counters), whatever the device
     bvh.refit()
     _assert_hits(_run(bvh, qlo, qhi, dirs, 0.8, 300, device),
                  _expected(lo2, hi2, qlo, qhi, dirs, 0.8))
