@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..lowering import bvh_ops as ops
+from ..runtime import handles
 from ..runtime.array import array
 from ..typing.scalars import scalar_types
 from ..typing.vec import vector_class
@@ -122,6 +123,7 @@ class Bvh:
         self._descriptor = array(np.zeros(ops.NUM_BVH_SLOTS, dtype=np.int64), dtype=_I64,
                                  device=self.device)
         self.id = self._descriptor.ptr
+        handles.register(self, self.id, self.device, "Bvh")
         self._build()
         bad = self._tree.nan_count() if len(lowers) else 0
         if bad:

@@ -28,6 +28,7 @@ import numpy as np
 from ..lang import tid
 from ..lowering import mesh_ops as ops
 from ..lowering.atomics import atomic_add, atomic_min
+from ..runtime import handles
 from ..runtime.array import array
 from ..runtime.factories import zeros
 from ..runtime.kernel import library_kernel
@@ -110,6 +111,7 @@ class Mesh:
         self._descriptor = array(np.zeros(ops.NUM_MESH_SLOTS, dtype=np.int64), dtype=_I64,
                                  device=self.device)
         self.id = self._descriptor.ptr
+        handles.register(self, self.id, self.device, "Mesh")
         self._slots = None
         self._tree.build(self._source(), self.groups)
         self._edge_length()

@@ -42,6 +42,7 @@ import functools
 import numpy as np
 from numba import njit
 from numba.core import types
+from numba.core.target_extension import current_target
 from numba.extending import overload
 
 from ..typing.mat import MatrixValue, MatType, matrix_class
@@ -51,8 +52,8 @@ from .registry import adjoint, constructor, nondifferentiable
 
 __all__ = [
     "JIT", "absent", "adjoint", "as_array", "concrete", "constructor", "dtype_arg",
-    "float_like", "implements", "install_python_scope_compiler", "is_float", "is_int",
-    "is_kind", "is_mat", "is_mat_shape", "is_number", "is_quat", "is_scalar", "is_vec",
+    "float_like", "implements", "inline_on_cpu", "install_python_scope_compiler", "is_float",
+    "is_int", "is_kind", "is_mat", "is_mat_shape", "is_number", "is_quat", "is_scalar", "is_vec",
     "is_vec3", "jitable", "matrix_value", "mcls", "nondifferentiable", "python_scope",
     "same_kind_result", "scalar_out", "unary_adjoint", "vcls",
 ]
@@ -86,6 +87,28 @@ def jitable(fn, *, jit_options=None, strict=True):
     overload(fn, target="generic", strict=strict,
              jit_options=JIT if jit_options is None else jit_options)(typer)
     return fn
+
+
+def inline_on_cpu(fn, typer):
+    """Declare builtin or helper ``fn`` (``typer``: its overload) once more, for the CPU
+    only, with ``inline="always"``: Numba then inlines it into the caller's IR there (a
+    CPU overload takes precedence over the generic one, which still serves CUDA).
+
+    For the steps of query loops and the per-primitive tests of traversals: LLVM does not
+    inline them across Numba's libraries, and each call passed the query value through
+    memory (a CPU hash grid neighbour count was ~10x slower: one thread, 2^16 points,
+    390 -> 43 ms; benchmarks/bench_hash_grid.py). It costs compile time (~1 s per kernel
+    with a neighbour loop). The declaration declines while numba-cuda compiles: numba-cuda
+    consults CPU overloads too, and an inlined overload's typed IR (kept per argument types
+    only) would then serve both targets. NVVM inlines device functions itself."""
+
+    @functools.wraps(typer)
+    def cpu_typer(*args, **kwargs):
+        if current_target() != "cpu":
+            return None
+        return typer(*args, **kwargs)
+
+    overload(fn, target="cpu", inline="always", jit_options=JIT)(cpu_typer)
 
 
 def unary_adjoint(fn, deriv):

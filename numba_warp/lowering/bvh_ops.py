@@ -32,15 +32,13 @@ starts with the same slots, so a mesh id is also the id of its BVH.
 from __future__ import annotations
 
 import collections
-import functools
 import math
 
 import numpy as np
 from numba.core import types
-from numba.core.target_extension import current_target
-from numba.extending import overload
 
-from .builtin import JIT, absent, implements, is_float, is_int, is_vec, jitable, nondifferentiable
+from .builtin import (absent, implements, inline_on_cpu, is_float, is_int, is_vec, jitable,
+                      nondifferentiable)
 from .handles import load_at, load_node_record, replace_field
 from .stateful_calls import register_iterable, register_stateful
 
@@ -415,25 +413,6 @@ def _ol_group_root(id, group):
         return load_at(slot(handle, SLOT_GROUP_ROOTS), first, np.int32(0))
 
     return impl
-
-
-def inline_on_cpu(fn, typer):
-    """Declare ``fn`` (``typer``: its overload) once more, for the CPU only, with
-    ``inline="always"``, so that Numba inlines it into the caller there.
-
-    For the steps of query loops (``bvh_query_next`` / ``mesh_query_next``): LLVM does not
-    inline them across Numba's libraries, and each call would pass the query value
-    through memory (the same finding as the hash grid's neighbour loop). The declaration
-    declines while numba-cuda compiles (it consults CPU overloads too); NVVM inlines device
-    functions itself."""
-
-    @functools.wraps(typer)
-    def cpu_typer(*args, **kwargs):
-        if current_target() != "cpu":
-            return None
-        return typer(*args, **kwargs)
-
-    overload(fn, target="cpu", inline="always", jit_options=JIT)(cpu_typer)
 
 
 inline_on_cpu(advance, lambda q, index, max_dist: advance)

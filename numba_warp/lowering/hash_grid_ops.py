@@ -21,14 +21,11 @@ module writes them.
 from __future__ import annotations
 
 import collections
-import functools
 
 import numpy as np
 from numba.core import types
-from numba.core.target_extension import current_target
-from numba.extending import overload
 
-from .builtin import JIT, implements, is_float, is_int, is_vec, jitable, nondifferentiable
+from .builtin import implements, inline_on_cpu, is_float, is_int, is_vec, jitable, nondifferentiable
 from .handles import load_at
 from .scalar_math import floor
 from .stateful_calls import register_iterable, register_stateful
@@ -293,33 +290,8 @@ def _ol_key_cell(key):
     return None
 
 
-def _inline_on_cpu(fn, typer):
-    """Declare ``fn`` (``typer``: its overload) once more, for the CPU only, with
-    ``inline="always"``: Numba then inlines it into the caller's IR there (a CPU
-    overload takes precedence over the generic one, which still serves CUDA).
-
-    For the step of a neighbour loop (``_hash_grid_query_next`` and ``_advance``): LLVM
-    does not inline them across Numba's libraries, and each call passed the ~20-field
-    query through memory, which made a CPU neighbour count ~10x slower (one thread, 2^16
-    points: 390 ms -> 43 ms; NVIDIA Warp's CPU backend: 43 ms; benchmarks/
-    bench_hash_grid.py). It costs ~1 s more compile time per kernel with a neighbour
-    loop; inlining ``_cell_range`` as well saved another 30% of run time for 2 s more.
-
-    The declaration declines while numba-cuda compiles: numba-cuda consults CPU
-    overloads too, and an inlined overload's typed IR (kept per argument types only)
-    would then serve both targets. NVVM inlines device functions itself."""
-
-    @functools.wraps(typer)
-    def cpu_typer(*args, **kwargs):
-        if current_target() != "cpu":
-            return None
-        return typer(*args, **kwargs)
-
-    overload(fn, target="cpu", inline="always", jit_options=JIT)(cpu_typer)
-
-
-_inline_on_cpu(_advance, lambda q, index: _advance)
-_inline_on_cpu(_hash_grid_query_next, _ol_next)
+inline_on_cpu(_advance, lambda q, index: _advance)
+inline_on_cpu(_hash_grid_query_next, _ol_next)
 
 register_stateful(hash_grid_query_next, _hash_grid_query_next, updates=2)
 register_iterable(hash_grid_query, hash_grid_query_next)

@@ -31,12 +31,11 @@ import numpy as np
 from numba.core import types
 
 from ..typing.vec import vector_class
-from .builtin import implements, is_float, is_int, jitable
+from .builtin import implements, inline_on_cpu, is_float, is_int, jitable
 from .bvh_ops import (
     SLOT_NODES,
     STACK_SIZE,
     box_distance_sq,
-    inline_on_cpu,
     node_code,
     node_escape,
     node_record,
@@ -139,7 +138,7 @@ def mesh_query_ray_count_intersections(id, start, dir, root=-1):
     _kernel_only("mesh_query_ray_count_intersections")
 
 
-# -- stack ------------------------------------------------------------------------------------
+# -- stack ----------------------------------------------------------------------------------------
 
 @jitable
 def _push(stack, count, node):
@@ -167,7 +166,7 @@ def _children(nodes, code):
     return code, np.int64(left[7]), left, right
 
 
-# -- closest and furthest points ----------------------------------------------------------------
+# -- closest and furthest points ------------------------------------------------------------------
 
 @jitable
 def _dist_sq(a, b):
@@ -279,7 +278,7 @@ def furthest_face(mesh, p, min_dist):
     return False, np.int32(0), _ZERO, _ZERO
 
 
-# -- signs -------------------------------------------------------------------------------------
+# -- signs ----------------------------------------------------------------------------------------
 
 @jitable
 def _closest_hit_sign(mesh, nodes, start, dir):
@@ -495,7 +494,7 @@ def closest_face_pseudo_normal(mesh, p, max_dist, epsilon):
     return True, np.int32(face), u, bv, sign
 
 
-# -- rays -------------------------------------------------------------------------------------------
+# -- rays -----------------------------------------------------------------------------------------
 
 @jitable
 def _ray_node(start, dir, rcp, fast, rec):
@@ -571,7 +570,7 @@ inline_on_cpu(ray_triangle, lambda p, dir, a, b, c: ray_triangle)
 inline_on_cpu(_ray_node, lambda start, dir, rcp, fast, rec: _ray_node)
 
 
-# -- the struct-returning builtins -------------------------------------------------------------------
+# -- the struct-returning builtins ----------------------------------------------------------------
 
 def _is_vec3f(t) -> bool:
     return getattr(t, "dtype", None) == types.float32 and getattr(t, "length", 0) == 3

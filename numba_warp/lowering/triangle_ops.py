@@ -64,7 +64,7 @@ def fma(typingctx, a, b, c):
     return types.float32(a, b, c), codegen
 
 
-# -- tuple vectors ----------------------------------------------------------------------------
+# -- tuple vectors --------------------------------------------------------------------------------
 
 @jitable
 def sub(a, b):
@@ -117,7 +117,7 @@ def as_tuple(v):
     return (_F32(v[0]), _F32(v[1]), _F32(v[2]))
 
 
-# -- closest point ------------------------------------------------------------------------------
+# -- closest point --------------------------------------------------------------------------------
 
 @jitable
 def closest_point_to_triangle(a, b, c, p):
@@ -275,7 +275,7 @@ def ray_hit_adjoint(dir, a, b, c, t, u, v, adj_t, adj_u, adj_v):
     return g, scale(g, t), scale(g, -u), scale(g, -v), scale(g, -w)
 
 
-# -- solid angle ------------------------------------------------------------------------------------
+# -- solid angle ----------------------------------------------------------------------------------
 
 @jitable
 def solid_angle(a, b, c, p):

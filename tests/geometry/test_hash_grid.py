@@ -269,3 +269,9 @@ def test_ids_of_freed_grids_and_grids_on_other_devices_are_refused(device):
     with pytest.raises(Exception, match=f"argument 'grid'.*HashGrid on {other}"):
         wp.launch(count_for_f32, 4, inputs=[elsewhere.id, pts, 1.0, counts, counts],
                   device=device)
+    # meshes and BVHs register their ids the same way
+    lows = wp.zeros(1, dtype=wp.vec3, device=other)
+    bvh = wp.Bvh(lows, wp.ones(1, dtype=wp.vec3, device=other))
+    with pytest.raises(Exception, match=f"argument 'grid'.*Bvh on {other}"):
+        wp.launch(count_for_f32, 4, inputs=[bvh.id, pts, 1.0, counts, counts],
+                  device=device)
