@@ -39,7 +39,7 @@ from numba.core import types
 
 from .builtin import (absent, implements, inline_on_cpu, is_float, is_int, is_vec, jitable,
                       nondifferentiable)
-from .handles import load_at, load_node_record, replace_field
+from .handles import load_at, load_node_record, lower_bound_at, replace_field
 from .stateful_calls import register_iterable, register_stateful
 
 __all__ = [
@@ -382,19 +382,6 @@ def _ol_next(query, index, max_dist=math.inf):
     return impl
 
 
-@jitable
-def _lower_bound_group(groups, n, group):
-    lo = np.int64(0)
-    hi = n
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if load_at(groups, mid, np.int32(0)) < group:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
-
-
 @implements(bvh_get_group_root)
 def _ol_group_root(id, group):
     if not (is_int(id) and is_int(group)):
@@ -407,7 +394,7 @@ def _ol_group_root(id, group):
         if groups == 0:
             return np.int32(-1)
         g = np.int32(group)
-        first = _lower_bound_group(groups, n, g)
+        first = lower_bound_at(groups, np.int64(0), n, g, np.int32(0))
         if first >= n or load_at(groups, first, np.int32(0)) != g:
             return np.int32(-1)
         return load_at(slot(handle, SLOT_GROUP_ROOTS), first, np.int32(0))

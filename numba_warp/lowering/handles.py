@@ -25,9 +25,11 @@ from llvmlite import ir
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
+from .builtin import jitable
 from .local_arrays import fill_array
 
 __all__ = [
+    "lower_bound_at",
     "array_at",
     "cast_like",
     "counter_arrive",
@@ -308,3 +310,16 @@ def _record_signature(addr, index, invariant: bool):
         return context.make_tuple(builder, rty, words)
 
     return rty(addr, index), codegen
+
+
+@jitable
+def lower_bound_at(addr, lo, hi, key, proto):
+    """The first position in ``[lo, hi)`` of the sorted array of ``proto``'s type at
+    ``addr`` whose element is not less than ``key`` (``hi`` if there is none)."""
+    while lo < hi:
+        mid = lo + (hi - lo) // 2
+        if load_at(addr, mid, proto) < key:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo

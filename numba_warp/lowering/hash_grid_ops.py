@@ -26,7 +26,7 @@ import numpy as np
 from numba.core import types
 
 from .builtin import implements, inline_on_cpu, is_float, is_int, is_vec, jitable, nondifferentiable
-from .handles import load_at
+from .handles import load_at, lower_bound_at
 from .scalar_math import floor
 from .stateful_calls import register_iterable, register_stateful
 
@@ -124,17 +124,6 @@ def _cell_index(dim_x, dim_y, dim_z, x, y, z):
     return (z % dim_z) * (dim_x * dim_y) + (y % dim_y) * dim_x + (x % dim_x)
 
 
-@jitable
-def _lower_bound(keys, lo, hi, key):
-    while lo < hi:
-        mid = lo + (hi - lo) // 2
-        if load_at(keys, mid, np.uint64(0)) < key:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
-
-
 def _inverse_width(grid, component):
     """1 / cell width in the precision of a query point's ``component`` (float16 points
     use float32)."""
@@ -154,8 +143,8 @@ def _cell_range(q, wx, wy, wz):
     end = np.int64(load_at(q.ends, cell, np.int32(0)))
     if q.grouped != 0:
         key = (np.uint64(cell) << np.uint64(32)) | np.uint64(q.group & 0xFFFFFFFF)
-        start = _lower_bound(q.keys, start, end, key)
-        end = _lower_bound(q.keys, start, end, key + np.uint64(1))
+        start = lower_bound_at(q.keys, start, end, key, np.uint64(0))
+        end = lower_bound_at(q.keys, start, end, key + np.uint64(1), np.uint64(0))
     return start, end
 
 
