@@ -29,7 +29,7 @@ from ..runtime import handles
 from ..runtime.array import array
 from ..runtime.array_sort import radix_sort_pairs
 from ..runtime.device import get_device
-from ..runtime.factories import copy, empty, zeros
+from ..runtime.factories import empty, zeros
 from ..runtime.kernel import library_kernel
 from ..runtime.launch import launch
 from ..lang import tid
@@ -146,18 +146,13 @@ class HashGrid:
             groups = self._check_groups(groups, points)
         self._grow(n, groups is not None)
         self.groups = groups
-        dev = self.device
+        self._write_descriptor(n, radius, grouped=n > 0 and groups is not None)
+        self._starts.zero_()
+        self._ends.zero_()
         if n:
-            self._write_descriptor(n, radius, grouped=groups is not None)
-            self._sort(points, groups, n)
-            self._starts.zero_()
-            self._ends.zero_()
-            launch(_cell_offsets, n, inputs=[self._cells, n, self._starts, self._ends],
-                   device=dev, record_tape=False)
-        else:
-            self._write_descriptor(0, radius, grouped=False)
-            self._starts.zero_()
-            self._ends.zero_()
+            cells = self._sort(points, groups, n)
+            launch(_cell_offsets, n, inputs=[cells, n, self._starts, self._ends],
+                   device=self.device, record_tape=False)
         self.reserved = True
 
     # -- internals -------------------------------------------------------------------------
@@ -196,7 +191,7 @@ class HashGrid:
             # (the sort's scratch is the second half of keys and ids)
             self._keys = empty(2 * cap, dtype=_I32, device=dev)
             self._ids = empty(2 * cap, dtype=_I32, device=dev)
-            self._cells = self._keys
+            self._cells = None  # (grouped builds only: ungrouped ones sort cells in _keys)
             self._group_keys = None
             self._capacity = cap
         if grouped and self._group_keys is None:
@@ -204,20 +199,21 @@ class HashGrid:
             self._cells = empty(self._capacity, dtype=_I32, device=dev)
 
     def _sort(self, points, groups, n: int):
+        """Sort the points' ids by cell (and group); returns the sorted cells."""
         dev = self.device
         if groups is None:
             launch(_point_cells, n, inputs=[self.id, points, self._keys, self._ids],
                    device=dev, record_tape=False)
             bits = max(1, (self._dims[0] * self._dims[1] * self._dims[2] - 1).bit_length())
             radix_sort_pairs(self._keys, self._ids, n, 0, bits)
-            if self._cells is not self._keys:
-                copy(self._cells, self._keys, count=n)
+            return self._keys
         else:
             launch(_point_keys, n, inputs=[self.id, points, groups, self._group_keys, self._ids],
                    device=dev, record_tape=False)
             radix_sort_pairs(self._group_keys, self._ids, n)
             launch(_key_cells, n, inputs=[self._group_keys, self._cells], device=dev,
                    record_tape=False)
+            return self._cells
 
     def _write_descriptor(self, n: int, radius: float, grouped: bool):
         s = self._slots.copy()
