@@ -120,10 +120,8 @@ class Bvh:
             raise ValueError(f"leaf_size must be greater than or equal to 1, current value: "
                              f"{leaf_size}")
         self._tree = LinearBvh(self.device, len(lowers), grouped=self.groups is not None)
-        self._descriptor = array(np.zeros(ops.NUM_BVH_SLOTS, dtype=np.int64), dtype=_I64,
-                                 device=self.device)
-        self.id = self._descriptor.ptr
-        handles.register(self, self.id, self.device, "Bvh")
+        self._descriptor, self.id = handles.allocate(self, self.device, "Bvh",
+                                                     ops.NUM_BVH_SLOTS)
         self._build()
         bad = self._tree.nan_count() if len(lowers) else 0
         if bad:

@@ -7,11 +7,16 @@ coordinate ``c`` is ``floor(c / radius)`` modulo the dimension, for negative
 coordinates too). In kernels, ``wp.hash_grid_query(grid.id, p, r)`` visits the cells
 overlapping the cube ``p +- r`` (see ``lowering/hash_grid_ops.py``).
 
-A build runs on the grid's device, as kernels: each point's cell (``keys``) and index
-(``ids``), a radix sort of the pairs by cell (``wp.utils.radix_sort_pairs``, over only
-the bits a cell index needs), then each cell's range ``[cell_starts[c], cell_ends[c])``
-of the sorted points. With ``groups``, the sort key is ``(cell << 32) | group``, so a
-cell's points are sorted by group and a grouped query narrows the range by binary
+A build runs on the grid's device, as kernels, and gives each cell the range
+``[cell_starts[c], cell_ends[c])`` of ``ids``, the points sorted by cell and, within a
+cell, by index (Warp's order, so neighbour loops visit points in the same order). On
+the CPU: each point's cell (``keys``) and index, a radix sort of the pairs by cell
+(``wp.utils.radix_sort_pairs``, over only the bits a cell index needs), then the ranges.
+On a GPU, a counting sort, which needs no sort of the points: count each cell's points
+(atomics), an exclusive scan of the counts (``runtime/cuda_scan.py``) gives the starts,
+each point takes a slot in its cell (atomics), and each cell sorts its few ids. With
+``groups``, the sort key is ``(cell << 32) | group`` (a radix sort on every device), so
+a cell's points are sorted by group and a grouped query narrows the range by binary
 search. Buffers grow by half again when a build needs more (``reserve`` sets them ahead,
 e.g. before a graph capture); the descriptor (``id``) is rewritten only when a buffer
 moves.
@@ -25,7 +30,8 @@ import typing
 import numpy as np
 
 from ..lowering import hash_grid_ops as ops
-from ..runtime import handles
+from ..lowering.atomics import atomic_add
+from ..runtime import cuda_scan, handles
 from ..runtime.array import array
 from ..runtime.array_sort import radix_sort_pairs
 from ..runtime.device import get_device
@@ -86,6 +92,40 @@ def _cell_offsets(cells: array(dtype=_I32, ndim=1), n: int,
         ends[c] = i + 1
 
 
+@library_kernel("numba_warp_hash_grid_count")
+def _count_cells(grid: _U64, points: array(dtype=typing.Any, ndim=1),
+                 cells: array(dtype=_I32, ndim=1), counts: array(dtype=_I32, ndim=1)):
+    i = tid()
+    c = ops.hash_grid_cell(grid, points[i])
+    cells[i] = c
+    atomic_add(counts, c, 1)
+
+
+@library_kernel("numba_warp_hash_grid_place")
+def _place_points(cells: array(dtype=_I32, ndim=1), cursors: array(dtype=_I32, ndim=1),
+                  ids: array(dtype=_I32, ndim=1)):
+    i = tid()
+    ids[atomic_add(cursors, cells[i], 1)] = i
+
+
+@library_kernel("numba_warp_hash_grid_order_cells")
+def _order_cells(starts: array(dtype=_I32, ndim=1), ends: array(dtype=_I32, ndim=1),
+                 ids: array(dtype=_I32, ndim=1), counts: array(dtype=_I32, ndim=1)):
+    # the slots taken in _place_points follow no order: sort each cell's ids (a few);
+    # and clear the cell's count for the next build
+    c = tid()
+    counts[c] = 0
+    s = starts[c]
+    e = ends[c]
+    for j in range(s + 1, e):
+        v = ids[j]
+        k = j - 1
+        while k >= s and ids[k] > v:
+            ids[k + 1] = ids[k]
+            k -= 1
+        ids[k + 1] = v
+
+
 class HashGrid:
     """Hash-based spatial grid for neighbour queries on points (Warp's ``wp.HashGrid``).
 
@@ -115,13 +155,13 @@ class HashGrid:
         self.groups = None
         self._capacity = 0
         self._keys = self._ids = self._cells = self._group_keys = None
-        self._starts = self._ends = None
+        self._starts = self._ends = self._counts = self._scan_scratch = None
         self._slots = np.zeros(ops.NUM_SLOTS, dtype=np.int64)
         self._slots[[ops.SLOT_MAGIC, ops.SLOT_DIM_X, ops.SLOT_DIM_Y, ops.SLOT_DIM_Z]] = \
             (np.int64(ops.MAGIC), *dims)
-        self._descriptor = array(self._slots.copy(), dtype=_I64, device=self.device)
-        self.id = self._descriptor.ptr
-        handles.register(self, self.id, self.device, "HashGrid")
+        self._descriptor, self.id = handles.allocate(self, self.device, "HashGrid",
+                                                     ops.NUM_SLOTS)
+        self._descriptor.assign(self._slots)
 
     # -- Warp's API ----------------------------------------------------------------------
     def reserve(self, num_points, with_groups=False):
@@ -147,12 +187,15 @@ class HashGrid:
         self._grow(n, groups is not None)
         self.groups = groups
         self._write_descriptor(n, radius, grouped=n > 0 and groups is not None)
-        self._starts.zero_()
-        self._ends.zero_()
-        if n:
-            cells = self._sort(points, groups, n)
-            launch(_cell_offsets, n, inputs=[cells, n, self._starts, self._ends],
-                   device=self.device, record_tape=False)
+        if n and groups is None and self.device.is_cuda:
+            self._count_sort(points, n)
+        else:
+            self._starts.zero_()
+            self._ends.zero_()
+            if n:
+                cells = self._sort(points, groups, n)
+                launch(_cell_offsets, n, inputs=[cells, n, self._starts, self._ends],
+                       device=self.device, record_tape=False)
         self.reserved = True
 
     # -- internals -------------------------------------------------------------------------
@@ -186,6 +229,10 @@ class HashGrid:
             cells = self._dims[0] * self._dims[1] * self._dims[2]
             self._starts = zeros(cells, dtype=_I32, device=dev)
             self._ends = zeros(cells, dtype=_I32, device=dev)
+            if dev.is_cuda:
+                self._counts = zeros(cells, dtype=_I32, device=dev)
+                self._scan_scratch = empty(cuda_scan.scratch_size(cells), dtype=_I64,
+                                           device=dev)
         if n > self._capacity or self._ids is None:
             cap = max(n * 3 // 2, n, 1)
             # (the sort's scratch is the second half of keys and ids)
@@ -197,6 +244,19 @@ class HashGrid:
         if grouped and self._group_keys is None:
             self._group_keys = empty(2 * self._capacity, dtype=_U64, device=dev)
             self._cells = empty(self._capacity, dtype=_I32, device=dev)
+
+    def _count_sort(self, points, n: int):
+        """The GPU build without groups (see the module docstring). ``_counts`` is zero
+        between builds (the last kernel clears it); the cursors are ``_ends``, which ends
+        as each cell's end."""
+        dev = self.device
+        launch(_count_cells, n, inputs=[self.id, points, self._keys, self._counts],
+               device=dev, record_tape=False)
+        cuda_scan.scan(self._counts, self._starts, out2=self._ends, scratch=self._scan_scratch)
+        launch(_place_points, n, inputs=[self._keys, self._ends, self._ids], device=dev,
+               record_tape=False)
+        launch(_order_cells, self._starts.shape[0], inputs=[self._starts, self._ends,
+               self._ids, self._counts], device=dev, record_tape=False)
 
     def _sort(self, points, groups, n: int):
         """Sort the points' ids by cell (and group); returns the sorted cells."""

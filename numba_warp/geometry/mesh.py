@@ -23,7 +23,6 @@ keeps every array it was given alive: kernels read them through the mesh's ``id`
 
 from __future__ import annotations
 
-import numpy as np
 
 from ..lang import tid
 from ..lowering import mesh_ops as ops
@@ -108,10 +107,8 @@ class Mesh:
         self._tree = LinearBvh(self.device, num_tris, grouped=self.groups is not None,
                                winding=self.support_winding_number)
         self._edge = zeros(1, dtype=_F32, device=self.device)
-        self._descriptor = array(np.zeros(ops.NUM_MESH_SLOTS, dtype=np.int64), dtype=_I64,
-                                 device=self.device)
-        self.id = self._descriptor.ptr
-        handles.register(self, self.id, self.device, "Mesh")
+        self._descriptor, self.id = handles.allocate(self, self.device, "Mesh",
+                                                     ops.NUM_MESH_SLOTS)
         self._slots = None
         self._tree.build(self._source(), self.groups)
         self._edge_length()

@@ -24,6 +24,7 @@ from .. import lang
 from ..lang import tid
 from ..typing.dtypes import element_type, type_name
 from ..typing.scalars import scalar_types
+from . import cuda_scan
 from .array import ARRAY_MAX_DIMS, allocate, array
 from .factories import copy
 from .kernel import library_kernel
@@ -300,6 +301,10 @@ def array_scan(in_array: array, out_array: array, inclusive: bool = True) -> Non
     if len(et.inner_shape) > 1 or np.dtype(et.scalar_np).name not in _SCAN_TYPES:
         raise RuntimeError(f"array_scan(): unsupported data type {type_name(in_array.dtype)}")
     n, dev = x.shape[0], in_array.device
+    if dev.is_cuda and not et.inner_shape and x.is_contiguous and y.is_contiguous and \
+            np.dtype(et.scalar_np).name in ("int32", "int64"):
+        cuda_scan.scan(x, y, inclusive)  # block-cooperative kernels (integers are exact)
+        return
     chunk = max(1, math.ceil(n / MAX_CHUNKS))
     chunks = math.ceil(n / chunk)
     partial = allocate((chunks,), et, dev)

@@ -9,7 +9,7 @@ import pathlib
 import numpy as np
 import pytest
 
-from .loader import EXAMPLE_RESULTS, EXAMPLES_ENV, warp_examples_dir
+from .loader import EXAMPLES_ENV, example_results, warp_examples_dir
 
 
 @pytest.fixture(scope="session")
@@ -36,18 +36,26 @@ def warp():
 
 class StoredWarp:
     """Warp's results for its own examples, read from ``$NUMBA_WARP_WARP_EXAMPLES``
-    (written by ``make_reference.py --warp-examples``) where Warp is not installed."""
+    (written by ``make_reference.py --warp-examples``) where Warp is not installed: Warp's
+    CUDA results for a GPU run where they were stored, else its CPU results."""
 
-    def __init__(self, path):
-        with np.load(path) as data:
-            self._data = {k: data[k] for k in data.files}
+    def __init__(self, folder):
+        self._data = {}
+        for device in ("cpu", "cuda"):
+            path = folder / example_results(device)
+            if path.exists():
+                with np.load(path) as data:
+                    self._data[device] = {k: data[k] for k in data.files}
 
-    def results(self, example: str) -> dict:
+    def results(self, example: str, device="cpu") -> dict:
+        """Warp's state after ``example``, to compare with a run on ``device``."""
         prefix = example + "/"
-        out = {k[len(prefix):]: v for k, v in self._data.items() if k.startswith(prefix)}
-        if not out:
-            pytest.fail(f"no stored Warp results for {example} in ${EXAMPLES_ENV}")
-        return out
+        for source in (("cpu",) if str(device) == "cpu" else ("cuda", "cpu")):
+            data = self._data.get(source, {})
+            out = {k[len(prefix):]: v for k, v in data.items() if k.startswith(prefix)}
+            if out:
+                return out
+        pytest.fail(f"no stored Warp results for {example} in ${EXAMPLES_ENV}")
 
 
 @pytest.fixture(scope="session")
@@ -59,7 +67,7 @@ def warp_examples():
         import warp
     except ImportError:
         if os.environ.get(EXAMPLES_ENV):
-            return "stored", StoredWarp(warp_examples_dir() / EXAMPLE_RESULTS)
+            return "stored", StoredWarp(warp_examples_dir())
         pytest.skip("NVIDIA Warp (pip install '.[compat]') is the oracle of this test "
                     f"(or set ${EXAMPLES_ENV}: see make_reference.py --warp-examples)")
     warp.config.quiet = True

@@ -32,7 +32,7 @@ except ImportError:
     from usd_stand_in import USD_EXAMPLES, stand_in_pxr
 
 __all__ = ["BACKENDS", "port_source", "load_program", "load_warp_example", "WARP_EXAMPLES",
-           "EXAMPLES_ENV", "EXAMPLE_RESULTS", "warp_examples_dir"]
+           "EXAMPLES_ENV", "EXAMPLE_RESULTS", "example_results", "warp_examples_dir"]
 
 BACKENDS = ("numba_warp", "warp")
 
@@ -120,6 +120,11 @@ def _write_if_changed(path: pathlib.Path, text: str) -> None:
 EXAMPLES_ENV = "NUMBA_WARP_WARP_EXAMPLES"
 #: the file in that folder holding Warp's results, ``<example>/<array>`` keys
 EXAMPLE_RESULTS = "warp_cpu_results.npz"
+
+
+def example_results(device) -> str:
+    """The file name of Warp's stored example results on ``device`` ("cpu" or a GPU)."""
+    return EXAMPLE_RESULTS if str(device) == "cpu" else "warp_cuda_results.npz"
 
 
 def warp_examples_dir() -> pathlib.Path:

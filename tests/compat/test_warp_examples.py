@@ -166,9 +166,12 @@ CASES = {
                     Tolerance(1e-4, frac=0.999, worst=0.1)),
     # PBD against the mesh: positions agree to float32 rounding (measured on the CPU:
     # 1e-6 of their scale); velocities are (x' - x) / dt, so a rounding of a projected
-    # position (~2e-6 at |x| ~ 20) is amplified 60x (measured: 2.5e-6 of |v|max ~ 92)
+    # position (~2e-6 at |x| ~ 20) is amplified 60x (measured: 2.5e-6 of |v|max ~ 92).
+    # On CUDA (against Warp's CUDA run: NVRTC and NVVM contract multiply-adds in other
+    # places) one of the 1000 particles meets the mesh in another step (H200: 4e-4 of
+    # the positions' scale, 1.1e-3 of the velocities')
     "example_mesh": (_mesh, (*MESH, "wp.ScopedTimer"), {"velocities": Tolerance(1e-4)},
-                     Tolerance(1e-6), Tolerance(1e-4)),
+                     Tolerance(1e-6), Tolerance(1e-4, frac=0.995, worst=5e-3)),
     "example_raycast": (_raycast, (*MESH, "wp.ScopedTimer"), {}, Tolerance(1e-6),
                         Tolerance(1e-4)),
     "example_sample_mesh": (_sample_mesh, ("wp.Mesh", "wp.lower_bound", "wp.ScopedTimer"), {},
@@ -182,11 +185,12 @@ PARAMS = list(CASES)
 _warp_results: dict = {}
 
 
-def warp_results(name: str, warp_examples, ported_dir) -> dict:
-    """Warp's state after the example ``name`` (run under Warp on the CPU, or stored)."""
+def warp_results(name: str, warp_examples, ported_dir, device="cpu") -> dict:
+    """Warp's state after the example ``name`` (run under Warp on the CPU, or stored: then
+    Warp's own CUDA run for a GPU ``device`` where one was stored)."""
     mode, source = warp_examples
     if mode == "stored":
-        return source.results(name)
+        return source.results(name, device)
     if name not in _warp_results:
         drive = DRIVERS[name]
         _warp_results[name] = drive(load_warp_example(name, "warp", ported_dir), "cpu")
@@ -196,10 +200,11 @@ def warp_results(name: str, warp_examples, ported_dir) -> dict:
 @pytest.mark.parametrize("name", PARAMS)
 def test_example_state_matches_warp(name, device, ported_dir, warp_examples):
     drive, _, tolerances, cpu_tol, cuda_tol = CASES[name]
-    want = warp_results(name, warp_examples, ported_dir)
+    want = warp_results(name, warp_examples, ported_dir, device)
     got = drive(load_warp_example(name, "numba_warp", ported_dir), device)
-    assert_agrees(got, want, tolerances, cpu_tol if device == "cpu" else cuda_tol,
-                  f"{name} on {device}")
+    # (the per-array tolerances are the CPU's; on CUDA one tolerance covers every array)
+    assert_agrees(got, want, tolerances if device == "cpu" else {},
+                  cpu_tol if device == "cpu" else cuda_tol, f"{name} on {device}")
 
 
 def _spin_lock(module, device):

@@ -275,3 +275,41 @@ def test_ids_of_freed_grids_and_grids_on_other_devices_are_refused(device):
     with pytest.raises(Exception, match=f"argument 'grid'.*Bvh on {other}"):
         wp.launch(count_for_f32, 4, inputs=[bvh.id, pts, 1.0, counts, counts],
                   device=device)
+
+
+def test_a_freed_structures_address_is_never_an_arrays_address(device):
+    # Descriptors come from pools that are never given back: the address of a freed
+    # structure's id cannot come back as some array's address (which a launch would
+    # then refuse as a freed id), and a new structure reuses the freed block as live.
+    import gc
+
+    pts = wp.zeros(4, dtype=wp.vec3, device=device)
+    grids = [wp.HashGrid(4, 4, 4, device=device) for _ in range(8)]
+    stale = {g.id for g in grids}
+    del grids
+    gc.collect()
+    for _ in range(64):
+        scratch = wp.zeros(16, dtype=wp.int64, device=device)
+        assert scratch.ptr not in stale
+    again = [wp.HashGrid(4, 4, 4, device=device) for _ in range(8)]
+    counts, spent = (wp.zeros(4, dtype=int, device=device) for _ in range(2))
+    for g in again:
+        g.build(pts, 1.0)
+        wp.launch(count_for_f32, 4, inputs=[g.id, pts, 1.0, counts, spent], device=device)
+        assert counts.numpy().tolist() == [4, 4, 4, 4]
+
+
+def test_points_are_ordered_as_warp_orders_them_on_every_device(device, cloud):
+    # by cell, then by index within a cell (Warp's stable sort; the GPU's counting sort
+    # must give the same order, so that neighbour sums add up in the same order)
+    order = {}
+    for dev in {"cpu", device}:
+        pts = wp.array(cloud.astype(np.float32), dtype=wp.vec3, device=dev)
+        grid = wp.HashGrid(8, 8, 8, device=dev)
+        for radius in (2.0, 0.5):  # (a rebuild with another radius reuses the buffers)
+            grid.build(pts, radius)
+        ids = wp.zeros(len(cloud), dtype=int, device=dev)
+        wp.launch(point_ids, len(cloud), inputs=[grid.id, ids], device=dev)
+        order[dev] = ids.numpy()
+    assert np.array_equal(np.sort(order[device]), np.arange(len(cloud)))
+    np.testing.assert_array_equal(order[device], order["cpu"])
