@@ -80,6 +80,7 @@ _ONE = _F32(1.0)
 _BIG = _F32(3.4028234663852886e38)
 _VEC3 = vector_class(3, types.float32)
 _PROP_WORDS = 8
+_ENTRY_SLOTS = 2 * STACK_SIZE  # a stack of (code, key) entries
 
 MeshQueryPoint = collections.namedtuple("MeshQueryPoint", ("result", "sign", "face", "u", "v"))
 MeshQueryRay = collections.namedtuple("MeshQueryRay", ("result", "sign", "face", "t", "u", "v",
@@ -153,6 +154,30 @@ def _pop(stack, count):
 
 
 @jitable
+def _push_entry(stack, count, code, key):
+    """Push a node as its code and its key (a distance), two slots of a stack made with
+    ``stack_alloca(_ENTRY_SLOTS)``: popping it then needs no load of its record."""
+    store_at(stack, 2 * count, np.int32(code))
+    store_at(stack, 2 * count + 1, _F32(key))
+    return count + 1
+
+
+@jitable
+def _pop_entry(stack, count):
+    """(count, code, key) of the top entry (see ``_push_entry``)."""
+    count -= 1
+    return count, np.int64(load_at(stack, 2 * count, np.int32(0))), \
+        load_at(stack, 2 * count + 1, _ZERO)
+
+
+@jitable
+def _child_records(nodes, code):
+    """The records of the two children of an internal node whose code is ``code``."""
+    left = node_record(nodes, code)
+    return left, node_record(nodes, left[7])
+
+
+@jitable
 def _box(r):
     """The box ``(lx, ly, lz, hx, hy, hz)`` of a node record."""
     return r[0], r[1], r[2], r[4], r[5], r[6]
@@ -186,14 +211,13 @@ def closest_face(mesh, p, max_dist):
     bw = _ZERO
     if nodes == 0:
         return False, np.int32(0), _ZERO, _ZERO
-    stack = stack_alloca(STACK_SIZE)
-    count = _push(stack, 0, 0)
+    stack = stack_alloca(_ENTRY_SLOTS)
+    root = node_record(nodes, 0)
+    count = _push_entry(stack, 0, root[3], box_distance_sq(p, *_box(root)))
     while count > 0:
-        count, node = _pop(stack, count)
-        rec = node_record(nodes, node)
-        if box_distance_sq(p, *_box(rec)) > best:
+        count, code, key = _pop_entry(stack, count)
+        if key > best:
             continue
-        code = np.int64(rec[3])
         if code < 0:
             f = -code - 1
             a, b, c = triangle_at(arrs, f)
@@ -204,14 +228,15 @@ def closest_face(mesh, p, max_dist):
             if d < best:
                 best, face, bv, bw = d, f, v, _ONE - u - v
             continue
-        left, right, lrec, rrec = _children(nodes, code)
+        lrec, rrec = _child_records(nodes, code)
         dl = box_distance_sq(p, *_box(lrec))
         dr = box_distance_sq(p, *_box(rrec))
-        near, far, dnear, dfar = (left, right, dl, dr) if dl < dr else (right, left, dr, dl)
+        near, far, dnear, dfar = (lrec[3], rrec[3], dl, dr) if dl < dr else \
+            (rrec[3], lrec[3], dr, dl)
         if dfar < best:
-            count = _push(stack, count, far)
+            count = _push_entry(stack, count, far, dfar)
         if dnear < best:
-            count = _push(stack, count, near)
+            count = _push_entry(stack, count, near, dnear)
     if best < limit:
         return True, np.int32(face), _ONE - bv - bw, bv
     return False, np.int32(0), _ZERO, _ZERO
@@ -247,14 +272,13 @@ def furthest_face(mesh, p, min_dist):
     bw = _ZERO
     if nodes == 0:
         return False, np.int32(0), _ZERO, _ZERO
-    stack = stack_alloca(STACK_SIZE)
-    count = _push(stack, 0, 0)
+    stack = stack_alloca(_ENTRY_SLOTS)
+    root = node_record(nodes, 0)
+    count = _push_entry(stack, 0, root[3], _furthest_box_sq(p, *_box(root)))
     while count > 0:
-        count, node = _pop(stack, count)
-        rec = node_record(nodes, node)
-        if _furthest_box_sq(p, *_box(rec)) < best:
+        count, code, key = _pop_entry(stack, count)
+        if key < best:
             continue
-        code = np.int64(rec[3])
         if code < 0:
             f = -code - 1
             a, b, c = triangle_at(arrs, f)
@@ -265,14 +289,15 @@ def furthest_face(mesh, p, min_dist):
             if d > best:
                 best, face, bv, bw = d, f, v, _ONE - u - v
             continue
-        left, right, lrec, rrec = _children(nodes, code)
+        lrec, rrec = _child_records(nodes, code)
         dl = _furthest_box_sq(p, *_box(lrec))
         dr = _furthest_box_sq(p, *_box(rrec))
-        near, far, dnear, dfar = (left, right, dl, dr) if dl > dr else (right, left, dr, dl)
+        near, far, dnear, dfar = (lrec[3], rrec[3], dl, dr) if dl > dr else \
+            (rrec[3], lrec[3], dr, dl)
         if dfar > best:
-            count = _push(stack, count, far)
+            count = _push_entry(stack, count, far, dfar)
         if dnear > best:
-            count = _push(stack, count, near)
+            count = _push_entry(stack, count, near, dnear)
     if best > limit:
         return True, np.int32(face), _ONE - bv - bw, bv
     return False, np.int32(0), _ZERO, _ZERO
@@ -449,15 +474,14 @@ def closest_face_pseudo_normal(mesh, p, max_dist, epsilon):
     bv = _ZERO
     bw = _ZERO
     acc = (_ZERO, _ZERO, _ZERO)
-    stack = stack_alloca(STACK_SIZE)
-    count = _push(stack, 0, 0)
+    stack = stack_alloca(_ENTRY_SLOTS)
+    root = node_record(nodes, 0)
+    count = _push_entry(stack, 0, root[3], box_distance_sq(p, *_box(root)))
     while count > 0:
-        count, node = _pop(stack, count)
+        count, code, key = _pop_entry(stack, count)
         reach = (best + eps) * (best + eps)
-        rec = node_record(nodes, node)
-        if box_distance_sq(p, *_box(rec)) > reach:
+        if key > reach:
             continue
-        code = np.int64(rec[3])
         if code < 0:
             f = -code - 1
             a, b, c = triangle_at(arrs, f)
@@ -476,14 +500,15 @@ def closest_face_pseudo_normal(mesh, p, max_dist, epsilon):
                 else:
                     best, face, bv, bw, acc = dist, f, v, _ONE - u - v, wn
             continue
-        left, right, lrec, rrec = _children(nodes, code)
+        lrec, rrec = _child_records(nodes, code)
         dl = box_distance_sq(p, *_box(lrec))
         dr = box_distance_sq(p, *_box(rrec))
-        near, far, dnear, dfar = (left, right, dl, dr) if dl < dr else (right, left, dr, dl)
+        near, far, dnear, dfar = (lrec[3], rrec[3], dl, dr) if dl < dr else \
+            (rrec[3], lrec[3], dr, dl)
         if dfar < reach:
-            count = _push(stack, count, far)
+            count = _push_entry(stack, count, far, dfar)
         if dnear < reach:
-            count = _push(stack, count, near)
+            count = _push_entry(stack, count, near, dnear)
     if not best < _F32(max_dist):
         return False, np.int32(0), _ZERO, _ZERO, _ZERO
     a, b, c = triangle(mesh, face)
