@@ -21,7 +21,8 @@ import math
 import operator
 
 import numpy as np
-from numba.core import types
+from llvmlite import ir
+from numba.core import cgutils, types
 from numba.extending import intrinsic
 
 from ..typing.mat import flat_get, flat_set
@@ -38,6 +39,7 @@ from .builtin import (
     same_kind_result,
     unary_adjoint,
 )
+from .atomics import is_cuda_context
 from .intops import c_div, c_fmod, c_rem, integer_operator
 from .scalar_special import bit_count, copysign, erfcinv, erfinv, lerp, smoothstep
 
@@ -116,7 +118,9 @@ def _unary_rounding(name, pyfn, doc):
 
 def _llvm_rounding(which: str):
     """An intrinsic: ``llvm.<which>`` of a float32 or float64 (``floor``, ``ceil``,
-    ``trunc``; NaN and infinities pass through, as in C)."""
+    ``trunc``; NaN and infinities pass through, as in C). On CUDA, libdevice's
+    ``__nv_<which>[f]`` (the same instruction): NVVM does not take these LLVM intrinsics
+    (its verifier rejects the module)."""
 
     @intrinsic
     def rounding(typingctx, x):
@@ -124,7 +128,13 @@ def _llvm_rounding(which: str):
             return None
 
         def codegen(context, builder, sig, args):
-            fn = builder.module.declare_intrinsic(f"llvm.{which}", [args[0].type])
+            ty = args[0].type
+            if is_cuda_context(context):
+                name = f"__nv_{which}{'f' if x == types.float32 else ''}"
+                fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ty, [ty]),
+                                                    name)
+            else:
+                fn = builder.module.declare_intrinsic(f"llvm.{which}", [ty])
             return builder.call(fn, [args[0]])
 
         return x(x), codegen
