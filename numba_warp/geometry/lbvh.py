@@ -201,7 +201,7 @@ def _leaves_triangles(points: _V3, indices: _I1, ids: _I1, n: int, nodes: _U64, 
                      build.triangle_props(a, b, c, props))
 
 
-@library_kernel("numba_warp_bvh_refit_subtrees")
+@library_kernel("numba_warp_bvh_refit_subtrees", cpu_parallel_from=2)
 def _refit_subtrees(nodes: _U64, props: _U64, roots: _I1):
     t = tid()
     build.refit_subtree(nodes, props, roots[t])

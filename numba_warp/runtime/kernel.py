@@ -633,13 +633,18 @@ def kernel(f=None, *, enable_backward: bool | None = None, module=None, name: st
     return wrap(f) if f is not None else wrap
 
 
-def library_kernel(name: str):
+def library_kernel(name: str, cpu_parallel_from: int | None = None):
     """``@kernel(name=...)`` for this package's own kernels: parsed and checked at their
     first use instead of when they are made (their code is known to be good, and the ~40
     kernels behind array methods would otherwise cost every ``import numba_warp`` ~0.1 s;
-    see docs/perf_startup.md)."""
+    see docs/perf_startup.md). ``cpu_parallel_from``: launches of at least this many
+    threads run on the CPU's thread team (default: ``wp.config.cpu_parallel_threshold``),
+    for kernels whose threads each do much work (a subtree, a segment)."""
+    options = {} if cpu_parallel_from is None else {"cpu_parallel_from": cpu_parallel_from}
+
     def wrap(fn):
-        return Kernel(fn, name, module_of(fn, None, name, name), deferred=True)
+        return Kernel(fn, name, module_of(fn, None, name, name), options=options,
+                      deferred=True)
 
     return wrap
 

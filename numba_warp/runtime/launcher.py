@@ -59,7 +59,9 @@ def launcher_module_source(gen, parsed, qualified_name: str, options: dict,
     define = "    _wp_dbg_define_slot()\n" if debug and not adjoint else ""
     # a debug backward pass relies on Numba's bounds checks, whose exceptions only
     # propagate out of the serial loop
-    serial_below = "2**62" if debug and adjoint else f"_wp_setting({cpu_schedule.THRESHOLD})"
+    # (a kernel of few, heavy threads sets its own threshold: its option cpu_parallel_from)
+    serial_below = "2**62" if debug and adjoint else str(options.get(
+        "cpu_parallel_from", f"_wp_setting({cpu_schedule.THRESHOLD})"))
     args = ", ".join(gen.params[len(LAUNCH_HEAD):] if adjoint else gen.params)
     call = f"{gen.name}(_wp_t, {', '.join(DIMS)}{', ' if args else ''}{args})"
     head = ", ".join(LAUNCH_HEAD) + (", " + args if args else "")

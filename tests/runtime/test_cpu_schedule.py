@@ -97,3 +97,12 @@ def test_cpu_settings_accept_numpy_ints(monkeypatch):
     monkeypatch.setattr(wp.config, "cpu_parallel_threshold", np.int32(100))
     assert cpu_schedule.SETTINGS[cpu_schedule.THREADS] == 1
     assert cpu_schedule.SETTINGS[cpu_schedule.THRESHOLD] == 100
+
+
+def test_a_kernel_of_few_heavy_threads_sets_its_own_parallel_threshold():
+    # the CPU refit gives each thread a whole subtree (256 of them): below the default
+    # threshold (8192 threads) it would run on one thread
+    from numba_warp.geometry import lbvh
+
+    assert "_wp_team_threads(_wp_n, 2)" in lbvh._refit_subtrees.source
+    assert "_wp_team_threads(_wp_n, _wp_setting(" in lbvh._refit_top.source
