@@ -156,6 +156,7 @@ class HashGrid:
         self._capacity = 0
         self._keys = self._ids = self._cells = self._group_keys = None
         self._starts = self._ends = self._counts = self._scan_scratch = None
+        self._descriptor_key = None
         self._slots = np.zeros(ops.NUM_SLOTS, dtype=np.int64)
         self._slots[[ops.SLOT_MAGIC, ops.SLOT_DIM_X, ops.SLOT_DIM_Y, ops.SLOT_DIM_Z]] = \
             (np.int64(ops.MAGIC), *dims)
@@ -276,6 +277,13 @@ class HashGrid:
             return self._cells
 
     def _write_descriptor(self, n: int, radius: float, grouped: bool):
+        # (what the slots depend on: a rebuild with the same ones writes nothing and, in a
+        # simulation loop, costs no NumPy work either)
+        key = (n, radius, grouped, self._ids.ptr, self._starts.ptr, self._ends.ptr,
+               self._group_keys.ptr if grouped else 0)
+        if key == self._descriptor_key:
+            return
+        self._descriptor_key = key
         s = self._slots.copy()
         s[ops.SLOT_NUM_POINTS] = n
         s[ops.SLOT_IDS] = self._ids.ptr if n else 0

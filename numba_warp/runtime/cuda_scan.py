@@ -188,6 +188,11 @@ def _flat(a) -> tuple:
     return (0, 0, a.shape[0], size, a.ptr, a.shape[0], size)
 
 
+def _flat_raw(ptr: int, count: int) -> tuple:
+    """:func:`_flat` of ``count`` int64 at ``ptr``."""
+    return (0, 0, count, 8, ptr, count, 8)
+
+
 def scratch_size(n: int) -> int:
     """int64 elements of the scratch array :func:`scan` needs for ``n`` values."""
     return (n + TILE - 1) // TILE + 1
@@ -206,17 +211,18 @@ def scan(x, out, inclusive: bool = False, out2=None, scratch=None) -> None:
     tiles = (n + TILE - 1) // TILE
     if scratch is None:
         scratch = empty(scratch_size(n), dtype=_I64, device=dev)
-    sums = scratch[:tiles]
-    total = scratch[tiles:tiles + 1]
+    # (the tile totals and the grand total are raw views of the scratch: no array objects)
+    sums = _flat_raw(scratch.ptr, tiles)
+    total = _flat_raw(scratch.ptr + 8 * tiles, 1)
     ordinal = dev.ordinal
     stream = dev.stream
     _kernel(_tile_sums, element, ordinal).launch(
-        stream, tiles, THREADS, (*_flat(x), n, *_flat(sums)))
+        stream, tiles, THREADS, (*_flat(x), n, *sums))
     fused = tiles <= FUSED_TILES
     if not fused:
         _kernel(_scan_sums, "int64", ordinal).launch(
-            stream, 1, THREADS, (*_flat(sums), tiles, *_flat(total)))
+            stream, 1, THREADS, (*sums, tiles, *total))
     _kernel(_scan_tiles, element, ordinal).launch(
         stream, tiles, THREADS,
-        (*_flat(x), n, *_flat(sums), *_flat(total if fused else total[:0]), int(inclusive),
-         *_flat(out), *_flat(out if out2 is None else out2)))
+        (*_flat(x), n, *sums, *(total if fused else _flat_raw(scratch.ptr, 0)),
+         int(inclusive), *_flat(out), *_flat(out if out2 is None else out2)))
