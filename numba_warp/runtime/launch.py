@@ -26,6 +26,7 @@ from ..typing.argspec import ArgSpec
 from ..typing.dtypes import element_type, type_name
 from ..typing.scalars import ScalarType, scalar_class_for
 from . import capture_state, cuda_backend, handles, recording
+from .foreign import foreign_view
 from .array import ARRAY_MAX_DIMS, array, null_array
 from .indexed import indexedarray
 from .checks import run_checked
@@ -51,12 +52,13 @@ def _convert_array(kernel, name, spec, value, device, out):
         value = _empty_array(spec, None, device)
         out.nulls = (out.nulls or []) + [name]
     elif not isinstance(value, array):
-        if isinstance(value, np.ndarray) and device.is_cpu:
-            value = array(value, copy=False, device="cpu")
-        elif device.is_cuda and hasattr(value, "__cuda_array_interface__"):
-            value = array(value, copy=False, device=device)
-        else:
-            _fail(kernel, name, f"expects {spec.describe()}, got {type(value).__name__}")
+        # another library's array: a zero-copy view with the parameter's dtype (as Warp)
+        view, problem = foreign_view(value, None if spec.generic_dtype else spec.element,
+                                     device)
+        if view is None:
+            _fail(kernel, name, f"expects {spec.describe()}, got {type(value).__name__}, "
+                                f"which {problem}")
+        value = view
     if value.device is None:  # (annotations have no device)
         _fail(kernel, name, "is an array annotation (wp.array(dtype=...)) with no memory; "
                             "pass an allocated array such as wp.zeros(n, dtype=...)")

@@ -1,0 +1,91 @@
+"""Other libraries' arrays as kernel arguments: zero-copy views through the array
+interfaces, read with the kernel parameter's dtype, as Warp 1.19's ``wp.launch`` does.
+
+A launch on a GPU takes any object with ``__cuda_array_interface__`` (CuPy, torch CUDA
+tensors, Numba device arrays, JAX where exposed); a launch on the CPU any object with
+``__array_interface__`` (NumPy arrays and the like) or an ``__array__()`` that returns a
+view (torch CPU tensors). The memory is viewed with the parameter's element type: the
+trailing dimensions of a float32 array of shape ``(n, 3)`` are the components of a
+``wp.array(dtype=wp.vec3)`` of ``n`` elements. Nothing is converted: an array whose
+scalars are not the parameter's (float64 data for a float32 parameter), whose trailing
+dimensions do not spell the element, or whose components are not adjacent in memory is
+refused with what to do, because a converted copy would silently drop the kernel's
+writes. The view keeps the producer alive (its ``owner``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..typing.dtypes import element_type, from_numpy_dtype, type_name
+from .array import array, c_strides
+
+__all__ = ["foreign_view"]
+
+
+def _interface(value, device):
+    """(interface dict, owner) of ``value`` for a launch on ``device``, or None."""
+    try:
+        if device.is_cuda:
+            iface = value.__cuda_array_interface__
+            return iface, value
+        iface = getattr(value, "__array_interface__", None)
+        if iface is not None:
+            return iface, value
+        if isinstance(value, (list, tuple, dict, str, bytes)) or \
+                not callable(getattr(value, "__array__", None)):
+            return None
+        host = value.__array__()
+        return host.__array_interface__, (value, host)
+    except AttributeError:
+        return None
+
+
+def foreign_view(value, element, device) -> tuple:
+    """(a ``wp.array`` viewing ``value``'s memory, None) or (None, what is wrong).
+
+    ``element`` is the parameter's element type (None: the parameter is generic, the
+    array keeps its own scalar type); ``device`` the launch's device."""
+    found = _interface(value, device)
+    if found is None:
+        where = "__cuda_array_interface__" if device.is_cuda else \
+            "__array_interface__ or __array__()"
+        return None, f"has no {where} to view it through"
+    iface, owner = found
+    if iface.get("mask") is not None:
+        return None, "is a masked array (its interface has a mask), which kernels cannot read"
+    npdt = np.dtype(iface["typestr"])
+    shape = tuple(int(s) for s in iface["shape"])
+    strides = iface.get("strides")
+    strides = tuple(int(s) for s in strides) if strides is not None else \
+        c_strides(shape, npdt.itemsize)
+    et = element if element is not None else element_type(from_numpy_dtype(npdt))
+    want = np.dtype(et.scalar_np)
+    if npdt.kind != want.kind or npdt.itemsize != want.itemsize or not npdt.isnative:
+        named = type_name(et.dtype)
+        of = named if named == want.name else f"{named} ({want.name} components)"
+        return None, (f"holds {npdt.name} values, but the parameter's elements are {of}: "
+                      f"convert the data first (a copy, e.g. x.astype(np.{want.name}) or "
+                      f"x.to(torch.{want.name}))")
+    inner = tuple(et.inner_shape)
+    k = len(inner)
+    if shape[len(shape) - k:] != inner or len(shape) < k:
+        return None, (f"has shape {shape}, but {type_name(et.dtype)} elements need trailing "
+                      f"dimensions {inner}")
+    if k and strides[len(strides) - k:] != c_strides(inner, npdt.itemsize):
+        return None, (f"has the components of its {type_name(et.dtype)} elements apart in "
+                      f"memory (strides {strides}): pass a contiguous copy")
+    outer, outer_strides = shape[:len(shape) - k], strides[:len(strides) - k]
+    ptr = int(iface["data"][0])
+    if ptr == 0 and math.prod(outer):
+        return None, "has a null data pointer"
+    if device.is_cuda:
+        # (through array(): it learns which GPU the memory is on)
+        probe = array(owner, copy=False)
+        if probe.device != device:
+            return None, (f"is on device '{probe.device}' but the kernel is launched on "
+                          f"'{device}'")
+    return array(ptr=ptr, shape=outer, strides=outer_strides, dtype=et, device=device,
+                 owner=owner), None
