@@ -220,7 +220,11 @@ from . import unsupported as _unsupported  # noqa: E402
 #: public names served from a subpackage imported at their first use (wp.HashGrid, ...):
 #: a program that never builds a spatial structure does not load them
 _DEFERRED = {"HashGrid": "geometry", "Bvh": "geometry", "Mesh": "geometry",
-             "is_cubql_available": "geometry", "geometry": None}
+             "is_cubql_available": "geometry", "geometry": None,
+             **{name: "interop.torch_interop" for name in (
+                 "from_torch", "to_torch", "device_from_torch", "device_to_torch",
+                 "dtype_from_torch", "dtype_to_torch", "stream_from_torch",
+                 "stream_to_torch")}}
 
 
 def _deferred(name: str):

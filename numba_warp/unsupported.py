@@ -195,11 +195,9 @@ GAPS: tuple = (
         "wp.array(ptr=address, shape=..., dtype=..., device=...)",
         _names("warp", "from_ptr")),
     Gap("not yet",
-        "the PyTorch and JAX helpers are not provided yet",
-        _DLPACK_INSTEAD + " (torch.from_dlpack, jax.dlpack.from_dlpack)",
-        _names("warp", "from_torch to_torch device_from_torch device_to_torch "
-                       "dtype_from_torch dtype_to_torch stream_from_torch stream_to_torch "
-                       "from_jax to_jax device_from_jax device_to_jax dtype_from_jax "
+        "the JAX helpers are not provided yet",
+        _DLPACK_INSTEAD + " (jax.dlpack.from_dlpack)",
+        _names("warp", "from_jax to_jax device_from_jax device_to_jax dtype_from_jax "
                        "dtype_to_jax")),
     Gap("not yet",
         "CUDA inter-process sharing of arrays and events is not provided yet",

@@ -1,0 +1,220 @@
+"""PyTorch interop with Warp 1.19's names and meaning: ``wp.from_torch``, ``wp.to_torch``,
+``wp.device_from_torch``/``device_to_torch``, ``wp.dtype_from_torch``/``dtype_to_torch``
+and ``wp.stream_from_torch``/``stream_to_torch``.
+
+Arrays are shared, never copied: ``from_torch(t)`` is a ``wp.array`` over the tensor's
+memory (its strides kept; a vector/matrix ``dtype`` takes the trailing dimensions as its
+components, which must be adjacent), and ``to_torch(a)`` a tensor over the array's. Each
+keeps the other alive. Gradients are shared the same way: ``from_torch(t,
+requires_grad=True)`` views ``t.grad`` as the array's ``grad`` (allocating it, zeroed, when
+the tensor has none yet), so kernels recorded on a ``wp.Tape`` accumulate straight into
+what ``torch.optim`` reads; ``to_torch`` of an array that requires grad gives a leaf
+tensor whose ``.grad`` is the array's gradient.
+
+torch is an optional dependency: it is imported by these functions, never by
+``import numba_warp``.
+"""
+
+from __future__ import annotations
+
+from ..runtime.array import array
+from ..runtime.device import Stream, get_device
+from ..runtime.factories import zeros
+from ..typing.dtypes import element_type, type_name
+from ..typing.scalars import scalar_types
+from ..typing.structs import is_struct_class
+
+__all__ = ["device_from_torch", "device_to_torch", "dtype_from_torch", "dtype_to_torch",
+           "from_torch", "stream_from_torch", "stream_to_torch", "to_torch"]
+
+#: torch dtype name -> our scalar type (bfloat16 and complex types have none)
+_FROM_TORCH = {n: n for n in ("float16", "float32", "float64", "int8", "int16", "int32",
+                              "int64", "uint8", "bool")}
+#: our scalar type -> torch dtype name (unsigned types above uint8 map to the signed
+#: type of their width, as in Warp: torch has no arithmetic for them)
+_TO_TORCH = {**_FROM_TORCH, "uint16": "int16", "uint32": "int32", "uint64": "int64"}
+#: scalar types a tensor of each torch dtype may be viewed as (same width; as Warp)
+_COMPATIBLE = {"float16": {"float16"}, "float32": {"float32"}, "float64": {"float64"},
+               "int64": {"int64", "uint64"}, "int32": {"int32", "uint32"},
+               "int16": {"int16", "uint16"}, "int8": {"int8", "uint8"},
+               "uint8": {"uint8", "int8"}, "bool": {"bool", "uint8", "int8"}}
+
+
+def _torch():
+    import torch  # optional dependency (pip install torch)
+
+    return torch
+
+
+def _torch_name(torch_dtype) -> str:
+    return str(torch_dtype).replace("torch.", "")
+
+
+def scalar_types_of(et):
+    """The scalar type of an element type (itself for scalars)."""
+    for cls in scalar_types.values():
+        if cls._np_dtype == et.scalar_np:
+            return cls
+    raise TypeError(f"{type_name(et.dtype)} has no scalar type")
+
+
+def dtype_from_torch(torch_dtype):
+    """The numba_warp scalar type of a ``torch.dtype`` (TypeError for bfloat16, complex
+    and others numba_warp has no type for)."""
+    name = _FROM_TORCH.get(_torch_name(torch_dtype))
+    if name is None:
+        raise TypeError(f"Cannot convert {torch_dtype} to a numba_warp type (float16/32/64, "
+                        "int8/16/32/64, uint8 and bool tensors can be shared)")
+    return scalar_types[name]
+
+
+def dtype_to_torch(dtype):
+    """The ``torch.dtype`` of a numba_warp scalar type (uint16/32/64 become the signed
+    torch type of the same width, as in Warp)."""
+    try:
+        name = _TO_TORCH[type_name(element_type(dtype).dtype)]
+    except (KeyError, TypeError):
+        raise TypeError(f"Cannot convert {dtype} to a Torch type") from None
+    return getattr(_torch(), name)
+
+
+def device_from_torch(torch_device):
+    """The numba_warp device of a torch device (or its name: "cpu", "cuda", "cuda:1")."""
+    torch = _torch()
+    if isinstance(torch_device, str):
+        torch_device = torch.device(torch_device)
+    elif not isinstance(torch_device, torch.device):
+        raise ValueError("Argument must be a torch.device object or a string")
+    if torch_device.type == "cpu":
+        return get_device("cpu")
+    if torch_device.type == "cuda":
+        if torch_device.index is None:
+            return get_device("cuda")
+        return get_device(f"cuda:{torch_device.index}")
+    raise RuntimeError(f"Unsupported Torch device type {torch_device.type} (cpu and cuda "
+                       "are shared with numba_warp)")
+
+
+def device_to_torch(device) -> str:
+    """The torch device name of a numba_warp device ("cpu" or "cuda:N")."""
+    dev = get_device(device)
+    return "cpu" if dev.is_cpu else f"cuda:{dev.ordinal}"
+
+
+def _check_compatible(torch_dtype, et):
+    tname = _torch_name(torch_dtype)
+    allowed = _COMPATIBLE.get(tname)
+    sname = type_name(scalar_types_of(et))
+    if allowed is None or sname not in allowed:
+        raise RuntimeError(f"Cannot convert Torch type {torch_dtype} to numba_warp type "
+                           f"{type_name(et.dtype)} (its {sname} components would be "
+                           f"{tname} values)")
+
+
+def from_torch(t, dtype=None, requires_grad=None, grad=None, return_ctype=False,
+               retain_grad=False):
+    """A ``wp.array`` sharing the memory of the torch tensor ``t`` (see the module
+    docstring). ``dtype``: the element type (default: the tensor's scalar type; a
+    vector/matrix type takes the trailing dimensions); ``requires_grad`` (default:
+    ``t.requires_grad``) shares ``t.grad`` or ``grad`` (a tensor or a ``wp.array``) as the
+    array's gradient. ``return_ctype`` is accepted for Warp's signature and returns the
+    array itself (numba_warp launches take arrays as fast)."""
+    torch = _torch()
+    if not isinstance(t, torch.Tensor):
+        raise TypeError(f"from_torch() expects a torch.Tensor, got {type(t).__name__}")
+    scalar = dtype_from_torch(t.dtype)
+    et = element_type(scalar if dtype is None else dtype)
+    _check_compatible(t.dtype, et)
+    itemsize = et.scalar_np.itemsize
+    shape = tuple(t.shape)
+    strides = tuple(s * itemsize for s in t.stride())
+    inner = tuple(et.inner_shape)
+    if inner:
+        k = len(inner)
+        if len(shape) < k or shape[-k:] != inner:
+            raise RuntimeError(f"Could not convert PyTorch tensor with shape {shape} to "
+                               f"numba_warp array with dtype={type_name(et.dtype)}: its "
+                               f"trailing dimensions must be {inner}")
+        want = tuple(itemsize * n for n in _c_steps(inner))
+        if strides[-k:] != want:
+            raise RuntimeError(f"Could not convert PyTorch tensor with shape {shape} to "
+                               f"numba_warp array with dtype={type_name(et.dtype)}: the "
+                               f"components are not adjacent (strides {t.stride()}); pass "
+                               "t.contiguous()")
+        shape, strides = shape[:-k] or (1,), strides[:-k] or (et.itemsize,)
+    device = device_from_torch(t.device)
+    if requires_grad is None:
+        requires_grad = t.requires_grad
+    a = array(ptr=t.data_ptr(), shape=shape, strides=strides, dtype=et, device=device,
+              owner=t)
+    if grad is not None:
+        a.grad = grad if isinstance(grad, array) else \
+            from_torch(grad, dtype=et.dtype, requires_grad=False)
+    elif requires_grad:
+        if t.grad is None:
+            g = zeros(shape, dtype=et.dtype, device=device)
+            t.grad = to_torch(g, requires_grad=False)
+            a.grad = g
+        else:
+            a.grad = from_torch(t.grad, dtype=et.dtype, requires_grad=False)
+    if retain_grad:
+        a.retain_grad = True
+    a._tensor = t  # (Warp's attribute: the tensor the array views)
+    return a
+
+
+def _c_steps(shape) -> tuple:
+    """Element steps of a C-contiguous block of ``shape``."""
+    steps, acc = [], 1
+    for n in reversed(shape):
+        steps.append(acc)
+        acc *= n
+    return tuple(reversed(steps))
+
+
+def to_torch(a, requires_grad=None):
+    """A torch tensor sharing the memory of ``a`` (vector/matrix elements become trailing
+    dimensions). ``requires_grad`` (default: ``a.requires_grad``) makes it a leaf tensor
+    that requires grad, whose ``.grad`` is ``a.grad`` when ``a`` has one."""
+    torch = _torch()
+    if not isinstance(a, array):
+        raise TypeError(f"to_torch() expects a wp.array, got {type(a).__name__}")
+    if requires_grad is None:
+        requires_grad = a.requires_grad
+    t = _tensor_view(torch, a)
+    if requires_grad:
+        t.requires_grad_(True)
+        if a.grad is not None:
+            t.grad = _tensor_view(torch, a.grad)
+    return t
+
+
+def _tensor_view(torch, a):
+    if is_struct_class(a.dtype):
+        raise RuntimeError("Cannot convert arrays of structs to Torch tensors")
+    # (DLPack keeps the array alive for as long as the tensor lives)
+    t = torch.utils.dlpack.from_dlpack(a)
+    want = dtype_to_torch(scalar_types_of(a.element_type))
+    return t if t.dtype == want else t.view(want)
+
+
+def stream_from_torch(stream_or_device=None):
+    """A ``wp.Stream`` on a torch CUDA stream (default: torch's current stream of the
+    device given, or of the current device): launches on it order with torch's work."""
+    torch = _torch()
+    stream = stream_or_device if isinstance(stream_or_device, torch.cuda.Stream) else \
+        torch.cuda.current_stream(stream_or_device)
+    out = Stream(device_from_torch(stream.device), cuda_stream=stream.cuda_stream)
+    out._torch_stream = stream  # (keeps torch's stream object alive)
+    return out
+
+
+def stream_to_torch(stream_or_device=None):
+    """A ``torch.cuda.ExternalStream`` on a ``wp.Stream`` (default: the current stream of
+    the device given, or of the current device)."""
+    torch = _torch()
+    stream = stream_or_device if isinstance(stream_or_device, Stream) else \
+        get_device(stream_or_device).stream
+    out = torch.cuda.ExternalStream(stream.cuda_stream, device=device_to_torch(stream.device))
+    out._warp_stream = stream
+    return out

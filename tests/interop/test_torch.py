@@ -1,0 +1,133 @@
+"""wp.from_torch / wp.to_torch and the torch device, dtype and stream helpers (Warp 1.19's
+names and meaning), on every device: memory and gradients are shared both ways, tensors
+go straight into launches, a view keeps its producer alive, and what cannot be shared is
+refused clearly."""
+
+import gc
+
+import numpy as np
+import pytest
+
+import numba_warp as wp
+
+torch = pytest.importorskip("torch", reason="PyTorch (pip install torch) is the peer")
+
+
+def _tdev(device):
+    return wp.device_to_torch(device)
+
+
+@wp.kernel
+def spread(p: wp.array(dtype=wp.vec3), out: wp.array(dtype=float)):
+    i = wp.tid()
+    out[i] = p[i][0] + 10.0 * p[i][2]
+    p[i] = p[i] * 2.0
+
+
+@wp.kernel
+def square_sum(x: wp.array(dtype=float), loss: wp.array(dtype=float)):
+    i = wp.tid()
+    wp.atomic_add(loss, 0, x[i] * x[i])
+
+
+def test_memory_is_shared_both_ways_with_vector_dtypes(device):
+    t = torch.arange(12, dtype=torch.float32, device=_tdev(device)).reshape(4, 3)
+    a = wp.from_torch(t, dtype=wp.vec3)
+    assert a.shape == (4,) and a.dtype == wp.vec3 and a.ptr == t.data_ptr()
+    assert a.device == wp.get_device(device)
+    a.fill_(wp.vec3(1.0, 2.0, 3.0))
+    assert torch.equal(t.cpu(), torch.tensor([[1.0, 2.0, 3.0]] * 4))
+    back = wp.to_torch(a)
+    assert back.shape == (4, 3) and back.dtype == torch.float32
+    assert back.data_ptr() == a.ptr
+    back[1] = 7.0  # (torch writes, the array reads)
+    np.testing.assert_array_equal(a.numpy()[1], [7.0, 7.0, 7.0])
+
+
+def test_tensors_go_straight_into_launches(device):
+    p = torch.arange(12, dtype=torch.float32, device=_tdev(device)).reshape(4, 3)
+    out = torch.zeros(4, device=_tdev(device))
+    wp.launch(spread, 4, inputs=[p, out], device=device)
+    wp.synchronize_device(device)
+    assert out.cpu().tolist() == [20.0, 53.0, 86.0, 119.0]  # NVIDIA Warp's figures
+    assert torch.equal(p.cpu(), 2.0 * torch.arange(12.0).reshape(4, 3))
+
+
+def test_gradients_are_shared_for_torch_optim(device):
+    x = torch.tensor([1.0, -2.0, 3.0], device=_tdev(device), requires_grad=True)
+    a = wp.from_torch(x)  # requires_grad follows the tensor: x.grad is allocated, shared
+    assert a.requires_grad and x.grad is not None and a.grad.ptr == x.grad.data_ptr()
+    loss = wp.zeros(1, dtype=float, device=device, requires_grad=True)
+    tape = wp.Tape()
+    with tape:
+        wp.launch(square_sum, 3, inputs=[a, loss], device=device)
+    tape.backward(loss)
+    assert x.grad.cpu().tolist() == [2.0, -4.0, 6.0]  # d(sum x^2)/dx, written by the tape
+    opt = torch.optim.SGD([x], lr=0.25)
+    opt.step()
+    assert x.detach().cpu().tolist() == [0.5, -1.0, 1.5]
+    w = wp.zeros(2, dtype=wp.vec3, device=device, requires_grad=True)
+    w.grad.fill_(wp.vec3(1.0, 2.0, 3.0))
+    tw = wp.to_torch(w)
+    assert tw.requires_grad and tw.is_leaf and tw.grad.shape == (2, 3)
+    assert tw.grad.cpu()[1].tolist() == [1.0, 2.0, 3.0]
+
+
+def test_views_keep_their_producer_alive(device):
+    t = torch.full((1000,), 3.0, device=_tdev(device))
+    a = wp.from_torch(t)
+    del t
+    gc.collect()
+    assert float(a.numpy().sum()) == 3000.0
+    b = wp.full(1000, 5.0, dtype=float, device=device)
+    tb = wp.to_torch(b)
+    del b
+    gc.collect()
+    assert float(tb.sum()) == 5000.0
+
+
+def test_dtypes_and_devices():
+    assert wp.dtype_from_torch(torch.float16) is wp.float16
+    assert wp.dtype_from_torch(torch.int64) is wp.int64
+    assert wp.dtype_to_torch(wp.float64) is torch.float64
+    assert wp.dtype_to_torch(wp.uint32) is torch.int32  # (as in Warp)
+    assert wp.device_from_torch("cpu") == wp.get_device("cpu")
+    assert wp.device_from_torch(torch.device("cpu")) == wp.get_device("cpu")
+    assert wp.device_to_torch("cpu") == "cpu"
+    with pytest.raises(TypeError, match="bfloat16"):
+        wp.dtype_from_torch(torch.bfloat16)
+    with pytest.raises(TypeError, match="complex64"):
+        wp.from_torch(torch.zeros(3, dtype=torch.complex64))
+
+
+def test_what_cannot_be_shared_is_refused():
+    with pytest.raises(RuntimeError, match=r"float64.*vec3f.*float32"):
+        wp.from_torch(torch.zeros(4, 3, dtype=torch.float64), dtype=wp.vec3)
+    with pytest.raises(RuntimeError, match=r"trailing dimensions must be \(3,\)"):
+        wp.from_torch(torch.zeros(4, 2), dtype=wp.vec3)
+    with pytest.raises(RuntimeError, match=r"not adjacent.*t.contiguous\(\)"):
+        wp.from_torch(torch.zeros(3, 4).t(), dtype=wp.vec3)
+    out = torch.zeros(4)
+    with pytest.raises(Exception, match=r"argument 'p'.*holds float64"):
+        wp.launch(spread, 4, inputs=[torch.zeros(4, 3, dtype=torch.float64), out],
+                  device="cpu")
+
+
+def test_a_gpu_tensor_in_a_cpu_launch_is_refused(gpu_device):
+    p = torch.zeros(4, 3, device=_tdev(gpu_device))
+    with pytest.raises(Exception, match=r"argument 'p'"):
+        wp.launch(spread, 4, inputs=[p, torch.zeros(4)], device="cpu")
+
+
+def test_launches_on_a_torch_stream_order_with_torch_work(gpu_device):
+    s = torch.cuda.Stream(device=_tdev(gpu_device))
+    x = torch.zeros(1 << 20, device=_tdev(gpu_device))
+    loss = torch.zeros(1, device=_tdev(gpu_device))
+    with torch.cuda.stream(s):
+        x.fill_(1.0)  # queued on s
+        with wp.ScopedStream(wp.stream_from_torch(s)):
+            wp.launch(square_sum, x.shape[0], inputs=[x, loss], device=gpu_device)
+    s.synchronize()
+    assert float(loss.cpu()[0]) == float(1 << 20)
+    ts = wp.stream_to_torch(gpu_device)
+    assert ts.cuda_stream == wp.get_device(gpu_device).stream.cuda_stream
