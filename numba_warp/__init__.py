@@ -224,7 +224,7 @@ _DEFERRED = {"HashGrid": "geometry", "Bvh": "geometry", "Mesh": "geometry",
              **{name: "interop.torch_interop" for name in (
                  "from_torch", "to_torch", "device_from_torch", "device_to_torch",
                  "dtype_from_torch", "dtype_to_torch", "stream_from_torch",
-                 "stream_to_torch")}}
+                 "stream_to_torch", "torch_function")}}
 
 
 def _deferred(name: str):

@@ -11,11 +11,17 @@ the tensor has none yet), so kernels recorded on a ``wp.Tape`` accumulate straig
 what ``torch.optim`` reads; ``to_torch`` of an array that requires grad gives a leaf
 tensor whose ``.grad`` is the array's gradient.
 
+:func:`torch_function` (numba_warp's own, not Warp's) makes a function of arrays that
+launches kernels a differentiable torch function: its launches are recorded on a
+``wp.Tape``, and torch's backward replays them.
+
 torch is an optional dependency: it is imported by these functions, never by
 ``import numba_warp``.
 """
 
 from __future__ import annotations
+
+import functools
 
 from ..runtime.array import array
 from ..runtime.device import Stream, get_device
@@ -23,9 +29,10 @@ from ..runtime.factories import zeros
 from ..typing.dtypes import element_type, type_name
 from ..typing.scalars import scalar_types
 from ..typing.structs import is_struct_class
+from ..tape import Tape
 
 __all__ = ["device_from_torch", "device_to_torch", "dtype_from_torch", "dtype_to_torch",
-           "from_torch", "stream_from_torch", "stream_to_torch", "to_torch"]
+           "from_torch", "stream_from_torch", "stream_to_torch", "to_torch", "torch_function"]
 
 #: torch dtype name -> our scalar type (bfloat16 and complex types have none)
 _FROM_TORCH = {n: n for n in ("float16", "float32", "float64", "int8", "int16", "int32",
@@ -218,3 +225,82 @@ def stream_to_torch(stream_or_device=None):
     out = torch.cuda.ExternalStream(stream.cuda_stream, device=device_to_torch(stream.device))
     out._warp_stream = stream
     return out
+
+
+def torch_function(fn):
+    """Make ``fn`` a differentiable function of torch tensors (numba_warp's helper).
+
+    ``fn`` takes ``wp.array``s (and any other values) and launches kernels; it returns an
+    array or a tuple of arrays, which it allocates with ``requires_grad=True`` for them to
+    carry gradients. The wrapped function takes tensors in their place: each is shared
+    with ``fn`` as an array (no copy; one that requires grad gets a gradient array), the
+    launches are recorded on a ``wp.Tape``, and the results come back as tensors sharing
+    the arrays' memory. torch's backward seeds the results' gradients, replays the
+    tape's backward pass and hands each input its gradient, so numba_warp kernels sit
+    inside a torch model and ``torch.optim`` trains through them::
+
+        @wp.torch_function
+        def scaled_sin(x, w):
+            y = wp.empty_like(x, requires_grad=True)
+            wp.launch(sin_times, x.shape, inputs=[x, w], outputs=[y], device=x.device)
+            return y
+
+        loss = scaled_sin(x_tensor, w_tensor).square().sum()
+        loss.backward()            # w_tensor.grad, x_tensor.grad from the kernel's adjoint
+    """
+    @functools.wraps(fn)
+    def call(*args):
+        return _tape_function(_torch()).apply(fn, *args)
+
+    return call
+
+
+_TAPE_FUNCTION: list = []
+
+
+def _tape_function(torch):
+    """The ``torch.autograd.Function`` behind :func:`torch_function` (made once)."""
+    if _TAPE_FUNCTION:
+        return _TAPE_FUNCTION[0]
+
+    class TapeFunction(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, fn, *args):
+            arrays = [_shared_input(torch, x) for x in args]
+            tape = Tape()
+            with tape:
+                outs = fn(*arrays)
+            single = not isinstance(outs, (tuple, list))
+            outs = (outs,) if single else tuple(outs)
+            for k, o in enumerate(outs):
+                if not isinstance(o, array):
+                    raise TypeError(f"torch_function({fn.__name__}): result {k} is a "
+                                    f"{type(o).__name__}; return wp.arrays")
+            ctx.tape, ctx.arrays, ctx.outs = tape, arrays, outs
+            tensors = tuple(to_torch(o, requires_grad=False) for o in outs)
+            return tensors[0] if single else tensors
+
+        @staticmethod
+        def backward(ctx, *grads):
+            seeds = {o: from_torch(g.contiguous(), dtype=o.dtype, requires_grad=False)
+                     for o, g in zip(ctx.outs, grads) if g is not None and o.requires_grad}
+            if seeds:
+                ctx.tape.backward(grads=seeds)
+            out = [None]  # (fn)
+            for a in ctx.arrays:
+                ok = isinstance(a, array) and a.requires_grad and seeds
+                out.append(to_torch(a.grad, requires_grad=False).clone() if ok else None)
+            ctx.tape.zero()  # (a second backward, retain_graph=True, starts afresh)
+            return tuple(out)
+
+    _TAPE_FUNCTION.append(TapeFunction)
+    return TapeFunction
+
+
+def _shared_input(torch, x):
+    if not isinstance(x, torch.Tensor):
+        return x
+    a = from_torch(x.detach(), requires_grad=False)
+    if x.requires_grad:
+        a.requires_grad = True  # (its own zeroed gradient array)
+    return a
