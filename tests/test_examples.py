@@ -41,3 +41,15 @@ def test_ballistics_example(device, tmp_path):
     first, last, miss = ballistics.run(device, shots=8, iterations=120, out=str(out))
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert last < 1e-3 * first and np.all(miss < 1e-3)
+
+
+def test_torch_springs_example(device, tmp_path):
+    # torch.optim trains spring stiffnesses through a 200-step loop inside a kernel
+    import pytest
+
+    pytest.importorskip("torch", reason="PyTorch (pip install torch) runs this example")
+    springs = _load("example_torch_springs")
+    out = tmp_path / "loss.png"
+    losses = springs.run(device, springs=32, iterations=100, out=str(out))
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert losses[-1] < 1e-4 * losses[0]
