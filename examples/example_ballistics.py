@@ -2,9 +2,10 @@
 
 Each thread simulates one shot for ``steps`` time steps in a single kernel: quadratic air
 drag and bounces off the ground (a branch), in a loop whose trip count is a kernel
-argument; the loss is how far each shot is from its target when the time is up. ``wp.Tape`` differentiates the flight end to end; NVIDIA Warp's backward pass
-gets this kind of dynamic loop wrong, here the loop's state is checkpointed per thread and
-the gradient is exact. Gradient descent (Adam) on the launch velocities lands every shot
+argument; the loss is how far each shot is from its target when the time is up.
+``wp.Tape`` differentiates the flight end to end; NVIDIA Warp's backward pass gets this
+kind of dynamic loop wrong, here the loop's state is checkpointed per thread and the
+gradient is exact. Gradient descent (Adam) on the launch velocities lands every shot
 on its target. The picture shows the first flights (grey), the final ones (blue) and the
 targets (red): ``examples/output/ballistics.png``.
 
