@@ -11,18 +11,26 @@ scalars are not the parameter's (float64 data for a float32 parameter), whose tr
 dimensions do not spell the element, or whose components are not adjacent in memory is
 refused with what to do, because a converted copy would silently drop the kernel's
 writes. The view keeps the producer alive (its ``owner``).
+
+The launch fast path (``launch_fast``) takes foreign arrays too, through
+:func:`cached_view`: one view per producer object, reused while a cheap fingerprint of it
+(data pointer, shape, strides, dtype) is unchanged, forgotten when the object dies. Those
+views do not own the producer (the fast path runs no launch that outlives the call: no
+Tape recording, no graph capture, no ``record_cmd``), so the cache keeps nothing alive.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+import weakref
 
 import numpy as np
 
 from ..typing.dtypes import element_type, from_numpy_dtype, type_name
 from .array import array, c_strides
 
-__all__ = ["foreign_view"]
+__all__ = ["cached_view", "foreign_view", "known_view"]
 
 
 def _interface(value, device):
@@ -43,11 +51,12 @@ def _interface(value, device):
         return None
 
 
-def foreign_view(value, element, device) -> tuple:
+def foreign_view(value, element, device, owned: bool = True) -> tuple:
     """(a ``wp.array`` viewing ``value``'s memory, None) or (None, what is wrong).
 
     ``element`` is the parameter's element type (None: the parameter is generic, the
-    array keeps its own scalar type); ``device`` the launch's device."""
+    array keeps its own scalar type); ``device`` the launch's device; ``owned``: the view
+    keeps ``value`` alive."""
     found = _interface(value, device)
     if found is None:
         where = "__cuda_array_interface__" if device.is_cuda else \
@@ -88,4 +97,54 @@ def foreign_view(value, element, device) -> tuple:
             return None, (f"is on device '{probe.device}' but the kernel is launched on "
                           f"'{device}'")
     return array(ptr=ptr, shape=outer, strides=outer_strides, dtype=et, device=device,
-                 owner=owner), None
+                 owner=owner if owned else None), None
+
+
+# -- the fast path's cache ---------------------------------------------------------------
+_cache: dict = {}  # id(producer) -> (weakref, fingerprint, element, device, view)
+_fingerprints: dict = {}  # producer type -> fingerprint function (None: not cached)
+
+
+def _fingerprint_of(cls):
+    if issubclass(cls, np.ndarray):
+        return lambda v: (v.__array_interface__["data"][0], v.shape, v.strides, v.dtype)
+    if callable(getattr(cls, "data_ptr", None)) and callable(getattr(cls, "stride", None)):
+        return lambda v: (v.data_ptr(), v.shape, v.stride(), v.dtype)  # torch tensors
+    return None  # (other producers: the full path, which reads their interface)
+
+
+def _forget(key, ref):
+    hit = _cache.get(key)
+    if hit is not None and hit[0] is ref:
+        del _cache[key]
+
+
+def cached_view(value, element, device):
+    """The launch fast path's view of ``value`` (a producer object of a type with a cheap
+    fingerprint), or None: the full path then converts it (and explains a refusal)."""
+    cls = type(value)
+    fingerprint = _fingerprints.get(cls, False)
+    if fingerprint is False:
+        fingerprint = _fingerprints[cls] = _fingerprint_of(cls)
+    if fingerprint is None:
+        return None
+    key = id(value)
+    fp = fingerprint(value)
+    hit = _cache.get(key)
+    if hit is not None and hit[1] == fp and hit[3] is device and hit[2] == element and \
+            hit[0]() is value:
+        return hit[4]
+    view, _ = foreign_view(value, element, device, owned=False)
+    if view is None:
+        return None
+    try:
+        ref = weakref.ref(value, functools.partial(_forget, key))
+    except TypeError:  # (not weakly referenceable: no cache)
+        return view
+    _cache[key] = (ref, fp, element, device, view)
+    return view
+
+
+def known_view(value):
+    """The view :func:`cached_view` last gave for ``value`` (it must have given one)."""
+    return _cache[id(value)][4]

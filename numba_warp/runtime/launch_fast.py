@@ -25,6 +25,7 @@ from .. import config
 from . import capture_state, cuda_backend, cuda_launch, handles, recording
 from .array import array
 from .device import get_device
+from .foreign import cached_view, known_view
 from .func import redefinition_epoch
 
 __all__ = ["FastLauncher", "fast_launcher", "try_launch"]
@@ -62,8 +63,11 @@ def _param_code(k: int, spec, ns: dict):
     parameter ``k``, or None if its kind has no fast path."""
     a = f"a{k}"
     if spec.kind == "array":
-        checks = [f"if type({a}) is not _array or {a}.device is not dev or "
-                  f"{a}.ndim != {spec.ndim}: return None",
+        ns[f"_E{k}"] = None if spec.generic_dtype else spec.element
+        checks = [f"if type({a}) is not _array:",  # another library's array (cached view)
+                  f"    {a} = _foreign({a}, _E{k}, dev)",
+                  f"    if {a} is None: return None",
+                  f"if {a}.device is not dev or {a}.ndim != {spec.ndim}: return None",
                   f"d{k} = {a}.launch_cache or {a}.launch_data()"]
         if not spec.generic_dtype:
             ns[f"_T{k}"] = spec.element.numba_type
@@ -97,7 +101,7 @@ def _converter(specs):
     """The generated converter ``convert(args, dev, cpu) -> (key, values) | None`` (the
     CPU launcher's values, or the CUDA parameters' bytes) and the CUDA slot codes, or
     None if a parameter kind has no fast path."""
-    ns = {"_array": array, "_flat": _flat_value}
+    ns = {"_array": array, "_flat": _flat_value, "_foreign": cached_view}
     body, keys, cpu_vals, cuda_parts, codes = [], ["dev.ordinal"], [], [], ["qqqqq"]
     for k, spec in enumerate(specs):
         code = _param_code(k, spec, ns)
@@ -145,8 +149,8 @@ class FastLauncher:
         hit = self.variants.get(key)
         if hit is not None:
             return hit[0]
-        argtypes = tuple(a.launch_data().numba_type if s.kind == "array" else s.numba_type
-                         for s, a in zip(self.specs, args))
+        argtypes = tuple(_array_of(a).launch_data().numba_type if s.kind == "array"
+                         else s.numba_type for s, a in zip(self.specs, args))
         if dev.ordinal < 0:
             entry = self.kernel.compile_cpu(argtypes)
         else:
@@ -154,6 +158,11 @@ class FastLauncher:
             entry.check_layout(self.cuda_layout)
         self.variants[key] = (entry, argtypes)
         return entry
+
+
+def _array_of(a):
+    """A ``wp.array`` argument, or the view the converter made of another library's."""
+    return a if type(a) is array else known_view(a)
 
 
 def fast_launcher(kernel, plan):
@@ -219,7 +228,7 @@ def try_launch(kernel, dim, inputs, outputs, device, stream, record_tape, max_bl
     if fl.writes:
         name = kernel.key
         for k in fl.writes:
-            args[k].mark_write(name)
+            _array_of(args[k]).mark_write(name)
     if on_cpu:
         entry(n, *padded, *values)
     else:

@@ -109,3 +109,36 @@ def test_numba_device_arrays_on_the_gpu(gpu_device):
     with pytest.raises(Exception, match=r"argument 'points'.*holds float64"):
         wp.launch(scale_points, 4, inputs=[cuda.to_device(x.astype(np.float64)), 1.0, out],
                   device=gpu_device)
+
+
+@wp.kernel
+def fill_index(a: wp.array(dtype=float)):
+    i = wp.tid()
+    a[i] = float(i) + 1.0
+
+
+def test_the_fast_path_caches_a_view_per_object_and_keeps_nothing_alive():
+    import weakref
+
+    from numba_warp.runtime import foreign
+
+    for _ in range(3):  # new objects, maybe at a dead one's address (id): each is written
+        x = np.zeros(8, dtype=np.float32)
+        wp.launch(fill_index, 8, inputs=[x], device="cpu")
+        np.testing.assert_array_equal(x, np.arange(1, 9))
+        assert id(x) in foreign._cache  # (the launch went through the cached view)
+        ref = weakref.ref(x)
+        del x
+        gc.collect()
+        assert ref() is None  # the cache holds no reference to the producer
+
+
+def test_a_changed_producer_is_viewed_afresh():
+    torch = pytest.importorskip("torch")
+    t = torch.zeros(8)
+    wp.launch(fill_index, 8, inputs=[t], device="cpu")
+    old = t.data_ptr()
+    t.set_(torch.zeros(16))  # same object, other memory and shape
+    assert t.data_ptr() != old
+    wp.launch(fill_index, 16, inputs=[t], device="cpu")
+    assert t.tolist() == list(range(1, 17))
