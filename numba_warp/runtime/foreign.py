@@ -47,8 +47,24 @@ def _interface(value, device):
             return None
         host = value.__array__()
         return host.__array_interface__, (value, host)
-    except AttributeError:
+    except (AttributeError, TypeError, RuntimeError):  # (torch: a GPU tensor's __array__)
         return None
+
+
+def _other_side(value, device) -> str | None:
+    """Why ``value`` cannot be viewed on ``device`` when it lives on the other side."""
+    if device.is_cpu:
+        try:
+            value.__cuda_array_interface__
+        except Exception:  # noqa: BLE001 - any failure: not GPU memory
+            return None
+        return (f"is GPU memory, but the kernel is launched on '{device}': launch on its GPU "
+                "or copy it to the host first (e.g. t.cpu())")
+    if getattr(value, "__array_interface__", None) is not None or \
+            callable(getattr(value, "__array__", None)):
+        return (f"is host memory, but the kernel is launched on '{device}': copy it to "
+                f"the GPU first (e.g. t.to('{device}')) or launch on 'cpu'")
+    return None
 
 
 def foreign_view(value, element, device, owned: bool = True) -> tuple:
@@ -59,6 +75,9 @@ def foreign_view(value, element, device, owned: bool = True) -> tuple:
     keeps ``value`` alive."""
     found = _interface(value, device)
     if found is None:
+        other = _other_side(value, device)
+        if other is not None:
+            return None, other
         where = "__cuda_array_interface__" if device.is_cuda else \
             "__array_interface__ or __array__()"
         return None, f"has no {where} to view it through"

@@ -142,3 +142,17 @@ def test_a_changed_producer_is_viewed_afresh():
     assert t.data_ptr() != old
     wp.launch(fill_index, 16, inputs=[t], device="cpu")
     assert t.tolist() == list(range(1, 17))
+
+
+class GpuOnly:
+    """A producer of GPU memory (only ``__cuda_array_interface__``)."""
+
+    @property
+    def __cuda_array_interface__(self):
+        return {"shape": (4,), "typestr": "<f4", "data": (0, False), "version": 3}
+
+
+def test_memory_of_the_other_side_is_refused_with_what_to_do():
+    with pytest.raises(Exception, match=r"argument 'a'.*is GPU memory, but the kernel is "
+                                        r"launched on 'cpu'"):
+        wp.launch(fill_index, 4, inputs=[GpuOnly()], device="cpu")

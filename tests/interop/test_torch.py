@@ -115,8 +115,10 @@ def test_what_cannot_be_shared_is_refused():
 
 def test_a_gpu_tensor_in_a_cpu_launch_is_refused(gpu_device):
     p = torch.zeros(4, 3, device=_tdev(gpu_device))
-    with pytest.raises(Exception, match=r"argument 'p'"):
+    with pytest.raises(Exception, match=r"argument 'p'.*is GPU memory.*t.cpu\(\)"):
         wp.launch(spread, 4, inputs=[p, torch.zeros(4)], device="cpu")
+    with pytest.raises(Exception, match=r"argument 'out'.*is host memory.*launched on"):
+        wp.launch(spread, 4, inputs=[p, torch.zeros(4)], device=gpu_device)
 
 
 def test_launches_on_a_torch_stream_order_with_torch_work(gpu_device):
