@@ -224,7 +224,10 @@ _DEFERRED = {"HashGrid": "geometry", "Bvh": "geometry", "Mesh": "geometry",
              **{name: "interop.torch_interop" for name in (
                  "from_torch", "to_torch", "device_from_torch", "device_to_torch",
                  "dtype_from_torch", "dtype_to_torch", "stream_from_torch",
-                 "stream_to_torch", "torch_function")}}
+                 "stream_to_torch", "torch_function")},
+             **{name: "interop.jax_interop" for name in (
+                 "from_jax", "to_jax", "device_from_jax", "device_to_jax", "dtype_from_jax",
+                 "dtype_to_jax")}}
 
 
 def _deferred(name: str):

@@ -195,11 +195,6 @@ GAPS: tuple = (
         "wp.array(ptr=address, shape=..., dtype=..., device=...)",
         _names("warp", "from_ptr")),
     Gap("not yet",
-        "the JAX helpers are not provided yet",
-        _DLPACK_INSTEAD + " (jax.dlpack.from_dlpack)",
-        _names("warp", "from_jax to_jax device_from_jax device_to_jax dtype_from_jax "
-                       "dtype_to_jax")),
-    Gap("not yet",
         "CUDA inter-process sharing of arrays and events is not provided yet",
         "share data between processes through host memory (array.numpy()) or your own "
         "numba.cuda IPC handles",

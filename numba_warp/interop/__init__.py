@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ..runtime.array import array
 from ..runtime.device import get_device
-from ..typing.dtypes import element_type, from_numpy_dtype
+from ..runtime.foreign import element_layout
+from ..typing.dtypes import element_type, from_numpy_dtype, type_name
 from . import dlpack
 
 __all__ = ["from_dlpack", "to_dlpack"]
@@ -14,7 +15,9 @@ def from_dlpack(source, dtype=None):
     """A ``wp.array`` viewing the memory of any DLPack producer (NumPy, torch, JAX, CuPy).
 
     No copy is made; the producer's memory stays alive as long as the array does.
-    ``dtype`` reinterprets the elements (e.g. ``wp.float32`` data as another 4-byte type).
+    ``dtype`` reinterprets the elements: a vector/matrix type takes the trailing
+    dimensions as its components (a float32 ``(n, 3)`` tensor as ``n`` ``wp.vec3``), a
+    scalar type of the same size the bits (e.g. int32 data as uint32).
     """
     ptr, shape, strides, npdt, dev_type, dev_id, keep = dlpack.from_dlpack(source)
     if dev_type == dlpack.KDL_CUDA:
@@ -24,8 +27,18 @@ def from_dlpack(source, dtype=None):
     else:
         raise BufferError(f"DLPack device type {dev_type} is not supported (CPU and CUDA are)")
     et = element_type(from_numpy_dtype(npdt.base if npdt.subdtype else npdt))
-    out = array(ptr=ptr, shape=tuple(shape), strides=tuple(strides), dtype=et, device=device,
-                owner=keep)
+    shape, strides = tuple(shape), tuple(strides)
+    if dtype is not None and element_type(dtype).inner_shape:
+        want = element_type(dtype)
+        if want.scalar_np != et.scalar_np:
+            raise RuntimeError(f"Cannot view {et.scalar_np.name} data as "
+                               f"{type_name(want.dtype)} ({want.scalar_np.name} components)")
+        shape, strides, problem = element_layout(shape, strides, et.itemsize, want)
+        if problem is not None:
+            raise RuntimeError(f"Cannot view the DLPack data as {type_name(want.dtype)}: it "
+                               f"{problem}")
+        et, dtype = want, None
+    out = array(ptr=ptr, shape=shape, strides=strides, dtype=et, device=device, owner=keep)
     return out.view(dtype) if dtype is not None else out
 
 

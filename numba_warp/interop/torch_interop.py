@@ -26,6 +26,7 @@ import functools
 from ..runtime.array import array
 from ..runtime.device import Stream, get_device
 from ..runtime.factories import zeros
+from ..runtime.foreign import element_layout
 from ..typing.dtypes import element_type, type_name
 from ..typing.scalars import scalar_types
 from ..typing.structs import is_struct_class
@@ -135,20 +136,14 @@ def from_torch(t, dtype=None, requires_grad=None, grad=None, return_ctype=False,
     itemsize = et.scalar_np.itemsize
     shape = tuple(t.shape)
     strides = tuple(s * itemsize for s in t.stride())
-    inner = tuple(et.inner_shape)
-    if inner:
-        k = len(inner)
-        if len(shape) < k or shape[-k:] != inner:
+    if et.inner_shape:
+        outer, outer_strides, problem = element_layout(shape, strides, itemsize, et)
+        if problem is not None:
             raise RuntimeError(f"Could not convert PyTorch tensor with shape {shape} to "
-                               f"numba_warp array with dtype={type_name(et.dtype)}: its "
-                               f"trailing dimensions must be {inner}")
-        want = tuple(itemsize * n for n in _c_steps(inner))
-        if strides[-k:] != want:
-            raise RuntimeError(f"Could not convert PyTorch tensor with shape {shape} to "
-                               f"numba_warp array with dtype={type_name(et.dtype)}: the "
-                               f"components are not adjacent (strides {t.stride()}); pass "
-                               "t.contiguous()")
-        shape, strides = shape[:-k] or (1,), strides[:-k] or (et.itemsize,)
+                               f"numba_warp array with dtype={type_name(et.dtype)}: it "
+                               f"{problem} (t.contiguous())")
+        # (Warp's shape for a tensor that is one element: (1,))
+        shape, strides = outer or (1,), outer_strides or (et.itemsize,)
     device = device_from_torch(t.device)
     if requires_grad is None:
         requires_grad = t.requires_grad
@@ -168,15 +163,6 @@ def from_torch(t, dtype=None, requires_grad=None, grad=None, return_ctype=False,
         a.retain_grad = True
     a._tensor = t  # (Warp's attribute: the tensor the array views)
     return a
-
-
-def _c_steps(shape) -> tuple:
-    """Element steps of a C-contiguous block of ``shape``."""
-    steps, acc = [], 1
-    for n in reversed(shape):
-        steps.append(acc)
-        acc *= n
-    return tuple(reversed(steps))
 
 
 def to_torch(a, requires_grad=None):

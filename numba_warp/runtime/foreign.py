@@ -30,7 +30,7 @@ import numpy as np
 from ..typing.dtypes import element_type, from_numpy_dtype, type_name
 from .array import array, c_strides
 
-__all__ = ["cached_view", "foreign_view", "known_view"]
+__all__ = ["cached_view", "element_layout", "foreign_view", "known_view"]
 
 
 def _interface(value, device):
@@ -67,6 +67,21 @@ def _other_side(value, device) -> str | None:
     return None
 
 
+def element_layout(shape: tuple, strides: tuple, scalar_size: int, et) -> tuple:
+    """(outer shape, outer byte strides, None) of memory of scalars laid out as ``shape`` /
+    ``strides`` seen as elements ``et`` (whose components are the trailing dimensions), or
+    (None, None, what is wrong)."""
+    inner = tuple(et.inner_shape)
+    k = len(inner)
+    if len(shape) < k or shape[len(shape) - k:] != inner:
+        return None, None, (f"has shape {shape}, but {type_name(et.dtype)} elements need "
+                            f"trailing dimensions {inner}")
+    if k and strides[len(strides) - k:] != c_strides(inner, scalar_size):
+        return None, None, (f"has the components of its {type_name(et.dtype)} elements apart "
+                            f"in memory (strides {strides}): pass a contiguous copy")
+    return shape[:len(shape) - k], strides[:len(strides) - k], None
+
+
 def foreign_view(value, element, device, owned: bool = True) -> tuple:
     """(a ``wp.array`` viewing ``value``'s memory, None) or (None, what is wrong).
 
@@ -97,15 +112,9 @@ def foreign_view(value, element, device, owned: bool = True) -> tuple:
         return None, (f"holds {npdt.name} values, but the parameter's elements are {of}: "
                       f"convert the data first (a copy, e.g. x.astype(np.{want.name}) or "
                       f"x.to(torch.{want.name}))")
-    inner = tuple(et.inner_shape)
-    k = len(inner)
-    if shape[len(shape) - k:] != inner or len(shape) < k:
-        return None, (f"has shape {shape}, but {type_name(et.dtype)} elements need trailing "
-                      f"dimensions {inner}")
-    if k and strides[len(strides) - k:] != c_strides(inner, npdt.itemsize):
-        return None, (f"has the components of its {type_name(et.dtype)} elements apart in "
-                      f"memory (strides {strides}): pass a contiguous copy")
-    outer, outer_strides = shape[:len(shape) - k], strides[:len(strides) - k]
+    outer, outer_strides, problem = element_layout(shape, strides, npdt.itemsize, et)
+    if problem is not None:
+        return None, problem
     ptr = int(iface["data"][0])
     if ptr == 0 and math.prod(outer):
         return None, "has a null data pointer"
