@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import struct
 import zlib
 
@@ -20,7 +21,7 @@ def colorize(field: np.ndarray, limit: float | None = None) -> np.ndarray:
 
 
 def write_png(path: str, rgb: np.ndarray) -> None:
-    """Write an (h, w, 3) uint8 image as a PNG file."""
+    """Write an (h, w, 3) uint8 image as a PNG file (making its folder if need be)."""
     h, w, _ = rgb.shape
     raw = b"".join(b"\x00" + rgb[y].tobytes() for y in range(h))
 
@@ -32,5 +33,6 @@ def write_png(path: str, rgb: np.ndarray) -> None:
     png += chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
     png += chunk(b"IDAT", zlib.compress(raw, 6))
     png += chunk(b"IEND", b"")
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "wb") as f:
         f.write(png)

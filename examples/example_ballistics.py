@@ -99,7 +99,6 @@ def _draw(path_png, before, after, targets, size=(360, 640)):
     for t in targets:
         y, x = px(np.asarray(t))
         img[max(0, y - 3):y + 4, max(0, x - 3):x + 4] = (220, 30, 30)
-    os.makedirs(os.path.dirname(os.path.abspath(path_png)), exist_ok=True)
     write_png(path_png, img)
 
 

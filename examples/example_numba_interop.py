@@ -65,7 +65,6 @@ def main(out_path=None):
     order = np.argsort(b[:, 2])
     img[py[order], px[order]] = np.stack([depth, 80 + depth // 3, 255 - depth], 1)[order]
     out_path = out_path or os.path.join(os.path.dirname(__file__), "output", "interop.png")
-    os.makedirs(os.path.dirname(out_path), exist_ok=True)
     write_png(out_path, img)
     print(f"wrote {out_path}")
     return err

@@ -91,7 +91,6 @@ def _plot(path_png, values, size=(300, 560)):
     py = ((h - 30) - (ys - lo) / (hi - lo) * (h - 40)).astype(int)
     for x, y in zip(xs.astype(int), py):
         img[max(0, y - 1):y + 2, x] = (40, 90, 220)
-    os.makedirs(os.path.dirname(os.path.abspath(path_png)), exist_ok=True)
     write_png(path_png, img)
 
 

@@ -72,7 +72,6 @@ def run(device: str, size: int, steps: int, frames: int, out: str) -> np.ndarray
             snapshots.append(grids[1].numpy().copy())
     elapsed = time.perf_counter() - t0
     strip = np.concatenate([colorize(s, limit=0.5) for s in snapshots], axis=1)
-    os.makedirs(os.path.dirname(out), exist_ok=True)
     write_png(out, strip)
     print(f"{steps} steps of a {size}x{size} grid on {device} in {elapsed:.2f} s "
           f"(including compilation); wrote {out}")
