@@ -27,7 +27,7 @@ from ..runtime.array import array
 from ..runtime.device import Stream, get_device
 from ..runtime.factories import zeros
 from ..runtime.foreign import element_layout
-from ..typing.dtypes import element_type, type_name
+from ..typing.dtypes import element_type, from_numpy_dtype, type_name
 from ..typing.scalars import scalar_types
 from ..typing.structs import is_struct_class
 from ..tape import Tape
@@ -56,14 +56,6 @@ def _torch():
 
 def _torch_name(torch_dtype) -> str:
     return str(torch_dtype).replace("torch.", "")
-
-
-def scalar_types_of(et):
-    """The scalar type of an element type (itself for scalars)."""
-    for cls in scalar_types.values():
-        if cls._np_dtype == et.scalar_np:
-            return cls
-    raise TypeError(f"{type_name(et.dtype)} has no scalar type")
 
 
 def dtype_from_torch(torch_dtype):
@@ -112,7 +104,7 @@ def device_to_torch(device) -> str:
 def _check_compatible(torch_dtype, et):
     tname = _torch_name(torch_dtype)
     allowed = _COMPATIBLE.get(tname)
-    sname = type_name(scalar_types_of(et))
+    sname = type_name(from_numpy_dtype(et.scalar_np))
     if allowed is None or sname not in allowed:
         raise RuntimeError(f"Cannot convert Torch type {torch_dtype} to numba_warp type "
                            f"{type_name(et.dtype)} (its {sname} components would be "
@@ -187,7 +179,7 @@ def _tensor_view(torch, a):
         raise RuntimeError("Cannot convert arrays of structs to Torch tensors")
     # (DLPack keeps the array alive for as long as the tensor lives)
     t = torch.utils.dlpack.from_dlpack(a)
-    want = dtype_to_torch(scalar_types_of(a.element_type))
+    want = dtype_to_torch(from_numpy_dtype(a.element_type.scalar_np))
     return t if t.dtype == want else t.view(want)
 
 
