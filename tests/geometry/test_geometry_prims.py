@@ -14,6 +14,8 @@ import pytest
 
 import numba_warp as wp
 
+from .oracle import optional_warp
+
 Any = typing.Any
 
 # (p1, q1, p2, q2, epsilon) -> Warp 1.19's (s, t, d), float32
@@ -101,15 +103,6 @@ def run_tris(tris, device, vec=wp.vec3):
     return out.numpy()
 
 
-def _warp():
-    try:
-        import warp
-    except ImportError:
-        return None
-    warp.config.quiet = True
-    return warp
-
-
 def test_closest_point_edge_edge_matches_warp_on_degenerate_edges(device):
     pts = np.array([c[:4] for c in EDGES], np.float32)
     got = run_edges(pts, [c[4] for c in EDGES], device)
@@ -158,7 +151,7 @@ def test_closest_point_edge_edge_against_sampling_and_warp(device):
     sampled = _closest_by_sampling(p)
     assert (d <= sampled + 1e-5).all()  # never worse than any sampled pair
     np.testing.assert_allclose(d, sampled, atol=1e-5)  # and as close as the samples say
-    warp = _warp()
+    warp = optional_warp()
     if warp is not None:  # the oracle itself (CPU), bit for bit
         @warp.kernel(module="unique")
         def warp_edge_edge(p: warp.array(dtype=warp.vec3), out: warp.array(dtype=warp.vec3)):
@@ -207,7 +200,7 @@ def test_intersect_tri_tri_against_segment_crossings_and_warp(device):
     for vec, dt in ((wp.vec3, np.float32), (wp.vec3d, np.float64)):
         got = run_tris(tris.astype(dt), device, vec)
         assert (got[clear] == hit[clear]).all()
-    warp = _warp()
+    warp = optional_warp()
     if warp is not None:
         @warp.kernel(module="unique")
         def warp_tri_tri(p: warp.array(dtype=warp.vec3), out: warp.array(dtype=int)):

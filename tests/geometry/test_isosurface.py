@@ -18,18 +18,10 @@ import pytest
 import numba_warp as wp
 from numba_warp.geometry import cube_tables
 
+from .oracle import optional_warp
+
 MC = wp.geometry.IsoSurfaceMarchingCubes
 NETS = wp.geometry.IsoSurfaceNets
-
-
-def _warp():
-    try:
-        import warp
-        import warp.geometry  # noqa: F401
-    except ImportError:
-        return None
-    warp.config.quiet = True
-    return warp
 
 
 def sphere_field(n, center, radius, spacing=1.0):
@@ -101,7 +93,7 @@ def test_sphere_area_volume_watertight_and_warps_mesh(name, device):
     assert area == pytest.approx(4 * math.pi * r * r, rel=0.02)
     assert volume == pytest.approx(4 / 3 * math.pi * r ** 3, rel=0.02)  # > 0: wound outward
     assert np.abs(np.linalg.norm(verts - center, axis=1) - r).max() < 0.1
-    warp = _warp()
+    warp = optional_warp()
     if warp is not None:
         wv, wi = warp_extract(warp, name, f)
         np.testing.assert_allclose(verts, wv, atol=1e-5)  # the same vertices, same order
@@ -114,7 +106,7 @@ def test_sphere_area_volume_watertight_and_warps_mesh(name, device):
 def test_noise_every_ambiguous_case_stays_watertight_and_matches_warps_counts(seed, device):
     rng = np.random.default_rng(seed)
     closed, cut = noise_field(rng, (9, 10, 11), True), noise_field(rng, (8, 7, 9), False)
-    warp = _warp()
+    warp = optional_warp()
     for name in ("IsoSurfaceMarchingCubes", "IsoSurfaceNets"):
         cls = getattr(wp.geometry, name)
         for f, is_closed in ((closed, True), (cut, False)):
@@ -132,7 +124,7 @@ def test_surface_cut_by_the_grid_boundary(device):
     # lost at the far faces), and both extractors' meshes are Warp's size
     n = 20
     f = sphere_field(n, (2.0, 10.0, 17.5), 8.0)
-    warp = _warp()
+    warp = optional_warp()
     v, i = MC.extract(wp.array(f, dtype=wp.float32, device=device), 0.0)
     verts, tris = v.numpy(), faces_of(i)
     check_mesh(verts, tris, closed=False)
@@ -227,7 +219,7 @@ def test_warps_names_and_deprecated_spellings():
 def test_case_tables_agree_with_warps():
     """Per cell case: Warp's triangle count, the same loops of edges, the same winding
     (each directed loop edge); surface nets: the same edge groups and ambiguous faces."""
-    warp = _warp()
+    warp = optional_warp()
     if warp is None:
         pytest.skip("NVIDIA Warp is the oracle of this test")
     from warp._src.geometry import marching_cubes as wmc
