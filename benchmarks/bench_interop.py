@@ -2,9 +2,10 @@
 other libraries' arrays against the same launch with ``wp.array``s (issue 14's target: a
 launch with torch tensors costs at most 1.5x one with arrays).
 
-Cases, on "cpu" and on "cuda:0" when there is a GPU (host time per call, best of 5 runs
-of ``--calls`` calls after a warm-up; GPU launches are queued, not waited for, then the
-device is synchronised outside the timing):
+Cases, on "cpu" and on "cuda:0" when there is a GPU (host time per call, best of 9 runs
+of ``--calls`` calls after a warm-up, the cases' runs interleaved so that a busy spell of
+the machine hits them alike; GPU launches are queued, not waited for, then the device is
+synchronised outside the timing):
 
 * ``launch wp.array``: a 4-array kernel on 16 elements with ``wp.array``s (the baseline);
 * ``launch torch``: the same kernel with 4 torch tensors; ``launch numpy`` (CPU) / ``launch
@@ -39,19 +40,26 @@ def add3(a: wp.array(dtype=float), b: wp.array(dtype=float), c: wp.array(dtype=f
     d[i] = a[i] + b[i] + c[i]
 
 
-def _per_call(fn, calls: int, device) -> float:
-    """Host microseconds per call of ``fn``: best of 5 runs of ``calls`` calls."""
-    for _ in range(min(calls, 200)):
+def _time_once(fn, calls: int, device) -> float:
+    t0 = time.perf_counter()
+    for _ in range(calls):
         fn()
+    out = (time.perf_counter() - t0) / calls
     wp.synchronize_device(device)
-    best = float("inf")
-    for _ in range(5):
-        t0 = time.perf_counter()
-        for _ in range(calls):
+    return out
+
+
+def _per_call(fns: dict, calls: int, device) -> dict:
+    """Host microseconds per call of each function: best of 9 interleaved runs."""
+    for fn in fns.values():
+        for _ in range(min(calls, 200)):
             fn()
-        best = min(best, (time.perf_counter() - t0) / calls)
-        wp.synchronize_device(device)
-    return best * 1e6
+    wp.synchronize_device(device)
+    best = dict.fromkeys(fns, float("inf"))
+    for _ in range(9):
+        for name, fn in fns.items():
+            best[name] = min(best[name], _time_once(fn, calls, device))
+    return {name: t * 1e6 for name, t in best.items()}
 
 
 def _launcher(args, device):
@@ -60,30 +68,29 @@ def _launcher(args, device):
 
 def cases(device, calls: int) -> list:
     """(case, microseconds per call) for ``device``; unavailable libraries are skipped."""
-    rows = [("launch wp.array", _per_call(_launcher(
-        [wp.zeros(N, dtype=float, device=device) for _ in range(4)], device), calls, device))]
+    fns = {"launch wp.array": _launcher(
+        [wp.zeros(N, dtype=float, device=device) for _ in range(4)], device)}
     try:
         import torch
     except ImportError:
         torch = None
     if torch is not None:
         tdev = wp.device_to_torch(device)
-        tensors = [torch.zeros(N, device=tdev) for _ in range(4)]
-        rows.append(("launch torch", _per_call(_launcher(tensors, device), calls, device)))
+        fns["launch torch"] = _launcher([torch.zeros(N, device=tdev) for _ in range(4)],
+                                        device)
         t = torch.zeros(1000, 3, device=tdev)
-        rows.append(("from_torch", _per_call(lambda: wp.from_torch(t, dtype=wp.vec3), calls,
-                                             device)))
+        fns["from_torch"] = lambda: wp.from_torch(t, dtype=wp.vec3)
         a = wp.zeros(1000, dtype=wp.vec3, device=device)
-        rows.append(("to_torch", _per_call(lambda: wp.to_torch(a), calls, device)))
+        fns["to_torch"] = lambda: wp.to_torch(a)
     if wp.get_device(device).is_cpu:
         arrays = [np.zeros(N, np.float32) for _ in range(4)]
-        rows.append(("launch numpy", _per_call(_launcher(arrays, device), calls, device)))
+        fns["launch numpy"] = _launcher(arrays, device)
     else:
         from numba import cuda
 
         arrays = [cuda.device_array(N, dtype=np.float32) for _ in range(4)]
-        rows.append(("launch numba", _per_call(_launcher(arrays, device), calls, device)))
-    return rows
+        fns["launch numba"] = _launcher(arrays, device)
+    return list(_per_call(fns, calls, device).items())
 
 
 def main(argv=None) -> int:

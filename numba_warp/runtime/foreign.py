@@ -30,7 +30,7 @@ import numpy as np
 from ..typing.dtypes import element_type, from_numpy_dtype, type_name
 from .array import array, c_strides
 
-__all__ = ["cached_view", "element_layout", "foreign_view", "known_view"]
+__all__ = ["cached_view", "element_layout", "foreign_view", "known_view", "view_entry"]
 
 
 def _interface(value, device):
@@ -129,7 +129,9 @@ def foreign_view(value, element, device, owned: bool = True) -> tuple:
 
 
 # -- the fast path's cache ---------------------------------------------------------------
-_cache: dict = {}  # id(producer) -> (weakref, fingerprint, element, device, view)
+#: id(producer) -> (weakref, fingerprint function, device, element, fingerprint, view);
+#: an entry is dropped when its producer dies (so a live id names the same object)
+_cache: dict = {}
 _fingerprints: dict = {}  # producer type -> fingerprint function (None: not cached)
 
 
@@ -137,7 +139,7 @@ def _fingerprint_of(cls):
     if issubclass(cls, np.ndarray):
         return lambda v: (v.__array_interface__["data"][0], v.shape, v.strides, v.dtype)
     if callable(getattr(cls, "data_ptr", None)) and callable(getattr(cls, "stride", None)):
-        return lambda v: (v.data_ptr(), v.shape, v.stride(), v.dtype)  # torch tensors
+        return lambda v: (v.data_ptr(), v.stride(), v.shape, v.dtype)  # torch tensors
     return None  # (other producers: the full path, which reads their interface)
 
 
@@ -147,32 +149,39 @@ def _forget(key, ref):
         del _cache[key]
 
 
+#: ``view_entry(id(value))``: the cache entry of ``value``, or None. An entry is ``(weakref,
+#: fingerprint function, device, element, fingerprint, view)``; it is current for a launch
+#: on ``device`` with parameter element ``element`` if ``entry[1](value) == entry[4]``
+#: (the launch fast path's generated converter inlines that check; else it calls
+#: :func:`cached_view`)
+view_entry = _cache.get
+
+
 def cached_view(value, element, device):
     """The launch fast path's view of ``value`` (a producer object of a type with a cheap
     fingerprint), or None: the full path then converts it (and explains a refusal)."""
+    hit = _cache.get(id(value))
+    if hit is not None and hit[2] is device and hit[3] is element and \
+            hit[1](value) == hit[4]:
+        return hit[5]
     cls = type(value)
     fingerprint = _fingerprints.get(cls, False)
     if fingerprint is False:
         fingerprint = _fingerprints[cls] = _fingerprint_of(cls)
     if fingerprint is None:
         return None
-    key = id(value)
-    fp = fingerprint(value)
-    hit = _cache.get(key)
-    if hit is not None and hit[1] == fp and hit[3] is device and hit[2] == element and \
-            hit[0]() is value:
-        return hit[4]
     view, _ = foreign_view(value, element, device, owned=False)
     if view is None:
         return None
+    key = id(value)
     try:
         ref = weakref.ref(value, functools.partial(_forget, key))
     except TypeError:  # (not weakly referenceable: no cache)
         return view
-    _cache[key] = (ref, fp, element, device, view)
+    _cache[key] = (ref, fingerprint, device, element, fingerprint(value), view)
     return view
 
 
 def known_view(value):
     """The view :func:`cached_view` last gave for ``value`` (it must have given one)."""
-    return _cache[id(value)][4]
+    return _cache[id(value)][5]

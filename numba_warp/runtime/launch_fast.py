@@ -25,7 +25,7 @@ from .. import config
 from . import capture_state, cuda_backend, cuda_launch, handles, recording
 from .array import array
 from .device import get_device
-from .foreign import cached_view, known_view
+from .foreign import cached_view, known_view, view_entry
 from .func import redefinition_epoch
 
 __all__ = ["FastLauncher", "fast_launcher", "try_launch"]
@@ -64,9 +64,14 @@ def _param_code(k: int, spec, ns: dict):
     a = f"a{k}"
     if spec.kind == "array":
         ns[f"_E{k}"] = None if spec.generic_dtype else spec.element
-        checks = [f"if type({a}) is not _array:",  # another library's array (cached view)
-                  f"    {a} = _foreign({a}, _E{k}, dev)",
-                  f"    if {a} is None: return None",
+        # another library's array: its cached view (foreign.view_entry), else a new one
+        checks = [f"if type({a}) is not _array:",
+                  f"    h = _entry(id({a}))",
+                  f"    if h is not None and h[2] is dev and h[3] is _E{k} and "
+                  f"h[1]({a}) == h[4]: {a} = h[5]",
+                  "    else:",
+                  f"        {a} = _foreign({a}, _E{k}, dev)",
+                  f"        if {a} is None: return None",
                   f"if {a}.device is not dev or {a}.ndim != {spec.ndim}: return None",
                   f"d{k} = {a}.launch_cache or {a}.launch_data()"]
         if not spec.generic_dtype:
@@ -101,7 +106,8 @@ def _converter(specs):
     """The generated converter ``convert(args, dev, cpu) -> (key, values) | None`` (the
     CPU launcher's values, or the CUDA parameters' bytes) and the CUDA slot codes, or
     None if a parameter kind has no fast path."""
-    ns = {"_array": array, "_flat": _flat_value, "_foreign": cached_view}
+    ns = {"_array": array, "_flat": _flat_value, "_foreign": cached_view,
+          "_entry": view_entry}
     body, keys, cpu_vals, cuda_parts, codes = [], ["dev.ordinal"], [], [], ["qqqqq"]
     for k, spec in enumerate(specs):
         code = _param_code(k, spec, ns)
@@ -228,7 +234,8 @@ def try_launch(kernel, dim, inputs, outputs, device, stream, record_tape, max_bl
     if fl.writes:
         name = kernel.key
         for k in fl.writes:
-            _array_of(args[k]).mark_write(name)
+            a = args[k]
+            (a if type(a) is array else known_view(a)).mark_write(name)
     if on_cpu:
         entry(n, *padded, *values)
     else:

@@ -25,21 +25,28 @@ import pathlib
 import re
 import sys
 import tempfile
+import types
 
 try:  # as the suite's package ``compat`` or, from make_reference.py, as a plain module
     from .usd_stand_in import USD_EXAMPLES, stand_in_pxr
 except ImportError:
     from usd_stand_in import USD_EXAMPLES, stand_in_pxr
 
-__all__ = ["BACKENDS", "port_source", "load_program", "load_warp_example", "WARP_EXAMPLES",
-           "EXAMPLES_ENV", "EXAMPLE_RESULTS", "example_results", "warp_examples_dir"]
+__all__ = ["BACKENDS", "FRAMEWORKS", "framework_needed", "port_source", "load_program",
+           "load_warp_example", "WARP_EXAMPLES", "EXAMPLES_ENV", "EXAMPLE_RESULTS",
+           "example_results", "warp_examples_dir"]
 
 BACKENDS = ("numba_warp", "warp")
 
 WARP_EXAMPLES = ("example_wave", "example_fluid", "example_raymarch", "example_graph_capture",
                  "example_spin_lock", "example_work_queue", "example_sph", "example_dem",
                  "example_mesh", "example_raycast", "example_sample_mesh",
-                 "example_mesh_intersect")
+                 "example_mesh_intersect", "example_torch", "example_cupy")
+
+#: examples that import a framework at their top: (the framework, the devices it is
+#: needed on). example_cupy uses NumPy on the CPU; there a stand-in serves its
+#: ``import cupy`` where CuPy is not installed
+FRAMEWORKS = {"example_torch": ("torch", ("cpu", "cuda")), "example_cupy": ("cupy", ("cuda",))}
 
 _RULES = [
     (re.compile(r"^(\s*)from warp\.tests\.unittest_utils import \*\s*$"),
@@ -135,14 +142,40 @@ def warp_examples_dir() -> pathlib.Path:
     return pathlib.Path(spec.origin).parent / "examples" / "core"
 
 
+def framework_needed(stem: str, device) -> None:
+    """Skip the calling test when ``stem`` needs a framework that is not installed."""
+    framework, devices = FRAMEWORKS.get(stem, (None, ()))
+    if framework and str(device).split(":")[0] in devices and \
+            importlib.util.find_spec(framework) is None:
+        import pytest
+
+        pytest.skip(f"{stem} needs {framework} (pip install {framework}) on {device}")
+
+
+@contextlib.contextmanager
+def _stand_in_cupy():
+    """An empty ``cupy`` module inside the block where CuPy is not installed (for
+    example_cupy, which touches CuPy on CUDA devices only)."""
+    if "cupy" in sys.modules or importlib.util.find_spec("cupy") is not None:
+        yield
+        return
+    sys.modules["cupy"] = types.ModuleType("cupy", "stand-in: CuPy is not installed")
+    try:
+        yield
+    finally:
+        sys.modules.pop("cupy", None)
+
+
 def load_warp_example(stem: str, backend: str, workdir):
     """One of Warp's own example files, read from the installed wheel, under ``backend``.
 
     Under Warp it is imported as Warp ships it (``warp.examples.core.<stem>``). The
     examples that read USD meshes are imported with the ``pxr`` stand-in
-    (usd_stand_in.py), for both backends.
+    (usd_stand_in.py), and example_cupy with a ``cupy`` one where CuPy is not installed,
+    for both backends.
     """
-    context = stand_in_pxr() if stem in USD_EXAMPLES else contextlib.nullcontext()
+    context = stand_in_pxr() if stem in USD_EXAMPLES else \
+        _stand_in_cupy() if stem == "example_cupy" else contextlib.nullcontext()
     with context:
         if backend == "warp":
             return importlib.import_module(f"warp.examples.core.{stem}")

@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 
 from .compare import EXACT, Tolerance, assert_agrees
-from .loader import load_warp_example
+from .loader import framework_needed, load_warp_example
 
 SUBSCRIPT = "wp.array2d[dtype] subscript annotations"
 CAPTURE = ("wp.ScopedCapture", "wp.capture_launch")
@@ -138,6 +138,28 @@ def _mesh_intersect(module, device):
         return {"result": example.array_result.numpy()}
 
 
+def _torch_example(module, device):
+    # 10 Adam steps of the example's 1500 particles down the Rosenbrock function: its
+    # torch.autograd.Function launches the kernel forward (from_torch of a vec2 view) and
+    # adjoint (adj_inputs/adj_outputs into torch's gradient tensors), on torch's stream
+    with module.wp.ScopedDevice(device):
+        example = module.Example(headless=True)
+        for _ in range(10):
+            example.step()
+        return {"xy": example.xy.detach().cpu().numpy(),
+                "z": example.z.detach().cpu().numpy()}
+
+
+def _cupy_example(module, device):
+    # 3 saxpy launches straight on the example's CuPy arrays (CUDA) or NumPy arrays (CPU)
+    with module.wp.ScopedDevice(device):
+        example = module.Example()
+        for _ in range(3):
+            example.step()
+        y = example.y
+        return {"y": y.get() if hasattr(y, "get") else np.array(y)}
+
+
 MESH = ("wp.Mesh", "wp.mesh_query_point_sign_normal", "wp.mesh_query_ray")
 
 CASES = {
@@ -178,6 +200,12 @@ CASES = {
                             Tolerance(1e-6), Tolerance(1e-5)),
     "example_mesh_intersect": (_mesh_intersect, ("wp.Mesh", "wp.mesh_query_aabb",
                                                  "wp.intersect_tri_tri"), {}, EXACT, EXACT),
+    # torch's Adam on the kernel's gradients: the runs differ by kernel rounding only
+    "example_torch": (_torch_example, ("wp.from_torch", "wp.to_torch", "wp.stream_from_torch",
+                                       "wp.launch(adjoint=True)"), {},
+                      Tolerance(1e-5), Tolerance(1e-5)),
+    "example_cupy": (_cupy_example, ("CuPy/NumPy arrays as launch arguments",), {},
+                     EXACT, EXACT),
 }
 
 PARAMS = list(CASES)
@@ -200,6 +228,7 @@ def warp_results(name: str, warp_examples, ported_dir, device="cpu") -> dict:
 @pytest.mark.parametrize("name", PARAMS)
 def test_example_state_matches_warp(name, device, ported_dir, warp_examples):
     drive, _, tolerances, cpu_tol, cuda_tol = CASES[name]
+    framework_needed(name, device)
     want = warp_results(name, warp_examples, ported_dir, device)
     got = drive(load_warp_example(name, "numba_warp", ported_dir), device)
     # (the per-array tolerances are the CPU's; on CUDA one tolerance covers every array)
