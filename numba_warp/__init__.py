@@ -227,7 +227,10 @@ _DEFERRED = {"HashGrid": "geometry", "Bvh": "geometry", "Mesh": "geometry",
                  "stream_to_torch", "torch_function")},
              **{name: "interop.jax_interop" for name in (
                  "from_jax", "to_jax", "device_from_jax", "device_to_jax", "dtype_from_jax",
-                 "dtype_to_jax")}}
+                 "dtype_to_jax")},
+             **{name: "interop.jax_callback" for name in (
+                 "jax_kernel", "jax_callable", "clear_jax_callable_graph_cache",
+                 "JaxCallableGraphMode", "JaxModulePreloadMode")}}
 
 
 def _deferred(name: str):

@@ -116,13 +116,6 @@ GAPS: tuple = (
         _names("warp", "fabricarray fabricarrayarray indexedfabricarray "
                        "indexedfabricarrayarray")),
     Gap("unsupported",
-        "Warp's JAX integration registers Warp kernels as XLA FFI custom calls through "
-        "Warp's native library",
-        "run the kernel with wp.launch on arrays taken from JAX with wp.from_dlpack "
-        "(jax.dlpack gives them back); call it outside jax.jit",
-        _names("warp", "jax_kernel jax_callable clear_jax_callable_graph_cache "
-                       "JaxCallableGraphMode JaxModulePreloadMode")),
-    Gap("unsupported",
         "PaddlePaddle interoperability is not provided",
         _DLPACK_INSTEAD + " (paddle.utils.dlpack)",
         _names("warp", "from_paddle to_paddle device_from_paddle device_to_paddle "

@@ -55,6 +55,11 @@ _NAN = "a NaN argument gives NaN (Warp clamps it to a number first)"
 
 # Deliberate differences (docs/coming_from_warp.md has the details).
 DIFFERS = {
+    "warp.jax_kernel": "runs through jax.pure_callback on the CPU (Warp: an XLA FFI call on "
+                       "JAX's device; JAX GPU arrays are copied to the host and back); "
+                       "outputs start zeroed",
+    "warp.jax_callable": "runs through jax.pure_callback, the function gets CPU arrays "
+                         "(Warp: an XLA FFI call on JAX's device, optionally graph-captured)",
     "warp.launch": "CPU launches run on all cores (Warp's CPU backend is one thread); "
                    "below wp.config.cpu_parallel_threshold threads they run serially",
     "warp.kernel": "compiled through Numba; a compile error names your file and line and is "

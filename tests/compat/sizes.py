@@ -9,4 +9,5 @@ PROGRAMS = {
     # above cpu_parallel_threshold (8192): numba_warp runs it on every core, Warp serially
     "prog_spin_lock": {"threads": 20000, "nbins": 16},
     "prog_work_queue": {"workers": 10000, "limit": 2047, "capacity": 4096},
+    "prog_jax": {"n": 40},
 }

@@ -31,7 +31,7 @@ def test_naming_a_stub_is_allowed(use):
     (lambda: wp.zeros(3, dtype=wp.bfloat16), "use wp.float16"),
     (lambda: wp.fabricarray[float], "Omniverse"),
     (lambda: wp.from_ipc_handle(None), "not available in numba_warp yet"),
-    (lambda: wp.jax_kernel(None), "XLA FFI"),
+    (lambda: wp.from_paddle(None), "PaddlePaddle"),
 ])
 def test_using_a_stub_at_python_scope_raises_with_why_and_instead(use, text):
     with pytest.raises(NotSupportedError, match="Instead: ") as info:
