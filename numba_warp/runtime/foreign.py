@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 import weakref
 
 import numpy as np
@@ -67,6 +68,24 @@ def _other_side(value, device) -> str | None:
     return None
 
 
+def _tracks_grad(value) -> bool:
+    """Whether ``value`` is a torch tensor whose use torch's autograd would record now."""
+    if getattr(value, "requires_grad", False) is not True:
+        return False
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(value, torch.Tensor) and torch.is_grad_enabled()
+
+
+def _autograd_problem(value) -> str | None:
+    if not _tracks_grad(value):
+        return None
+    return ("requires grad, but torch's autograd does not see wp.launch: the tensor's "
+            "gradient would be lost without a word. Put the kernels in a "
+            "torch.autograd.Function (wp.torch_function does it for you), record them on a "
+            "wp.Tape with wp.from_torch(t) (which shares t.grad), or pass t.detach() / "
+            "launch under torch.no_grad() if no gradient is wanted")
+
+
 def element_layout(shape: tuple, strides: tuple, scalar_size: int, et) -> tuple:
     """(outer shape, outer byte strides, None) of memory of scalars laid out as ``shape`` /
     ``strides`` seen as elements ``et`` (whose components are the trailing dimensions), or
@@ -88,6 +107,9 @@ def foreign_view(value, element, device, owned: bool = True) -> tuple:
     ``element`` is the parameter's element type (None: the parameter is generic, the
     array keeps its own scalar type); ``device`` the launch's device; ``owned``: the view
     keeps ``value`` alive."""
+    lost = _autograd_problem(value)
+    if lost is not None:
+        return None, lost
     found = _interface(value, device)
     if found is None:
         other = _other_side(value, device)
@@ -139,7 +161,9 @@ def _fingerprint_of(cls):
     if issubclass(cls, np.ndarray):
         return lambda v: (v.__array_interface__["data"][0], v.shape, v.strides, v.dtype)
     if callable(getattr(cls, "data_ptr", None)) and callable(getattr(cls, "stride", None)):
-        return lambda v: (v.data_ptr(), v.stride(), v.shape, v.dtype)  # torch tensors
+        # (torch tensors; requires_grad: a view made under torch.no_grad() is not kept for
+        # a tensor that requires grad, see _new_view)
+        return lambda v: (v.data_ptr(), v.stride(), v.shape, v.dtype, v.requires_grad)
     return None  # (other producers: the full path, which reads their interface)
 
 
@@ -171,8 +195,8 @@ def cached_view(value, element, device):
     if fingerprint is None:
         return None
     view, _ = foreign_view(value, element, device, owned=False)
-    if view is None:
-        return None
+    if view is None or getattr(value, "requires_grad", False) is True:
+        return None  # (a tensor that requires grad: the full path, which checks it)
     key = id(value)
     try:
         ref = weakref.ref(value, functools.partial(_forget, key))

@@ -194,3 +194,22 @@ def test_torch_function_results_must_be_arrays():
 
     with pytest.raises(TypeError, match=r"torch_function\(bad\): result 0 is a float"):
         bad(torch.zeros(3))
+
+
+def test_a_tensor_that_requires_grad_is_refused_where_its_gradient_would_be_lost(device):
+    x = torch.tensor([1.0, 2.0, 3.0], device=_tdev(device), requires_grad=True)
+    loss = torch.zeros(1, device=_tdev(device))
+    refused = r"argument 'x'.*got Tensor, which requires grad.*wp.torch_function"
+    with pytest.raises(Exception, match=refused):
+        wp.launch(square_sum, 3, inputs=[x, loss], device=device)
+    with torch.no_grad():  # no gradient wanted: said so
+        wp.launch(square_sum, 3, inputs=[x, loss], device=device)
+    wp.launch(square_sum, 3, inputs=[x.detach(), loss], device=device)
+    with pytest.raises(Exception, match=refused):  # (not let through by a kept view)
+        wp.launch(square_sum, 3, inputs=[x, loss], device=device)
+    plain = torch.tensor([1.0, 2.0, 3.0], device=_tdev(device))
+    wp.launch(square_sum, 3, inputs=[plain, loss], device=device)
+    plain.requires_grad_(True)  # (the same object, now tracked by autograd)
+    with pytest.raises(Exception, match=refused):
+        wp.launch(square_sum, 3, inputs=[plain, loss], device=device)
+    assert float(loss.cpu()[0]) == 3 * 14.0
