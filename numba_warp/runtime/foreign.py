@@ -22,6 +22,7 @@ Tape recording, no graph capture, no ``record_cmd``), so the cache keeps nothing
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 import sys
 import weakref
@@ -35,19 +36,26 @@ __all__ = ["cached_view", "element_layout", "foreign_view", "known_view", "view_
 
 
 def _interface(value, device):
-    """(interface dict, owner) of ``value`` for a launch on ``device``, or None."""
+    """(interface dict, owner, the object that gave the interface) of ``value`` for a
+    launch on ``device``, or None."""
+    source = value
+    if getattr(value, "requires_grad", False) is True and callable(getattr(value, "detach",
+                                                                           None)):
+        # (torch gives no interface of a tensor that requires grad; one that reaches here
+        # is used under torch.no_grad(): its detached alias shares its memory)
+        source = value.detach()
     try:
         if device.is_cuda:
-            iface = value.__cuda_array_interface__
-            return iface, value
-        iface = getattr(value, "__array_interface__", None)
+            iface = source.__cuda_array_interface__
+            return iface, value, source
+        iface = getattr(source, "__array_interface__", None)
         if iface is not None:
-            return iface, value
-        if isinstance(value, (list, tuple, dict, str, bytes)) or \
-                not callable(getattr(value, "__array__", None)):
+            return iface, value, source
+        if isinstance(source, (list, tuple, dict, str, bytes)) or \
+                not callable(getattr(source, "__array__", None)):
             return None
-        host = value.__array__()
-        return host.__array_interface__, (value, host)
+        host = source.__array__()
+        return host.__array_interface__, (value, host), host
     except (AttributeError, TypeError, RuntimeError):  # (torch: a GPU tensor's __array__)
         return None
 
@@ -118,7 +126,7 @@ def foreign_view(value, element, device, owned: bool = True) -> tuple:
         where = "__cuda_array_interface__" if device.is_cuda else \
             "__array_interface__ or __array__()"
         return None, f"has no {where} to view it through"
-    iface, owner = found
+    iface, owner, source = found
     if iface.get("mask") is not None:
         return None, "is a masked array (its interface has a mask), which kernels cannot read"
     npdt = np.dtype(iface["typestr"])
@@ -142,7 +150,7 @@ def foreign_view(value, element, device, owned: bool = True) -> tuple:
         return None, "has a null data pointer"
     if device.is_cuda:
         # (through array(): it learns which GPU the memory is on)
-        probe = array(owner, copy=False)
+        probe = array(source, copy=False)
         if probe.device != device:
             return None, (f"is on device '{probe.device}' but the kernel is launched on "
                           f"'{device}'")
@@ -157,6 +165,10 @@ _cache: dict = {}
 _fingerprints: dict = {}  # producer type -> fingerprint function (None: not cached)
 
 
+def _interface_key(iface) -> tuple:
+    return iface["data"][0], iface["shape"], iface.get("strides"), iface["typestr"]
+
+
 def _fingerprint_of(cls):
     if issubclass(cls, np.ndarray):
         return lambda v: (v.__array_interface__["data"][0], v.shape, v.strides, v.dtype)
@@ -164,6 +176,9 @@ def _fingerprint_of(cls):
         # (torch tensors; requires_grad: a view made under torch.no_grad() is not kept for
         # a tensor that requires grad, see _new_view)
         return lambda v: (v.data_ptr(), v.stride(), v.shape, v.dtype, v.requires_grad)
+    if inspect.isdatadescriptor(getattr(cls, "__cuda_array_interface__", None)):
+        # (CuPy arrays, Numba device arrays, ...: what their interface says)
+        return lambda v: _interface_key(v.__cuda_array_interface__)
     return None  # (other producers: the full path, which reads their interface)
 
 
