@@ -94,6 +94,21 @@ def _autograd_problem(value) -> str | None:
             "launch under torch.no_grad() if no gradient is wanted")
 
 
+def _typeless(value) -> str | None:
+    """Why ``value`` gives no interface, when its scalar type has no NumPy equivalent
+    (torch's bfloat16)."""
+    dt = getattr(value, "dtype", None)
+    if dt is None:
+        return None
+    name = str(dt).replace("torch.", "")
+    try:
+        np.dtype(name)
+    except TypeError:
+        return (f"holds {name} values (numba_warp has no {name} type): convert the data "
+                "first (a copy, e.g. x.to(torch.float32))")
+    return None
+
+
 def element_layout(shape: tuple, strides: tuple, scalar_size: int, et) -> tuple:
     """(outer shape, outer byte strides, None) of memory of scalars laid out as ``shape`` /
     ``strides`` seen as elements ``et`` (whose components are the trailing dimensions), or
@@ -120,7 +135,7 @@ def foreign_view(value, element, device, owned: bool = True) -> tuple:
         return None, lost
     found = _interface(value, device)
     if found is None:
-        other = _other_side(value, device)
+        other = _other_side(value, device) or _typeless(value)
         if other is not None:
             return None, other
         where = "__cuda_array_interface__" if device.is_cuda else \

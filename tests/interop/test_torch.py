@@ -111,6 +111,12 @@ def test_what_cannot_be_shared_is_refused():
     with pytest.raises(Exception, match=r"argument 'p'.*holds float64"):
         wp.launch(spread, 4, inputs=[torch.zeros(4, 3, dtype=torch.float64), out],
                   device="cpu")
+    with pytest.raises(Exception, match=r"argument 'out'.*holds bfloat16 values \(numba_warp "
+                                        r"has no bfloat16 type\).*x.to\(torch.float32\)"):
+        wp.launch(spread, 4, inputs=[torch.zeros(4, 3), out.to(torch.bfloat16)], device="cpu")
+    with pytest.raises(Exception, match=r"argument 'out'.*holds complex64 values"):
+        wp.launch(spread, 4, inputs=[torch.zeros(4, 3), out.to(torch.complex64)],
+                  device="cpu")
 
 
 def test_a_gpu_tensor_in_a_cpu_launch_is_refused(gpu_device):
