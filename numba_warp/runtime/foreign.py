@@ -30,6 +30,7 @@ import weakref
 import numpy as np
 
 from ..typing.dtypes import element_type, from_numpy_dtype, type_name
+from ..typing.scalars import scalar_types
 from .array import array, c_strides
 
 __all__ = ["cached_view", "element_layout", "foreign_view", "known_view", "view_entry"]
@@ -95,18 +96,14 @@ def _autograd_problem(value) -> str | None:
 
 
 def _typeless(value) -> str | None:
-    """Why ``value`` gives no interface, when its scalar type has no NumPy equivalent
+    """Why ``value`` gives no interface, when its scalar type is none of numba_warp's
     (torch's bfloat16)."""
     dt = getattr(value, "dtype", None)
-    if dt is None:
-        return None
     name = str(dt).replace("torch.", "")
-    try:
-        np.dtype(name)
-    except TypeError:
-        return (f"holds {name} values (numba_warp has no {name} type): convert the data "
-                "first (a copy, e.g. x.to(torch.float32))")
-    return None
+    if dt is None or name in scalar_types:
+        return None
+    return (f"holds {name} values (numba_warp has no {name} type): convert the data "
+            "first (a copy, e.g. x.to(torch.float32))")
 
 
 def element_layout(shape: tuple, strides: tuple, scalar_size: int, et) -> tuple:

@@ -9,12 +9,8 @@ import pytest
 
 import numba_warp as wp
 
+from .kernels import spread
 
-@wp.kernel
-def spread(p: wp.array(dtype=wp.vec3), out: wp.array(dtype=float)):
-    i = wp.tid()
-    out[i] = p[i][0] + 10.0 * p[i][2]
-    p[i] = p[i] * 2.0
 
 
 @wp.kernel

@@ -10,6 +10,8 @@ import pytest
 
 import numba_warp as wp
 
+from .kernels import spread, square_sum
+
 torch = pytest.importorskip("torch", reason="PyTorch (pip install torch) is the peer")
 
 
@@ -17,17 +19,6 @@ def _tdev(device):
     return wp.device_to_torch(device)
 
 
-@wp.kernel
-def spread(p: wp.array(dtype=wp.vec3), out: wp.array(dtype=float)):
-    i = wp.tid()
-    out[i] = p[i][0] + 10.0 * p[i][2]
-    p[i] = p[i] * 2.0
-
-
-@wp.kernel
-def square_sum(x: wp.array(dtype=float), loss: wp.array(dtype=float)):
-    i = wp.tid()
-    wp.atomic_add(loss, 0, x[i] * x[i])
 
 
 def test_memory_is_shared_both_ways_with_vector_dtypes(device):
@@ -219,3 +210,45 @@ def test_a_tensor_that_requires_grad_is_refused_where_its_gradient_would_be_lost
     with pytest.raises(Exception, match=refused):
         wp.launch(square_sum, 3, inputs=[plain, loss], device=device)
     assert float(loss.cpu()[0]) == 3 * 14.0
+
+
+# Warp's second documented pattern: kernels as torch custom operators (forward and
+# backward each an opaque op), which torch.compile traces around
+@torch.library.custom_op("numba_warp_tests::sin_times", mutates_args=())
+def sin_times_op(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    y = torch.empty_like(x)
+    wp.launch(sin_times, x.shape[0], inputs=[x, w], outputs=[y],
+              device=wp.device_from_torch(x.device))
+    return y
+
+
+@torch.library.custom_op("numba_warp_tests::sin_times_bwd", mutates_args=())
+def sin_times_bwd(x: torch.Tensor, w: torch.Tensor,
+                  gy: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    gx, gw, y = torch.zeros_like(x), torch.zeros_like(w), torch.empty_like(x)
+    wp.launch(sin_times, x.shape[0], inputs=[x, w], outputs=[y], adj_inputs=[gx, gw],
+              adj_outputs=[gy.contiguous()], adjoint=True,
+              device=wp.device_from_torch(x.device))
+    return gx, gw
+
+
+sin_times_op.register_fake(lambda x, w: torch.empty_like(x))
+sin_times_bwd.register_fake(lambda x, w, gy: (torch.empty_like(x), torch.empty_like(w)))
+sin_times_op.register_autograd(
+    lambda ctx, gy: sin_times_bwd(*ctx.saved_tensors, gy),
+    setup_context=lambda ctx, inputs, output: ctx.save_for_backward(*inputs))
+
+
+def test_kernels_as_torch_custom_ops_under_torch_compile(device):
+    g = torch.Generator().manual_seed(2)
+    x0, w0 = torch.randn(32, generator=g), torch.randn(32, generator=g)
+    grads = []
+    for impl in (torch.compile(lambda x, w: sin_times_op(x, w).square().sum(),
+                               backend="aot_eager"),
+                 lambda x, w: _torch_twin(x, w).square().sum()):
+        x = x0.clone().to(_tdev(device)).requires_grad_(True)
+        w = w0.clone().to(_tdev(device)).requires_grad_(True)
+        impl(x, w).backward()
+        grads.append((x.grad.cpu(), w.grad.cpu()))
+    for got, want in zip(*grads):
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)

@@ -1,0 +1,1 @@
+"""Interop tests (PyTorch, JAX, CuPy, Numba, DLPack, array interfaces)."""
