@@ -203,7 +203,12 @@ def _sort_with_cupy(ukeys, uvals, count: int, begin_bit: int, end_bit: int, mode
         return False
     width = 8 * ukeys.element_type.itemsize
     stream = dev.stream
-    with cupy.cuda.Device(dev.ordinal), cupy.cuda.ExternalStream(stream.handle):
+    # (CuPy 14 takes a foreign stream through the CUDA stream protocol, which wp.Stream
+    # speaks; older CuPy has ExternalStream only)
+    from_external = getattr(cupy.cuda.Stream, "from_external", None)
+    cp_stream = from_external(stream) if from_external is not None else \
+        cupy.cuda.ExternalStream(stream.handle)
+    with cupy.cuda.Device(dev.ordinal), cp_stream:
         k = cupy.asarray(ukeys)[:count]
         v = cupy.asarray(uvals)[:count]
         digits = k
