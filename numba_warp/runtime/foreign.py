@@ -121,12 +121,13 @@ def element_layout(shape: tuple, strides: tuple, scalar_size: int, et) -> tuple:
     return shape[:len(shape) - k], strides[:len(strides) - k], None
 
 
-def foreign_view(value, element, device, owned: bool = True) -> tuple:
+def foreign_view(value, element, device, owned: bool = True, writes: bool = False) -> tuple:
     """(a ``wp.array`` viewing ``value``'s memory, None) or (None, what is wrong).
 
     ``element`` is the parameter's element type (None: the parameter is generic, the
     array keeps its own scalar type); ``device`` the launch's device; ``owned``: the view
-    keeps ``value`` alive."""
+    keeps ``value`` alive; ``writes``: the kernel may write it (read-only memory is
+    refused then)."""
     lost = _autograd_problem(value)
     if lost is not None:
         return None, lost
@@ -139,6 +140,10 @@ def foreign_view(value, element, device, owned: bool = True) -> tuple:
             "__array_interface__ or __array__()"
         return None, f"has no {where} to view it through"
     iface, owner, source = found
+    if writes and iface["data"][1]:
+        return None, ("is read-only memory (a JAX array, or a NumPy array with writeable="
+                      "False), and the kernel writes it: pass a writable copy (e.g. "
+                      "np.array(x)) or an array numba_warp allocated")
     if iface.get("mask") is not None:
         return None, "is a masked array (its interface has a mask), which kernels cannot read"
     npdt = np.dtype(iface["typestr"])
@@ -221,9 +226,11 @@ def cached_view(value, element, device):
         fingerprint = _fingerprints[cls] = _fingerprint_of(cls)
     if fingerprint is None:
         return None
-    view, _ = foreign_view(value, element, device, owned=False)
+    view, _ = foreign_view(value, element, device, owned=False, writes=True)
     if view is None or getattr(value, "requires_grad", False) is True:
-        return None  # (a tensor that requires grad: the full path, which checks it)
+        # (read-only memory, a tensor that requires grad: the full path, which checks
+        # whether the kernel writes it, or explains)
+        return None
     key = id(value)
     try:
         ref = weakref.ref(value, functools.partial(_forget, key))

@@ -45,6 +45,13 @@ def _fail(kernel, name, message):
     raise LaunchError(f"wp.launch({kernel.__name__}): argument '{name}' {message}")
 
 
+def _writes_param(kernel, name) -> bool:
+    """Whether the kernel may write its array parameter ``name``."""
+    names = kernel.arg_names
+    return any(names[k] == name for k, attrs in kernel.launch_plan.write_params()
+               if not attrs)
+
+
 def _convert_array(kernel, name, spec, value, device, out):
     if value is None:
         # Warp's null array: no elements; a launch that may touch it runs checked, so an
@@ -54,7 +61,7 @@ def _convert_array(kernel, name, spec, value, device, out):
     elif not isinstance(value, array):
         # another library's array: a zero-copy view with the parameter's dtype (as Warp)
         view, problem = foreign_view(value, None if spec.generic_dtype else spec.element,
-                                     device)
+                                     device, writes=_writes_param(kernel, name))
         if view is None:
             _fail(kernel, name, f"expects {spec.describe()}, got {type(value).__name__}, "
                                 f"which {problem}")

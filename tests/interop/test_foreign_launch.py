@@ -156,3 +156,26 @@ def test_memory_of_the_other_side_is_refused_with_what_to_do():
     with pytest.raises(Exception, match=r"argument 'a'.*is GPU memory, but the kernel is "
                                         r"launched on 'cpu'"):
         wp.launch(fill_index, 4, inputs=[GpuOnly()], device="cpu")
+
+
+def test_read_only_memory_is_read_but_never_written():
+    x = np.arange(12, dtype=np.float32).reshape(4, 3)
+    x.flags.writeable = False
+    out = np.zeros(4, dtype=np.float32)
+    for _ in range(2):  # (the second launch: the fast path, which must not cache it)
+        with pytest.raises(Exception, match=r"argument 'points'.*is read-only memory.*"
+                                            r"the kernel writes it.*np.array\(x\)"):
+            wp.launch(scale_points, 4, inputs=[x, 2.0, out], device="cpu")
+    np.testing.assert_array_equal(x, np.arange(12).reshape(4, 3))  # untouched
+    frozen = np.ones(8, dtype=np.float32)
+    frozen.flags.writeable = False
+    total = np.zeros(1, dtype=np.float32)
+    for _ in range(2):  # a kernel that only reads it: fine
+        wp.launch(sum_into, 8, inputs=[frozen, total], device="cpu")
+    assert total[0] == 16.0
+
+
+@wp.kernel
+def sum_into(x: wp.array(dtype=float), total: wp.array(dtype=float)):
+    i = wp.tid()
+    wp.atomic_add(total, 0, x[i])

@@ -51,3 +51,16 @@ def test_dtypes_and_devices():
         wp.from_jax(jnp.zeros((4, 2), jnp.float32), dtype=wp.vec3)
     with pytest.raises(RuntimeError, match=r"float64 data as vec3f"):
         wp.from_jax(np.zeros((4, 3)), dtype=wp.vec3)
+
+
+def test_jax_arrays_go_straight_into_launches_read_only(device):
+    jd = _jax_device(device)
+    p = jax.device_put(jnp.arange(12, dtype=jnp.float32).reshape(4, 3), jd)
+    out = wp.zeros(4, dtype=float, device=device)
+    wp.launch(spread, 4, inputs=[p, out], device=device)
+    assert out.numpy().tolist() == [20.0, 53.0, 86.0, 119.0]
+    if wp.get_device(device).is_cpu:  # (JAX marks its host buffers read-only)
+        frozen = jax.device_put(jnp.zeros(4, jnp.float32), jd)
+        with pytest.raises(Exception, match=r"argument 'out'.*is read-only memory"):
+            wp.launch(spread, 4, inputs=[p, frozen], device=device)
+        assert np.asarray(frozen).tolist() == [0.0] * 4
