@@ -44,13 +44,16 @@ _cache = os.environ.setdefault("NUMBA_WARP_CACHE_DIR",
 
 import numba_warp as wp  # noqa: E402
 from numba_warp.runtime import kernel as _kernel_mod  # noqa: E402
+from numba_warp.runtime import cuda_backend  # noqa: E402
 from numba_warp.runtime.cache import cache_dir, library_hash  # noqa: E402
 
 HAS_GPU = wp.is_cuda_available()
 DEVICES = ["cpu"] + [str(d) for d in wp.get_cuda_devices()]
 PTX_CC = (9, 0)
+#: numba-cuda (the ``cuda`` extra) is installed: kernels are also compiled to PTX
+HAS_CUDA_BACKEND = cuda_backend.installed()
 
-if not HAS_GPU:
+if not HAS_GPU and HAS_CUDA_BACKEND:
     # No GPU: let numba-cuda compile device functions to PTX for a pretend sm_90.
     import numba.cuda.dispatcher as _dispatcher
 
@@ -64,6 +67,13 @@ if not HAS_GPU:
 def device(request):
     """Every test that takes ``device`` runs on the CPU and on each GPU."""
     return request.param
+
+
+@pytest.fixture
+def cuda_backend_installed():
+    """Skip a test that compiles CUDA code when numba-cuda is not installed."""
+    if not HAS_CUDA_BACKEND:
+        pytest.skip("needs numba-cuda: pip install '.[cuda]'")
 
 
 @pytest.fixture
@@ -141,8 +151,8 @@ def _ptx_for_kernels_the_test_ran(request):
     after each module, keeps the cost with the test that caused it (xdist balances by
     test) and catches kernels made inside a test before they are collected."""
     yield
-    if HAS_GPU:
-        return  # real CUDA launches already compiled them
+    if HAS_GPU or not HAS_CUDA_BACKEND:
+        return  # real CUDA launches already compiled them, or there is no CUDA backend
     compile_all_to_ptx(_kernel_mod.all_kernels(),
                        getattr(request.module, "PTX_ADJOINT_ONLY", False))
 

@@ -8,6 +8,7 @@ CUDA device is first used, so CPU-only programs never pay for CUDA start-up.
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import threading
 
@@ -56,7 +57,23 @@ def _np_compat():
         np.row_stack = np.vstack
 
 
+#: numba-cuda is numba_warp's CUDA backend, installed by the ``cuda`` extra
+#: (``pip install "numba-warp[cuda]"``); without it numba_warp runs on the CPU only
+#: (Numba's own deprecated ``numba.cuda`` is never used)
+MISSING = ("numba_warp's CUDA support is not installed (numba-cuda and the CUDA wheels): "
+           "pip install 'numba-warp[cuda]'")
+
+
+def installed() -> bool:
+    """Whether numba-cuda, the CUDA backend, is installed."""
+    if _state.get("installed") is None:
+        _state["installed"] = importlib.util.find_spec("numba_cuda") is not None
+    return _state["installed"]
+
+
 def cuda():
+    if not installed():
+        raise RuntimeError(MISSING)
     _np_compat()
     from numba import cuda as _cuda  # heavy: imported when CUDA is first used
 
@@ -107,7 +124,8 @@ def available() -> bool:
         if _state["available"] is None:
             try:
                 # (asking the driver first spares CPU-only processes numba-cuda's import)
-                _state["available"] = gpu_possible() and bool(cuda().is_available())
+                _state["available"] = installed() and gpu_possible() and \
+                    bool(cuda().is_available())
             except Exception:  # no driver, broken install: CPU only
                 _state["available"] = False
         return _state["available"]

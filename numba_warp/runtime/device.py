@@ -19,6 +19,7 @@ import platform
 import threading
 
 from . import capture_state, cuda_backend
+from .cuda_probe import gpu_possible
 
 __all__ = [
     "Device",
@@ -254,6 +255,8 @@ def get_device(ident=None) -> Device:
             raise ValueError(f"invalid device name '{ident}'; expected 'cuda:N'")
         devices = _cuda_list()
         if not devices:
+            if not cuda_backend.installed() and gpu_possible():
+                raise RuntimeError(f"device '{ident}' was requested: {cuda_backend.MISSING}")
             raise RuntimeError(
                 f"device '{ident}' was requested but no CUDA GPU is available; "
                 "use device='cpu' (wp.is_cuda_available() tells whether a GPU is present)"

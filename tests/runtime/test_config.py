@@ -176,7 +176,7 @@ def test_debug_mode_is_read_at_launch(device, monkeypatch):
     np.testing.assert_array_equal(out.numpy(), np.arange(8))
 
 
-def test_debug_kernel_defines_its_failure_slot_for_cuda(monkeypatch):
+def test_debug_kernel_defines_its_failure_slot_for_cuda(monkeypatch, cuda_backend_installed):
     # the CUDA launcher reads the slot by name from the kernel's module; no GPU needed
     monkeypatch.setattr(wp.config, "mode", "debug")
     args, _ = _accesses_args("cpu", 4, 1, shift=0)

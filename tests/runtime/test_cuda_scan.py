@@ -17,7 +17,7 @@ KERNELS = ("_tile_sums", "_scan_sums", "_scan_tiles")
 
 
 @pytest.mark.parametrize("element", ["int32", "int64"])
-def test_kernels_compile_to_ptx(element):
+def test_kernels_compile_to_ptx(element, cuda_backend_installed):
     from numba import cuda
 
     cuda_scan.bind()

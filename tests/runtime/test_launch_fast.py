@@ -152,7 +152,7 @@ def test_thread_indexed_reads():
     assert thread_indexed_reads(ast.parse(src2).body[0], ["x"]) == set()
 
 
-def test_cuda_launcher_prefetches_arrays_read_at_the_thread_index(device):
+def test_cuda_launcher_prefetches_arrays_read_at_the_thread_index(device, cuda_backend_installed):
     x = wp.zeros(4, dtype=float, device=device)
     wp.launch(axpy, dim=4, inputs=[x, x, 1.0], device=device)
     src = axpy.source
@@ -214,7 +214,7 @@ def test_fast_path_sees_a_redefined_function(device):
     np.testing.assert_array_equal(a.numpy(), 40.0)
 
 
-def test_fast_path_cuda_parameter_bytes_match_the_compiled_layout():
+def test_fast_path_cuda_parameter_bytes_match_the_compiled_layout(cuda_backend_installed):
     """The fast path's CUDA parameters (8-byte slots packed per parameter type) against
     numba-cuda's flattened parameter sizes for the same argument types (no GPU needed)."""
     from numba_warp.runtime import cuda_backend, cuda_launch

@@ -169,7 +169,7 @@ CUDA_ONLY_SCRIPT = """
 """
 
 
-def test_cuda_code_compiles_in_a_process_that_never_compiled_for_the_cpu(tmp_path):
+def test_cuda_code_compiles_in_a_process_that_never_compiled_for_the_cpu(tmp_path, cuda_backend_installed):
     """Nothing the first compile needs may be imported in the middle of it: numba-cuda
     types ``a + b`` and lowers it later, and an import that registers more overloads of
     ``operator.add`` in between (Numba's array implementation, which Numba's CPU target
