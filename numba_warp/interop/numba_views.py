@@ -16,7 +16,7 @@ an array as a 1-D array of ``wp.vec3`` (or any vector/matrix type) without copyi
 from __future__ import annotations
 
 import numpy as np
-from numba.core import cgutils, types
+from numba.core import cgutils, ir_utils, types
 from numba.core.errors import TypingError
 from numba.core.imputils import impl_ret_borrowed, lower_builtin
 from numba.core.typing.templates import AbstractTemplate, infer_global, signature
@@ -78,3 +78,23 @@ def _lower_as_vectors(context, builder, sig, args):
                meminfo=src.meminfo)
     # the view shares the source's memory: it must hold a reference to it
     return impl_ret_borrowed(context, builder, rt, dst._getvalue())
+
+
+def _alias_of_argument(lhs, args, alias_map, arg_aliases) -> None:
+    """Numba's alias analysis hook: ``lhs = as_vectors(arr, ...)`` aliases ``arr``.
+
+    Without it, ``@njit(parallel=True)`` takes the view for a fresh array; a prange loop
+    that only writes the view of an argument is then dead code to it and is removed,
+    and the argument is silently never written."""
+    src = args[0].name
+    if src in arg_aliases:
+        arg_aliases.add(lhs)
+        return
+    alias_map.setdefault(src, set()).add(lhs)
+    alias_map.setdefault(lhs, set()).add(src)
+
+
+# (keys as numba.core.ir_utils.find_callname names a call: wp.as_vectors through the
+# package, or the function imported by name)
+for _module in ("numba_warp", __name__):
+    ir_utils.alias_func_extensions[("as_vectors", _module)] = _alias_of_argument

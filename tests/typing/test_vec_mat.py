@@ -457,3 +457,22 @@ def test_augmented_assignment_in_plain_njit():
     assert list(s) == [3 - 4, 5 - 4, 7 - 4]
     np.testing.assert_array_equal(np.asarray(t), [[0.5, 0], [0, 0.5]])
     assert list(k) == [16, 4, 4]
+
+
+@numba.njit(parallel=True)
+def _rotate_into(points, axis, angle, out):
+    pts = wp.as_vectors(points, wp.vec3)
+    res = wp.as_vectors(out, wp.vec3)  # the only use of `out`: writes through the view
+    q = wp.quat_from_axis_angle(wp.normalize(axis), angle)
+    for i in numba.prange(pts.shape[0]):
+        res[i] = wp.quat_rotate(q, pts[i])
+
+
+def test_writes_through_as_vectors_survive_parallel_loops():
+    # Numba's parallel passes must see the view as an alias of its argument, or a prange
+    # loop that only writes the view is dead code to them and is dropped without a word
+    points = np.arange(3000, dtype=np.float32).reshape(1000, 3)
+    out = np.full_like(points, -7.0)
+    _rotate_into(points, wp.vec3(0.0, 0.0, 1.0), np.float32(0.5 * np.pi), out)
+    want = np.stack([-points[:, 1], points[:, 0], points[:, 2]], axis=1)
+    np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-3)
