@@ -90,3 +90,21 @@ def test_loop_gradient_example(device, tmp_path):
     if "warp_grad" in r:
         assert r["warp_grad_error"] > 0.05
         assert abs(r["warp_fitted"] - r["optimum"]) > 1e-6
+
+
+def test_dem_pile_example(device, tmp_path):
+    # a granular column collapses under gravity: contacts through the hash grid keep the
+    # particles apart and inside the box, and the column gets lower and wider
+    dem = _load("example_dem_pile")
+    out = tmp_path / "dem.png"
+    r = dem.run(device, particles=2304, frames=2, steps_per_frame=100, width=96, height=80,
+                out=str(out))
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    x, radius = r["positions"], r["radius"]
+    assert np.all(np.isfinite(x)) and x[:, 1].min() > 0.0
+    assert np.abs(x[:, [0, 2]]).max() < dem.BOX
+    column = 2.05 * radius  # (the spacing of the particles in the column: 12 x 12 x 16)
+    assert x[:, 1].max() < 0.9 * 16 * column  # lower than it started
+    assert np.ptp(x[:, 0]) > 1.3 * 12 * column  # and wider
+    img = r["image"].astype(float)
+    assert img.shape == (80, 192, 3) and (img[..., 0] - img[..., 2]).max() > 60.0  # orange grains
