@@ -109,6 +109,17 @@ class _Param:
         return f"{type_name(self.element.dtype)} array of {self.ndim} dimension(s)"
 
 
+def _unbatched(params, host) -> tuple:
+    """(batch shape, the host arrays broadcast to it): under ``jax.vmap`` a callback gets
+    leading batch dimensions on its arrays (all of them with ``broadcast_all``; size 1 on
+    the unbatched ones with ``expand_dims``; none with ``sequential``)."""
+    host = [np.asarray(h) for h in host]
+    lead = [h.shape[:h.ndim - p.ndim - len(p.inner)] for p, h in zip(params, host)]
+    batch = tuple(np.broadcast_shapes(*lead)) if lead else ()
+    return batch, [np.broadcast_to(h, batch + h.shape[len(b):])
+                   for h, b in zip(host, lead)]
+
+
 def _dims(value) -> tuple:
     return (int(value),) if isinstance(value, (int, np.integer)) else \
         tuple(int(d) for d in value)
@@ -142,6 +153,8 @@ class _JaxCall:
         self.output_dims = output_dims
         self.first_array = next((k for k in range(self.num_inputs) if params[k].is_array),
                                 None)
+        #: the array inputs' parameters, in order (the callbacks' host arrays)
+        self.array_inputs = [p for p in params[:self.num_inputs] if p.is_array]
 
     def _input_index(self, names, name) -> int:
         if name in names:
@@ -214,23 +227,13 @@ class _JaxCall:
     def _host_run(self, run, statics, dims, out_specs, *host):
         """What the callback does: ``host`` are the array inputs (NumPy, maybe with
         leading batch dimensions under ``jax.vmap``); returns the outputs."""
-        host = [np.asarray(h) for h in host]
-        arrays = self._array_params(len(host))
-        batch = ()
-        if arrays:
-            p, h = arrays[0], host[0]
-            batch = h.shape[:h.ndim - p.ndim - len(p.inner)]
+        batch, host = _unbatched(self.array_inputs, host)
         outs = [np.zeros(batch + tuple(s.shape), s.dtype) for s in out_specs]
-        host = [np.broadcast_to(h, batch + h.shape[h.ndim - p.ndim - len(p.inner):])
-                for p, h in zip(arrays, host)]
         with _LOCK:
             for b in np.ndindex(*batch):
                 self._run_one(run, statics, dims, [h[b] for h in host],
                               [o[b] for o in outs])
         return tuple(outs)
-
-    def _array_params(self, count):
-        return [p for p in self.params[:self.num_inputs] if p.is_array][:count]
 
     def _run_one(self, run, statics, dims, host, outs):
         """One launch (one batch element) on CPU views of ``host`` and ``outs``."""
@@ -316,7 +319,7 @@ def _differentiable(jk: JaxKernel, args, vmap_method):
     statics = c._check_inputs(args)
     dims, out_specs = c._resolve(args, c.launch_dims, None)
     arrays = [a for k, a in enumerate(args) if k not in statics]
-    in_params = [p for p in c.params[:c.num_inputs] if p.is_array]
+    in_params = c.array_inputs
     grad_specs = [jax.ShapeDtypeStruct(tuple(a.shape), p.dtype)
                   for p, a in zip(in_params, arrays)]
 
@@ -349,15 +352,10 @@ def _adjoint_host(jk: JaxKernel, statics, dims, grad_specs, *host):
     cotangents (maybe batched); returns the array inputs' gradients."""
     c = jk._call
     n_in, n_out = len(grad_specs), len(c.outputs)
-    host = [np.asarray(h) for h in host]
-    p0 = next(p for p in c.params if p.is_array)
-    batch = host[0].shape[:host[0].ndim - p0.ndim - len(p0.inner)]
+    in_params = c.array_inputs
+    batch, host = _unbatched(in_params + c.outputs + c.outputs, host)
     grads = [np.zeros(batch + tuple(s.shape), s.dtype) for s in grad_specs]
     cpu = get_device("cpu")
-    in_params = [p for p in c.params[:c.num_inputs] if p.is_array]
-    params = in_params + c.outputs + c.outputs
-    host = [np.broadcast_to(h, batch + h.shape[h.ndim - p.ndim - len(p.inner):])
-            for p, h in zip(params, host)]
     with _LOCK:
         for b in np.ndindex(*batch):
             xs = iter(c._view(p, host[k][b], cpu) for k, p in enumerate(in_params))

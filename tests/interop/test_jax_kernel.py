@@ -152,3 +152,21 @@ def test_in_out_arguments_return_their_update():
     x_new, y = jax.jit(f)(x)
     assert np.asarray(x_new).tolist() == [0.0] * 3 and np.asarray(y).tolist() == [1.0] * 3
     assert np.asarray(x).tolist() == [5.0] * 3  # the input itself is not touched
+
+
+@wp.kernel
+def add_arrays(a: wp.array(dtype=float), b: wp.array(dtype=float), y: wp.array(dtype=float)):
+    i = wp.tid()
+    y[i] = a[i] + b[i]
+
+
+def test_vmap_over_a_later_argument_only():
+    # expand_dims gives the unbatched first argument a size-1 batch dimension: the batch
+    # is the broadcast of every argument's
+    f = wp.jax_kernel(add_arrays)
+    a = jnp.arange(4, dtype=jnp.float32)
+    batch = jnp.arange(12, dtype=jnp.float32).reshape(3, 4)
+    want = np.asarray(batch) + np.arange(4)
+    for method in ("broadcast_all", "expand_dims", "sequential"):
+        got = jax.vmap(lambda b, m=method: f(a, b, vmap_method=m)[0])(batch)
+        np.testing.assert_array_equal(np.asarray(got), want)
