@@ -13,8 +13,9 @@ refused with what to do, because a converted copy would silently drop the kernel
 writes. The view keeps the producer alive (its ``owner``).
 
 The launch fast path (``launch_fast``) takes foreign arrays too, through
-:func:`cached_view`: one view per producer object, reused while a cheap fingerprint of it
-(data pointer, shape, strides, dtype) is unchanged, forgotten when the object dies. Those
+:func:`view_entry` and :func:`cache_view`: one view per producer object, reused while a
+cheap fingerprint of it (data pointer, shape, strides, dtype) is unchanged, forgotten
+when the object dies. Those
 views do not own the producer (the fast path runs no launch that outlives the call: no
 Tape recording, no graph capture, no ``record_cmd``), so the cache keeps nothing alive.
 """
@@ -33,7 +34,7 @@ from ..typing.dtypes import element_type, from_numpy_dtype, type_name
 from ..typing.scalars import scalar_types
 from .array import array, c_strides
 
-__all__ = ["cached_view", "element_layout", "foreign_view", "known_view", "view_entry"]
+__all__ = ["cache_view", "element_layout", "foreign_view", "known_view", "view_entry"]
 
 
 def _interface(value, device):
@@ -208,18 +209,15 @@ def _forget(key, ref):
 #: ``view_entry(id(value))``: the cache entry of ``value``, or None. An entry is ``(weakref,
 #: fingerprint function, device, element, fingerprint, view)``; it is current for a launch
 #: on ``device`` with parameter element ``element`` if ``entry[1](value) == entry[4]``
-#: (the launch fast path's generated converter inlines that check; else it calls
-#: :func:`cached_view`)
+#: (the launch fast path's generated converter inlines that check; when it fails, it
+#: calls :func:`cache_view`)
 view_entry = _cache.get
 
 
-def cached_view(value, element, device):
-    """The launch fast path's view of ``value`` (a producer object of a type with a cheap
-    fingerprint), or None: the full path then converts it (and explains a refusal)."""
-    hit = _cache.get(id(value))
-    if hit is not None and hit[2] is device and hit[3] is element and \
-            hit[1](value) == hit[4]:
-        return hit[5]
+def cache_view(value, element, device):
+    """A new view of ``value`` for the launch fast path, kept in the cache (a producer
+    object of a type with a cheap fingerprint), or None: the full path then converts it
+    (and explains a refusal)."""
     cls = type(value)
     fingerprint = _fingerprints.get(cls, False)
     if fingerprint is False:

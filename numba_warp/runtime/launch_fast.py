@@ -25,7 +25,7 @@ from .. import config
 from . import capture_state, cuda_backend, cuda_launch, handles, recording
 from .array import array
 from .device import get_device
-from .foreign import cached_view, known_view, view_entry
+from .foreign import cache_view, known_view, view_entry
 from .func import redefinition_epoch
 
 __all__ = ["FastLauncher", "fast_launcher", "try_launch"]
@@ -106,7 +106,7 @@ def _converter(specs):
     """The generated converter ``convert(args, dev, cpu) -> (key, values) | None`` (the
     CPU launcher's values, or the CUDA parameters' bytes) and the CUDA slot codes, or
     None if a parameter kind has no fast path."""
-    ns = {"_array": array, "_flat": _flat_value, "_foreign": cached_view,
+    ns = {"_array": array, "_flat": _flat_value, "_foreign": cache_view,
           "_entry": view_entry}
     body, keys, cpu_vals, cuda_parts, codes = [], ["dev.ordinal"], [], [], ["qqqqq"]
     for k, spec in enumerate(specs):
