@@ -25,6 +25,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(__file__))
 import numba_warp as wp  # noqa: E402
 from _image import write_png  # noqa: E402
+from _progress import Timings, steps  # noqa: E402
 
 BOX = 1.6  # the box spans [-BOX, BOX] in x and z, the floor is at y = 0
 
@@ -159,19 +160,23 @@ def run(device="cpu", particles=6000, frames=4, steps_per_frame=80, width=360,
     depth = wp.empty((height, width), dtype=wp.int64, device=device)
     pixels = wp.empty((height, width), dtype=wp.vec3, device=device)
     images = []
+    timings = Timings(device)
     t0 = time.perf_counter()
-    for frame in range(frames):
+    for frame in steps(frames, "frames"):
         for _ in range(steps_per_frame):
-            grid.build(x, 2.0 * radius)
-            wp.launch(contact_forces, particles, inputs=[grid.id, x, v, radius, k_n, c_n, c_t, f],
-                      device=device)
-            wp.launch(integrate, particles, inputs=[x, v, f, dt, 0.9999], device=device)
+            with timings("hash grid"):
+                grid.build(x, 2.0 * radius)
+            with timings("contacts + step"):
+                wp.launch(contact_forces, particles,
+                          inputs=[grid.id, x, v, radius, k_n, c_n, c_t, f], device=device)
+                wp.launch(integrate, particles, inputs=[x, v, f, dt, 0.9999], device=device)
         yaw = 0.5 + 0.3 * frame
-        depth.fill_(np.iinfo(np.int64).max)
-        wp.launch(splat, particles, inputs=[x, radius, yaw, 0.25 * width, depth],
-                  device=device)
-        wp.launch(shade, (height, width), inputs=[x, radius, yaw, 0.25 * width, depth,
-                                                  colour, pixels], device=device)
+        with timings("render"):
+            depth.fill_(np.iinfo(np.int64).max)
+            wp.launch(splat, particles, inputs=[x, radius, yaw, 0.25 * width, depth],
+                      device=device)
+            wp.launch(shade, (height, width), inputs=[x, radius, yaw, 0.25 * width, depth,
+                                                      colour, pixels], device=device)
         rgb = np.clip(pixels.numpy(), 0.0, 1.0) ** (1.0 / 2.2)
         images.append((rgb * 255.0 + 0.5).astype(np.uint8))
     seconds = time.perf_counter() - t0
@@ -180,7 +185,7 @@ def run(device="cpu", particles=6000, frames=4, steps_per_frame=80, width=360,
         write_png(out, sheet)
     pos = x.numpy()
     return {"seconds": seconds, "positions": pos, "image": sheet,
-            "steps": frames * steps_per_frame, "radius": radius}
+            "steps": frames * steps_per_frame, "radius": radius, "timings": timings}
 
 
 def main(argv=None):
@@ -195,6 +200,7 @@ def main(argv=None):
     print(f"{args.particles} particles, {r['steps']} substeps (a hash grid build and two "
           f"kernels each) and {args.frames} frames on {args.device} in {r['seconds']:.1f} s "
           f"(including compilation)")
+    r["timings"].summary()
     print(f"wrote {args.out}")
     return r
 

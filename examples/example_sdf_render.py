@@ -24,6 +24,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(__file__))
 import numba_warp as wp  # noqa: E402
 from _image import write_png  # noqa: E402
+from _progress import Timings, steps  # noqa: E402
 
 GROUND = -1.15  # height of the ground plane
 
@@ -161,21 +162,27 @@ def run(device: str, res: int, width: int, height: int, frames: int, out: str) -
     field = wp.empty((res, res, res), dtype=float, device=device)
     pixels = wp.empty((height, width), dtype=wp.vec3, device=device)
     images, stats = [], {"triangles": []}
+    timings = Timings(device)
     t0 = time.perf_counter()
-    for frame in range(frames):
+    for frame in steps(frames, "frames"):
         t = frame / max(frames, 1)
-        wp.launch(sample_sdf, field.shape, inputs=[field, wp.vec3(*lower), step, t],
-                  device=device)
-        verts, indices = wp.geometry.IsoSurfaceMarchingCubes.extract(
-            field, 0.0, lower=wp.vec3(*lower), upper=wp.vec3(*upper))
-        mesh = wp.Mesh(points=verts, indices=indices)
+        with timings("sample SDF"):
+            wp.launch(sample_sdf, field.shape, inputs=[field, wp.vec3(*lower), step, t],
+                      device=device)
+        with timings("marching cubes"):
+            verts, indices = wp.geometry.IsoSurfaceMarchingCubes.extract(
+                field, 0.0, lower=wp.vec3(*lower), upper=wp.vec3(*upper))
+        with timings("build BVH"):
+            mesh = wp.Mesh(points=verts, indices=indices)
         orbit = 0.6 + 2.0 * math.pi * t / 3.0
         eye = wp.vec3(3.4 * math.sin(orbit), 1.35, 3.4 * math.cos(orbit))
-        wp.launch(render, pixels.shape, inputs=[mesh.id, t, eye, wp.vec3(0.0, -0.1, 0.0),
-                                                math.radians(38.0), pixels], device=device)
+        with timings("ray trace"):
+            wp.launch(render, pixels.shape, inputs=[mesh.id, t, eye, wp.vec3(0.0, -0.1, 0.0),
+                                                    math.radians(38.0), pixels], device=device)
         rgb = np.clip(pixels.numpy(), 0.0, 1.0) ** (1.0 / 2.2)
         images.append((rgb * 255.0 + 0.5).astype(np.uint8))
         stats["triangles"].append(indices.shape[0] // 3)
+    stats["timings"] = timings
     stats["seconds"] = time.perf_counter() - t0
     cols = 2 if frames > 1 else 1
     rows = (frames + cols - 1) // cols
@@ -204,6 +211,8 @@ def main(argv=None) -> dict:
     print(f"{args.frames} frames of {args.width}x{args.height} from a {args.res}^3 field "
           f"({min(stats['triangles'])}-{max(stats['triangles'])} triangles) on "
           f"{args.device} in {stats['seconds']:.1f} s (including compilation)")
+    print("time per phase (the first frame's include compilation):")
+    stats["timings"].summary()
     print(f"wrote {stats['png']} and {stats['obj']}")
     return stats
 
