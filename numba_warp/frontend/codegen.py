@@ -603,8 +603,18 @@ class _Transformer(ast.NodeTransformer):
                 f"wp.tid() is used as a single index here but unpacked into "
                 f"{self.tid_arity} names elsewhere", node)
         self.tid_arity = 1
-        call = ast.Call(self.helper("assume_nonneg"), [ast.Name(TID, ast.Load())], [])
+        call = ast.parse(self._tid_lead(1), mode="eval").body
         return ast.copy_location(call, node)
+
+    def _tid_lead(self, arity: int) -> str:
+        """The thread's index over the launch's first ``arity`` dims, as Warp numbers it:
+        the thread id divided by the product of the dims past them (1 when the launch has
+        no more dims than ``arity``; missing dims are 1, so their indices are 0)."""
+        nonneg = self.helper("assume_nonneg").id
+        if arity == len(DIMS):
+            return f"{nonneg}({TID})"
+        lead = self.helper("tid_lead").id
+        return f"{nonneg}({lead}({TID}, {' * '.join(DIMS[arity:])}))"
 
     def tid_assign(self, node: ast.Assign):
         if not self.is_kernel:
@@ -633,11 +643,11 @@ class _Transformer(ast.NodeTransformer):
         nonneg = self.helper("assume_nonneg").id
         lines = []
         if arity == 1:
-            lines.append(f"{names[0].id} = {nonneg}({TID})")
+            lines.append(f"{names[0].id} = {self._tid_lead(1)}")
         else:
             div = self.helper("c_div").id
             rem = self.helper("c_rem").id
-            rest = f"{nonneg}({TID})"
+            rest = self._tid_lead(arity)
             for k in range(arity - 1, 0, -1):
                 lines.append(f"{names[k].id} = {nonneg}({rem}({rest}, {DIMS[k]}))")
                 lines.append(f"{TID_REST} = {nonneg}({div}({rest}, {DIMS[k]}))")

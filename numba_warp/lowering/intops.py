@@ -28,7 +28,7 @@ from numba.extending import intrinsic
 from ..typing.scalars import WeakFloat
 from .atomics import is_cuda_context
 
-__all__ = ["c_div", "c_rem", "c_fmod", "assume_nonneg", "range_arg", "emit_int_divmod",
+__all__ = ["c_div", "c_rem", "c_fmod", "assume_nonneg", "tid_lead", "range_arg", "emit_int_divmod",
            "int_result", "integer_operator"]
 
 
@@ -252,6 +252,38 @@ def assume_nonneg(typingctx, x):
         return val
 
     return x(x), codegen
+
+
+@intrinsic
+def tid_lead(typingctx, t, r):
+    """``t // r`` for the non-negative thread id ``t`` and ``r >= 1`` (the product of the
+    launch dims past those ``wp.tid()`` is unpacked into), with the division behind a
+    branch taken only when ``r != 1``.
+
+    Warp's ``wp.tid()`` unpacked into fewer names than the launch has dimensions gives
+    the leading coordinates (``i = wp.tid()`` in a ``dim=(2, 3)`` launch is 0, 0, 0, 1,
+    1, 1). A launch with no dims past them (the usual case) keeps ``t`` as it is, and
+    the branch on the loop-invariant ``r`` leaves the loop free to vectorise.
+    """
+    if not (isinstance(t, types.Integer) and isinstance(r, types.Integer)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        tv = context.cast(builder, args[0], sig.args[0], sig.return_type)
+        rv = context.cast(builder, args[1], sig.args[1], sig.return_type)
+        one = ir.Constant(rv.type, 1)
+        with builder.if_else(builder.icmp_unsigned("==", rv, one), likely=True) as (same, div):
+            with same:
+                block_same = builder.block
+            with div:
+                quotient = builder.udiv(tv, rv)
+                block_div = builder.block
+        phi = builder.phi(tv.type)
+        phi.add_incoming(tv, block_same)
+        phi.add_incoming(quotient, block_div)
+        return phi
+
+    return types.int64(t, r), codegen
 
 
 @intrinsic

@@ -38,6 +38,7 @@ from .intops import (  # noqa: F401 - re-exported for generated code
     c_div,
     c_rem,
     range_arg,
+    tid_lead,
 )
 from .scalar_math import div, mod  # noqa: F401 - re-exported for generated code
 

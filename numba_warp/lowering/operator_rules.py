@@ -261,4 +261,5 @@ register_rule(operators.pos, adj_pos)
 register_rule(operators.div_approx, adj_div)
 # the integer helpers the code generator emits (intops imports no rule machinery: it sits
 # below scalar_math, which typing/ still reaches through kernel_helpers)
-nondifferentiable(intops.range_arg, intops.assume_nonneg, intops.c_div, intops.c_rem)
+nondifferentiable(intops.range_arg, intops.assume_nonneg, intops.c_div, intops.c_rem,
+                  intops.tid_lead)

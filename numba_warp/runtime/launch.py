@@ -274,10 +274,16 @@ class Launch:
 
     Example
     -------
-    >>> cmd = wp.launch(step, dim=n, inputs=[x, 0.1], record_cmd=True)
-    >>> for dt in (0.1, 0.05):
+    >>> @wp.kernel
+    ... def step(x: wp.array(dtype=float), dt: float):
+    ...     x[wp.tid()] += dt
+    >>> x = wp.zeros(2, dtype=float)
+    >>> cmd = wp.launch(step, dim=2, inputs=[x, 0.1], record_cmd=True)  # not run yet
+    >>> for dt in (1.0, 0.5):
     ...     cmd.set_param_by_name("dt", dt)
     ...     cmd.launch()
+    >>> print(x.numpy())
+    [1.5 1.5]
     """
 
     def __init__(self, kernel, device, hooks=None, params=None, params_addr=None, bounds=None,
@@ -341,7 +347,6 @@ class Launch:
     def set_dim(self, dim) -> None:
         """Launch over ``dim`` threads (an int or a tuple of up to 4 ints) from now on."""
         dims = _launch_dims(self.kernel, dim)
-        _check_tid_arity(self.kernel, dims)
         self.dim = dims
 
     def _index(self, index: int, adjoint: bool) -> int:
@@ -426,14 +431,6 @@ def _default_value(spec):
     if spec.kind == "scalar":
         return False if spec.numba_type == types.boolean else 0
     return _NOT_SET
-
-
-def _check_tid_arity(kernel, dims):
-    arity = kernel.tid_arity
-    if arity > 1 and arity != len(dims):
-        raise LaunchError(
-            f"wp.launch({kernel.__name__}): the kernel unpacks wp.tid() into {arity} indices "
-            f"but is launched with a {len(dims)}-D dim {dims}")
 
 
 def _run(lp: Launch, stream):
@@ -571,7 +568,15 @@ def launch(kernel: Kernel, dim, inputs: typing.Sequence = (), outputs: typing.Se
 
     Example
     -------
-    >>> wp.launch(scale, dim=a.shape, inputs=[a, 2.0], device="cpu")
+    >>> @wp.kernel
+    ... def saxpy(x: wp.array(dtype=float), a: float, y: wp.array(dtype=float)):
+    ...     i = wp.tid()
+    ...     y[i] = a * x[i] + y[i]
+    >>> x = wp.array([1.0, 2.0, 3.0], dtype=float)
+    >>> y = wp.ones(3, dtype=float)
+    >>> wp.launch(saxpy, dim=x.shape, inputs=[x, 2.0], outputs=[y])
+    >>> print(y.numpy())
+    [3. 5. 7.]
     """
     if type(kernel) is Kernel and not (adjoint or record_cmd or adj_inputs or adj_outputs) \
             and try_launch(kernel, dim, inputs, outputs, device, stream, record_tape,
@@ -588,7 +593,6 @@ def launch(kernel: Kernel, dim, inputs: typing.Sequence = (), outputs: typing.Se
             f"({', '.join(names)}), but {len(args)} were given "
             f"({len(inputs)} inputs + {len(outputs)} outputs)")
     dev = stream.device if stream is not None else get_device(device)
-    _check_tid_arity(kernel, dims)
     plan = kernel.launch_plan
     conv = _convert_arguments(kernel, plan, args, dev)
     bd = block_dim or config.block_dim
@@ -629,7 +633,20 @@ def launch_tiled(*args, **kwargs):
     """``wp.launch`` over ``dim`` with a trailing dimension of ``block_dim`` threads, as
     Warp's ``launch_tiled`` (both must be keywords). On a GPU the trailing dimension is
     ``block_dim`` (default ``wp.config.block_dim``); on the CPU it is 1, as in Warp
-    without CPU thread blocks."""
+    without CPU thread blocks.
+
+    Example
+    -------
+    >>> @wp.kernel
+    ... def k(a: wp.array(dtype=int)):
+    ...     i, lane = wp.tid()  # lane: the thread's index in its block
+    ...     if lane == 0:
+    ...         a[i] = 10 * i
+    >>> a = wp.zeros(4, dtype=int)
+    >>> wp.launch_tiled(k, dim=[4], inputs=[a], block_dim=64)
+    >>> print(a.numpy())
+    [ 0 10 20 30]
+    """
     if "dim" not in kwargs:
         raise RuntimeError("Launch dimensions 'dim' argument should be passed via. keyword "
                            "args for wp.launch_tiled()")

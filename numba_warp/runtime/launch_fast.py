@@ -135,7 +135,7 @@ def _converter(specs):
 class FastLauncher:
     """A kernel's fast launch path (see the module docstring)."""
 
-    __slots__ = ("kernel", "convert", "nargs", "writes", "arity", "variants", "epoch",
+    __slots__ = ("kernel", "convert", "nargs", "writes", "variants", "epoch",
                  "specs", "persistent", "cuda_layout")
 
     def __init__(self, kernel, plan, convert, cuda_layout: str):
@@ -145,7 +145,6 @@ class FastLauncher:
         self.specs = tuple(kernel.arg_specs)
         self.nargs = len(self.specs)
         self.writes = tuple(sorted({k for k, attrs in plan.write_params() if not attrs}))
-        self.arity = kernel.tid_arity
         self.persistent = kernel.persistent_grid
         self.variants: dict = {}  # key -> (compiled entry, argument types kept alive)
         self.epoch = redefinition_epoch()
@@ -182,10 +181,10 @@ def fast_launcher(kernel, plan):
 _MAX_THREADS = 2**63 - 1
 
 
-def _tuple_dims(dim, arity):
+def _tuple_dims(dim):
     """``(n, padded dims)`` for a launch dim that is a tuple of positive ints, or None
     (an int dim is handled inline in ``try_launch``)."""
-    if type(dim) is tuple and 0 < len(dim) <= 4 and (arity <= 1 or arity == len(dim)):
+    if type(dim) is tuple and 0 < len(dim) <= 4:
         n = 1
         for d in dim:
             if type(d) is not int or d <= 0:
@@ -206,10 +205,10 @@ def try_launch(kernel, dim, inputs, outputs, device, stream, record_tape, max_bl
             capture_state.active[0] or \
             (record_tape and recording.active[0] and recording.current() is not None):
         return False
-    if type(dim) is int and 0 < dim <= _MAX_THREADS and fl.arity <= 1:
+    if type(dim) is int and 0 < dim <= _MAX_THREADS:
         n, padded = dim, (dim, 1, 1, 1)
     else:
-        nd = _tuple_dims(dim, fl.arity)
+        nd = _tuple_dims(dim)
         if nd is None:
             return False
         n, padded = nd

@@ -193,12 +193,6 @@ def test_dim_with_float_entries_is_rejected(device):
         wp.launch(fill_value, dim=(2.7,), inputs=[a, 1.0, 2], device=device)
 
 
-@wp.kernel
-def needs_2d(out: wp.array2d(dtype=wp.int32)):
-    i, j = wp.tid()
-    out[i, j] = 1
-
-
 def test_dim_with_too_many_threads(device):
     a = wp.zeros(4, dtype=float, device=device)
     with pytest.raises(LAUNCH_ERRORS) as info:
@@ -253,14 +247,6 @@ def test_none_output_array_is_a_clear_error(device):
     assert "optional_weights" in msg and "'out'" in msg and "None" in msg
     assert_points_at(info.value, optional_weights, "MARK-null-write")
     _check_good_launch(device)  # the interpreter and the device are fine
-
-
-def test_tid_arity_does_not_match_dim(device):
-    out = wp.zeros((2, 2), dtype=wp.int32, device=device)
-    with pytest.raises(LAUNCH_ERRORS) as info:
-        wp.launch(needs_2d, dim=4, inputs=[out], device=device)
-    msg = str(info.value)
-    assert "needs_2d" in msg and "2" in msg
 
 
 def test_launch_of_a_plain_function(device):

@@ -90,6 +90,45 @@ def test_tid_4d_every_index_once(device):
     np.testing.assert_array_equal(hits.numpy(), np.ones(shape, dtype=np.int32))
 
 
+@wp.kernel
+def tid_count_1(hits: wp.array(dtype=wp.int32)):
+    i = wp.tid()
+    wp.atomic_add(hits, i, 1)
+
+
+@wp.kernel
+def tid_count_2(hits: wp.array2d(dtype=wp.int32)):
+    i, j = wp.tid()
+    wp.atomic_add(hits, i, j, 1)
+
+
+@wp.kernel
+def tid_value_count(hits: wp.array(dtype=wp.int32)):
+    wp.atomic_add(hits, wp.tid(), 1)
+
+
+def test_tid_unpacked_into_fewer_names_than_dims(device):
+    # Warp 1.19's meaning (checked against it): wp.tid() unpacked into fewer names than
+    # the launch has dims gives the leading coordinates; every thread still runs
+    hits = wp.zeros(6, dtype=wp.int32, device=device)
+    wp.launch(tid_count_1, dim=(2, 3), inputs=[hits], device=device)
+    np.testing.assert_array_equal(hits.numpy(), [3, 3, 0, 0, 0, 0])
+    hits = wp.zeros(6, dtype=wp.int32, device=device)
+    wp.launch(tid_value_count, dim=(3, 2, 2), inputs=[hits], device=device)
+    np.testing.assert_array_equal(hits.numpy(), [4, 4, 4, 0, 0, 0])
+    hits = wp.zeros((3, 4), dtype=wp.int32, device=device)
+    wp.launch(tid_count_2, dim=(2, 3, 4), inputs=[hits], device=device)
+    np.testing.assert_array_equal(hits.numpy()[:2, :3], np.full((2, 3), 4))
+    assert hits.numpy().sum() == 24
+
+
+def test_tid_unpacked_into_more_names_than_dims(device):
+    # ... and into more names: the missing dims are 1, their indices 0 (as in Warp)
+    hits = wp.zeros((5, 2), dtype=wp.int32, device=device)
+    wp.launch(tid_count_2, dim=5, inputs=[hits], device=device)
+    np.testing.assert_array_equal(hits.numpy(), [[1, 0]] * 5)
+
+
 # ---------------------------------------------------------------------------------------
 # Scalar arguments and arrays of several dtypes and dimensions
 # ---------------------------------------------------------------------------------------
