@@ -12,13 +12,19 @@ from __future__ import annotations
 import builtins
 import operator
 
+import numpy as np
+
 from llvmlite import ir
 from numba.core import cgutils, types
 from numba.core.errors import TypingError
 from numba.core.imputils import lower_builtin
 from numba.core.typing.templates import AbstractTemplate, infer_global, signature
+from numba.extending import intrinsic
 
+from ..typing.introspect import dtype_to_numpy
 from ..typing.mat import MatType
+from ..typing.scalar_values import ScalarValue
+from ..typing.scalars import WeakFloat
 from ..typing.vec import VecType
 from .adjoint_values import adj_zero
 from .atomics import is_cuda_context
@@ -46,20 +52,102 @@ def _operator(name, op, doc, kind, symbol):
     return integer_operator(fn, op, kind, symbol)
 
 
-add = _operator("add", operator.add, "a + b.", "add", "+")
-sub = _operator("sub", operator.sub, "a - b.", "sub", "-")
-mul = _operator("mul", operator.mul, "a * b (matrix product for matrices).", "mul", "*")
-bit_and = _operator("bit_and", operator.and_, "Bitwise a & b.", "and", "&")
-bit_or = _operator("bit_or", operator.or_, "Bitwise a | b.", "or", "|")
-bit_xor = _operator("bit_xor", operator.xor, "Bitwise a ^ b.", "xor", "^")
-lshift = _operator("lshift", operator.lshift, "a << b.", "lshift", "<<")
-rshift = _operator("rshift", operator.rshift, "a >> b.", "rshift", ">>")
-neg = _operator("neg", operator.neg, "-a.", "neg", "-")
-invert = _operator("invert", operator.invert, "Bitwise ~a.", "invert", "~")
+add = _operator("add", operator.add, """a + b.
+
+Example
+-------
+>>> wp.add(2, 3), wp.add(1.5, 0.25)
+(5, 1.75)
+>>> wp.add(wp.vec2(1.0, 2.0), wp.vec2(3.0, 4.0))
+vec2f(4.0, 6.0)
+>>> wp.add(wp.int8(127), wp.int8(1))  # fixed-width integers wrap around
+int8(-128)
+""", "add", "+")
+sub = _operator("sub", operator.sub, """a - b.
+
+Example
+-------
+>>> wp.sub(5.0, 1.5)
+3.5
+>>> wp.sub(wp.vec3(1.0, 2.0, 3.0), wp.vec3(1.0, 1.0, 1.0))
+vec3f(0.0, 1.0, 2.0)
+>>> wp.sub(wp.uint8(0), wp.uint8(1))  # fixed-width integers wrap around
+uint8(255)
+""", "sub", "-")
+mul = _operator("mul", operator.mul, """a * b (matrix product for matrices).
+
+Example
+-------
+>>> wp.mul(3, 4), wp.mul(2.0, wp.vec2(1.0, 2.5))
+(12, vec2f(2.0, 5.0))
+>>> wp.mul(wp.mat22(1.0, 2.0, 3.0, 4.0), wp.vec2(1.0, 1.0))  # matrix times vector
+vec2f(3.0, 7.0)
+>>> wp.mul(wp.mat22(1.0, 2.0, 3.0, 4.0), wp.mat22(0.0, 1.0, 1.0, 0.0))
+mat22f([2.0, 1.0], [4.0, 3.0])
+""", "mul", "*")
+bit_and = _operator("bit_and", operator.and_, """Bitwise a & b.
+
+Example
+-------
+>>> wp.bit_and(0b1100, 0b1010)  # 0b1000
+8
+""", "and", "&")
+bit_or = _operator("bit_or", operator.or_, """Bitwise a | b.
+
+Example
+-------
+>>> wp.bit_or(0b1100, 0b1010)  # 0b1110
+14
+""", "or", "|")
+bit_xor = _operator("bit_xor", operator.xor, """Bitwise a ^ b.
+
+Example
+-------
+>>> wp.bit_xor(0b1100, 0b1010)  # 0b0110
+6
+""", "xor", "^")
+lshift = _operator("lshift", operator.lshift, """a << b.
+
+Example
+-------
+>>> wp.lshift(1, 4), wp.lshift(3, 2)
+(16, 12)
+""", "lshift", "<<")
+rshift = _operator("rshift", operator.rshift, """a >> b.
+
+Example
+-------
+>>> wp.rshift(256, 4), wp.rshift(-16, 2)  # arithmetic shift of signed integers
+(16, -4)
+""", "rshift", ">>")
+neg = _operator("neg", operator.neg, """-a.
+
+Example
+-------
+>>> wp.neg(2.5)
+-2.5
+>>> wp.neg(wp.vec3(1.0, -2.0, 3.0))
+vec3f(-1.0, 2.0, -3.0)
+""", "neg", "-")
+invert = _operator("invert", operator.invert, """Bitwise ~a.
+
+Example
+-------
+>>> wp.invert(5), wp.invert(wp.uint8(5))  # ~5 == -6; in 8 bits, 0b11111010
+(-6, uint8(250))
+""", "invert", "~")
 
 
 def pos(a):
-    """+a."""
+    """+a.
+
+    Example
+    -------
+    >>> wp.pos(-2)
+    -2
+    >>> wp.pos(wp.vec2(1.0, -2.0))
+    vec2f(1.0, -2.0)
+    """
     return +a
 
 
@@ -69,7 +157,13 @@ def _ol_pos(a):
 
 
 def unot(a):
-    """Logical not: True when ``a`` is zero/False (works on ints, floats, bools, arrays)."""
+    """Logical not: True when ``a`` is zero/False (works on ints, floats, bools, arrays).
+
+    Example
+    -------
+    >>> wp.unot(0), wp.unot(2.5), wp.unot(False), wp.unot(True)
+    (True, False, True, False)
+    """
     return not a
 
 
@@ -81,7 +175,13 @@ def _ol_unot(a):
 
 
 def div_approx(a, b):
-    """a / b, allowed to use a faster, less exact division on GPUs."""
+    """a / b, allowed to use a faster, less exact division on GPUs.
+
+    Example
+    -------
+    >>> round(wp.div_approx(1.0, 3.0), 5), wp.div_approx(6.0, 4.0)
+    (0.33333, 1.5)
+    """
     return a / b
 
 
@@ -91,7 +191,16 @@ def _ol_div_approx(a, b):
 
 
 def where(cond, value_if_true, value_if_false):
-    """``value_if_true`` if ``cond`` else ``value_if_false`` (both are evaluated)."""
+    """``value_if_true`` if ``cond`` else ``value_if_false`` (both are evaluated).
+
+    Example
+    -------
+    >>> wp.where(True, 1.0, 2.0), wp.where(0, 1.0, 2.0)
+    (1.0, 2.0)
+    >>> v = wp.vec2(3.0, 4.0)
+    >>> wp.where(wp.length(v) > 1.0, wp.normalize(v), v)
+    vec2f(0.6000000238418579, 0.800000011920929)
+    """
     return value_if_true if cond else value_if_false
 
 
@@ -103,7 +212,13 @@ def _ol_where(cond, a, b):
 
 
 def select(cond, value_if_false, value_if_true):
-    """Deprecated in Warp (use :func:`where`): ``value_if_true`` if ``cond``, note the order."""
+    """Deprecated in Warp (use :func:`where`): ``value_if_true`` if ``cond``, note the order.
+
+    Example
+    -------
+    >>> wp.select(True, 1.0, 2.0), wp.select(False, 1.0, 2.0)  # (cond, if false, if true)
+    (2.0, 1.0)
+    """
     return value_if_true if cond else value_if_false
 
 
@@ -113,13 +228,60 @@ def _ol_select(cond, a, b):
 
 
 def cast(a, dtype):
-    """``a`` converted to ``dtype`` (scalars, and vectors/matrices component-wise)."""
-    return dtype(a)
+    """``a``'s bits read as a ``dtype`` of the same size (Warp's ``wp.cast``: a bit
+    reinterpretation, not a value conversion; for a conversion call the type:
+    ``wp.float32(i)``). ``a`` is a scalar, or a vector or matrix whose bytes add up to
+    ``dtype``'s size; ``dtype`` is a scalar type.
+
+    Example
+    -------
+    >>> wp.cast(wp.int32(0x40000000), wp.float32)  # the bits of 2.0
+    float32(2.0)
+    >>> wp.cast(wp.float32(1.0), wp.int32)
+    int32(1065353216)
+    >>> wp.cast(wp.int32(-1), wp.uint32)
+    uint32(4294967295)
+    """
+    src = np.dtype(dtype_to_numpy(type(a))) if isinstance(a, ScalarValue) else None
+    if src is None:
+        src = np.dtype(np.float32 if isinstance(a, float) else np.int32)
+    dst = np.dtype(dtype_to_numpy(dtype))
+    if src.itemsize != dst.itemsize:
+        raise TypeError(f"wp.cast: {src} has {src.itemsize} bytes and {dst} {dst.itemsize}: "
+                        "a bit reinterpretation needs types of the same size")
+    value = getattr(a, "value", a)
+    return dtype(np.array(value, dtype=src).view(dst)[()])
+
+
+@intrinsic
+def _bitcast(typingctx, a, dtype):
+    if not isinstance(dtype, types.NumberClass):
+        raise TypingError(f"wp.cast(a, dtype): dtype must be a scalar type, got {dtype} "
+                          "(wp.cast reinterprets bits; to convert a value call the type)")
+    target = dtype.instance_type
+
+    def codegen(context, builder, sig, args):
+        src_ty = context.get_data_type(sig.args[0])
+        dst_ty = context.get_data_type(target)
+        if context.get_abi_sizeof(src_ty) != context.get_abi_sizeof(dst_ty):
+            raise TypingError(f"wp.cast: {sig.args[0]} and {target} differ in size; "
+                              "a bit reinterpretation needs types of the same size")
+        slot = cgutils.alloca_once(builder, src_ty)
+        builder.store(context.get_value_as_data(builder, sig.args[0], args[0]), slot)
+        raw = builder.load(builder.bitcast(slot, dst_ty.as_pointer()))
+        return context.get_data_as_value(builder, target, raw)
+
+    return target(a, dtype), codegen
 
 
 @implements(cast)
 def _ol_cast(a, dtype):
-    return lambda a, dtype: dtype(a)
+    # literals have Warp's types: a float literal is a float32, an int literal an int32
+    if isinstance(a, WeakFloat):
+        return lambda a, dtype: _bitcast(np.float32(a), dtype)
+    if isinstance(a, types.IntegerLiteral):
+        return lambda a, dtype: _bitcast(np.int32(a), dtype)
+    return lambda a, dtype: _bitcast(a, dtype)
 
 
 _builtin_len = builtins.len
@@ -127,7 +289,20 @@ _builtin_print = builtins.print
 
 
 def len(a):  # noqa: A001 - Warp's name
-    """Number of components of a vector, rows of a matrix, or the first dimension of an array."""
+    """Number of components of a vector, rows of a matrix, or the first dimension of an array.
+
+    Example
+    -------
+    >>> wp.len(wp.vec4()), wp.len(wp.mat33()), wp.len(wp.zeros((5, 2)))
+    (4, 3, 5)
+    >>> @wp.kernel
+    ... def count(a: wp.array(dtype=float), out: wp.array(dtype=int)):
+    ...     out[0] = wp.len(a) + len(wp.vec3())  # in kernels too (and Python's len)
+    >>> out = wp.zeros(1, dtype=int)
+    >>> wp.launch(count, dim=1, inputs=[wp.zeros(7, dtype=float), out])
+    >>> out.numpy().tolist()
+    [10]
+    """
     return _builtin_len(a)
 
 
@@ -176,7 +351,19 @@ _register_len_of_values()
 def print(*args):  # noqa: A001 - Warp's name
     """Print one value on its own line, as Warp's ``print`` does (works in kernels on the
     CPU and the GPU): numbers with ``%g``/``%d``, booleans as True/False, vectors and
-    matrices component by component."""
+    matrices component by component.
+
+    Example
+    -------
+    >>> @wp.kernel
+    ... def show(x: float, v: wp.vec3):
+    ...     wp.print(x)  # 2.5
+    ...     wp.print(v)  # 1 2 3
+    >>> wp.launch(show, dim=1, inputs=[2.5, wp.vec3(1.0, 2.0, 3.0)])
+    >>> wp.synchronize()  # a kernel prints to the process's standard output, as in Warp
+    >>> wp.print(2.5)  # at Python scope it is Python's print
+    2.5
+    """
     _builtin_print(*args)
 
 
@@ -229,7 +416,18 @@ def _print_lines(t) -> list:
 
 def printf(fmt, *args):
     """C-style formatted printing: ``wp.printf("%d: %f\\n", i, x)``; string constants
-    print with ``%s``."""
+    print with ``%s``.
+
+    Example
+    -------
+    >>> @wp.kernel
+    ... def show(x: float):
+    ...     wp.printf("thread %d: x = %.2f\\n", wp.tid(), x)  # thread 0: x = 0.50
+    >>> wp.launch(show, dim=1, inputs=[0.5])
+    >>> wp.synchronize()  # a kernel prints to the process's standard output, as in Warp
+    >>> wp.printf("%d: %.2f\\n", 3, 0.5)  # at Python scope, Python's % formatting
+    3: 0.50
+    """
     _builtin_print(fmt % args, end="")
 
 
@@ -285,7 +483,17 @@ def _cuda_vprintf(context, builder, fmt, vals):
 
 
 def expect_near(a, b, tolerance=1e-6):
-    """Print a message when ``a`` and ``b`` differ by more than ``tolerance``."""
+    """Print a message when ``a`` and ``b`` differ by more than ``tolerance``.
+
+    Example
+    -------
+    >>> @wp.kernel
+    ... def check(x: float):
+    ...     wp.expect_near(wp.sin(x) * wp.sin(x) + wp.cos(x) * wp.cos(x), 1.0, 1.0e-5)
+    >>> wp.launch(check, dim=1, inputs=[0.3])  # prints nothing: the values are near
+    >>> wp.expect_near(1.0, 1.1, 0.01)  # at Python scope too
+    expect_near failed: 1.0 vs 1.1 (tolerance 0.01)
+    """
     if builtins.abs(a - b) > tolerance:
         _builtin_print(f"expect_near failed: {a} vs {b} (tolerance {tolerance})")
 
@@ -302,7 +510,18 @@ def _ol_expect_near(a, b, tolerance=1e-6):
 
 
 def block_dim():
-    """Threads per block of the current launch (1 on the CPU)."""
+    """Threads per block of the current launch (1 on the CPU).
+
+    Example
+    -------
+    >>> @wp.kernel
+    ... def k(out: wp.array(dtype=int)):
+    ...     out[wp.tid()] = wp.block_dim()
+    >>> out = wp.zeros(64, dtype=int)
+    >>> wp.launch(k, dim=64, inputs=[out], block_dim=32)
+    >>> int(out.numpy()[0]) in (1, 32)  # 1 on the CPU, 32 on a GPU
+    True
+    """
     return 1
 
 
@@ -322,7 +541,19 @@ def _lower_block_dim(context, builder, sig, args):
 
 
 def breakpoint():  # noqa: A001 - Warp's name
-    """A debugger breakpoint in Warp's CUDA debug builds; a no-op here."""
+    """A debugger breakpoint in Warp's CUDA debug builds; a no-op here.
+
+    Example
+    -------
+    >>> @wp.kernel
+    ... def k(out: wp.array(dtype=int)):
+    ...     wp.breakpoint()  # stops a debugger here in Warp's CUDA debug builds
+    ...     out[0] = 1
+    >>> out = wp.zeros(1, dtype=int)
+    >>> wp.launch(k, dim=1, inputs=[out])
+    >>> out.numpy().tolist()
+    [1]
+    """
 
 
 @implements(breakpoint)

@@ -8,6 +8,8 @@ CUDA device is first used, so CPU-only programs never pay for CUDA start-up.
 
 from __future__ import annotations
 
+import ctypes
+
 import importlib.util
 import sys
 import threading
@@ -225,7 +227,12 @@ def alloc_pinned(nbytes: int):
     """Page-locked host memory: returns (owner, numpy uint8 buffer)."""
     with ContextGuard(0) as ctx:
         mem = ctx.memhostalloc(max(int(nbytes), 1))
-    return mem, np.frombuffer(mem, dtype=np.uint8, count=int(nbytes))
+    # a writable view (np.frombuffer(mem) is read-only: Numba exports the buffer so);
+    # the caller keeps ``mem``, which owns the memory, alive as long as the view
+    ptr = mem.host_pointer
+    ptr = int(getattr(ptr, "value", ptr) or 0)
+    view = np.ctypeslib.as_array((ctypes.c_uint8 * max(int(nbytes), 1)).from_address(ptr))
+    return mem, view[:int(nbytes)]
 
 
 def _handle(stream) -> int:

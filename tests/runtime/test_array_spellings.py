@@ -313,3 +313,20 @@ def test_copy_strided_offsets_across_devices(device):
     back = wp.zeros(8, device=device)
     wp.copy(back[::2], dst, dest_offset=1, src_offset=2, count=3)
     assert back.numpy().tolist() == [0, 0, 4, 0, 7, 0, 10, 0]
+
+
+def test_pinned_host_arrays_are_writable(gpu_device):
+    # page-locked host memory (a CUDA machine): made, filled, written through NumPy and
+    # copied to the GPU and back like any CPU array
+    a = wp.zeros(5, dtype=float, device="cpu", pinned=True)
+    assert a.pinned and np.all(a.numpy() == 0.0)
+    a.numpy()[2] = 7.0
+    b = wp.array([1.0, 2.0, 3.0], dtype=float, device="cpu", pinned=True)
+    g = wp.clone(b, device=gpu_device)
+    c = wp.empty(3, dtype=float, device="cpu", pinned=True)
+    wp.copy(c, g)
+    wp.synchronize_device(gpu_device)
+    np.testing.assert_array_equal(a.numpy(), [0.0, 0.0, 7.0, 0.0, 0.0])
+    np.testing.assert_array_equal(c.numpy(), [1.0, 2.0, 3.0])
+    f = wp.full(4, 2.5, dtype=float, device="cpu", pinned=True)
+    np.testing.assert_array_equal(f.numpy(), [2.5] * 4)
