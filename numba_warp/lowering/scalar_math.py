@@ -145,37 +145,139 @@ def _llvm_rounding(which: str):
 _LLVM_ROUNDING = {n: _llvm_rounding(n) for n in ("floor", "ceil", "trunc")}
 
 
-sqrt = _unary_float("sqrt", math.sqrt, "Square root of x (NaN for x < 0).")
+sqrt = _unary_float("sqrt", math.sqrt, """Square root of x (NaN for x < 0).
+
+Example
+-------
+>>> wp.sqrt(16.0), round(wp.sqrt(2.0), 6)
+(4.0, 1.414214)
+""")
 unary_adjoint(sqrt, lambda x, r: 0.5 / r)
-exp = _unary_float("exp", math.exp, "e raised to the power x.")
+exp = _unary_float("exp", math.exp, """e raised to the power x.
+
+Example
+-------
+>>> wp.exp(0.0), round(wp.exp(1.0), 6)
+(1.0, 2.718282)
+""")
 unary_adjoint(exp, lambda x, r: r)
-log = _unary_float("log", math.log, "Natural logarithm of x.")
+log = _unary_float("log", math.log, """Natural logarithm of x.
+
+Example
+-------
+>>> round(wp.log(wp.e ** 2), 6), round(wp.log(10.0), 6)
+(2.0, 2.302585)
+""")
 unary_adjoint(log, lambda x, r: 1.0 / x)
-log2 = _unary_float("log2", math.log2, "Base-2 logarithm of x.")
+log2 = _unary_float("log2", math.log2, """Base-2 logarithm of x.
+
+Example
+-------
+>>> round(wp.log2(8.0), 6), round(wp.log2(0.5), 6)
+(3.0, -1.0)
+""")
 unary_adjoint(log2, lambda x, r: 1.0 / (x * _LN2))
-log10 = _unary_float("log10", math.log10, "Base-10 logarithm of x.")
+log10 = _unary_float("log10", math.log10, """Base-10 logarithm of x.
+
+Example
+-------
+>>> round(wp.log10(1000.0), 6), round(wp.log10(0.01), 6)
+(3.0, -2.0)
+""")
 unary_adjoint(log10, lambda x, r: 1.0 / (x * _LN10))
-sin = _unary_float("sin", math.sin, "Sine of x (radians).")
+sin = _unary_float("sin", math.sin, """Sine of x (radians).
+
+Example
+-------
+>>> round(wp.sin(wp.pi / 6.0), 6), round(wp.sin(1.0), 6)
+(0.5, 0.841471)
+""")
 unary_adjoint(sin, lambda x, r: math.cos(x))
-cos = _unary_float("cos", math.cos, "Cosine of x (radians).")
+cos = _unary_float("cos", math.cos, """Cosine of x (radians).
+
+Example
+-------
+>>> round(wp.cos(wp.pi / 3.0), 6), round(wp.cos(1.0), 6)
+(0.5, 0.540302)
+""")
 unary_adjoint(cos, lambda x, r: -math.sin(x))
-tan = _unary_float("tan", math.tan, "Tangent of x (radians).")
+tan = _unary_float("tan", math.tan, """Tangent of x (radians).
+
+Example
+-------
+>>> round(wp.tan(wp.pi / 4.0), 6), round(wp.tan(1.0), 6)
+(1.0, 1.557408)
+""")
 unary_adjoint(tan, lambda x, r: 1.0 + r * r)
-atan = _unary_float("atan", math.atan, "Arctangent of x.")
+atan = _unary_float("atan", math.atan, """Arctangent of x.
+
+Example
+-------
+>>> round(wp.atan(1.0), 6), round(wp.atan(-1.0e10), 6)  # pi / 4, -pi / 2
+(0.785398, -1.570796)
+""")
 unary_adjoint(atan, lambda x, r: 1.0 / (1.0 + x * x))
-sinh = _unary_float("sinh", math.sinh, "Hyperbolic sine of x.")
+sinh = _unary_float("sinh", math.sinh, """Hyperbolic sine of x.
+
+Example
+-------
+>>> round(wp.sinh(1.0), 6), round(wp.sinh(-1.0), 6)
+(1.175201, -1.175201)
+""")
 unary_adjoint(sinh, lambda x, r: math.cosh(x))
-cosh = _unary_float("cosh", math.cosh, "Hyperbolic cosine of x.")
+cosh = _unary_float("cosh", math.cosh, """Hyperbolic cosine of x.
+
+Example
+-------
+>>> wp.cosh(0.0), round(wp.cosh(1.0), 6)
+(1.0, 1.543081)
+""")
 unary_adjoint(cosh, lambda x, r: math.sinh(x))
-tanh = _unary_float("tanh", math.tanh, "Hyperbolic tangent of x.")
+tanh = _unary_float("tanh", math.tanh, """Hyperbolic tangent of x.
+
+Example
+-------
+>>> round(wp.tanh(0.5), 6), round(wp.tanh(20.0), 6)
+(0.462117, 1.0)
+""")
 unary_adjoint(tanh, lambda x, r: 1.0 - r * r)
-erf = _unary_float("erf", math.erf, "Error function of x.")
+erf = _unary_float("erf", math.erf, """Error function of x.
+
+Example
+-------
+>>> round(wp.erf(0.5), 6), round(wp.erf(-3.0), 6)
+(0.5205, -0.999978)
+""")
 unary_adjoint(erf, lambda x, r: 2.0 / _SQRT_PI * math.exp(-x * x))
-erfc = _unary_float("erfc", math.erfc, "Complementary error function of x.")
+erfc = _unary_float("erfc", math.erfc, """Complementary error function of x.
+
+Example
+-------
+>>> round(wp.erfc(0.5), 6), round(wp.erfc(0.0), 6)  # 1 - erf(x)
+(0.4795, 1.0)
+""")
 unary_adjoint(erfc, lambda x, r: -2.0 / _SQRT_PI * math.exp(-x * x))
-floor = _unary_rounding("floor", math.floor, "Largest integer <= x.")
-ceil = _unary_rounding("ceil", math.ceil, "Smallest integer >= x.")
-trunc = _unary_rounding("trunc", math.trunc, "x rounded toward zero.")
+floor = _unary_rounding("floor", math.floor, """Largest integer <= x.
+
+Example
+-------
+>>> wp.floor(1.7), wp.floor(-1.5)
+(1.0, -2.0)
+""")
+ceil = _unary_rounding("ceil", math.ceil, """Smallest integer >= x.
+
+Example
+-------
+>>> wp.ceil(1.2), wp.ceil(-1.5)
+(2.0, -1.0)
+""")
+trunc = _unary_rounding("trunc", math.trunc, """x rounded toward zero.
+
+Example
+-------
+>>> wp.trunc(1.7), wp.trunc(-1.7)
+(1.0, -1.0)
+""")
 for _f in (floor, ceil, trunc):
     unary_adjoint(_f, lambda x, r: 0.0 * x)
 
@@ -185,12 +287,28 @@ def _clamp_unit(x):
 
 
 def acos(x):
-    """Arccosine of x; x is clamped to [-1, 1] first, as in Warp."""
+    """Arccosine of x; x is clamped to [-1, 1] first, as in Warp.
+
+    Example
+    -------
+    >>> round(wp.acos(0.5), 6)  # pi / 3
+    1.047198
+    >>> wp.acos(1.5)  # clamped: acos(1.0)
+    0.0
+    """
     return math.acos(_clamp_unit(float(x)))
 
 
 def asin(x):
-    """Arcsine of x; x is clamped to [-1, 1] first, as in Warp."""
+    """Arcsine of x; x is clamped to [-1, 1] first, as in Warp.
+
+    Example
+    -------
+    >>> round(wp.asin(0.5), 6)  # pi / 6
+    0.523599
+    >>> round(wp.asin(-2.0), 6)  # clamped: asin(-1.0) = -pi / 2
+    -1.570796
+    """
     return math.asin(_clamp_unit(float(x)))
 
 
@@ -217,7 +335,15 @@ unary_adjoint(acos, lambda x, r: -1.0 / math.sqrt(1.0 - x * x) if -1.0 < x < 1.0
 
 
 def atan2(y, x):
-    """Angle of the point (x, y), in radians."""
+    """Angle of the point (x, y), in radians.
+
+    Example
+    -------
+    >>> round(wp.atan2(1.0, -1.0), 6)  # 3 pi / 4: y first, then x
+    2.356194
+    >>> round(wp.atan2(-1.0, 0.0), 6)
+    -1.570796
+    """
     return math.atan2(float(y), float(x))
 
 
@@ -237,8 +363,19 @@ def adj_atan2(y, x, ret, adj_ret):
 
 
 def pow(x, y):
-    """x raised to the power y."""
-    return math.pow(float(x), float(y)) if float(x) >= 0 else float(x) ** float(y)
+    """x raised to the power y.
+
+    Example
+    -------
+    >>> wp.pow(2.0, 10.0), round(wp.pow(9.0, 0.5), 6), wp.pow(-2.0, 3.0)
+    (1024.0, 3.0, -8.0)
+    >>> wp.pow(-8.0, 1.0 / 3.0)  # a negative base, a fractional exponent
+    nan
+    """
+    x, y = float(x), float(y)
+    if x < 0.0 and not y.is_integer():
+        return math.nan  # as in kernels (and C's pow), not Python's complex result
+    return math.pow(x, y) if x >= 0.0 else x ** y
 
 
 @implements(pow)
@@ -252,7 +389,13 @@ def _ol_pow(x, y):
 
 
 def cbrt(x):
-    """Cube root of x (negative for negative x)."""
+    """Cube root of x (negative for negative x).
+
+    Example
+    -------
+    >>> round(wp.cbrt(-27.0), 6), round(wp.cbrt(2.0), 6)
+    (-3.0, 1.259921)
+    """
     x = float(x)
     return math.copysign(_builtin_abs(x) ** (1.0 / 3.0), x)
 
@@ -279,7 +422,15 @@ unary_adjoint(cbrt, lambda x, r: 1.0 / (3.0 * r * r))
 
 
 def abs(x):
-    """Absolute value of x (component-wise for vectors)."""
+    """Absolute value of x (component-wise for vectors).
+
+    Example
+    -------
+    >>> wp.abs(-2.5), wp.abs(-3)
+    (2.5, 3)
+    >>> wp.abs(wp.vec3(-1.0, 2.0, -3.0))
+    vec3f(1.0, 2.0, 3.0)
+    """
     if hasattr(x, "_new"):
         return x._new(np.abs(x._v))
     return _builtin_abs(x)
@@ -313,10 +464,20 @@ def adj_abs(x, ret, adj_ret):
 
 
 def sign(x):
-    """-1 if x < 0, else 1 (Warp's convention: sign(0) == 1); component-wise for vectors."""
+    """-1 if x < 0, else 1 (Warp's convention: sign(0) == 1); component-wise for vectors.
+
+    Example
+    -------
+    >>> wp.sign(-2.5) == -1.0, wp.sign(0.0) == 1.0
+    (True, True)
+    >>> wp.sign(wp.vec3(-2.0, 0.0, 3.0))
+    vec3f(-1.0, 1.0, 1.0)
+    """
     if hasattr(x, "_new"):
         return x._new(np.where(x._v < 0, -1, 1))
-    return -1 if x < 0 else 1
+    if isinstance(x, int) and not isinstance(x, bool):
+        return -1 if x < 0 else 1
+    return -1.0 if x < 0 else 1.0  # a float for floats, as in kernels
 
 
 @implements(sign)
@@ -342,7 +503,17 @@ def _fmax(a, b):
 
 def min(a, b=None):
     """The smaller of a and b (component-wise for vectors); min(v): the smallest component.
-    NaN follows Warp (and C's fmin): min(nan, x) = min(x, nan) = x."""
+    NaN follows Warp (and C's fmin): min(nan, x) = min(x, nan) = x.
+
+    Example
+    -------
+    >>> wp.min(3, 5), wp.min(2.5, -1.0), wp.min(wp.nan, 4.0)
+    (3, -1.0, 4.0)
+    >>> wp.min(wp.vec3(1.0, 5.0, 3.0), wp.vec3(4.0, 2.0, 6.0))
+    vec3f(1.0, 2.0, 3.0)
+    >>> wp.min(wp.vec3(4.0, 2.0, 6.0))
+    2.0
+    """
     if b is None:
         return functools.reduce(_fmin, a._v.tolist())
     if hasattr(a, "_new"):
@@ -352,7 +523,17 @@ def min(a, b=None):
 
 def max(a, b=None):
     """The larger of a and b (component-wise for vectors); max(v): the largest component.
-    NaN follows Warp (and C's fmax): max(nan, x) = max(x, nan) = x."""
+    NaN follows Warp (and C's fmax): max(nan, x) = max(x, nan) = x.
+
+    Example
+    -------
+    >>> wp.max(3, 5), wp.max(2.5, -1.0), wp.max(wp.nan, 4.0)
+    (5, 2.5, 4.0)
+    >>> wp.max(wp.vec3(1.0, 5.0, 3.0), wp.vec3(4.0, 2.0, 6.0))
+    vec3f(4.0, 5.0, 6.0)
+    >>> wp.max(wp.vec3(4.0, 2.0, 6.0))
+    6.0
+    """
     if b is None:
         return functools.reduce(_fmax, a._v.tolist())
     if hasattr(a, "_new"):
@@ -445,7 +626,13 @@ _minmax_rule(max, _greater)
 
 def clamp(x, a, b):
     """x limited to the range [a, b], computed as Warp does: min(max(a, x), b), so a NaN x
-    gives a, a NaN bound is ignored, and b wins when a > b."""
+    gives a, a NaN bound is ignored, and b wins when a > b.
+
+    Example
+    -------
+    >>> wp.clamp(1.5, 0.0, 1.0), wp.clamp(0.25, 0.0, 1.0), wp.clamp(-3, 0, 10)
+    (1.0, 0.25, 0)
+    """
     return _fmin(_fmax(a, x), b)
 
 
@@ -480,12 +667,24 @@ def adj_clamp(x, a, b, ret, adj_ret):
 
 
 def step(x):
-    """1.0 if x < 0, else 0.0 (Warp's definition)."""
+    """1.0 if x < 0, else 0.0 (Warp's definition).
+
+    Example
+    -------
+    >>> wp.step(-1.0), wp.step(0.0), wp.step(2.0)
+    (1.0, 0.0, 0.0)
+    """
     return 1.0 if x < 0 else 0.0
 
 
 def nonzero(x):
-    """1.0 if x != 0, else 0.0."""
+    """1.0 if x != 0, else 0.0.
+
+    Example
+    -------
+    >>> wp.nonzero(-3.0), wp.nonzero(0.0), wp.nonzero(0.5)
+    (1.0, 0.0, 1.0)
+    """
     return 1.0 if x != 0 else 0.0
 
 
@@ -504,12 +703,24 @@ for _fn, _test in ((step, lambda x: x < 0), (nonzero, lambda x: x != 0)):
 
 
 def degrees(x):
-    """Radians to degrees."""
+    """Radians to degrees.
+
+    Example
+    -------
+    >>> round(wp.degrees(wp.pi), 6), round(wp.degrees(1.0), 4)
+    (180.0, 57.2958)
+    """
     return float(x) * (180.0 / math.pi)
 
 
 def radians(x):
-    """Degrees to radians."""
+    """Degrees to radians.
+
+    Example
+    -------
+    >>> round(wp.radians(180.0), 6), round(wp.radians(90.0), 6)
+    (3.141593, 1.570796)
+    """
     return float(x) * (math.pi / 180.0)
 
 
@@ -530,18 +741,36 @@ unary_adjoint(radians, lambda x, r: math.pi / 180.0 + 0.0 * x)
 
 
 def round(x):
-    """x rounded to the nearest integer, halves away from zero."""
+    """x rounded to the nearest integer, halves away from zero.
+
+    Example
+    -------
+    >>> wp.round(2.5), wp.round(-2.5), wp.round(2.4)
+    (3.0, -3.0, 2.0)
+    """
     x = float(x)
     return math.copysign(math.floor(_builtin_abs(x) + 0.5), x)
 
 
 def rint(x):
-    """x rounded to the nearest integer, halves to even."""
+    """x rounded to the nearest integer, halves to even.
+
+    Example
+    -------
+    >>> wp.rint(2.5), wp.rint(3.5), wp.rint(-2.5), wp.rint(2.6)
+    (2.0, 4.0, -2.0, 3.0)
+    """
     return float(_builtin_round(float(x)))
 
 
 def frac(x):
-    """Fractional part of x: x - trunc(x)."""
+    """Fractional part of x: x - trunc(x).
+
+    Example
+    -------
+    >>> wp.frac(2.75), wp.frac(-2.75)
+    (0.75, -0.75)
+    """
     x = float(x)
     return x - math.trunc(x)
 
@@ -590,21 +819,45 @@ for _f in (round, rint, step, nonzero):
 
 
 def isfinite(x):
-    """True if x is neither infinite nor NaN (vectors, matrices: every component)."""
+    """True if x is neither infinite nor NaN (vectors, matrices: every component).
+
+    Example
+    -------
+    >>> wp.isfinite(1.0), wp.isfinite(wp.inf), wp.isfinite(wp.nan)
+    (True, False, False)
+    >>> wp.isfinite(wp.vec2(1.0, wp.inf))
+    False
+    """
     if hasattr(x, "_v"):
         return bool(np.all(np.isfinite(x._v)))
     return math.isfinite(float(x))
 
 
 def isnan(x):
-    """True if x is NaN (vectors, matrices: some component)."""
+    """True if x is NaN (vectors, matrices: some component).
+
+    Example
+    -------
+    >>> wp.isnan(wp.nan), wp.isnan(1.0), wp.isnan(wp.inf)
+    (True, False, False)
+    >>> wp.isnan(wp.vec2(0.0, wp.nan))
+    True
+    """
     if hasattr(x, "_v"):
         return bool(np.any(np.isnan(x._v)))
     return math.isnan(float(x))
 
 
 def isinf(x):
-    """True if x is +inf or -inf (vectors, matrices: some component)."""
+    """True if x is +inf or -inf (vectors, matrices: some component).
+
+    Example
+    -------
+    >>> wp.isinf(-wp.inf), wp.isinf(1.0e30), wp.isinf(wp.nan)
+    (True, False, False)
+    >>> wp.isinf(wp.vec3(0.0, wp.inf, 1.0))
+    True
+    """
     if hasattr(x, "_v"):
         return bool(np.any(np.isinf(x._v)))
     return math.isinf(float(x))
@@ -632,7 +885,13 @@ nondifferentiable(isfinite, isnan, isinf)
 
 
 def div(a, b):
-    """a / b; integer operands divide with truncation toward zero (C semantics)."""
+    """a / b; integer operands divide with truncation toward zero (C semantics).
+
+    Example
+    -------
+    >>> wp.div(7, 2), wp.div(-7, 2), wp.div(7.0, 2.0)
+    (3, -3, 3.5)
+    """
     if isinstance(a, int) and isinstance(b, int):
         return c_int_div(a, b)
     return a / b
@@ -640,7 +899,13 @@ def div(a, b):
 
 def mod(a, b):
     """Remainder with the sign of a (C's fmod / truncated remainder); component-wise for
-    vectors."""
+    vectors.
+
+    Example
+    -------
+    >>> wp.mod(7, 3), wp.mod(-7, 3), wp.mod(-7.5, 2.0)
+    (1, -1, -1.5)
+    """
     if hasattr(a, "_new"):
         return a._new([mod(x, y) for x, y in zip(a, b)])
     if isinstance(a, int) and isinstance(b, int):
@@ -650,7 +915,13 @@ def mod(a, b):
 
 def floordiv(a, b):
     """Floor division: floor(a / b); integers stay in their type (INT_MIN // -1 wraps,
-    x // 0 is 0)."""
+    x // 0 is 0).
+
+    Example
+    -------
+    >>> wp.floordiv(7, 2), wp.floordiv(-7, 2), wp.floordiv(7.5, 2.0)
+    (3, -4, 3.0)
+    """
     return a // b
 
 
