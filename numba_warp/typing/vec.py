@@ -237,6 +237,19 @@ def _attr_property(index):
     return property(get, set)
 
 
+def _part_property(start: int, stop: int, kind: str):
+    """A transform's ``p`` (components 0-2, a vec3) or ``q`` (3-6, a quaternion) at
+    Python scope, as in Warp: a copy when read, written back when assigned."""
+    def get(self):
+        cls = vector_class(stop - start, self._numba_type.dtype, kind)
+        return cls(*self._v[start:stop])
+
+    def set(self, value):
+        self._v[start:stop] = _raw(value)
+
+    return property(get, set)
+
+
 _classes: dict = {}
 
 
@@ -267,6 +280,9 @@ def vector_class(length: int, dtype, kind: str = "vector"):
     }
     for i, c in enumerate(COMPONENT_NAMES.get(kind, "")[: int(length)]):
         ns[c] = _attr_property(i)
+    if kind == "transformation":
+        ns["p"] = _part_property(0, 3, "vector")
+        ns["q"] = _part_property(3, 7, "quaternion")
     cls = type(vt.name, (VectorValue,), ns)
     cls.length = int(length)
     cls.dtype = scalar
@@ -303,6 +319,22 @@ def vector(*args, length=None, dtype=None):
     At Python scope ``wp.vector(3, wp.float64)`` or ``wp.vector(length=3, dtype=float)``
     is the type. In kernels, ``wp.vector(x, y, z)`` builds a vector of its arguments' type
     and ``wp.vector(length=3, dtype=wp.float64)`` a zero vector.
+
+    Example
+    -------
+    >>> vec5 = wp.vector(length=5, dtype=wp.float32)
+    >>> v = vec5(1.0, 2.0, 3.0, 4.0, 5.0)
+    >>> len(v), v[4], wp.vector(3, wp.float32) is wp.vec3
+    (5, 5.0, True)
+    >>> @wp.kernel
+    ... def k(out: wp.array(dtype=vec5)):
+    ...     out[0] = wp.vector(1.0, 2.0, 3.0, 4.0, 5.0) * 2.0
+    ...     out[1] = wp.vector(length=5, dtype=wp.float32)  # zeros
+    >>> out = wp.full(2, vec5(-1.0, -1.0, -1.0, -1.0, -1.0))
+    >>> wp.launch(k, dim=1, inputs=[out])
+    >>> print(out.numpy())
+    [[ 2.  4.  6.  8. 10.]
+     [ 0.  0.  0.  0.  0.]]
     """
     if len(args) == 2 and isinstance(args[0], int) and length is None and dtype is None:
         return vector_class(args[0], args[1], "vector")

@@ -533,3 +533,14 @@ def test_python_scope():
         [0, 0, 1, -1, 0, 0])
     assert wp.spatial_dot(a, a) == 1.0
     np.testing.assert_array_equal(wp.velocity_at_point(a, wp.vec3(1.0, 0.0, 0.0)), [0, 1, 0])
+
+
+def test_transform_p_and_q_at_python_scope():
+    # Warp's transform classes have p (a vec3) and q (a quaternion) at Python scope too
+    t = wp.transform(wp.vec3(1.0, 2.0, 3.0), wp.quat_identity())
+    assert isinstance(t.p, wp.vec3) and list(t.p) == [1.0, 2.0, 3.0]
+    assert isinstance(t.q, wp.quat) and list(t.q) == [0.0, 0.0, 0.0, 1.0]
+    t.p = wp.vec3(4.0, 5.0, 6.0)
+    t.q = wp.quat(0.0, 0.0, 1.0, 0.0)
+    assert list(t) == [4.0, 5.0, 6.0, 0.0, 0.0, 1.0, 0.0]
+    assert isinstance(wp.transformd().p, wp.vec3d)
