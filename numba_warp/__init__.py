@@ -198,12 +198,32 @@ from .runtime.kernel import overload  # noqa: E402,F401
 
 
 def init() -> None:
-    """Initialise the runtime. Optional: everything initialises on first use."""
+    """Initialise the runtime. Optional: everything initialises on first use.
+
+    Example
+    -------
+    >>> wp.init()
+    >>> wp.is_cpu_available()
+    True
+    """
     get_devices()
 
 
 def constant(x):
-    """Mark a module-level value as a kernel constant (kernels inline it when compiled)."""
+    """Mark a module-level value as a kernel constant (kernels inline it when compiled).
+
+    Example
+    -------
+    >>> GRAVITY = wp.constant(-9.8)
+    >>> @wp.kernel
+    ... def fall(v: wp.array(dtype=float), dt: float):
+    ...     i = wp.tid()
+    ...     v[i] = v[i] + GRAVITY * dt
+    >>> v = wp.zeros(2, dtype=float)
+    >>> wp.launch(fall, dim=2, inputs=[v, 0.5])
+    >>> print(v.numpy())
+    [-4.9 -4.9]
+    """
     return x
 
 

@@ -60,12 +60,36 @@ def tid():
     """The index of the current thread: ``i = wp.tid()`` or ``i, j = wp.tid()`` (up to 4-D).
 
     Only valid inside a kernel; the code generator replaces it with the launcher's index.
+
+    Example
+    -------
+    >>> @wp.kernel
+    ... def index(a: wp.array2d(dtype=int)):
+    ...     i, j = wp.tid()
+    ...     a[i, j] = 10 * i + j
+    >>> a = wp.zeros((2, 3), dtype=int)
+    >>> wp.launch(index, dim=(2, 3), inputs=[a])
+    >>> print(a.numpy())
+    [[ 0  1  2]
+     [10 11 12]]
     """
     raise RuntimeError("wp.tid() can only be called inside a @wp.kernel")
 
 
 def static(expr):
-    """Evaluate ``expr`` when the kernel is compiled and use the result as a constant."""
+    """Evaluate ``expr`` when the kernel is compiled and use the result as a constant.
+
+    Example
+    -------
+    >>> sizes = {"small": 4, "large": 64}
+    >>> @wp.kernel
+    ... def k(a: wp.array(dtype=int)):
+    ...     a[wp.tid()] = wp.static(sizes["large"] * 2)  # Python, run at compile time
+    >>> a = wp.zeros(2, dtype=int)
+    >>> wp.launch(k, dim=2, inputs=[a])
+    >>> print(a.numpy())
+    [128 128]
+    """
     return expr
 
 
@@ -90,5 +114,20 @@ def grad(fn):
     pass: the backward pass treats the result as a constant.
 
     Only valid inside kernels and functions; the code generator replaces the call.
+
+    Example
+    -------
+    >>> @wp.func
+    ... def f(x: float, y: float):
+    ...     return x * x * y
+    >>> @wp.kernel
+    ... def k(out: wp.array(dtype=float)):
+    ...     dx, dy = wp.grad(f)(3.0, 2.0)  # (2 x y, x * x)
+    ...     out[0] = dx
+    ...     out[1] = dy
+    >>> out = wp.zeros(2, dtype=float)
+    >>> wp.launch(k, dim=1, inputs=[out])
+    >>> print(out.numpy())
+    [12.  9.]
     """
     return _GradOf(fn)

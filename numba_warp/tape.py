@@ -86,11 +86,21 @@ class Tape:
 
     Example
     -------
+    >>> @wp.kernel
+    ... def sum_of_squares(x: wp.array(dtype=float), loss: wp.array(dtype=float)):
+    ...     i = wp.tid()
+    ...     wp.atomic_add(loss, 0, x[i] * x[i])
+    >>> x = wp.array([1.0, 2.0, 3.0], dtype=float, requires_grad=True)
+    >>> loss = wp.zeros(1, dtype=float, requires_grad=True)
     >>> tape = wp.Tape()
     >>> with tape:
-    ...     wp.launch(compute, dim=n, inputs=[x], outputs=[y])
-    ...     wp.launch(loss_kernel, dim=n, inputs=[y], outputs=[loss])
-    >>> tape.backward(loss)      # x.grad now holds d loss / d x
+    ...     wp.launch(sum_of_squares, dim=3, inputs=[x], outputs=[loss])
+    >>> tape.backward(loss)  # x.grad now holds d loss / d x = 2 x
+    >>> print(loss.numpy(), x.grad.numpy())
+    [14.] [2. 4. 6.]
+    >>> tape.zero()  # the gradients, before another backward pass
+    >>> print(x.grad.numpy())
+    [0. 0. 0.]
     """
 
     def __init__(self):

@@ -38,7 +38,18 @@ class SourceLocation:
 
 
 class WarpCodegenError(Exception):
-    """A kernel or function could not be compiled; the message says where and why."""
+    """A kernel or function could not be compiled; the message says where and why.
+
+    Example
+    -------
+    >>> @wp.kernel
+    ... def bad(a: wp.array(dtype=float)):
+    ...     a[0] = wp.sin(1.0, 2.0)  # sin takes one argument
+    >>> wp.launch(bad, dim=1, inputs=[wp.zeros(1, dtype=float)])
+    Traceback (most recent call last):
+    ...
+    numba_warp.frontend.errors.WarpCodegenError: cannot compile kernel ...
+    """
 
     def __init__(self, message: str, location: SourceLocation | None = None, hint: str = ""):
         self.location = location
@@ -54,25 +65,72 @@ class WarpCodegenError(Exception):
 
 
 class WarpCodegenTypeError(WarpCodegenError, TypeError):
-    """A kernel could not be compiled because of a type (Warp's exception name)."""
+    """A kernel could not be compiled because of a type (Warp's exception name).
+
+    Catch it as a ``wp.WarpCodegenError`` or as a ``TypeError``.
+
+    Example
+    -------
+    >>> cls = wp.WarpCodegenTypeError
+    >>> issubclass(cls, wp.WarpCodegenError), issubclass(cls, TypeError)
+    (True, True)
+    """
 
 
 class WarpCodegenValueError(WarpCodegenError, ValueError):
-    """A kernel could not be compiled because of a value (Warp's exception name)."""
+    """A kernel could not be compiled because of a value (Warp's exception name).
+
+    Catch it as a ``wp.WarpCodegenError`` or as a ``ValueError``.
+
+    Example
+    -------
+    >>> cls = wp.WarpCodegenValueError
+    >>> issubclass(cls, wp.WarpCodegenError), issubclass(cls, ValueError)
+    (True, True)
+    """
 
 
 class WarpCodegenKeyError(WarpCodegenError, KeyError):
-    """A kernel could not be compiled because a name is unknown (Warp's exception name)."""
+    """A kernel could not be compiled because a name is unknown (Warp's exception name).
+
+    Catch it as a ``wp.WarpCodegenError`` or as a ``KeyError``.
+
+    Example
+    -------
+    >>> cls = wp.WarpCodegenKeyError
+    >>> issubclass(cls, wp.WarpCodegenError), issubclass(cls, KeyError)
+    (True, True)
+    >>> str(cls("unknown name 'g'"))  # not quoted, unlike a KeyError's
+    "unknown name 'g'"
+    """
 
     __str__ = Exception.__str__  # KeyError would quote the message
 
 
 class WarpCodegenIndexError(WarpCodegenError, IndexError):
-    """A kernel could not be compiled because of an index (Warp's exception name)."""
+    """A kernel could not be compiled because of an index (Warp's exception name).
+
+    Catch it as a ``wp.WarpCodegenError`` or as an ``IndexError``.
+
+    Example
+    -------
+    >>> cls = wp.WarpCodegenIndexError
+    >>> issubclass(cls, wp.WarpCodegenError), issubclass(cls, IndexError)
+    (True, True)
+    """
 
 
 class WarpCodegenAttributeError(WarpCodegenError, AttributeError):
-    """A kernel could not be compiled because of an attribute (Warp's exception name)."""
+    """A kernel could not be compiled because of an attribute (Warp's exception name).
+
+    Catch it as a ``wp.WarpCodegenError`` or as an ``AttributeError``.
+
+    Example
+    -------
+    >>> cls = wp.WarpCodegenAttributeError
+    >>> issubclass(cls, wp.WarpCodegenError), issubclass(cls, AttributeError)
+    (True, True)
+    """
 
 
 class WarpCodegenWarning(UserWarning):

@@ -18,6 +18,18 @@ def from_dlpack(source, dtype=None):
     ``dtype`` reinterprets the elements: a vector/matrix type takes the trailing
     dimensions as its components (a float32 ``(n, 3)`` tensor as ``n`` ``wp.vec3``), a
     scalar type of the same size the bits (e.g. int32 data as uint32).
+
+    Example
+    -------
+    >>> x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    >>> a = wp.from_dlpack(x, dtype=wp.vec3)
+    >>> a.shape, a.dtype is wp.vec3
+    ((2,), True)
+    >>> x[1, 2] = 60.0  # a shares x's memory
+    >>> a.numpy()[1].tolist()
+    [3.0, 4.0, 60.0]
+    >>> wp.from_dlpack(np.array([-1], dtype=np.int32), dtype=wp.uint32).numpy().tolist()
+    [4294967295]
     """
     ptr, shape, strides, npdt, dev_type, dev_id, keep = dlpack.from_dlpack(source)
     if dev_type == dlpack.KDL_CUDA:
@@ -43,5 +55,15 @@ def from_dlpack(source, dtype=None):
 
 
 def to_dlpack(arr):
-    """A DLPack capsule for a ``wp.array`` (most consumers prefer the array itself)."""
+    """A DLPack capsule for a ``wp.array`` (most consumers prefer the array itself).
+
+    Example
+    -------
+    >>> a = wp.array([1.0, 2.0, 3.0], dtype=wp.float32, device="cpu")
+    >>> capsule = wp.to_dlpack(a)
+    >>> type(capsule).__name__, wp.from_dlpack(capsule).numpy().tolist()
+    ('PyCapsule', [1.0, 2.0, 3.0])
+    >>> np.from_dlpack(a).tolist()  # the array itself: a DLPack producer
+    [1.0, 2.0, 3.0]
+    """
     return arr.__dlpack__()

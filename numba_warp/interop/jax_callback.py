@@ -49,7 +49,13 @@ __all__ = ["JaxCallableGraphMode", "JaxModulePreloadMode", "clear_jax_callable_g
 
 class JaxCallableGraphMode(enum.IntEnum):
     """Warp's CUDA graph modes for :func:`jax_callable` (accepted; the callback path
-    captures no graphs)."""
+    captures no graphs).
+
+    Example
+    -------
+    >>> [mode.name for mode in wp.JaxCallableGraphMode]
+    ['NONE', 'JAX', 'WARP', 'WARP_STAGED', 'WARP_STAGED_EX']
+    """
 
     NONE = 0
     JAX = 1
@@ -59,7 +65,13 @@ class JaxCallableGraphMode(enum.IntEnum):
 
 
 class JaxModulePreloadMode(enum.IntEnum):
-    """Warp's module preload modes (accepted; kernels compile on their first call)."""
+    """Warp's module preload modes (accepted; kernels compile on their first call).
+
+    Example
+    -------
+    >>> [mode.name for mode in wp.JaxModulePreloadMode]
+    ['NONE', 'CURRENT_DEVICE', 'ALL_DEVICES']
+    """
 
     NONE = 0
     CURRENT_DEVICE = 1
@@ -67,7 +79,12 @@ class JaxModulePreloadMode(enum.IntEnum):
 
 
 def clear_jax_callable_graph_cache(*args, **kwargs) -> None:
-    """Warp's cache of CUDA graphs captured by ``jax_callable``: this path keeps none."""
+    """Warp's cache of CUDA graphs captured by ``jax_callable``: this path keeps none.
+
+    Example
+    -------
+    >>> wp.clear_jax_callable_graph_cache()  # nothing to clear
+    """
 
 
 #: one callback runs at a time (XLA may call from several threads, e.g. under pmap; the
@@ -377,7 +394,23 @@ def jax_kernel(kernel, num_outputs=1, vmap_method="broadcast_all", launch_dims=N
                block_dim=None) -> JaxKernel:
     """A function that JAX code calls to run ``kernel`` (see the module docstring):
     ``jax_kernel(k, num_outputs=2)(a, b)`` returns the kernel's last two parameters as
-    new JAX arrays; ``enable_backward=True`` makes it differentiable with ``jax.grad``."""
+    new JAX arrays; ``enable_backward=True`` makes it differentiable with ``jax.grad``.
+
+    Example
+    -------
+    >>> import jax
+    >>> import jax.numpy as jnp
+    >>> @wp.kernel
+    ... def add(a: wp.array(dtype=float), b: wp.array(dtype=float), out: wp.array(dtype=float)):
+    ...     i = wp.tid()
+    ...     out[i] = a[i] + b[i]
+    >>> jax_add = wp.jax_kernel(add)
+    >>> (out,) = jax_add(jnp.array([1.0, 2.0]), jnp.array([10.0, 20.0]))
+    >>> out.tolist()
+    [11.0, 22.0]
+    >>> jax.jit(lambda a: 2.0 * jax_add(a, a)[0])(jnp.array([1.0, 2.0])).tolist()
+    [4.0, 8.0]
+    """
     return JaxKernel(kernel, num_outputs, vmap_method, launch_dims, output_dims,
                      in_out_argnames, enable_backward)
 
@@ -415,5 +448,20 @@ def jax_callable(func, num_outputs: int = 1, graph_mode=None, vmap_method="broad
     """A function that JAX code calls to run ``func``, a Python function annotated like a
     kernel whose last ``num_outputs`` parameters are outputs it fills (it launches
     kernels on them; they are CPU ``wp.array``s). Outputs have ``output_dims`` or the
-    shape of the first array input."""
+    shape of the first array input.
+
+    Example
+    -------
+    >>> import jax.numpy as jnp
+    >>> @wp.kernel
+    ... def scale(a: wp.array(dtype=float), s: float, out: wp.array(dtype=float)):
+    ...     i = wp.tid()
+    ...     out[i] = a[i] * s
+    >>> def scale_by_3(a: wp.array(dtype=float), out: wp.array(dtype=float)):
+    ...     wp.launch(scale, a.shape, inputs=[a, 3.0], outputs=[out], device=out.device)
+    >>> f = wp.jax_callable(scale_by_3)
+    >>> (y,) = f(jnp.array([1.0, 2.0, 3.0]))
+    >>> y.tolist()
+    [3.0, 6.0, 9.0]
+    """
     return JaxCallable(func, num_outputs, vmap_method, output_dims, in_out_argnames)

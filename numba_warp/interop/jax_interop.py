@@ -35,7 +35,13 @@ def _jax():
 
 
 def dtype_to_jax(dtype):
-    """The JAX dtype of a numba_warp scalar type."""
+    """The JAX dtype of a numba_warp scalar type.
+
+    Example
+    -------
+    >>> wp.dtype_to_jax(wp.float16), wp.dtype_to_jax(wp.bool)
+    (dtype('float16'), dtype('bool'))
+    """
     try:
         name = type_name(element_type(dtype).dtype)
     except TypeError:
@@ -49,7 +55,18 @@ def dtype_to_jax(dtype):
 
 def dtype_from_jax(jax_dtype):
     """The numba_warp scalar type of a JAX dtype (TypeError for bfloat16 and others
-    numba_warp has no type for)."""
+    numba_warp has no type for).
+
+    Example
+    -------
+    >>> import jax.numpy as jnp
+    >>> wp.dtype_from_jax(jnp.float32) is wp.float32, wp.dtype_from_jax(jnp.uint16) is wp.uint16
+    (True, True)
+    >>> wp.dtype_from_jax(jnp.bfloat16)
+    Traceback (most recent call last):
+    ...
+    TypeError: Cannot convert ... to a numba_warp type
+    """
     try:
         name = np.dtype(jax_dtype).name
     except TypeError:
@@ -60,7 +77,13 @@ def dtype_from_jax(jax_dtype):
 
 
 def device_to_jax(device):
-    """The local JAX device of a numba_warp device (a GPU by its process-local ordinal)."""
+    """The local JAX device of a numba_warp device (a GPU by its process-local ordinal).
+
+    Example
+    -------
+    >>> wp.device_to_jax("cpu").platform
+    'cpu'
+    """
     jax = _jax()
     dev = get_device(device)
     try:
@@ -74,7 +97,14 @@ def device_to_jax(device):
 
 
 def device_from_jax(jax_device):
-    """The numba_warp device of a (local) JAX device."""
+    """The numba_warp device of a (local) JAX device.
+
+    Example
+    -------
+    >>> import jax
+    >>> wp.device_from_jax(jax.devices("cpu")[0]) == "cpu"
+    True
+    """
     if jax_device.platform == "cpu":
         return get_device("cpu")
     if jax_device.platform == "gpu":
@@ -90,7 +120,16 @@ def device_from_jax(jax_device):
 
 def to_jax(a):
     """A JAX array over the ``wp.array`` ``a``'s memory (no copy; vector/matrix elements
-    become trailing dimensions)."""
+    become trailing dimensions).
+
+    Example
+    -------
+    >>> x = wp.to_jax(wp.array([1.0, 2.0], dtype=wp.float32))
+    >>> x.dtype, x.tolist()
+    (dtype('float32'), [1.0, 2.0])
+    >>> wp.to_jax(wp.zeros(4, dtype=wp.vec3)).shape
+    (4, 3)
+    """
     import jax.dlpack  # optional dependency
 
     return jax.dlpack.from_dlpack(a)
@@ -98,5 +137,14 @@ def to_jax(a):
 
 def from_jax(jax_array, dtype=None):
     """A ``wp.array`` over the JAX array's buffer (no copy); ``dtype`` as in
-    ``wp.from_dlpack``."""
+    ``wp.from_dlpack``.
+
+    Example
+    -------
+    >>> import jax.numpy as jnp
+    >>> x = jnp.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=jnp.float32)
+    >>> a = wp.from_jax(x, dtype=wp.vec3)
+    >>> a.shape, a.dtype is wp.vec3, a.numpy().tolist()
+    ((2,), True, [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    """
     return from_dlpack(jax_array, dtype=dtype)

@@ -34,6 +34,22 @@ def as_vectors(arr, dtype):
     At Python scope this takes a NumPy array (or a CPU ``wp.array``) and returns a CPU
     ``wp.array`` sharing its memory; in Numba-compiled code it returns a Numba array of
     the vector/matrix type.
+
+    Example
+    -------
+    >>> pts = np.array([[1.0, 2.0, 2.0], [4.0, 5.0, 6.0]], dtype=np.float32)
+    >>> v = wp.as_vectors(pts, wp.vec3)
+    >>> v.shape, v.dtype is wp.vec3
+    ((2,), True)
+    >>> pts[1] = 0.0  # v shares pts' memory
+    >>> v.numpy().tolist()
+    [[1.0, 2.0, 2.0], [0.0, 0.0, 0.0]]
+    >>> import numba
+    >>> @numba.njit
+    ... def first_length(points):
+    ...     return wp.length(wp.as_vectors(points, wp.vec3)[0])
+    >>> float(first_length(pts))
+    3.0
     """
     if isinstance(arr, array):
         arr = arr.numpy()

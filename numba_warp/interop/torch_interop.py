@@ -60,7 +60,20 @@ def _torch_name(torch_dtype) -> str:
 
 def dtype_from_torch(torch_dtype):
     """The numba_warp scalar type of a ``torch.dtype`` (TypeError for bfloat16, complex
-    and others numba_warp has no type for)."""
+    and others numba_warp has no type for).
+
+    Example
+    -------
+    >>> import torch
+    >>> wp.dtype_from_torch(torch.float32) is wp.float32
+    True
+    >>> wp.dtype_from_torch(torch.int64) is wp.int64
+    True
+    >>> wp.dtype_from_torch(torch.bfloat16)
+    Traceback (most recent call last):
+    ...
+    TypeError: Cannot convert torch.bfloat16 to a numba_warp type ...
+    """
     name = _FROM_TORCH.get(_torch_name(torch_dtype))
     if name is None:
         raise TypeError(f"Cannot convert {torch_dtype} to a numba_warp type (float16/32/64, "
@@ -70,7 +83,13 @@ def dtype_from_torch(torch_dtype):
 
 def dtype_to_torch(dtype):
     """The ``torch.dtype`` of a numba_warp scalar type (uint16/32/64 become the signed
-    torch type of the same width, as in Warp)."""
+    torch type of the same width, as in Warp).
+
+    Example
+    -------
+    >>> wp.dtype_to_torch(wp.float16), wp.dtype_to_torch(wp.uint32)
+    (torch.float16, torch.int32)
+    """
     try:
         name = _TO_TORCH[type_name(element_type(dtype).dtype)]
     except (KeyError, TypeError):
@@ -79,7 +98,14 @@ def dtype_to_torch(dtype):
 
 
 def device_from_torch(torch_device):
-    """The numba_warp device of a torch device (or its name: "cpu", "cuda", "cuda:1")."""
+    """The numba_warp device of a torch device (or its name: "cpu", "cuda", "cuda:1").
+
+    Example
+    -------
+    >>> import torch
+    >>> wp.device_from_torch(torch.device("cpu")).is_cpu, wp.device_from_torch("cpu") == "cpu"
+    (True, True)
+    """
     torch = _torch()
     if isinstance(torch_device, str):
         torch_device = torch.device(torch_device)
@@ -96,7 +122,15 @@ def device_from_torch(torch_device):
 
 
 def device_to_torch(device) -> str:
-    """The torch device name of a numba_warp device ("cpu" or "cuda:N")."""
+    """The torch device name of a numba_warp device ("cpu" or "cuda:N").
+
+    Example
+    -------
+    >>> wp.device_to_torch("cpu")
+    'cpu'
+    >>> wp.device_to_torch(wp.get_preferred_device()) in ("cpu", "cuda:0")
+    True
+    """
     dev = get_device(device)
     return "cpu" if dev.is_cpu else f"cuda:{dev.ordinal}"
 
@@ -118,7 +152,22 @@ def from_torch(t, dtype=None, requires_grad=None, grad=None, return_ctype=False,
     vector/matrix type takes the trailing dimensions); ``requires_grad`` (default:
     ``t.requires_grad``) shares ``t.grad`` or ``grad`` (a tensor or a ``wp.array``) as the
     array's gradient. ``return_ctype`` is accepted for Warp's signature and returns the
-    array itself (numba_warp launches take arrays as fast)."""
+    array itself (numba_warp launches take arrays as fast).
+
+    Example
+    -------
+    >>> import torch
+    >>> t = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    >>> a = wp.from_torch(t, dtype=wp.vec3)  # one vec3 per row, no copy
+    >>> a.shape, a.dtype is wp.vec3, a.device.is_cpu
+    ((2,), True, True)
+    >>> t[0, 0] = 10.0
+    >>> a.numpy()[0].tolist()
+    [10.0, 2.0, 3.0]
+    >>> x = torch.zeros(3, requires_grad=True)
+    >>> wp.from_torch(x).grad.shape, x.grad.tolist()  # x.grad made, shared with the array
+    ((3,), [0.0, 0.0, 0.0])
+    """
     torch = _torch()
     if not isinstance(t, torch.Tensor):
         raise TypeError(f"from_torch() expects a torch.Tensor, got {type(t).__name__}")
@@ -160,7 +209,20 @@ def from_torch(t, dtype=None, requires_grad=None, grad=None, return_ctype=False,
 def to_torch(a, requires_grad=None):
     """A torch tensor sharing the memory of ``a`` (vector/matrix elements become trailing
     dimensions). ``requires_grad`` (default: ``a.requires_grad``) makes it a leaf tensor
-    that requires grad, whose ``.grad`` is ``a.grad`` when ``a`` has one."""
+    that requires grad, whose ``.grad`` is ``a.grad`` when ``a`` has one.
+
+    Example
+    -------
+    >>> a = wp.array([[1.0, 2.0, 3.0]], dtype=wp.vec3)
+    >>> t = wp.to_torch(a)  # no copy
+    >>> t.shape, t.dtype, t.tolist()
+    (torch.Size([1, 3]), torch.float32, [[1.0, 2.0, 3.0]])
+    >>> t.device.type == ("cuda" if a.device.is_cuda else "cpu")
+    True
+    >>> g = wp.to_torch(wp.zeros(2, dtype=float, requires_grad=True))
+    >>> g.requires_grad, g.grad.tolist()  # a leaf tensor, its .grad the array's gradient
+    (True, [0.0, 0.0])
+    """
     torch = _torch()
     if not isinstance(a, array):
         raise TypeError(f"to_torch() expects a wp.array, got {type(a).__name__}")
@@ -185,7 +247,19 @@ def _tensor_view(torch, a):
 
 def stream_from_torch(stream_or_device=None):
     """A ``wp.Stream`` on a torch CUDA stream (default: torch's current stream of the
-    device given, or of the current device): launches on it order with torch's work."""
+    device given, or of the current device): launches on it order with torch's work.
+
+    Example
+    -------
+    >>> import torch
+    >>> if wp.is_cuda_available() and torch.cuda.is_available():
+    ...     s = wp.stream_from_torch("cuda:0")  # torch's current stream on cuda:0
+    ...     assert s.cuda_stream == torch.cuda.current_stream("cuda:0").cuda_stream
+    ...     with wp.ScopedStream(s):
+    ...         a = wp.zeros(3, dtype=float)  # queued on torch's stream
+    >>> wp.get_device("cpu").is_cuda  # (the CPU has no streams)
+    False
+    """
     torch = _torch()
     stream = stream_or_device if isinstance(stream_or_device, torch.cuda.Stream) else \
         torch.cuda.current_stream(stream_or_device)
@@ -196,7 +270,19 @@ def stream_from_torch(stream_or_device=None):
 
 def stream_to_torch(stream_or_device=None):
     """A ``torch.cuda.ExternalStream`` on a ``wp.Stream`` (default: the current stream of
-    the device given, or of the current device)."""
+    the device given, or of the current device).
+
+    Example
+    -------
+    >>> import torch
+    >>> if wp.is_cuda_available() and torch.cuda.is_available():
+    ...     ts = wp.stream_to_torch("cuda:0")  # numba_warp's current stream on cuda:0
+    ...     assert ts.cuda_stream == wp.get_stream("cuda:0").cuda_stream
+    ...     with torch.cuda.stream(ts):
+    ...         t = torch.zeros(3, device="cuda:0")  # queued on numba_warp's stream
+    >>> wp.get_device("cpu").is_cuda  # (the CPU has no streams)
+    False
+    """
     torch = _torch()
     stream = stream_or_device if isinstance(stream_or_device, Stream) else \
         get_device(stream_or_device).stream
@@ -215,16 +301,26 @@ def torch_function(fn):
     launches are recorded on a ``wp.Tape``, and the results come back as tensors sharing
     the arrays' memory. torch's backward seeds the results' gradients, replays the
     tape's backward pass and hands each input its gradient, so numba_warp kernels sit
-    inside a torch model and ``torch.optim`` trains through them::
+    inside a torch model and ``torch.optim`` trains through them.
 
-        @wp.torch_function
-        def scaled_sin(x, w):
-            y = wp.empty_like(x, requires_grad=True)
-            wp.launch(sin_times, x.shape, inputs=[x, w], outputs=[y], device=x.device)
-            return y
-
-        loss = scaled_sin(x_tensor, w_tensor).square().sum()
-        loss.backward()            # w_tensor.grad, x_tensor.grad from the kernel's adjoint
+    Example
+    -------
+    >>> import torch
+    >>> @wp.kernel
+    ... def f(x: wp.array(dtype=float), w: wp.array(dtype=float), y: wp.array(dtype=float)):
+    ...     i = wp.tid()
+    ...     y[i] = x[i] * x[i] * w[i]
+    >>> @wp.torch_function
+    ... def x2w(x, w):
+    ...     y = wp.empty_like(x, requires_grad=True)
+    ...     wp.launch(f, x.shape, inputs=[x, w], outputs=[y], device=x.device)
+    ...     return y
+    >>> x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> w = torch.tensor([1.0, 1.0, 2.0], requires_grad=True)
+    >>> loss = x2w(x, w).sum()  # 1 + 4 + 18
+    >>> loss.backward()  # through the kernel's adjoint
+    >>> loss.item(), x.grad.tolist(), w.grad.tolist()  # 2 x w, x * x
+    (23.0, [2.0, 4.0, 12.0], [1.0, 4.0, 9.0])
     """
     @functools.wraps(fn)
     def call(*args):

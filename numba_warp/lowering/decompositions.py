@@ -56,7 +56,17 @@ def _jacobi_tangent(theta, one):
 
 
 def eig3(A):
-    """Eigen-decomposition of a symmetric 3x3 matrix: (Q, d) with A = Q diag(d) Q^T."""
+    """Eigen-decomposition of a symmetric 3x3 matrix: (Q, d) with A = Q diag(d) Q^T.
+
+    Example
+    -------
+    >>> A = wp.mat33(2.0, 1.0, 0.0, 1.0, 2.0, 0.0, 0.0, 0.0, 5.0)
+    >>> Q, d = wp.eig3(A)
+    >>> sorted(round(x, 4) for x in d)  # the order of the eigenvalues is not specified
+    [1.0, 3.0, 5.0]
+    >>> np.allclose(Q * wp.diag(d) * wp.transpose(Q), A, atol=1e-5)
+    True
+    """
     w, q = np.linalg.eigh(as_array(A).astype(np.float64))
     if np.linalg.det(q) < 0:
         q[:, 2] = -q[:, 2]
@@ -153,7 +163,17 @@ def _unit_perpendicular(u, one):
 
 def svd3(A):
     """SVD of a 3x3 matrix: (U, sigma, V) with A = U diag(sigma) V^T, U and V rotations,
-    |sigma| decreasing, sigma[0], sigma[1] >= 0 and sigma[2] signed like det(A)."""
+    ``|sigma|`` decreasing, sigma[0], sigma[1] >= 0 and sigma[2] signed like det(A).
+
+    Example
+    -------
+    >>> A = wp.mat33(1.0, 2.0, 3.0, 0.0, 4.0, 5.0, 1.0, 0.0, 6.0)
+    >>> U, sigma, V = wp.svd3(A)
+    >>> [round(s, 4) for s in sigma]
+    [9.0607, 3.0444, 0.7976]
+    >>> np.allclose(U * wp.diag(sigma) * wp.transpose(V), A, atol=1e-5)
+    True
+    """
     a = as_array(A).astype(np.float64)
     u, sig, vt = np.linalg.svd(a)
     v = vt.T
@@ -195,7 +215,17 @@ def _ol_svd3(A):
 
 def svd2(A):
     """SVD of a 2x2 matrix: (U, sigma, V) with A = U diag(sigma) V^T, sigma >= 0 and
-    decreasing, U and V orthogonal (V a rotation)."""
+    decreasing, U and V orthogonal (V a rotation).
+
+    Example
+    -------
+    >>> A = wp.mat22(1.0, 2.0, 3.0, 4.0)
+    >>> U, sigma, V = wp.svd2(A)
+    >>> [round(s, 4) for s in sigma]
+    [5.465, 0.366]
+    >>> np.allclose(U * wp.diag(sigma) * wp.transpose(V), A, atol=1e-5)
+    True
+    """
     a = as_array(A).astype(np.float64)
     u, sig, vt = np.linalg.svd(a)
     v = vt.T
@@ -231,7 +261,19 @@ def _ol_svd2(A):
 
 
 def qr3(A):
-    """QR decomposition of a 3x3 matrix: (Q, R) with Q a rotation, R upper triangular."""
+    """QR decomposition of a 3x3 matrix: (Q, R) with Q a rotation, R upper triangular.
+
+    Example
+    -------
+    >>> A = wp.mat33(1.0, 2.0, 3.0, 0.0, 4.0, 5.0, 1.0, 0.0, 6.0)
+    >>> Q, R = wp.qr3(A)
+    >>> print(np.round(np.array(R), 4) + 0.0)  # (+ 0.0: no "-0.")
+    [[1.4142 1.4142 6.364 ]
+     [0.     4.2426 4.0069]
+     [0.     0.     3.6667]]
+    >>> np.allclose(Q * R, A, atol=1e-5), np.allclose(Q * wp.transpose(Q), np.eye(3), atol=1e-5)
+    (True, True)
+    """
     q, r = np.linalg.qr(as_array(A).astype(np.float64))
     d = np.sign(np.diag(r))
     d[d == 0] = 1

@@ -59,7 +59,13 @@ constructor(matrix)
 
 
 def outer(a, b):
-    """Outer product a b^T of two vectors: a len(a) x len(b) matrix."""
+    """Outer product a b^T of two vectors: a len(a) x len(b) matrix.
+
+    Example
+    -------
+    >>> wp.outer(wp.vec2(1.0, 2.0), wp.vec3(3.0, 4.0, 5.0))
+    mat23f([3.0, 4.0, 5.0], [6.0, 8.0, 10.0])
+    """
     kind = "spatial_matrix" if getattr(a, "_kind", "") == "spatial_vector" else "matrix"
     return matrix_value(np.outer(as_array(a), as_array(b)), a._dtype, kind)
 
@@ -87,7 +93,15 @@ def adj_outer(a, b, ret, adj_ret):
 
 
 def identity(n, dtype=float):
-    """The n x n identity matrix of ``dtype``."""
+    """The n x n identity matrix of ``dtype``.
+
+    Example
+    -------
+    >>> wp.identity(2, dtype=float)
+    mat22f([1.0, 0.0], [0.0, 1.0])
+    >>> wp.identity(n=3, dtype=wp.float64).dtype is wp.float64
+    True
+    """
     return matrix_class((n, n), dtype)(np.eye(n))
 
 
@@ -130,7 +144,13 @@ nondifferentiable(identity)
 
 
 def diag(v):
-    """The square matrix with the components of ``v`` on its diagonal."""
+    """The square matrix with the components of ``v`` on its diagonal.
+
+    Example
+    -------
+    >>> wp.diag(wp.vec3(1.0, 2.0, 3.0))
+    mat33f([1.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 3.0])
+    """
     return matrix_value(np.diag(as_array(v)), v._dtype)
 
 
@@ -155,7 +175,13 @@ def adj_diag(v, ret, adj_ret):
 
 
 def get_diag(m):
-    """The diagonal of a square matrix, as a vector."""
+    """The diagonal of a square matrix, as a vector.
+
+    Example
+    -------
+    >>> wp.get_diag(wp.mat22(1.0, 2.0, 3.0, 4.0))
+    vec2f(1.0, 4.0)
+    """
     return vector_class(m._shape[0], m._dtype)(np.diag(as_array(m)))
 
 
@@ -180,7 +206,13 @@ def adj_get_diag(m, ret, adj_ret):
 
 
 def trace(m):
-    """Sum of the diagonal of a square matrix."""
+    """Sum of the diagonal of a square matrix.
+
+    Example
+    -------
+    >>> wp.trace(wp.mat22(1.0, 2.0, 3.0, 4.0))
+    5.0
+    """
     return scalar_out(np.trace(as_array(m)))
 
 
@@ -212,7 +244,15 @@ def adj_trace(m, ret, adj_ret):
 
 
 def transpose(m):
-    """The transpose of a matrix."""
+    """The transpose of a matrix.
+
+    Example
+    -------
+    >>> wp.transpose(wp.mat22(1.0, 2.0, 3.0, 4.0))
+    mat22f([1.0, 3.0], [2.0, 4.0])
+    >>> wp.transpose(wp.matrix_from_rows(wp.vec3(1.0, 2.0, 3.0), wp.vec3(4.0, 5.0, 6.0)))
+    mat32f([1.0, 4.0], [2.0, 5.0], [3.0, 6.0])
+    """
     return matrix_value(as_array(m).T, m._dtype, m._numba_type.kind)
 
 
@@ -238,7 +278,15 @@ def adj_transpose(m, ret, adj_ret):
 
 
 def skew(v):
-    """The skew-symmetric matrix of a 3D vector: skew(a) * b == cross(a, b)."""
+    """The skew-symmetric matrix of a 3D vector: skew(a) * b == cross(a, b).
+
+    Example
+    -------
+    >>> wp.skew(wp.vec3(1.0, 2.0, 3.0))
+    mat33f([0.0, -3.0, 2.0], [3.0, 0.0, -1.0], [-2.0, 1.0, 0.0])
+    >>> wp.skew(wp.vec3(1.0, 2.0, 3.0)) * wp.vec3(4.0, 5.0, 6.0)  # cross((1, 2, 3), (4, 5, 6))
+    vec3f(-3.0, 6.0, -3.0)
+    """
     x, y, z = as_array(v).tolist()
     return matrix_value([[0, -z, y], [z, 0, -x], [-y, x, 0]], v._dtype)
 
@@ -266,7 +314,13 @@ def adj_skew(v, ret, adj_ret):
 
 
 def ddot(a, b):
-    """Double dot product: the sum of the component-wise products of two matrices."""
+    """Double dot product: the sum of the component-wise products of two matrices.
+
+    Example
+    -------
+    >>> wp.ddot(wp.mat22(1.0, 2.0, 3.0, 4.0), wp.mat22(1.0, 0.0, 2.0, 1.0))  # 1 + 6 + 4
+    11.0
+    """
     return scalar_out((as_array(a) * as_array(b)).sum())
 
 
@@ -295,12 +349,28 @@ def adj_ddot(a, b, ret, adj_ret):
 
 
 def matrix_from_rows(*rows):
-    """The matrix whose rows are the given vectors (all of one type)."""
+    """The matrix whose rows are the given vectors (all of one type).
+
+    Example
+    -------
+    >>> wp.matrix_from_rows(wp.vec2(1.0, 2.0), wp.vec2(3.0, 4.0))
+    mat22f([1.0, 2.0], [3.0, 4.0])
+    >>> wp.matrix_from_rows(wp.vec3(1.0, 2.0, 3.0), wp.vec3(4.0, 5.0, 6.0)).shape
+    (2, 3)
+    """
     return matrix_value(np.stack([as_array(r) for r in rows]), rows[0]._dtype)
 
 
 def matrix_from_cols(*cols):
-    """The matrix whose columns are the given vectors (all of one type)."""
+    """The matrix whose columns are the given vectors (all of one type).
+
+    Example
+    -------
+    >>> wp.matrix_from_cols(wp.vec2(1.0, 2.0), wp.vec2(3.0, 4.0))
+    mat22f([1.0, 3.0], [2.0, 4.0])
+    >>> wp.matrix_from_cols(wp.vec3(1.0, 2.0, 3.0), wp.vec3(4.0, 5.0, 6.0)).shape
+    (3, 2)
+    """
     return matrix_value(np.stack([as_array(c) for c in cols], axis=1), cols[0]._dtype)
 
 
@@ -362,12 +432,28 @@ def adj_matrix_from_cols(*args):
 
 
 def determinant(m):
-    """Determinant of a square 2x2, 3x3 or 4x4 float matrix."""
+    """Determinant of a square 2x2, 3x3 or 4x4 float matrix.
+
+    Example
+    -------
+    >>> wp.determinant(wp.mat22(1.0, 2.0, 3.0, 4.0))
+    -2.0
+    >>> round(wp.determinant(wp.mat33(2.0, 0.0, 0.0, 0.0, 3.0, 0.0, 1.0, 0.0, 4.0)), 4)
+    24.0
+    """
     return scalar_out(np.linalg.det(as_array(m).astype(np.float64)).astype(as_array(m).dtype))
 
 
 def inverse(m):
-    """Inverse of a square 2x2, 3x3 or 4x4 float matrix; the zero matrix if singular."""
+    """Inverse of a square 2x2, 3x3 or 4x4 float matrix; the zero matrix if singular.
+
+    Example
+    -------
+    >>> wp.inverse(wp.mat22(1.0, 2.0, 3.0, 4.0))
+    mat22f([-2.0, 1.0], [1.5, -0.5])
+    >>> wp.inverse(wp.mat22(1.0, 2.0, 2.0, 4.0))  # singular
+    mat22f([0.0, 0.0], [0.0, 0.0])
+    """
     a = as_array(m)
     if np.linalg.det(a.astype(np.float64)) == 0:
         return m._new(np.zeros_like(a))
@@ -375,7 +461,13 @@ def inverse(m):
 
 
 def inverse_approx(m):
-    """Approximate inverse; here the same as :func:`inverse` on every device."""
+    """Approximate inverse; here the same as :func:`inverse` on every device.
+
+    Example
+    -------
+    >>> wp.inverse_approx(wp.mat22(1.0, 2.0, 3.0, 4.0))
+    mat22f([-2.0, 1.0], [1.5, -0.5])
+    """
     return inverse(m)
 
 

@@ -402,7 +402,16 @@ def _dims(p):
 
 def noise(state, p):
     """Perlin noise at ``p`` (float, vec2, vec3 or vec4), a float32; Warp's field for the
-    same state. Zero at lattice points. ``state`` selects the field and is not advanced."""
+    same state. Zero at lattice points. ``state`` selects the field and is not advanced.
+
+    Example
+    -------
+    >>> state = wp.rand_init(42)
+    >>> round(wp.noise(state, 0.5), 4), round(wp.noise(state, wp.vec3(0.5, 0.25, 0.125)), 4)
+    (0.2426, 0.3824)
+    >>> wp.noise(state, wp.vec2(1.0, 2.0)) == 0.0  # zero at lattice points
+    True
+    """
     state, p = scalar_arg(state), scalar_arg(p)
     n = _dims(p)
     if n is None:
@@ -420,7 +429,16 @@ def _ol_noise(state, p):
 
 def pnoise(state, p, *periods):
     """Periodic Perlin noise: ``pnoise(state, x, px)``, ``pnoise(state, xy, px, py)``, ...
-    up to 4D; the field repeats with the integer period along each axis."""
+    up to 4D; the field repeats with the integer period along each axis.
+
+    Example
+    -------
+    >>> state = wp.rand_init(42)
+    >>> a = wp.pnoise(state, wp.vec2(0.5, 0.25), 4, 4)
+    >>> b = wp.pnoise(state, wp.vec2(4.5, 0.25), 4, 4)  # one period (4) further along x
+    >>> round(a, 4), a == b
+    (0.3151, True)
+    """
     state, p = scalar_arg(state), scalar_arg(p)
     n = _dims(p)
     periods = tuple(int(scalar_arg(q)) for q in periods)
@@ -441,7 +459,16 @@ def _ol_pnoise(state, p, *periods):
 def curlnoise(state, p, octaves=1, lacunarity=2.0, gain=0.5):
     """Divergence-free noise field: for a vec2 the rotated fBm gradient of Perlin noise (a
     vec2f), for a vec3 or vec4 the curl of three fBm potentials (a vec3f; the 4th
-    component is time). ``state`` selects the field and is not advanced."""
+    component is time). ``state`` selects the field and is not advanced.
+
+    Example
+    -------
+    >>> state = wp.rand_init(42)
+    >>> [round(x, 4) for x in wp.curlnoise(state, wp.vec2(0.5, 0.25))]
+    [0.2771, 0.051]
+    >>> [round(x, 4) for x in wp.curlnoise(state, wp.vec3(0.5, 0.25, 0.125), octaves=3)]
+    [-0.25, 0.48, -0.7542]
+    """
     state, p = scalar_arg(state), scalar_arg(p)
     n = _dims(p)
     if n is None or n == 1:

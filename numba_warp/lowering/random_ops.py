@@ -497,49 +497,168 @@ rand_init = _public("rand_init", {1: _rand_init1, 2: rand_init_offset}, """Initi
 
 ``rand_init(seed)`` or ``rand_init(seed, offset)`` (use a per-thread offset, e.g. the
 thread index, so that threads draw distinct sequences). Returns a uint32 state; the same
-as Warp's for the same arguments.""", stateful=False)
+as Warp's for the same arguments.
+
+Example
+-------
+>>> wp.rand_init(42)
+1223963391
+>>> wp.rand_init(42, 7)  # seed 42, offset 7 (e.g. a thread index): another sequence
+3115480925
+""", stateful=False)
 randu = _public("randu", {1: _randu1, 3: _randu3}, """A random uint32.
 
 ``randu(state)`` is uniform over [0, 2**32); ``randu(state, low, high)`` over [low, high)
-by modulo reduction (``low`` when ``high == low``). Advances ``state`` in kernels.""")
+by modulo reduction (``low`` when ``high == low``). Advances ``state`` in kernels.
+
+Example
+-------
+>>> state = wp.rand_init(42)
+>>> wp.randu(state), wp.randu(state, 0, 100)  # Python scope: state is not advanced
+(2785308739, 39)
+""")
 randi = _public("randi", {1: _randi1, 3: _randi3}, """A random int32.
 
 ``randi(state)`` is uniform over [-2**31, 2**31); ``randi(state, low, high)`` over
-[low, high) by modulo reduction. Advances ``state`` in kernels.""")
+[low, high) by modulo reduction. Advances ``state`` in kernels.
+
+Example
+-------
+>>> state = wp.rand_init(42)
+>>> wp.randi(state), wp.randi(state, -5, 5)  # Python scope: state is not advanced
+(-1509658557, 4)
+""")
 randf = _public("randf", {1: uniform_next, 3: _randf_range}, """A random float32.
 
 ``randf(state)`` is uniform over [0, 1) in steps of 2**-24; ``randf(state, low, high)``
-is ``(high - low) * randf(state) + low``. Advances ``state`` in kernels.""")
+is ``(high - low) * randf(state) + low``. Advances ``state`` in kernels.
+
+Example
+-------
+>>> state = wp.rand_init(42)
+>>> round(wp.randf(state), 4), round(wp.randf(state, 10.0, 20.0), 4)  # state not advanced
+(0.6485, 16.4851)
+>>> @wp.kernel
+... def draw(seed: int, out: wp.array(dtype=float)):
+...     state = wp.rand_init(seed)
+...     out[0] = wp.randf(state)  # advances state: the next draw differs
+...     out[1] = wp.randf(state)
+>>> out = wp.zeros(2, dtype=float)
+>>> wp.launch(draw, dim=1, inputs=[42, out])
+>>> print(out.numpy().round(4))
+[0.6485 0.9324]
+""")
 randn = _public("randn", {1: _randn1}, """A standard normal float32 (Box-Muller, two draws).
 
-Advances ``state`` in kernels.""")
+Advances ``state`` in kernels.
+
+Example
+-------
+>>> round(wp.randn(wp.rand_init(42)), 4)
+0.8479
+""")
 poisson = _public("poisson", {2: _poisson2}, """A Poisson(lam) sample, as a uint32.
 
-Mean and variance ``lam``; ``lam == 0`` gives 0 without a draw. Advances ``state``.""")
+Mean and variance ``lam``; ``lam == 0`` gives 0 without a draw. Advances ``state``.
+
+Example
+-------
+>>> state = wp.rand_init(42)
+>>> int(wp.poisson(state, 3.0)), int(wp.poisson(state, 50.0)), int(wp.poisson(state, 0.0))
+(5, 54, 0)
+""")
 sample_cdf = _public("sample_cdf", {2: _sample_cdf2}, """Inverse-transform sample of a CDF.
 
 Draws u in [0, 1) and returns the index (int32) of the first ``cdf[i] >= u``; ``cdf`` is a
-1D non-decreasing array ending in 1.0. Advances ``state``.""", py_arg=_array_arg)
+1D non-decreasing array ending in 1.0. Advances ``state``.
+
+Example
+-------
+>>> cdf = wp.array([0.1, 0.5, 1.0], dtype=float)  # probabilities 0.1, 0.4, 0.5
+>>> state = wp.rand_init(42)
+>>> round(wp.randf(state), 4), int(wp.sample_cdf(state, cdf))  # u = 0.6485 > cdf[1]
+(0.6485, 2)
+""", py_arg=_array_arg)
 sample_triangle = _public("sample_triangle", {1: _sample_triangle1}, """Uniform point in a
-triangle as barycentric coordinates (u, v), a vec2f (w = 1 - u - v).""")
+triangle as barycentric coordinates (u, v), a vec2f (w = 1 - u - v).
+
+Example
+-------
+>>> [round(x, 4) for x in wp.sample_triangle(wp.rand_init(42))]  # u, v >= 0, u + v <= 1
+[0.1947, 0.7508]
+""")
 sample_unit_ring = _public("sample_unit_ring", {1: _sample_unit_ring1}, """Uniform point on
-the unit circle (a unit-length vec2f).""")
+the unit circle (a unit-length vec2f).
+
+Example
+-------
+>>> p = wp.sample_unit_ring(wp.rand_init(42))
+>>> [round(x, 4) for x in p], round(wp.length(p), 4)
+([-0.5954, -0.8035], 1.0)
+""")
 sample_unit_disk = _public("sample_unit_disk", {1: _sample_unit_disk1}, """Uniform point in
-the unit disk (radius <= 1), a vec2f.""")
+the unit disk (radius <= 1), a vec2f.
+
+Example
+-------
+>>> p = wp.sample_unit_disk(wp.rand_init(42))
+>>> [round(x, 4) for x in p], round(wp.length(p), 4)
+([0.7337, -0.332], 0.8053)
+""")
 sample_unit_sphere_surface = _public("sample_unit_sphere_surface",
                                      {1: _sample_unit_sphere_surface1}, """Uniform point on
-the unit sphere (a unit-length vec3f).""")
+the unit sphere (a unit-length vec3f).
+
+Example
+-------
+>>> p = wp.sample_unit_sphere_surface(wp.rand_init(42))
+>>> [round(x, 4) for x in p], round(wp.length(p), 4)
+([0.8699, -0.3937, -0.297], 1.0)
+""")
 sample_unit_sphere = _public("sample_unit_sphere", {1: _sample_unit_sphere1}, """Uniform
-point in the unit ball (radius <= 1), a vec3f.""")
+point in the unit ball (radius <= 1), a vec3f.
+
+Example
+-------
+>>> p = wp.sample_unit_sphere(wp.rand_init(42))
+>>> [round(x, 4) for x in p], round(wp.length(p), 4)
+([0.7625, -0.3451, -0.2603], 0.8765)
+""")
 sample_unit_hemisphere_surface = _public("sample_unit_hemisphere_surface",
                                          {1: _sample_unit_hemisphere_surface1}, """Uniform
-point on the unit hemisphere z >= 0 (a unit-length vec3f).""")
+point on the unit hemisphere z >= 0 (a unit-length vec3f).
+
+Example
+-------
+>>> p = wp.sample_unit_hemisphere_surface(wp.rand_init(42))
+>>> [round(x, 4) for x in p], round(wp.length(p), 4)
+([0.8529, -0.386, 0.3515], 1.0)
+""")
 sample_unit_hemisphere = _public("sample_unit_hemisphere", {1: _sample_unit_hemisphere1},
-                                 """Uniform point in the unit half-ball z >= 0, a vec3f.""")
+                                 """Uniform point in the unit half-ball z >= 0, a vec3f.
+
+Example
+-------
+>>> p = wp.sample_unit_hemisphere(wp.rand_init(42))
+>>> [round(x, 4) for x in p], round(wp.length(p), 4)
+([0.7476, -0.3383, 0.3081], 0.8765)
+""")
 sample_unit_square = _public("sample_unit_square", {1: _sample_unit_square1}, """Uniform
-point in the square [-0.5, 0.5)^2, a vec2f.""")
+point in the square [-0.5, 0.5)^2, a vec2f.
+
+Example
+-------
+>>> [round(x, 4) for x in wp.sample_unit_square(wp.rand_init(42))]
+[0.1485, 0.4324]
+""")
 sample_unit_cube = _public("sample_unit_cube", {1: _sample_unit_cube1}, """Uniform point in
-the cube [-0.5, 0.5)^3, a vec3f.""")
+the cube [-0.5, 0.5)^3, a vec3f.
+
+Example
+-------
+>>> [round(x, 4) for x in wp.sample_unit_cube(wp.rand_init(42))]
+[0.1485, 0.4324, 0.1735]
+""")
 
 _STATEFUL_NAMES = ("randu", "randi", "randf", "randn", "poisson", "sample_cdf",
                    "sample_triangle", "sample_unit_ring", "sample_unit_disk",

@@ -31,7 +31,13 @@ _SQRT_PI = math.sqrt(math.pi)
 
 
 def copysign(x, y):
-    """|x| with the sign of y."""
+    """``|x|`` with the sign of y.
+
+    Example
+    -------
+    >>> wp.copysign(3.0, -1.0), wp.copysign(-2.0, 0.5)
+    (-3.0, 2.0)
+    """
     return math.copysign(float(x), float(y))
 
 
@@ -76,13 +82,27 @@ def _erfinv_py(y):
 
 
 def erfinv(x):
-    """Inverse error function (±inf at ±1, NaN outside [-1, 1])."""
+    """Inverse error function (±inf at ±1, NaN outside [-1, 1]).
+
+    Example
+    -------
+    >>> round(wp.erfinv(0.5), 6), round(wp.erf(wp.erfinv(0.3)), 6)
+    (0.476936, 0.3)
+    >>> wp.erfinv(1.0), wp.isnan(wp.erfinv(2.0))
+    (inf, True)
+    """
     x = float(x)
     return math.nan if abs(x) > 1.0 else _erfinv_py(x)
 
 
 def erfcinv(x):
-    """Inverse complementary error function: erfinv(1 - x)."""
+    """Inverse complementary error function: erfinv(1 - x).
+
+    Example
+    -------
+    >>> round(wp.erfcinv(0.25), 6), round(wp.erfc(wp.erfcinv(0.25)), 6)
+    (0.81342, 0.25)
+    """
     return erfinv(1.0 - float(x))
 
 
@@ -114,7 +134,15 @@ unary_adjoint(erfcinv, lambda x, r: -0.5 * _SQRT_PI * math.exp(r * r))
 
 def bit_count(x):
     """Number of set bits in the integer x, in its type's width (a Python int is an int32,
-    as in Warp, unless it needs 64 bits)."""
+    as in Warp, unless it needs 64 bits).
+
+    Example
+    -------
+    >>> wp.bit_count(255), wp.bit_count(0b1011), wp.bit_count(0)
+    (8, 3, 0)
+    >>> wp.bit_count(-1), wp.bit_count(wp.int64(-1))  # all bits of an int32, of an int64
+    (32, 64)
+    """
     dt = getattr(type(x), "_np_dtype", None)
     if dt is not None:
         bits = dt.itemsize * 8
@@ -146,7 +174,15 @@ nondifferentiable(bit_count)
 
 def lerp(a, b, t):
     """Linear interpolation: a * (1 - t) + b * t (component-wise for vectors, matrices,
-    quaternions and transforms)."""
+    quaternions and transforms).
+
+    Example
+    -------
+    >>> wp.lerp(0.0, 10.0, 0.25)
+    2.5
+    >>> wp.lerp(wp.vec2(0.0, 0.0), wp.vec2(2.0, 4.0), 0.5)
+    vec2f(1.0, 2.0)
+    """
     return a * (1.0 - t) + b * t
 
 
@@ -176,7 +212,15 @@ def adj_lerp(a, b, t, ret, adj_ret):
 
 
 def smoothstep(a, b, x):
-    """Smooth Hermite step from 0 at x <= a to 1 at x >= b."""
+    """Smooth Hermite step from 0 at x <= a to 1 at x >= b.
+
+    Example
+    -------
+    >>> wp.smoothstep(0.0, 1.0, 0.25), wp.smoothstep(0.0, 1.0, 0.5)  # 3 t^2 - 2 t^3
+    (0.15625, 0.5)
+    >>> wp.smoothstep(0.0, 1.0, -1.0), wp.smoothstep(0.0, 1.0, 2.0)
+    (0.0, 1.0)
+    """
     t = min(max((x - a) / (b - a), 0.0), 1.0)
     return t * t * (3.0 - 2.0 * t)
 

@@ -36,7 +36,16 @@ jitable(_search)
 
 def lower_bound(arr, arr_begin, arr_end=None, value=None):
     """Index of the first element of the sorted 1-D ``arr`` (within ``[arr_begin,
-    arr_end)`` when given) that is ``>= value``; ``arr_end - 1`` when none is."""
+    arr_end)`` when given) that is ``>= value``; ``arr_end - 1`` when none is.
+
+    Example
+    -------
+    >>> a = wp.array([1, 3, 3, 7, 9], dtype=int)
+    >>> [wp.lower_bound(a, v) for v in (0, 3, 4, 9)]
+    [0, 1, 3, 4]
+    >>> wp.lower_bound(a, 10), wp.lower_bound(a, 2, 5, 8)  # none >= 10: arr_end - 1
+    (4, 4)
+    """
     data = arr.numpy() if hasattr(arr, "numpy") else np.asarray(arr)
     if data.ndim != 1:
         raise TypeError(f"wp.lower_bound(arr, ...): arr must be a 1-D array of numbers, "

@@ -60,7 +60,15 @@ constructor(vector)
 
 
 def dot(a, b):
-    """Dot product of two vectors (or quaternions) of the same type."""
+    """Dot product of two vectors (or quaternions) of the same type.
+
+    Example
+    -------
+    >>> wp.dot(wp.vec3(1.0, 2.0, 3.0), wp.vec3(4.0, 5.0, 6.0))
+    32.0
+    >>> wp.dot(wp.vec2i(1, 2), wp.vec2i(3, 4))
+    11
+    """
     return scalar_out(np.dot(as_array(a), as_array(b)))
 
 
@@ -84,7 +92,15 @@ def adj_dot(a, b, ret, adj_ret):
 
 
 def cross(a, b):
-    """Cross product of two 3D vectors."""
+    """Cross product of two 3D vectors.
+
+    Example
+    -------
+    >>> wp.cross(wp.vec3(1.0, 0.0, 0.0), wp.vec3(0.0, 1.0, 0.0))
+    vec3f(0.0, 0.0, 1.0)
+    >>> wp.cross(wp.vec3(1.0, 2.0, 3.0), wp.vec3(4.0, 5.0, 6.0))
+    vec3f(-3.0, 6.0, -3.0)
+    """
     return a._new(np.cross(as_array(a), as_array(b)))
 
 
@@ -106,7 +122,13 @@ def adj_cross(a, b, ret, adj_ret):
 
 
 def length_sq(a):
-    """Squared length of a vector or quaternion: dot(a, a)."""
+    """Squared length of a vector or quaternion: dot(a, a).
+
+    Example
+    -------
+    >>> wp.length_sq(wp.vec3(1.0, 2.0, 3.0))
+    14.0
+    """
     return dot(a, a)
 
 
@@ -122,7 +144,15 @@ def adj_length_sq(a, ret, adj_ret):
 
 
 def length(a):
-    """Euclidean length of a float vector or quaternion."""
+    """Euclidean length of a float vector or quaternion.
+
+    Example
+    -------
+    >>> wp.length(wp.vec3(3.0, 4.0, 0.0))
+    5.0
+    >>> round(wp.length(wp.vec2(1.0, 1.0)), 6)
+    1.414214
+    """
     return scalar_out(np.sqrt(np.dot(as_array(a), as_array(a))))
 
 
@@ -133,7 +163,15 @@ def _ol_length(a):
 
 
 def normalize(a):
-    """a / length(a); if length(a) is 0, the zero vector (the identity for a quaternion)."""
+    """a / length(a); if length(a) is 0, the zero vector (the identity for a quaternion).
+
+    Example
+    -------
+    >>> [round(x, 5) for x in wp.normalize(wp.vec3(3.0, 0.0, 4.0))]
+    [0.6, 0.0, 0.8]
+    >>> wp.normalize(wp.vec3(0.0, 0.0, 0.0))
+    vec3f(0.0, 0.0, 0.0)
+    """
     v = as_array(a)
     n = np.sqrt(np.dot(v, v))
     if n > 0:
@@ -177,12 +215,28 @@ def adj_normalize(a, ret, adj_ret):
 
 
 def cw_mul(a, b):
-    """Component-wise product of two vectors or matrices of the same type."""
+    """Component-wise product of two vectors or matrices of the same type.
+
+    Example
+    -------
+    >>> wp.cw_mul(wp.vec3(1.0, 2.0, 3.0), wp.vec3(4.0, 5.0, 6.0))
+    vec3f(4.0, 10.0, 18.0)
+    >>> wp.cw_mul(wp.mat22(1.0, 2.0, 3.0, 4.0), wp.mat22(2.0, 0.0, 1.0, -1.0))
+    mat22f([2.0, 0.0], [3.0, -4.0])
+    """
     return a._new(as_array(a) * as_array(b))
 
 
 def cw_div(a, b):
-    """Component-wise quotient of two vectors or matrices (integers truncate, as in C)."""
+    """Component-wise quotient of two vectors or matrices (integers truncate, as in C).
+
+    Example
+    -------
+    >>> wp.cw_div(wp.vec3(6.0, 8.0, 9.0), wp.vec3(2.0, 4.0, 3.0))
+    vec3f(3.0, 2.0, 3.0)
+    >>> wp.cw_div(wp.vec2i(7, -7), wp.vec2i(2, 2))
+    vec2i(3, -3)
+    """
     if np.issubdtype(as_array(a).dtype, np.integer):
         return a._new([scalar_math.div(int(x), int(y))
                        for x, y in zip(as_array(a).reshape(-1), as_array(b).reshape(-1))])
@@ -226,7 +280,13 @@ def adj_cw_div(a, b, ret, adj_ret):
 
 
 def norm_l1(v):
-    """L1 norm: the sum of the absolute values of the components."""
+    """L1 norm: the sum of the absolute values of the components.
+
+    Example
+    -------
+    >>> wp.norm_l1(wp.vec3(1.0, -2.0, 3.0))
+    6.0
+    """
     return scalar_out(np.abs(as_array(v)).sum())
 
 
@@ -258,7 +318,13 @@ def adj_norm_l1(v, ret, adj_ret):
 
 
 def norm_l2(v):
-    """L2 norm: length(v)."""
+    """L2 norm: length(v).
+
+    Example
+    -------
+    >>> wp.norm_l2(wp.vec3(3.0, -4.0, 0.0))
+    5.0
+    """
     return length(v)
 
 
@@ -276,18 +342,42 @@ def adj_length(a, ret, adj_ret):
 
 
 def norm_huber(v, delta=1.0):
-    """Huber norm: |v|^2 / 2 if |v| <= delta, else delta (|v| - delta / 2)."""
+    """Huber norm: ``|v|^2 / 2`` if ``|v| <= delta``, else ``delta (|v| - delta / 2)``.
+
+    Example
+    -------
+    >>> round(wp.norm_huber(wp.vec2(0.3, 0.4)), 6)  # |v| = 0.5 <= 1: 0.5 * 0.5**2
+    0.125
+    >>> wp.norm_huber(wp.vec2(3.0, 4.0)), wp.norm_huber(wp.vec2(3.0, 4.0), 2.0)
+    (4.5, 8.0)
+    """
     a = length(v)
     return 0.5 * a * a if a <= delta else delta * (a - 0.5 * delta)
 
 
 def norm_pseudo_huber(v, delta=1.0):
-    """Pseudo-Huber norm: delta * sqrt(1 + |v|^2 / delta^2)."""
+    """Pseudo-Huber norm: ``delta * sqrt(1 + |v|^2 / delta^2)``.
+
+    Example
+    -------
+    >>> round(wp.norm_pseudo_huber(wp.vec2(3.0, 4.0)), 5)  # sqrt(26)
+    5.09902
+    >>> round(wp.norm_pseudo_huber(wp.vec2(3.0, 4.0), 2.0), 5)  # 2 sqrt(1 + 25 / 4)
+    5.38516
+    """
     return delta * math.sqrt(1.0 + length_sq(v) / (delta * delta))
 
 
 def smooth_normalize(v, delta=1.0):
-    """v divided by its pseudo-Huber norm."""
+    """v divided by its pseudo-Huber norm.
+
+    Example
+    -------
+    >>> [round(x, 5) for x in wp.smooth_normalize(wp.vec2(3.0, 4.0))]  # (3, 4) / sqrt(26)
+    [0.58835, 0.78446]
+    >>> [round(x, 5) for x in wp.smooth_normalize(wp.vec2(3.0, 4.0), 0.1)]  # near normalize
+    [0.59988, 0.79984]
+    """
     return v._new(as_array(v) / norm_pseudo_huber(v, delta))
 
 
@@ -389,12 +479,28 @@ def _arg_extreme(v, better):
 
 
 def argmin(v):
-    """Index (uint32) of the smallest component; NaNs are skipped, ties take the first."""
+    """Index (uint32) of the smallest component; NaNs are skipped, ties take the first.
+
+    Example
+    -------
+    >>> int(wp.argmin(wp.vec4(4.0, -1.0, 7.0, -1.0)))
+    1
+    >>> int(wp.argmin(wp.vec3(wp.nan, 2.0, 1.0)))
+    2
+    """
     return _arg_extreme(v, lambda x, b: x < b)
 
 
 def argmax(v):
-    """Index (uint32) of the largest component; NaNs are skipped, ties take the first."""
+    """Index (uint32) of the largest component; NaNs are skipped, ties take the first.
+
+    Example
+    -------
+    >>> int(wp.argmax(wp.vec4(1.0, 5.0, 3.0, 5.0)))
+    1
+    >>> int(wp.argmax(wp.vec3(2.0, wp.nan, 1.0)))
+    0
+    """
     return _arg_extreme(v, lambda x, b: x > b)
 
 

@@ -40,28 +40,70 @@ class _ArrayOfDims:
 
 class array1d(_ArrayOfDims):
     """Create or annotate a 1-D ``wp.array`` (``wp.array1d(dtype=float)``,
-    ``wp.array1d[float]``)."""
+    ``wp.array1d[float]``).
+
+    Example
+    -------
+    >>> a = wp.array1d([1.0, 2.0, 3.0], dtype=float)
+    >>> a.ndim, a.numpy().tolist()
+    (1, [1.0, 2.0, 3.0])
+    >>> wp.array1d[float].ndim  # the annotation wp.array(dtype=float, ndim=1)
+    1
+    """
 
     _ndim = 1
 
 
 class array2d(_ArrayOfDims):
     """Create or annotate a 2-D ``wp.array`` (``wp.array2d(dtype=float)``,
-    ``wp.array2d[float]``)."""
+    ``wp.array2d[float]``).
+
+    Example
+    -------
+    >>> @wp.kernel
+    ... def transpose(a: wp.array2d(dtype=float), b: wp.array2d[float]):
+    ...     i, j = wp.tid()
+    ...     b[j, i] = a[i, j]
+    >>> a = wp.array2d(np.arange(6.0).reshape(2, 3), dtype=float)
+    >>> b = wp.zeros((3, 2), dtype=float)
+    >>> wp.launch(transpose, dim=a.shape, inputs=[a, b])
+    >>> print(b.numpy())
+    [[0. 3.]
+     [1. 4.]
+     [2. 5.]]
+    """
 
     _ndim = 2
 
 
 class array3d(_ArrayOfDims):
     """Create or annotate a 3-D ``wp.array`` (``wp.array3d(dtype=float)``,
-    ``wp.array3d[float]``)."""
+    ``wp.array3d[float]``).
+
+    Example
+    -------
+    >>> t = wp.array3d(dtype=wp.vec3)  # an annotation: no data
+    >>> t.ndim, t.dtype is wp.vec3
+    (3, True)
+    >>> wp.array3d(np.zeros((2, 3, 4)), dtype=float).shape
+    (2, 3, 4)
+    """
 
     _ndim = 3
 
 
 class array4d(_ArrayOfDims):
     """Create or annotate a 4-D ``wp.array`` (``wp.array4d(dtype=float)``,
-    ``wp.array4d[float]``)."""
+    ``wp.array4d[float]``).
+
+    Example
+    -------
+    >>> a = wp.array4d(np.ones((1, 2, 3, 4)), dtype=wp.float64)
+    >>> a.ndim, a.shape, a.dtype is wp.float64
+    (4, (1, 2, 3, 4), True)
+    >>> wp.array4d[int].ndim
+    4
+    """
 
     _ndim = 4
 

@@ -196,6 +196,19 @@ def array_sum(values: array, out: array | None = None, value_count: int | None =
     or array for vector types); otherwise ``out`` (shape ``(1,)``, or ``values.shape``
     with extent 1 along ``axis``) holds it and is returned. ``value_count`` sums only
     the first elements (flat order, or along ``axis``).
+
+    Example
+    -------
+    >>> a = wp.array([1.0, 2.0, 3.0, 4.0], dtype=wp.float32)
+    >>> float(wp.utils.array_sum(a))
+    10.0
+    >>> m = wp.array([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]], dtype=wp.float32)
+    >>> out = wp.zeros((2, 1), dtype=wp.float32)
+    >>> wp.utils.array_sum(m, out=out, axis=1).numpy().tolist()  # per row
+    [[3.0], [12.0]]
+    >>> v = wp.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=wp.vec3)
+    >>> print(wp.utils.array_sum(v))
+    [5. 7. 9.]
     """
     if axis is not None:
         axis = _normalize_axis("array_sum", axis, values.ndim)
@@ -245,7 +258,15 @@ def array_inner(a: array, b: array, out: array | None = None, count: int | None 
     """The inner product of two arrays of one shape and dtype (all elements, or along
     ``axis``); Warp 1.19's ``wp.utils.array_inner``. Vector elements contribute their
     dot product, matrix elements the sum of component products. The result's type is the
-    scalar type (float32 or float64); the return conventions are ``array_sum``'s."""
+    scalar type (float32 or float64); the return conventions are ``array_sum``'s.
+
+    Example
+    -------
+    >>> a = wp.array([1.0, 2.0, 3.0, 4.0], dtype=wp.float32)
+    >>> b = wp.array([1.0, 0.0, 2.0, 1.0], dtype=wp.float32)
+    >>> float(wp.utils.array_inner(a, b))  # 1 + 0 + 6 + 4
+    11.0
+    """
     if a.shape != b.shape:
         raise ValueError(f"array_inner() arguments must have the same shape, got {a.shape} "
                          f"and {b.shape}")
@@ -292,7 +313,19 @@ def array_scan(in_array: array, out_array: array, inclusive: bool = True) -> Non
     (``out[i] = in[0] + ... + in[i]``) or exclusive (``... + in[i-1]``, ``out[0] = 0``);
     Warp 1.19's ``wp.utils.array_scan``. Scalar or vector elements of int32, int64,
     float32 or float64 (vectors component-wise); arrays contiguous or 1-D; ``out_array``
-    may be ``in_array``."""
+    may be ``in_array``.
+
+    Example
+    -------
+    >>> a = wp.array([1, 2, 3, 4], dtype=int)
+    >>> out = wp.zeros(4, dtype=int)
+    >>> wp.utils.array_scan(a, out)
+    >>> print(out.numpy())
+    [ 1  3  6 10]
+    >>> wp.utils.array_scan(a, out, inclusive=False)
+    >>> print(out.numpy())
+    [0 1 3 6]
+    """
     _check_pair("array_scan(): in and out", in_array, out_array)
     if in_array.size == 0:
         return
@@ -332,7 +365,16 @@ def array_cast(in_array: array, out_array: array, count: int | None = None) -> N
     """Convert elements of ``in_array`` into ``out_array`` (another dtype; Warp 1.19's
     ``wp.utils.array_cast``). Arrays of different dimensionality or element shapes are
     cast scalar by scalar in flat order; ``count`` (elements of ``in_array``) is for 1-D
-    casts only; with one dtype the elements are copied."""
+    casts only; with one dtype the elements are copied.
+
+    Example
+    -------
+    >>> f = wp.array([1.7, -2.5, 3.2], dtype=wp.float32)
+    >>> i = wp.zeros(3, dtype=wp.int32)
+    >>> wp.utils.array_cast(f, i)  # toward zero, as C casts
+    >>> print(i.numpy())
+    [ 1 -2  3]
+    """
     if in_array.device != out_array.device:
         raise RuntimeError(f"array_cast(): array storage devices do not match "
                            f"({in_array.device} vs {out_array.device})")

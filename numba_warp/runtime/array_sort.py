@@ -142,6 +142,14 @@ def radix_sort_pairs(keys: array, values: array, count: int, begin_bit: int = 0,
     Keys are int32, uint32, float32, int64, uint64 or float64; values have 4- or 8-byte
     elements. Both arrays hold at least ``2 * count`` elements (the second half is
     scratch). ``begin_bit``/``end_bit`` restrict the sort to those bits of the keys.
+
+    Example
+    -------
+    >>> keys = wp.array([3, 1, 2, 1, 0, 0, 0, 0], dtype=int)  # 4 keys, then scratch
+    >>> values = wp.array([0, 1, 2, 3, 0, 0, 0, 0], dtype=int)
+    >>> wp.utils.radix_sort_pairs(keys, values, 4)
+    >>> print(keys.numpy()[:4], values.numpy()[:4])
+    [1 1 2 3] [1 3 2 0]
     """
     if keys.device != values.device:
         raise RuntimeError(f"radix_sort_pairs(): keys and values array storage devices do not "
@@ -288,7 +296,17 @@ def segmented_sort_pairs(keys: array, values: array, count: int, segment_start_i
     ``wp.utils.segmented_sort_pairs``. Without ``segment_end_indices``, consecutive
     starts delimit the segments. Both arrays hold at least ``2 * count`` elements (the
     second half is scratch). Invalid segments raise ValueError on the CPU; on a GPU they
-    are skipped (Warp does not check them there either)."""
+    are skipped (Warp does not check them there either).
+
+    Example
+    -------
+    >>> keys = wp.array([3, 1, 2, 5, 4, 0, 0, 0, 0, 0], dtype=int)  # 5 keys, then scratch
+    >>> values = wp.array([0, 1, 2, 3, 4, 0, 0, 0, 0, 0], dtype=int)
+    >>> starts = wp.array([0, 3, 5], dtype=int)  # segments [0, 3) and [3, 5)
+    >>> wp.utils.segmented_sort_pairs(keys, values, 5, starts)
+    >>> print(keys.numpy()[:5], values.numpy()[:5])
+    [1 2 3 4 5] [1 2 0 4 3]
+    """
     if isinstance(count, bool):
         raise TypeError("count must be an integer")
     try:
@@ -373,7 +391,17 @@ def runlength_encode(values: array, run_values: array, run_lengths: array,
     """Run-length encode ``values[:value_count]`` (int32): each run's value into
     ``run_values``, its length into ``run_lengths`` (int32), the number of runs into
     ``run_count[0]`` (returned) or, without ``run_count``, returned as an int; Warp
-    1.19's ``wp.utils.runlength_encode``."""
+    1.19's ``wp.utils.runlength_encode``.
+
+    Example
+    -------
+    >>> values = wp.array([1, 1, 2, 2, 2, 7], dtype=int)
+    >>> run_values = wp.zeros(6, dtype=int)
+    >>> run_lengths = wp.zeros(6, dtype=int)
+    >>> n = wp.utils.runlength_encode(values, run_values, run_lengths)
+    >>> n, run_values.numpy()[:n].tolist(), run_lengths.numpy()[:n].tolist()
+    (3, [1, 2, 7], [2, 3, 1])
+    """
     if run_values.device != values.device or run_lengths.device != values.device:
         raise RuntimeError("runlength_encode(): run_values, run_lengths and values storage "
                            "devices do not match")

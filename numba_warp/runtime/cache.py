@@ -317,7 +317,26 @@ def clear_kernel_cache() -> None:
     """Delete all generated source and compiled kernels, of every build, from the cache
     root (``wp.config.kernel_cache_dir``, ``$NUMBA_WARP_CACHE_DIR`` or
     ``~/.cache/numba_warp``). A typical program's kernels take a few MB; the test suite's
-    about 100 MB."""
+    about 100 MB.
+
+    Example
+    -------
+    A cache in a folder of its own, so that the example leaves the real one alone:
+
+    >>> import os, tempfile
+    >>> saved = wp.config.kernel_cache_dir
+    >>> wp.config.kernel_cache_dir = tempfile.mkdtemp()
+    >>> @wp.kernel
+    ... def k(a: wp.array(dtype=float)):
+    ...     a[wp.tid()] = 1.0
+    >>> wp.launch(k, dim=1, inputs=[wp.zeros(1, dtype=float)])
+    >>> len(os.listdir(wp.config.kernel_cache_dir))  # this build's folder
+    1
+    >>> wp.clear_kernel_cache()
+    >>> os.listdir(wp.config.kernel_cache_dir)
+    []
+    >>> wp.config.kernel_cache_dir = saved
+    """
     path = cache_root()
     if not path.is_dir():
         return

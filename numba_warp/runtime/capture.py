@@ -35,7 +35,17 @@ __all__ = ["CaptureMode", "Graph", "ScopedCapture", "capture_begin", "capture_en
 
 
 class CaptureMode(enum.IntEnum):
-    """CUDA stream capture mode (``cudaStreamCaptureMode``); ignored on the CPU."""
+    """CUDA stream capture mode (``cudaStreamCaptureMode``); ignored on the CPU.
+
+    Example
+    -------
+    >>> [mode.name for mode in wp.CaptureMode]
+    ['GLOBAL', 'THREAD_LOCAL', 'RELAXED']
+    >>> with wp.ScopedCapture(device="cpu", capture_mode=wp.CaptureMode.RELAXED) as capture:
+    ...     a = wp.zeros(3, dtype=float, device="cpu")
+    >>> capture.graph.device.is_cpu
+    True
+    """
 
     GLOBAL = 0
     THREAD_LOCAL = 1
@@ -50,6 +60,20 @@ def capture_begin(device=None, stream=None, force_module_load=None, external: bo
     otherwise compiled when first launched, also during a capture). ``external=True``:
     a CUDA capture on ``stream`` was begun by another library. ``apic`` is accepted
     (Warp's serialisable capture; ``capture_save`` is not supported here).
+
+    Example
+    -------
+    >>> @wp.kernel
+    ... def inc(a: wp.array(dtype=float)):
+    ...     a[wp.tid()] += 1.0
+    >>> a = wp.zeros(3, dtype=float, device="cpu")
+    >>> wp.capture_begin(device="cpu")
+    >>> wp.launch(inc, dim=3, inputs=[a], device="cpu")  # recorded, not run
+    >>> graph = wp.capture_end(device="cpu")
+    >>> wp.capture_launch(graph)
+    >>> wp.capture_launch(graph)
+    >>> print(a.numpy())
+    [2. 2. 2.]
     """
     device = stream.device if stream is not None else get_device(device)
     if device.is_cpu:
@@ -86,7 +110,16 @@ def capture_begin(device=None, stream=None, force_module_load=None, external: bo
 
 
 def capture_end(device=None, stream=None) -> Graph:
-    """End the capture begun by :func:`capture_begin`; the captured :class:`Graph`."""
+    """End the capture begun by :func:`capture_begin`; the captured :class:`Graph`.
+
+    Example
+    -------
+    >>> wp.capture_begin(device="cpu")
+    >>> a = wp.full(3, 7.0, device="cpu")  # allocated now; filled at each replay
+    >>> graph = wp.capture_end(device="cpu")
+    >>> isinstance(graph, wp.Graph), graph.device.is_cpu
+    (True, True)
+    """
     if stream is None:
         cpu = capture_state.cpu_graph()
         if cpu is not None and (device is None or get_device(device).is_cpu):
@@ -117,7 +150,22 @@ def capture_end(device=None, stream=None) -> Graph:
 
 
 def capture_launch(graph: Graph, stream=None) -> None:
-    """Run a captured graph (on ``stream``, default: the graph's device's current one)."""
+    """Run a captured graph (on ``stream``, default: the graph's device's current one).
+
+    Example
+    -------
+    >>> @wp.kernel
+    ... def inc(a: wp.array(dtype=float)):
+    ...     a[wp.tid()] += 1.0
+    >>> a = wp.zeros(2, dtype=float, device="cpu")
+    >>> with wp.ScopedCapture(device="cpu") as capture:
+    ...     wp.launch(inc, dim=2, inputs=[a], device="cpu")
+    ...     wp.launch(inc, dim=2, inputs=[a], device="cpu")
+    >>> for _ in range(3):
+    ...     wp.capture_launch(capture.graph)  # two launches each time
+    >>> print(a.numpy())
+    [6. 6.]
+    """
     if not isinstance(graph, Graph):
         raise TypeError(f"wp.capture_launch() takes a wp.Graph from wp.capture_end() or "
                         f"wp.ScopedCapture().graph, got {type(graph).__name__}")
@@ -153,10 +201,18 @@ class ScopedCapture:
 
     Example
     -------
+    >>> @wp.kernel
+    ... def inc(a: wp.array(dtype=float)):
+    ...     a[wp.tid()] += 1.0
+    >>> a = wp.zeros(3, dtype=float, device="cpu")
     >>> with wp.ScopedCapture(device="cpu") as capture:
-    ...     wp.launch(step, dim=n, inputs=[state], device="cpu")
-    >>> for _ in range(100):
+    ...     wp.launch(inc, dim=3, inputs=[a], device="cpu")  # recorded, not run
+    >>> print(a.numpy())
+    [0. 0. 0.]
+    >>> for _ in range(5):
     ...     wp.capture_launch(capture.graph)
+    >>> print(a.numpy())
+    [5. 5. 5.]
     """
 
     def __init__(self, device=None, stream=None, force_module_load=None, external=False,
@@ -194,7 +250,13 @@ class ScopedCapture:
 
 def is_conditional_graph_supported() -> bool:
     """False: numba_warp does not build CUDA conditional graph nodes. ``capture_if`` and
-    ``capture_while`` work outside captures and inside CPU captures."""
+    ``capture_while`` work outside captures and inside CPU captures.
+
+    Example
+    -------
+    >>> wp.is_conditional_graph_supported()
+    False
+    """
     return False
 
 
@@ -244,6 +306,21 @@ def capture_if(condition, on_true=None, on_false=None, stream=None, **kwargs) ->
 
     Outside a capture the condition is read now; inside a CPU capture it is read at each
     replay. Inside a CUDA capture: not supported (see ``is_conditional_graph_supported``).
+
+    Example
+    -------
+    >>> @wp.kernel
+    ... def inc(a: wp.array(dtype=float)):
+    ...     a[wp.tid()] += 1.0
+    >>> a = wp.zeros(2, dtype=float, device="cpu")
+    >>> flag = wp.array([1], dtype=wp.int32, device="cpu")
+    >>> with wp.ScopedCapture(device="cpu") as capture:
+    ...     wp.capture_if(flag, on_true=lambda: wp.launch(inc, dim=2, inputs=[a], device="cpu"))
+    >>> wp.capture_launch(capture.graph)  # flag[0] is 1: runs the launch
+    >>> flag.numpy()[0] = 0  # (a CPU array's numpy() shares its memory)
+    >>> wp.capture_launch(capture.graph)  # flag[0] is 0: skips it
+    >>> print(a.numpy())
+    [1. 1.]
     """
     if on_true is None and on_false is None:
         return
@@ -277,6 +354,18 @@ def capture_while(condition, while_body, stream=None, **kwargs) -> None:
 
     Outside a capture the loop runs now; inside a CPU capture it runs at each replay.
     Inside a CUDA capture: not supported (see ``is_conditional_graph_supported``).
+
+    Example
+    -------
+    >>> @wp.kernel
+    ... def step(n: wp.array(dtype=wp.int32), total: wp.array(dtype=float)):
+    ...     n[0] = n[0] - 1
+    ...     total[0] += 1.0
+    >>> n = wp.array([3], dtype=wp.int32, device="cpu")
+    >>> total = wp.zeros(1, dtype=float, device="cpu")
+    >>> wp.capture_while(n, lambda: wp.launch(step, dim=1, inputs=[n, total], device="cpu"))
+    >>> print(n.numpy(), total.numpy())  # three iterations, until n[0] == 0
+    [0] [3.]
     """
     device = _check_condition(condition)
     graph = capture_state.cpu_graph()
@@ -303,7 +392,26 @@ def _replay_while(condition, body_g):
 
 def capture_debug_dot_print(graph: Graph, path: str, verbose: bool = True) -> None:
     """Write a graph as GraphViz ``dot`` to ``path``: a CUDA graph through the driver
-    (``cuGraphDebugDotPrint``), a CPU graph as the chain of its recorded operations."""
+    (``cuGraphDebugDotPrint``), a CPU graph as the chain of its recorded operations.
+
+    Example
+    -------
+    >>> @wp.kernel
+    ... def inc(a: wp.array(dtype=float)):
+    ...     a[wp.tid()] += 1.0
+    >>> import os, tempfile
+    >>> a = wp.zeros(3, dtype=float, device="cpu")
+    >>> with wp.ScopedCapture(device="cpu") as capture:
+    ...     wp.launch(inc, dim=3, inputs=[a], device="cpu")
+    >>> path = os.path.join(tempfile.mkdtemp(), "graph.dot")
+    >>> wp.capture_debug_dot_print(capture.graph, path)
+    >>> print(open(path).read())
+    digraph cpu_graph {
+      node [shape=box, fontname="Helvetica"];
+      op0 [label="forward kernel inc"];
+    }
+    <BLANKLINE>
+    """
     if graph.device.is_cuda:
         if graph.graph is None:
             raise RuntimeError("the graph was captured externally; it has no CUDA graph here")
@@ -335,12 +443,41 @@ def _no_serialisation(what: str):
 
 
 def capture_save(graph, path, *args, **kwargs):
+    """Warp's serialised graphs (``.wrp`` files): not supported, NotImplementedError.
+
+    Example
+    -------
+    >>> with wp.ScopedCapture(device="cpu") as capture:
+    ...     a = wp.zeros(3, dtype=float, device="cpu")
+    >>> wp.capture_save(capture.graph, "graph.wrp")
+    Traceback (most recent call last):
+    ...
+    NotImplementedError: wp.capture_save: saving and loading graphs ... not supported ...
+    """
     _no_serialisation("capture_save")
 
 
 def capture_load(path, device=None):
+    """Warp's serialised graphs (``.wrp`` files): not supported, NotImplementedError.
+
+    Example
+    -------
+    >>> wp.capture_load("graph.wrp")
+    Traceback (most recent call last):
+    ...
+    NotImplementedError: wp.capture_load: saving and loading graphs ... not supported ...
+    """
     _no_serialisation("capture_load")
 
 
 def capture_load_from_bytes(data, device=None, *args, **kwargs):
+    """Warp's serialised graphs (``.wrp`` files): not supported, NotImplementedError.
+
+    Example
+    -------
+    >>> wp.capture_load_from_bytes(b"")
+    Traceback (most recent call last):
+    ...
+    NotImplementedError: wp.capture_load_from_bytes: saving and loading graphs ... not supported ...
+    """
     _no_serialisation("capture_load_from_bytes")

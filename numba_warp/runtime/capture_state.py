@@ -38,6 +38,22 @@ class Graph:
     On the CPU it is the list of recorded operations (``ops``); on a GPU the CUDA graph
     (``graph``, instantiated on first launch into ``graph_exec``). ``retained`` keeps the
     arrays and launches the captured work refers to alive as long as the graph.
+
+    Example
+    -------
+    >>> @wp.kernel
+    ... def inc(a: wp.array(dtype=float)):
+    ...     a[wp.tid()] += 1.0
+    >>> with wp.ScopedCapture(device="cpu") as capture:
+    ...     a = wp.zeros(3, dtype=float, device="cpu")  # zeroed again at each replay
+    ...     wp.launch(inc, dim=3, inputs=[a], device="cpu")
+    >>> graph = capture.graph
+    >>> isinstance(graph, wp.Graph), len(graph.ops)  # the fill and the launch
+    (True, 2)
+    >>> wp.capture_launch(graph)
+    >>> wp.capture_launch(graph)
+    >>> print(a.numpy())
+    [1. 1. 1.]
     """
 
     def __init__(self, device, capture_id: int = 0):

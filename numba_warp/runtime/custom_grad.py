@@ -161,10 +161,24 @@ def func_grad(forward):
 
     Example
     -------
+    >>> @wp.func
+    ... def safe_sqrt(x: float):
+    ...     return wp.sqrt(wp.max(x, 0.0))
     >>> @wp.func_grad(safe_sqrt)
     ... def adj_safe_sqrt(x: float, adj_ret: float):
-    ...     if x > 0.0:
+    ...     if x > 0.0:  # the gradient at 0 is 0, not inf
     ...         wp.adjoint[x] += 1.0 / (2.0 * wp.sqrt(x)) * adj_ret
+    >>> @wp.kernel
+    ... def k(x: wp.array(dtype=float), y: wp.array(dtype=float)):
+    ...     i = wp.tid()
+    ...     y[i] = safe_sqrt(x[i])
+    >>> x = wp.array([4.0, 0.0], dtype=float, requires_grad=True)
+    >>> y = wp.zeros(2, dtype=float, requires_grad=True)
+    >>> with wp.Tape() as tape:
+    ...     wp.launch(k, dim=2, inputs=[x], outputs=[y])
+    >>> tape.backward(grads={y: wp.ones(2, dtype=float)})
+    >>> print(x.grad.numpy())
+    [0.25 0.  ]
     """
     if not isinstance(forward, Function):
         raise TypeError(f"@wp.func_grad(f) needs a @wp.func, got {type(forward).__name__}")
@@ -178,7 +192,35 @@ def func_grad(forward):
 
 
 def func_replay(forward):
-    """Declare the function the backward pass runs to recompute ``forward``'s value."""
+    """Declare the function the backward pass runs to recompute ``forward``'s value.
+
+    Example
+    -------
+    A function with a side effect (it draws a ticket from a counter): the backward pass
+    must reuse the ticket the forward pass drew, not draw another.
+
+    >>> @wp.func
+    ... def take(counter: wp.array(dtype=int), tickets: wp.array(dtype=int), i: int):
+    ...     t = wp.atomic_add(counter, 0, 1)
+    ...     tickets[i] = t
+    ...     return t
+    >>> @wp.func_replay(take)
+    ... def replay_take(counter: wp.array(dtype=int), tickets: wp.array(dtype=int), i: int):
+    ...     return tickets[i]
+    >>> @wp.kernel
+    ... def k(counter: wp.array(dtype=int), tickets: wp.array(dtype=int),
+    ...       x: wp.array(dtype=float), y: wp.array(dtype=float)):
+    ...     t = take(counter, tickets, wp.tid())
+    ...     y[t] = x[t] * x[t]
+    >>> counter, tickets = wp.zeros(1, dtype=int), wp.zeros(3, dtype=int)
+    >>> x = wp.array([1.0, 2.0, 3.0], dtype=float, requires_grad=True)
+    >>> y = wp.zeros(3, dtype=float, requires_grad=True)
+    >>> with wp.Tape() as tape:
+    ...     wp.launch(k, dim=3, inputs=[counter, tickets, x], outputs=[y])
+    >>> tape.backward(grads={y: wp.ones(3, dtype=float)})
+    >>> print(counter.numpy(), x.grad.numpy())
+    [3] [2. 4. 6.]
+    """
     if not isinstance(forward, Function):
         raise TypeError(f"@wp.func_replay(f) needs a @wp.func, got {type(forward).__name__}")
 

@@ -49,7 +49,16 @@ __all__ = [
 
 
 class Device:
-    """A compute device. Compare with ``==`` or with its alias string (``"cuda:0"``)."""
+    """A compute device. Compare with ``==`` or with its alias string (``"cuda:0"``).
+
+    Example
+    -------
+    >>> cpu = wp.get_device("cpu")
+    >>> cpu.is_cpu, cpu.is_cuda, cpu == "cpu", str(cpu)
+    (True, False, True, 'cpu')
+    >>> wp.zeros(2, device=cpu).device == cpu
+    True
+    """
 
     def __init__(self, alias: str, ordinal: int):
         self.alias = alias
@@ -203,34 +212,91 @@ def _cuda_list() -> list[Device]:
 
 
 def is_cuda_available() -> bool:
-    """True when at least one CUDA GPU can be used."""
+    """True when at least one CUDA GPU can be used.
+
+    Example
+    -------
+    >>> device = "cuda:0" if wp.is_cuda_available() else "cpu"
+    >>> wp.zeros(3, device=device).device == device
+    True
+    """
     return bool(_cuda_list())
 
 
 def is_cpu_available() -> bool:
+    """True: the CPU device is always there.
+
+    Example
+    -------
+    >>> wp.is_cpu_available()
+    True
+    """
     return True
 
 
 def get_cuda_device_count() -> int:
+    """How many CUDA GPUs can be used (0 without a GPU or CUDA driver).
+
+    Example
+    -------
+    >>> n = wp.get_cuda_device_count()
+    >>> (n > 0) == wp.is_cuda_available(), n == len(wp.get_cuda_devices())
+    (True, True)
+    """
     return len(_cuda_list())
 
 
 def get_cuda_devices() -> list[Device]:
+    """The CUDA devices (``"cuda:0"``, ``"cuda:1"``, ...), in ordinal order.
+
+    Example
+    -------
+    >>> gpus = wp.get_cuda_devices()
+    >>> all(d.is_cuda for d in gpus), len(gpus) == wp.get_cuda_device_count()
+    (True, True)
+    >>> [str(d) for d in gpus] == [f"cuda:{i}" for i in range(len(gpus))]
+    True
+    """
     return list(_cuda_list())
 
 
 def get_devices() -> list[Device]:
+    """Every device: the CPU first, then the CUDA devices.
+
+    Example
+    -------
+    >>> devices = wp.get_devices()
+    >>> devices[0].is_cpu, devices[1:] == wp.get_cuda_devices()
+    (True, True)
+    """
     return [_cpu, *_cuda_list()]
 
 
 def get_preferred_device() -> Device:
-    """The first GPU if there is one, else the CPU."""
+    """The first GPU if there is one, else the CPU.
+
+    Example
+    -------
+    >>> device = wp.get_preferred_device()
+    >>> device.is_cuda == wp.is_cuda_available()
+    True
+    """
     devices = _cuda_list()
     return devices[0] if devices else _cpu
 
 
 def get_device(ident=None) -> Device:
-    """Resolve ``None`` (the current default), a string or a Device to a Device."""
+    """Resolve ``None`` (the current default), a string or a Device to a Device.
+
+    Example
+    -------
+    >>> cpu = wp.get_device("cpu")
+    >>> cpu.is_cpu, wp.get_device(cpu) is cpu
+    (True, True)
+    >>> with wp.ScopedDevice("cpu"):
+    ...     print(wp.get_device())  # None: the current device
+    cpu
+    """
     if ident is None:
         dev = getattr(_local, "default", None)
         if dev is None:
@@ -287,14 +353,31 @@ def _default_device() -> Device:
 
 
 def set_device(ident) -> None:
-    """Set the default device for array allocation and launches."""
+    """Set the default device for array allocation and launches.
+
+    Example
+    -------
+    >>> saved = wp.get_device()
+    >>> wp.set_device("cpu")
+    >>> wp.get_device().is_cpu, wp.zeros(2).device.is_cpu
+    (True, True)
+    >>> wp.set_device(saved)
+    """
     dev = get_device(ident)
     _local.default = dev
     _process_default[0] = dev
 
 
 class ScopedDevice:
-    """``with wp.ScopedDevice("cuda:0"):`` makes a device the default inside the block."""
+    """``with wp.ScopedDevice("cuda:0"):`` makes a device the default inside the block.
+
+    Example
+    -------
+    >>> with wp.ScopedDevice("cpu") as device:
+    ...     a = wp.zeros(3)  # allocated on the block's device
+    >>> device.is_cpu, a.device == device
+    (True, True)
+    """
 
     def __init__(self, device):
         self.device = get_device(device)
@@ -311,7 +394,19 @@ class ScopedDevice:
 
 
 def synchronize() -> None:
-    """Wait for all outstanding work on every initialised GPU."""
+    """Wait for all outstanding work on every initialised GPU.
+
+    Example
+    -------
+    >>> @wp.kernel
+    ... def inc(a: wp.array(dtype=float)):
+    ...     a[wp.tid()] += 1.0
+    >>> a = wp.zeros(4, dtype=float)
+    >>> wp.launch(inc, dim=4, inputs=[a])  # queued: asynchronous on a GPU
+    >>> wp.synchronize()  # every device has finished its work
+    >>> print(a.numpy())
+    [1. 1. 1. 1.]
+    """
     if _cuda_devices:
         for dev in _cuda_devices:
             if dev.ordinal in cuda_backend._contexts:
@@ -319,7 +414,19 @@ def synchronize() -> None:
 
 
 def synchronize_device(device=None) -> None:
-    """Wait for all outstanding work on one device."""
+    """Wait for all outstanding work on one device.
+
+    Example
+    -------
+    >>> @wp.kernel
+    ... def inc(a: wp.array(dtype=float)):
+    ...     a[wp.tid()] += 1.0
+    >>> a = wp.zeros(4, dtype=float)
+    >>> wp.launch(inc, dim=4, inputs=[a])
+    >>> wp.synchronize_device(a.device)  # the launch has finished
+    >>> print(a.numpy())
+    [1. 1. 1. 1.]
+    """
     get_device(device).synchronize()
 
 
@@ -336,6 +443,19 @@ class Stream:
     ----------
     device : the GPU (default: the current device, which must be a GPU).
     cuda_stream : an existing stream handle (an int) to wrap instead of creating one.
+
+    Example
+    -------
+    >>> wp.Stream("cpu")
+    Traceback (most recent call last):
+    ...
+    RuntimeError: streams are a CUDA feature; the CPU device has none
+    >>> if wp.is_cuda_available():
+    ...     s = wp.Stream("cuda:0")
+    ...     with wp.ScopedStream(s):
+    ...         a = wp.full(3, 2.0)  # allocated on cuda:0 and filled on s
+    ...     s.synchronize()
+    ...     assert s.device == "cuda:0" and a.numpy().tolist() == [2.0, 2.0, 2.0]
     """
 
     def __init__(self, device=None, priority: int = 0, cuda_stream: int | None = None):
@@ -415,7 +535,20 @@ class Stream:
 
 
 class Event:
-    """A CUDA event, for ordering work between streams and for timing."""
+    """A CUDA event, for ordering work between streams and for timing.
+
+    Example
+    -------
+    >>> wp.Event("cpu")
+    Traceback (most recent call last):
+    ...
+    RuntimeError: events are a CUDA feature; the CPU device has none
+    >>> if wp.is_cuda_available():
+    ...     e = wp.Event("cuda:0")
+    ...     e = wp.get_stream("cuda:0").record_event(e)
+    ...     e.synchronize()
+    ...     assert e.is_complete
+    """
 
     def __init__(self, device=None, enable_timing: bool = False):
         self.device = get_device(device)
@@ -435,12 +568,34 @@ class Event:
 
 
 def get_stream(device=None) -> Stream:
-    """The current stream of a GPU (default: the current device)."""
+    """The current stream of a GPU (default: the current device).
+
+    Example
+    -------
+    >>> wp.get_stream("cpu")
+    Traceback (most recent call last):
+    ...
+    RuntimeError: the CPU device has no streams; streams are a CUDA feature
+    >>> if wp.is_cuda_available():
+    ...     assert wp.get_stream("cuda:0") is wp.get_device("cuda:0").stream
+    """
     return get_device(device).stream
 
 
 def set_stream(stream: Stream, device=None, sync: bool = False) -> None:
-    """Make ``stream`` the current stream of its device."""
+    """Make ``stream`` the current stream of its device.
+
+    Example
+    -------
+    >>> if wp.is_cuda_available():
+    ...     saved = wp.get_stream("cuda:0")
+    ...     s = wp.Stream("cuda:0")
+    ...     wp.set_stream(s)  # work on cuda:0 now goes to s
+    ...     assert wp.get_stream("cuda:0") is s
+    ...     wp.set_stream(saved)
+    >>> wp.get_device("cpu").is_cuda  # (the CPU has no streams)
+    False
+    """
     dev = stream.device if device is None else get_device(device)
     if sync and dev.has_stream:
         stream.wait_stream(dev.stream)
@@ -448,7 +603,24 @@ def set_stream(stream: Stream, device=None, sync: bool = False) -> None:
 
 
 class ScopedStream:
-    """``with wp.ScopedStream(s):`` queues work on ``s`` inside the block."""
+    """``with wp.ScopedStream(s):`` queues work on ``s`` inside the block.
+
+    Example
+    -------
+    >>> @wp.kernel
+    ... def inc(a: wp.array(dtype=float)):
+    ...     a[wp.tid()] += 1.0
+    >>> if wp.is_cuda_available():
+    ...     s = wp.Stream("cuda:0")
+    ...     a = wp.zeros(3, dtype=float, device="cuda:0")
+    ...     with wp.ScopedStream(s):  # launches and copies in the block go to s
+    ...         wp.launch(inc, dim=3, inputs=[a])
+    ...         assert wp.get_stream() is s
+    ...     s.synchronize()
+    ...     assert a.numpy().tolist() == [1.0, 1.0, 1.0]
+    >>> with wp.ScopedStream(None):  # None: no change (for code with an optional stream)
+    ...     a = wp.zeros(3, dtype=float, device="cpu")
+    """
 
     def __init__(self, stream: Stream | None, sync_enter: bool = True, sync_exit: bool = False):
         self.stream = stream
@@ -480,30 +652,123 @@ class ScopedStream:
 
 
 def wait_stream(other: Stream, event: Event | None = None) -> None:
-    """Make the current stream wait for all work queued on ``other`` so far."""
+    """Make the current stream wait for all work queued on ``other`` so far.
+
+    Example
+    -------
+    >>> @wp.kernel
+    ... def inc(a: wp.array(dtype=float)):
+    ...     a[wp.tid()] += 1.0
+    >>> if wp.is_cuda_available():
+    ...     producer = wp.Stream("cuda:0")
+    ...     a = wp.zeros(3, dtype=float, device="cuda:0")
+    ...     with wp.ScopedStream(producer):
+    ...         wp.launch(inc, dim=3, inputs=[a])
+    ...     with wp.ScopedDevice("cuda:0"):
+    ...         wp.wait_stream(producer)  # the current stream waits for the launch
+    ...         b = wp.clone(a)  # queued on the current stream: after the launch
+    ...     assert b.numpy().tolist() == [1.0, 1.0, 1.0]
+    >>> wp.get_device("cpu").is_cuda  # (the CPU has no streams)
+    False
+    """
     get_stream(other.device).wait_stream(other, event)
 
 
 def wait_event(event: Event) -> None:
-    """Make the current stream wait for ``event``."""
+    """Make the current stream wait for ``event``.
+
+    Example
+    -------
+    >>> @wp.kernel
+    ... def inc(a: wp.array(dtype=float)):
+    ...     a[wp.tid()] += 1.0
+    >>> if wp.is_cuda_available():
+    ...     s = wp.Stream("cuda:0")
+    ...     a = wp.zeros(3, dtype=float, device="cuda:0")
+    ...     with wp.ScopedStream(s):
+    ...         wp.launch(inc, dim=3, inputs=[a])
+    ...         done = wp.record_event()
+    ...     with wp.ScopedDevice("cuda:0"):
+    ...         wp.wait_event(done)  # the current stream waits for the launch on s
+    ...         b = wp.clone(a)
+    ...     assert b.numpy().tolist() == [1.0, 1.0, 1.0]
+    >>> wp.get_device("cpu").is_cuda  # (the CPU has no events)
+    False
+    """
     get_stream(event.device).wait_event(event)
 
 
 def record_event(event: Event | None = None) -> Event:
-    """Record an event on the current stream of the current device."""
+    """Record an event on the current stream of the current device.
+
+    Example
+    -------
+    >>> @wp.kernel
+    ... def inc(a: wp.array(dtype=float)):
+    ...     a[wp.tid()] += 1.0
+    >>> if wp.is_cuda_available():
+    ...     with wp.ScopedDevice("cuda:0"):
+    ...         a = wp.zeros(3, dtype=float)
+    ...         wp.launch(inc, dim=3, inputs=[a])
+    ...         done = wp.record_event()  # marks the point after the launch
+    ...     wp.synchronize_event(done)
+    ...     assert done.is_complete and a.numpy().tolist() == [1.0, 1.0, 1.0]
+    >>> wp.get_device("cpu").is_cuda  # (the CPU has no events)
+    False
+    """
     return get_stream().record_event(event)
 
 
 def synchronize_stream(stream=None) -> None:
+    """Wait until all work queued on ``stream`` (default: the current stream of the current
+    device) has finished.
+
+    Example
+    -------
+    >>> if wp.is_cuda_available():
+    ...     s = wp.Stream("cuda:0")
+    ...     with wp.ScopedStream(s):
+    ...         a = wp.full(1000, 2.0)  # filled on s
+    ...     wp.synchronize_stream(s)
+    ...     assert s.is_complete
+    >>> wp.get_device("cpu").is_cuda  # (the CPU has no streams)
+    False
+    """
     (stream if stream is not None else get_stream()).synchronize()
 
 
 def synchronize_event(event: Event) -> None:
+    """Wait until the work before ``event`` was recorded has finished.
+
+    Example
+    -------
+    >>> if wp.is_cuda_available():
+    ...     with wp.ScopedDevice("cuda:0"):
+    ...         a = wp.full(1000, 2.0)
+    ...         e = wp.record_event()
+    ...     wp.synchronize_event(e)
+    ...     assert e.is_complete
+    >>> wp.get_device("cpu").is_cuda  # (the CPU has no events)
+    False
+    """
     event.synchronize()
 
 
 def get_event_elapsed_time(start: Event, end: Event, synchronize: bool = True) -> float:
-    """Milliseconds between two timing events."""
+    """Milliseconds between two timing events.
+
+    Example
+    -------
+    >>> if wp.is_cuda_available():
+    ...     with wp.ScopedDevice("cuda:0"):
+    ...         start = wp.record_event(wp.Event(enable_timing=True))
+    ...         a = wp.zeros(1 << 20, dtype=float)
+    ...         end = wp.record_event(wp.Event(enable_timing=True))
+    ...     ms = wp.get_event_elapsed_time(start, end)
+    ...     assert ms >= 0.0
+    >>> wp.get_device("cpu").is_cuda  # (the CPU has no events)
+    False
+    """
     if not (start.enable_timing and end.enable_timing):
         raise ValueError("both events need enable_timing=True to measure elapsed time")
     if synchronize:

@@ -49,7 +49,16 @@ def _shape_of(shape, kwargs, where):
 def empty(shape=None, dtype=float, device=None, requires_grad: bool = False,
           pinned: bool = False, retain_grad: bool = False, **kwargs) -> array:
     """An array with uninitialised contents (``n=length`` is Warp's older form of
-    ``shape``)."""
+    ``shape``).
+
+    Example
+    -------
+    >>> a = wp.empty((4, 2), dtype=wp.vec3)  # the contents are whatever memory held
+    >>> a.shape, a.dtype is wp.vec3
+    ((4, 2), True)
+    >>> wp.empty(n=5).shape
+    (5,)
+    """
     shape = _shape_of(shape, kwargs, "wp.empty")
     et = element_type(dtype)
     dev = get_device(device)
@@ -59,7 +68,17 @@ def empty(shape=None, dtype=float, device=None, requires_grad: bool = False,
 
 def zeros(shape=None, dtype=float, device=None, requires_grad: bool = False,
           pinned: bool = False, retain_grad: bool = False, **kwargs) -> array:
-    """An array of zeros."""
+    """An array of zeros.
+
+    Example
+    -------
+    >>> print(wp.zeros((2, 3), dtype=int).numpy())
+    [[0 0 0]
+     [0 0 0]]
+    >>> a = wp.zeros(4, dtype=wp.vec3, requires_grad=True)
+    >>> a.shape, a.dtype is wp.vec3, a.grad.shape
+    ((4,), True, (4,))
+    """
     out = empty(_shape_of(shape, kwargs, "wp.zeros"), dtype, device, False, pinned)
     out.zero_()
     return _finish(out, requires_grad, retain_grad)
@@ -67,7 +86,15 @@ def zeros(shape=None, dtype=float, device=None, requires_grad: bool = False,
 
 def ones(shape=None, dtype=float, device=None, requires_grad: bool = False,
          pinned: bool = False, retain_grad: bool = False, **kwargs) -> array:
-    """An array of ones."""
+    """An array of ones.
+
+    Example
+    -------
+    >>> print(wp.ones(3, dtype=wp.float64).numpy())
+    [1. 1. 1.]
+    >>> wp.ones(2, dtype=wp.vec2).numpy().tolist()  # every component
+    [[1.0, 1.0], [1.0, 1.0]]
+    """
     shape = _shape_of(shape, kwargs, "wp.ones")
     return full(shape, 1, dtype, device, requires_grad, pinned, retain_grad)
 
@@ -104,7 +131,20 @@ def _dtype_of_value(value):
 def full(shape=None, value=0, dtype=None, device=None, requires_grad: bool = False,
          pinned: bool = False, retain_grad: bool = False, **kwargs) -> array:
     """An array with every element set to ``value`` (dtype inferred from it when not
-    given, as in Warp)."""
+    given, as in Warp).
+
+    Example
+    -------
+    >>> a = wp.full(3, 7)  # an int: int32
+    >>> a.dtype is wp.int32, a.numpy().tolist()
+    (True, [7, 7, 7])
+    >>> v = wp.full((2,), wp.vec3(1.0, 2.0, 3.0))
+    >>> v.dtype is wp.vec3, v.numpy().tolist()
+    (True, [[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]])
+    >>> print(wp.full((2, 2), 0.5, dtype=wp.float64).numpy())
+    [[0.5 0.5]
+     [0.5 0.5]]
+    """
     shape = _shape_of(shape, kwargs, "wp.full")
     if dtype is None or dtype is typing.Any:
         dtype = _dtype_of_value(value)
@@ -122,35 +162,79 @@ def _like(src, device, requires_grad, pinned):
 
 def empty_like(src, device=None, requires_grad: bool | None = None,
                pinned: bool | None = None, retain_grad: bool = False) -> array:
-    """An uninitialised array of ``src``'s shape and dtype (on its device by default)."""
+    """An uninitialised array of ``src``'s shape and dtype (on its device by default).
+
+    Example
+    -------
+    >>> a = wp.ones((2, 3), dtype=wp.int64)
+    >>> b = wp.empty_like(a)
+    >>> b.shape, b.dtype is wp.int64, b.device == a.device
+    ((2, 3), True, True)
+    """
     dev, rg, pin = _like(src, device, requires_grad, pinned)
     return empty(src.shape, src.dtype, dev, rg, pin, retain_grad)
 
 
 def zeros_like(src, device=None, requires_grad: bool | None = None,
                pinned: bool | None = None, retain_grad: bool = False) -> array:
-    """An array of zeros of ``src``'s shape and dtype."""
+    """An array of zeros of ``src``'s shape and dtype.
+
+    Example
+    -------
+    >>> a = wp.array([[1.0, 2.0], [3.0, 4.0]], dtype=wp.float64)
+    >>> z = wp.zeros_like(a)
+    >>> z.dtype is wp.float64, z.numpy().tolist()
+    (True, [[0.0, 0.0], [0.0, 0.0]])
+    """
     dev, rg, pin = _like(src, device, requires_grad, pinned)
     return zeros(src.shape, src.dtype, dev, rg, pin, retain_grad)
 
 
 def ones_like(src, device=None, requires_grad: bool | None = None,
               pinned: bool | None = None, retain_grad: bool = False) -> array:
-    """An array of ones of ``src``'s shape and dtype."""
+    """An array of ones of ``src``'s shape and dtype.
+
+    Example
+    -------
+    >>> a = wp.zeros(3, dtype=wp.int16)
+    >>> b = wp.ones_like(a)
+    >>> b.dtype is wp.int16, b.numpy().tolist()
+    (True, [1, 1, 1])
+    """
     dev, rg, pin = _like(src, device, requires_grad, pinned)
     return ones(src.shape, src.dtype, dev, rg, pin, retain_grad)
 
 
 def full_like(src, value, device=None, requires_grad: bool | None = None,
               pinned: bool | None = None, retain_grad: bool = False) -> array:
-    """An array of ``src``'s shape and dtype with every element set to ``value``."""
+    """An array of ``src``'s shape and dtype with every element set to ``value``.
+
+    Example
+    -------
+    >>> a = wp.zeros((2, 2), dtype=wp.float32)
+    >>> print(wp.full_like(a, 2.5).numpy())
+    [[2.5 2.5]
+     [2.5 2.5]]
+    """
     dev, rg, pin = _like(src, device, requires_grad, pinned)
     return full(src.shape, value, src.dtype, dev, rg, pin, retain_grad)
 
 
 def clone(src, device=None, requires_grad: bool | None = None, pinned: bool | None = None,
           retain_grad: bool = False) -> array:
-    """A copy of ``src`` (on ``device`` if given)."""
+    """A copy of ``src`` (on ``device`` if given).
+
+    Example
+    -------
+    >>> a = wp.array([1.0, 2.0, 3.0], dtype=float)
+    >>> b = wp.clone(a)
+    >>> wp.copy(a, wp.zeros(3, dtype=float))  # overwrite a: b has memory of its own
+    >>> print(a.numpy(), b.numpy())
+    [0. 0. 0.] [1. 2. 3.]
+    >>> c = wp.clone(b, device="cpu")
+    >>> c.device.is_cpu, c.numpy().tolist()
+    (True, [1.0, 2.0, 3.0])
+    """
     dev, rg, pin = _like(src, device, requires_grad, pinned)
     out = empty(src.shape, src.dtype, dev, False, pin)
     if isinstance(src, array):
@@ -185,6 +269,15 @@ def copy(dest, src, dest_offset: int = 0, src_offset: int = 0, count: int = 0,
     have the same shape. Copies work host<->device and between GPUs (strided arrays are
     staged through a contiguous copy). On a recording ``wp.Tape`` the copy is
     differentiable. Errors are ``RuntimeError``, as in Warp.
+    
+
+    Example
+    -------
+    >>> src = wp.array([1, 2, 3, 4], dtype=int)
+    >>> dest = wp.zeros(6, dtype=int)
+    >>> wp.copy(dest, src, dest_offset=2, src_offset=1, count=3)
+    >>> print(dest.numpy())
+    [0 0 2 3 4 0]
     """
     if not is_array_like(dest) or not is_array_like(src):
         raise RuntimeError(f"wp.copy() copies between Warp arrays, got "
@@ -287,6 +380,18 @@ def from_numpy(arr, dtype=None, shape=None, device=None, requires_grad: bool = F
 
     Without ``dtype``, as in Warp: a 2-D array becomes an array of vectors (one per
     row), a 3-D array an array of matrices, any other an array of its scalar type.
+    
+
+    Example
+    -------
+    >>> a = wp.from_numpy(np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=np.float32))
+    >>> a.shape, a.dtype is wp.vec3  # one vec3 per row
+    ((2,), True)
+    >>> b = wp.from_numpy(np.arange(3, dtype=np.int64))
+    >>> b.dtype is wp.int64, b.numpy().tolist()
+    (True, [0, 1, 2])
+    >>> wp.from_numpy(np.zeros((2, 3)), dtype=wp.float32).shape
+    (2, 3)
     """
     arr = np.asarray(arr)
     if dtype is None:

@@ -304,7 +304,16 @@ def _accepts(spec, t, exact: bool) -> bool:
 
 
 class Function(UserFunction):
-    """A ``@wp.func``; call it from kernels, other funcs, or Python scope."""
+    """A ``@wp.func``; call it from kernels, other funcs, or Python scope.
+
+    Example
+    -------
+    >>> @wp.func
+    ... def square(x: float):
+    ...     return x * x
+    >>> isinstance(square, wp.Function), square(3.0)
+    (True, 9.0)
+    """
 
     def __init__(self, key: str, name: str, qualified_name: str | None = None):
         #: Warp's key: the function's qualified name as an identifier, or ``name=``
@@ -563,6 +572,16 @@ def func(f=None, *, name: str | None = None, module=None):
     >>> @wp.func
     ... def lerp3(a: float, b: float, t: float):
     ...     return a + (b - a) * t
+    >>> @wp.kernel
+    ... def k(out: wp.array(dtype=float)):
+    ...     i = wp.tid()
+    ...     out[i] = lerp3(10.0, 20.0, float(i) * 0.5)
+    >>> out = wp.zeros(3, dtype=float)
+    >>> wp.launch(k, dim=3, inputs=[out])
+    >>> print(out.numpy())
+    [10. 15. 20.]
+    >>> lerp3(1.0, 3.0, 0.25)  # at Python scope too
+    1.5
     """
     scope = sys._getframe(1).f_locals  # where the decorator is applied
 

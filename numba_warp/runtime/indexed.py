@@ -257,8 +257,45 @@ def _of_dims(ndim: int):
         return indexedarray(*args, **kwargs)
 
     make.__name__ = make.__qualname__ = f"indexedarray{ndim}d"
-    make.__doc__ = f"Create or annotate a {ndim}-D ``wp.indexedarray``."
+    make.__doc__ = f"Create or annotate a {ndim}-D ``wp.indexedarray``.\n" + _EXAMPLES[ndim]
     return make
+
+
+# the docstrings' examples
+_EXAMPLES = {1: """
+Example
+-------
+>>> @wp.kernel
+... def add_one(a: wp.indexedarray1d(dtype=float)):
+...     a[wp.tid()] += 1.0
+>>> data = wp.zeros(5, dtype=float)
+>>> ia = wp.indexedarray1d(data, wp.array([0, 2, 4], dtype=int))
+>>> wp.launch(add_one, dim=ia.shape, inputs=[ia])
+>>> print(data.numpy())
+[1. 0. 1. 0. 1.]
+""", 2: """
+Example
+-------
+>>> data = wp.array([[0, 1], [2, 3]], dtype=int)
+>>> ia = wp.indexedarray2d(data, [wp.array([1, 0], dtype=int), None])  # rows 1 and 0
+>>> print(ia.numpy())
+[[2 3]
+ [0 1]]
+""", 3: """
+Example
+-------
+>>> data = wp.array(np.arange(8).reshape(2, 2, 2), dtype=int)
+>>> ia = wp.indexedarray3d(data, [None, wp.array([1], dtype=int), None])
+>>> ia.shape  # (data[:, 1:2, :]: [[[2, 3]], [[6, 7]]])
+(2, 1, 2)
+""", 4: """
+Example
+-------
+>>> data = wp.array(np.arange(16).reshape(2, 2, 2, 2), dtype=int)
+>>> ia = wp.indexedarray4d(data, [wp.array([1], dtype=int)] * 4)  # data[1, 1, 1, 1]
+>>> ia.shape, ia.ndim
+((1, 1, 1, 1), 4)
+"""}
 
 
 indexedarray1d = _of_dims(1)

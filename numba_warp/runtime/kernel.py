@@ -69,6 +69,17 @@ class Kernel(UserKernel):
     Made by ``@wp.kernel``, or directly as in Warp: ``wp.Kernel(func, key="name")``
     (``source``: the function's source text, when it cannot be read from a file;
     ``code_transformers``: ``ast.NodeTransformer`` objects applied to its tree).
+
+    Example
+    -------
+    >>> def double(a: wp.array(dtype=float)):
+    ...     i = wp.tid()
+    ...     a[i] = 2.0 * a[i]
+    >>> k = wp.Kernel(double, key="double")  # what @wp.kernel makes
+    >>> a = wp.array([1.0, 2.0], dtype=float)
+    >>> wp.launch(k, dim=2, inputs=[a])
+    >>> k.key, a.numpy().tolist()
+    ('double', [2.0, 4.0])
     """
 
     def __init__(self, func, key: str | None = None, module=None, options: dict | None = None,
@@ -599,6 +610,10 @@ def kernel(f=None, *, enable_backward: bool | None = None, module=None, name: st
     ... def scale(a: wp.array(dtype=float), s: float):
     ...     i = wp.tid()
     ...     a[i] = a[i] * s
+    >>> a = wp.array([1.0, 2.0, 3.0], dtype=float)
+    >>> wp.launch(scale, dim=3, inputs=[a, 2.0])
+    >>> print(a.numpy())
+    [2. 4. 6.]
     """
 
     if name is not None and not isinstance(name, str):
@@ -671,6 +686,18 @@ def overload(kernel, arg_types=None):
     (``@wp.overload`` / ``def k(a: wp.array(dtype=int), s: int): ...``) it makes the
     instance and returns the generic kernel. Launching the generic kernel compiles for
     the argument types it is given in any case; an instance checks its arguments.
+
+    Example
+    -------
+    >>> @wp.kernel
+    ... def square(a: wp.array(dtype=wp.Any)):
+    ...     i = wp.tid()
+    ...     a[i] = a[i] * a[i]
+    >>> square_f64 = wp.overload(square, [wp.array(dtype=wp.float64)])
+    >>> a = wp.array([1.0, 2.0, 3.0], dtype=wp.float64)
+    >>> wp.launch(square_f64, dim=3, inputs=[a])
+    >>> print(a.numpy())
+    [1. 4. 9.]
     """
     if isinstance(kernel, Kernel):
         if not kernel.is_generic:
@@ -735,12 +762,29 @@ def set_module_options(options: dict, module=None) -> None:
     ``module`` is a name, a Python module or a ``wp.Module``. ``enable_backward`` applies
     to the module's kernels without their own ``enable_backward=``; Warp's other options
     are accepted and kept (see ``runtime/module.py``).
+
+    Example
+    -------
+    >>> wp.set_module_options({"enable_backward": False, "fast_math": True}, "my_forward_only")
+    >>> @wp.kernel(module="my_forward_only")
+    ... def k(a: wp.array(dtype=float)):
+    ...     a[wp.tid()] = 1.0
+    >>> k.enable_backward
+    False
     """
     resolve_module(module, depth=2).options.update(options)
 
 
 def get_module_options(module=None) -> dict:
-    """A copy of a module's options (default: the caller's module), as in Warp."""
+    """A copy of a module's options (default: the caller's module), as in Warp.
+
+    Example
+    -------
+    >>> wp.set_module_options({"max_unroll": 8}, "my_unrolled")
+    >>> options = wp.get_module_options("my_unrolled")
+    >>> options["max_unroll"], options["enable_backward"]
+    (8, True)
+    """
     return dict(resolve_module(module, depth=2).options)
 
 
@@ -753,6 +797,18 @@ def load_module(module=None, device=None, recursive: bool = False, block: bool =
     (``typing.Any``) have their code generated and checked, and compile per argument
     types at launch. ``recursive``: also the Python modules whose names start with
     ``module.``.
+
+    Example
+    -------
+    >>> m = wp.get_module("my_preloaded")
+    >>> @wp.kernel(module=m)
+    ... def k(a: wp.array(dtype=float)):
+    ...     a[wp.tid()] = 2.0
+    >>> sum(k.cache_stats.values())  # variants compiled or loaded from the disk cache
+    0
+    >>> wp.load_module(m)
+    >>> sum(k.cache_stats.values())
+    1
     """
     if module is None:
         module = sys._getframe(1).f_globals.get("__name__")
@@ -772,7 +828,18 @@ def load_module(module=None, device=None, recursive: bool = False, block: bool =
 
 def force_load(device=None, modules=None, block: bool = True) -> None:
     """Compile every kernel (of ``modules``, a list of wp.Modules; default: all) for
-    ``device`` (a device or a list of them; default: every device), as in Warp."""
+    ``device`` (a device or a list of them; default: every device), as in Warp.
+
+    Example
+    -------
+    >>> m = wp.get_module("my_ready")
+    >>> @wp.kernel(module=m)
+    ... def k(a: wp.array(dtype=float)):
+    ...     a[wp.tid()] = 2.0
+    >>> wp.force_load(device="cpu", modules=[m])
+    >>> len(k.compiled_cpu_signatures)
+    1
+    """
     if device is None:
         devices = get_devices()
     elif isinstance(device, (list, tuple)):

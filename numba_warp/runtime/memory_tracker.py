@@ -147,7 +147,23 @@ def report_text(sort: str = "size", max_items: int = 10) -> str:
 
 def print_memory_report(file=None, sort: str = "size", max_items: int = 10) -> None:
     """Print the allocation report (tracking must be on: a ``wp.ScopedMemoryTracker`` is
-    open, or ``wp.config.track_memory`` is True)."""
+    open, or ``wp.config.track_memory`` is True).
+
+    Example
+    -------
+    >>> import io
+    >>> out = io.StringIO()
+    >>> with wp.ScopedMemoryTracker("step", print=False) as tracker:
+    ...     tracker.clear()
+    ...     a = wp.zeros(256, dtype=wp.float32)
+    ...     wp.print_memory_report(file=out)
+    >>> "array[float32, 256]" in out.getvalue()
+    True
+    >>> wp.print_memory_report()  # no tracker open
+    Traceback (most recent call last):
+    ...
+    RuntimeError: Allocation tracking is not active. ...
+    """
     if not tracking():
         raise RuntimeError("Allocation tracking is not active. Set wp.config.track_memory = "
                            "True before calling wp.init(), or use wp.ScopedMemoryTracker as "
@@ -164,8 +180,14 @@ class ScopedMemoryTracker:
 
     Example
     -------
-    >>> with wp.ScopedMemoryTracker("simulation"):
-    ...     state = wp.zeros(1000, dtype=wp.vec3)
+    >>> reports = []
+    >>> with wp.ScopedMemoryTracker("simulation", report_func=reports.append) as tracker:
+    ...     tracker.clear()  # (the totals are process-wide: start from none)
+    ...     state = wp.zeros(1000, dtype=wp.vec3)  # 12000 bytes
+    >>> print(reports[0].splitlines()[0])
+    Allocation Tracking Report
+    >>> "11.72 KB" in reports[0], "array[vec3f, 1000]" in reports[0]
+    (True, True)
     """
 
     def __init__(self, name: str = "root", active: bool = True, print: bool = True,  # noqa: A002

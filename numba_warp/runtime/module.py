@@ -50,7 +50,17 @@ def _default_options() -> dict:
 
 
 class Module:
-    """The kernels of one module and their options (``wp.get_module(name)``)."""
+    """The kernels of one module and their options (``wp.get_module(name)``).
+
+    Example
+    -------
+    >>> m = wp.get_module("my_physics")
+    >>> @wp.kernel(module=m)
+    ... def integrate(x: wp.array(dtype=float)):
+    ...     x[wp.tid()] += 1.0
+    >>> list(m.kernels), m.options["enable_backward"]
+    (['integrate'], True)
+    """
 
     def __init__(self, name: str, loader=None):
         self.name = name
@@ -89,7 +99,14 @@ _modules: dict[str, Module] = {}
 
 
 def get_module(name: str) -> Module:
-    """The module called ``name`` (made, with the current defaults, if it is new)."""
+    """The module called ``name`` (made, with the current defaults, if it is new).
+
+    Example
+    -------
+    >>> m = wp.get_module("my_solver")
+    >>> m.name, m is wp.get_module("my_solver")
+    ('my_solver', True)
+    """
     if not isinstance(name, str):
         raise TypeError(f"wp.get_module() takes a module name (str), got {type(name).__name__}")
     m = _modules.get(name)

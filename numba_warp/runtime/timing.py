@@ -45,7 +45,22 @@ TIMING_ALL = cuda_backend.TIMING_ALL
 class TimingResult:
     """One timed CUDA activity: its ``device``, ``name`` (e.g. ``"forward kernel
     integrate"``, ``"memcpy HtoD"``), ``filter`` (its ``TIMING_*`` kind) and ``elapsed``
-    time in milliseconds."""
+    time in milliseconds.
+
+    Example
+    -------
+    >>> @wp.kernel
+    ... def inc(a: wp.array(dtype=float)):
+    ...     a[wp.tid()] += 1.0
+    >>> a = wp.zeros(1000, dtype=float)
+    >>> with wp.ScopedTimer("step", cuda_filter=wp.TIMING_KERNEL, print=False) as timer:
+    ...     wp.launch(inc, dim=1000, inputs=[a])
+    >>> results = timer.timing_results  # CUDA activities only: none on the CPU
+    >>> all(isinstance(r, wp.TimingResult) and r.elapsed >= 0.0 for r in results)
+    True
+    >>> [r.name for r in results] == (["forward kernel inc"] if a.device.is_cuda else [])
+    True
+    """
 
     def __init__(self, device, name, filter, elapsed):  # noqa: A002 - Warp's name
         self.device = device
@@ -58,7 +73,20 @@ class TimingResult:
 
 
 def timing_begin(cuda_filter: int = TIMING_ALL, synchronize: bool = True) -> None:
-    """Start timing the CUDA activities selected by ``cuda_filter`` (``wp.TIMING_*``)."""
+    """Start timing the CUDA activities selected by ``cuda_filter`` (``wp.TIMING_*``).
+
+    Example
+    -------
+    >>> @wp.kernel
+    ... def inc(a: wp.array(dtype=float)):
+    ...     a[wp.tid()] += 1.0
+    >>> a = wp.zeros(1000, dtype=float)
+    >>> wp.timing_begin(cuda_filter=wp.TIMING_KERNEL | wp.TIMING_MEMCPY)
+    >>> wp.launch(inc, dim=1000, inputs=[a])
+    >>> results = wp.timing_end()
+    >>> [r.name for r in results] == (["forward kernel inc"] if a.device.is_cuda else [])
+    True
+    """
     if synchronize:
         _synchronize_all()
     cuda_backend.activity_begin(int(cuda_filter))
@@ -66,7 +94,15 @@ def timing_begin(cuda_filter: int = TIMING_ALL, synchronize: bool = True) -> Non
 
 def timing_end(synchronize: bool = True) -> list:
     """Stop activity timing; the :class:`TimingResult` of each activity since
-    :func:`timing_begin`, in the order they were queued."""
+    :func:`timing_begin`, in the order they were queued.
+
+    Example
+    -------
+    >>> wp.timing_begin()
+    >>> a = wp.zeros(3, dtype=float, device="cpu")  # CPU work is not timed
+    >>> wp.timing_end()
+    []
+    """
     # the elapsed times need the events to have completed: wait for them either way
     records = cuda_backend.activity_end()
     if synchronize:
@@ -77,7 +113,33 @@ def timing_end(synchronize: bool = True) -> list:
 
 def timing_print(results: list, indent: str = "") -> None:
     """Print timing results as Warp does: a timeline, then totals per activity and per
-    device."""
+    device.
+
+    Example
+    -------
+    >>> wp.timing_print([])
+    No activity
+    >>> r = wp.TimingResult(wp.get_device("cpu"), "forward kernel inc", wp.TIMING_KERNEL, 0.25)
+    >>> wp.timing_print([r, r])
+    CUDA timeline:
+    ----------------+---------+-------------------
+    Time            | Device  | Activity
+    ----------------+---------+-------------------
+        0.250000 ms | cpu     | forward kernel inc
+        0.250000 ms | cpu     | forward kernel inc
+    <BLANKLINE>
+    CUDA activity summary:
+    ----------------+---------+-------------------
+    Total time      | Count   | Activity
+    ----------------+---------+-------------------
+        0.500000 ms |       2 | forward kernel inc
+    <BLANKLINE>
+    CUDA device summary:
+    ----------------+---------+-------------------
+    Total time      | Count   | Device
+    ----------------+---------+-------------------
+        0.500000 ms |       2 | cpu
+    """
     if not results:
         print("No activity")
         return
@@ -123,23 +185,45 @@ def _nvtx():
 class ScopedTimer:
     """Time a block: ``with wp.ScopedTimer("step"):`` prints ``step took 1.23 ms``.
 
-    Parameters (Warp 1.19's)
-    ------------------------
-    name : the label printed and used as ``dict`` key.
-    active : False makes the timer do nothing (``ScopedTimer.enabled = False``: all).
-    print : print the elapsed time on exit (default True).
-    detailed : profile the block with cProfile and print its statistics on exit.
-    dict : a dict of lists; the elapsed time is appended to ``dict[name]``.
-    use_nvtx, color : an NVTX range named ``name`` (needs the ``nvtx`` package).
-    synchronize : wait for all GPU work before and after the block.
-    cuda_filter : time CUDA activities in the block (``wp.TIMING_*`` flags); the results
-        are in ``.timing_results`` and printed with ``report_func`` (``timing_print``).
-    skip_tape : do not open a scope on a recording ``wp.Tape``.
+    The parameters are Warp 1.19's.
+
+    Parameters
+    ----------
+    name
+        The label printed and used as ``dict`` key.
+    active
+        False makes the timer do nothing (``ScopedTimer.enabled = False``: all).
+    print
+        Print the elapsed time on exit (default True).
+    detailed
+        Profile the block with cProfile and print its statistics on exit.
+    dict
+        A dict of lists; the elapsed time is appended to ``dict[name]``.
+    use_nvtx, color
+        An NVTX range named ``name`` (needs the ``nvtx`` package).
+    synchronize
+        Wait for all GPU work before and after the block.
+    cuda_filter
+        Time CUDA activities in the block (``wp.TIMING_*`` flags); the results are in
+        ``.timing_results`` and printed with ``report_func`` (``timing_print``).
+    skip_tape
+        Do not open a scope on a recording ``wp.Tape``.
 
     Example
     -------
+    >>> @wp.kernel
+    ... def inc(a: wp.array(dtype=float)):
+    ...     a[wp.tid()] += 1.0
+    >>> a = wp.zeros(1000, dtype=float)
     >>> with wp.ScopedTimer("simulate", synchronize=True):
-    ...     wp.launch(step, dim=n, inputs=[state])
+    ...     wp.launch(inc, dim=1000, inputs=[a])
+    simulate took ... ms
+    >>> times = {}
+    >>> for _ in range(3):
+    ...     with wp.ScopedTimer("step", print=False, dict=times):
+    ...         wp.launch(inc, dim=1000, inputs=[a])
+    >>> len(times["step"]), float(a.numpy()[0])
+    (3, 4.0)
     """
 
     _thread_local = threading.local()

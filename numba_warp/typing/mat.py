@@ -195,6 +195,21 @@ def matrix(*args, shape=None, dtype=None):
     dtype=float)`` is the type. In kernels, ``wp.matrix(a, b, ..., shape=(r, c))`` builds a
     matrix from ``r * c`` components (row-major) and ``wp.matrix(shape=(r, c),
     dtype=...)`` a zero matrix.
+
+    Example
+    -------
+    >>> mat32 = wp.matrix(shape=(3, 2), dtype=wp.float64)
+    >>> m = mat32(1.0, 2.0, 3.0, 4.0, 5.0, 6.0)  # row-major
+    >>> m.shape, m[2, 1], wp.matrix((3, 3), wp.float32) is wp.mat33
+    ((3, 2), 6.0, True)
+    >>> @wp.kernel
+    ... def k(out: wp.array(dtype=wp.mat22)):
+    ...     out[0] = wp.matrix(1.0, 2.0, 3.0, 4.0, shape=(2, 2))
+    >>> out = wp.zeros(1, dtype=wp.mat22)
+    >>> wp.launch(k, dim=1, inputs=[out])
+    >>> print(out.numpy()[0])
+    [[1. 2.]
+     [3. 4.]]
     """
     if len(args) in (1, 2) and isinstance(args[0], tuple) and shape is None:
         return matrix_class(args[0], args[1] if len(args) == 2 else (dtype or float))
