@@ -719,9 +719,10 @@ def record_event(event: Event | None = None) -> Event:
     return get_stream().record_event(event)
 
 
-def synchronize_stream(stream=None) -> None:
-    """Wait until all work queued on ``stream`` (default: the current stream of the current
-    device) has finished.
+def synchronize_stream(stream_or_device=None) -> None:
+    """Wait until all work queued on a stream has finished: ``stream_or_device`` is a
+    ``wp.Stream``, or a device (default: the current one) whose current stream is meant;
+    nothing to wait for on the CPU.
 
     Example
     -------
@@ -734,7 +735,12 @@ def synchronize_stream(stream=None) -> None:
     >>> wp.get_device("cpu").is_cuda  # (the CPU has no streams)
     False
     """
-    (stream if stream is not None else get_stream()).synchronize()
+    if isinstance(stream_or_device, Stream):
+        stream_or_device.synchronize()
+        return
+    device = get_device(stream_or_device)
+    if device.is_cuda:
+        device.stream.synchronize()
 
 
 def synchronize_event(event: Event) -> None:

@@ -45,7 +45,7 @@ from .device import get_device, get_devices
 from .fingerprint import describe_refs
 from .func import checked_ref, redefinition_epoch, resolve_annotations
 from .launch_plan import LaunchPlan
-from .module import Module, module_of, resolve_module
+from .module import Module, get_module_if_made, module_of, resolve_module
 from .launcher import bind_cpu_globals, bind_cuda_globals, entry_name, launcher_module_source
 
 __all__ = ["Kernel", "kernel", "library_kernel", "load_module", "force_load", "all_kernels",
@@ -91,7 +91,8 @@ class Kernel(UserKernel):
         #: Warp's key: the function's qualified name as an identifier, or ``name=``
         self.key = key if key is not None else warp_key(fn)
         #: ``module.qualname``, unique in a process: for error messages and the cache
-        self.qualified_name = f"{fn.__module__}.{fn.__qualname__}"
+        # (functions made by exec(), a doctest's included, have no module: __main__)
+        self.qualified_name = f"{fn.__module__ or '__main__'}.{fn.__qualname__}"
         #: the wp.Module the kernel belongs to (its options apply to it)
         self.module = (module if isinstance(module, Module)
                        else module_of(fn, module, key=self.key))
@@ -814,6 +815,15 @@ def load_module(module=None, device=None, recursive: bool = False, block: bool =
         module = sys._getframe(1).f_globals.get("__name__")
     if isinstance(module, Module):
         module.load(device)
+        return
+    if isinstance(module, str) and module not in sys.modules:
+        # a wp.Module's name (Warp's meaning of a string), e.g. @wp.kernel(module="m2")
+        named = get_module_if_made(module)
+        if named is None:
+            raise ValueError(f"wp.load_module({module!r}): no Python module or wp.Module of "
+                             "that name has been made (pass the module object, or the "
+                             "name of a module that defines kernels)")
+        named.load(device)
         return
     name = module if isinstance(module, str) else module.__name__
     mod = sys.modules[name] if isinstance(module, str) else module

@@ -98,6 +98,11 @@ class Module:
 _modules: dict[str, Module] = {}
 
 
+def get_module_if_made(name: str) -> Module | None:
+    """The wp.Module called ``name`` if one has been made, else None (makes none)."""
+    return _modules.get(name)
+
+
 def get_module(name: str) -> Module:
     """The module called ``name`` (made, with the current defaults, if it is new).
 

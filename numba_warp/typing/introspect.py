@@ -62,7 +62,19 @@ warp_type_to_np_dtype = {cls: cls._np_dtype.type for cls in scalar_and_bool_type
 def dtype_from_numpy(numpy_dtype):
     """The Warp scalar type of a NumPy dtype or scalar type (``np.float32`` ->
     ``wp.float32``). Raises TypeError for anything else (strings and Python types
-    included, as in Warp)."""
+    included, as in Warp).
+
+    Example
+    -------
+    >>> wp.dtype_from_numpy(np.float32) is wp.float32
+    True
+    >>> wp.dtype_from_numpy(np.dtype("uint16")) is wp.uint16
+    True
+    >>> wp.dtype_from_numpy(float)
+    Traceback (most recent call last):
+    ...
+    TypeError: Cannot convert <class 'float'> to a Warp type
+    """
     try:
         found = np_dtype_to_warp_type.get(numpy_dtype)
     except TypeError:  # unhashable
@@ -74,7 +86,19 @@ def dtype_from_numpy(numpy_dtype):
 
 def dtype_to_numpy(warp_dtype):
     """The NumPy scalar type of a Warp scalar type (``wp.float32`` -> ``np.float32``).
-    Raises TypeError for anything else (Python's ``float``, vector types, ...)."""
+    Raises TypeError for anything else (Python's ``float``, vector types, ...).
+
+    Example
+    -------
+    >>> wp.dtype_to_numpy(wp.float16) is np.float16, wp.dtype_to_numpy(wp.int64) is np.int64
+    (True, True)
+    >>> np.zeros(2, dtype=wp.dtype_to_numpy(wp.uint8)).dtype.name
+    'uint8'
+    >>> wp.dtype_to_numpy(wp.vec3)
+    Traceback (most recent call last):
+    ...
+    TypeError: Cannot convert ... to a NumPy type
+    """
     try:
         found = warp_type_to_np_dtype.get(warp_dtype)
     except TypeError:

@@ -165,3 +165,29 @@ def test_load_module_and_force_load():
     assert square.compiled_cpu_signatures  # compiled ahead of the first launch
     wp.load_module(wp.get_module(__name__), device="cpu")
     wp.force_load(device="cpu", modules=[__name__])
+
+
+_named_module = wp.get_module("test_tape_and_modules_named")
+
+
+@wp.kernel(module=_named_module)
+def _in_named_module(a: wp.array(dtype=float)):
+    a[wp.tid()] = 3.0
+
+
+def test_load_module_by_a_wp_module_name():
+    # Warp's meaning of a string: the name of a wp.Module (@wp.kernel(module=...))
+    wp.load_module("test_tape_and_modules_named", device="cpu")
+    assert sum(_in_named_module.cache_stats.values()) >= 1
+    with pytest.raises(ValueError, match="no Python module or wp.Module"):
+        wp.load_module("no_module_of_this_name")
+
+
+def test_synchronize_stream_takes_a_device_or_nothing():
+    # Warp's parameter is stream_or_device: a device (its current stream), or nothing
+    wp.synchronize_stream("cpu")  # nothing to wait for on the CPU
+    wp.synchronize_stream(wp.get_device("cpu"))
+    wp.synchronize_stream()
+    for d in wp.get_cuda_devices():
+        wp.synchronize_stream(d)
+        wp.synchronize_stream(str(d))
