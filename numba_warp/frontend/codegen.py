@@ -30,6 +30,7 @@ from ..lowering import sequences as seq_helpers
 from ..typing.scalars import ScalarType, WeakFloatLiteral, scalar_types
 from . import slices
 from .emit import GeneratedSource, SourceWriter
+from .errors import WarpCodegenAttributeError, WarpCodegenKeyError
 from .fence import check_syntax
 from .naming import DIMS, MULTI_TARGET, TID, TID_REST, pinned_index
 from .naming import ref as ref_name
@@ -135,11 +136,14 @@ class _Transformer(ast.NodeTransformer):
         try:
             value = self.resolver.resolve(node)
         except Unresolved as exc:
+            # Warp's classes: a KeyError for an unknown name, an AttributeError for an
+            # unknown attribute (both also WarpCodegenErrors)
             raise self.parsed.error(
                 f"{exc.args[0]} (in {'kernel' if self.is_kernel else 'function'} "
                 f"'{self.parsed.name}')",
                 node,
                 "Define it at module level, pass it as an argument, or check the spelling.",
+                WarpCodegenAttributeError if exc.attribute else WarpCodegenKeyError,
             ) from None
         if unsupported.is_stub(value):  # a Warp name numba_warp lacks (wp.tile_load, ...)
             raise self.parsed.error(value.__stub_message__, node)

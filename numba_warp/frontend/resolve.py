@@ -20,7 +20,12 @@ __all__ = ["Resolver", "Unresolved", "local_names"]
 
 
 class Unresolved(Exception):
-    """A name or attribute could not be resolved; ``args[0]`` says which."""
+    """A name or attribute could not be resolved; ``args[0]`` says which, ``attribute``
+    whether it was an attribute (else a name)."""
+
+    def __init__(self, message: str, attribute: bool = False):
+        super().__init__(message)
+        self.attribute = attribute
 
 
 def local_names(fdef: ast.FunctionDef) -> set[str]:
@@ -72,7 +77,7 @@ class Resolver:
                     if isinstance(base, pytypes.ModuleType)
                     else f"'{getattr(base, '__name__', type(base).__name__)}'"
                 )
-                raise Unresolved(f"{what} has no attribute '{node.attr}'") from None
+                raise Unresolved(f"{what} has no attribute '{node.attr}'", True) from None
         raise Unresolved(f"cannot resolve '{ast.unparse(node)}'")
 
     def evaluate(self, node: ast.expr, loop_values: dict | None = None):

@@ -37,8 +37,11 @@ class ParsedFunction:
         lineno = getattr(node, "lineno", None) or self.tree.lineno
         return SourceLocation(self.filename, lineno, self.name)
 
-    def error(self, message: str, node=None, hint: str = "") -> WarpCodegenError:
-        return WarpCodegenError(message, self.location(node), hint)
+    def error(self, message: str, node=None, hint: str = "",
+              kind: type = WarpCodegenError) -> WarpCodegenError:
+        """The error (``kind``: WarpCodegenError or one of its subclasses) to raise for
+        ``node`` of this function."""
+        return kind(message, self.location(node), hint)
 
 
 def parse_function(fn, source: str | None = None, transformers=()) -> ParsedFunction:

@@ -788,3 +788,26 @@ def test_a_fixed_function_replaces_its_broken_definition(device):
     a = wp.zeros(1, dtype=float, device=device)
     wp.launch(uses_halve, dim=1, inputs=[a], device=device)
     assert a.numpy()[0] == 1.5
+
+
+@wp.kernel
+def uses_undefined_name(a: wp.array(dtype=float)):
+    a[0] = name_nobody_defined  # noqa: F821  MARK-undefined
+
+
+@wp.kernel
+def uses_unknown_attribute(a: wp.array(dtype=float)):
+    a[0] = wp.no_such_builtin(1.0)  # MARK-no-attr
+
+
+def test_unknown_names_and_attributes_raise_warps_classes(device):
+    # as in Warp: a KeyError for a name, an AttributeError for an attribute, both also
+    # WarpCodegenErrors that point at the line
+    with pytest.raises(wp.WarpCodegenKeyError) as info:
+        wp.launch(uses_undefined_name, 1, inputs=[wp.zeros(1, device=device)], device=device)
+    assert isinstance(info.value, KeyError) and "name_nobody_defined" in str(info.value)
+    assert_points_at(info.value, uses_undefined_name, "MARK-undefined")
+    with pytest.raises(wp.WarpCodegenAttributeError) as info:
+        wp.launch(uses_unknown_attribute, 1, inputs=[wp.zeros(1, device=device)],
+                  device=device)
+    assert isinstance(info.value, AttributeError) and "no_such_builtin" in str(info.value)
