@@ -83,7 +83,7 @@ def project(p: wp.vec3, yaw: float, scale: float, cx: float, cy: float):
     xr = c * p[0] + s * p[2]
     zr = -s * p[0] + c * p[2]
     y = p[1] * 0.94 - zr * 0.34
-    depth = zr * 0.94 + p[1] * 0.34
+    depth = -zr * 0.94 - p[1] * 0.34  # smaller is nearer: the camera is in front, above
     return wp.vec3(cx + xr * scale, cy - y * scale, depth)
 
 
