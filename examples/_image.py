@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import struct
 import zlib
@@ -36,3 +37,24 @@ def write_png(path: str, rgb: np.ndarray) -> None:
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "wb") as f:
         f.write(png)
+
+
+def loss_curve(values, size=(300, 560)) -> np.ndarray:
+    """An (h, w, 3) uint8 picture of log10(values) over the iterations: a blue curve on
+    white, with axes and a tick per decade."""
+    h, w = size
+    img = np.full((h, w, 3), 255, np.uint8)
+    logs = np.log10(np.maximum(np.asarray(values, dtype=np.float64), 1e-30))
+    lo, hi = math.floor(logs.min()), math.ceil(logs.max())
+    hi = max(hi, lo + 1)
+    img[h - 20, 30:w - 10] = (0, 0, 0)  # axes
+    img[10:h - 20, 30] = (0, 0, 0)
+    for decade in range(lo, hi + 1):  # a tick per decade
+        y = int((h - 30) - (decade - lo) / (hi - lo) * (h - 40))
+        img[y, 25:31] = (0, 0, 0)
+    xs = np.linspace(31, w - 11, 4 * len(values))
+    ys = np.interp(np.linspace(0, len(values) - 1, len(xs)), np.arange(len(values)), logs)
+    py = ((h - 30) - (ys - lo) / (hi - lo) * (h - 40)).astype(int)
+    for x, y in zip(xs.astype(int), py):
+        img[max(0, y - 1):y + 2, x] = (40, 90, 220)
+    return img

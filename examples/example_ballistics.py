@@ -7,7 +7,7 @@ argument; the loss is how far each shot is from its target when the time is up.
 kind of dynamic loop wrong, here the loop's state is checkpointed per thread and the
 gradient is exact. Gradient descent (Adam) on the launch velocities lands every shot
 on its target. The picture shows the first flights (grey), the final ones (blue) and the
-targets (red): ``examples/output/ballistics.png``.
+targets (red), and beside them the loss curve (log scale): ``examples/output/ballistics.png``.
 
     python examples/example_ballistics.py [--device cuda]
 """
@@ -22,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numba_warp as wp  # noqa: E402
-from _image import write_png  # noqa: E402
+from _image import loss_curve, write_png  # noqa: E402
 
 
 @wp.kernel
@@ -80,11 +80,11 @@ def run(device="cpu", shots=64, steps=100, iterations=200, out=None):
         v0.assign((v0.numpy() - step).astype(np.float32))
         tape.zero()
     if out is not None:
-        _draw(out, first_path, path.numpy(), targets)
+        _draw(out, first_path, path.numpy(), targets, losses)
     return losses[0], losses[-1], miss.numpy()
 
 
-def _draw(path_png, before, after, targets, size=(360, 640)):
+def _draw(path_png, before, after, targets, losses, size=(360, 640)):
     h, w = size
     img = np.full((h, w, 3), 255, np.uint8)
 
@@ -99,7 +99,8 @@ def _draw(path_png, before, after, targets, size=(360, 640)):
     for t in targets:
         y, x = px(np.asarray(t))
         img[max(0, y - 3):y + 4, max(0, x - 3):x + 4] = (220, 30, 30)
-    write_png(path_png, img)
+    # beside it, the loss over the iterations (log scale)
+    write_png(path_png, np.concatenate([img, loss_curve(losses, (h, 420))], axis=1))
 
 
 def main():

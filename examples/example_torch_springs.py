@@ -16,15 +16,12 @@ Needs PyTorch (``pip install torch``).
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 
-import numpy as np
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numba_warp as wp  # noqa: E402
-from _image import write_png  # noqa: E402
+from _image import loss_curve, write_png  # noqa: E402
 
 STEPS, DT = 200, 0.01
 
@@ -70,28 +67,8 @@ def run(device="cpu", springs=256, iterations=150, out=None):
         opt.step()
         losses.append(float(loss.detach()))
     if out is not None:
-        _plot(out, losses)
+        write_png(out, loss_curve(losses))
     return losses
-
-
-def _plot(path_png, values, size=(300, 560)):
-    """The curve of log10(values) over the iterations, on white."""
-    h, w = size
-    img = np.full((h, w, 3), 255, np.uint8)
-    logs = np.log10(np.maximum(np.asarray(values, dtype=np.float64), 1e-30))
-    lo, hi = math.floor(logs.min()), math.ceil(logs.max())
-    hi = max(hi, lo + 1)
-    img[h - 20, 30:w - 10] = (0, 0, 0)  # axes
-    img[10:h - 20, 30] = (0, 0, 0)
-    for decade in range(lo, hi + 1):  # a tick per decade
-        y = int((h - 30) - (decade - lo) / (hi - lo) * (h - 40))
-        img[y, 25:31] = (0, 0, 0)
-    xs = np.linspace(31, w - 11, 4 * len(values))
-    ys = np.interp(np.linspace(0, len(values) - 1, len(xs)), np.arange(len(values)), logs)
-    py = ((h - 30) - (ys - lo) / (hi - lo) * (h - 40)).astype(int)
-    for x, y in zip(xs.astype(int), py):
-        img[max(0, y - 1):y + 2, x] = (40, 90, 220)
-    write_png(path_png, img)
 
 
 def main():
