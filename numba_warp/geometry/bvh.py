@@ -49,7 +49,13 @@ class BvhConstructor:
 
 def is_cubql_available() -> bool:
     """Whether the cuBQL BVH builder is available: never here (``"cubql"`` is accepted
-    and builds this package's own tree)."""
+    and builds this package's own tree).
+
+    Example
+    -------
+    >>> wp.is_cubql_available()
+    False
+    """
     return False
 
 
@@ -96,16 +102,21 @@ class Bvh:
     Attributes: ``id`` (pass it to kernels as a ``wp.uint64``), ``device``, ``lowers``,
     ``uppers``, ``groups``.
 
-    Example::
-
-        bvh = wp.Bvh(lowers, uppers)
-
-        @wp.kernel
-        def count(bvh: wp.uint64, lo: wp.vec3, hi: wp.vec3, out: wp.array(dtype=int)):
-            n = int(0)
-            for i in wp.bvh_query_aabb(bvh, lo, hi):
-                n += 1
-            out[0] = n
+    Example
+    -------
+    >>> lowers = wp.array([(0.0, 0.0, 0.0), (2.0, 0.0, 0.0), (4.0, 0.0, 0.0)], dtype=wp.vec3)
+    >>> uppers = wp.array([(1.0, 1.0, 1.0), (3.0, 1.0, 1.0), (5.0, 1.0, 1.0)], dtype=wp.vec3)
+    >>> bvh = wp.Bvh(lowers, uppers)  # three unit boxes along x
+    >>> @wp.kernel
+    ... def overlaps(bvh: wp.uint64, lo: wp.vec3, hi: wp.vec3, hit: wp.array(dtype=int)):
+    ...     query = wp.bvh_query_aabb(bvh, lo, hi)  # a wp.BvhQuery
+    ...     i = int(0)
+    ...     while wp.bvh_query_next(query, i):  # sets i to the next box
+    ...         hit[i] = 1
+    >>> hit = wp.zeros(3, dtype=int)
+    >>> wp.launch(overlaps, 1, inputs=[bvh.id, wp.vec3(1.5, 0.0, 0.0), wp.vec3(4.5, 1.0, 1.0), hit])
+    >>> print(hit.numpy())  # the boxes that overlap [1.5, 4.5] x [0, 1] x [0, 1]
+    [0 1 1]
     """
 
     def __init__(self, lowers, uppers, constructor=None, groups=None, leaf_size: int = 1):
@@ -138,12 +149,54 @@ class Bvh:
 
     def refit(self):
         """Recompute the boxes of the tree's nodes after ``lowers``/``uppers`` changed (the
-        tree's shape stays: call :meth:`rebuild` after large changes)."""
+        tree's shape stays: call :meth:`rebuild` after large changes).
+
+        Example
+        -------
+        >>> lowers = wp.array([(0.0, 0.0, 0.0), (2.0, 0.0, 0.0), (4.0, 0.0, 0.0)], dtype=wp.vec3)
+        >>> uppers = wp.array([(1.0, 1.0, 1.0), (3.0, 1.0, 1.0), (5.0, 1.0, 1.0)], dtype=wp.vec3)
+        >>> bvh = wp.Bvh(lowers, uppers)
+        >>> wp.copy(lowers, wp.array([(0, 0, 0), (2, 0, 0), (8, 0, 0)], dtype=wp.vec3))
+        >>> wp.copy(uppers, wp.array([(1, 1, 1), (3, 1, 1), (9, 1, 1)], dtype=wp.vec3))
+        >>> bvh.refit()  # box 2 moved to x in [8, 9]: the tree follows
+        >>> @wp.kernel
+        ... def overlaps(bvh: wp.uint64, lo: wp.vec3, hi: wp.vec3, hit: wp.array(dtype=int)):
+        ...     query = wp.bvh_query_aabb(bvh, lo, hi)  # a wp.BvhQuery
+        ...     i = int(0)
+        ...     while wp.bvh_query_next(query, i):  # sets i to the next box
+        ...         hit[i] = 1
+        >>> hit = wp.zeros(3, dtype=int)
+        >>> lo, hi = wp.vec3(1.5, 0.0, 0.0), wp.vec3(4.5, 1.0, 1.0)
+        >>> wp.launch(overlaps, 1, inputs=[bvh.id, lo, hi, hit])
+        >>> print(hit.numpy())
+        [0 1 0]
+        """
         self._tree.refit(self._source())
 
     def rebuild(self, constructor=None):
         """Build the tree again from the current ``lowers``/``uppers``, in place.
-        ``constructor`` is checked as Warp checks it (every name builds the same tree)."""
+        ``constructor`` is checked as Warp checks it (every name builds the same tree).
+
+        Example
+        -------
+        >>> lowers = wp.array([(0.0, 0.0, 0.0), (2.0, 0.0, 0.0), (4.0, 0.0, 0.0)], dtype=wp.vec3)
+        >>> uppers = wp.array([(1.0, 1.0, 1.0), (3.0, 1.0, 1.0), (5.0, 1.0, 1.0)], dtype=wp.vec3)
+        >>> bvh = wp.Bvh(lowers, uppers)
+        >>> wp.copy(lowers, wp.array([(4, 0, 0), (-9, 0, 0), (0, 0, 0)], dtype=wp.vec3))
+        >>> wp.copy(uppers, wp.array([(5, 1, 1), (-8, 1, 1), (1, 1, 1)], dtype=wp.vec3))
+        >>> bvh.rebuild()  # large moves: a new tree over the boxes, under the same id
+        >>> @wp.kernel
+        ... def overlaps(bvh: wp.uint64, lo: wp.vec3, hi: wp.vec3, hit: wp.array(dtype=int)):
+        ...     query = wp.bvh_query_aabb(bvh, lo, hi)  # a wp.BvhQuery
+        ...     i = int(0)
+        ...     while wp.bvh_query_next(query, i):  # sets i to the next box
+        ...         hit[i] = 1
+        >>> hit = wp.zeros(3, dtype=int)
+        >>> lo, hi = wp.vec3(1.5, 0.0, 0.0), wp.vec3(4.5, 1.0, 1.0)
+        >>> wp.launch(overlaps, 1, inputs=[bvh.id, lo, hi, hit])
+        >>> print(hit.numpy())
+        [1 0 0]
+        """
         if constructor is not None:
             name = check_constructor(constructor)
             if (name == "cubql") != (self._constructor == "cubql"):

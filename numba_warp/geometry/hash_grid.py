@@ -131,6 +131,22 @@ class HashGrid:
 
     Attributes: ``id`` (pass it to kernels), ``device``, ``dtype`` (float16, float32 or
     float64: the precision of the points), ``reserved`` (buffers allocated).
+
+    Example
+    -------
+    >>> points = wp.array([(0.0, 0.0, 0.0), (0.5, 0.0, 0.0), (3.0, 0.0, 0.0)], dtype=wp.vec3)
+    >>> grid = wp.HashGrid(8, 8, 8)
+    >>> grid.build(points, radius=1.0)
+    >>> @wp.kernel
+    ... def count(grid: wp.uint64, points: wp.array(dtype=wp.vec3), out: wp.array(dtype=int)):
+    ...     i = wp.tid()
+    ...     for j in wp.hash_grid_query(grid, points[i], 1.0):  # candidates: filter by distance
+    ...         if j != i and wp.length(points[j] - points[i]) <= 1.0:
+    ...             out[i] += 1
+    >>> out = wp.zeros(3, dtype=int)
+    >>> wp.launch(count, 3, inputs=[grid.id, points, out])
+    >>> print(out.numpy())  # neighbours within 1.0 of each point
+    [1 1 0]
     """
 
     def __init__(self, dim_x, dim_y, dim_z, device=None, dtype=None):
@@ -167,7 +183,15 @@ class HashGrid:
     # -- Warp's API ----------------------------------------------------------------------
     def reserve(self, num_points, with_groups=False):
         """Allocate buffers for builds of up to ``num_points`` points (``with_groups``: also
-        those of grouped builds), so that such builds allocate nothing."""
+        those of grouped builds), so that such builds allocate nothing.
+
+        Example
+        -------
+        >>> grid = wp.HashGrid(16, 16, 16)
+        >>> grid.reserve(1000)  # builds of up to 1000 points now allocate nothing
+        >>> grid.reserved
+        True
+        """
         num_points = operator.index(num_points)
         if num_points < 0:
             raise ValueError(f"num_points must be >= 0, got {num_points}")
@@ -177,7 +201,16 @@ class HashGrid:
     def build(self, points, radius, groups=None):
         """Bucket ``points`` (a 1-D array of the grid's point type: vec3 for float32,
         vec3d for float64, vec3h for float16) into cells of width ``radius``; with
-        ``groups`` (int32, one per point), grouped queries see only their group."""
+        ``groups`` (int32, one per point), grouped queries see only their group.
+
+        Example
+        -------
+        >>> grid = wp.HashGrid(4, 4, 4)
+        >>> grid.build(wp.array([(0.1, 0.2, 0.3), (2.5, 0.0, 0.0)], dtype=wp.vec3), radius=0.5)
+        >>> grid.build(wp.array([(0.0, 0.0, 0.0)], dtype=wp.vec3), radius=0.5)  # again, reusing
+        >>> grid.reserved
+        True
+        """
         points = self._check_points(points)
         radius = float(radius)
         if not radius > 0.0:

@@ -373,9 +373,13 @@ class IsoSurfaceMarchingCubes(IsoSurfaceBase):
 
     Example
     -------
-    >>> iso = wp.geometry.IsoSurfaceMarchingCubes(32, 32, 32)
-    >>> iso.surface(field, threshold=0.0)     # field: wp.array3d of wp.float32
-    >>> iso.verts, iso.indices                # wp.vec3 positions, 3 int32 per triangle
+    >>> f = np.fromfunction(lambda i, j, k: k - 1.5, (4, 4, 4), dtype=np.float32)  # z - 1.5
+    >>> iso = wp.geometry.IsoSurfaceMarchingCubes(4, 4, 4)
+    >>> iso.surface(wp.array(f, dtype=wp.float32), threshold=0.0)
+    >>> len(iso.verts), len(iso.indices) // 3  # the plane z = 1.5: 3 x 3 cells, 2 triangles each
+    (16, 18)
+    >>> print(np.unique(iso.verts.numpy()[:, 2]))  # wp.vec3 positions
+    [1.5]
     """
 
     CUBE_CORNER_OFFSETS = cube_tables.CUBE_CORNER_OFFSETS
@@ -428,7 +432,16 @@ class IsoSurfaceMarchingCubes(IsoSurfaceBase):
         self.upper = value
 
     def surface(self, field, threshold: float) -> None:
-        """Extract the surface ``field == threshold`` into :attr:`verts` / :attr:`indices`."""
+        """Extract the surface ``field == threshold`` into :attr:`verts` / :attr:`indices`.
+
+        Example
+        -------
+        >>> f = np.fromfunction(lambda i, j, k: k - 1.5, (4, 4, 4), dtype=np.float32)
+        >>> iso = wp.geometry.IsoSurfaceMarchingCubes(4, 4, 4, lower=(0, 0, 0), upper=(3, 3, 6))
+        >>> iso.surface(wp.array(f, dtype=wp.float32), threshold=0.5)  # at node k = 2: z = 4
+        >>> print(np.unique(iso.verts.numpy()[:, 2]), iso.indices.shape)
+        [4.] (54,)
+        """
         self._check_field_shape(field)
         self.verts, self.indices = self.extract(field, float(np.float32(threshold)),
                                                 lower=self.lower, upper=self.upper)
@@ -436,7 +449,19 @@ class IsoSurfaceMarchingCubes(IsoSurfaceBase):
     @classmethod
     def extract(cls, field, threshold: float = 0.0, *, lower=None, upper=None) -> tuple:
         """``(verts, indices)`` of the surface ``field == threshold``: ``wp.vec3`` vertex
-        positions and a flat ``wp.int32`` array of 3 indices per triangle."""
+        positions and a flat ``wp.int32`` array of 3 indices per triangle.
+
+        Example
+        -------
+        >>> g = np.linspace(-1.0, 1.0, 9, dtype=np.float32)
+        >>> x, y, z = np.meshgrid(g, g, g, indexing="ij")
+        >>> sphere = wp.array(np.sqrt(x * x + y * y + z * z) - 0.7, dtype=wp.float32)
+        >>> verts, indices = wp.geometry.IsoSurfaceMarchingCubes.extract(
+        ...     sphere, 0.0, lower=(-1, -1, -1), upper=(1, 1, 1))
+        >>> r = np.linalg.norm(verts.numpy(), axis=1)
+        >>> bool(np.all(np.abs(r - 0.7) < 0.01)), len(indices) // 3  # on the sphere of radius 0.7
+        (True, 248)
+        """
         return _marching_cubes(field, threshold, lower, upper)
 
     @staticmethod

@@ -74,16 +74,23 @@ class Mesh:
     Attributes: ``id`` (pass it to kernels as a ``wp.uint64``), ``device``, ``points``,
     ``indices``, ``velocities``, ``groups``, ``support_winding_number``.
 
-    Example::
-
-        mesh = wp.Mesh(points, indices)
-
-        @wp.kernel
-        def closest(mesh: wp.uint64, xs: wp.array(dtype=wp.vec3), out: wp.array(dtype=wp.vec3)):
-            i = wp.tid()
-            q = wp.mesh_query_point(mesh, xs[i], 1.0e6)
-            if q.result:
-                out[i] = wp.mesh_eval_position(mesh, q.face, q.u, q.v)
+    Example
+    -------
+    >>> points = wp.array([(0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1)], dtype=wp.vec3)
+    >>> indices = wp.array([0, 2, 1, 0, 1, 3, 0, 3, 2, 1, 2, 3], dtype=wp.int32)
+    >>> mesh = wp.Mesh(points, indices)  # a tetrahedron, faces wound outwards
+    >>> @wp.kernel
+    ... def closest(mesh: wp.uint64, xs: wp.array(dtype=wp.vec3), out: wp.array(dtype=wp.vec3)):
+    ...     i = wp.tid()
+    ...     q = wp.mesh_query_point(mesh, xs[i], 1.0e6)
+    ...     if q.result:
+    ...         out[i] = wp.mesh_eval_position(mesh, q.face, q.u, q.v)
+    >>> xs = wp.array([(0.2, 0.2, -1.0), (2.0, 2.0, 2.0)], dtype=wp.vec3)
+    >>> out = wp.zeros(2, dtype=wp.vec3)
+    >>> wp.launch(closest, 2, inputs=[mesh.id, xs, out])
+    >>> print(np.round(out.numpy(), 4))
+    [[0.2    0.2    0.    ]
+     [0.3333 0.3333 0.3333]]
     """
 
     def __init__(self, points, indices, velocities=None, support_winding_number=False,
@@ -122,7 +129,18 @@ class Mesh:
     @property
     def points(self):
         """The vertex positions (``wp.vec3``). Assigning an array of the same shape on the
-        same device replaces them and refits the mesh."""
+        same device replaces them and refits the mesh.
+
+        Example
+        -------
+        >>> mesh = wp.Mesh(wp.array([(0, 0, 0), (1, 0, 0), (0, 1, 0)], dtype=wp.vec3),
+        ...                wp.array([0, 1, 2], dtype=wp.int32))
+        >>> mesh.points = wp.array([(0, 0, 5), (1, 0, 5), (0, 1, 5)], dtype=wp.vec3)  # refits
+        >>> print(mesh.points.numpy())
+        [[0. 0. 5.]
+         [1. 0. 5.]
+         [0. 1. 5.]]
+        """
         return self._points
 
     @points.setter
@@ -134,7 +152,17 @@ class Mesh:
 
     @property
     def velocities(self):
-        """The vertex velocities (``wp.vec3``), or None. Assigning needs no refit."""
+        """The vertex velocities (``wp.vec3``), or None. Assigning needs no refit.
+
+        Example
+        -------
+        >>> points = wp.array([(0, 0, 0), (1, 0, 0), (0, 1, 0)], dtype=wp.vec3)
+        >>> indices = wp.array([0, 1, 2], dtype=wp.int32)
+        >>> mesh = wp.Mesh(points, indices, velocities=wp.zeros_like(points))
+        >>> mesh.velocities = wp.full(3, wp.vec3(0.0, 0.0, 1.0), dtype=wp.vec3)
+        >>> print(mesh.velocities.numpy()[:, 2])
+        [1. 1. 1.]
+        """
         return self._velocities
 
     @velocities.setter
@@ -148,7 +176,28 @@ class Mesh:
 
     def refit(self):
         """Recompute the boxes of the mesh's BVH (and average edge length) from ``points``,
-        after they changed in place."""
+        after they changed in place.
+
+        Example
+        -------
+        >>> points = wp.array([(0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1)], dtype=wp.vec3)
+        >>> indices = wp.array([0, 2, 1, 0, 1, 3, 0, 3, 2, 1, 2, 3], dtype=wp.int32)
+        >>> mesh = wp.Mesh(points, indices)  # a tetrahedron, faces wound outwards
+        >>> wp.copy(points, wp.array([(0, 0, 2), (1, 0, 2), (0, 1, 2), (0, 0, 3)], dtype=wp.vec3))
+        >>> mesh.refit()  # after moving the points in place
+        >>> @wp.kernel
+        ... def closest(mesh: wp.uint64, xs: wp.array(dtype=wp.vec3), out: wp.array(dtype=wp.vec3)):
+        ...     i = wp.tid()
+        ...     q = wp.mesh_query_point(mesh, xs[i], 1.0e6)
+        ...     if q.result:
+        ...         out[i] = wp.mesh_eval_position(mesh, q.face, q.u, q.v)
+        >>> xs = wp.array([(0.2, 0.2, -1.0), (2.0, 2.0, 2.0)], dtype=wp.vec3)
+        >>> out = wp.zeros(2, dtype=wp.vec3)
+        >>> wp.launch(closest, 2, inputs=[mesh.id, xs, out])
+        >>> print(np.round(out.numpy(), 4))  # the points found are on the moved tetrahedron
+        [[0.2 0.2 2. ]
+         [0.5 0.5 2. ]]
+        """
         self._tree.refit(self._source())
         self._edge_length()
         self._write_descriptor()  # (the points' gradient array may have changed)

@@ -397,9 +397,14 @@ class IsoSurfaceNets(IsoSurfaceBase):
 
     Example
     -------
-    >>> nets = wp.geometry.IsoSurfaceNets(32, 32, 32, topology="quad")
-    >>> nets.surface(field, 0.0)
+    >>> f = np.fromfunction(lambda i, j, k: k - 1.5, (4, 4, 4), dtype=np.float32)  # z - 1.5
+    >>> nets = wp.geometry.IsoSurfaceNets(4, 4, 4, topology="quad")
+    >>> nets.surface(wp.array(f, dtype=wp.float32), 0.0)
     >>> quads = nets.indices.numpy().reshape(-1, 4)
+    >>> len(nets.verts), len(quads)  # a vertex per crossed cell, a quad per interior crossed edge
+    (9, 4)
+    >>> print(np.unique(nets.verts.numpy()[:, 2]))
+    [1.5]
     """
 
     def __init__(self, nx: int, ny: int, nz: int, *, lower=None, upper=None,
@@ -410,7 +415,16 @@ class IsoSurfaceNets(IsoSurfaceBase):
 
     def surface(self, field, threshold: float) -> None:
         """Extract the surface ``field == threshold`` into :attr:`verts` / :attr:`indices`
-        (faces of :attr:`topology`)."""
+        (faces of :attr:`topology`).
+
+        Example
+        -------
+        >>> f = np.fromfunction(lambda i, j, k: k - 1.5, (4, 4, 4), dtype=np.float32)
+        >>> nets = wp.geometry.IsoSurfaceNets(4, 4, 4)  # triangles
+        >>> nets.surface(wp.array(f, dtype=wp.float32), 0.5)  # z - 1.5 = 0.5: the plane z = 2
+        >>> print(np.unique(nets.verts.numpy()[:, 2]), len(nets.indices) // 3)
+        [2.] 8
+        """
         self._check_field_shape(field)
         self.verts, self.indices = self.extract(field, float(np.float32(threshold)),
                                                 lower=self.lower, upper=self.upper,
@@ -420,5 +434,13 @@ class IsoSurfaceNets(IsoSurfaceBase):
     def extract(cls, field, threshold: float = 0.0, *, lower=None, upper=None,
                 topology: str = "triangle") -> tuple:
         """``(verts, indices)``: ``wp.vec3`` positions and a flat ``wp.int32`` array of 3
-        (``topology="triangle"``) or 4 (``"quad"``) indices per face."""
+        (``topology="triangle"``) or 4 (``"quad"``) indices per face.
+
+        Example
+        -------
+        >>> f = np.fromfunction(lambda i, j, k: k - 1.5, (4, 4, 4), dtype=np.float32)
+        >>> verts, indices = wp.geometry.IsoSurfaceNets.extract(wp.array(f, dtype=wp.float32), 0.0)
+        >>> len(verts), len(indices) // 3  # 4 quads as 8 triangles
+        (9, 8)
+        """
         return _surface_nets(field, threshold, lower, upper, topology)

@@ -239,6 +239,86 @@ def _supported(name, op, dtype):
     return True
 
 
+#: each generated atomic's docstring example (doctest lines, run by tests/test_docs.py)
+_EXAMPLES = {
+    "atomic_add": """\
+>>> @wp.kernel
+... def total(xs: wp.array(dtype=int), out: wp.array(dtype=int)):
+...     wp.atomic_add(out, 0, xs[wp.tid()])
+>>> out = wp.zeros(1, dtype=int)
+>>> wp.launch(total, 4, inputs=[wp.array([1, 2, 3, 4], dtype=int), out])
+>>> print(out.numpy())
+[10]
+""",
+    "atomic_sub": """\
+>>> @wp.kernel
+... def take(xs: wp.array(dtype=int), out: wp.array(dtype=int)):
+...     wp.atomic_sub(out, 0, xs[wp.tid()])
+>>> out = wp.array([100], dtype=int)
+>>> wp.launch(take, 4, inputs=[wp.array([1, 2, 3, 4], dtype=int), out])
+>>> print(out.numpy())
+[90]
+""",
+    "atomic_min": """\
+>>> @wp.kernel
+... def lowest(xs: wp.array(dtype=float), out: wp.array(dtype=float)):
+...     wp.atomic_min(out, 0, xs[wp.tid()])
+>>> out = wp.array([1.0e9], dtype=float)
+>>> wp.launch(lowest, 4, inputs=[wp.array([3.0, -2.5, 7.0, 1.0], dtype=float), out])
+>>> print(out.numpy())
+[-2.5]
+""",
+    "atomic_max": """\
+>>> @wp.kernel
+... def highest(xs: wp.array(dtype=float), out: wp.array(dtype=float)):
+...     wp.atomic_max(out, 0, xs[wp.tid()])
+>>> out = wp.array([-1.0e9], dtype=float)
+>>> wp.launch(highest, 4, inputs=[wp.array([3.0, -2.5, 7.0, 1.0], dtype=float), out])
+>>> print(out.numpy())
+[7.]
+""",
+    "atomic_and": """\
+>>> @wp.kernel
+... def clear_bits(masks: wp.array(dtype=wp.int32), out: wp.array(dtype=wp.int32)):
+...     wp.atomic_and(out, 0, masks[wp.tid()])
+>>> out = wp.array([0b1111], dtype=wp.int32)
+>>> wp.launch(clear_bits, 2, inputs=[wp.array([0b1110, 0b0111], dtype=wp.int32), out])
+>>> print(bin(int(out.numpy()[0])))
+0b110
+""",
+    "atomic_or": """\
+>>> @wp.kernel
+... def set_bit(out: wp.array(dtype=wp.int32)):
+...     i = wp.tid()
+...     wp.atomic_or(out, 0, 1 << i)
+>>> out = wp.zeros(1, dtype=wp.int32)
+>>> wp.launch(set_bit, 5, inputs=[out])
+>>> print(bin(int(out.numpy()[0])))
+0b11111
+""",
+    "atomic_xor": """\
+>>> @wp.kernel
+... def flip(masks: wp.array(dtype=wp.int32), out: wp.array(dtype=wp.int32)):
+...     wp.atomic_xor(out, 0, masks[wp.tid()])
+>>> out = wp.zeros(1, dtype=wp.int32)
+>>> wp.launch(flip, 3, inputs=[wp.array([0b0011, 0b0110, 0b1000], dtype=wp.int32), out])
+>>> print(bin(int(out.numpy()[0])))
+0b1101
+""",
+    "atomic_exch": """\
+>>> @wp.kernel
+... def swap(a: wp.array(dtype=int), old: wp.array(dtype=int)):
+...     i = wp.tid()
+...     old[i] = wp.atomic_exch(a, 0, i + 1)
+>>> a = wp.zeros(1, dtype=int)
+>>> old = wp.zeros(3, dtype=int)
+>>> wp.launch(swap, 3, inputs=[a, old])
+>>> sorted(old.numpy().tolist() + a.numpy().tolist())  # every value seen once
+[0, 1, 2, 3]
+""",
+}
+
+
 def _make_rmw(name: str, op: str):
     def stub(arr, *args):
         raise RuntimeError(f"wp.{name}() can only be called inside a kernel or function")
@@ -246,7 +326,8 @@ def _make_rmw(name: str, op: str):
     stub.__name__ = stub.__qualname__ = name
     stub.__doc__ = (
         f"Atomically apply '{op}' of ``value`` to ``arr[i, ...]``; return the old value.\n\n"
-        f"Usage in kernels: ``wp.{name}(arr, i[, j, k, l], value)``."
+        f"Usage in kernels: ``wp.{name}(arr, i[, j, k, l], value)``.\n\n"
+        f"Example\n-------\n{_EXAMPLES[name]}"
     )
     globals()[name] = stub  # Numba requires typing keys to be reachable as module globals
 
@@ -294,6 +375,19 @@ def atomic_cas(arr, *args):
     """Atomically set ``arr[i, ...] = value`` if it equals ``compare``; return the old value.
 
     Usage in kernels: ``wp.atomic_cas(arr, i[, j, k, l], compare, value)``.
+
+    Example
+    -------
+    >>> @wp.kernel
+    ... def claim(owner: wp.array(dtype=int), wins: wp.array(dtype=int)):
+    ...     i = wp.tid()
+    ...     if wp.atomic_cas(owner, 0, -1, i) == -1:
+    ...         wp.atomic_add(wins, 0, 1)
+    >>> owner = wp.full(1, -1, dtype=int)
+    >>> wins = wp.zeros(1, dtype=int)
+    >>> wp.launch(claim, 8, inputs=[owner, wins])
+    >>> print(wins.numpy(), 0 <= int(owner.numpy()[0]) < 8)  # exactly one thread won
+    [1] True
     """
     raise RuntimeError("wp.atomic_cas() can only be called inside a kernel or function")
 

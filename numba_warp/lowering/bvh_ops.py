@@ -73,6 +73,30 @@ BvhQueryCapsule = collections.namedtuple("BvhQuery", ("node", "stop", "nodes", "
 _QUERY_CLASSES = (BvhQueryAabb, BvhQueryRay, BvhQuerySphere, BvhQueryCapsule)
 #: Warp's name of a BVH query's type (here each kind has its own named tuple class)
 BvhQuery = BvhQueryAabb
+BvhQueryAabb.__doc__ = """The state of a box query in a kernel (Warp's ``wp.BvhQuery``): what
+    :func:`bvh_query_aabb` returns, and :func:`mesh_query_aabb` too (``wp.MeshQueryAABB``,
+    also named ``wp.MeshQuery``: here the three names are one class, where Warp has three
+    types). Advance it with :func:`bvh_query_next` (:func:`mesh_query_next` for a mesh's).
+    The ray, sphere and capsule queries have classes of their own. Its fields are internal.
+
+    Example
+    -------
+    >>> lowers = wp.array([(0.0, 0.0, 0.0), (2.0, 0.0, 0.0), (4.0, 0.0, 0.0)], dtype=wp.vec3)
+    >>> uppers = wp.array([(1.0, 1.0, 1.0), (3.0, 1.0, 1.0), (5.0, 1.0, 1.0)], dtype=wp.vec3)
+    >>> bvh = wp.Bvh(lowers, uppers)
+    >>> @wp.kernel
+    ... def overlaps(bvh: wp.uint64, lo: wp.vec3, hi: wp.vec3, hit: wp.array(dtype=int)):
+    ...     query = wp.bvh_query_aabb(bvh, lo, hi)  # a wp.BvhQuery
+    ...     i = int(0)
+    ...     while wp.bvh_query_next(query, i):  # sets i to the next box
+    ...         hit[i] = 1
+    >>> hit = wp.zeros(3, dtype=int)
+    >>> wp.launch(overlaps, 1, inputs=[bvh.id, wp.vec3(0.5, 0.0, 0.0), wp.vec3(2.5, 1.0, 1.0), hit])
+    >>> print(hit.numpy())
+    [1 1 0]
+    >>> wp.MeshQueryAABB is wp.BvhQuery and wp.MeshQuery is wp.BvhQuery  # one class here
+    True
+    """
 
 
 def _kernel_only(name):
@@ -81,37 +105,141 @@ def _kernel_only(name):
 
 def bvh_query_aabb(id, low, high, root=-1):
     """Start a query for the items whose boxes overlap the box ``[low, high]`` (touching
-    counts); ``root``: a subtree to restrict it to (-1: the whole tree)."""
+    counts); ``root``: a subtree to restrict it to (-1: the whole tree).
+
+    Example
+    -------
+    >>> lowers = wp.array([(0.0, 0.0, 0.0), (2.0, 0.0, 0.0), (4.0, 0.0, 0.0)], dtype=wp.vec3)
+    >>> uppers = wp.array([(1.0, 1.0, 1.0), (3.0, 1.0, 1.0), (5.0, 1.0, 1.0)], dtype=wp.vec3)
+    >>> bvh = wp.Bvh(lowers, uppers)
+    >>> @wp.kernel
+    ... def overlaps(bvh: wp.uint64, lo: wp.vec3, hi: wp.vec3, hit: wp.array(dtype=int)):
+    ...     query = wp.bvh_query_aabb(bvh, lo, hi)  # a wp.BvhQuery
+    ...     i = int(0)
+    ...     while wp.bvh_query_next(query, i):  # sets i to the next box
+    ...         hit[i] = 1
+    >>> hit = wp.zeros(3, dtype=int)
+    >>> wp.launch(overlaps, 1, inputs=[bvh.id, wp.vec3(1.0, 0.0, 0.0), wp.vec3(2.0, 1.0, 1.0), hit])
+    >>> print(hit.numpy())  # touching boxes count
+    [1 1 0]
+    """
     _kernel_only("bvh_query_aabb")
 
 
 def bvh_query_ray(id, start, dir, root=-1):
     """Start a query for the items whose boxes the ray ``start + t * dir`` enters (``dir``
-    need not be normalized: ``max_dist`` of bvh_query_next is in multiples of it)."""
+    need not be normalized: ``max_dist`` of bvh_query_next is in multiples of it).
+
+    Example
+    -------
+    >>> lowers = wp.array([(0.0, 0.0, 0.0), (2.0, 0.0, 0.0), (4.0, 0.0, 0.0)], dtype=wp.vec3)
+    >>> uppers = wp.array([(1.0, 1.0, 1.0), (3.0, 1.0, 1.0), (5.0, 1.0, 1.0)], dtype=wp.vec3)
+    >>> bvh = wp.Bvh(lowers, uppers)
+    >>> @wp.kernel
+    ... def crossed(bvh: wp.uint64, start: wp.vec3, dir: wp.vec3, hit: wp.array(dtype=int)):
+    ...     query = wp.bvh_query_ray(bvh, start, dir)
+    ...     i = int(0)
+    ...     while wp.bvh_query_next(query, i):
+    ...         hit[i] = 1
+    >>> hit = wp.zeros(3, dtype=int)
+    >>> wp.launch(crossed, 1, inputs=[bvh.id, wp.vec3(2.5, 0.5, 0.5), wp.vec3(1.0, 0.0, 0.0), hit])
+    >>> print(hit.numpy())  # a ray from inside box 1 along +x: boxes 1 and 2
+    [0 1 1]
+    """
     _kernel_only("bvh_query_ray")
 
 
 def bvh_query_sphere(id, center, radius, root=-1):
     """Start a query for the items whose boxes are within ``radius`` of ``center``
-    (exact sphere-box test; a negative radius counts as 0)."""
+    (exact sphere-box test; a negative radius counts as 0).
+
+    Example
+    -------
+    >>> lowers = wp.array([(0.0, 0.0, 0.0), (2.0, 0.0, 0.0), (4.0, 0.0, 0.0)], dtype=wp.vec3)
+    >>> uppers = wp.array([(1.0, 1.0, 1.0), (3.0, 1.0, 1.0), (5.0, 1.0, 1.0)], dtype=wp.vec3)
+    >>> bvh = wp.Bvh(lowers, uppers)
+    >>> @wp.kernel
+    ... def near(bvh: wp.uint64, center: wp.vec3, radius: float, hit: wp.array(dtype=int)):
+    ...     query = wp.bvh_query_sphere(bvh, center, radius)
+    ...     i = int(0)
+    ...     while wp.bvh_query_next(query, i):
+    ...         hit[i] = 1
+    >>> hit = wp.zeros(3, dtype=int)
+    >>> wp.launch(near, 1, inputs=[bvh.id, wp.vec3(3.0, 2.0, 0.5), 1.2, hit])
+    >>> print(hit.numpy())  # box 1 is 1.0 away, boxes 0 and 2 farther than 1.2
+    [0 1 0]
+    """
     _kernel_only("bvh_query_sphere")
 
 
 def bvh_query_capsule(id, start, dir, radius, root=-1):
     """Start a conservative capsule sweep: the items whose boxes, inflated by ``radius``,
-    the ray ``start + t * dir`` enters (pass ``dir = p1 - p0`` and ``max_dist=1.0``)."""
+    the ray ``start + t * dir`` enters (pass ``dir = p1 - p0`` and ``max_dist=1.0``).
+
+    Example
+    -------
+    >>> lowers = wp.array([(0.0, 0.0, 0.0), (2.0, 0.0, 0.0), (4.0, 0.0, 0.0)], dtype=wp.vec3)
+    >>> uppers = wp.array([(1.0, 1.0, 1.0), (3.0, 1.0, 1.0), (5.0, 1.0, 1.0)], dtype=wp.vec3)
+    >>> bvh = wp.Bvh(lowers, uppers)
+    >>> @wp.kernel
+    ... def swept(bvh: wp.uint64, p0: wp.vec3, p1: wp.vec3, r: float, hit: wp.array(dtype=int)):
+    ...     query = wp.bvh_query_capsule(bvh, p0, p1 - p0, r)  # a sphere of radius r moving
+    ...     i = int(0)
+    ...     while wp.bvh_query_next(query, i, 1.0):  # from p0 to p1
+    ...         hit[i] = 1
+    >>> hit = wp.zeros(3, dtype=int)
+    >>> p0, p1 = wp.vec3(0.5, 1.2, 0.5), wp.vec3(2.5, 1.2, 0.5)
+    >>> wp.launch(swept, 1, inputs=[bvh.id, p0, p1, 0.5, hit])
+    >>> print(hit.numpy())
+    [1 1 0]
+    """
     _kernel_only("bvh_query_capsule")
 
 
 def bvh_query_next(query, index, max_dist=math.inf):
     """Advance ``query``; set ``index`` to the next item and return True, or return
-    False when the query is done."""
+    False when the query is done.
+
+    Example
+    -------
+    >>> lowers = wp.array([(0.0, 0.0, 0.0), (2.0, 0.0, 0.0), (4.0, 0.0, 0.0)], dtype=wp.vec3)
+    >>> uppers = wp.array([(1.0, 1.0, 1.0), (3.0, 1.0, 1.0), (5.0, 1.0, 1.0)], dtype=wp.vec3)
+    >>> bvh = wp.Bvh(lowers, uppers)
+    >>> @wp.kernel
+    ... def first_hits(bvh: wp.uint64, hit: wp.array(dtype=int)):
+    ...     query = wp.bvh_query_ray(bvh, wp.vec3(-1.0, 0.5, 0.5), wp.vec3(1.0, 0.0, 0.0))
+    ...     i = int(0)
+    ...     while wp.bvh_query_next(query, i, 3.5):  # boxes the ray enters at t < 3.5
+    ...         hit[i] = 1
+    >>> hit = wp.zeros(3, dtype=int)
+    >>> wp.launch(first_hits, 1, inputs=[bvh.id, hit])
+    >>> print(hit.numpy())
+    [1 1 0]
+    """
     _kernel_only("bvh_query_next")
 
 
 def bvh_get_group_root(id, group):
     """The root node of ``group``'s subtree in a grouped BVH (-1, the whole tree, if no
-    item has that group)."""
+    item has that group).
+
+    Example
+    -------
+    >>> lowers = wp.array([(0.0, 0.0, 0.0), (2.0, 0.0, 0.0), (4.0, 0.0, 0.0)], dtype=wp.vec3)
+    >>> uppers = wp.array([(1.0, 1.0, 1.0), (3.0, 1.0, 1.0), (5.0, 1.0, 1.0)], dtype=wp.vec3)
+    >>> bvh = wp.Bvh(lowers, uppers, groups=wp.array([7, 3, 7], dtype=wp.int32))
+    >>> @wp.kernel
+    ... def in_group(bvh: wp.uint64, group: int, hit: wp.array(dtype=int)):
+    ...     root = wp.bvh_get_group_root(bvh, group)
+    ...     query = wp.bvh_query_aabb(bvh, wp.vec3(-10.0), wp.vec3(10.0), root)
+    ...     i = int(0)
+    ...     while wp.bvh_query_next(query, i):
+    ...         hit[i] = 1
+    >>> hit = wp.zeros(3, dtype=int)
+    >>> wp.launch(in_group, 1, inputs=[bvh.id, 7, hit])
+    >>> print(hit.numpy())  # only group 7's boxes
+    [1 0 1]
+    """
     _kernel_only("bvh_get_group_root")
 
 

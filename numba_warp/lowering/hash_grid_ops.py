@@ -48,18 +48,76 @@ HashGridQuery = collections.namedtuple(
     "HashGridQuery", ("ids", "starts", "ends", "keys", "dim_x", "dim_y", "dim_z",
                       "wx0", "wy0", "wz0", "nx", "ny", "nz", "cx", "cy", "cz",
                       "wx", "wy", "wz", "i", "end", "group", "grouped"))
+HashGridQuery.__doc__ = """The state of a hash grid query in a kernel (Warp's ``wp.HashGridQuery``):
+    what :func:`hash_grid_query` returns. Advance it with :func:`hash_grid_query_next`, or
+    loop over it with ``for index in wp.hash_grid_query(...)``. Its fields are internal.
+
+    Example
+    -------
+    >>> points = wp.array([(0.0, 0.0, 0.0), (0.5, 0.0, 0.0), (3.0, 0.0, 0.0)], dtype=wp.vec3)
+    >>> grid = wp.HashGrid(8, 8, 8)
+    >>> grid.build(points, radius=1.0)
+    >>> @wp.kernel
+    ... def count_next(grid: wp.uint64, points: wp.array(dtype=wp.vec3), out: wp.array(dtype=int)):
+    ...     i = wp.tid()
+    ...     query = wp.hash_grid_query(grid, points[i], 1.0)  # a wp.HashGridQuery
+    ...     j = int(0)
+    ...     while wp.hash_grid_query_next(query, j):  # sets j to the next candidate
+    ...         if j != i and wp.length(points[j] - points[i]) <= 1.0:
+    ...             out[i] += 1
+    >>> out = wp.zeros(3, dtype=int)
+    >>> wp.launch(count_next, 3, inputs=[grid.id, points, out])
+    >>> print(out.numpy())
+    [1 1 0]
+    """
 
 
 def hash_grid_query(id, point, max_dist, group=None):
     """Start a query for the points in the cells overlapping the cube ``point +-
     max_dist`` (all of them: filter by distance yourself). With ``group``, only the
-    points built with that group id (a grid built with ``groups=``)."""
+    points built with that group id (a grid built with ``groups=``).
+
+    Example
+    -------
+    >>> points = wp.array([(0.0, 0.0, 0.0), (0.5, 0.0, 0.0), (3.0, 0.0, 0.0)], dtype=wp.vec3)
+    >>> grid = wp.HashGrid(8, 8, 8)
+    >>> grid.build(points, radius=1.0)
+    >>> @wp.kernel
+    ... def count(grid: wp.uint64, points: wp.array(dtype=wp.vec3), out: wp.array(dtype=int)):
+    ...     i = wp.tid()
+    ...     for j in wp.hash_grid_query(grid, points[i], 1.0):  # candidates: filter by distance
+    ...         if j != i and wp.length(points[j] - points[i]) <= 1.0:
+    ...             out[i] += 1
+    >>> out = wp.zeros(3, dtype=int)
+    >>> wp.launch(count, 3, inputs=[grid.id, points, out])
+    >>> print(out.numpy())  # neighbours within 1.0 of each point
+    [1 1 0]
+    """
     raise RuntimeError("wp.hash_grid_query() can only be called inside a kernel or function")
 
 
 def hash_grid_query_next(query, index):
     """Advance ``query``; set ``index`` to the next point and return True, or return
-    False when the query is done."""
+    False when the query is done.
+
+    Example
+    -------
+    >>> points = wp.array([(0.0, 0.0, 0.0), (0.5, 0.0, 0.0), (3.0, 0.0, 0.0)], dtype=wp.vec3)
+    >>> grid = wp.HashGrid(8, 8, 8)
+    >>> grid.build(points, radius=1.0)
+    >>> @wp.kernel
+    ... def count_next(grid: wp.uint64, points: wp.array(dtype=wp.vec3), out: wp.array(dtype=int)):
+    ...     i = wp.tid()
+    ...     query = wp.hash_grid_query(grid, points[i], 1.0)  # a wp.HashGridQuery
+    ...     j = int(0)
+    ...     while wp.hash_grid_query_next(query, j):  # sets j to the next candidate
+    ...         if j != i and wp.length(points[j] - points[i]) <= 1.0:
+    ...             out[i] += 1
+    >>> out = wp.zeros(3, dtype=int)
+    >>> wp.launch(count_next, 3, inputs=[grid.id, points, out])
+    >>> print(out.numpy())
+    [1 1 0]
+    """
     raise RuntimeError("wp.hash_grid_query_next() can only be called inside a kernel or "
                        "function")
 
@@ -67,7 +125,22 @@ def hash_grid_query_next(query, index):
 def hash_grid_point_id(id, index):
     """The index of the ``index``-th point in the grid's cell order (-1 if the grid was
     never built): launching one thread per point and reading its point through this
-    keeps neighbouring threads on neighbouring points."""
+    keeps neighbouring threads on neighbouring points.
+
+    Example
+    -------
+    >>> points = wp.array([(3.0, 0.0, 0.0), (0.0, 0.0, 0.0), (0.5, 0.0, 0.0)], dtype=wp.vec3)
+    >>> grid = wp.HashGrid(8, 8, 8)
+    >>> grid.build(points, radius=1.0)
+    >>> @wp.kernel
+    ... def order(grid: wp.uint64, out: wp.array(dtype=int)):
+    ...     tid = wp.tid()
+    ...     out[tid] = wp.hash_grid_point_id(grid, tid)
+    >>> out = wp.zeros(3, dtype=int)
+    >>> wp.launch(order, 3, inputs=[grid.id, out])
+    >>> print(out.numpy())  # by cell: cell 0 holds points 1 and 2, cell 3 point 0
+    [1 2 0]
+    """
     raise RuntimeError("wp.hash_grid_point_id() can only be called inside a kernel or "
                        "function")
 

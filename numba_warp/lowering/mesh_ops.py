@@ -95,69 +95,280 @@ def _kernel_only(name):
 
 
 def mesh_get(id):
-    """The mesh's arrays: ``m.points``, ``m.velocities``, ``m.indices``."""
+    """The mesh's arrays: ``m.points``, ``m.velocities``, ``m.indices``.
+
+    Example
+    -------
+    >>> points = wp.array([(0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1)], dtype=wp.vec3)
+    >>> mesh = wp.Mesh(points, wp.array([0, 2, 1, 0, 1, 3, 0, 3, 2, 1, 2, 3], dtype=wp.int32))
+    >>> @wp.kernel
+    ... def last_face(mesh: wp.uint64, out: wp.array(dtype=wp.vec3)):
+    ...     m = wp.mesh_get(mesh)
+    ...     k = wp.tid()
+    ...     out[k] = m.points[m.indices[9 + k]]  # face 3's vertices
+    >>> out = wp.zeros(3, dtype=wp.vec3)
+    >>> wp.launch(last_face, 3, inputs=[mesh.id, out])
+    >>> print(out.numpy())
+    [[1. 0. 0.]
+     [0. 1. 0.]
+     [0. 0. 1.]]
+    """
     _kernel_only("mesh_get")
 
 
 def mesh_get_point(id, index):
-    """``points[indices[index]]``: the position of face-vertex ``index``."""
+    """``points[indices[index]]``: the position of face-vertex ``index``.
+
+    Example
+    -------
+    >>> points = wp.array([(0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1)], dtype=wp.vec3)
+    >>> mesh = wp.Mesh(points, wp.array([0, 2, 1, 0, 1, 3, 0, 3, 2, 1, 2, 3], dtype=wp.int32))
+    >>> @wp.kernel
+    ... def corners(mesh: wp.uint64, index: wp.array(dtype=int), point: wp.array(dtype=wp.vec3)):
+    ...     k = wp.tid()  # face 1's corners are the face-vertex indices 3, 4, 5
+    ...     index[k] = wp.mesh_get_index(mesh, 3 + k)
+    ...     point[k] = wp.mesh_get_point(mesh, 3 + k)
+    >>> index, point = wp.zeros(3, dtype=int), wp.zeros(3, dtype=wp.vec3)
+    >>> wp.launch(corners, 3, inputs=[mesh.id, index, point])
+    >>> print(point.numpy())
+    [[0. 0. 0.]
+     [1. 0. 0.]
+     [0. 0. 1.]]
+    """
     _kernel_only("mesh_get_point")
 
 
 def mesh_get_index(id, index):
-    """``indices[index]``: the vertex of face-vertex ``index``."""
+    """``indices[index]``: the vertex of face-vertex ``index``.
+
+    Example
+    -------
+    >>> points = wp.array([(0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1)], dtype=wp.vec3)
+    >>> mesh = wp.Mesh(points, wp.array([0, 2, 1, 0, 1, 3, 0, 3, 2, 1, 2, 3], dtype=wp.int32))
+    >>> @wp.kernel
+    ... def corners(mesh: wp.uint64, index: wp.array(dtype=int), point: wp.array(dtype=wp.vec3)):
+    ...     k = wp.tid()  # face 1's corners are the face-vertex indices 3, 4, 5
+    ...     index[k] = wp.mesh_get_index(mesh, 3 + k)
+    ...     point[k] = wp.mesh_get_point(mesh, 3 + k)
+    >>> index, point = wp.zeros(3, dtype=int), wp.zeros(3, dtype=wp.vec3)
+    >>> wp.launch(corners, 3, inputs=[mesh.id, index, point])
+    >>> print(index.numpy())
+    [0 1 3]
+    """
     _kernel_only("mesh_get_index")
 
 
 def mesh_get_velocity(id, index):
-    """``velocities[indices[index]]`` (zero without velocities)."""
+    """``velocities[indices[index]]`` (zero without velocities).
+
+    Example
+    -------
+    >>> points = wp.array([(0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1)], dtype=wp.vec3)
+    >>> velocities = wp.array([(0, 0, 0), (1, 0, 0), (2, 0, 0), (3, 0, 0)], dtype=wp.vec3)
+    >>> indices = wp.array([0, 2, 1, 0, 1, 3, 0, 3, 2, 1, 2, 3], dtype=wp.int32)
+    >>> mesh = wp.Mesh(points, indices, velocities=velocities)
+    >>> @wp.kernel
+    ... def speeds(mesh: wp.uint64, corner: wp.array(dtype=wp.vec3), mid: wp.array(dtype=wp.vec3)):
+    ...     corner[0] = wp.mesh_get_velocity(mesh, 11)  # face 3's last corner: vertex 3
+    ...     mid[0] = wp.mesh_eval_velocity(mesh, 3, 1.0 / 3.0, 1.0 / 3.0)  # face 3's centre
+    >>> corner, mid = wp.zeros(1, dtype=wp.vec3), wp.zeros(1, dtype=wp.vec3)
+    >>> wp.launch(speeds, 1, inputs=[mesh.id, corner, mid])
+    >>> print(corner.numpy())
+    [[3. 0. 0.]]
+    """
     _kernel_only("mesh_get_velocity")
 
 
 def mesh_eval_position(id, face, bary_u, bary_v):
-    """``u p0 + v p1 + (1 - u - v) p2`` on face ``face``."""
+    """``u p0 + v p1 + (1 - u - v) p2`` on face ``face``.
+
+    Example
+    -------
+    >>> points = wp.array([(0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1)], dtype=wp.vec3)
+    >>> mesh = wp.Mesh(points, wp.array([0, 2, 1, 0, 1, 3, 0, 3, 2, 1, 2, 3], dtype=wp.int32))
+    >>> @wp.kernel
+    ... def at(mesh: wp.uint64, face: int, u: float, v: float, out: wp.array(dtype=wp.vec3)):
+    ...     out[0] = wp.mesh_eval_position(mesh, face, u, v)
+    >>> out = wp.zeros(1, dtype=wp.vec3)
+    >>> wp.launch(at, 1, inputs=[mesh.id, 0, 0.2, 0.3, out])  # face 0 is vertices 0, 2, 1
+    >>> print(np.round(out.numpy(), 4))  # 0.2 * p0 + 0.3 * p2 + 0.5 * p1
+    [[0.5 0.3 0. ]]
+    """
     _kernel_only("mesh_eval_position")
 
 
 def mesh_eval_velocity(id, face, bary_u, bary_v):
     """The velocities interpolated as mesh_eval_position interpolates points (zero
-    without velocities)."""
+    without velocities).
+
+    Example
+    -------
+    >>> points = wp.array([(0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1)], dtype=wp.vec3)
+    >>> velocities = wp.array([(0, 0, 0), (1, 0, 0), (2, 0, 0), (3, 0, 0)], dtype=wp.vec3)
+    >>> indices = wp.array([0, 2, 1, 0, 1, 3, 0, 3, 2, 1, 2, 3], dtype=wp.int32)
+    >>> mesh = wp.Mesh(points, indices, velocities=velocities)
+    >>> @wp.kernel
+    ... def speeds(mesh: wp.uint64, corner: wp.array(dtype=wp.vec3), mid: wp.array(dtype=wp.vec3)):
+    ...     corner[0] = wp.mesh_get_velocity(mesh, 11)  # face 3's last corner: vertex 3
+    ...     mid[0] = wp.mesh_eval_velocity(mesh, 3, 1.0 / 3.0, 1.0 / 3.0)  # face 3's centre
+    >>> corner, mid = wp.zeros(1, dtype=wp.vec3), wp.zeros(1, dtype=wp.vec3)
+    >>> wp.launch(speeds, 1, inputs=[mesh.id, corner, mid])
+    >>> print(np.round(mid.numpy(), 4))  # the mean of vertices 1, 2, 3's velocities
+    [[2. 0. 0.]]
+    """
     _kernel_only("mesh_eval_velocity")
 
 
 def mesh_eval_face_normal(id, face):
-    """``normalize(cross(p1 - p0, p2 - p0))`` of face ``face``."""
+    """``normalize(cross(p1 - p0, p2 - p0))`` of face ``face``.
+
+    Example
+    -------
+    >>> points = wp.array([(0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1)], dtype=wp.vec3)
+    >>> mesh = wp.Mesh(points, wp.array([0, 2, 1, 0, 1, 3, 0, 3, 2, 1, 2, 3], dtype=wp.int32))
+    >>> @wp.kernel
+    ... def normals(mesh: wp.uint64, out: wp.array(dtype=wp.vec3)):
+    ...     f = wp.tid()
+    ...     out[f] = wp.mesh_eval_face_normal(mesh, f)
+    >>> out = wp.zeros(4, dtype=wp.vec3)
+    >>> wp.launch(normals, 4, inputs=[mesh.id, out])
+    >>> print(np.round(out.numpy(), 4) + 0.0)  # outward: -z, -y, -x and (1, 1, 1) / sqrt(3)
+    [[ 0.      0.     -1.    ]
+     [ 0.     -1.      0.    ]
+     [-1.      0.      0.    ]
+     [ 0.5774  0.5774  0.5774]]
+    """
     _kernel_only("mesh_eval_face_normal")
 
 
 def mesh_get_bvh(id):
-    """The id of the mesh's BVH (its faces are the items), for the bvh_query builtins."""
+    """The id of the mesh's BVH (its faces are the items), for the bvh_query builtins.
+
+    Example
+    -------
+    >>> points = wp.array([(0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1)], dtype=wp.vec3)
+    >>> mesh = wp.Mesh(points, wp.array([0, 2, 1, 0, 1, 3, 0, 3, 2, 1, 2, 3], dtype=wp.int32))
+    >>> @wp.kernel
+    ... def boxes_hit(mesh: wp.uint64, hit: wp.array(dtype=int)):
+    ...     bvh = wp.mesh_get_bvh(mesh)  # items: the faces' bounding boxes
+    ...     query = wp.bvh_query_ray(bvh, wp.vec3(0.2, 0.2, -1.0), wp.vec3(0.0, 0.0, 1.0))
+    ...     f = int(0)
+    ...     while wp.bvh_query_next(query, f):
+    ...         hit[f] = 1
+    >>> hit = wp.zeros(4, dtype=int)
+    >>> wp.launch(boxes_hit, 1, inputs=[mesh.id, hit])
+    >>> print(hit.numpy())  # faces 1 (y = 0) and 2 (x = 0) have flat boxes the ray misses
+    [1 0 0 1]
+    """
     _kernel_only("mesh_get_bvh")
 
 
 def mesh_get_group_root(id, group):
-    """The root of ``group``'s faces in a grouped mesh (-1: the whole mesh)."""
+    """The root of ``group``'s faces in a grouped mesh (-1: the whole mesh).
+
+    Example
+    -------
+    >>> points = wp.array([(0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1)], dtype=wp.vec3)
+    >>> indices = wp.array([0, 2, 1, 0, 1, 3, 0, 3, 2, 1, 2, 3], dtype=wp.int32)
+    >>> mesh = wp.Mesh(points, indices, groups=wp.array([0, 0, 0, 1], dtype=wp.int32))
+    >>> @wp.kernel
+    ... def first_hit(mesh: wp.uint64, face: wp.array(dtype=int)):
+    ...     group = wp.tid()
+    ...     root = wp.mesh_get_group_root(mesh, group)  # a ray cast among that group's faces
+    ...     start, up = wp.vec3(0.2, 0.2, -1.0), wp.vec3(0.0, 0.0, 1.0)
+    ...     face[group] = wp.mesh_query_ray(mesh, start, up, 9.0, root).face
+    >>> face = wp.zeros(2, dtype=int)
+    >>> wp.launch(first_hit, 2, inputs=[mesh.id, face])
+    >>> print(face.numpy())  # the ray meets face 0 first; among group 1's faces, face 3
+    [0 3]
+    """
     _kernel_only("mesh_get_group_root")
 
 
 def mesh_query_aabb(id, low, high):
-    """Start a query for the faces whose bounding boxes overlap ``[low, high]``."""
+    """Start a query for the faces whose bounding boxes overlap ``[low, high]``.
+
+    Example
+    -------
+    >>> points = wp.array([(0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1)], dtype=wp.vec3)
+    >>> mesh = wp.Mesh(points, wp.array([0, 2, 1, 0, 1, 3, 0, 3, 2, 1, 2, 3], dtype=wp.int32))
+    >>> @wp.kernel
+    ... def face_boxes(mesh: wp.uint64, lo: wp.vec3, hi: wp.vec3, hit: wp.array(dtype=int)):
+    ...     query = wp.mesh_query_aabb(mesh, lo, hi)
+    ...     f = int(0)
+    ...     while wp.mesh_query_next(query, f):  # sets f to the next face
+    ...         hit[f] = 1
+    >>> hit = wp.zeros(4, dtype=int)
+    >>> lo, hi = wp.vec3(0.5, 0.5, -0.1), wp.vec3(1.0, 1.0, 0.1)
+    >>> wp.launch(face_boxes, 1, inputs=[mesh.id, lo, hi, hit])
+    >>> print(hit.numpy())  # the faces whose bounding boxes overlap the box
+    [1 0 0 1]
+    """
     _kernel_only("mesh_query_aabb")
 
 
 def mesh_query_sphere(id, center, radius):
-    """Start a query for the faces within ``radius`` of ``center``."""
+    """Start a query for the faces within ``radius`` of ``center``.
+
+    Example
+    -------
+    >>> points = wp.array([(0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1)], dtype=wp.vec3)
+    >>> mesh = wp.Mesh(points, wp.array([0, 2, 1, 0, 1, 3, 0, 3, 2, 1, 2, 3], dtype=wp.int32))
+    >>> @wp.kernel
+    ... def touched(mesh: wp.uint64, center: wp.vec3, radius: float, hit: wp.array(dtype=int)):
+    ...     query = wp.mesh_query_sphere(mesh, center, radius)
+    ...     f = int(0)
+    ...     while wp.mesh_query_next(query, f):
+    ...         hit[f] = 1
+    >>> hit = wp.zeros(4, dtype=int)
+    >>> wp.launch(touched, 1, inputs=[mesh.id, wp.vec3(0.2, 0.2, 0.6), 0.25, hit])
+    >>> print(hit.numpy())  # faces 1 and 2 are 0.2 away, face 3 passes through the centre
+    [0 1 1 1]
+    """
     _kernel_only("mesh_query_sphere")
 
 
 def mesh_query_next(query, index):
     """Advance a mesh query; set ``index`` to the next face and return True, or return
-    False when done."""
+    False when done.
+
+    Example
+    -------
+    >>> points = wp.array([(0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1)], dtype=wp.vec3)
+    >>> mesh = wp.Mesh(points, wp.array([0, 2, 1, 0, 1, 3, 0, 3, 2, 1, 2, 3], dtype=wp.int32))
+    >>> @wp.kernel
+    ... def face_boxes(mesh: wp.uint64, lo: wp.vec3, hi: wp.vec3, hit: wp.array(dtype=int)):
+    ...     query = wp.mesh_query_aabb(mesh, lo, hi)
+    ...     f = int(0)
+    ...     while wp.mesh_query_next(query, f):  # sets f to the next face
+    ...         hit[f] = 1
+    >>> hit = wp.zeros(4, dtype=int)
+    >>> lo, hi = wp.vec3(0.5, 0.5, 0.5), wp.vec3(1.0, 1.0, 1.0)
+    >>> wp.launch(face_boxes, 1, inputs=[mesh.id, lo, hi, hit])
+    >>> print(hit.numpy())
+    [0 0 0 1]
+    """
     _kernel_only("mesh_query_next")
 
 
 def mesh_query_aabb_next(query, index):
-    """``mesh_query_next`` under its older name."""
+    """``mesh_query_next`` under its older name.
+
+    Example
+    -------
+    >>> points = wp.array([(0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1)], dtype=wp.vec3)
+    >>> mesh = wp.Mesh(points, wp.array([0, 2, 1, 0, 1, 3, 0, 3, 2, 1, 2, 3], dtype=wp.int32))
+    >>> @wp.kernel
+    ... def count(mesh: wp.uint64, lo: wp.vec3, hi: wp.vec3, out: wp.array(dtype=int)):
+    ...     query = wp.mesh_query_aabb(mesh, lo, hi)
+    ...     f = int(0)
+    ...     while wp.mesh_query_aabb_next(query, f):
+    ...         out[0] += 1
+    >>> out = wp.zeros(1, dtype=int)
+    >>> wp.launch(count, 1, inputs=[mesh.id, wp.vec3(-1.0), wp.vec3(2.0), out])
+    >>> print(out.numpy())
+    [4]
+    """
     _kernel_only("mesh_query_aabb_next")
 
 

@@ -85,6 +85,47 @@ _ENTRY_SLOTS = 2 * STACK_SIZE  # a stack of (code, key) entries
 MeshQueryPoint = collections.namedtuple("MeshQueryPoint", ("result", "sign", "face", "u", "v"))
 MeshQueryRay = collections.namedtuple("MeshQueryRay", ("result", "sign", "face", "t", "u", "v",
                                                        "normal"))
+MeshQueryPoint.__doc__ = """What the closest-point queries (:func:`mesh_query_point` and its
+    variants) return (Warp's ``wp.MeshQueryPoint``): ``result`` (a face was found within
+    ``max_dist``), ``sign`` (-1 inside the mesh, 1 outside, 0 without a sign), ``face`` and
+    the barycentric ``u``, ``v`` of the closest point on it (pass them to
+    :func:`mesh_eval_position`).
+
+    Example
+    -------
+    >>> points = wp.array([(0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1)], dtype=wp.vec3)
+    >>> mesh = wp.Mesh(points, wp.array([0, 2, 1, 0, 1, 3, 0, 3, 2, 1, 2, 3], dtype=wp.int32))
+    >>> @wp.kernel
+    ... def probe(mesh: wp.uint64, x: wp.vec3, out: wp.array(dtype=wp.vec4)):
+    ...     q = wp.mesh_query_point(mesh, x, 10.0)  # a wp.MeshQueryPoint
+    ...     if q.result:  # found a face within max_dist
+    ...         out[0] = wp.vec4(q.sign, float(q.face), q.u, q.v)
+    >>> out = wp.zeros(1, dtype=wp.vec4)
+    >>> wp.launch(probe, 1, inputs=[mesh.id, wp.vec3(0.2, 0.3, -1.0), out])
+    >>> print(np.round(out.numpy(), 4))  # outside, face 0, at 0.5 p0 + 0.3 p1 + 0.2 p2
+    [[1.  0.  0.5 0.3]]
+    """
+MeshQueryRay.__doc__ = """What :func:`mesh_query_ray` returns (Warp's ``wp.MeshQueryRay``):
+    ``result`` (a hit was found), ``sign`` (1 when the ray hits a face's front, -1 its back),
+    ``face``, ``t`` (the hit is ``start + t * dir``), the barycentric ``u``, ``v`` of the
+    hit on the face and the face's unit ``normal``.
+
+    Example
+    -------
+    >>> points = wp.array([(0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1)], dtype=wp.vec3)
+    >>> mesh = wp.Mesh(points, wp.array([0, 2, 1, 0, 1, 3, 0, 3, 2, 1, 2, 3], dtype=wp.int32))
+    >>> @wp.kernel
+    ... def cast(mesh: wp.uint64, start: wp.vec3, dir: wp.vec3, out: wp.array(dtype=wp.vec3)):
+    ...     hit = wp.mesh_query_ray(mesh, start, dir, 10.0)  # a wp.MeshQueryRay
+    ...     if hit.result:
+    ...         out[0] = wp.vec3(hit.t, float(hit.face), hit.sign)
+    ...         out[1] = hit.normal
+    >>> out = wp.zeros(2, dtype=wp.vec3)
+    >>> wp.launch(cast, 1, inputs=[mesh.id, wp.vec3(0.2, 0.3, -1.0), wp.vec3(0.0, 0.0, 1.0), out])
+    >>> print(np.round(out.numpy(), 4) + 0.0)  # face 0 at t = 1, hit from outside; normal -z
+    [[ 1.  0.  1.]
+     [ 0.  0. -1.]]
+    """
 
 
 def _kernel_only(name):
@@ -93,49 +134,197 @@ def _kernel_only(name):
 
 def mesh_query_point(id, point, max_dist):
     """The closest point of the mesh to ``point`` within ``max_dist``; its sign from three
-    axis-aligned rays' closest hits (a majority vote)."""
+    axis-aligned rays' closest hits (a majority vote).
+
+    Example
+    -------
+    >>> points = wp.array([(0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1)], dtype=wp.vec3)
+    >>> mesh = wp.Mesh(points, wp.array([0, 2, 1, 0, 1, 3, 0, 3, 2, 1, 2, 3], dtype=wp.int32))
+    >>> @wp.kernel
+    ... def closest_signed(mesh: wp.uint64, xs: wp.array(dtype=wp.vec3),
+    ...                    out: wp.array(dtype=wp.vec4)):
+    ...     i = wp.tid()
+    ...     q = wp.mesh_query_point(mesh, xs[i], 10.0)  # a wp.MeshQueryPoint
+    ...     if q.result:
+    ...         p = wp.mesh_eval_position(mesh, q.face, q.u, q.v)
+    ...         out[i] = wp.vec4(p[0], p[1], p[2], q.sign)
+    >>> xs = wp.array([(0.2, 0.2, -1.0), (2.0, 2.0, 2.0), (0.1, 0.2, 0.3)], dtype=wp.vec3)
+    >>> out = wp.zeros(3, dtype=wp.vec4)
+    >>> wp.launch(closest_signed, 3, inputs=[mesh.id, xs, out])
+    >>> print(np.round(out.numpy(), 4))  # closest points, and sign -1 inside the mesh
+    [[ 0.2     0.2     0.      1.    ]
+     [ 0.3333  0.3333  0.3333  1.    ]
+     [ 0.      0.2     0.3    -1.    ]]
+    """
     _kernel_only("mesh_query_point")
 
 
 def mesh_query_point_no_sign(id, point, max_dist):
-    """The closest point of the mesh to ``point`` within ``max_dist``, without a sign."""
+    """The closest point of the mesh to ``point`` within ``max_dist``, without a sign.
+
+    Example
+    -------
+    >>> points = wp.array([(0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1)], dtype=wp.vec3)
+    >>> mesh = wp.Mesh(points, wp.array([0, 2, 1, 0, 1, 3, 0, 3, 2, 1, 2, 3], dtype=wp.int32))
+    >>> @wp.kernel
+    ... def distance(mesh: wp.uint64, xs: wp.array(dtype=wp.vec3), out: wp.array(dtype=float)):
+    ...     i = wp.tid()
+    ...     q = wp.mesh_query_point_no_sign(mesh, xs[i], 5.0)
+    ...     out[i] = -1.0  # nothing within 5.0
+    ...     if q.result:
+    ...         out[i] = wp.length(xs[i] - wp.mesh_eval_position(mesh, q.face, q.u, q.v))
+    >>> xs = wp.array([(0.2, 0.2, -1.0), (2.0, 2.0, 2.0), (9.0, 9.0, 9.0)], dtype=wp.vec3)
+    >>> out = wp.zeros(3, dtype=float)
+    >>> wp.launch(distance, 3, inputs=[mesh.id, xs, out])
+    >>> print(np.round(out.numpy(), 4))  # the third point is farther than max_dist
+    [ 1.      2.8868 -1.    ]
+    """
     _kernel_only("mesh_query_point_no_sign")
 
 
 def mesh_query_point_sign_normal(id, point, max_dist, epsilon=1.0e-3):
     """The closest point, signed by the angle-weighted pseudo-normal (``epsilon=1e-3``:
-    features within that fraction of the average edge length count as equally close)."""
+    features within that fraction of the average edge length count as equally close).
+
+    Example
+    -------
+    >>> points = wp.array([(0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1)], dtype=wp.vec3)
+    >>> mesh = wp.Mesh(points, wp.array([0, 2, 1, 0, 1, 3, 0, 3, 2, 1, 2, 3], dtype=wp.int32))
+    >>> @wp.kernel
+    ... def side(mesh: wp.uint64, xs: wp.array(dtype=wp.vec3), sign: wp.array(dtype=float)):
+    ...     i = wp.tid()
+    ...     sign[i] = wp.mesh_query_point_sign_normal(mesh, xs[i], 10.0).sign
+    >>> xs = wp.array([(0.1, 0.2, 0.3), (2.0, 2.0, 2.0), (-0.5, -0.5, -0.5)], dtype=wp.vec3)
+    >>> sign = wp.zeros(3, dtype=float)
+    >>> wp.launch(side, 3, inputs=[mesh.id, xs, sign])
+    >>> print(sign.numpy())  # -1 inside, 1 outside (the last point is closest to vertex 0)
+    [-1.  1.  1.]
+    """
     _kernel_only("mesh_query_point_sign_normal")
 
 
 def mesh_query_point_sign_winding_number(id, point, max_dist, accuracy=2.0, threshold=0.5):
     """The closest point, signed by the winding number (``accuracy=2.0``,
-    ``threshold=0.5``; needs ``support_winding_number=True``)."""
+    ``threshold=0.5``; needs ``support_winding_number=True``).
+
+    Example
+    -------
+    >>> points = wp.array([(0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1)], dtype=wp.vec3)
+    >>> indices = wp.array([0, 2, 1, 0, 1, 3, 0, 3, 2, 1, 2, 3], dtype=wp.int32)
+    >>> mesh = wp.Mesh(points, indices, support_winding_number=True)
+    >>> @wp.kernel
+    ... def side(mesh: wp.uint64, xs: wp.array(dtype=wp.vec3), sign: wp.array(dtype=float)):
+    ...     i = wp.tid()
+    ...     sign[i] = wp.mesh_query_point_sign_winding_number(mesh, xs[i], 10.0).sign
+    >>> xs = wp.array([(0.1, 0.2, 0.3), (2.0, 2.0, 2.0), (-0.5, -0.5, -0.5)], dtype=wp.vec3)
+    >>> sign = wp.zeros(3, dtype=float)
+    >>> wp.launch(side, 3, inputs=[mesh.id, xs, sign])
+    >>> print(sign.numpy())  # -1 inside (winding number 1), 1 outside (0)
+    [-1.  1.  1.]
+    """
     _kernel_only("mesh_query_point_sign_winding_number")
 
 
 def mesh_query_point_sign_parity(id, point, max_dist, n_sample=1, perturbation_scale=0.1):
-    """The closest point, signed by the parity of ``n_sample`` rays' crossings."""
+    """The closest point, signed by the parity of ``n_sample`` rays' crossings.
+
+    Example
+    -------
+    >>> points = wp.array([(0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1)], dtype=wp.vec3)
+    >>> mesh = wp.Mesh(points, wp.array([0, 2, 1, 0, 1, 3, 0, 3, 2, 1, 2, 3], dtype=wp.int32))
+    >>> @wp.kernel
+    ... def side(mesh: wp.uint64, xs: wp.array(dtype=wp.vec3), sign: wp.array(dtype=float)):
+    ...     i = wp.tid()
+    ...     sign[i] = wp.mesh_query_point_sign_parity(mesh, xs[i], 10.0).sign
+    >>> xs = wp.array([(0.1, 0.2, 0.3), (2.0, 2.0, 2.0), (-0.5, -0.5, -0.5)], dtype=wp.vec3)
+    >>> sign = wp.zeros(3, dtype=float)
+    >>> wp.launch(side, 3, inputs=[mesh.id, xs, sign])
+    >>> print(sign.numpy())  # -1 inside (an odd number of crossings), 1 outside
+    [-1.  1.  1.]
+    """
     _kernel_only("mesh_query_point_sign_parity")
 
 
 def mesh_query_furthest_point_no_sign(id, point, min_dist):
-    """The furthest point of the mesh from ``point``, farther than ``min_dist``."""
+    """The furthest point of the mesh from ``point``, farther than ``min_dist``.
+
+    Example
+    -------
+    >>> points = wp.array([(0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1)], dtype=wp.vec3)
+    >>> mesh = wp.Mesh(points, wp.array([0, 2, 1, 0, 1, 3, 0, 3, 2, 1, 2, 3], dtype=wp.int32))
+    >>> @wp.kernel
+    ... def furthest(mesh: wp.uint64, x: wp.vec3, out: wp.array(dtype=wp.vec3)):
+    ...     q = wp.mesh_query_furthest_point_no_sign(mesh, x, 0.0)
+    ...     if q.result:
+    ...         out[0] = wp.mesh_eval_position(mesh, q.face, q.u, q.v)
+    >>> out = wp.zeros(1, dtype=wp.vec3)
+    >>> wp.launch(furthest, 1, inputs=[mesh.id, wp.vec3(0.1, 0.1, -1.0), out])
+    >>> print(np.round(out.numpy(), 4))  # vertex 3, 2.005 away
+    [[0. 0. 1.]]
+    """
     _kernel_only("mesh_query_furthest_point_no_sign")
 
 
 def mesh_query_ray(id, start, dir, max_t, root=-1):
-    """The closest hit of the ray ``start + t dir`` with ``0 <= t < max_t``."""
+    """The closest hit of the ray ``start + t dir`` with ``0 <= t < max_t``.
+
+    Example
+    -------
+    >>> points = wp.array([(0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1)], dtype=wp.vec3)
+    >>> mesh = wp.Mesh(points, wp.array([0, 2, 1, 0, 1, 3, 0, 3, 2, 1, 2, 3], dtype=wp.int32))
+    >>> @wp.kernel
+    ... def cast(mesh: wp.uint64, start: wp.vec3, dir: wp.vec3, out: wp.array(dtype=wp.vec3)):
+    ...     hit = wp.mesh_query_ray(mesh, start, dir, 10.0)  # a wp.MeshQueryRay
+    ...     if hit.result:
+    ...         out[0] = wp.vec3(hit.t, float(hit.face), hit.sign)
+    ...         out[1] = hit.normal
+    >>> out = wp.zeros(2, dtype=wp.vec3)
+    >>> wp.launch(cast, 1, inputs=[mesh.id, wp.vec3(0.2, 0.2, 1.0), wp.vec3(0.0, 0.0, -1.0), out])
+    >>> print(np.round(out.numpy(), 4))  # face 3 (x + y + z = 1) at t = 0.4, from outside
+    [[0.4    3.     1.    ]
+     [0.5774 0.5774 0.5774]]
+    """
     _kernel_only("mesh_query_ray")
 
 
 def mesh_query_ray_anyhit(id, start, dir, max_t, root=-1):
-    """Whether the ray hits the mesh with ``0 <= t < max_t``."""
+    """Whether the ray hits the mesh with ``0 <= t < max_t``.
+
+    Example
+    -------
+    >>> points = wp.array([(0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1)], dtype=wp.vec3)
+    >>> mesh = wp.Mesh(points, wp.array([0, 2, 1, 0, 1, 3, 0, 3, 2, 1, 2, 3], dtype=wp.int32))
+    >>> @wp.kernel
+    ... def blocked(mesh: wp.uint64, start: wp.vec3, ends: wp.array(dtype=wp.vec3),
+    ...             out: wp.array(dtype=int)):
+    ...     i = wp.tid()  # a hit on the segment start -> ends[i] (t < 1)
+    ...     out[i] = int(wp.mesh_query_ray_anyhit(mesh, start, ends[i] - start, 1.0))
+    >>> ends = wp.array([(0.2, 0.2, 1.0), (0.2, 0.2, -0.5), (2.0, 0.0, -1.0)], dtype=wp.vec3)
+    >>> out = wp.zeros(3, dtype=int)
+    >>> wp.launch(blocked, 3, inputs=[mesh.id, wp.vec3(0.2, 0.2, -1.0), ends, out])
+    >>> print(out.numpy())  # only the first segment reaches the tetrahedron
+    [1 0 0]
+    """
     _kernel_only("mesh_query_ray_anyhit")
 
 
 def mesh_query_ray_count_intersections(id, start, dir, root=-1):
-    """How many faces the ray crosses at ``t >= 0``."""
+    """How many faces the ray crosses at ``t >= 0``.
+
+    Example
+    -------
+    >>> points = wp.array([(0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1)], dtype=wp.vec3)
+    >>> mesh = wp.Mesh(points, wp.array([0, 2, 1, 0, 1, 3, 0, 3, 2, 1, 2, 3], dtype=wp.int32))
+    >>> @wp.kernel
+    ... def crossings(mesh: wp.uint64, starts: wp.array(dtype=wp.vec3), out: wp.array(dtype=int)):
+    ...     i = wp.tid()
+    ...     out[i] = wp.mesh_query_ray_count_intersections(mesh, starts[i], wp.vec3(0.0, 0.0, 1.0))
+    >>> starts = wp.array([(0.2, 0.2, -1.0), (0.2, 0.2, 0.3), (0.2, 0.2, 2.0)], dtype=wp.vec3)
+    >>> out = wp.zeros(3, dtype=int)
+    >>> wp.launch(crossings, 3, inputs=[mesh.id, starts, out])
+    >>> print(out.numpy())  # up the z axis: from below, from inside, from above
+    [2 1 0]
+    """
     _kernel_only("mesh_query_ray_count_intersections")
 
 

@@ -67,6 +67,15 @@ def quaternion(x=None, y=None, z=None, w=None, dtype=None):
 
     At Python scope, ``quaternion(dtype=wp.float64)`` with no components returns the
     quaternion *type* (``wp.quatd``), as Warp's type constructor does.
+
+    Example
+    -------
+    >>> print(wp.quaternion(wp.vec3(1.0, 2.0, 3.0), 4.0))  # (ijk, real)
+    [1.0, 2.0, 3.0, 4.0]
+    >>> wp.quaternion(1.0, 2.0, 3.0, 4.0, dtype=wp.float64)
+    quatd(1.0, 2.0, 3.0, 4.0)
+    >>> wp.quaternion(dtype=wp.float64) is wp.quatd
+    True
     """
     if x is None:
         return vcls(4, to_numba_type(dtype if dtype is not None else float), "quaternion")
@@ -97,7 +106,15 @@ constructor(quaternion)
 
 
 def quat_identity(dtype=None):
-    """The identity rotation ``(0, 0, 0, 1)``."""
+    """The identity rotation ``(0, 0, 0, 1)``.
+
+    Example
+    -------
+    >>> wp.quat_identity()
+    quatf(0.0, 0.0, 0.0, 1.0)
+    >>> wp.quat_identity(dtype=wp.float64)
+    quatd(0.0, 0.0, 0.0, 1.0)
+    """
     return python_scope(quat_identity, dtype)
 
 
@@ -112,7 +129,14 @@ nondifferentiable(quat_identity)
 
 def quat_from_axis_angle(axis, angle):
     """Rotation of ``angle`` radians about the unit vector ``axis``:
-    ``(axis * sin(angle / 2), cos(angle / 2))``."""
+    ``(axis * sin(angle / 2), cos(angle / 2))``.
+
+    Example
+    -------
+    >>> q = wp.quat_from_axis_angle(wp.vec3(0.0, 0.0, 1.0), 0.5 * wp.pi)  # 90 degrees about z
+    >>> print(np.round(np.array(q), 4))
+    [0.     0.     0.7071 0.7071]
+    """
     return python_scope(quat_from_axis_angle, axis, angle)
 
 
@@ -146,7 +170,15 @@ def adj_quat_from_axis_angle(axis, angle, ret, adj_ret):
 
 def quat_to_axis_angle(quat):
     """``(axis, angle)`` of the rotation ``quat`` (angle in [0, pi]); the axis is
-    (1, 0, 0) when the angle is zero."""
+    (1, 0, 0) when the angle is zero.
+
+    Example
+    -------
+    >>> q = wp.quat_from_axis_angle(wp.vec3(0.0, 1.0, 0.0), 1.25)
+    >>> axis, angle = wp.quat_to_axis_angle(q)
+    >>> print(np.round(np.array(axis), 4), round(float(angle), 4))
+    [0. 1. 0.] 1.25
+    """
     return python_scope(quat_to_axis_angle, quat)
 
 
@@ -190,7 +222,16 @@ def adj_quat_to_axis_angle(quat, ret, adj_ret):
 
 
 def quat_inverse(quat):
-    """The inverse of a unit quaternion: its conjugate ``(-x, -y, -z, w)``."""
+    """The inverse of a unit quaternion: its conjugate ``(-x, -y, -z, w)``.
+
+    Example
+    -------
+    >>> print(wp.quat_inverse(wp.quat(1.0, 2.0, 3.0, 4.0)))
+    [-1.0, -2.0, -3.0, 4.0]
+    >>> q = wp.quat_from_axis_angle(wp.vec3(1.0, 0.0, 0.0), 0.3)
+    >>> print(np.round(np.array(q * wp.quat_inverse(q)), 4))  # the identity
+    [0. 0. 0. 1.]
+    """
     return python_scope(quat_inverse, quat)
 
 
@@ -238,12 +279,26 @@ def _rotate_impl(V, ft, sign):
 
 
 def quat_rotate(quat, vec):
-    """Rotate ``vec`` by the unit quaternion ``quat``."""
+    """Rotate ``vec`` by the unit quaternion ``quat``.
+
+    Example
+    -------
+    >>> q = wp.quat_from_axis_angle(wp.vec3(0.0, 0.0, 1.0), 0.5 * wp.pi)
+    >>> print(np.round(np.array(wp.quat_rotate(q, wp.vec3(1.0, 0.0, 0.0))), 4) + 0.0)
+    [0. 1. 0.]
+    """
     return python_scope(quat_rotate, quat, vec)
 
 
 def quat_rotate_inv(quat, vec):
-    """Rotate ``vec`` by the inverse of the unit quaternion ``quat``."""
+    """Rotate ``vec`` by the inverse of the unit quaternion ``quat``.
+
+    Example
+    -------
+    >>> q = wp.quat_from_axis_angle(wp.vec3(0.0, 0.0, 1.0), 0.5 * wp.pi)
+    >>> print(np.round(np.array(wp.quat_rotate_inv(q, wp.vec3(0.0, 1.0, 0.0))), 4) + 0.0)
+    [1. 0. 0.]
+    """
     return python_scope(quat_rotate_inv, quat, vec)
 
 
@@ -298,7 +353,16 @@ def adj_quat_rotate_inv(quat, vec, ret, adj_ret):
 
 
 def quat_to_matrix(quat):
-    """The 3x3 rotation matrix ``m`` with ``m @ v == quat_rotate(quat, v)``."""
+    """The 3x3 rotation matrix ``m`` with ``m @ v == quat_rotate(quat, v)``.
+
+    Example
+    -------
+    >>> q = wp.quat_from_axis_angle(wp.vec3(0.0, 0.0, 1.0), 0.5 * wp.pi)
+    >>> print(np.round(np.array(wp.quat_to_matrix(q)), 4) + 0.0)  # (+ 0.0: no -0.)
+    [[ 0. -1.  0.]
+     [ 1.  0.  0.]
+     [ 0.  0.  1.]]
+    """
     return python_scope(quat_to_matrix, quat)
 
 
@@ -342,7 +406,16 @@ def adj_quat_to_matrix(quat, ret, adj_ret):
 
 
 def quat_from_matrix(mat):
-    """The unit quaternion of a rotation matrix (3x3, or the top-left block of a 4x4)."""
+    """The unit quaternion of a rotation matrix (3x3, or the top-left block of a 4x4).
+
+    Example
+    -------
+    >>> m = wp.mat33(0.0, -1.0, 0.0,
+    ...              1.0, 0.0, 0.0,
+    ...              0.0, 0.0, 1.0)  # 90 degrees about z
+    >>> print(np.round(np.array(wp.quat_from_matrix(m)), 4))
+    [0.     0.     0.7071 0.7071]
+    """
     return python_scope(quat_from_matrix, mat)
 
 

@@ -41,7 +41,16 @@ __all__ = [
 
 def quat_rpy(roll, pitch, yaw):
     """Rotation by ``roll`` about x, then ``pitch`` about y, then ``yaw`` about z (fixed
-    axes): ``qz(yaw) * qy(pitch) * qx(roll)``."""
+    axes): ``qz(yaw) * qy(pitch) * qx(roll)``.
+
+    Example
+    -------
+    >>> q = wp.quat_rpy(0.0, 0.0, 0.5 * wp.pi)  # a yaw of 90 degrees
+    >>> print(np.round(np.array(wp.quat_rotate(q, wp.vec3(1.0, 0.0, 0.0))), 4) + 0.0)
+    [0. 1. 0.]
+    >>> print(np.round(np.array(wp.quat_rpy(0.1, 0.2, 0.3)), 4))
+    [0.0343 0.106  0.1436 0.9833]
+    """
     return python_scope(quat_rpy, roll, pitch, yaw)
 
 
@@ -84,7 +93,14 @@ def adj_quat_rpy(roll, pitch, yaw, ret, adj_ret):
 
 
 def quat_to_rpy(q):
-    """``(roll, pitch, yaw)`` of a unit quaternion (inverse of :func:`quat_rpy`)."""
+    """``(roll, pitch, yaw)`` of a unit quaternion (inverse of :func:`quat_rpy`).
+
+    Example
+    -------
+    >>> q = wp.quat_rpy(0.1, 0.2, 0.3)
+    >>> print(np.round(np.array(wp.quat_to_rpy(q)), 4))
+    [0.1 0.2 0.3]
+    """
     return python_scope(quat_to_rpy, q)
 
 
@@ -163,7 +179,16 @@ def _ol_axis_quat(axis, angle, like):
 
 def quat_from_euler(e, i, j, k):
     """Rotation about fixed axes ``i``, then ``j``, then ``k`` (in {0, 1, 2}) by the
-    angles ``e[i]``, ``e[j]``, ``e[k]``: ``qk * qj * qi``."""
+    angles ``e[i]``, ``e[j]``, ``e[k]``: ``qk * qj * qi``.
+
+    Example
+    -------
+    >>> e = wp.vec3(0.1, 0.2, 0.3)
+    >>> print(np.round(np.array(wp.quat_from_euler(e, 0, 1, 2)), 4))  # x, y, z: as quat_rpy
+    [0.0343 0.106  0.1436 0.9833]
+    >>> print(np.round(np.array(wp.quat_from_euler(e, 2, 1, 0)), 4))  # z by 0.3, y, then x
+    [0.0641 0.0912 0.1534 0.9819]
+    """
     return python_scope(quat_from_euler, e, i, j, k)
 
 
@@ -218,7 +243,14 @@ def adj_quat_from_euler(e, i, j, k, ret, adj_ret):
 def quat_to_euler(q, i, j, k):
     """Euler angles of ``q`` for fixed axes ``i``, ``j``, ``k`` (``j`` differs from both):
     ``e[i]`` the first, ``e[j]`` the second angle; the third goes to ``e[k]`` (Tait-Bryan,
-    ``i != k``) or to ``e[3 - i - j]`` (proper Euler, ``i == k``)."""
+    ``i != k``) or to ``e[3 - i - j]`` (proper Euler, ``i == k``).
+
+    Example
+    -------
+    >>> q = wp.quat_from_euler(wp.vec3(0.1, 0.2, 0.3), 2, 1, 0)
+    >>> print(np.round(np.array(wp.quat_to_euler(q, 2, 1, 0)), 4))
+    [0.1 0.2 0.3]
+    """
     return python_scope(quat_to_euler, q, i, j, k)
 
 
@@ -310,7 +342,15 @@ def quat_slerp(a, b, t):
     """Spherical interpolation from ``a`` (t = 0) towards ``b`` along the shortest arc:
     ``a * exp(t log(quat_inverse(a) * b))``, Warp's definition (the rotation part of
     ``quat_inverse(a) * b`` comes from ``quat_to_axis_angle``, so ``b``'s norm does not
-    matter and the result has ``a``'s norm)."""
+    matter and the result has ``a``'s norm).
+
+    Example
+    -------
+    >>> a = wp.quat_identity()
+    >>> b = wp.quat_from_axis_angle(wp.vec3(0.0, 0.0, 1.0), 0.5 * wp.pi)
+    >>> print(np.round(np.array(wp.quat_slerp(a, b, 0.5)), 4))  # 45 degrees about z
+    [0.     0.     0.3827 0.9239]
+    """
     return python_scope(quat_slerp, a, b, t)
 
 
@@ -385,7 +425,16 @@ def adj_quat_slerp(a, b, t, ret, adj_ret):
 
 def quat_twist(axis, q):
     """The twist of ``q`` about the unit ``axis`` (swing-twist decomposition), normalized;
-    the identity when it is undefined."""
+    the identity when it is undefined.
+
+    Example
+    -------
+    >>> z = wp.vec3(0.0, 0.0, 1.0)
+    >>> swing = wp.quat_from_axis_angle(wp.vec3(1.0, 0.0, 0.0), 0.3)
+    >>> q = swing * wp.quat_from_axis_angle(z, 0.5)
+    >>> print(np.round(np.array(wp.quat_twist(z, q)), 4))  # 0.5 radians about z
+    [0.     0.     0.2474 0.9689]
+    """
     return python_scope(quat_twist, axis, q)
 
 
@@ -428,13 +477,31 @@ def adj_quat_twist(axis, q, ret, adj_ret):
 
 def quat_twist_angle(axis, q):
     """Unsigned twist angle of ``q`` about the unit ``axis``: in [0, pi] if ``q.w >= 0``,
-    else in (pi, 2 pi]."""
+    else in (pi, 2 pi].
+
+    Example
+    -------
+    >>> z = wp.vec3(0.0, 0.0, 1.0)
+    >>> swing = wp.quat_from_axis_angle(wp.vec3(1.0, 0.0, 0.0), 0.3)
+    >>> q = swing * wp.quat_from_axis_angle(z, -0.5)
+    >>> round(float(wp.quat_twist_angle(z, q)), 4)
+    0.5
+    """
     return python_scope(quat_twist_angle, axis, q)
 
 
 def quat_twist_angle_signed(axis, q):
     """Signed twist angle of ``q`` about the unit ``axis`` (right-hand rule): in [-pi, pi]
-    if ``q.w >= 0``, else in [-2 pi, 2 pi]."""
+    if ``q.w >= 0``, else in [-2 pi, 2 pi].
+
+    Example
+    -------
+    >>> z = wp.vec3(0.0, 0.0, 1.0)
+    >>> swing = wp.quat_from_axis_angle(wp.vec3(1.0, 0.0, 0.0), 0.3)
+    >>> q = swing * wp.quat_from_axis_angle(z, -0.5)
+    >>> round(float(wp.quat_twist_angle_signed(z, q)), 4)
+    -0.5
+    """
     return python_scope(quat_twist_angle_signed, axis, q)
 
 

@@ -28,6 +28,14 @@ def quat_between_vectors(a, b):
     for opposite directions. (Warp 1.19 documents opposite directions as unhandled and
     returns the identity, which does not rotate ``a`` onto ``b``.) A zero vector gives the
     identity.
+
+    Example
+    -------
+    >>> q = wp.quat_between_vectors(wp.vec3(1.0, 0.0, 0.0), wp.vec3(0.0, 2.0, 0.0))
+    >>> print(np.round(np.array(q), 4))  # 90 degrees about z
+    [0.     0.     0.7071 0.7071]
+    >>> print(np.round(np.array(wp.quat_rotate(q, wp.vec3(1.0, 0.0, 0.0))), 4) + 0.0)
+    [0. 1. 0.]
     """
     return python_scope(quat_between_vectors, a, b)
 

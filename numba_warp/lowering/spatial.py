@@ -57,12 +57,24 @@ def _ol_cross(a, b):
 
 
 def spatial_top(svec):
-    """The first three components (angular velocity / torque) as a vec3."""
+    """The first three components (angular velocity / torque) as a vec3.
+
+    Example
+    -------
+    >>> wp.spatial_top(wp.spatial_vector(1.0, 2.0, 3.0, 4.0, 5.0, 6.0))
+    vec3f(1.0, 2.0, 3.0)
+    """
     return python_scope(spatial_top, svec)
 
 
 def spatial_bottom(svec):
-    """The last three components (linear velocity / force) as a vec3."""
+    """The last three components (linear velocity / force) as a vec3.
+
+    Example
+    -------
+    >>> wp.spatial_bottom(wp.spatial_vector(1.0, 2.0, 3.0, 4.0, 5.0, 6.0))
+    vec3f(4.0, 5.0, 6.0)
+    """
     return python_scope(spatial_bottom, svec)
 
 
@@ -79,7 +91,15 @@ for _fn, _off in ((spatial_top, 0), (spatial_bottom, 3)):
 
 
 def spatial_dot(a, b):
-    """The dot product of two spatial vectors (power, for a twist and a wrench)."""
+    """The dot product of two spatial vectors (power, for a twist and a wrench).
+
+    Example
+    -------
+    >>> a = wp.spatial_vector(1.0, 2.0, 3.0, 4.0, 5.0, 6.0)
+    >>> b = wp.spatial_vector(1.0, 0.0, 0.0, 0.0, 0.0, 2.0)
+    >>> float(wp.spatial_dot(a, b))
+    13.0
+    """
     return python_scope(spatial_dot, a, b)
 
 
@@ -96,7 +116,15 @@ def _ol_spatial_dot(a, b):
 
 
 def spatial_cross(a, b):
-    """Spatial (motion) cross product of twists: ``(wa x wb, va x wb + wa x vb)``."""
+    """Spatial (motion) cross product of twists: ``(wa x wb, va x wb + wa x vb)``.
+
+    Example
+    -------
+    >>> a = wp.spatial_vector(0.0, 0.0, 1.0, 1.0, 0.0, 0.0)  # (w, v)
+    >>> b = wp.spatial_vector(1.0, 0.0, 0.0, 0.0, 2.0, 0.0)
+    >>> print(wp.spatial_cross(a, b))
+    [0.0, 1.0, 0.0, -2.0, 0.0, 0.0]
+    """
     return python_scope(spatial_cross, a, b)
 
 
@@ -115,7 +143,15 @@ def _ol_spatial_cross(a, b):
 
 def spatial_cross_dual(a, b):
     """Force cross product of a twist ``a = (w, v)`` and a wrench ``b = (n, f)``:
-    ``(w x n + v x f, w x f)``."""
+    ``(w x n + v x f, w x f)``.
+
+    Example
+    -------
+    >>> a = wp.spatial_vector(0.0, 0.0, 1.0, 1.0, 0.0, 0.0)  # a twist (w, v)
+    >>> b = wp.spatial_vector(1.0, 0.0, 0.0, 0.0, 2.0, 0.0)  # a wrench (n, f)
+    >>> print(wp.spatial_cross_dual(a, b))
+    [0.0, 1.0, 2.0, -2.0, 0.0, 0.0]
+    """
     return python_scope(spatial_cross_dual, a, b)
 
 
@@ -133,7 +169,20 @@ def _ol_spatial_cross_dual(a, b):
 
 
 def spatial_adjoint(r, s):
-    """The 6x6 spatial matrix ``[[r, 0], [s, r]]`` of two 3x3 blocks."""
+    """The 6x6 spatial matrix ``[[r, 0], [s, r]]`` of two 3x3 blocks.
+
+    Example
+    -------
+    >>> r = wp.mat33(1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0)
+    >>> s = wp.mat33(0.0, -1.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    >>> print(np.array(wp.spatial_adjoint(r, s)))
+    [[ 1.  2.  3.  0.  0.  0.]
+     [ 4.  5.  6.  0.  0.  0.]
+     [ 7.  8.  9.  0.  0.  0.]
+     [ 0. -1.  0.  1.  2.  3.]
+     [ 1.  0.  0.  4.  5.  6.]
+     [ 0.  0.  0.  7.  8.  9.]]
+    """
     return python_scope(spatial_adjoint, r, s)
 
 
@@ -155,13 +204,29 @@ def _ol_spatial_adjoint(r, s):
 
 
 def transform_twist(t, x):
-    """A twist ``(w, v)`` mapped by the transform ``(R, p)``: ``(R w, R v + p x R w)``."""
+    """A twist ``(w, v)`` mapped by the transform ``(R, p)``: ``(R w, R v + p x R w)``.
+
+    Example
+    -------
+    >>> t = wp.transform(wp.vec3(1.0, 0.0, 0.0), wp.quat_identity())
+    >>> spin = wp.spatial_vector(0.0, 0.0, 1.0, 0.0, 0.0, 0.0)  # about z, through the origin
+    >>> print(wp.transform_twist(t, spin))  # about z, through (1, 0, 0)
+    [0.0, 0.0, 1.0, 0.0, -1.0, 0.0]
+    """
     return python_scope(transform_twist, t, x)
 
 
 def transform_wrench(t, x):
     """A wrench ``(tau, f)`` mapped by the transform ``(R, p)``:
-    ``(R tau + p x R f, R f)``."""
+    ``(R tau + p x R f, R f)``.
+
+    Example
+    -------
+    >>> t = wp.transform(wp.vec3(1.0, 0.0, 0.0), wp.quat_identity())
+    >>> push = wp.spatial_vector(0.0, 0.0, 0.0, 0.0, 1.0, 0.0)  # a force along y
+    >>> print(wp.transform_wrench(t, push))  # applied at (1, 0, 0): a torque about z
+    [0.0, 0.0, 1.0, 0.0, 1.0, 0.0]
+    """
     return python_scope(transform_wrench, t, x)
 
 
@@ -188,7 +253,14 @@ for _fn, _is_twist in ((transform_twist, True), (transform_wrench, False)):
 
 def velocity_at_point(qd, r):
     """Linear velocity at offset ``r`` of a body with spatial velocity ``qd = (w, v)``:
-    ``v + w x r``."""
+    ``v + w x r``.
+
+    Example
+    -------
+    >>> qd = wp.spatial_vector(0.0, 0.0, 2.0, 1.0, 0.0, 0.0)  # w = (0, 0, 2), v = (1, 0, 0)
+    >>> wp.velocity_at_point(qd, wp.vec3(1.0, 0.0, 0.0))
+    vec3f(1.0, 2.0, 0.0)
+    """
     return python_scope(velocity_at_point, qd, r)
 
 

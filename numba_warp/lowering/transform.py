@@ -91,6 +91,15 @@ def transformation(*args, dtype=None):
 
     At Python scope, ``transformation(dtype=wp.float64)`` with no parts returns the
     transform *type* (``wp.transformd``), as Warp's type constructor does.
+
+    Example
+    -------
+    >>> q = wp.quat_from_axis_angle(wp.vec3(0.0, 0.0, 1.0), 0.5 * wp.pi)
+    >>> t = wp.transformation(wp.vec3(1.0, 2.0, 3.0), q)
+    >>> print(np.round(np.array(t), 4))
+    [1.     2.     3.     0.     0.     0.7071 0.7071]
+    >>> wp.transformation(1.0, 2.0, 3.0, 0.0, 0.0, 0.0, 1.0, dtype=wp.float64)
+    transformd(1.0, 2.0, 3.0, 0.0, 0.0, 0.0, 1.0)
     """
     if not args:
         return vcls(7, to_numba_type(dtype if dtype is not None else float), "transformation")
@@ -135,7 +144,15 @@ def _lower_transformation(context, builder, sig, args):
 
 
 def transform_identity(dtype=None):
-    """The identity transform ``(0, 0, 0, 0, 0, 0, 1)``."""
+    """The identity transform ``(0, 0, 0, 0, 0, 0, 1)``.
+
+    Example
+    -------
+    >>> wp.transform_identity()
+    transformf(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0)
+    >>> wp.transform_identity(dtype=wp.float64)
+    transformd(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0)
+    """
     return python_scope(transform_identity, dtype)
 
 
@@ -146,7 +163,14 @@ def _ol_transform_identity(dtype=None):
 
 
 def transform_get_translation(xform):
-    """The translation ``p`` of a transform, as a vec3."""
+    """The translation ``p`` of a transform, as a vec3.
+
+    Example
+    -------
+    >>> t = wp.transform(wp.vec3(1.0, 2.0, 3.0), wp.quat_identity())
+    >>> wp.transform_get_translation(t)
+    vec3f(1.0, 2.0, 3.0)
+    """
     return python_scope(transform_get_translation, xform)
 
 
@@ -158,7 +182,15 @@ def _ol_get_translation(xform):
 
 
 def transform_get_rotation(xform):
-    """The rotation ``q`` of a transform, as a quaternion."""
+    """The rotation ``q`` of a transform, as a quaternion.
+
+    Example
+    -------
+    >>> q = wp.quat_from_axis_angle(wp.vec3(0.0, 0.0, 1.0), 0.5 * wp.pi)
+    >>> t = wp.transform(wp.vec3(1.0, 2.0, 3.0), q)
+    >>> print(np.round(np.array(wp.transform_get_rotation(t)), 4))
+    [0.     0.     0.7071 0.7071]
+    """
     return python_scope(transform_get_rotation, xform)
 
 
@@ -171,13 +203,29 @@ def _ol_get_rotation(xform):
 
 def transform_set_translation(xform, p):
     """Set the translation of ``xform`` to ``p`` (in place at Python scope; in kernels the
-    updated transform is returned)."""
+    updated transform is returned).
+
+    Example
+    -------
+    >>> t = wp.transform_identity()
+    >>> wp.transform_set_translation(t, wp.vec3(4.0, 5.0, 6.0))
+    >>> print(t)
+    [4.0, 5.0, 6.0, 0.0, 0.0, 0.0, 1.0]
+    """
     xform[0:3] = np.asarray(p)
 
 
 def transform_set_rotation(xform, q):
     """Set the rotation of ``xform`` to ``q`` (in place at Python scope; in kernels the
-    updated transform is returned)."""
+    updated transform is returned).
+
+    Example
+    -------
+    >>> t = wp.transform(wp.vec3(4.0, 5.0, 6.0), wp.quat_identity())
+    >>> wp.transform_set_rotation(t, wp.quat(0.0, 0.0, 1.0, 0.0))  # 180 degrees about z
+    >>> print(t)
+    [4.0, 5.0, 6.0, 0.0, 0.0, 1.0, 0.0]
+    """
     xform[3:7] = np.asarray(q)
 
 
@@ -201,7 +249,19 @@ def _ol_set_rotation(xform, q):
 
 
 def transform_multiply(a, b):
-    """The composition ``a * b``: apply ``b``, then ``a``."""
+    """The composition ``a * b``: apply ``b``, then ``a``.
+
+    Example
+    -------
+    >>> q = wp.quat_from_axis_angle(wp.vec3(0.0, 0.0, 1.0), 0.5 * wp.pi)
+    >>> rotate = wp.transform(wp.vec3(0.0, 0.0, 0.0), q)
+    >>> shift = wp.transform(wp.vec3(1.0, 0.0, 0.0), wp.quat_identity())
+    >>> t = wp.transform_multiply(rotate, shift)  # shift, then rotate
+    >>> print(np.round(np.array(wp.transform_get_translation(t)), 4) + 0.0)
+    [0. 1. 0.]
+    >>> print(np.round(np.array(wp.transform_get_translation(shift * rotate)), 4) + 0.0)
+    [1. 0. 0.]
+    """
     return python_scope(transform_multiply, a, b)
 
 
@@ -230,7 +290,18 @@ install_composite_product(lambda a, b: python_scope(operator.mul, a, b))
 
 
 def transform_inverse(xform):
-    """The inverse transform: ``(-quat_rotate_inv(q, p), quat_inverse(q))``."""
+    """The inverse transform: ``(-quat_rotate_inv(q, p), quat_inverse(q))``.
+
+    Example
+    -------
+    >>> q = wp.quat_from_axis_angle(wp.vec3(0.0, 0.0, 1.0), 0.5 * wp.pi)
+    >>> t = wp.transform(wp.vec3(1.0, 2.0, 3.0), q)
+    >>> print(np.round(np.array(wp.transform_inverse(t)), 4))
+    [-2.      1.     -3.      0.      0.     -0.7071  0.7071]
+    >>> p = wp.transform_point(t, wp.vec3(4.0, 5.0, 6.0))
+    >>> print(np.round(np.array(wp.transform_point(wp.transform_inverse(t), p)), 4))
+    [4. 5. 6.]
+    """
     return python_scope(transform_inverse, xform)
 
 
@@ -251,12 +322,31 @@ def _ol_transform_inverse(xform):
 
 
 def transform_point(xform, point):
-    """``p + quat_rotate(q, point)`` for a transform; ``M @ (point, 1)`` for a 4x4 matrix."""
+    """``p + quat_rotate(q, point)`` for a transform; ``M @ (point, 1)`` for a 4x4 matrix.
+
+    Example
+    -------
+    >>> q = wp.quat_from_axis_angle(wp.vec3(0.0, 0.0, 1.0), 0.5 * wp.pi)
+    >>> t = wp.transform(wp.vec3(1.0, 2.0, 3.0), q)
+    >>> print(np.round(np.array(wp.transform_point(t, wp.vec3(1.0, 0.0, 0.0))), 4))
+    [1. 3. 3.]
+    >>> m = wp.transform_to_matrix(t)  # the same with a 4x4 matrix
+    >>> print(np.round(np.array(wp.transform_point(m, wp.vec3(1.0, 0.0, 0.0))), 4))
+    [1. 3. 3.]
+    """
     return python_scope(transform_point, xform, point)
 
 
 def transform_vector(xform, vec):
-    """``quat_rotate(q, vec)`` for a transform; ``M @ (vec, 0)`` for a 4x4 matrix."""
+    """``quat_rotate(q, vec)`` for a transform; ``M @ (vec, 0)`` for a 4x4 matrix.
+
+    Example
+    -------
+    >>> q = wp.quat_from_axis_angle(wp.vec3(0.0, 0.0, 1.0), 0.5 * wp.pi)
+    >>> t = wp.transform(wp.vec3(1.0, 2.0, 3.0), q)
+    >>> print(np.round(np.array(wp.transform_vector(t, wp.vec3(1.0, 0.0, 0.0))), 4) + 0.0)
+    [0. 1. 0.]
+    """
     return python_scope(transform_vector, xform, vec)
 
 
@@ -304,7 +394,18 @@ def _compose_impl(M, ft):
 
 
 def transform_compose(position, rotation, scale):
-    """The 4x4 matrix ``[R(rotation) diag(scale) | position; 0 0 0 1]``."""
+    """The 4x4 matrix ``[R(rotation) diag(scale) | position; 0 0 0 1]``.
+
+    Example
+    -------
+    >>> q = wp.quat_from_axis_angle(wp.vec3(0.0, 0.0, 1.0), 0.5 * wp.pi)
+    >>> m = wp.transform_compose(wp.vec3(1.0, 2.0, 3.0), q, wp.vec3(2.0, 2.0, 2.0))
+    >>> print(np.round(np.array(m), 4) + 0.0)
+    [[ 0. -2.  0.  1.]
+     [ 2.  0.  0.  2.]
+     [ 0.  0.  2.  3.]
+     [ 0.  0.  0.  1.]]
+    """
     return python_scope(transform_compose, position, rotation, scale)
 
 
@@ -315,7 +416,18 @@ def _ol_transform_compose(position, rotation, scale):
 
 
 def transform_to_matrix(xform):
-    """The 4x4 matrix ``[R(q) | p; 0 0 0 1]`` of a transform."""
+    """The 4x4 matrix ``[R(q) | p; 0 0 0 1]`` of a transform.
+
+    Example
+    -------
+    >>> q = wp.quat_from_axis_angle(wp.vec3(0.0, 0.0, 1.0), 0.5 * wp.pi)
+    >>> m = wp.transform_to_matrix(wp.transform(wp.vec3(1.0, 2.0, 3.0), q))
+    >>> print(np.round(np.array(m), 4) + 0.0)
+    [[ 0. -1.  0.  1.]
+     [ 1.  0.  0.  2.]
+     [ 0.  0.  1.  3.]
+     [ 0.  0.  0.  1.]]
+    """
     return python_scope(transform_to_matrix, xform)
 
 
@@ -333,7 +445,17 @@ def _ol_transform_to_matrix(xform):
 
 def transform_from_matrix(mat):
     """The transform of a 4x4 rigid matrix: translation from the last column, rotation
-    from the upper 3x3 block."""
+    from the upper 3x3 block.
+
+    Example
+    -------
+    >>> m = wp.mat44(0.0, -1.0, 0.0, 1.0,
+    ...              1.0, 0.0, 0.0, 2.0,
+    ...              0.0, 0.0, 1.0, 3.0,
+    ...              0.0, 0.0, 0.0, 1.0)  # 90 degrees about z, then a shift
+    >>> print(np.round(np.array(wp.transform_from_matrix(m)), 4))
+    [1.     2.     3.     0.     0.     0.7071 0.7071]
+    """
     return python_scope(transform_from_matrix, mat)
 
 
@@ -346,7 +468,16 @@ def _ol_transform_from_matrix(mat):
 
 
 def transform_decompose(m):
-    """``(position, rotation, scale)`` of a 4x4 matrix ``[R diag(s) | p; 0 0 0 1]``."""
+    """``(position, rotation, scale)`` of a 4x4 matrix ``[R diag(s) | p; 0 0 0 1]``.
+
+    Example
+    -------
+    >>> q = wp.quat_from_axis_angle(wp.vec3(0.0, 0.0, 1.0), 0.5 * wp.pi)
+    >>> m = wp.transform_compose(wp.vec3(1.0, 2.0, 3.0), q, wp.vec3(1.0, 2.0, 3.0))
+    >>> p, r, s = wp.transform_decompose(m)
+    >>> print(np.round(np.array(p), 4), np.round(np.array(r), 4), np.round(np.array(s), 4))
+    [1. 2. 3.] [0.     0.     0.7071 0.7071] [1. 2. 3.]
+    """
     return python_scope(transform_decompose, m)
 
 
