@@ -102,6 +102,7 @@ def test_reference_examples_run(section):
     assert not failures, "\n".join(failures)
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::PendingDeprecationWarning")
 def test_sphinx_site_builds_without_warnings(tmp_path):
     pytest.importorskip("sphinx", reason="Sphinx (the test extra) builds the docs")
     pytest.importorskip("myst_parser", reason="myst-parser (the test extra) reads the guide")
