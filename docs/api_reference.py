@@ -241,7 +241,8 @@ def resolve(name: str):
 def public_names() -> set:
     """Every public name of ``numba_warp``: its namespace, the names it serves on first use
     (geometry, interop), and the array utilities of ``wp.utils``."""
-    names = {n for n in dir(wp) if not n.startswith("_")} - NOT_API
+    names = {n for n in dir(wp) if not n.startswith("_")
+             and not inspect.ismodule(getattr(wp, n))} - NOT_API
     names |= set(wp._DEFERRED) - {"geometry"}
     names |= {f"utils.{n}" for n in dir(wp.utils) if not n.startswith("_")} - {"utils.annotations"}
     names |= {"geometry.IsoSurfaceMarchingCubes", "geometry.IsoSurfaceNets"}

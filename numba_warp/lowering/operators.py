@@ -588,4 +588,5 @@ def adj_cast(a, dtype, ret, adj_ret):
     return adj_ret, None
 
 
-nondifferentiable(block_dim, bit_and, bit_or, bit_xor, lshift, rshift, invert, unot, len)
+# wp.cast reinterprets bits: no gradient flows through it, as in Warp (is_differentiable=False)
+nondifferentiable(block_dim, bit_and, bit_or, bit_xor, lshift, rshift, invert, unot, len, cast)

@@ -14,9 +14,9 @@ from numba_warp.runtime import cpu_schedule
 
 
 @wp.kernel
-def count_visits(hits: wp.array(dtype=wp.int32)):
-    i = wp.tid()  # the flat id in a launch of any rank
-    wp.atomic_add(hits, i, 1)
+def count_visits(hits: wp.array4d(dtype=wp.int32)):
+    i, j, k, l = wp.tid()  # in a launch of lower rank, the missing indices are 0
+    wp.atomic_add(hits, i, j, k, l, 1)
 
 
 @wp.kernel
@@ -36,8 +36,7 @@ def _thread_counts():
 
 @pytest.mark.parametrize("dims", DIMS, ids=lambda d: f"{len(d)}d")
 def test_every_thread_runs_once_for_each_team_size(device, dims):
-    n = int(np.prod(dims))
-    hits = wp.zeros(n, dtype=wp.int32, device=device)
+    hits = wp.zeros(tuple(dims) + (1,) * (4 - len(dims)), dtype=wp.int32, device=device)
     counts = _thread_counts()
     for threads in counts:  # the setting changes between launches
         wp.config.cpu_threads = threads
@@ -60,7 +59,7 @@ def test_4d_ids_unravel_under_chunking(device, shape, monkeypatch):
 
 def test_a_launch_leaves_numbas_thread_count_as_it_was():
     top = cpu_schedule.max_threads()
-    hits = wp.zeros(20000, dtype=wp.int32, device="cpu")
+    hits = wp.zeros((20000, 1, 1, 1), dtype=wp.int32, device="cpu")
     numba.set_num_threads(top)
     try:
         wp.config.cpu_threads = 1
