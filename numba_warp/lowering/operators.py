@@ -582,11 +582,5 @@ def adj_select(cond, a, b, ret, adj_ret):
     return adj_zero(cond), adj_ret, z
 
 
-@adjoint(cast)
-def adj_cast(a, dtype, ret, adj_ret):
-    # the adjoint is converted back to a's type when accumulated (none for integer results)
-    return adj_ret, None
-
-
 # wp.cast reinterprets bits: no gradient flows through it, as in Warp (is_differentiable=False)
 nondifferentiable(block_dim, bit_and, bit_or, bit_xor, lshift, rshift, invert, unot, len, cast)
