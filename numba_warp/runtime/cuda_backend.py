@@ -227,12 +227,13 @@ def alloc_pinned(nbytes: int):
     """Page-locked host memory: returns (owner, numpy uint8 buffer)."""
     with ContextGuard(0) as ctx:
         mem = ctx.memhostalloc(max(int(nbytes), 1))
-    # a writable view (np.frombuffer(mem) is read-only: Numba exports the buffer so);
-    # the caller keeps ``mem``, which owns the memory, alive as long as the view
+    # a writable view (np.frombuffer(mem) is read-only: Numba exports the buffer so),
+    # whose base (a ctypes array holding ``mem``) keeps the allocation alive
     ptr = mem.host_pointer
     ptr = int(getattr(ptr, "value", ptr) or 0)
-    view = np.ctypeslib.as_array((ctypes.c_uint8 * max(int(nbytes), 1)).from_address(ptr))
-    return mem, view[:int(nbytes)]
+    raw = (ctypes.c_uint8 * max(int(nbytes), 1)).from_address(ptr)
+    raw.owner = mem
+    return mem, np.ctypeslib.as_array(raw)[:int(nbytes)]
 
 
 def _handle(stream) -> int:
