@@ -32,6 +32,7 @@ import numpy as np
 from ..lazy import LazyModule
 from ..lowering import debug_checks as dc
 from . import cuda_backend
+from .cpu_schedule import run_cpu
 
 __all__ = ["run_checked", "KernelIndexError", "KernelAssertionError"]
 
@@ -60,7 +61,7 @@ def run_checked(lp, stream, n: int, padded: tuple) -> None:
         slot = dc.cpu_slot
         slot[:] = 0
         try:
-            entry(n, *padded, *conv.cpu)
+            run_cpu(entry, n, *padded, *conv.cpu)
         except (IndexError, SystemError) as exc:
             if slot[dc.SLOT_CODE] == 0:
                 raise _numba_error(lp, exc) from None

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import threading
 
 import llvmlite.binding as llvm
 import numpy as np
@@ -43,8 +44,38 @@ from numba.np.ufunc import parallel as numba_parallel
 from .. import config
 
 __all__ = ["CHUNKS_PER_THREAD", "SETTINGS", "THREADS", "THRESHOLD", "chunk_end", "chunk_size",
-           "claim", "install", "max_threads", "new_counter", "setting", "swap_threads",
-           "team_threads"]
+           "claim", "install", "max_threads", "new_counter", "run_cpu", "serialize",
+           "setting", "swap_threads", "team_threads"]
+
+#: Numba's workqueue threading layer aborts the interpreter when two Python threads run
+#: parallel code at once; under it CPU launches from different Python threads take
+#: turns. OpenMP and TBB are thread-safe: launches from several threads then run at the
+#: same time. Numba picks the layer when it starts its thread pool, which the first CPU
+#: launch does (it would at its first parallel launch anyway).
+_TURNS = threading.Lock()
+#: [True] while CPU launches go through :func:`run_cpu` (until the layer is known, and
+#: for good under the workqueue layer)
+serialize = [True]
+_layer: list = [None]
+
+
+def _start_pool() -> None:
+    with _TURNS:
+        if _layer[0] is None:
+            numba_parallel._launch_threads()  # (Numba's own first-parallel-run step)
+            _layer[0] = numba_parallel.threading_layer()
+            serialize[0] = _layer[0] == "workqueue"
+
+
+def run_cpu(entry, *args):
+    """Call a compiled CPU launcher, safely when Python threads launch concurrently."""
+    if _layer[0] is None:
+        _start_pool()
+    if not serialize[0]:
+        return entry(*args)
+    with _TURNS:
+        return entry(*args)
+
 
 #: index in SETTINGS: the team size a launch asks for (0: Numba's current count)
 THREADS = 0

@@ -26,6 +26,7 @@ from ..typing.argspec import ArgSpec
 from ..typing.dtypes import element_type, type_name
 from ..typing.scalars import ScalarType, scalar_class_for
 from . import capture_state, cuda_backend, handles, recording
+from .cpu_schedule import run_cpu
 from .foreign import foreign_view
 from .array import ARRAY_MAX_DIMS, array, null_array
 from .indexed import indexedarray
@@ -455,7 +456,7 @@ def _execute(lp: Launch, stream, n: int):
     elif lp.device.ordinal < 0:
         if lp._entry is None:
             lp._entry = lp.kernel.compile_cpu(tuple(args.types), lp.adjoint)
-        lp._entry(n, *padded, *args.cpu)
+        run_cpu(lp._entry, n, *padded, *args.cpu)
     else:
         s = stream if stream is not None else lp.device.stream
         if cuda_backend.timing_state[0] is None:

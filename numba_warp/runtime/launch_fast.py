@@ -23,6 +23,8 @@ import numpy as np
 
 from .. import config
 from . import capture_state, cuda_backend, cuda_launch, handles, recording
+from .cpu_schedule import run_cpu
+from .cpu_schedule import serialize as serialize_cpu
 from .array import array
 from .device import get_device
 from .foreign import cache_view, known_view, view_entry
@@ -236,7 +238,10 @@ def try_launch(kernel, dim, inputs, outputs, device, stream, record_tape, max_bl
             a = args[k]
             (a if type(a) is array else known_view(a)).mark_write(name)
     if on_cpu:
-        entry(n, *padded, *values)
+        if serialize_cpu[0]:
+            run_cpu(entry, n, *padded, *values)
+        else:
+            entry(n, *padded, *values)
     else:
         s = stream if stream is not None else dev.stream
         threads = block_dim or config.block_dim
