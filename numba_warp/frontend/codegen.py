@@ -199,10 +199,24 @@ class _Transformer(ast.NodeTransformer):
                              for a in node.args]
                 return node
             if isinstance(target, UserFunction):
+                self._refuse_recursion(target, node)
                 self.generic_visit(node)
                 return self.function_call(target, node)
         self.generic_visit(node)
         return node
+
+    def _refuse_recursion(self, function, node: ast.Call):
+        """A @wp.func that calls itself: refused here, as in Warp (Numba would fail with
+        an unreadable nest of typing errors)."""
+        # (a function of several overloads may call a sibling overload: left to typing)
+        overloads = getattr(function, "overloads", None) or ()
+        if len(overloads) == 1 and \
+                getattr(getattr(overloads[0], "parsed", None), "fn", None) is self.parsed.fn:
+            raise self.parsed.error(
+                f"@wp.func '{self.parsed.name}' calls itself: recursion is not supported "
+                "in kernels and functions (as in Warp)", node,
+                "Rewrite it as a loop (for example with a fixed-size local array as a "
+                "stack, wp.zeros(shape=..., dtype=...))")
 
     def function_call(self, function, node: ast.Call):
         """A call of a ``@wp.func`` with its keyword arguments and defaults put in place:

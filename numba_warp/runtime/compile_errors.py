@@ -137,7 +137,24 @@ def _clean_numba_message(text: str) -> str:
     msg = msg.replace("Function(<function ", "").replace("Function(<built-in function ", "")
     msg = as_user_wrote(msg)  # generated names read as the user wrote them
     msg = re.sub(r" at 0x[0-9a-f]+>\)", "", msg)
-    return re.sub(r"\s+", " ", msg)
+    msg = re.sub(r"\s+", " ", msg)
+    return _no_overload(msg)
+
+
+_NO_IMPL = re.compile(r"No implementation of function (?:Function\()?<?(wp\.func )?([\w.]+)>?\)? "
+                      r"found for signature: >>> [\w.]+\((.*?)\)(?: With argument\(s\).*)?$")
+
+
+def _no_overload(msg: str) -> str:
+    """Numba's "No implementation of function f found for signature: >>> f(types) With
+    argument(s) ...: No match." in the user's terms."""
+    m = _NO_IMPL.search(msg)
+    if m is None:
+        return msg
+    user_func, name, types = m.groups()
+    what = f"@wp.func '{name}'" if user_func else f"wp.{name}" if "." not in name else name
+    return (f"{what} has no overload that takes ({types}): check the argument types "
+            "(vectors and matrices of the same length and scalar type, float vs int)")
 
 
 def _specific_errors(text: str) -> list:

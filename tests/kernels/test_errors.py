@@ -811,3 +811,39 @@ def test_unknown_names_and_attributes_raise_warps_classes(device):
         wp.launch(uses_unknown_attribute, 1, inputs=[wp.zeros(1, device=device)],
                   device=device)
     assert isinstance(info.value, AttributeError) and "no_such_builtin" in str(info.value)
+
+
+@wp.func
+def recursive_factorial(n: int) -> int:
+    if n <= 1:
+        return 1
+    return n * recursive_factorial(n - 1)  # MARK-recursion
+
+
+@wp.kernel
+def calls_recursion(a: wp.array(dtype=int)):
+    a[0] = recursive_factorial(5)
+
+
+@wp.kernel
+def length_of_a_scalar(a: wp.array(dtype=float)):
+    a[0] = wp.length(a[0])  # MARK-builtin-types
+
+
+def test_recursion_is_refused_at_the_recursive_call(device):
+    with pytest.raises(wp.WarpCodegenError) as info:
+        wp.launch(calls_recursion, 1, inputs=[wp.zeros(1, dtype=int, device=device)],
+                  device=device)
+    msg = str(info.value)
+    assert "recursion" in msg and "recursive_factorial" in msg and "loop" in msg
+    assert "nopython" not in msg and "Failed in" not in msg
+    assert_points_at(info.value, recursive_factorial, "MARK-recursion")
+
+
+def test_builtin_type_mismatch_reads_in_the_users_terms(device):
+    with pytest.raises(wp.WarpCodegenError) as info:
+        wp.launch(length_of_a_scalar, 1, inputs=[wp.zeros(1, device=device)], device=device)
+    msg = str(info.value)
+    assert "wp.length has no overload that takes (float32)" in msg
+    assert ">>>" not in msg and "With argument" not in msg and "No match" not in msg
+    assert_points_at(info.value, length_of_a_scalar, "MARK-builtin-types")
