@@ -449,6 +449,7 @@ def _run(lp: Launch, stream):
 
 def _execute(lp: Launch, stream, n: int):
     """Run the launch now (``n`` threads)."""
+    before = _nonfinite_arrays(lp) if config.verify_fp else None
     padded = lp.dim + (1,) * (4 - len(lp.dim))
     args = lp.arguments
     if lp._checked or config.mode == "debug":
@@ -464,8 +465,8 @@ def _execute(lp: Launch, stream, n: int):
         else:
             with _timed_kernel(lp, s):
                 _launch_cuda(lp, s, n, padded)
-    if config.verify_fp:
-        _verify_fp(lp)
+    if before is not None:
+        _verify_fp(lp, before)
 
 
 def _launch_cuda(lp: Launch, s, n: int, padded: tuple):
@@ -546,14 +547,54 @@ def _launch_checked_in_capture(lp: Launch, s, n: int):
                         (n, *padded, *lp.arguments.cuda))
 
 
-def _verify_fp(lp: Launch):
-    for arr in lp.arguments.arrays:
+def _array_names(lp: Launch) -> dict:
+    """id(array) -> the parameter it was passed as (or its adjoint's, "adj_<name>")."""
+    names = {}
+    for name, value in zip(lp.kernel.arg_names, lp.fwd_args or ()):
+        names.setdefault(id(value), name)
+    for name, value in zip(lp.kernel.arg_names, lp.adj_args or ()):
+        names.setdefault(id(value), f"adj_{name}")
+    return names
+
+
+def _nonfinite_arrays(lp: Launch) -> dict:
+    """The float array arguments holding NaN or inf now: {id: (array, first index)}."""
+    out = {}
+    for arr in (lp.arguments.arrays if lp.arguments is not None else ()):
         if arr.size and arr.element_type.scalar_np.kind == "f":
             data = arr.numpy()
-            if not np.all(np.isfinite(data)):
-                raise FloatingPointError(
-                    f"kernel '{lp.kernel.qualified_name}' left NaN or inf values in an array "
-                    f"argument of shape {arr.shape} (wp.config.verify_fp is on)")
+            bad = ~np.isfinite(data)
+            if bad.any():
+                out[id(arr)] = (arr, tuple(int(i) for i in np.argwhere(bad)[0]))
+    return out
+
+
+def _verify_fp(lp: Launch, before: dict) -> None:
+    """``wp.config.verify_fp``: raise if the launch left NaN or inf in a float array,
+    naming the parameter and the first bad element, and whether the kernel produced it or
+    it was there before the launch (an input that came from earlier work)."""
+    after = _nonfinite_arrays(lp)
+    if not after:
+        return
+    names = _array_names(lp)
+    k = f"kernel '{lp.kernel.qualified_name}'"
+
+    def where(key):
+        arr, index = after.get(key) or before[key]
+        return f"'{names.get(key, 'an array argument')}' (shape {arr.shape}, first at " \
+               f"index {index})"
+
+    made = [key for key in after if key not in before]
+    held = [where(key) for key in before]
+    if made:
+        extra = f"; {', '.join(held)} already held NaN or inf before it ran" if held else \
+            "; every input was finite"
+        raise FloatingPointError(
+            f"{k} produced NaN or inf in {', '.join(where(key) for key in made)}{extra} "
+            "(wp.config.verify_fp is on)")
+    raise FloatingPointError(
+        f"NaN or inf in {', '.join(held)} came into {k} as input: it was there before the "
+        "launch (from earlier work or the data given; wp.config.verify_fp is on)")
 
 
 def launch(kernel: Kernel, dim, inputs: typing.Sequence = (), outputs: typing.Sequence = (),

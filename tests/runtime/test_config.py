@@ -27,6 +27,34 @@ def test_verify_fp_reports_nan(device, monkeypatch):
     assert np.isnan(a.numpy()).all()
 
 
+@wp.kernel
+def scale_into(x: wp.array(dtype=float), s: float, y: wp.array(dtype=float)):
+    i = wp.tid()
+    y[i] = x[i] * s
+
+
+def test_verify_fp_names_the_argument_and_where_the_nan_came_from(device, monkeypatch):
+    monkeypatch.setattr(wp.config, "verify_fp", True)
+    x = wp.array([1.0, 2.0, 3.0], dtype=float, device=device)
+    y = wp.zeros(3, dtype=float, device=device)
+    with pytest.raises(FloatingPointError) as info:  # the kernel made it: inf * 0
+        wp.launch(scale_into, 3, inputs=[x, float("inf")], outputs=[y], device=device)
+    msg = str(info.value)
+    assert "scale_into" in msg and "produced" in msg and "'y'" in msg
+    assert "first at index (0,)" in msg and "every input was finite" in msg
+    x = wp.array([1.0, float("nan"), 3.0], dtype=float, device=device)
+    y = wp.zeros(3, dtype=float, device=device)
+    with pytest.raises(FloatingPointError) as info:  # a NaN input flows to the output
+        wp.launch(scale_into, 3, inputs=[x, 2.0], outputs=[y], device=device)
+    msg = str(info.value)
+    assert "produced NaN or inf in 'y'" in msg and "index (1,)" in msg
+    assert "'x' (shape (3,), first at index (1,)) already held NaN" in msg
+    y = wp.zeros(3, dtype=float, device=device)
+    with pytest.raises(FloatingPointError) as info:  # only the input holds one
+        wp.launch(scale_into, 1, inputs=[x, 2.0], outputs=[y], device=device)
+    assert "came into kernel" in str(info.value) and "'x'" in str(info.value)
+
+
 # ---------------------------------------------------------------------------------------
 # Debug mode: every array access is bounds-checked and asserts are kept, on every launch
 # path (serial CPU below cpu_parallel_threshold threads, parallel CPU above it, CUDA);
