@@ -1,0 +1,56 @@
+"""No growth in memory over many launches and array creations/frees (a test-sized run;
+for a long run by hand: ``NUMBA_WARP_LEAK_ROUNDS=100000 pytest this file``). Host memory is
+the process's resident set; on a GPU also the device's used memory."""
+
+import gc
+import os
+
+import numpy as np
+
+import numba_warp as wp
+
+ROUNDS = int(os.environ.get("NUMBA_WARP_LEAK_ROUNDS", "20000"))  # ~1 KB per round: caught
+
+
+@wp.kernel
+def bump(a: wp.array(dtype=float), v: wp.array(dtype=wp.vec3), s: float):
+    i = wp.tid()
+    a[i] = a[i] + s
+    v[i] = v[i] + wp.vec3(s)
+
+
+def _resident_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _rounds(device, n):
+    a = wp.zeros(64, dtype=float, device=device)
+    v = wp.zeros(64, dtype=wp.vec3, device=device)
+    host = np.ones(64, np.float32)
+    for _ in range(n):
+        wp.launch(bump, 64, inputs=[a, v, 1.0], device=device)  # the fast path
+        tmp = wp.zeros(100, dtype=wp.vec3, device=device)
+        copy = wp.array(host, dtype=float, device=device)
+        wp.launch(bump, 64, inputs=[copy, tmp, 2.0], device=device)
+        del tmp, copy
+    wp.synchronize_device(device)
+
+
+def test_no_memory_growth_over_launches_and_arrays(device):
+    if not os.path.exists("/proc/self/statm"):
+        import pytest
+
+        pytest.skip("reads the resident set from /proc (Linux)")
+    dev = wp.get_device(device)
+    _rounds(device, 500)  # compiled, caches and pools warmed up
+    gc.collect()
+    host0 = _resident_mb()
+    gpu0 = dev.total_memory - dev.free_memory if dev.is_cuda else 0
+    _rounds(device, ROUNDS)
+    gc.collect()
+    host_growth = _resident_mb() - host0
+    assert host_growth < 16.0, f"{host_growth:.1f} MB more after {ROUNDS} rounds"
+    if dev.is_cuda:
+        gpu_growth = (dev.total_memory - dev.free_memory - gpu0) / 2**20
+        assert gpu_growth < 64.0, f"{gpu_growth:.1f} MB more GPU memory after {ROUNDS} rounds"
