@@ -54,3 +54,21 @@ def test_no_memory_growth_over_launches_and_arrays(device):
     if dev.is_cuda:
         gpu_growth = (dev.total_memory - dev.free_memory - gpu0) / 2**20
         assert gpu_growth < 64.0, f"{gpu_growth:.1f} MB more GPU memory after {ROUNDS} rounds"
+
+
+@wp.kernel
+def mark_bytes(a: wp.array(dtype=wp.uint8)):
+    i = wp.tid()
+    a[i] = wp.uint8(i % 251)
+
+
+def test_arrays_of_more_than_2_to_the_31_elements():
+    # thread ids and indices are int64: an array of 2**31 + 9 bytes is written by as many
+    # threads, every one at its own index (checked around the 2**31 boundary and the end)
+    n = 2**31 + 9
+    a = wp.zeros(n, dtype=wp.uint8, device="cpu")
+    wp.launch(mark_bytes, n, inputs=[a], device="cpu")
+    x = a.numpy()
+    for i in (0, 2**31 - 1, 2**31, 2**31 + 1, n - 1):
+        assert int(x[i]) == i % 251, i
+    del a, x
