@@ -47,7 +47,9 @@ class numba_errors:
                 "copies, views), and float16 kernels run on CUDA; on the CPU convert the data with "
                 "a.numpy().astype(np.float32) or use float32 arrays.",
                 self.k.parsed.location()) from None
-        if not isinstance(exc, (nb_errors.NumbaError, TypeError, NameError, ValueError)):
+        # (ImportError: Numba's np.linalg without SciPy fails so while typing)
+        if not isinstance(exc, (nb_errors.NumbaError, TypeError, NameError, ValueError,
+                                ImportError)):
             return False
         err = translate_numba_error(exc, self.k, self.adjoint)
         if not err.located and self.retype is not None:
@@ -61,7 +63,7 @@ def _cpu_typing_error(k, retype, adjoint=False):
     """The located error from type-checking the kernel body for the CPU, or None."""
     try:
         retype()
-    except (nb_errors.NumbaError, TypeError, NameError, ValueError) as exc:
+    except (nb_errors.NumbaError, TypeError, NameError, ValueError, ImportError) as exc:
         return translate_numba_error(exc, k, adjoint)
     return None
 
@@ -84,6 +86,12 @@ def translate_numba_error(exc, k, adjoint: bool = False) -> WarpCodegenError:
             location = SourceLocation(gen.parsed.filename, source_line, gen.parsed.name)
             break
     message = _clean_numba_message(text)
+    if isinstance(exc, ImportError) and location is None:
+        location = _numpy_line(k)  # (Numba's np.linalg without SciPy names no line)
+    line = location.source_line() if location is not None else ""
+    if isinstance(exc, ImportError) or (_NUMPY_CALL.search(line or "")
+                                        and "No implementation" in text):
+        message = _NUMPY_MESSAGE
     if "NRT required but not enabled" in text:
         message = ("an operation here would allocate a new array (for example arithmetic on "
                    "whole arrays), which kernels cannot do; read and write single elements "
@@ -93,6 +101,25 @@ def translate_numba_error(exc, k, adjoint: bool = False) -> WarpCodegenError:
                            location or k.parsed.location())
     err.located = location is not None
     return err
+
+
+_NUMPY_CALL = re.compile(r"\b(np|numpy)\.\w")
+_NUMPY_MESSAGE = (
+    "this NumPy function cannot run inside a kernel: kernels cannot make arrays "
+    "(np.zeros, np.array, ...) and NumPy's linear algebra works on whole arrays. Use "
+    "Warp's builtins instead: wp.zeros(shape=..., dtype=...) for a small thread-local "
+    "array, wp.vec3/wp.mat33 values, wp.length, wp.dot, wp.inverse, wp.svd3, ... (NumPy "
+    "math on single values, such as np.sin(x), works)")
+
+
+def _numpy_line(k):
+    """The first line of kernel ``k``'s source that calls NumPy, or None."""
+    parsed = k.parsed
+    first = k.func.__code__.co_firstlineno  # (the source starts at the first decorator)
+    for offset, text in enumerate(parsed.source.splitlines()):
+        if _NUMPY_CALL.search(text) and not text.lstrip().startswith("#"):
+            return SourceLocation(parsed.filename, first + offset, parsed.name)
+    return None
 
 
 def _generated_line_origin(filename, line, gen):
@@ -164,6 +191,7 @@ def _specific_errors(text: str) -> list:
     for k, line in enumerate(lines):
         if "raised a specific error:" in line and k + 1 < len(lines):
             msg = re.sub(r"^\s*(\w+Error): ", "", lines[k + 1]).strip()
-            if msg and msg not in out and "No implementation" not in msg:
+            if msg and msg not in out and "No implementation" not in msg and \
+                    not msg.startswith("Failed in "):
                 out.append(msg)
     return out[:3]

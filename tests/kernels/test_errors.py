@@ -847,3 +847,25 @@ def test_builtin_type_mismatch_reads_in_the_users_terms(device):
     assert "wp.length has no overload that takes (float32)" in msg
     assert ">>>" not in msg and "With argument" not in msg and "No match" not in msg
     assert_points_at(info.value, length_of_a_scalar, "MARK-builtin-types")
+
+
+@wp.kernel
+def makes_a_numpy_array(a: wp.array(dtype=float)):
+    b = np.zeros(3)  # MARK-np-zeros
+    a[0] = b[0]
+
+
+@wp.kernel
+def numpy_linear_algebra(a: wp.array(dtype=float)):
+    a[0] = np.linalg.norm(wp.vec3(1.0, 2.0, 3.0))  # MARK-np-linalg
+
+
+def test_numpy_calls_that_cannot_run_in_kernels_say_what_to_use(device):
+    for kernel, mark in ((makes_a_numpy_array, "MARK-np-zeros"),
+                         (numpy_linear_algebra, "MARK-np-linalg")):
+        with pytest.raises(wp.WarpCodegenError) as info:
+            wp.launch(kernel, 1, inputs=[wp.zeros(1, device=device)], device=device)
+        msg = str(info.value)
+        assert "NumPy function cannot run inside a kernel" in msg and "wp.zeros(shape=" in msg
+        assert "nopython" not in msg and "scipy" not in msg.lower()
+        assert_points_at(info.value, kernel, mark)
