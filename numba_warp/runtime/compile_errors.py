@@ -165,7 +165,24 @@ def _clean_numba_message(text: str) -> str:
     msg = as_user_wrote(msg)  # generated names read as the user wrote them
     msg = re.sub(r" at 0x[0-9a-f]+>\)", "", msg)
     msg = re.sub(r"\s+", " ", msg)
-    return _no_overload(msg)
+    return _retyped_in_loop(_no_overload(msg))
+
+
+_STACKS = re.compile(r"Cannot unify wp_stack\[(\w+), \d+\] and wp_stack\[(\w+), \d+\] "
+                     r"for '(?:L\d+_s_)?([A-Za-z_]\w*?)(?:_L\d+)?'")
+
+
+def _retyped_in_loop(msg: str) -> str:
+    """The backward pass keeps a loop variable's values on a typed stack: a variable that
+    changes type in the loop (float32, then float64) cannot be kept."""
+    m = _STACKS.search(msg)
+    if m is None:
+        return msg
+    a, b, name = m.groups()
+    return (f"variable '{name}' changes type in a loop ({a}, then {b}), which the backward "
+            f"pass cannot record (Warp refuses it in the forward pass too): give '{name}' "
+            f"one type, e.g. '{name} = wp.{b}(...)' where it is first assigned, or keep the "
+            "other operands in its type (wp.vec3d for float64 vectors)")
 
 
 _NO_IMPL = re.compile(r"No implementation of function (?:Function\()?<?(wp\.func )?([\w.]+)>?\)? "

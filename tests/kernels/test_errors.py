@@ -869,3 +869,28 @@ def test_numpy_calls_that_cannot_run_in_kernels_say_what_to_use(device):
         assert "NumPy function cannot run inside a kernel" in msg and "wp.zeros(shape=" in msg
         assert "nopython" not in msg and "scipy" not in msg.lower()
         assert_points_at(info.value, kernel, mark)
+
+
+@wp.kernel
+def retyped_in_a_loop(x: wp.array(dtype=wp.float64), n: int, out: wp.array(dtype=wp.float64)):
+    i = wp.tid()
+    r = wp.length(wp.vec3(1.0, 2.0, 3.0))  # a float32
+    k = int(0)
+    while k < n:
+        r = r * x[i]  # now a float64
+        k += 1
+    out[i] = r
+
+
+def test_a_variable_retyped_in_a_loop_is_named_when_differentiated(device):
+    x = wp.ones(2, dtype=wp.float64, device=device, requires_grad=True)
+    out = wp.zeros(2, dtype=wp.float64, device=device, requires_grad=True)
+    tape = wp.Tape()
+    with tape:
+        wp.launch(retyped_in_a_loop, 2, inputs=[x, 3], outputs=[out], device=device)
+    out.grad.fill_(1.0)
+    with pytest.raises(wp.WarpCodegenError) as info:
+        tape.backward()
+    msg = str(info.value)
+    assert "variable 'r' changes type in a loop (float32, then float64)" in msg
+    assert "wp_stack" not in msg and "unify" not in msg
