@@ -875,9 +875,13 @@ def test_numpy_calls_that_cannot_run_in_kernels_say_what_to_use(device):
 def retyped_in_a_loop(x: wp.array(dtype=wp.float64), n: int, out: wp.array(dtype=wp.float64)):
     i = wp.tid()
     r = wp.length(wp.vec3(1.0, 2.0, 3.0))  # a float32
+    for k in range(3):
+        r = r * 0.5 + x[i] * float(k)  # now a float64
     k = int(0)
     while k < n:
-        r = r * x[i]  # now a float64
+        r = wp.sin(r) + 0.25 * r
+        if r > 1.5:
+            break
         k += 1
     out[i] = r
 
