@@ -242,15 +242,17 @@ def cast(a, dtype):
     >>> wp.cast(wp.int32(-1), wp.uint32)
     uint32(4294967295)
     """
-    src = np.dtype(dtype_to_numpy(type(a))) if isinstance(a, ScalarValue) else None
-    if src is None:
-        src = np.dtype(np.float32 if isinstance(a, float) else np.int32)
+    if hasattr(a, "_v"):  # a vector or matrix: its components' bytes
+        raw = np.ascontiguousarray(a._v)
+    else:  # a scalar; plain Python numbers as Warp's literals (float32, int32)
+        src = np.dtype(dtype_to_numpy(type(a))) if isinstance(a, ScalarValue) else \
+            np.dtype(np.float32 if isinstance(a, float) else np.int32)
+        raw = np.array(getattr(a, "value", a), dtype=src)
     dst = np.dtype(dtype_to_numpy(dtype))
-    if src.itemsize != dst.itemsize:
-        raise TypeError(f"wp.cast: {src} has {src.itemsize} bytes and {dst} {dst.itemsize}: "
-                        "a bit reinterpretation needs types of the same size")
-    value = getattr(a, "value", a)
-    return dtype(np.array(value, dtype=src).view(dst)[()])
+    if raw.nbytes != dst.itemsize:
+        raise TypeError(f"wp.cast: {type(a).__name__} has {raw.nbytes} bytes and {dst} "
+                        f"{dst.itemsize}: a bit reinterpretation needs the same size")
+    return dtype(raw.reshape(-1).view(dst)[0])
 
 
 @intrinsic

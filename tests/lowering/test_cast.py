@@ -28,6 +28,9 @@ def test_cast_at_python_scope():
     assert wp.cast(wp.int32(0x40000000), wp.float32) == 2.0
     assert wp.cast(wp.float32(1.0), wp.int32) == 1065353216
     assert wp.cast(wp.float64(-0.0), wp.uint64) == 1 << 63
+    assert wp.cast(wp.vec2h(1.0, 2.0), wp.uint32) == 0x40003C00  # a vector's bytes
+    with pytest.raises(TypeError, match="same size"):
+        wp.cast(wp.vec3(1.0, 2.0, 3.0), wp.int32)
     with pytest.raises(TypeError, match="same size"):
         wp.cast(wp.float64(1.0), wp.int32)
     assert float(wp.cast(wp.uint16(0x3C00), wp.float16)) == 1.0
