@@ -26,14 +26,10 @@ a statement (loops, component writes). ``prelude`` is module source the body nee
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
-import os
-import tempfile
-
 import numpy as np
 
 import numba_warp as wp
+from generated_sources import import_source
 
 DTYPES = {
     "f": ("wp.float64", ()), "f+": ("wp.float64", ()), "u": ("wp.float64", ()),
@@ -150,7 +146,6 @@ def _chunk_source(name, rows):
     )
 
 
-_MODULES: dict = {}
 LOOP_N = 3  # the value of ``n`` in body rows
 
 
@@ -158,34 +153,10 @@ def _uses_n(rows):
     return any(r.body is not None for r in rows)
 
 
-def _source_dir() -> str:
-    """Where chunk kernels' source files go: beside the suite's kernel cache (see
-    tests/conftest.py), else the temporary folder."""
-    base = os.environ.get("NUMBA_WARP_CACHE_DIR") or tempfile.gettempdir()
-    return os.path.join(base, "test-sources", "gradtable")
-
-
 def chunk_kernel(name, rows):
     """The generated kernel checking ``rows``, imported once from a real file named by
-    its content: the same rows give the same file, so the same kernel text (which names
-    the file) and the same kernel-cache entries, in every run and xdist worker."""
-    key = (name, tuple((r.key, r.call, tuple(r.body or ())) for r in rows))
-    mod = _MODULES.get(key)
-    if mod is None:
-        src = _chunk_source(name, rows)
-        digest = hashlib.sha256(src.encode()).hexdigest()[:16]
-        folder = _source_dir()
-        os.makedirs(folder, exist_ok=True)
-        path = os.path.join(folder, f"{name}_{digest}.py")
-        if not os.path.exists(path):  # (written whole, then renamed: workers may race)
-            fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-            with os.fdopen(fd, "w") as f:
-                f.write(src)
-            os.replace(tmp, path)
-        spec = importlib.util.spec_from_file_location(f"wp_gradtable_{name}", path)
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        _MODULES[key] = mod
+    its content (tests/generated_sources.py)."""
+    mod = import_source(_chunk_source(name, rows), "gradtable", name, f"wp_gradtable_{name}")
     return getattr(mod, name)
 
 

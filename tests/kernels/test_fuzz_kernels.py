@@ -13,20 +13,18 @@ hand.
 """
 
 import hashlib
-import importlib.util
 import os
 import random
-import tempfile
 
 import numpy as np
 import pytest
 
 import numba_warp as wp
+from generated_sources import import_source
 
 SEEDS = range(int(os.environ.get("NUMBA_WARP_FUZZ_KERNELS", "3")))
 N = 257  # threads (odd: not a multiple of anything)
 OUTPUTS = 4
-_MODULES = {}
 
 
 # -- expression trees: (kernel source, NumPy function of the leaves) ----------------------
@@ -162,21 +160,7 @@ def _program(seed, dtype):
 def _kernel(seed, dtype):
     src, refs, iref = _program(seed, dtype)
     key = hashlib.sha256(src.encode()).hexdigest()[:16]
-    if key not in _MODULES:
-        base = os.environ.get("NUMBA_WARP_CACHE_DIR") or tempfile.gettempdir()
-        folder = os.path.join(base, "test-sources", "fuzz")
-        os.makedirs(folder, exist_ok=True)
-        path = os.path.join(folder, f"fuzz_{key}.py")
-        if not os.path.exists(path):  # (written whole, then renamed: workers may race)
-            fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-            with os.fdopen(fd, "w") as f:
-                f.write(src)
-            os.replace(tmp, path)
-        spec = importlib.util.spec_from_file_location(f"wp_fuzz_{key}", path)
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        _MODULES[key] = mod
-    return _MODULES[key].fuzz, refs, iref, src
+    return import_source(src, "fuzz", "fuzz", f"wp_fuzz_{key}").fuzz, refs, iref, src
 
 
 def _inputs(seed, np_dtype):
