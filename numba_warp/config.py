@@ -10,9 +10,14 @@ allowed, as Warp's own enum settings do.
 import sys
 import types as _types
 
-#: "release" or "debug", read at each launch. Debug runs each kernel's checked variant:
-#: every array access bounds-checked and ``assert`` kept, on every launch path; the first
-#: failure is raised after the launch as IndexError/AssertionError with the user's line.
+#: "release", "debug" or "python", read at each launch. Debug runs each kernel's checked
+#: variant: every array access bounds-checked and ``assert`` kept, on every launch path;
+#: the first failure is raised after the launch as IndexError/AssertionError with the
+#: user's line. Python runs each forward launch in the interpreter, thread by thread, on
+#: the CPU (GPU arrays are copied over and back), with the kernel's types: ``breakpoint()``,
+#: pdb, ``print`` and coverage work inside kernels and functions (docs/guide.md,
+#: "Debugging"). A module's ``mode`` option (``wp.set_module_options({"mode": "python"})``)
+#: overrides it for that module's kernels.
 mode = "release"
 
 #: After every launch, check the kernel's array arguments for NaN/inf and raise.

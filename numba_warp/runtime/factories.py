@@ -21,6 +21,7 @@ from ..typing.dtypes import element_type, from_numpy_dtype, type_name
 from ..typing.mat import matrix
 from ..typing.vec import vector
 from .memory import memcpy
+from .python_mode import register_local_zeros
 
 __all__ = ["empty", "zeros", "ones", "full", "empty_like", "zeros_like", "ones_like",
            "full_like", "clone", "copy", "from_numpy"]
@@ -408,4 +409,5 @@ def from_numpy(arr, dtype=None, shape=None, device=None, requires_grad: bool = F
 
 # in kernels, wp.zeros makes a thread-local array and wp.array(ptr=...) views an address
 register_kernel_zeros(zeros)
+register_local_zeros(zeros)
 register_kernel_pointer_array(array)

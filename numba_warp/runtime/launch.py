@@ -34,6 +34,7 @@ from .checks import run_checked
 from .device import get_device
 from .kernel import Kernel
 from .launch_fast import try_launch
+from .python_mode import python_mode, run_python_mode
 
 __all__ = ["launch", "launch_tiled", "Launch", "LaunchBounds", "LaunchArguments", "LaunchError"]
 
@@ -452,7 +453,9 @@ def _execute(lp: Launch, stream, n: int):
     before = _nonfinite_arrays(lp) if config.verify_fp else None
     padded = lp.dim + (1,) * (4 - len(lp.dim))
     args = lp.arguments
-    if lp._checked or config.mode == "debug":
+    if not lp.adjoint and python_mode(lp.kernel):
+        run_python_mode(lp)
+    elif lp._checked or config.mode == "debug":
         run_checked(lp, stream, n, padded)
     elif lp.device.ordinal < 0:
         if lp._entry is None:
@@ -513,7 +516,8 @@ def _captured(lp: Launch, stream, n: int) -> bool:
         graph = capture_state.cpu_graph()
         if graph is None:
             return False
-        if lp._entry is None and not (lp._checked or config.mode == "debug"):
+        if lp._entry is None and not (lp._checked or config.mode != "release" or
+                                      python_mode(lp.kernel)):
             lp._entry = lp.kernel.compile_cpu(tuple(lp.arguments.types), lp.adjoint)
         graph.record(functools.partial(_execute, lp, stream, n))
         graph.writes.extend(lp._writes)
@@ -522,6 +526,10 @@ def _captured(lp: Launch, stream, n: int) -> bool:
     graph = capture_state.graph_for_stream(s)
     if graph is None:
         return False
+    if python_mode(lp.kernel):
+        raise RuntimeError(f"kernel '{lp.kernel.key}' runs in the interpreter (mode 'python'), "
+                           "which a CUDA graph capture cannot record; capture it in mode "
+                           "'release' or 'debug', or do not capture while debugging")
     graph.retain(lp)
     graph.writes.extend(lp._writes)
     if config.verify_fp:

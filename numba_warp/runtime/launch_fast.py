@@ -204,6 +204,7 @@ def try_launch(kernel, dim, inputs, outputs, device, stream, record_tape, max_bl
     if fl is None:
         fl = plan.fast = fast_launcher(kernel, plan)
     if fl is False or config.mode != "release" or config.verify_fp or \
+            kernel.module.options["mode"] is not None or \
             capture_state.active[0] or \
             (record_tape and recording.active[0] and recording.current() is not None):
         return False

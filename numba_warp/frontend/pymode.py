@@ -1,0 +1,174 @@
+"""Kernels as plain Python (``wp.config.mode = "python"``): the syntax tree of a kernel or
+``@wp.func``, rewritten so that the interpreter runs it with kernel semantics.
+
+The rewritten function keeps the user's file name and line numbers, so ``breakpoint()``,
+pdb, tracebacks, ``print`` and coverage all show the user's own lines. The rewrite is
+small; the runtime (``runtime/python_mode.py``) supplies the helpers it calls:
+
+- every call ``f(a, b)`` becomes ``__wp_call__(f, a, b)``: the runtime's dispatcher gives
+  ``wp.tid()`` the thread index, ``float``/``int``/``wp.uint8``... their kernel meaning
+  (float32, wrapping integers), runs ``@wp.func`` callees in Python mode, and keeps
+  builtin results in float32. ``breakpoint()`` and ``*.set_trace()`` calls stay as
+  written, so the debugger stops in the kernel's own frame;
+- ``i, j = wp.tid()`` passes the number of targets (``__wp_targets__=2``);
+- kernels have value semantics: ``v = a[i]``, ``v = w``, ``v = s.p`` and ``return v``
+  copy vectors, matrices and structs (``__wp_copy__``), so writing ``v[0]`` later does
+  not change the array, ``w`` or ``s``;
+- ``x: float = e`` converts ``e`` to the annotation (``__wp_typed__``);
+- calls that update an argument in Warp (``wp.randf(state)``, the query iterators; see
+  ``lowering/stateful_calls.py``) reassign the variable they were given, with an
+  assignment expression: ``__wp_result__(__wp_t := __wp_stateful__(wp.randf, state),
+  state := __wp_t[0])`` (the runtime calls the builtin's pure helper, which returns the
+  updated arguments and the result).
+
+Annotations and default values are not re-evaluated: the runtime sets the defaults from
+the function object, and the kernel's parameters are converted before the call.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+
+from ..lowering import stateful_calls
+from .resolve import Resolver, Unresolved, local_names
+
+__all__ = ["HELPERS", "python_mode_function"]
+
+#: the names the rewritten code calls, bound by the runtime (in this order)
+HELPERS = ("__wp_call__", "__wp_copy__", "__wp_typed__", "__wp_result__", "__wp_stateful__")
+_OUTER = "__wp_python_mode__"
+_INNER = "__wp_function__"
+_TEMP = "__wp_t"
+
+
+def _name(id_: str) -> ast.Name:
+    return ast.Name(id_, ast.Load())
+
+
+def _is_debugger_call(func: ast.expr) -> bool:
+    return (isinstance(func, ast.Name) and func.id == "breakpoint") or \
+        (isinstance(func, ast.Attribute) and func.attr == "set_trace")
+
+
+def _copyable(node) -> bool:
+    return isinstance(node, (ast.Name, ast.Attribute, ast.Subscript))
+
+
+class _Rewrite(ast.NodeTransformer):
+    def __init__(self, fn, tree: ast.FunctionDef):
+        self.resolver = Resolver(fn)
+        self.locals = local_names(tree)
+
+    def _target(self, func):
+        """The object a call's function names, when it is not a local variable."""
+        root = func
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if not isinstance(root, ast.Name) or root.id in self.locals:
+            return None
+        try:
+            return self.resolver.resolve(func)
+        except Unresolved:
+            return None
+
+    def _stateful(self, node: ast.Call):
+        """``f(state, ...)`` for a builtin that updates its leading arguments: the call of
+        its pure helper, reassigning the arguments that are variables."""
+        target = self._target(node.func)
+        try:
+            entry = stateful_calls.STATEFUL.get(target)
+        except TypeError:  # unhashable
+            return None
+        if entry is None:
+            return None
+        updates = entry[1]
+        updated = node.args[:updates]
+        if len(updated) < updates or not all(isinstance(a, ast.Name) for a in updated):
+            return None  # nothing to update (as in compiled kernels)
+        call = ast.Call(_name("__wp_stateful__"), [node.func, *node.args], node.keywords)
+        parts = [ast.NamedExpr(ast.Name(_TEMP, ast.Store()), call)]
+        for k, arg in enumerate(updated):
+            parts.append(ast.NamedExpr(ast.Name(arg.id, ast.Store()), ast.Subscript(
+                _name(_TEMP), ast.Constant(k), ast.Load())))
+        return ast.Call(_name("__wp_result__"), parts, [])
+
+    def visit_Call(self, node: ast.Call):
+        self.generic_visit(node)
+        if _is_debugger_call(node.func):
+            return node
+        stateful = self._stateful(node)
+        if stateful is not None:
+            return ast.copy_location(stateful, node)
+        return ast.copy_location(
+            ast.Call(_name("__wp_call__"), [node.func, *node.args], node.keywords), node)
+
+    def visit_Assign(self, node: ast.Assign):
+        self.generic_visit(node)
+        value = node.value
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and \
+                value.func.id == "__wp_call__" and len(value.args) == 1 and not value.keywords:
+            # a call without arguments (wp.tid()): tell it how many values are unpacked
+            first = node.targets[0]
+            count = len(first.elts) if isinstance(first, ast.Tuple) else 1
+            value.keywords = [ast.keyword("__wp_targets__", ast.Constant(count))]
+        elif isinstance(value, ast.Tuple):
+            value.elts = [self._copy(e) if _copyable(e) else e for e in value.elts]
+        elif _copyable(value):
+            node.value = self._copy(value)
+        return node
+
+    def visit_AnnAssign(self, node: ast.AnnAssign):
+        self.generic_visit(node)
+        args = [node.annotation] + ([node.value] if node.value is not None else [])
+        typed = ast.Call(_name("__wp_typed__"), args, [])
+        return ast.copy_location(ast.Assign([node.target], typed), node)
+
+    def visit_Return(self, node: ast.Return):
+        self.generic_visit(node)
+        if node.value is not None and _copyable(node.value):
+            node.value = self._copy(node.value)
+        return node
+
+    @staticmethod
+    def _copy(node):
+        return ast.copy_location(ast.Call(_name("__wp_copy__"), [node], []), node)
+
+
+def python_mode_function(parsed, helpers: dict):
+    """The user's function (``parsed``: ``frontend.source.ParsedFunction``), rewritten
+    for Python mode and compiled with its own file and lines; ``helpers`` maps each
+    name in :data:`HELPERS` to its implementation. Annotations and defaults are dropped
+    (the caller sets ``__defaults__``)."""
+    fn = parsed.fn
+    tree = copy.deepcopy(parsed.tree)
+    tree = _Rewrite(fn, tree).visit(tree)
+    args = tree.args
+    for a in (*args.posonlyargs, *args.args, *args.kwonlyargs):
+        a.annotation = None
+    args.defaults, args.kw_defaults = [], [None] * len(args.kwonlyargs)
+    tree.returns = None
+    tree.decorator_list = []
+    name = tree.name
+    tree.name = _INNER  # (not the user's name: it would shadow the global one inside)
+    free = list(fn.__code__.co_freevars)
+    outer = ast.FunctionDef(
+        _OUTER, ast.arguments([], [ast.arg(n) for n in (*HELPERS, *free)], None, [], [],
+                              None, []),
+        [tree, ast.Return(_name(tree.name))], [], None, type_params=[])
+    ast.copy_location(outer, tree)
+    module = ast.fix_missing_locations(ast.Module([outer], []))
+    code = compile(module, parsed.filename, "exec")
+    namespace: dict = {}
+    exec(code, fn.__globals__, namespace)  # noqa: S102 - the user's own function
+    cells = []
+    for cell in fn.__closure__ or ():
+        try:
+            cells.append(cell.cell_contents)
+        except ValueError:  # not bound yet
+            cells.append(None)
+    inner = namespace[_OUTER](*(helpers[h] for h in HELPERS), *cells)
+    inner.__code__ = inner.__code__.replace(co_name=name, co_qualname=fn.__qualname__)
+    inner.__name__, inner.__qualname__ = name, fn.__qualname__
+    return inner
+
