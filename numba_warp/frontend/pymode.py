@@ -11,6 +11,8 @@ small; the runtime (``runtime/python_mode.py``) supplies the helpers it calls:
   builtin results in float32. ``breakpoint()`` and ``*.set_trace()`` calls stay as
   written, so the debugger stops in the kernel's own frame;
 - ``i, j = wp.tid()`` passes the number of targets (``__wp_targets__=2``);
+- a component read (``v[0]``, ``m[1, 2]``, ``v.x``) gives a NumPy scalar of the
+  value's type (``__wp_getitem__``, ``__wp_getattr__``), where Python scope gives a float;
 - kernels have value semantics: ``v = a[i]``, ``v = w``, ``v = s.p`` and ``return v``
   copy vectors, matrices and structs (``__wp_copy__``), so writing ``v[0]`` later does
   not change the array, ``w`` or ``s``;
@@ -36,7 +38,9 @@ from .resolve import Resolver, Unresolved, local_names
 __all__ = ["HELPERS", "python_mode_function"]
 
 #: the names the rewritten code calls, bound by the runtime (in this order)
-HELPERS = ("__wp_call__", "__wp_copy__", "__wp_typed__", "__wp_result__", "__wp_stateful__")
+HELPERS = ("__wp_call__", "__wp_copy__", "__wp_typed__", "__wp_result__", "__wp_stateful__",
+           "__wp_getitem__", "__wp_getattr__")
+_COMPONENTS = frozenset("xyzw")
 _OUTER = "__wp_python_mode__"
 _INNER = "__wp_function__"
 _TEMP = "__wp_t"
@@ -52,6 +56,8 @@ def _is_debugger_call(func: ast.expr) -> bool:
 
 
 def _copyable(node) -> bool:
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):  # (rewritten)
+        return node.func.id in ("__wp_getitem__", "__wp_getattr__")
     return isinstance(node, (ast.Name, ast.Attribute, ast.Subscript))
 
 
@@ -102,6 +108,20 @@ class _Rewrite(ast.NodeTransformer):
             return ast.copy_location(stateful, node)
         return ast.copy_location(
             ast.Call(_name("__wp_call__"), [node.func, *node.args], node.keywords), node)
+
+    def visit_Subscript(self, node: ast.Subscript):
+        self.generic_visit(node)
+        if not isinstance(node.ctx, ast.Load):
+            return node
+        return ast.copy_location(
+            ast.Call(_name("__wp_getitem__"), [node.value, node.slice], []), node)
+
+    def visit_Attribute(self, node: ast.Attribute):
+        self.generic_visit(node)
+        if not isinstance(node.ctx, ast.Load) or node.attr not in _COMPONENTS:
+            return node
+        return ast.copy_location(
+            ast.Call(_name("__wp_getattr__"), [node.value, ast.Constant(node.attr)], []), node)
 
     def visit_Assign(self, node: ast.Assign):
         self.generic_visit(node)

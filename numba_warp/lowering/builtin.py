@@ -290,7 +290,7 @@ _DISPATCHERS: dict = {}
 def _py_arg(a):
     if isinstance(a, (bool, VectorValue, MatrixValue)):
         return a
-    if isinstance(a, float):
+    if type(a) is float:  # (a Python float; np.float64, a float subclass, stays float64)
         return np.float32(a)
     if isinstance(a, type) and not isinstance(a, ScalarType):
         nbt = to_numba_type(a)

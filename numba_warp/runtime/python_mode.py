@@ -449,8 +449,24 @@ def _stateful(f, *args):
     return tuple(_settle(v, args) for v in out)
 
 
+def _component(value, r):
+    if isinstance(value, AggregateValue) and type(r) in (float, int, bool):
+        return value._v.dtype.type(r)
+    return r
+
+
+def _getitem(value, key):
+    """``value[key]`` in a kernel: a vector's or matrix's component keeps its type."""
+    return _component(value, value[key])
+
+
+def _getattr(value, name):
+    return _component(value, getattr(value, name))
+
+
 _IMPLS = {"__wp_call__": _call, "__wp_copy__": copy_value, "__wp_typed__": _typed,
-          "__wp_result__": _result, "__wp_stateful__": _stateful}
+          "__wp_result__": _result, "__wp_stateful__": _stateful, "__wp_getitem__": _getitem,
+          "__wp_getattr__": _getattr}
 
 
 def _callable(owner, parsed, defaults=()):

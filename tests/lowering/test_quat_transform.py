@@ -9,6 +9,7 @@ Shepperd branches of quat_from_matrix, ...), plus Python-scope calls.
 A few generic kernels evaluate many builtins into the columns of output arrays.
 """
 
+import math
 import typing
 
 import numpy as np
@@ -544,3 +545,12 @@ def test_transform_p_and_q_at_python_scope():
     t.q = wp.quat(0.0, 0.0, 1.0, 0.0)
     assert list(t) == [4.0, 5.0, 6.0, 0.0, 0.0, 1.0, 0.0]
     assert isinstance(wp.transformd().p, wp.vec3d)
+
+
+def test_python_scope_keeps_numpy_float64_arguments_in_float64():
+    """A NumPy float64 is a Python float subclass: Python scope rounded it to float32 like a
+    plain Python float (found by the kernel fuzzer, comparing with Python mode)."""
+    q = wp.quat_from_axis_angle(wp.vec3d(0.0, 0.0, 1.0), np.float64(0.77))
+    assert q[3] == math.cos(0.385)
+    assert wp.quat_from_axis_angle(wp.vec3(0.0, 0.0, 1.0), 0.77)[3] == \
+        np.float32(math.cos(np.float32(0.77) * np.float32(0.5)))
