@@ -20,9 +20,11 @@ values exist only in compiled code; such a call raises ``RuntimeError`` at its l
 
 from __future__ import annotations
 
+import inspect
 import threading
 import weakref
 
+import numba
 import numpy as np
 from numba.core import types
 
@@ -32,7 +34,7 @@ from ..lowering import stateful_calls
 from ..typing.dtypes import element_type
 from ..typing.scalars import ScalarType
 from ..typing.vec import AggregateValue
-from .array import array
+from .array import array, copy_into
 from .foreign import foreign_view
 from .func import Function
 from .indexed import indexedarray
@@ -286,8 +288,9 @@ class _Host:
         return host
 
     def write_back(self):
+        # (not assign(): the launch itself counts as the write, for the tape's checks)
         for arr, host in self.back:
-            arr.assign(host)
+            copy_into(arr, array(host, dtype=arr.dtype, device="cpu"))
 
 
 def _kernel_array(arr, name: str, host: _Host) -> KernelArray:
@@ -483,13 +486,13 @@ def _type_of(v):
         return v.numba_type
     if isinstance(v, _Struct):
         return v._cls._numba_type
-    if isinstance(v, bool):
+    t = type(v)  # (exact types: np.float64 is a float subclass)
+    if t is bool:
         return types.boolean
-    if isinstance(v, int):
+    if t is int:
         return types.int32
-    if isinstance(v, float):
+    if t is float:
         return types.float32
-    import numba
     return numba.typeof(v)
 
 
@@ -506,7 +509,6 @@ def _run_function(f: Function, args, kwargs):
 
 
 def _binds(ov, args, kwargs) -> bool:
-    import inspect
     try:
         inspect.signature(ov.fn).bind(*args, **kwargs)
         return True

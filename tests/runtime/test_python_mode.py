@@ -250,3 +250,29 @@ def test_geometry_queries_are_refused_clearly(monkeypatch):
     g.build(wp.array([[0.0, 0.0, 0.0]], dtype=wp.vec3), 1.0)
     with pytest.raises(RuntimeError, match="hash_grid_query"):
         wp.launch(uses_query, 1, inputs=[g.id, wp.zeros(1, dtype=int)])
+
+
+@wp.func
+def which(v: float):
+    return 32
+
+
+@wp.func
+def which(v: wp.float64):  # noqa: F811 - an overload
+    return 64
+
+
+@wp.kernel
+def pick_overloads(a: wp.array(dtype=wp.float64), b: wp.array(dtype=float),
+                   out: wp.array(dtype=int)):
+    i = wp.tid()
+    out[0] = which(a[i])  # a NumPy float64 (a Python float subclass) picks float64
+    out[1] = which(b[i])
+    out[2] = which(1.5)  # a literal is a float32
+
+
+def test_overloads_are_chosen_by_the_values_types(monkeypatch):
+    monkeypatch.setattr(wp.config, "mode", "python")
+    out = wp.zeros(3, dtype=int)
+    wp.launch(pick_overloads, 1, inputs=[wp.zeros(1, dtype=wp.float64), wp.zeros(1), out])
+    assert out.numpy().tolist() == [64, 32, 32]
