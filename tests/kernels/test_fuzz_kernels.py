@@ -62,7 +62,9 @@ def _leaf(rng):
         name = rng.choice("xyz")
         return f"{name}[i]", lambda e, n=name: e[n]
     c = rng.choice([0.5, 1.25, -2.0, 3.0, -0.75])
-    return f"{c!r}", lambda e, c=c: e["ops"].full(c)
+    # (a float64 program's constants are float64: float32 literal arithmetic, such as
+    # wp.exp(-0.75), would round where the float64 references do not)
+    return f"CONST({c!r})", lambda e, c=c: e["ops"].full(c)
 
 
 def _scalar(rng, depth):
@@ -239,6 +241,7 @@ def _program(seed, dtype):
             ""]
     text = "\n".join(src).replace("VEC3", "wp.vec3d" if dtype == "f64" else "wp.vec3")
     text = text.replace("MAT33", "wp.mat33d" if dtype == "f64" else "wp.mat33")
+    text = text.replace("CONST", "wp.float64" if dtype == "f64" else "")
     return text, [ref for _, ref in bodies], fi
 
 
