@@ -8,6 +8,7 @@ is generated, so users never see a Numba traceback for a syntax they cannot use.
 from __future__ import annotations
 
 import ast
+import operator
 
 from .. import lang
 from .resolve import Resolver, Unresolved
@@ -101,6 +102,9 @@ def check_syntax(parsed: ParsedFunction, is_kernel: bool) -> None:
     skipped |= {id(node.value.slice) for node in ast.walk(fdef)
                 if id(node) in allowed_starred and isinstance(node.value, ast.Subscript) and
                 isinstance(node.value.slice, ast.Slice)}
+    _check_integer_constants(parsed, fdef, skipped)
+    if not is_kernel:
+        _check_falls_off_the_end(parsed, fdef)
     for node in ast.walk(fdef):
         if node is fdef or node in fdef.args.args or id(node) in skipped:
             continue
@@ -131,6 +135,100 @@ def check_syntax(parsed: ParsedFunction, is_kernel: bool) -> None:
             raise parsed.error(f"'else' blocks on loops are not supported in {what}", node)
         if isinstance(node, ast.Constant) and isinstance(node.value, (bytes, complex)):
             raise parsed.error(f"{type(node.value).__name__} constants are not supported", node)
+
+
+_FOLDED = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+           ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow,
+           ast.LShift: operator.lshift, ast.RShift: operator.rshift, ast.BitAnd: operator.and_,
+           ast.BitOr: operator.or_, ast.BitXor: operator.xor}
+_TOO_LARGE = 2 ** 200  # (stands for a constant too large to compute: 10 ** 10 ** 10)
+
+
+def _folded_int(node):
+    """The value of an integer constant or of an expression of them (Python folds ``2 **
+    70`` into one constant), or None."""
+    if isinstance(node, ast.Constant):
+        return node.value if type(node.value) is int else None
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd, ast.Invert)):
+        v = _folded_int(node.operand)
+        return None if v is None else {ast.USub: operator.neg, ast.UAdd: operator.pos,
+                                       ast.Invert: operator.invert}[type(node.op)](v)
+    if not (isinstance(node, ast.BinOp) and type(node.op) in _FOLDED):
+        return None
+    a, b = _folded_int(node.left), _folded_int(node.right)
+    if a is None or b is None:
+        return None
+    if isinstance(node.op, (ast.Pow, ast.LShift)) and (b < 0 or abs(a) > 1 and b > 256):
+        return None if b < 0 else _TOO_LARGE  # (a negative power is a float)
+    try:
+        return _FOLDED[type(node.op)](a, b)
+    except (ZeroDivisionError, ValueError, OverflowError):
+        return None
+
+
+def _check_integer_constants(parsed: ParsedFunction, fdef, skipped: set) -> None:
+    """Integer constants (and constant expressions, ``2 ** 70``) must fit in 64 bits: a
+    larger one would silently become another number."""
+    annotations = _annotation_nodes(fdef)
+
+    def visit(node):
+        if id(node) in skipped or node in annotations:
+            return
+        value = _folded_int(node) if isinstance(node, (ast.Constant, ast.BinOp,
+                                                       ast.UnaryOp)) else None
+        if value is not None:
+            if not -2 ** 63 <= value < 2 ** 64:
+                shown = "" if isinstance(node, ast.Constant) or value == _TOO_LARGE else \
+                    f" (= {value})"
+                raise parsed.error(
+                    f"the integer constant {ast.unparse(node)}{shown} does not fit in 64 bits",
+                    node, "Kernel integers have at most 64 bits (wp.int64, wp.uint64); write "
+                    "a float (2.0 ** 70) for a large value.")
+            return
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    for stmt in fdef.body:
+        visit(stmt)
+
+
+def _check_falls_off_the_end(parsed: ParsedFunction, fdef) -> None:
+    """A function that returns a value on some paths must not reach its end: there it
+    would return nothing (Numba makes the result optional, and the caller fails at run
+    time, with no line)."""
+    returns = [n for n in ast.walk(fdef) if isinstance(n, ast.Return) and n.value is not None]
+    if returns and _completes(fdef.body):
+        last = fdef.body[-1]
+        raise parsed.error(
+            f"function '{parsed.name}' returns a value (line {returns[0].lineno}) but can "
+            "also reach its end, where it would return nothing", last,
+            "End every path with a 'return <value>' (for example a last 'return' after "
+            "the loop or 'if').")
+
+
+def _completes(body) -> bool:
+    """Whether running ``body`` can reach its end (conservatively: loops may run zero
+    times, both branches of an 'if' may run)."""
+    for stmt in body:
+        if isinstance(stmt, (ast.Return, ast.Raise)):
+            return False
+        if isinstance(stmt, ast.If) and not (_completes(stmt.body) or
+                                             _completes(stmt.orelse)):
+            return False
+        if isinstance(stmt, ast.While) and isinstance(stmt.test, ast.Constant) and \
+                stmt.test.value and not _breaks(stmt.body):
+            return False  # (while True: without a break)
+    return True
+
+
+def _breaks(body) -> bool:
+    """Whether a 'break' in ``body`` leaves this loop (not a loop nested in it)."""
+    for stmt in body:
+        if isinstance(stmt, ast.Break):
+            return True
+        if isinstance(stmt, ast.If) and (_breaks(stmt.body) or _breaks(stmt.orelse)):
+            return True
+    return False
 
 
 def _check_parameters(parsed: ParsedFunction, what: str) -> None:

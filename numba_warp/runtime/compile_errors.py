@@ -38,8 +38,16 @@ class numba_errors:
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        if exc is None or isinstance(exc, WarpCodegenError):
+        if exc is None:
             return False
+        if isinstance(exc, WarpCodegenError):  # ours, raised while Numba typed a call
+            worded = _user_types(exc.short_message)
+            location = exc.location
+            if worded.startswith("no overload of function"):  # (at the call, not the def)
+                location = _traceback_location(tb) or location
+            if worded == exc.short_message and location is exc.location:
+                return False
+            raise type(exc)(worded, location, exc.hint) from None
         if isinstance(exc, NotImplementedError) and str(exc) == "float16":
             raise WarpCodegenError(
                 f"cannot compile kernel '{self.k.qualified_name}' for the CPU: Numba's CPU "
@@ -50,8 +58,15 @@ class numba_errors:
         # (ImportError: Numba's np.linalg without SciPy fails so while typing)
         if not isinstance(exc, (nb_errors.NumbaError, TypeError, NameError, ValueError,
                                 ImportError)):
-            return False
+            if not isinstance(exc, Exception):
+                return False  # (KeyboardInterrupt, MemoryError's kin: not ours to word)
+            raise _internal_error(exc, tb, self.k, self.adjoint) from exc
         err = translate_numba_error(exc, self.k, self.adjoint)
+        if not err.located:  # (a typing rule's own exception: Numba added no place)
+            location = _traceback_location(tb)
+            if location is not None:
+                err = WarpCodegenError(err.short_message, location)
+                err.located = True
         if not err.located and self.retype is not None:
             cpu_err = _cpu_typing_error(self.k, self.retype, self.adjoint)
             if cpu_err is not None and cpu_err.located:
@@ -75,15 +90,16 @@ def translate_numba_error(exc, k, adjoint: bool = False) -> WarpCodegenError:
     """The error for people for Numba's ``exc`` compiling kernel ``k``: the user's
     line when the error names a generated line, and Numba's message cleaned."""
     text = str(exc)
+    nested = _func_body_error(text)
+    if nested is not None:  # (a @wp.func's body failed to type: report its line)
+        err = translate_numba_error(_NestedError(nested), k, adjoint)
+        if err.located:
+            return err
     location = None
     for match in reversed(_FILE_LINE.findall(text)):
         filename, line = (match[0], match[1]) if match[0] else (match[2], match[3])
-        gen = generated_origin(filename)
-        if gen is None:
-            continue
-        source_line = _generated_line_origin(filename, int(line), gen)
-        if source_line is not None:
-            location = SourceLocation(gen.parsed.filename, source_line, gen.parsed.name)
+        location = _user_location(filename, int(line))
+        if location is not None:
             break
     message = _clean_numba_message(text)
     if isinstance(exc, ImportError) and location is None:
@@ -96,6 +112,76 @@ def translate_numba_error(exc, k, adjoint: bool = False) -> WarpCodegenError:
         message = ("an operation here would allocate a new array (for example arithmetic on "
                    "whole arrays), which kernels cannot do; read and write single elements "
                    "(a[i]) instead")
+    what = "the backward pass of kernel" if adjoint else "kernel"
+    err = WarpCodegenError(f"cannot compile {what} '{k.qualified_name}': {message}",
+                           location or k.parsed.location())
+    err.located = location is not None
+    return err
+
+
+class _NestedError(Exception):
+    """The text of an error Numba nested in another."""
+
+
+_FUNC_CALL = re.compile(r"No implementation of function Function\(<wp\.func \w+>\)")
+
+
+def _func_body_error(text: str):
+    """Numba reports a @wp.func whose body failed to type as 'no implementation' of the
+    function at the call, with the body's error nested among the rejected candidates:
+    that nested error's text, or None."""
+    if not _FUNC_CALL.search(text):
+        return None
+    lines = text.splitlines()
+    for k, line in enumerate(lines[:-1]):
+        if "Rejected as the implementation raised a specific error:" in line and \
+                "Failed in " in lines[k + 1]:
+            indent = len(line) - len(line.lstrip())
+            block = [re.sub(r"^\s*\w+Error: ", "", lines[k + 1])]
+            for nxt in lines[k + 2:]:
+                if nxt.strip() and len(nxt) - len(nxt.lstrip()) < indent:
+                    break
+                block.append(nxt[indent:])
+            return "\n".join(block)
+    return None
+
+
+def _user_location(filename, line):
+    """The user's place of line ``line`` of generated file ``filename``, or None."""
+    gen = generated_origin(filename)
+    if gen is None:
+        return None
+    source_line = _generated_line_origin(filename, line, gen)
+    if source_line is None:
+        return None
+    return SourceLocation(gen.parsed.filename, source_line, gen.parsed.name)
+
+
+def _traceback_location(tb):
+    """The user's place of the innermost generated line Numba was typing or lowering when
+    the exception of traceback ``tb`` was raised (its ``self.loc``), or None."""
+    location = None
+    while tb is not None:
+        loc = getattr(tb.tb_frame.f_locals.get("self"), "loc", None)
+        if isinstance(getattr(loc, "filename", None), str) and \
+                isinstance(getattr(loc, "line", None), int):
+            location = _user_location(loc.filename, loc.line) or location
+        tb = tb.tb_next
+    return location
+
+
+def _internal_error(exc, tb, k, adjoint: bool) -> WarpCodegenError:
+    """An exception Numba did not word (an AttributeError, a KeyError, ... from lowering
+    code that met a type it does not handle), at the user's line that was being compiled
+    (the innermost instruction location on the stack)."""
+    location = _traceback_location(tb)
+    line = location.source_line() if location is not None else ""
+    if _NUMPY_CALL.search(line):
+        message = _NUMPY_MESSAGE
+    else:
+        message = (f"this line cannot be compiled ({type(exc).__name__}: "
+                   f"{as_user_wrote(str(exc))}); check the types of its values. This is a "
+                   "gap in numba_warp's error checks: please report it")
     what = "the backward pass of kernel" if adjoint else "kernel"
     err = WarpCodegenError(f"cannot compile {what} '{k.qualified_name}': {message}",
                            location or k.parsed.location())
@@ -146,7 +232,7 @@ def _clean_numba_message(text: str) -> str:
     """The informative part of a Numba error: no pipeline names, code or candidates."""
     specific = _specific_errors(text)
     if specific:
-        return "; ".join(specific)
+        return "; ".join(dict.fromkeys(_reword(m) for m in specific))
     keep = []
     for raw in text.splitlines():
         line = raw.strip()
@@ -165,7 +251,59 @@ def _clean_numba_message(text: str) -> str:
     msg = as_user_wrote(msg)  # generated names read as the user wrote them
     msg = re.sub(r" at 0x[0-9a-f]+>\)", "", msg)
     msg = re.sub(r"\s+", " ", msg)
-    return _retyped_in_loop(_no_overload(msg))
+    return _reword(_retyped_in_loop(_no_overload(msg)))
+
+
+def _reword(msg: str) -> str:
+    """Numba's wording and type names in ours."""
+    msg = _user_types(msg)
+    for pattern, repl in _REWORDED:
+        msg = pattern.sub(repl, msg)
+    return msg
+
+
+_REWORDED = [  # Numba's wording -> ours
+    (re.compile(r"The compiler failed to analyze the bytecode\. Variable '(\w+)' is not "
+                r"defined\."),
+     r"variable '\1' is read before it is assigned (on at least one path to this line): "
+     r"assign it first, e.g. before the 'if' or loop that assigns it"),
+    (re.compile(r"Cannot unify (.+?) and (.+?) for '([A-Za-z_]\w*?)(?:_L\d+)?(?:\.\d+)*', "
+                r"defined at \S+ \(\d+\)"),
+     r"variable '\3' holds values of two types, \1 and \2 (it is assigned different types in "
+     r"a loop or in the branches of an 'if'): give it one type"),
+    (re.compile(r"Unknown attribute '(\w+)' of type (.+?)$"), r"\2 has no attribute '\1'"),
+    (re.compile(r"Untyped global name '(\w+)': Cannot determine Numba type of <class "
+                r"'function'>"),
+     r"'\1' is a plain Python function: kernels and @wp.func functions can call only "
+     r"@wp.func functions and builtins (decorate it with @wp.func)"),
+    (re.compile(r"Untyped global name '(\w+)': Cannot determine Numba type of <class "
+                r"'([\w.]+)'>"),
+     r"global '\1' (a \2) cannot be used in kernel code: pass the value as an argument, or "
+     r"make it a wp.constant"),
+    (re.compile(r"Unsupported array index type (\w+) in "
+                r"(?:\[[^\]]*\]|tuple of \d+ \w+|\w+\([^)]*\))"),
+     r"array indices must be integers, got \1"),
+]
+
+
+_TYPE_WORDS = [  # Numba's spelling of a type -> Warp's
+    (re.compile(r"\b(?:readonly )?array\((\w+), 1d, [CAF]\)"), r"array(dtype=\1)"),
+    (re.compile(r"\b(?:readonly )?array\((\w+), ([2-4])d, [CAF]\)"), r"array\2d(dtype=\1)"),
+    (re.compile(r"\bLiteral\[(\w+)\]\((?:[^()]|\([^()]*\))*\)"), r"\1"),
+    (re.compile(r"\bunicode_type\b"), "str"),
+    (re.compile(r"(?<=: )none(?= and )|(?<= and )none\b"), "None"),
+    (re.compile(r"\breflected list\((?:[^()]|\([^()]*\))*\)(?:<iv=[^>]*>)?"), "list"),
+    (re.compile(r"\bUniTuple\((\w+) x (\d+)\)"), r"tuple of \2 \1"),
+    (re.compile(r"\bModule\(<module '([\w.]+)'[^>]*>\)"), r"module \1"),
+]
+
+
+def _user_types(msg: str) -> str:
+    """Numba's names of types (``array(float32, 1d, C)``, ``Literal[int](50)``,
+    ``unicode_type``) in Warp's terms (``array(dtype=float32)``, ``int``, ``str``)."""
+    for pattern, repl in _TYPE_WORDS:
+        msg = pattern.sub(repl, msg)
+    return msg
 
 
 _STACKS = re.compile(r"Cannot unify wp_stack\[(\w+), \d+\] and wp_stack\[(\w+), \d+\] "
@@ -185,8 +323,8 @@ def _retyped_in_loop(msg: str) -> str:
             "other operands in its type (wp.vec3d for float64 vectors)")
 
 
-_NO_IMPL = re.compile(r"No implementation of function (?:Function\()?<?(wp\.func )?([\w.]+)>?\)? "
-                      r"found for signature: >>> [\w.]+\((.*?)\)(?: With argument\(s\).*)?$")
+_NO_IMPL = re.compile(r"No implementation of function (?:Function\()?<?(wp\.func |class ')?"
+                      r"([\w.]+)'?>?\)? found for signature: >>> [\w.]+\((.*?)\)(?: .*)?$")
 
 
 def _no_overload(msg: str) -> str:
@@ -195,10 +333,47 @@ def _no_overload(msg: str) -> str:
     m = _NO_IMPL.search(msg)
     if m is None:
         return msg
-    user_func, name, types = m.groups()
-    what = f"@wp.func '{name}'" if user_func else f"wp.{name}" if "." not in name else name
+    kind, name, types = m.groups()
+    parts = _split_types(types)
+    if name in _COMPARISONS and len(parts) == 2:
+        if name == "contains":
+            return (f"cannot compute {parts[1]} in {parts[0]}: kernels have no 'in' for these "
+                    "types (compare with '==' instead)")
+        return (f"cannot compute {parts[0]} {_COMPARISONS[name]} {parts[1]}: comparisons take "
+                "two scalars of the same kind (compare vector components, or wp.length(v))")
+    if name in ("setitem", "getitem") and len(parts) == (3 if name == "setitem" else 2):
+        if name == "setitem":
+            return (f"cannot store a value of type {parts[2]} into {parts[0]} indexed with "
+                    f"({parts[1]}): check the value's type and the number and types of the "
+                    "indices")
+        return (f"cannot index {parts[0]} with ({parts[1]}): indices are integers, one per "
+                "dimension")
+    what = (f"@wp.func '{name}'" if kind == "wp.func " else f"{name}()" if kind == "class '"
+            else f"wp.{name}" if "." not in name else name)
+    if name in _OPERATORS and not kind:
+        what += f" (the operator '{_OPERATORS[name]}')"
     return (f"{what} has no overload that takes ({types}): check the argument types "
             "(vectors and matrices of the same length and scalar type, float vs int)")
+
+
+_OPERATORS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "floordiv": "//", "mod": "%",
+              "pow": "**", "matmul": "@", "bit_and": "&", "bit_or": "|", "bit_xor": "^",
+              "lshift": "<<", "rshift": ">>", "neg": "-", "pos": "+", "invert": "~"}
+_COMPARISONS = {"lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!=",
+                "contains": "in", "is_": "is", "is_not": "is not"}
+
+
+def _split_types(types: str) -> list:
+    """``"a, b(c, d), e"`` -> ``["a", "b(c, d)", "e"]``."""
+    parts, depth, start = [], 0, 0
+    for k, ch in enumerate(types):
+        depth += ch in "(["
+        depth -= ch in ")]"
+        if ch == "," and depth == 0:
+            parts.append(types[start:k].strip())
+            start = k + 1
+    parts.append(types[start:].strip())
+    return [p for p in parts if p]
 
 
 def _specific_errors(text: str) -> list:
@@ -209,6 +384,6 @@ def _specific_errors(text: str) -> list:
         if "raised a specific error:" in line and k + 1 < len(lines):
             msg = re.sub(r"^\s*(\w+Error): ", "", lines[k + 1]).strip()
             if msg and msg not in out and "No implementation" not in msg and \
-                    not msg.startswith("Failed in "):
+                    not msg.startswith(("Failed in ", "All arguments must be Sets")):
                 out.append(msg)
     return out[:3]

@@ -245,7 +245,25 @@ def arg_spec_from_annotation(ann, where: str) -> ArgSpec:
     nbt = to_numba_type(ann) if not isinstance(ann, str) else None
     if isinstance(nbt, (types.Integer, types.Float, types.Boolean)):
         return ArgSpec("scalar", ann, numba_type=nbt)
+    if isinstance(ann, type) and getattr(ann, "__wp_array__", False) is True:
+        raise TypeError(f"{where} is annotated '{_annotation_text(ann)}' without a dtype: "
+                        "give the element type, e.g. wp.array(dtype=float)")
     raise TypeError(
-        f"{where} has an unsupported type annotation {ann!r}; expected a scalar type "
-        "(float, int, wp.float32, ...), wp.array(dtype=...), a @wp.struct or typing.Any"
+        f"{where} has an unsupported type annotation {_annotation_text(ann)}; expected a "
+        "scalar type (float, int, wp.float32, ...), wp.array(dtype=...), a @wp.struct or "
+        "typing.Any"
     )
+
+
+def _annotation_text(ann) -> str:
+    """An annotation as the user wrote it: ``wp.vec3`` for numba_warp's classes, not
+    ``<class 'numba_warp.runtime.array.array'>``."""
+    if not isinstance(ann, type):
+        name = getattr(ann, "__qualname__", None)
+        return f"{name} (a {type(ann).__name__})" if isinstance(name, str) else repr(ann)
+    module = getattr(ann, "__module__", "")
+    if module == "builtins":
+        return ann.__name__
+    if module.split(".")[0] == "numba_warp":
+        return f"wp.{ann.__name__}"
+    return f"{module}.{ann.__qualname__}"

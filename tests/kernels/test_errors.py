@@ -898,3 +898,177 @@ def test_a_variable_retyped_in_a_loop_is_named_when_differentiated(device):
     msg = str(info.value)
     assert "variable 'r' changes type in a loop (float32, then float64)" in msg
     assert "wp_stack" not in msg and "unify" not in msg
+
+
+# ---------------------------------------------------------------------------------------
+# Found by the mutation fuzzer (test_fuzz_mutations.py): errors in Numba's terms, or at
+# no line of the user's code
+# ---------------------------------------------------------------------------------------
+
+
+@wp.func
+def mod_of_a_vector(n: wp.vec3):
+    return n % 2  # MARK-func-body
+
+
+@wp.kernel
+def calls_broken_func(a: wp.array(dtype=float)):
+    a[0] = mod_of_a_vector(wp.vec3(1.0, 2.0, 3.0))[0]
+
+
+@wp.kernel
+def stores_a_string(a: wp.array(dtype=float)):
+    a[0] = "x"  # MARK-store-str
+
+
+@wp.kernel
+def float_array_index(a: wp.array(dtype=float)):
+    a[0] = a[a[1]]  # MARK-float-index
+
+
+@wp.kernel
+def read_before_assignment(a: wp.array(dtype=float)):
+    a[1] = b  # noqa: F821  MARK-unassigned
+    b = 1.0  # noqa: F841
+
+
+@wp.kernel
+def two_types_in_a_loop(a: wp.array(dtype=wp.int32)):
+    acc = wp.int32(0)
+    for k in range(3):  # MARK-two-types (where the types meet)
+        acc = acc + k
+        acc = wp.vec2(1.0, 2.0)
+    a[0] = acc[0]
+
+
+@wp.kernel
+def compares_vectors(a: wp.array(dtype=float)):
+    v = wp.vec3(1.0, 2.0, 3.0)
+    if v < v:  # MARK-compare
+        a[0] = 1.0
+
+
+@wp.kernel
+def range_of_nothing(a: wp.array(dtype=float)):
+    for k in range():  # MARK-range
+        a[0] = 1.0
+
+
+@wp.kernel
+def sums_an_array_of_vectors(a: wp.array(dtype=wp.vec3), out: wp.array(dtype=float)):
+    out[0] = np.sum(a)[0]  # MARK-np-sum
+
+
+def plain_python_helper(z):
+    return z * 2.0
+
+
+@wp.kernel
+def calls_a_plain_function(a: wp.array(dtype=float)):
+    a[0] = plain_python_helper(1.0)  # MARK-plain-call
+
+
+@wp.func
+def typed_half(x: float):
+    return x * 0.5
+
+
+@wp.kernel
+def calls_func_with_wrong_types(a: wp.array(dtype=float)):
+    a[0] = typed_half(a)  # MARK-func-types
+
+
+@wp.kernel
+def identity_of_a_variable_size(a: wp.array(dtype=float)):
+    m = wp.identity(n=a[0], dtype=float)  # MARK-identity
+    a[0] = m[0, 0]
+
+
+NUMBA_WORDED = [  # (kernel, marker, words; none of Numba's words may appear)
+    (calls_a_plain_function, "MARK-plain-call", ["'plain_python_helper' is a plain Python "
+                                                 "function", "@wp.func"]),
+    (calls_func_with_wrong_types, "MARK-func-types", ["no overload of function 'typed_half'",
+                                                      "array(dtype=float32)"]),
+    (identity_of_a_variable_size, "MARK-identity", ["n must be a constant integer"]),
+    (calls_broken_func, "MARK-func-body", ["wp.mod (the operator '%')", "(vec3f, int)"]),
+    (stores_a_string, "MARK-store-str", ["store a value of type str", "array(dtype=float32)"]),
+    (float_array_index, "MARK-float-index", ["array indices must be integers, got float32"]),
+    (read_before_assignment, "MARK-unassigned", ["'b' is read before it is assigned"]),
+    (two_types_in_a_loop, "MARK-two-types", ["'acc' holds values of two types", "vec2f"]),
+    (compares_vectors, "MARK-compare", ["cannot compute vec3f < vec3f"]),
+    (range_of_nothing, "MARK-range", ["range() has no overload that takes ()"]),
+    (sums_an_array_of_vectors, "MARK-np-sum", ["NumPy function cannot run inside a kernel"]),
+]
+NUMBA_WORDS = ["Literal[", "1d, C", "Untyped global", "unicode_type", "analyze the bytecode",
+               "Cannot unify", "Unknown attribute", "Unsupported array index", "must be Sets",
+               "Function(<", "setitem", "_wp_", "nopython", ".pytest_cache",
+               "has no attribute '_v'"]
+
+
+@pytest.mark.parametrize("kernel,marker,words", NUMBA_WORDED,
+                         ids=[k.key.split(".")[-1] for k, _, _ in NUMBA_WORDED])
+def test_numba_errors_read_in_the_users_terms_at_the_users_line(kernel, marker, words):
+    args = [wp.zeros(4, dtype=p.dtype if hasattr(p, "dtype") else float)
+            for p in kernel.func.__annotations__.values()]
+    with pytest.raises(wp.WarpCodegenError) as info:
+        wp.launch(kernel, 1, inputs=args, device="cpu")
+    msg = str(info.value)
+    for w in words:
+        assert w in msg, f"{w!r} not in:\n{msg}"
+    for w in NUMBA_WORDS:
+        assert w not in msg, f"{w!r} in:\n{msg}"
+    target = mod_of_a_vector if kernel is calls_broken_func else kernel
+    assert_points_at(info.value, target, marker)  # (a @wp.func's error: its own line)
+
+
+def huge_integer(a: wp.array(dtype=wp.int64)):
+    a[0] = 2 ** 70  # MARK-huge
+
+
+def test_an_integer_constant_beyond_64_bits_is_refused():
+    # it silently became 0
+    with pytest.warns(WarpCodegenWarning, match="64 bits"):
+        k = wp.kernel(huge_integer)
+    with pytest.raises(wp.WarpCodegenError) as info:
+        wp.launch(k, 1, inputs=[wp.zeros(1, dtype=wp.int64)], device="cpu")
+    assert "2 ** 70" in str(info.value) and "does not fit in 64 bits" in str(info.value)
+    assert_points_at(info.value, huge_integer, "MARK-huge")
+
+
+def test_annotations_read_as_the_user_wrote_them():
+    # they read "<class 'numba_warp.runtime.array.array'>"
+    with pytest.warns(WarpCodegenWarning) as caught:
+
+        @wp.func
+        def bare_array(a: wp.array):
+            return 1.0
+
+        @wp.func
+        def dict_annotation(b: dict):
+            return 1.0
+
+    bare, other = (str(w.message) for w in caught)
+    assert "annotated 'wp.array' without a dtype" in bare and "dtype=float" in bare
+    assert "unsupported type annotation dict" in other
+    assert "<class" not in bare + other
+
+
+def returns_on_some_paths(x: float):
+    if x > 0.0:
+        return x
+    x = x * 2.0  # MARK-falls-off
+
+
+def test_a_function_that_can_end_without_its_return_is_refused():
+    # it returned None there, and the launch failed with "expected int64, got None"
+    with pytest.warns(WarpCodegenWarning, match="reach its end"):
+        f = wp.func(returns_on_some_paths)
+
+    @wp.kernel
+    def calls_it(a: wp.array(dtype=float)):
+        a[0] = f(a[0])
+
+    with pytest.raises(wp.WarpCodegenError) as info:
+        wp.launch(calls_it, 1, inputs=[wp.zeros(1)], device="cpu")
+    assert "returns a value (line" in str(info.value) and "return nothing" in str(info.value)
+    assert_points_at(info.value, returns_on_some_paths, "MARK-falls-off")
