@@ -65,7 +65,11 @@ class numba_errors:
         if not err.located:  # (a typing rule's own exception: Numba added no place)
             location = _traceback_location(tb)
             if location is not None:
-                err = WarpCodegenError(err.short_message, location)
+                message = err.short_message
+                if _numpy_call_failed(location.source_line() or "", _ANSI.sub("", str(exc))):
+                    what = "the backward pass of kernel" if self.adjoint else "kernel"
+                    message = f"cannot compile {what} '{self.k.qualified_name}': {_NUMPY_MESSAGE}"
+                err = WarpCodegenError(message, location)
                 err.located = True
         if not err.located and self.retype is not None:
             cpu_err = _cpu_typing_error(self.k, self.retype, self.adjoint)
@@ -89,7 +93,7 @@ _FILE_LINE = re.compile(r'File "([^"]+)", line (\d+)|at (/[^\s]+\.py) \((\d+)\)'
 def translate_numba_error(exc, k, adjoint: bool = False) -> WarpCodegenError:
     """The error for people for Numba's ``exc`` compiling kernel ``k``: the user's
     line when the error names a generated line, and Numba's message cleaned."""
-    text = str(exc)
+    text = _ANSI.sub("", str(exc))  # (Numba highlights with terminal codes where enabled)
     nested = _func_body_error(text)
     if nested is not None:  # (a @wp.func's body failed to type: report its line)
         err = translate_numba_error(_NestedError(nested), k, adjoint)
@@ -101,12 +105,11 @@ def translate_numba_error(exc, k, adjoint: bool = False) -> WarpCodegenError:
         location = _user_location(filename, int(line))
         if location is not None:
             break
-    message = _clean_numba_message(text)
+    message = _PIPELINE.sub("", _clean_numba_message(text))
     if isinstance(exc, ImportError) and location is None:
         location = _numpy_line(k)  # (Numba's np.linalg without SciPy names no line)
     line = location.source_line() if location is not None else ""
-    if isinstance(exc, ImportError) or (_NUMPY_CALL.search(line or "")
-                                        and "No implementation" in text):
+    if isinstance(exc, ImportError) or _numpy_call_failed(line or "", text):
         message = _NUMPY_MESSAGE
     if "NRT required but not enabled" in text:
         message = ("an operation here would allocate a new array (for example arithmetic on "
@@ -180,8 +183,8 @@ def _internal_error(exc, tb, k, adjoint: bool) -> WarpCodegenError:
         message = _NUMPY_MESSAGE
     else:
         message = (f"this line cannot be compiled ({type(exc).__name__}: "
-                   f"{as_user_wrote(str(exc))}); check the types of its values. This is a "
-                   "gap in numba_warp's error checks: please report it")
+                   f"{as_user_wrote(_ANSI.sub('', str(exc)))}); check the types of its "
+                   "values. This is a gap in numba_warp's error checks: please report it")
     what = "the backward pass of kernel" if adjoint else "kernel"
     err = WarpCodegenError(f"cannot compile {what} '{k.qualified_name}': {message}",
                            location or k.parsed.location())
@@ -190,6 +193,19 @@ def _internal_error(exc, tb, k, adjoint: bool) -> WarpCodegenError:
 
 
 _NUMPY_CALL = re.compile(r"\b(np|numpy)\.\w")
+_NUMPY_NAMES = re.compile(r"\b(?:np|numpy)\.(?:\w+\.)*(\w+)\s*\(")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_PIPELINE = re.compile(r"Failed in \w+ mode pipeline \(step: [^)]*\)\s*")
+
+
+def _numpy_call_failed(line: str, text: str) -> bool:
+    """Whether the error is about a NumPy function the user's ``line`` calls (Numba has
+    no implementation of it, or names it: on CUDA ``np.zeros`` fails as ``zeros``)."""
+    if not _NUMPY_CALL.search(line):
+        return False
+    if "No implementation" in text:
+        return True
+    return any(re.search(rf"\b{re.escape(name)}\b", text) for name in _NUMPY_NAMES.findall(line))
 _NUMPY_MESSAGE = (
     "this NumPy function cannot run inside a kernel: kernels cannot make arrays "
     "(np.zeros, np.array, ...) and NumPy's linear algebra works on whole arrays. Use "

@@ -1008,7 +1008,7 @@ NUMBA_WORDS = ["Literal[", "1d, C", "Untyped global", "unicode_type", "analyze t
 @pytest.mark.parametrize("kernel,marker,words", NUMBA_WORDED,
                          ids=[k.key.split(".")[-1] for k, _, _ in NUMBA_WORDED])
 def test_numba_errors_read_in_the_users_terms_at_the_users_line(kernel, marker, words):
-    args = [wp.zeros(4, dtype=p.dtype if hasattr(p, "dtype") else float)
+    args = [wp.zeros(4, dtype=p.dtype if hasattr(p, "dtype") else float, device="cpu")
             for p in kernel.func.__annotations__.values()]
     with pytest.raises(wp.WarpCodegenError) as info:
         wp.launch(kernel, 1, inputs=args, device="cpu")
