@@ -30,6 +30,7 @@ from ..lowering import sequences as seq_helpers
 from ..typing.scalars import ScalarType, WeakFloatLiteral, scalar_types
 from . import slices
 from .emit import GeneratedSource, SourceWriter
+from .callgraph import call_cycle
 from .errors import WarpCodegenAttributeError, WarpCodegenKeyError
 from .fence import check_syntax
 from .naming import DIMS, MULTI_TARGET, TID, TID_REST, pinned_index
@@ -212,11 +213,17 @@ class _Transformer(ast.NodeTransformer):
         overloads = getattr(function, "overloads", None) or ()
         if len(overloads) == 1 and \
                 getattr(getattr(overloads[0], "parsed", None), "fn", None) is self.parsed.fn:
-            raise self.parsed.error(
-                f"@wp.func '{self.parsed.name}' calls itself: recursion is not supported "
-                "in kernels and functions (as in Warp)", node,
-                "Rewrite it as a loop (for example with a fixed-size local array as a "
-                "stack, wp.zeros(shape=..., dtype=...))")
+            what = "calls itself"
+        else:
+            chain = call_cycle(function, self.parsed.fn) if overloads else None
+            if chain is None or len(overloads) > 1 and chain[0] == self.parsed.name:
+                return
+            what = "calls itself through " + " -> ".join(f"'{n}'" for n in chain)
+        raise self.parsed.error(
+            f"@wp.func '{self.parsed.name}' {what}: recursion is not supported in kernels "
+            "and functions (as in Warp)", node,
+            "Rewrite it as a loop (for example with a fixed-size local array as a "
+            "stack, wp.zeros(shape=..., dtype=...))")
 
     def function_call(self, function, node: ast.Call):
         """A call of a ``@wp.func`` with its keyword arguments and defaults put in place:

@@ -65,12 +65,11 @@ class numba_errors:
         if not err.located:  # (a typing rule's own exception: Numba added no place)
             location = _traceback_location(tb)
             if location is not None:
-                message = err.short_message
                 if _numpy_call_failed(location.source_line() or "", _ANSI.sub("", str(exc))):
-                    what = "the backward pass of kernel" if self.adjoint else "kernel"
-                    message = f"cannot compile {what} '{self.k.qualified_name}': {_NUMPY_MESSAGE}"
-                err = WarpCodegenError(message, location)
-                err.located = True
+                    err = _compile_error(self.k, self.adjoint, _NUMPY_MESSAGE, location)
+                else:
+                    err = WarpCodegenError(err.short_message, location)
+                    err.located = True
         if not err.located and self.retype is not None:
             cpu_err = _cpu_typing_error(self.k, self.retype, self.adjoint)
             if cpu_err is not None and cpu_err.located:
@@ -115,6 +114,12 @@ def translate_numba_error(exc, k, adjoint: bool = False) -> WarpCodegenError:
         message = ("an operation here would allocate a new array (for example arithmetic on "
                    "whole arrays), which kernels cannot do; read and write single elements "
                    "(a[i]) instead")
+    return _compile_error(k, adjoint, message, location)
+
+
+def _compile_error(k, adjoint: bool, message: str, location) -> WarpCodegenError:
+    """The error for kernel ``k`` (its backward pass when ``adjoint``) at ``location``
+    (None: the kernel's definition; ``located`` tells which)."""
     what = "the backward pass of kernel" if adjoint else "kernel"
     err = WarpCodegenError(f"cannot compile {what} '{k.qualified_name}': {message}",
                            location or k.parsed.location())
@@ -185,11 +190,7 @@ def _internal_error(exc, tb, k, adjoint: bool) -> WarpCodegenError:
         message = (f"this line cannot be compiled ({type(exc).__name__}: "
                    f"{as_user_wrote(_ANSI.sub('', str(exc)))}); check the types of its "
                    "values. This is a gap in numba_warp's error checks: please report it")
-    what = "the backward pass of kernel" if adjoint else "kernel"
-    err = WarpCodegenError(f"cannot compile {what} '{k.qualified_name}': {message}",
-                           location or k.parsed.location())
-    err.located = location is not None
-    return err
+    return _compile_error(k, adjoint, message, location)
 
 
 _NUMPY_CALL = re.compile(r"\b(np|numpy)\.\w")

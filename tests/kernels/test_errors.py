@@ -840,6 +840,33 @@ def test_recursion_is_refused_at_the_recursive_call(device):
     assert_points_at(info.value, recursive_factorial, "MARK-recursion")
 
 
+@wp.func
+def ping(x: float, n: int):
+    if n <= 0:
+        return x
+    return pong(x * 0.5, n - 1)  # MARK-mutual
+
+
+@wp.func
+def pong(x: float, n: int):
+    return ping(x + 1.0, n)
+
+
+@wp.kernel
+def calls_mutual_recursion(a: wp.array(dtype=float)):
+    a[0] = ping(a[0], 3)
+
+
+def test_recursion_through_several_functions_is_refused():
+    # it read "@wp.func 'pong' has no overload that takes (float32, int32)"
+    with pytest.raises(wp.WarpCodegenError) as info:
+        wp.launch(calls_mutual_recursion, 1, inputs=[wp.zeros(1, device="cpu")], device="cpu")
+    msg = str(info.value)
+    assert "'ping' calls itself through 'pong' -> 'ping'" in msg and "recursion" in msg
+    assert "no overload" not in msg
+    assert_points_at(info.value, ping, "MARK-mutual")
+
+
 def test_builtin_type_mismatch_reads_in_the_users_terms(device):
     with pytest.raises(wp.WarpCodegenError) as info:
         wp.launch(length_of_a_scalar, 1, inputs=[wp.zeros(1, device=device)], device=device)
