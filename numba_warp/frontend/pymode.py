@@ -84,13 +84,18 @@ class _Rewrite(ast.NodeTransformer):
         target = self._target(node.func)
         try:
             entry = stateful_calls.STATEFUL.get(target)
+            outputs = stateful_calls.OUTPUTS.get(target)
         except TypeError:  # unhashable
             return None
-        if entry is None:
+        if entry is not None:
+            updated = node.args[:entry[1]]
+            if len(updated) < entry[1]:
+                return None
+        elif outputs is not None and len(node.args) >= outputs[3]:
+            updated = node.args[outputs[1]:outputs[1] + outputs[2]]  # (output arguments)
+        else:
             return None
-        updates = entry[1]
-        updated = node.args[:updates]
-        if len(updated) < updates or not all(isinstance(a, ast.Name) for a in updated):
+        if not all(isinstance(a, ast.Name) for a in updated):
             return None  # nothing to update (as in compiled kernels)
         call = ast.Call(_name("__wp_stateful__"), [node.func, *node.args], node.keywords)
         parts = [ast.NamedExpr(ast.Name(_TEMP, ast.Store()), call)]

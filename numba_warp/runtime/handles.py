@@ -84,6 +84,13 @@ def _release(pool, block, id: int) -> None:
         pool.free.append(block)
 
 
+def structure_on(value, device) -> str | None:
+    """What ``value`` is the id of (``"Mesh"``, ...) if it is a live structure on
+    ``device``, else None (also for integers that are no structure's id)."""
+    hit = _live.get(value)
+    return hit[1] if hit is not None and (hit[0] is device or hit[0] == device) else None
+
+
 def problem(value, device) -> str | None:
     """What is wrong with passing ``value`` as a structure id to a launch on ``device``,
     or None (also for integers that are no structure's id)."""

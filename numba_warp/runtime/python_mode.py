@@ -13,9 +13,9 @@ are copied on assignment, random states advance, atomics return the old value. A
 bounds-checked: an out-of-range index raises ``IndexError`` at the user's line.
 
 Arrays on a GPU are copied to the host for the launch and back after it. Backward
-launches (``Tape.backward``) run the compiled adjoint kernels. Not available here: the
-geometry queries (``wp.mesh_query_*``, ``wp.hash_grid_query``, ``wp.bvh_query_*``), whose
-values exist only in compiled code; such a call raises ``RuntimeError`` at its line.
+launches (``Tape.backward``) run the compiled adjoint kernels. The geometry queries run
+their compiled forms on the CPU (an iterable query collects its candidates when made, then
+hands them out): the Mesh, Bvh or HashGrid must be on the CPU.
 """
 
 from __future__ import annotations
@@ -36,7 +36,9 @@ from ..typing.scalars import ScalarType
 from ..typing.vec import AggregateValue
 from .array import array, copy_into
 from .foreign import foreign_view
+from .device import get_device
 from .func import Function
+from .handles import problem, structure_on
 from .indexed import indexedarray
 from .python_scope import cached_dispatcher
 
@@ -437,19 +439,108 @@ def _call(f, *args, __wp_targets__=None, **kwargs):
     except RuntimeError as exc:
         if "inside a kernel" not in str(exc) and "only inside kernels" not in str(exc):
             raise
-        raise RuntimeError(
-            f"wp.{getattr(f, '__name__', f)}() exists only in compiled kernels, so Python mode "
-            "cannot run this kernel; launch it compiled (wp.config.mode = 'release' or "
-            "'debug')") from None
+        return _kernel_only(f, args)
     return _settle(r, args)
 
 
 def _stateful(f, *args):
-    """A builtin that updates its leading arguments (``wp.randf(state)``): its pure
-    helper, compiled, returns the updated arguments and then the result."""
-    helper = stateful_calls.STATEFUL[f][0]
-    out = cached_dispatcher(helper)(*args)
+    """A builtin that updates some of its arguments (``wp.randf(state)``, the output
+    forms of the mesh queries): its pure helper, compiled, returns the updated arguments
+    and then the result. A Python-mode query (:class:`_Query`) advances itself."""
+    if isinstance(args[0] if args else None, _Query):
+        return args[0].advance(args[1])
+    entry = stateful_calls.STATEFUL.get(f) or stateful_calls.OUTPUTS[f]
+    args = _native_args(f, args)
+    out = cached_dispatcher(entry[0])(*args)
     return tuple(_settle(v, args) for v in out)
+
+
+class _Query:
+    """A geometry query in Python mode (``wp.hash_grid_query``, ``wp.mesh_query_aabb``,
+    ``wp.bvh_query_ray``, ...): the candidates the compiled query finds, in its order,
+    handed out by ``for i in query`` and ``wp.*_query_next(query, i)``."""
+
+    __slots__ = ("_found", "_at")
+
+    def __init__(self, found):
+        self._found = found
+        self._at = 0
+
+    def advance(self, index):
+        if self._at >= len(self._found):
+            return self, index, False
+        self._at += 1
+        return self, self._found[self._at - 1], True
+
+    def __iter__(self):
+        while self._at < len(self._found):
+            self._at += 1
+            yield self._found[self._at - 1]
+
+
+_COLLECTORS: dict = {}
+
+
+def _collector(ctor):
+    """A compiled function running query ``ctor(*args)`` to its end: the indices found."""
+    collect = _COLLECTORS.get(ctor)
+    if collect is None:
+        nxt = stateful_calls.STATEFUL[stateful_calls.ITERABLE[ctor]][0]
+
+        def run(*args):
+            n = 0
+            q = ctor(*args)
+            i = 0
+            while True:
+                q, i, ok = nxt(q, i)
+                if not ok:
+                    break
+                n += 1
+            out = np.empty(n, np.int32)
+            q = ctor(*args)
+            i = 0
+            for k in range(n):
+                q, i, ok = nxt(q, i)
+                out[k] = i
+            return out
+
+        collect = _COLLECTORS[ctor] = numba.njit(run)
+    return collect
+
+
+def _native_args(f, args):
+    """Arguments for a builtin's compiled form: Python numbers as float32/int32 (a
+    kernel's literals). A structure id must be of a live structure on the CPU."""
+    out = []
+    for a in args:
+        t = type(a)
+        out.append(np.float32(a) if t is float else np.int32(a) if t is int else a)
+    if out and isinstance(out[0], (np.uint64, np.integer)) and \
+            structure_on(int(out[0]), get_device("cpu")) is None:
+        why = problem(int(out[0]), get_device("cpu")) or "is no structure's id"
+        raise RuntimeError(
+            f"wp.{f.__name__}(): the id {int(out[0])} {why}. Python mode runs kernels on "
+            "the CPU: to step through this kernel, build its Mesh/Bvh/HashGrid with "
+            "device='cpu'")
+    return out
+
+
+def _kernel_only(f, args):
+    """A builtin with no Python-scope form (the geometry queries), run through its
+    compiled form."""
+    args = _native_args(f, args)
+    if f in stateful_calls.ITERABLE:
+        return _Query(_collector(f)(*args))
+    try:
+        r = cached_dispatcher(f)(*args)
+    except numba.core.errors.TypingError:
+        raise RuntimeError(
+            f"wp.{f.__name__}() exists only in compiled kernels, so Python mode cannot run "
+            "this kernel; launch it compiled (wp.config.mode = 'release' or 'debug')") from None
+    if isinstance(r, tuple) and hasattr(r, "_fields"):  # a query's result
+        return type(r)(*(np.float32(v) if type(v) is float else
+                         np.int32(v) if type(v) is int else v for v in r))
+    return _settle(r, args)
 
 
 def _component(value, r):

@@ -2,6 +2,7 @@
 the kernel's types, so that pdb, print and coverage work inside them. Each kernel here is
 run compiled and in Python mode and the results compared."""
 
+import os
 import sys
 
 import numpy as np
@@ -237,19 +238,84 @@ def test_tape_records_python_mode_launches(device, monkeypatch):
     np.testing.assert_allclose(x.grad.numpy(), [2, 4, 6])
 
 
-@wp.kernel
-def uses_query(grid: wp.uint64, out: wp.array(dtype=int)):
-    i = wp.tid()
-    for j in wp.hash_grid_query(grid, wp.vec3(0.0), 1.0):
-        out[i] += 1
+# -- geometry queries: the geometry tests' own kernels (compiled once for both) ----------
+
+def _cloud(n=48):
+    rng = np.random.default_rng(3)
+    return rng.uniform(0, 1, (n, 3)).astype(np.float32)
 
 
-def test_geometry_queries_are_refused_clearly(monkeypatch):
+def _hash_grid_counts():
+    from geometry.test_hash_grid import count_while  # (hash_grid_query and its next)
+
+    pts = wp.array(_cloud(), dtype=wp.vec3, device="cpu")
+    grid = wp.HashGrid(8, 8, 8, device="cpu")
+    grid.build(pts, 0.3)
+    counts, sums = wp.zeros(len(pts), dtype=int), wp.zeros(len(pts), dtype=int)
+    wp.launch(count_while, len(pts), inputs=[grid.id, pts, 0.3, counts, sums], device="cpu")
+    return counts.numpy(), sums.numpy()
+
+
+def _mesh_and_bvh_queries():
+    from geometry.test_bvh import visit_all
+    from geometry.test_mesh import face_queries, point_queries, ray_queries
+
+    verts = np.array([[-1, -1, 0], [2, -1, 0], [-1, 2, 0], [2, 2, 0.5], [0.5, 0.5, 1.5]],
+                     np.float32)
+    faces = np.array([0, 1, 2, 1, 3, 2, 0, 1, 4, 1, 3, 4, 3, 2, 4, 2, 0, 4])
+    mesh = wp.Mesh(points=wp.array(verts, dtype=wp.vec3, device="cpu"),
+                   indices=wp.array(faces, dtype=int, device="cpu"))
+    xs = wp.array(_cloud(16) * 2 - 0.5, dtype=wp.vec3, device="cpu")
+    dirs = wp.array(np.tile([[0.1, 0.2, -1.0]], (16, 1)).astype(np.float32), dtype=wp.vec3)
+    out = [wp.zeros((16, 10)), wp.zeros((16, 9)), wp.zeros((3, 16, 6), dtype=int),
+           wp.zeros((4, 16, 16), dtype=int)]
+    wp.launch(point_queries, 16, inputs=[mesh.id, xs, out[0]], device="cpu")
+    wp.launch(ray_queries, 16, inputs=[mesh.id, xs, dirs, -1, out[1]], device="cpu")
+    wp.launch(face_queries, 16, inputs=[mesh.id, xs, xs, 0.7, out[2]], device="cpu")
+    lo = wp.array(_cloud(16) - 0.1, dtype=wp.vec3, device="cpu")
+    bvh = wp.Bvh(lo, wp.array(_cloud(16) + 0.1, dtype=wp.vec3, device="cpu"))
+    wp.launch(visit_all, 16, inputs=[bvh.id, lo, lo, dirs, 0.3, -1, out[3]], device="cpu")
+    return [o.numpy() for o in out]
+
+
+def test_hash_grid_queries_in_python_mode(monkeypatch):
+    compiled = _hash_grid_counts()
     monkeypatch.setattr(wp.config, "mode", "python")
-    g = wp.HashGrid(2, 2, 2)
-    g.build(wp.array([[0.0, 0.0, 0.0]], dtype=wp.vec3), 1.0)
-    with pytest.raises(RuntimeError, match="hash_grid_query"):
-        wp.launch(uses_query, 1, inputs=[g.id, wp.zeros(1, dtype=int)])
+    interpreted = _hash_grid_counts()
+    assert compiled[0].sum() > len(compiled[0])  # neighbours found
+    for got, want in zip(interpreted, compiled):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.skipif(not wp.get_cuda_device_count() and not os.environ.get("NUMBA_WARP_LONG"),
+                    reason="compiles every query's Python-mode form (~1 min): run where a "
+                           "GPU is present (16 cores) or with NUMBA_WARP_LONG=1")
+def test_mesh_and_bvh_queries_in_python_mode(monkeypatch):
+    """Every mesh and BVH query (point, sign variants, furthest point, ray, any-hit,
+    intersection count, AABB, sphere, BVH box/ray/sphere/capsule, Warp's output-argument
+    forms) gives in Python mode what it gives compiled."""
+    compiled = _mesh_and_bvh_queries()
+    monkeypatch.setattr(wp.config, "mode", "python")
+    interpreted = _mesh_and_bvh_queries()
+    assert compiled[1][:, 0].sum() > 0 and compiled[2].sum() > 0 and compiled[3].sum() > 0
+    for got, want in zip(interpreted, compiled):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+
+
+def test_python_mode_needs_cpu_structures(device, monkeypatch):
+    if device == "cpu":
+        pytest.skip("the structures are on the CPU")
+    from geometry.test_hash_grid import count_while
+
+    pts = wp.array(_cloud(), dtype=wp.vec3, device=device)
+    grid = wp.HashGrid(8, 8, 8, device=device)
+    grid.build(pts, 0.3)
+    monkeypatch.setattr(wp.config, "mode", "python")
+    counts, sums = wp.zeros(len(pts), dtype=int, device=device), \
+        wp.zeros(len(pts), dtype=int, device=device)
+    with pytest.raises(RuntimeError, match="device='cpu'"):
+        wp.launch(count_while, len(pts), inputs=[grid.id, pts, 0.3, counts, sums],
+                  device=device)
 
 
 @wp.func
