@@ -223,6 +223,26 @@ class ScopedMemoryTracker:
         else:
             print(text, file=file or sys.stdout, end="")
 
+    def peak_bytes(self, device=None) -> int:
+        """The most bytes of arrays alive at once on ``device`` (all devices: the largest
+        of them) since tracking began or :meth:`clear`.
+
+        Example
+        -------
+        >>> with wp.ScopedMemoryTracker(print=False) as tracker:
+        ...     tracker.clear()
+        ...     a = wp.zeros(1000, dtype=float, device="cpu")
+        ...     del a
+        ...     b = wp.zeros(500, dtype=float, device="cpu")
+        ...     peak = tracker.peak_bytes("cpu")
+        >>> peak
+        4000
+        """
+        with _lock:
+            peaks = _totals.peak
+            return int(peaks.get(str(device), 0) if device is not None else
+                       max(peaks.values(), default=0))
+
     def clear(self) -> None:
         """Forget everything noted so far (allocations still alive are no longer live)."""
         global _totals

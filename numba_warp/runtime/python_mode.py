@@ -515,7 +515,7 @@ def _native_args(f, args):
     for a in args:
         t = type(a)
         out.append(np.float32(a) if t is float else np.int32(a) if t is int else a)
-    if out and isinstance(out[0], (np.uint64, np.integer)) and \
+    if out and isinstance(out[0], np.uint64) and \
             structure_on(int(out[0]), get_device("cpu")) is None:
         why = problem(int(out[0]), get_device("cpu")) or "is no structure's id"
         raise RuntimeError(
