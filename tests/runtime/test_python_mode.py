@@ -251,7 +251,8 @@ def _hash_grid_counts():
     pts = wp.array(_cloud(), dtype=wp.vec3, device="cpu")
     grid = wp.HashGrid(8, 8, 8, device="cpu")
     grid.build(pts, 0.3)
-    counts, sums = wp.zeros(len(pts), dtype=int), wp.zeros(len(pts), dtype=int)
+    counts = wp.zeros(len(pts), dtype=int, device="cpu")
+    sums = wp.zeros(len(pts), dtype=int, device="cpu")
     wp.launch(count_while, len(pts), inputs=[grid.id, pts, 0.3, counts, sums], device="cpu")
     return counts.numpy(), sums.numpy()
 
@@ -266,9 +267,11 @@ def _mesh_and_bvh_queries():
     mesh = wp.Mesh(points=wp.array(verts, dtype=wp.vec3, device="cpu"),
                    indices=wp.array(faces, dtype=int, device="cpu"))
     xs = wp.array(_cloud(16) * 2 - 0.5, dtype=wp.vec3, device="cpu")
-    dirs = wp.array(np.tile([[0.1, 0.2, -1.0]], (16, 1)).astype(np.float32), dtype=wp.vec3)
-    out = [wp.zeros((16, 10)), wp.zeros((16, 9)), wp.zeros((3, 16, 6), dtype=int),
-           wp.zeros((4, 16, 16), dtype=int)]
+    dirs = wp.array(np.tile([[0.1, 0.2, -1.0]], (16, 1)).astype(np.float32), dtype=wp.vec3,
+                    device="cpu")
+    out = [wp.zeros((16, 10), device="cpu"), wp.zeros((16, 9), device="cpu"),
+           wp.zeros((3, 16, 6), dtype=int, device="cpu"),
+           wp.zeros((4, 16, 16), dtype=int, device="cpu")]
     wp.launch(point_queries, 16, inputs=[mesh.id, xs, out[0]], device="cpu")
     wp.launch(ray_queries, 16, inputs=[mesh.id, xs, dirs, -1, out[1]], device="cpu")
     wp.launch(face_queries, 16, inputs=[mesh.id, xs, xs, 0.7, out[2]], device="cpu")
