@@ -319,6 +319,9 @@ def _from_argument(spec, value, host: _Host, name: str = ""):
                          if spec.numba_type != types.boolean else np.bool_, value)
     if isinstance(value, AggregateValue):
         return copy_value(value)
+    cls = getattr(spec, "annotation", None)
+    if kind == "value" and isinstance(cls, type) and issubclass(cls, AggregateValue):
+        return cls(value)  # (a tuple or list given for a vector parameter)
     return value
 
 

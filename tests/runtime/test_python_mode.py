@@ -345,3 +345,16 @@ def test_overloads_are_chosen_by_the_values_types(monkeypatch):
     out = wp.zeros(3, dtype=int)
     wp.launch(pick_overloads, 1, inputs=[wp.zeros(1, dtype=wp.float64), wp.zeros(1), out])
     assert out.numpy().tolist() == [64, 32, 32]
+
+
+@wp.kernel
+def shift(a: wp.array(dtype=wp.vec3), d: wp.vec3):
+    i = wp.tid()
+    a[i] = a[i] + d
+
+
+def test_a_tuple_for_a_vector_parameter(monkeypatch):
+    monkeypatch.setattr(wp.config, "mode", "python")
+    a = wp.zeros(2, dtype=wp.vec3, device="cpu")
+    wp.launch(shift, 2, inputs=[a, (1.0, 2.0, 3.0)], device="cpu")
+    np.testing.assert_array_equal(a.numpy(), [[1, 2, 3], [1, 2, 3]])
