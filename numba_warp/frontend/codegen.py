@@ -428,7 +428,7 @@ class _Transformer(ast.NodeTransformer):
             target = self.resolver.resolve(call.func)
         except Unresolved:
             return None
-        for name, n_in in _OUTPUT_ARGUMENTS.items():
+        for name, n_in in OUTPUT_ARGUMENTS.items():
             if target is getattr(lang, name, None) and len(call.args) > n_in:
                 outs = call.args[n_in:]
                 if not all(isinstance(o, ast.Name) for o in outs):
@@ -444,7 +444,7 @@ class _Transformer(ast.NodeTransformer):
             target = self.resolver.resolve(call.func)
         except Unresolved:
             return False
-        return any(target is getattr(lang, n, None) for n in _UPDATES_FIRST_ARGUMENT)
+        return any(target is getattr(lang, n, None) for n in UPDATES_FIRST_ARGUMENT)
 
     def visit_Assert(self, node: ast.Assert):
         if self.options.get("mode") != "debug":
@@ -721,11 +721,11 @@ _PY_BUILTIN_MAP = {
 
 
 # Builtins with Warp's output-argument form (name -> number of inputs).
-_OUTPUT_ARGUMENTS = {"svd3": 1, "svd2": 1, "qr3": 1, "eig3": 1, "quat_to_axis_angle": 1,
+OUTPUT_ARGUMENTS = {"svd3": 1, "svd2": 1, "qr3": 1, "eig3": 1, "quat_to_axis_angle": 1,
                      "transform_decompose": 1}
 
 # Builtins that Warp documents as modifying their first argument in place.
-_UPDATES_FIRST_ARGUMENT = ("transform_set_translation", "transform_set_rotation")
+UPDATES_FIRST_ARGUMENT = ("transform_set_translation", "transform_set_rotation")
 
 
 def _is_bool_expression(node) -> bool:

@@ -32,7 +32,9 @@ from __future__ import annotations
 import ast
 import copy
 
+from .. import lang
 from ..lowering import stateful_calls
+from .codegen import OUTPUT_ARGUMENTS, UPDATES_FIRST_ARGUMENT
 from .resolve import Resolver, Unresolved, local_names
 
 __all__ = ["HELPERS", "python_mode_function"]
@@ -113,6 +115,25 @@ class _Rewrite(ast.NodeTransformer):
             return ast.copy_location(stateful, node)
         return ast.copy_location(
             ast.Call(_name("__wp_call__"), [node.func, *node.args], node.keywords), node)
+
+    def visit_Expr(self, node: ast.Expr):
+        """Warp's statement forms: ``wp.svd3(A, U, s, V)`` sets ``U, s, V`` (becomes ``U, s,
+        V = wp.svd3(A)``), ``wp.transform_set_translation(t, p)`` updates ``t``."""
+        call = node.value
+        target = self._target(call.func) if isinstance(call, ast.Call) else None
+        for name, n_in in OUTPUT_ARGUMENTS.items():
+            if target is getattr(lang, name, None) and len(call.args) > n_in and \
+                    all(isinstance(a, ast.Name) for a in call.args[n_in:]):
+                names = [ast.Name(a.id, ast.Store()) for a in call.args[n_in:]]
+                call.args = call.args[:n_in]
+                return self.visit(ast.copy_location(
+                    ast.Assign([ast.Tuple(names, ast.Store())], call), node))
+        if target is not None and call.args and isinstance(call.args[0], ast.Name) and \
+                any(target is getattr(lang, n, None) for n in UPDATES_FIRST_ARGUMENT):
+            return self.visit(ast.copy_location(
+                ast.Assign([ast.Name(call.args[0].id, ast.Store())], call), node))
+        self.generic_visit(node)
+        return node
 
     def visit_Subscript(self, node: ast.Subscript):
         self.generic_visit(node)

@@ -55,6 +55,7 @@ __all__ = [
     "float_like", "implements", "inline_on_cpu", "install_python_scope_compiler", "is_float",
     "is_int", "is_kind", "is_mat", "is_mat_shape", "is_number", "is_quat", "is_scalar", "is_vec",
     "is_vec3", "jitable", "matrix_value", "mcls", "nondifferentiable", "python_scope",
+    "compiled_builtin",
     "same_kind_result", "scalar_out", "unary_adjoint", "vcls",
 ]
 
@@ -313,6 +314,12 @@ def install_python_scope_compiler(make) -> None:
 def python_scope(fn, *args):
     """Call builtin ``fn`` at Python scope by running its Numba implementation (njit,
     cached per builtin). Python floats are float32, like Warp's default ``float``."""
+    return compiled_builtin(fn)(*[_py_arg(a) for a in args])
+
+
+def compiled_builtin(fn):
+    """The Numba dispatcher that runs builtin (or helper) ``fn``'s implementation at
+    Python scope: made once per ``fn`` and kept."""
     disp = _DISPATCHERS.get(fn)
     if disp is None:
         make = _MAKE_DISPATCHER[0]
@@ -324,4 +331,4 @@ def python_scope(fn, *args):
 
             disp = njit(call, **JIT)
         _DISPATCHERS[fn] = disp
-    return disp(*[_py_arg(a) for a in args])
+    return disp

@@ -31,16 +31,17 @@ from numba.core import types
 from .. import config, lang
 from ..frontend.pymode import python_mode_function
 from ..lowering import stateful_calls
+from ..lowering.builtin import compiled_builtin
 from ..typing.dtypes import element_type
 from ..typing.scalars import ScalarType
-from ..typing.vec import AggregateValue
+from ..typing.mat import matrix, matrix_class
+from ..typing.vec import AggregateValue, vector, vector_class
 from .array import array, copy_into
 from .foreign import foreign_view
 from .device import get_device
 from .func import Function
 from .handles import problem, structure_on
 from .indexed import indexedarray
-from .python_scope import cached_dispatcher
 
 __all__ = ["KernelArray", "python_mode", "run_python_mode"]
 
@@ -413,6 +414,36 @@ _SPECIAL = {
 }
 
 
+def _kernel_vector(*args, length=None, dtype=None):
+    """``wp.vector(...)`` in a kernel: a value (at Python scope it makes a type)."""
+    parts = [np.ravel(a._v) if isinstance(a, AggregateValue) else [a] for a in args]
+    values = [v for p in parts for v in p]
+    if dtype is None:
+        dtype = _float_type(args) if any(isinstance(v, (float, np.floating))
+                                         for v in values) or not values else \
+            (_int_type(values) or np.int32)
+    if length is None:
+        length = len(values)
+    cls = vector_class(length, dtype)
+    return cls(*values) if values else cls()
+
+
+def _kernel_matrix(*args, shape=None, dtype=None):
+    """``wp.matrix(...)`` in a kernel: a value."""
+    parts = [np.ravel(a._v) if isinstance(a, AggregateValue) else [a] for a in args]
+    values = [v for p in parts for v in p]
+    if dtype is None:
+        dtype = _float_type(args)
+    if shape is None:
+        raise TypeError("wp.matrix(...) in a kernel needs shape=(rows, cols)")
+    cls = matrix_class(shape, dtype)
+    return cls(*values) if values else cls()
+
+
+_SPECIAL[vector] = _kernel_vector
+_SPECIAL[matrix] = _kernel_matrix
+
+
 def register_local_zeros(fn) -> None:
     """``fn`` (the runtime's ``wp.zeros``, defined above this module) makes a
     thread-local array when a kernel calls it."""
@@ -437,12 +468,57 @@ def _call(f, *args, __wp_targets__=None, **kwargs):
         return _Struct.from_instance(f(*args, **kwargs), _Host())
     if not getattr(f, "__module__", "").startswith("numba_warp"):
         return f(*args, **kwargs)
+    if f in stateful_calls.ITERABLE:
+        return _Query(_collector(f)(*_native_args(f, args)))
+    if not kwargs and id(f) in _BUILTINS:
+        r = _native_call(f, args)
+        if r is not _NO_NATIVE:
+            return r
     try:
         r = f(*args, **kwargs)
     except RuntimeError as exc:
         if "inside a kernel" not in str(exc) and "only inside kernels" not in str(exc):
             raise
-        return _kernel_only(f, args)
+        raise RuntimeError(
+            f"wp.{f.__name__}() exists only in compiled kernels and cannot take these "
+            "arguments in Python mode; launch this kernel compiled (wp.config.mode = "
+            "'release' or 'debug')") from None
+    return _settle(r, args)
+
+
+#: the kernel language's builtin functions (ids): Python mode runs their compiled forms,
+#: so its numbers are the compiled kernel's (Python scope computes some in double
+#: precision, and orders eig3/svd3's results as NumPy does)
+_BUILTINS = frozenset(id(v) for k, v in vars(lang).items()
+                      if k in lang.__all__ and callable(v) and not isinstance(v, type) and
+                      k not in ("tid", "static", "grad", "printf", "print", "breakpoint"))
+_NO_NATIVE = object()
+_NATIVE_FAILED: set = set()
+
+
+def _native_call(f, args):
+    """``f(*args)`` through its compiled form, or ``_NO_NATIVE`` when that form does not
+    take these arguments (types, keyword arguments: the Python-scope form then runs)."""
+    sig = (id(f), tuple(type(a) for a in args))
+    if sig in _NATIVE_FAILED:
+        return _NO_NATIVE
+    native = _native_args(f, args)
+    try:
+        r = compiled_builtin(f)(*native)
+    except (numba.core.errors.NumbaError, TypeError, ValueError):
+        _NATIVE_FAILED.add(sig)
+        return _NO_NATIVE
+    return _settle_all(r, native)
+
+
+def _settle_all(r, args):
+    """A compiled builtin's result in the kernel's types (tuples and query results
+    field by field)."""
+    if isinstance(r, tuple):
+        if hasattr(r, "_fields"):  # a query's result
+            return type(r)(*(np.float32(v) if type(v) is float else
+                             np.int32(v) if type(v) is int else v for v in r))
+        return tuple(_settle(v, args) for v in r)
     return _settle(r, args)
 
 
@@ -454,7 +530,7 @@ def _stateful(f, *args):
         return args[0].advance(args[1])
     entry = stateful_calls.STATEFUL.get(f) or stateful_calls.OUTPUTS[f]
     args = _native_args(f, args)
-    out = cached_dispatcher(entry[0])(*args)
+    out = compiled_builtin(entry[0])(*args)
     return tuple(_settle(v, args) for v in out)
 
 
@@ -526,24 +602,6 @@ def _native_args(f, args):
             "the CPU: to step through this kernel, build its Mesh/Bvh/HashGrid with "
             "device='cpu'")
     return out
-
-
-def _kernel_only(f, args):
-    """A builtin with no Python-scope form (the geometry queries), run through its
-    compiled form."""
-    args = _native_args(f, args)
-    if f in stateful_calls.ITERABLE:
-        return _Query(_collector(f)(*args))
-    try:
-        r = cached_dispatcher(f)(*args)
-    except numba.core.errors.TypingError:
-        raise RuntimeError(
-            f"wp.{f.__name__}() exists only in compiled kernels, so Python mode cannot run "
-            "this kernel; launch it compiled (wp.config.mode = 'release' or 'debug')") from None
-    if isinstance(r, tuple) and hasattr(r, "_fields"):  # a query's result
-        return type(r)(*(np.float32(v) if type(v) is float else
-                         np.int32(v) if type(v) is int else v for v in r))
-    return _settle(r, args)
 
 
 def _component(value, r):
