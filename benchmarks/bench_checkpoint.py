@@ -50,12 +50,25 @@ def _initial(n, device):
     return x0, v0, drag
 
 
-def plain(n, steps, device, dt=1e-3):
+def _timed(rollout, n, steps, device):
+    """Run ``rollout(x0, v0, drag, loss)`` on a tape, then its backward pass: (forward s,
+    backward s, the gradients of v0 and drag)."""
     x0, v0, drag = _initial(n, device)
     loss = wp.zeros(1, device=device, requires_grad=True)
     tape = wp.Tape()
     t0 = time.perf_counter()
     with tape:
+        rollout(x0, v0, drag, loss)
+    wp.synchronize_device(device)
+    t1 = time.perf_counter()
+    tape.backward(loss)
+    wp.synchronize_device(device)
+    t2 = time.perf_counter()
+    return t1 - t0, t2 - t1, (v0.grad.numpy(), drag.grad.numpy())
+
+
+def plain(n, steps, device, dt=1e-3):
+    def rollout(x0, v0, drag, loss):  # one state per step, as Warp's examples keep them
         xs, vs = [x0], [v0]
         for _ in range(steps):
             xs.append(wp.empty_like(x0, requires_grad=True))
@@ -63,32 +76,19 @@ def plain(n, steps, device, dt=1e-3):
             wp.launch(integrate, n, inputs=[xs[-2], vs[-2], drag, dt], outputs=[xs[-1], vs[-1]],
                       device=device)
         wp.launch(energy, n, inputs=[xs[-1], vs[-1]], outputs=[loss], device=device)
-    wp.synchronize_device(device)
-    t1 = time.perf_counter()
-    tape.backward(loss)
-    wp.synchronize_device(device)
-    t2 = time.perf_counter()
-    return t1 - t0, t2 - t1, (v0.grad.numpy(), drag.grad.numpy())
+
+    return _timed(rollout, n, steps, device)
 
 
 def checkpointed(n, steps, device, dt=1e-3):
-    x0, v0, drag = _initial(n, device)
-    loss = wp.zeros(1, device=device, requires_grad=True)
+    def rollout(x0, v0, drag, loss):
+        def step(t, s_in, s_out):
+            wp.launch(integrate, n, inputs=[*s_in, drag, dt], outputs=[*s_out], device=device)
 
-    def step(t, s_in, s_out):
-        wp.launch(integrate, n, inputs=[*s_in, drag, dt], outputs=[*s_out], device=device)
-
-    tape = wp.Tape()
-    t0 = time.perf_counter()
-    with tape:
         xf, vf = wp.checkpointed_rollout(step, (x0, v0), steps)
         wp.launch(energy, n, inputs=[xf, vf], outputs=[loss], device=device)
-    wp.synchronize_device(device)
-    t1 = time.perf_counter()
-    tape.backward(loss)
-    wp.synchronize_device(device)
-    t2 = time.perf_counter()
-    return t1 - t0, t2 - t1, (v0.grad.numpy(), drag.grad.numpy())
+
+    return _timed(rollout, n, steps, device)
 
 
 def measure(fn, *args):
