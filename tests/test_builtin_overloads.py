@@ -175,7 +175,7 @@ def _codegen_form(name: str, kinds: str):
     """Lines the code generator implements (not typing): a description, or None."""
     if name == "tid":
         return "code generator: launch indices"
-    n_inputs = codegen._OUTPUT_ARGUMENTS.get(name)
+    n_inputs = codegen.OUTPUT_ARGUMENTS.get(name)
     if n_inputs is not None and len(_parse(kinds)) > n_inputs:
         return "code generator: output arguments"
     return None

@@ -29,7 +29,6 @@ import numpy as np
 from numba.core import types
 
 from .. import config, lang
-from ..frontend.pymode import python_mode_function
 from ..lowering import stateful_calls
 from ..lowering.builtin import compiled_builtin
 from ..typing.dtypes import element_type
@@ -627,6 +626,8 @@ _IMPLS = {"__wp_call__": _call, "__wp_copy__": copy_value, "__wp_typed__": _type
 def _callable(owner, parsed, defaults=()):
     fn = _compiled.get(owner)
     if fn is None:
+        # the AST rewriter brings the compiler's front end: imported at the first use
+        from ..frontend.pymode import python_mode_function
         fn = python_mode_function(parsed, _IMPLS)
         fn.__defaults__ = tuple(defaults) or None
         _compiled[owner] = fn
