@@ -120,7 +120,8 @@ def translate_numba_error(exc, k, adjoint: bool = False) -> WarpCodegenError:
 def _compile_error(k, adjoint: bool, message: str, location) -> WarpCodegenError:
     """The error for kernel ``k`` (its backward pass when ``adjoint``) at ``location``
     (None: the kernel's definition; ``located`` tells which)."""
-    what = "the backward pass of kernel" if adjoint else "kernel"
+    what = "the tangent (forward mode) of kernel" if adjoint == "tangent" else \
+        ("the backward pass of kernel" if adjoint else "kernel")
     err = WarpCodegenError(f"cannot compile {what} '{k.qualified_name}': {message}",
                            location or k.parsed.location())
     err.located = location is not None

@@ -44,6 +44,7 @@ _all_functions: "weakref.WeakSet[Function]" = weakref.WeakSet()
 _codegen = LazyModule("numba_warp.frontend.codegen")
 _checks = LazyModule("numba_warp.frontend.checks")
 _adjoint = LazyModule("numba_warp.autodiff.assemble")
+_tangent = LazyModule("numba_warp.autodiff.tangent")
 _epoch = [0]
 
 
@@ -112,6 +113,7 @@ class _Overload(FunctionOverload):
         self._impl = None
         self._generated = None
         self._bwd_module = None
+        self._tan_module = None
 
     def signature_key(self):
         return self._signature
@@ -147,6 +149,16 @@ class _Overload(FunctionOverload):
                                                      origin=src)
         return self._bwd_module
 
+    def tangent_impl(self):
+        """``f__tan(params..., tan_params...)`` -> (value, its tangent) (forward mode)."""
+        if self._tan_module is None:
+            src = _tangent.function_tangent(self.generated(), self.params, self.parsed.name)
+            header = f"# tangent of @wp.func {self.parsed.qualname} from {self.parsed.filename}\n"
+            self._tan_module = load_generated_module(header + src.source,
+                                                     f"func_{self.parsed.name}_tan", src.refs,
+                                                     origin=src)
+        return getattr(self._tan_module, f"{self.parsed.name}__tan")
+
     def adjoint_impl(self):
         """``f__adj(params..., adj_params..., adj_ret)`` -> contributions to the params."""
         custom = self.owner.custom_grad
@@ -162,10 +174,12 @@ class _Overload(FunctionOverload):
         return getattr(self._backward_module(), f"{self.parsed.name}__rep")
 
     def partial_impl(self, which: str, n: int):
-        """``adjoint_impl`` (``which="adj"``) or ``replay_impl`` (``"rep"``) for a call
-        that passes the first ``n`` arguments, the others taking their defaults (a call
-        the code generator could not complete: overloads that disagree)."""
-        full = self.adjoint_impl() if which == "adj" else self.replay_impl()
+        """``adjoint_impl`` (``which="adj"``), ``replay_impl`` (``"rep"``) or
+        ``tangent_impl`` (``"tan"``) for a call that passes the first ``n`` arguments, the
+        others taking their defaults (a call the code generator could not complete:
+        overloads that disagree)."""
+        full = {"adj": self.adjoint_impl, "rep": self.replay_impl,
+                "tan": self.tangent_impl}[which]()
         m = len(self.params)
         if n == m:
             return full
@@ -187,6 +201,11 @@ class _Overload(FunctionOverload):
             zeros = [f"{zero}({d})" for d in filled]
             src = (f"def {name}({', '.join(given + adj)}, r):\n"
                    f"    return {impl}({', '.join(given + filled + adj + zeros)}, r)\n")
+        elif which == "tan":
+            tans = [f"t{i}" for i in range(n)]
+            zeros = [f"{zero}({d})" for d in filled]
+            src = (f"def {name}({', '.join(given + tans)}):\n"
+                   f"    return {impl}({', '.join(given + filled + tans + zeros)})\n")
         else:
             src = (f"def {name}({', '.join(given)}):\n"
                    f"    return {impl}({', '.join(given + filled)})\n")
@@ -223,6 +242,7 @@ class _CheckedOverload(_Overload):
         self._impl = None
         self._generated = None
         self._bwd_module = None
+        self._tan_module = None
 
     def generated(self):
         if self._generated is None:
@@ -327,6 +347,7 @@ class Function(UserFunction):
         self.custom_replay = None
         self._adj_stub = None
         self._rep_stub = None
+        self._tan_stub = None
         self._grad_stub = None
         self._checked = None
         self._operators: dict[str, Function] = {}
@@ -423,6 +444,18 @@ class Function(UserFunction):
 
             self._adj_stub = self._stub(f"{self.__name__}__adj", typer)
         return self._adj_stub
+
+    def tangent_callable(self):
+        """Numba-callable ``(args..., tan_args...) -> (value, tangent)`` (forward mode)."""
+        if self._tan_stub is None:
+            function = self
+
+            def typer(*args):
+                n = len(args) // 2
+                return function.select(args[:n]).partial_impl("tan", n)
+
+            self._tan_stub = self._stub(f"{self.__name__}__tan", typer)
+        return self._tan_stub
 
     def replay_callable(self):
         """Numba-callable ``(args...) -> value``, without side effects."""

@@ -56,6 +56,7 @@ _all_kernels: "weakref.WeakSet[Kernel]" = weakref.WeakSet()
 _codegen = LazyModule("numba_warp.frontend.codegen")
 _checks = LazyModule("numba_warp.frontend.checks")
 _adjoint = LazyModule("numba_warp.autodiff.assemble")
+_tangent = LazyModule("numba_warp.autodiff.tangent")
 
 
 def all_kernels() -> list:
@@ -228,6 +229,7 @@ class Kernel(UserKernel):
         self._tid_arity = None
         self._prefetch = None
         self._bwd = None
+        self._tan = None
         self._modules: dict = {}  # (adjoint, debug) -> generated module
         self._cpu: dict = {}
         self._cuda: dict = {}
@@ -325,6 +327,35 @@ class Kernel(UserKernel):
         return bwd
 
     @property
+    def tangent(self):
+        """The generated tangent (forward-mode) body (see ``autodiff/tangent.py``), made
+        on first use."""
+        tan = self._tan
+        if tan is None:
+            if not self.enable_backward:
+                raise WarpCodegenError(
+                    f"kernel '{self.qualified_name}' has no tangent (forward mode): it was "
+                    "declared with enable_backward=False (or its module's option "
+                    "enable_backward is False)", self.parsed.location())
+            tan = self._tan = _tangent.kernel_tangent(
+                self.generated, self.arg_names, self.arg_specs, f"{self.parsed.name}_jvp_body")
+        return tan
+
+    @property
+    def tangent_source(self) -> str:
+        """The generated tangent (forward-mode, JVP) source of this kernel (readable
+        Python): the forward computation with each value's tangent ``_wp_tan_<name>``."""
+        return module_text(self._generated_module_source(adjoint="tangent", for_display=True),
+                           self.tangent.refs)
+
+    def _body(self, adjoint, debug: bool = False):
+        """The generated body of a variant: forward (``adjoint`` False; ``debug``: the
+        checked one), backward (True) or tangent (``"tangent"``)."""
+        if adjoint == "tangent":
+            return self.tangent
+        return self.adjoint if adjoint else (self.checked if debug else self.generated)
+
+    @property
     def adjoint_source(self) -> str:
         """The generated backward source of this kernel (readable Python), as cached (with
         where the kernel is defined in its header)."""
@@ -333,7 +364,7 @@ class Kernel(UserKernel):
 
     def _generated_module_source(self, adjoint: bool = False, debug: bool = False,
                                  for_display: bool = False) -> str:
-        gen = self.adjoint if adjoint else (self.checked if debug else self.generated)
+        gen = self._body(adjoint, debug)
         prefetch = () if adjoint or debug else self._prefetched_params()
         return launcher_module_source(gen, self.parsed, self.qualified_name, self.options,
                                       adjoint, debug, prefetch, for_display)
@@ -367,9 +398,10 @@ class Kernel(UserKernel):
     def _load(self, adjoint: bool = False, debug: bool = False):
         mod = self._modules.get((adjoint, debug))
         if mod is None:
-            gen = self.adjoint if adjoint else (self.checked if debug else self.generated)
+            gen = self._body(adjoint, debug)
             source = self._generated_module_source(adjoint, debug)
-            tag = f"kernel_{self.parsed.name}" + ("_bwd" if adjoint else "")
+            tag = f"kernel_{self.parsed.name}" + ("_jvp" if adjoint == "tangent" else
+                                                  "_bwd" if adjoint else "")
             mod = load_generated_module(source, tag, gen.refs, origin=gen)
             body = getattr(mod, gen.name)
             if not isinstance(body, Dispatcher):
@@ -395,7 +427,7 @@ class Kernel(UserKernel):
     def _type_body_for_cpu(self, argtypes: tuple, adjoint: bool):
         """Type-check the body alone for the CPU (its errors name the line; see
         ``compile_errors.numba_errors``)."""
-        gen = self.adjoint if adjoint else self.generated
+        gen = self._body(adjoint)
         body = self._load(adjoint).__dict__[gen.name]
         body.compile((types.int64,) * 5 + tuple(argtypes))
 
@@ -426,7 +458,7 @@ class Kernel(UserKernel):
                     disp.compile(sig.args)
                 compiled = disp.overloads[sig.args]
                 self._count_cache(sum(disp.stats.cache_hits.values()) - hits)
-                _report(self, "cpu" + (" (backward)" if adjoint else "") +
+                _report(self, "cpu" + _variant_label(adjoint) +
                         (" (debug)" if debug else ""), t0)
             else:  # an identical kernel (a re-run notebook cell) compiled it already
                 self.cache_stats["reused"] += 1
@@ -467,7 +499,7 @@ class Kernel(UserKernel):
                 entry = (entry, slot)
             self._count_cache(sum(disp.stats.cache_hits.values()))
             self._cuda[key] = entry
-            _report(self, str(device) + (" (backward)" if adjoint else ""), t0)
+            _report(self, str(device) + _variant_label(adjoint), t0)
         self._cuda_fast[fast_key] = (entry, argtypes)
         return entry
 
@@ -581,7 +613,11 @@ def _flat_struct_types(cls) -> list:
 def _jit_flags(debug: bool = False, adjoint: bool = False) -> dict:
     # checked (debug) forward code checks every access itself and reports after the
     # launch; backward passes are not instrumented and keep Numba's bounds checks
-    return {"error_model": "numpy", "boundscheck": debug and adjoint}
+    return {"error_model": "numpy", "boundscheck": bool(debug and adjoint)}
+
+
+def _variant_label(adjoint) -> str:
+    return " (tangent)" if adjoint == "tangent" else (" (backward)" if adjoint else "")
 
 
 def _report(k, where, t0):

@@ -608,13 +608,22 @@ def _verify_fp(lp: Launch, before: dict) -> None:
 def launch(kernel: Kernel, dim, inputs: typing.Sequence = (), outputs: typing.Sequence = (),
            adj_inputs: typing.Sequence = (), adj_outputs: typing.Sequence = (), device=None,
            stream=None, adjoint: bool = False, record_tape: bool = True,
-           record_cmd: bool = False, max_blocks: int = 0, block_dim: int = 0):
+           record_cmd: bool = False, max_blocks: int = 0, block_dim: int = 0, *,
+           tangent_inputs: typing.Sequence | None = None,
+           tangent_outputs: typing.Sequence | None = None):
     """Run ``kernel`` over ``dim`` threads (an int or a tuple of up to 4 ints).
 
     ``inputs`` followed by ``outputs`` are the kernel's arguments, in order. Launches are
     asynchronous on the device's current stream (or ``stream``); reading results with
     ``a.numpy()`` waits for them. While a ``wp.Tape`` records, the launch is recorded
     (unless ``record_tape=False``).
+
+    Forward mode (numba_warp only): with ``tangent_inputs`` and/or ``tangent_outputs``
+    (lists matching ``inputs`` and ``outputs``; an array of tangents, of the argument's
+    shape and type, or None where an array has none) the launch runs the kernel's tangent
+    (JVP) code: it computes and writes the outputs as usual, and writes the directional
+    derivatives of what it writes, along the input tangents, into the output tangents
+    (stores set them, atomic adds add to them: zero them first). See :func:`wp.jvp`.
 
     Example
     -------
@@ -628,7 +637,9 @@ def launch(kernel: Kernel, dim, inputs: typing.Sequence = (), outputs: typing.Se
     >>> print(y.numpy())
     [3. 5. 7.]
     """
-    if type(kernel) is Kernel and not (adjoint or record_cmd or adj_inputs or adj_outputs) \
+    tangent = tangent_inputs is not None or tangent_outputs is not None
+    if type(kernel) is Kernel and not (adjoint or record_cmd or adj_inputs or adj_outputs or
+                                       tangent) \
             and try_launch(kernel, dim, inputs, outputs, device, stream, record_tape,
                            max_blocks, block_dim):
         return None
@@ -661,8 +672,14 @@ def launch(kernel: Kernel, dim, inputs: typing.Sequence = (), outputs: typing.Se
             raise LaunchError(f"wp.launch({kernel.__name__}): adj_inputs/adj_outputs are only "
                               "used with adjoint=True")
         checked = conv.nulls is not None and plan.may_access(conv.nulls)
-        lp = Launch.prepared(kernel, dims, dev, conv, stream, bd, max_blocks, False,
-                             plan.written_arrays(args), checked, args, None)
+        writes = plan.written_arrays(args)
+        if tangent:
+            tans = _tangent_list(kernel, "tangent_inputs", tangent_inputs, len(inputs)) + \
+                _tangent_list(kernel, "tangent_outputs", tangent_outputs, len(outputs))
+            tan_writes = _convert_tangents(kernel, args, tans, dev, conv)
+            writes = [*writes, *(t for a, t in tan_writes if any(a is w for w in writes))]
+        lp = Launch.prepared(kernel, dims, dev, conv, stream, bd, max_blocks,
+                             "tangent" if tangent else False, writes, checked, args, None)
         if record_cmd:
             return lp
         observer = recording.current()
@@ -805,3 +822,65 @@ def _convert_adjoints(kernel, args, adj_args, device, conv):
                                 "a word). Gather the elements into a wp.array in a kernel "
                                 "of the recorded computation and use that array instead")
     _convert_scalar(kernel, "_wp_retain", types.int64, retain, device, conv)
+
+
+def _tangent_list(kernel, what, given, n) -> list:
+    if given is None:
+        return [None] * n
+    given = list(given)
+    if len(given) != n:
+        raise LaunchError(f"wp.launch({kernel.__name__}): {what} has {len(given)} entries; it "
+                          f"needs one per argument it goes with ({n}; None for no tangent)")
+    return given
+
+
+def _tangent_struct(value, tangent, device):
+    """A struct like ``value`` whose arrays are the tangents ``tangent`` holds in their
+    place (a struct of the same type), or empty (no tangent)."""
+    cls = type(value)
+    out = cls()
+    for name, spec in cls._wp_struct_.fields:
+        field = getattr(value, name)
+        given = getattr(tangent, name, None) if tangent is not None else None
+        if spec.kind == "array":
+            setattr(out, name, given if isinstance(given, array) else
+                    _empty_array(spec, field, device))
+        elif spec.kind == "struct":
+            setattr(out, name, _tangent_struct(field, given, device))
+    return out
+
+
+def _convert_tangents(kernel, args, tangents, device, conv) -> list:
+    """Append the tangent body's extra arguments (see ``autodiff/tangent.py``): a tangent
+    array per array parameter, a struct of them per struct parameter, and an unused 0.
+    Returns (array, its tangent array) pairs."""
+    pairs = []
+    for name, spec, value, t in zip(kernel.arg_names, kernel.arg_specs, args, tangents):
+        if spec.kind == "array":
+            if t is not None and not isinstance(t, array):
+                _fail(kernel, f"tangent of {name}", f"is a {type(t).__name__}; a tangent is a "
+                      "wp.array of the argument's shape and type (or None)")
+            if t is not None and isinstance(value, array):
+                if t.shape != value.shape or t.dtype != value.dtype:
+                    _fail(kernel, f"tangent of {name}",
+                          f"has shape {t.shape} and dtype {t.dtype}, but the array has shape "
+                          f"{value.shape} and dtype {value.dtype}; a tangent matches both")
+                if t.device != value.device:
+                    _fail(kernel, f"tangent of {name}", f"is on {t.device}, the array on "
+                          f"{value.device}")
+                pairs.append((value, t))
+            if t is None:
+                t = _empty_array(spec, value, device)
+            _convert(kernel, f"tangent of {name}", spec, t, device, conv)
+        elif spec.kind == "struct":
+            if t is not None and not isinstance(t, spec.struct_cls):
+                _fail(kernel, f"tangent of {name}", f"is a {type(t).__name__}; the tangent of "
+                      f"a struct is a {spec.struct_cls.__name__} holding tangent arrays")
+            _convert(kernel, f"tangent of {name}", spec, _tangent_struct(value, t, device),
+                     device, conv)
+        elif t is not None:
+            _fail(kernel, f"tangent of {name}", "is given, but only arrays (and arrays in "
+                  "structs) carry tangents, as they carry gradients; pass None for "
+                  f"parameter '{name}'")
+    _convert_scalar(kernel, "_wp_retain", types.int64, 0, device, conv)
+    return pairs

@@ -1,0 +1,378 @@
+"""Forward mode: tangent (JVP) bodies for kernels and ``@wp.func`` functions.
+
+A tangent body is the forward computation itself (array writes, atomics and prints
+included) with, after every statement, the statement's tangent: for ``y = f(x1, ..., xn)``
+the directional derivative ``tan_y = sum_i df/dxi . tan_xi``. It is written from the same
+IR as the backward pass (``build.py``), so it covers the same Python subset; control flow
+needs nothing special (a branch takes its tangent with it, a loop carries its variables'
+tangents from one iteration to the next), so loops of any trip count are exact and cost
+no memory.
+
+Tangents of builtin calls come from their adjoint rules (``lowering.registry``): the
+rule gives ``J^T u`` for any ``u``, so component ``k`` of ``J t`` is
+``<J^T e_k, t>`` for the ``k``-th basis value ``e_k`` of the result's type
+(``lowering.tangent_helpers``). A scalar result costs one call of the rule; a vec3 three.
+Constructors (``wp.vec3(x, y, z)``) and the code generator's element updates are linear:
+their tangent is the same operation on the tangents. ``@wp.func`` functions get a tangent
+companion ``f__tan(p..., tan_p...) -> (value, tangent)``; those with a custom gradient
+(``@wp.func_grad``) have their tangent from it, as builtins do.
+
+Only values that depend on an array (or struct) parameter have tangents (activity
+analysis); scalar parameters, like their gradients in the backward pass, carry none.
+
+The kernel's tangent body takes the forward parameters, then one tangent per array
+parameter (its tangent array, or an empty stand-in) and per struct parameter (a struct of
+tangent arrays), then an unused ``_wp_retain``: the backward body's parameters, so that
+both launch the same way.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from ..frontend import naming
+from ..frontend.emit import GeneratedSource, SourceWriter
+from ..frontend.naming import DIMS, RETAIN, RETURN_VALUE, TID
+from ..frontend.protocols import UserFunction
+from ..lowering import registry as rules
+from ..lowering import tangent_helpers
+from . import callees
+from .assemble import _adjoint_params, _returns_value
+from .build import build_ir
+from .ir import AtomicArr, Effect, If, Let, Loop, Return, StoreArr
+from .writer import BackwardWriter, RefTable, _line_node, _tup
+
+__all__ = ["kernel_tangent", "function_tangent", "tan"]
+
+#: a function's tangent companion keeps its return value's tangent here
+TAN_RETURN = naming.generated("tan_retv")
+#: the (value, tangent) pair a call of a function's tangent companion returns
+TAN_PAIR = naming.generated("tan_pair")
+#: the contributions an adjoint rule returns for a basis value
+TAN_CONTRIB = naming.generated("tan_c")
+#: the component index of a result whose tangent is being built
+TAN_K = naming.generated("tan_k")
+
+
+def tan(name: str) -> str:
+    """The tangent of the variable ``name``."""
+    return naming.generated("tan_" + name)
+
+
+# the array-updating helpers of the code generator, by object id -> name
+_WRITE_HELPERS = callees.array_helpers()
+
+
+class TangentWriter(BackwardWriter):
+    """Writes a tangent body: the forward statements, each followed by its tangent."""
+
+    def __init__(self, body, refs: RefTable, active_params):
+        super().__init__(body, None, refs)
+        self.t = {n: refs.ref(getattr(tangent_helpers, n), n) for n in tangent_helpers.__all__}
+        self.active = _activity(body.ir, set(active_params))
+
+    # -- atoms ------------------------------------------------------------------------
+    def is_active(self, atom) -> bool:
+        return self.is_var(atom) and atom in self.active
+
+    def tangent_of(self, atom) -> str:
+        """Source of ``atom``'s tangent (a zero of its type when it has none)."""
+        if self.is_active(atom):
+            return tan(atom)
+        return f"{self.h['adj_zero']}({atom})"
+
+    def replay_name(self, fname, obj):
+        return fname  # the real forward operations: array writes happen here
+
+    # -- statements -------------------------------------------------------------------
+    def forward_stmt(self, w, st, indent, checkpoints) -> bool:
+        if isinstance(st, Let):
+            self.let(w, st, indent)
+            return True
+        if isinstance(st, StoreArr):
+            w.line(f"{st.arr}[{', '.join(st.idx)}] = {st.value}", st.line, indent)
+            if self.is_active(st.arr):
+                w.line(f"{self.t['tan_store']}({tan(st.arr)}, {_tup(st.idx)}, "
+                       f"{self.tangent_of(st.value)})", st.line, indent)
+            return True
+        if isinstance(st, AtomicArr):
+            return self.atomic(w, st, indent)
+        if isinstance(st, Effect):
+            w.line(st.src, st.line, indent)
+            return True
+        if isinstance(st, Return):
+            if st.value != "None":
+                w.line(f"{RETURN_VALUE} = {st.value}", st.line, indent)
+                w.line(f"{TAN_RETURN} = {self.tangent_of(st.value)}", st.line, indent)
+            return True
+        if isinstance(st, If):
+            w.line(f"if {st.cond}:", st.line, indent)
+            self.forward(w, st.then, indent + 1, checkpoints=False)
+            if st.orelse:
+                w.line("else:", st.line, indent)
+                self.forward(w, st.orelse, indent + 1, checkpoints=False)
+            return True
+        if isinstance(st, Loop):
+            for c in st.carriers:
+                if c.entry is not None and self.is_active(c.name):
+                    w.line(f"{tan(c.name)} = {self.tangent_of(c.entry)}", st.line, indent)
+            self.forward_loop(w, st, indent, checkpoints=False)
+            return True
+        raise AssertionError(st)
+
+    def write_exits(self, w, loop, indent):
+        super().write_exits(w, loop, indent)
+        for c in loop.carriers:
+            if c.exit != c.name and self.is_active(c.name):
+                w.line(f"{tan(c.name)} = {self.tangent_of(c.exit)}", loop.line, indent)
+
+    def atomic(self, w, st: AtomicArr, indent) -> bool:
+        call = f"{st.func}({st.arr}, {', '.join(st.idx)}, {st.value})"
+        if st.op == "cas":
+            raise self.parsed.error("wp.atomic_cas has no tangent (forward mode)",
+                                    _line_node(st.line))
+        w.line(f"{st.target} = {call}" if st.target else call, st.line, indent)
+        if not self.is_active(st.arr):
+            if st.target:
+                w.line(f"{tan(st.target)} = {self.h['adj_zero']}({st.target})", st.line, indent)
+            return True
+        if st.op in ("min", "max"):
+            raise self.parsed.error(
+                f"wp.atomic_{st.op} has no tangent (forward mode): which thread's value wins "
+                "is decided by the race between threads", _line_node(st.line),
+                "Compute the tangents with the reverse pass (wp.Tape), or reduce in a "
+                "deterministic order.")
+        call = (f"{self.t['tan_atomic']}({st.op!r}, {tan(st.arr)}, {_tup(st.idx)}, "
+                f"{self.tangent_of(st.value)})")
+        w.line(f"{tan(st.target)} = {call}" if st.target else call, st.line, indent)
+        return True
+
+    # -- the tangent of one SSA statement ---------------------------------------------
+    def let(self, w, st: Let, indent):
+        k, d, n, line = st.kind, st.data, st.name, st.line
+        if k == "call" and isinstance(d[1], UserFunction) and self.is_active(n) and \
+                getattr(d[1], "custom_grad", None) is None:
+            self.user_call(w, st, indent)
+            return
+        w.line(f"{n} = {self.let_source(st)}", line, indent)
+        if not self.is_active(n):
+            return
+        t = tan(n)
+        if k == "copy":
+            w.line(f"{t} = {self.tangent_of(d)}", line, indent)
+        elif k == "unop":
+            op, a = d
+            ta = self.tangent_of(a)
+            w.line(f"{t} = {self.h['neg']}({ta})" if op == "USub" else f"{t} = {ta}", line, indent)
+        elif k == "binop":
+            op, a, b = d
+            rule = rules.binop_rule(op)
+            if rule is None:
+                raise self.parsed.error(
+                    f"the operator '{callees.BINOP_SYMBOLS[op]}' has no derivative rule",
+                    _line_node(line))
+            self.from_rule(w, st, self.refs.ref(rule, rule.__name__), [a, b], [], indent)
+        elif k == "getitem":
+            base, idx = d
+            w.line(f"{t} = {self.t['tan_getitem']}({base}, {self.tangent_of(base)}, "
+                   f"{_tup(idx)})", line, indent)
+        elif k == "getattr":
+            base, attr = d
+            w.line(f"{t} = {self.t['tan_getattr']}({base}, {self.tangent_of(base)}, "
+                   f"{attr!r})", line, indent)
+        elif k == "tuple":
+            w.line(f"{t} = {_tup(self.tangent_of(a) for a in d)}", line, indent)
+        elif k == "call":
+            self.call(w, st, indent)
+        else:  # const, opaque, loopvar: never active
+            w.line(f"{t} = {self.h['adj_zero']}({n})", line, indent)
+
+    def from_rule(self, w, st: Let, rule_ref: str, args, kwargs, indent, *,
+                  adjoint_args=None):
+        """``tan_n`` from an adjoint rule called with each basis value of ``n``'s type.
+        ``adjoint_args``: a function's adjoint, which takes zero adjoints of its
+        parameters (these) where a builtin's rule takes the result."""
+        n, line = st.name, st.line
+        t = tan(n)
+        w.line(f"{t} = {self.h['adj_zero']}({n})", line, indent)
+        terms = [f"{self.t['tan_dot']}({TAN_CONTRIB}[{i}], {tan(a)})"
+                 for i, a in enumerate(args) if self.is_active(a)]
+        if not terms:
+            return
+        middle = list(adjoint_args) if adjoint_args is not None else [n]
+        call_args = list(args) + middle + [f"{self.t['tan_basis']}({n}, {TAN_K})"] + \
+            [f"{kk}={v}" for kk, v in kwargs]
+        w.line(f"for {TAN_K} in range({self.t['tan_count']}({n})):", line, indent)
+        w.line(f"{TAN_CONTRIB} = {rule_ref}({', '.join(call_args)})", line, indent + 1)
+        w.line(f"{t} = {self.t['tan_set']}({t}, {TAN_K}, {' + '.join(terms)})", line,
+               indent + 1)
+
+    def call(self, w, st: Let, indent):
+        fname, obj, args, kwargs = st.data
+        n, line = st.name, st.line
+        t = tan(n)
+        helper = _WRITE_HELPERS.get(id(obj))
+        if helper is not None:
+            self.write_helper(w, st, helper, indent)
+            return
+        if isinstance(obj, UserFunction):  # with a custom gradient: from its adjoint
+            adj_ref = self.refs.ref(obj.adjoint_callable(), f"{obj.__name__}_adj")
+            zeros = [f"{self.h['adj_zero']}({a})" for a in args]
+            self.from_rule(w, st, adj_ref, args, [], indent, adjoint_args=zeros)
+            return
+        if rules.is_nondifferentiable(obj) or obj in (len, range):
+            w.line(f"{t} = {self.h['adj_zero']}({n})", line, indent)
+            return
+        rule = rules.rule_for(obj)
+        construct = rules.is_constructor(obj)
+        if rule is None:
+            rule, construct = callees.class_rule(obj)
+        if construct:
+            # linear in its components: the same constructor of the tangents (keyword
+            # arguments, dtype= and shape=, only choose the type)
+            parts = [self.tangent_of(a) for a in args] + [f"{kk}={v}" for kk, v in kwargs]
+            w.line(f"{t} = {fname}({', '.join(parts)})", line, indent)
+            return
+        if rule is None:
+            name = getattr(obj, "__name__", fname)
+            raise self.parsed.error(
+                f"'{name}' has no derivative rule, so kernels that call it have no tangent "
+                "(forward mode)", _line_node(line),
+                "Wrap the call in a @wp.func with a @wp.func_grad.")
+        if any(self.is_active(v) for _, v in kwargs):
+            raise self.parsed.error(
+                f"the keyword argument(s) {', '.join(k for k, _ in kwargs)} of "
+                f"'{getattr(obj, '__name__', fname)}' cannot be differentiated; pass them "
+                "positionally", _line_node(line))
+        self.from_rule(w, st, self.refs.ref(rule, getattr(rule, "__name__", "rule")), args,
+                       kwargs, indent)
+
+    def write_helper(self, w, st: Let, helper: str, indent):
+        """``n = store(base, idx, v)`` and the other element updates: linear, so the
+        tangent is the same update of the tangents (on an array: of its tangent array)."""
+        fname, obj, args, kwargs = st.data
+        n, line = st.name, st.line
+        base, rest = args[0], args[1:]
+        tans = [rest[0], self.tangent_of(rest[1]), *rest[2:]]  # idx, v[, spec]
+        if base in self.body.array_root:
+            w.line(f"{self.t['tan_write']}({helper!r}, {self.tangent_of(base)}, "
+                   f"{', '.join(tans)})", line, indent)
+            w.line(f"{tan(n)} = {self.tangent_of(base)}", line, indent)
+            return
+        if helper not in ("store", "inplace_add", "inplace_sub", "setattr_value"):
+            w.line(f"{tan(n)} = {self.h['adj_zero']}({n})", line, indent)
+            return
+        w.line(f"{tan(n)} = {fname}({self.tangent_of(base)}, {', '.join(tans)})", line, indent)
+
+    def user_call(self, w, st: Let, indent):
+        fname, obj, args, kwargs = st.data
+        n, line = st.name, st.line
+        if kwargs:
+            raise self.parsed.error(
+                f"calls of @wp.func '{obj.__name__}' with keyword arguments have no tangent "
+                "yet; pass them positionally", _line_node(line))
+        r = self.refs.ref(obj.tangent_callable(), f"{obj.__name__}_tan")
+        w.line(f"{TAN_PAIR} = {r}({', '.join(list(args) + [self.tangent_of(a) for a in args])})",
+               line, indent)
+        w.line(f"{n} = {TAN_PAIR}[0]", line, indent)
+        w.line(f"{tan(n)} = {TAN_PAIR}[1]", line, indent)
+
+
+def _operands(st) -> list:
+    if isinstance(st, Let):
+        if st.kind in ("const", "opaque", "loopvar"):
+            return []
+        if st.kind == "call" and (rules.is_nondifferentiable(st.data[1]) or
+                                  st.data[1] in (len, range)):
+            return []
+        return st.operands()
+    return []
+
+
+def _activity(block, active: set) -> set:
+    """The variables whose values depend on an active one (fixed point over loops)."""
+    while True:
+        before = len(active)
+        _active_pass(block, active)
+        if len(active) == before:
+            return active
+
+
+def _active_pass(block, active: set):
+    for st in block:
+        if isinstance(st, Let):
+            if any(a in active for a in _operands(st)):
+                active.add(st.name)
+        elif isinstance(st, AtomicArr):
+            if st.target and st.arr in active:
+                active.add(st.target)
+        elif isinstance(st, If):
+            _active_pass(st.then, active)
+            _active_pass(st.orelse, active)
+        elif isinstance(st, Loop):
+            for c in st.carriers:
+                if c.entry in active or c.exit in active:
+                    active.add(c.name)
+            _active_pass(st.body, active)
+            for c in st.carriers:
+                if c.exit in active:
+                    active.add(c.name)
+
+
+def kernel_tangent(gen, arg_names, arg_specs, name: str) -> GeneratedSource:
+    """The tangent body of a kernel whose forward code is ``gen`` (parameters as the
+    backward body's: see ``assemble.kernel_backward``)."""
+    kinds = dict(zip(arg_names, (s.kind for s in arg_specs)))
+    array_params = [n for n in arg_names if kinds[n] == "array"]
+    struct_params = [n for n in arg_names if kinds[n] == "struct"]
+    body = build_ir(gen, is_kernel=True, param_names=[TID, *DIMS, *arg_names],
+                    array_params=array_params, struct_params=struct_params)
+    refs = RefTable(dict(gen.refs))
+    tw = TangentWriter(body, refs, array_params + struct_params)
+    tan_params, prologue = _adjoint_params(arg_names, arg_specs, refs)
+    tan_params = [tan(n) for n in _renamed_params(tan_params, arg_names, arg_specs)]
+    prologue = [_retarget(line) for line in prologue]
+
+    w = SourceWriter()
+    origin = gen.parsed.tree.lineno
+    head = [TID, *DIMS, *gen.params, *tan_params, RETAIN]
+    w.line(f"def {name}({', '.join(head)}):", origin)
+    for stmt in gen.prologue:
+        w.line(ast.unparse(stmt), origin, 1)
+    for line in prologue:
+        w.line(line, origin, 1)
+    tw.forward(w, body.ir, 1, checkpoints=False)
+    return GeneratedSource(name, head, w, refs.refs, gen.deps, gen.parsed)
+
+
+def _renamed_params(adj_params, arg_names, arg_specs):
+    """The flattened adjoint parameter names without their ``adj_`` prefix."""
+    return [p[len(naming.ADJ_PREFIX):] for p in adj_params]
+
+
+def _retarget(line: str) -> str:
+    """A prologue line rebuilding ``adj_s`` from ``adj_s_...`` fields, for tangents."""
+    import re
+
+    return re.sub(r"\badj_(\w+)", lambda m: tan(m.group(1)), line)
+
+
+def function_tangent(gen, params, name: str) -> GeneratedSource:
+    """``<name>__tan(p..., tan_p...) -> (value, tangent)`` for a function whose forward
+    code is ``gen``."""
+    names = [n for n, _ in params]
+    array_params = [n for n, s in params if getattr(s, "kind", "") == "array"]
+    struct_params = [n for n, s in params if getattr(s, "kind", "") == "struct"]
+    body = build_ir(gen, is_kernel=False, param_names=names, array_params=array_params,
+                    struct_params=struct_params, prologue=gen.prologue)
+    refs = RefTable(dict(gen.refs))
+    tw = TangentWriter(body, refs, names)
+    origin = gen.parsed.tree.lineno
+    w = SourceWriter()
+    w.line(f"def {name}__tan({', '.join(names + [tan(n) for n in names])}):", origin)
+    tw.forward(w, body.ir, 1, checkpoints=False)
+    if _returns_value(body.ir):
+        w.line(f"return ({RETURN_VALUE}, {TAN_RETURN})", origin, 1)
+    else:
+        w.line("return (None, None)", origin, 1)
+    return GeneratedSource(name, names, w, refs.refs, gen.deps, gen.parsed)
