@@ -85,6 +85,7 @@ SECTIONS = [
                           "TIMING_MEMSET TIMING_GRAPH"),
     ("autodiff", "Tape", "Tape adjoint"),
     ("autodiff", "Long rollouts", "checkpointed_rollout"),
+    ("autodiff", "Forward mode", "jvp"),
     ("types", "Scalar types", "bool int8 uint8 int16 uint16 int32 uint32 int64 uint64 "
                               "float16 half float32 float64 handle"),
     ("types", "Generic annotations", "Any Scalar Float Int"),

@@ -87,6 +87,7 @@ from .typing.mat import matrix  # noqa: F401
 from .lowering import vector_ops as _vector_ops  # noqa: F401  (registers operators)
 from .tape import Tape  # noqa: F401
 from .checkpoint import checkpointed_rollout  # noqa: F401
+from .forward_mode import jvp  # noqa: F401
 from .runtime.custom_grad import adjoint, func_grad, func_replay  # noqa: F401
 from . import autograd  # noqa: F401
 

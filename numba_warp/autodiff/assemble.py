@@ -51,7 +51,7 @@ def kernel_backward(gen, arg_names, arg_specs, name: str) -> GeneratedSource:
                         retain_bits={n: k for k, n in enumerate(arg_names)
                                      if kinds[n] == "array"},
                         owned=[r for r in sorted(facts.exclusive) if r in array_params])
-    adj_params, adj_prologue = _adjoint_params(arg_names, arg_specs, refs)
+    adj_params, adj_prologue = adjoint_params(arg_names, arg_specs, refs)
 
     w = SourceWriter()
     origin = gen.parsed.tree.lineno
@@ -73,7 +73,7 @@ def kernel_backward(gen, arg_names, arg_specs, name: str) -> GeneratedSource:
     return GeneratedSource(name, head, w, refs.refs, gen.deps, gen.parsed)
 
 
-def _adjoint_params(arg_names, arg_specs, refs: RefTable):
+def adjoint_params(arg_names, arg_specs, refs: RefTable):
     """(the adjoint parameters of a kernel's backward body, prologue lines rebuilding
     the adjoints of struct parameters from their flattened fields)."""
     adj_params: list[str] = []
@@ -151,16 +151,16 @@ def function_backward(gen, params, name: str) -> GeneratedSource:
     w.line(f"def {name}__rep({', '.join(names)}):", origin)
     rep = BackwardWriter(body, facts, refs, replay_returns=True)
     rep.forward(w, body.ir, 1, checkpoints=False)
-    w.line(f"return {RETURN_VALUE}" if _returns_value(body.ir) else "return None", origin, 1)
+    w.line(f"return {RETURN_VALUE}" if returns_value(body.ir) else "return None", origin, 1)
     return GeneratedSource(name, names, w, refs.refs, gen.deps, gen.parsed)
 
 
-def _returns_value(block) -> bool:
+def returns_value(block) -> bool:
     for st in block:
         if isinstance(st, Return) and st.value != "None":
             return True
-        if isinstance(st, If) and (_returns_value(st.then) or _returns_value(st.orelse)):
+        if isinstance(st, If) and (returns_value(st.then) or returns_value(st.orelse)):
             return True
-        if isinstance(st, Loop) and _returns_value(st.body):
+        if isinstance(st, Loop) and returns_value(st.body):
             return True
     return False

@@ -29,6 +29,7 @@ both launch the same way.
 from __future__ import annotations
 
 import ast
+import re
 
 from ..frontend import naming
 from ..frontend.emit import GeneratedSource, SourceWriter
@@ -37,10 +38,10 @@ from ..frontend.protocols import UserFunction
 from ..lowering import registry as rules
 from ..lowering import tangent_helpers
 from . import callees
-from .assemble import _adjoint_params, _returns_value
+from .assemble import adjoint_params, returns_value
 from .build import build_ir
 from .ir import AtomicArr, Effect, If, Let, Loop, Return, StoreArr
-from .writer import BackwardWriter, RefTable, _line_node, _tup
+from .writer import BackwardWriter, RefTable, LineNode, tuple_source
 
 __all__ = ["kernel_tangent", "function_tangent", "tan"]
 
@@ -92,7 +93,7 @@ class TangentWriter(BackwardWriter):
         if isinstance(st, StoreArr):
             w.line(f"{st.arr}[{', '.join(st.idx)}] = {st.value}", st.line, indent)
             if self.is_active(st.arr):
-                w.line(f"{self.t['tan_store']}({tan(st.arr)}, {_tup(st.idx)}, "
+                w.line(f"{self.t['tan_store']}({tan(st.arr)}, {tuple_source(st.idx)}, "
                        f"{self.tangent_of(st.value)})", st.line, indent)
             return True
         if isinstance(st, AtomicArr):
@@ -130,7 +131,7 @@ class TangentWriter(BackwardWriter):
         call = f"{st.func}({st.arr}, {', '.join(st.idx)}, {st.value})"
         if st.op == "cas":
             raise self.parsed.error("wp.atomic_cas has no tangent (forward mode)",
-                                    _line_node(st.line))
+                                    LineNode(st.line))
         w.line(f"{st.target} = {call}" if st.target else call, st.line, indent)
         if not self.is_active(st.arr):
             if st.target:
@@ -139,10 +140,10 @@ class TangentWriter(BackwardWriter):
         if st.op in ("min", "max"):
             raise self.parsed.error(
                 f"wp.atomic_{st.op} has no tangent (forward mode): which thread's value wins "
-                "is decided by the race between threads", _line_node(st.line),
+                "is decided by the race between threads", LineNode(st.line),
                 "Compute the tangents with the reverse pass (wp.Tape), or reduce in a "
                 "deterministic order.")
-        call = (f"{self.t['tan_atomic']}({st.op!r}, {tan(st.arr)}, {_tup(st.idx)}, "
+        call = (f"{self.t['tan_atomic']}({st.op!r}, {tan(st.arr)}, {tuple_source(st.idx)}, "
                 f"{self.tangent_of(st.value)})")
         w.line(f"{tan(st.target)} = {call}" if st.target else call, st.line, indent)
         return True
@@ -170,18 +171,18 @@ class TangentWriter(BackwardWriter):
             if rule is None:
                 raise self.parsed.error(
                     f"the operator '{callees.BINOP_SYMBOLS[op]}' has no derivative rule",
-                    _line_node(line))
+                    LineNode(line))
             self.from_rule(w, st, self.refs.ref(rule, rule.__name__), [a, b], [], indent)
         elif k == "getitem":
             base, idx = d
             w.line(f"{t} = {self.t['tan_getitem']}({base}, {self.tangent_of(base)}, "
-                   f"{_tup(idx)})", line, indent)
+                   f"{tuple_source(idx)})", line, indent)
         elif k == "getattr":
             base, attr = d
             w.line(f"{t} = {self.t['tan_getattr']}({base}, {self.tangent_of(base)}, "
                    f"{attr!r})", line, indent)
         elif k == "tuple":
-            w.line(f"{t} = {_tup(self.tangent_of(a) for a in d)}", line, indent)
+            w.line(f"{t} = {tuple_source(self.tangent_of(a) for a in d)}", line, indent)
         elif k == "call":
             self.call(w, st, indent)
         else:  # const, opaque, loopvar: never active
@@ -237,13 +238,13 @@ class TangentWriter(BackwardWriter):
             name = getattr(obj, "__name__", fname)
             raise self.parsed.error(
                 f"'{name}' has no derivative rule, so kernels that call it have no tangent "
-                "(forward mode)", _line_node(line),
+                "(forward mode)", LineNode(line),
                 "Wrap the call in a @wp.func with a @wp.func_grad.")
         if any(self.is_active(v) for _, v in kwargs):
             raise self.parsed.error(
                 f"the keyword argument(s) {', '.join(k for k, _ in kwargs)} of "
                 f"'{getattr(obj, '__name__', fname)}' cannot be differentiated; pass them "
-                "positionally", _line_node(line))
+                "positionally", LineNode(line))
         self.from_rule(w, st, self.refs.ref(rule, getattr(rule, "__name__", "rule")), args,
                        kwargs, indent)
 
@@ -270,7 +271,7 @@ class TangentWriter(BackwardWriter):
         if kwargs:
             raise self.parsed.error(
                 f"calls of @wp.func '{obj.__name__}' with keyword arguments have no tangent "
-                "yet; pass them positionally", _line_node(line))
+                "yet; pass them positionally", LineNode(line))
         r = self.refs.ref(obj.tangent_callable(), f"{obj.__name__}_tan")
         w.line(f"{TAN_PAIR} = {r}({', '.join(list(args) + [self.tangent_of(a) for a in args])})",
                line, indent)
@@ -329,7 +330,7 @@ def kernel_tangent(gen, arg_names, arg_specs, name: str) -> GeneratedSource:
                     array_params=array_params, struct_params=struct_params)
     refs = RefTable(dict(gen.refs))
     tw = TangentWriter(body, refs, array_params + struct_params)
-    tan_params, prologue = _adjoint_params(arg_names, arg_specs, refs)
+    tan_params, prologue = adjoint_params(arg_names, arg_specs, refs)
     tan_params = [tan(n) for n in _renamed_params(tan_params, arg_names, arg_specs)]
     prologue = [_retarget(line) for line in prologue]
 
@@ -352,8 +353,6 @@ def _renamed_params(adj_params, arg_names, arg_specs):
 
 def _retarget(line: str) -> str:
     """A prologue line rebuilding ``adj_s`` from ``adj_s_...`` fields, for tangents."""
-    import re
-
     return re.sub(r"\badj_(\w+)", lambda m: tan(m.group(1)), line)
 
 
@@ -371,7 +370,7 @@ def function_tangent(gen, params, name: str) -> GeneratedSource:
     w = SourceWriter()
     w.line(f"def {name}__tan({', '.join(names + [tan(n) for n in names])}):", origin)
     tw.forward(w, body.ir, 1, checkpoints=False)
-    if _returns_value(body.ir):
+    if returns_value(body.ir):
         w.line(f"return ({RETURN_VALUE}, {TAN_RETURN})", origin, 1)
     else:
         w.line("return (None, None)", origin, 1)

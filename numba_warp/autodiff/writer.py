@@ -59,7 +59,7 @@ class RefTable:
         return name
 
 
-def _tup(atoms) -> str:
+def tuple_source(atoms) -> str:
     return "(" + "".join(a + ", " for a in atoms) + ")"
 
 
@@ -116,7 +116,7 @@ class BackwardWriter:
             return True
         if isinstance(st, AtomicArr):
             if st.target:
-                w.line(f"{st.target} = {self.h['atomic_replay']}({st.arr}, {_tup(st.idx)})",
+                w.line(f"{st.target} = {self.h['atomic_replay']}({st.arr}, {tuple_source(st.idx)})",
                        st.line, indent)
                 return True
             return False
@@ -329,13 +329,13 @@ class BackwardWriter:
                 w.line(f"{reg}_z, {reg}_d = {self.h['consume']}({reg}_z, {reg}_d, {retain})",
                        st.line, indent)
                 return True
-            idx = _tup(st.idx)
+            idx = tuple_source(st.idx)
             call = (f"{self.h['adj_store']}({st.arr}, {adj(st.arr)}, {idx}, {retain})")
             if not self.accum(w, st.value, call, st.line, indent):
                 w.line(call, st.line, indent)
             return True
         if isinstance(st, AtomicArr):
-            idx = _tup(st.idx)
+            idx = tuple_source(st.idx)
             reg = self.owned_register(st.arr)
             if reg is not None and st.op in ("add", "sub"):
                 total = f"{self.h['owned_total']}({reg}, {reg}_d, {reg}_z)"
@@ -389,7 +389,7 @@ class BackwardWriter:
             if rule is None:
                 symbol = callees.BINOP_SYMBOLS[op]
                 raise self.parsed.error(f"the operator '{symbol}' has no gradient rule",
-                                        _line_node(line))
+                                        LineNode(line))
             if not (self.is_var(a) or self.is_var(b)):
                 return False
             r = self.refs.ref(rule, rule.__name__)
@@ -407,7 +407,7 @@ class BackwardWriter:
                 w.line(f"{d} = {self.h['accum']}({d}, {adj_n})", line, indent)
                 return True
             w.line(f"{adj(base)} = {self.h['adj_getitem']}({base}, {adj(base)}, "
-                   f"{_tup(idx)}, {adj_n})", line, indent)
+                   f"{tuple_source(idx)}, {adj_n})", line, indent)
             return True
         if k == "getattr":
             base, attr = d
@@ -434,7 +434,7 @@ class BackwardWriter:
             if kwargs:
                 raise self.parsed.error(f"calls of @wp.func '{obj.__name__}' with keyword "
                                         "arguments cannot be differentiated yet; pass them "
-                                        "positionally", _line_node(line))
+                                        "positionally", LineNode(line))
             if not var_args:
                 return False
             r = self.refs.ref(obj.adjoint_callable(), f"{obj.__name__}_adj")
@@ -455,14 +455,14 @@ class BackwardWriter:
             raise self.parsed.error(
                 f"'{name}' has no gradient rule, so kernels that call it cannot be "
                 "differentiated",
-                _line_node(line),
+                LineNode(line),
                 "Give the kernel enable_backward=False, or wrap the call in a @wp.func with "
                 "a @wp.func_grad.")
         if not construct and any(self.is_var(v) for _, v in kwargs):
             raise self.parsed.error(
                 f"the keyword argument(s) {', '.join(k for k, _ in kwargs)} of "
                 f"'{getattr(obj, '__name__', fname)}' cannot be differentiated; pass them "
-                "positionally", _line_node(line))
+                "positionally", LineNode(line))
         if not var_args:
             return False
         r = self.refs.ref(rule, getattr(rule, "__name__", "rule"))
@@ -524,7 +524,7 @@ class BackwardWriter:
             w.line(f"{names[st.name]} = {self.let_source(_renamed(st, names))}", st.line,
                    indent + 1)
         for arr, idx in plan.reads:
-            ix = _tup([names.get(a, a) for a in idx])
+            ix = tuple_source([names.get(a, a) for a in idx])
             w.line(f"{self.h['grad_prefetch']}({arr}, {adj(arr)}, {ix})", loop.line,
                    indent + 1)
 
@@ -544,7 +544,7 @@ class BackwardWriter:
         element's gradient is ``d if z else g + d``. Adding ``d`` back at the end (rather
         than storing the total) keeps aliased arguments exact.
         """
-        tid = _tup(self.body.tid_ssa)
+        tid = tuple_source(self.body.tid_ssa)
         for root in self.owned:
             g = naming.owned_grad(root)
             w.line(f"{g} = {self.h['owned_load']}({root}, {adj(root)}, {tid})", None, indent)
@@ -552,7 +552,7 @@ class BackwardWriter:
             w.line(f"{g}_z = False", None, indent)
 
     def store_owned(self, w, indent):
-        tid = _tup(self.body.tid_ssa)
+        tid = tuple_source(self.body.tid_ssa)
         for root in self.owned:
             g = naming.owned_grad(root)
             w.line(f"{self.h['owned_store']}({adj(root)}, {tid}, {g}_d, {g}_z)", None, indent)
@@ -575,7 +575,7 @@ def _renamed(st: Let, names: dict) -> Let:
     return Let(names.get(st.name, st.name), k, d, st.line)
 
 
-class _line_node:
+class LineNode:
     def __init__(self, line):
         self.lineno = line
         self.col_offset = 0

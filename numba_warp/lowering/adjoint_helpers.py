@@ -79,7 +79,7 @@ __all__ = [
 # Components and fields
 # ---------------------------------------------------------------------------------------
 
-def _ix(n: int) -> str:
+def index_source(n: int) -> str:
     """Source of the indices unpacked from the tuple ``idx``."""
     return ", ".join(f"idx[{k}]" for k in range(n))
 
@@ -93,7 +93,7 @@ def _gen(key, src: str):
     if fn is None:
         scope = {"accum": accum, "store": store, "setattr_value": setattr_value,
                  "atomic_add": atomic_add, "adj_zero": adj_zero, "has_grad": has_grad,
-                 "_zero_like_elem": _zero_like_elem, "neg": neg,
+                 "zero_element": zero_element, "neg": neg,
                  "tuple_accum_at": tuple_accum_at}
         exec(src, scope)  # noqa: S102 - fixed templates
         fn = _GEN_CACHE[key] = scope["f"]
@@ -111,7 +111,7 @@ def _ol_index_tuple(idx):
     return lambda idx: (idx,)
 
 
-def _n_index(idx) -> int:
+def index_count(idx) -> int:
     return len(idx) if isinstance(idx, types.BaseTuple) else 1
 
 
@@ -121,8 +121,8 @@ def adj_getitem(base, adj_base, idx, adj_t):
 
 @overload(adj_getitem, target="generic", prefer_literal=True)
 def _ol_getitem(base, adj_base, idx, adj_t):
-    n = _n_index(idx)
-    ix = _ix(n)
+    n = index_count(idx)
+    ix = index_source(n)
     if isinstance(base, types.Array):
         if not is_float_array(base):
             return _gen(("gi_noop",), "def f(base, adj_base, idx, adj_t):\n"
@@ -152,14 +152,14 @@ def _in_bounds_source(n):
 
 @overload(owned_load, target="generic")
 def _ol_owned_load(arr, adj_arr, idx):
-    n = _n_index(idx)
+    n = index_count(idx)
     if not is_float_array(arr):
         return _gen(("ol_noop",), "def f(arr, adj_arr, idx):\n"
-                                  "    return _zero_like_elem(arr)\n")
+                                  "    return zero_element(arr)\n")
     return _gen(("ol", n), f"def f(arr, adj_arr, idx):\n"
                            f"    if {_in_bounds_source(n)}:\n"
-                           f"        return adj_arr[{_ix(n)}]\n"
-                           f"    return _zero_like_elem(arr)\n")
+                           f"        return adj_arr[{index_source(n)}]\n"
+                           f"    return zero_element(arr)\n")
 
 
 def owned_store(adj_arr, idx, d, z):
@@ -168,10 +168,10 @@ def owned_store(adj_arr, idx, d, z):
 
 @overload(owned_store, target="generic")
 def _ol_owned_store(adj_arr, idx, d, z):
-    n = _n_index(idx)
+    n = index_count(idx)
     if not is_float_array(adj_arr):
         return _gen(("os_noop",), "def f(adj_arr, idx, d, z):\n    return None\n")
-    ix = _ix(n)
+    ix = index_source(n)
     return _gen(("os", n), f"def f(adj_arr, idx, d, z):\n"
                            f"    if {_in_bounds_source(n)}:\n"
                            f"        if z:\n"
@@ -212,8 +212,8 @@ def adj_getitem_owned(base, adj_base, idx, adj_t):
 
 @overload(adj_getitem_owned, target="generic", prefer_literal=True)
 def _ol_getitem_owned(base, adj_base, idx, adj_t):
-    n = _n_index(idx)
-    ix = _ix(n)
+    n = index_count(idx)
+    ix = index_source(n)
     if isinstance(base, types.Array) and is_float_array(base):
         return _gen(("gi_own", n), f"def f(base, adj_base, idx, adj_t):\n"
                                    f"    if has_grad(adj_base):\n"
@@ -281,7 +281,7 @@ def adj_field_init(typingctx, t, adj_base, name):
 # ---------------------------------------------------------------------------------------
 
 @intrinsic
-def _zero_like_elem(typingctx, arr):
+def zero_element(typingctx, arr):
     def codegen(context, builder, sig, args):
         return context.get_constant_null(sig.return_type)
 
@@ -334,17 +334,17 @@ def adj_store(arr, adj_arr, idx, retain):
 
 @overload(adj_store, target="generic")
 def _ol_store(arr, adj_arr, idx, retain):
-    n = _n_index(idx)
-    ix = _ix(n)
+    n = index_count(idx)
+    ix = index_source(n)
     if not is_float_array(arr):
         return _gen(("st_noop",), "def f(arr, adj_arr, idx, retain):\n"
-                                  "    return _zero_like_elem(arr)\n")
+                                  "    return zero_element(arr)\n")
     return _gen(("st", n), f"def f(arr, adj_arr, idx, retain):\n"
                            f"    if not has_grad(adj_arr):\n"
-                           f"        return _zero_like_elem(arr)\n"
+                           f"        return zero_element(arr)\n"
                            f"    g = adj_arr[{ix}]\n"
                            f"    if not retain:\n"
-                           f"        adj_arr[{ix}] = _zero_like_elem(arr)\n"
+                           f"        adj_arr[{ix}] = zero_element(arr)\n"
                            f"    return g\n")
 
 
@@ -354,14 +354,14 @@ def adj_atomic_add(arr, adj_arr, idx):
 
 @overload(adj_atomic_add, target="generic")
 def _ol_atomic_add(arr, adj_arr, idx):
-    n = _n_index(idx)
+    n = index_count(idx)
     if not is_float_array(arr):
         return _gen(("aa_noop",), "def f(arr, adj_arr, idx):\n"
-                                  "    return _zero_like_elem(arr)\n")
+                                  "    return zero_element(arr)\n")
     return _gen(("aa", n), f"def f(arr, adj_arr, idx):\n"
                            f"    if not has_grad(adj_arr):\n"
-                           f"        return _zero_like_elem(arr)\n"
-                           f"    return adj_arr[{_ix(n)}]\n")
+                           f"        return zero_element(arr)\n"
+                           f"    return adj_arr[{index_source(n)}]\n")
 
 
 def adj_atomic_sub(arr, adj_arr, idx):
@@ -389,15 +389,15 @@ def adj_atomic_minmax(arr, adj_arr, idx, v):
 
 @overload(adj_atomic_minmax, target="generic")
 def _ol_atomic_minmax(arr, adj_arr, idx, v):
-    n = _n_index(idx)
-    ix = _ix(n)
+    n = index_count(idx)
+    ix = index_source(n)
     if not is_float_array(arr):
         return _gen(("am_noop",), "def f(arr, adj_arr, idx, v):\n"
-                                  "    return _zero_like_elem(arr)\n")
+                                  "    return zero_element(arr)\n")
     return _gen(("am", n), f"def f(arr, adj_arr, idx, v):\n"
                            f"    if has_grad(adj_arr) and arr[{ix}] == v:\n"
                            f"        return adj_arr[{ix}]\n"
-                           f"    return _zero_like_elem(arr)\n")
+                           f"    return zero_element(arr)\n")
 
 
 def atomic_replay(arr, idx):
@@ -406,7 +406,7 @@ def atomic_replay(arr, idx):
 
 @overload(atomic_replay, target="generic")
 def _ol_atomic_replay(arr, idx):
-    return _gen(("ar",), "def f(arr, idx):\n    return _zero_like_elem(arr)\n")
+    return _gen(("ar",), "def f(arr, idx):\n    return zero_element(arr)\n")
 
 
 # ---------------------------------------------------------------------------------------

@@ -72,7 +72,7 @@ def holds_arrays(t) -> bool:
     return False
 
 
-def _parts(t):
+def value_parts(t):
     """Component types of an aggregate value, or None for a leaf."""
     if isinstance(t, VecType):
         return [t.dtype] * t.length
@@ -91,7 +91,7 @@ def _compatible(a, c) -> bool:
         return True
     if isinstance(a, types.Float):
         return isinstance(c, (types.Float, types.Integer, types.Boolean))
-    pa, pc = _parts(a), _parts(c)
+    pa, pc = value_parts(a), value_parts(c)
     if pa is None or pc is None or len(pa) != len(pc):
         return False
     return all(_compatible(x, y) for x, y in zip(pa, pc))
@@ -102,10 +102,10 @@ def _combine(context, builder, aty, a, cty, c, leaf):
     if isinstance(aty, types.Float):
         cv = context.cast(builder, c, cty, aty)
         return leaf(builder, aty, a, cv)
-    parts = _parts(aty)
+    parts = value_parts(aty)
     if parts is None:
         return a  # integers, booleans, arrays, None: no gradient value
-    cparts = _parts(cty)
+    cparts = value_parts(cty)
     out = a
     for k, (pt, ct) in enumerate(zip(parts, cparts)):
         av = builder.extract_value(a, k)
@@ -117,7 +117,7 @@ def _combine(context, builder, aty, a, cty, c, leaf):
 def _map(context, builder, ty, a, leaf):
     if isinstance(ty, types.Float):
         return leaf(builder, ty, a)
-    parts = _parts(ty)
+    parts = value_parts(ty)
     if parts is None:
         return a
     out = a
@@ -176,7 +176,7 @@ def _array_leaves(t):
     if isinstance(t, types.Array):
         return [t]
     out = []
-    for p in _parts(t) or ():
+    for p in value_parts(t) or ():
         out.extend(_array_leaves(p))
     return out
 

@@ -23,12 +23,13 @@ from __future__ import annotations
 from llvmlite import ir
 from numba.core import types
 from numba.core.errors import TypingError
+from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic, overload
 
 from . import kernel_helpers as kh
 from . import slots
-from .adjoint_helpers import _ix, _n_index, _zero_like_elem
-from .adjoint_values import _parts, adj_zero, has_grad, zero_type
+from .adjoint_helpers import index_source, index_count, zero_element
+from .adjoint_values import value_parts, adj_zero, has_grad, zero_type
 from .atomics import atomic_add, atomic_exch, atomic_sub
 from .half import float_to_half, half_to_float
 
@@ -46,7 +47,7 @@ def _leaves(t, path=()):
     t = zero_type(t)
     if isinstance(t, types.Float):
         return [(path, t)]
-    parts = _parts(t)
+    parts = value_parts(t)
     if parts is None:
         return []
     out = []
@@ -135,7 +136,7 @@ def _pairs(ct, tt, path=()):
         return []
     if isinstance(ct, types.NoneType):
         return []
-    pt, pc = _parts(tt), _parts(ct)
+    pt, pc = value_parts(tt), value_parts(ct)
     if pt is None:
         return []
     if pc is None or len(pc) != len(pt):
@@ -179,7 +180,7 @@ def _gen(key, src: str):
     fn = _GEN.get(key)
     if fn is None:
         scope = {"has_grad": has_grad, "store": kh.store, "adj_zero": adj_zero,
-                 "_zero_like_elem": _zero_like_elem, "atomic_add": atomic_add,
+                 "zero_element": zero_element, "atomic_add": atomic_add,
                  "atomic_sub": atomic_sub, "atomic_exch": atomic_exch}
         scope.update({n: getattr(kh, n) for n in kh.__all__})
         scope.update({n: getattr(slots, n) for n in ("slot_add", "slot_sub")})
@@ -194,8 +195,8 @@ def tan_getitem(base, tan_base, idx):
 
 @overload(tan_getitem, target="generic", prefer_literal=True)
 def _ol_tan_getitem(base, tan_base, idx):
-    n = _n_index(idx)
-    ix = _ix(n)
+    n = index_count(idx)
+    ix = index_source(n)
     if isinstance(base, types.Array):
         if n < base.ndim:  # a view: the same view of the tangents (empty stays empty)
             return _gen(("gi_view", n), f"def f(base, tan_base, idx):\n"
@@ -203,7 +204,7 @@ def _ol_tan_getitem(base, tan_base, idx):
         return _gen(("gi_arr", n), f"def f(base, tan_base, idx):\n"
                                    f"    if has_grad(tan_base):\n"
                                    f"        return tan_base[{ix}]\n"
-                                   f"    return _zero_like_elem(base)\n")
+                                   f"    return zero_element(base)\n")
     if isinstance(base, types.BaseTuple):
         first = idx.types[0] if isinstance(idx, types.BaseTuple) else idx
         if isinstance(first, types.IntegerLiteral):
@@ -215,20 +216,30 @@ def _ol_tan_getitem(base, tan_base, idx):
                                f"    return tan_base[{key}]\n")
 
 
-def tan_getattr(base, tan_base, name):
-    """The tangent of ``base.name``."""
-
-
-@overload(tan_getattr, target="generic", prefer_literal=True)
-def _ol_tan_getattr(base, tan_base, name):
+@intrinsic(prefer_literal=True)
+def tan_getattr(typingctx, base, tan_base, name):
+    """The tangent of ``base.name``: the field of the tangent (for a struct field that
+    is an array, the tangent array); zero for an array's attributes (shape...)."""
     if not isinstance(name, types.StringLiteral):
         return None
     attr = name.literal_value
-    if isinstance(base, types.Array):  # shape, strides...: integers
-        return _gen(("ga_arr", attr), f"def f(base, tan_base, name):\n"
-                                      f"    return adj_zero(base.{attr})\n")
-    return _gen(("ga", attr), f"def f(base, tan_base, name):\n"
-                              f"    return tan_base.{attr}\n")
+    if isinstance(base, types.Array):
+        rt = zero_type(typingctx.resolve_getattr(base, attr))
+
+        def codegen_zero(context, builder, sig, args):
+            return context.get_constant_null(sig.return_type)
+
+        return rt(base, tan_base, name), codegen_zero
+    rt = typingctx.resolve_getattr(tan_base, attr)
+    if rt is None:
+        raise TypingError(f"internal error in a tangent: {tan_base} has no field '{attr}'")
+
+    def codegen(context, builder, sig, args):
+        impl = context.get_getattr(tan_base, attr)
+        value = impl(context, builder, tan_base, args[1], attr)
+        return impl_ret_borrowed(context, builder, sig.return_type, value)
+
+    return rt(base, tan_base, name), codegen
 
 
 def tan_store(tan_arr, idx, tan_v):
@@ -273,9 +284,9 @@ def tan_atomic(op, tan_arr, idx, tan_v):
 def _ol_tan_atomic(op, tan_arr, idx, tan_v):
     if not isinstance(op, types.StringLiteral) or op.literal_value not in ("add", "sub", "exch"):
         return None
-    n = _n_index(idx)
+    n = index_count(idx)
     fn = f"atomic_{op.literal_value}"
     return _gen(("at", fn, n), f"def f(op, tan_arr, idx, tan_v):\n"
                                f"    if not has_grad(tan_arr):\n"
-                               f"        return _zero_like_elem(tan_arr)\n"
-                               f"    return {fn}(tan_arr, {_ix(n)}, tan_v)\n")
+                               f"        return zero_element(tan_arr)\n"
+                               f"    return {fn}(tan_arr, {index_source(n)}, tan_v)\n")

@@ -29,6 +29,7 @@ import numpy as np
 from numba.core import types
 
 from .. import config, lang
+from ..lazy import LazyModule
 from ..lowering import stateful_calls
 from ..lowering.builtin import compiled_builtin
 from ..typing.dtypes import element_type
@@ -41,6 +42,9 @@ from .device import get_device
 from .func import Function
 from .handles import problem, structure_on
 from .indexed import indexedarray
+
+# the AST rewriter brings the compiler's front end: imported at its first use
+_pymode = LazyModule("numba_warp.frontend.pymode")
 
 __all__ = ["KernelArray", "python_mode", "run_python_mode"]
 
@@ -626,9 +630,7 @@ _IMPLS = {"__wp_call__": _call, "__wp_copy__": copy_value, "__wp_typed__": _type
 def _callable(owner, parsed, defaults=()):
     fn = _compiled.get(owner)
     if fn is None:
-        # the AST rewriter brings the compiler's front end: imported at the first use
-        from ..frontend.pymode import python_mode_function
-        fn = python_mode_function(parsed, _IMPLS)
+        fn = _pymode.python_mode_function(parsed, _IMPLS)
         fn.__defaults__ = tuple(defaults) or None
         _compiled[owner] = fn
     return fn

@@ -160,8 +160,9 @@ def chunk_kernel(name, rows):
     return getattr(mod, name)
 
 
-def check_rows(name, rows, device, seed=0, directions=2):
-    """Compare backward-pass gradients with central differences; return failures."""
+def check_rows(name, rows, device, seed=0, directions=2, mode="backward"):
+    """Compare backward-pass gradients (``mode="backward"``) or forward-mode tangents
+    (``mode="tangent"``) with central differences; return failures."""
     kernel = chunk_kernel(name, rows)
     rng = np.random.default_rng(seed)
     inputs, weights = [], []
@@ -190,6 +191,9 @@ def check_rows(name, rows, device, seed=0, directions=2):
                   device=device)
         return loss.numpy()
 
+    if mode == "tangent":
+        return _check_tangents(kernel, rows, inputs, args_for, scalars, losses, rng,
+                               directions, device)
     arrays = args_for(inputs, True)
     loss = wp.zeros(len(rows), dtype=wp.float64, device=device, requires_grad=True)
     tape = wp.Tape()
@@ -222,5 +226,45 @@ def check_rows(name, rows, device, seed=0, directions=2):
             scale = max(1.0, abs(fd[k]), abs(ad))
             if not np.isfinite(ad) or abs(ad - fd[k]) > row.tol * scale:
                 failures.append(f"{row.key}: backward {ad:.8g} vs finite differences "
+                                f"{fd[k]:.8g}")
+    return failures
+
+
+def _central_differences(rows, inputs, dirs, losses):
+    plus = [[None if v is None else v + row.eps * d for v, d in zip(inp, dd)]
+            for inp, dd, row in zip(inputs, dirs, rows)]
+    minus = [[None if v is None else v - row.eps * d for v, d in zip(inp, dd)]
+             for inp, dd, row in zip(inputs, dirs, rows)]
+    return (losses(plus) - losses(minus)) / (2 * np.array([r.eps for r in rows]))
+
+
+def _check_tangents(kernel, rows, inputs, args_for, scalars, losses, rng, directions,
+                    device):
+    """Forward mode: the loss's tangent along random input directions (one tangent
+    launch per direction) against central differences along them."""
+    failures = []
+    for _ in range(directions):
+        dirs = [[None if v is None else rng.normal(size=np.shape(v)) for v in inp]
+                for inp in inputs]
+        arrays = args_for(inputs, False)
+        tangents, pos = [], 0
+        for k, row in enumerate(rows):
+            for kind, d in zip(row.args, dirs[k]):
+                if d is not None:
+                    tangents.append(wp.array(np.asarray(d)[None], dtype=arrays[pos].dtype,
+                                             device=device))
+                    pos += 1
+            tangents += [None] * len(row.out)
+            pos += len(row.out)
+        loss = wp.zeros(len(rows), dtype=wp.float64, device=device)
+        tan_loss = wp.zeros(len(rows), dtype=wp.float64, device=device)
+        wp.launch(kernel, dim=len(rows), inputs=[*arrays, *scalars, loss], device=device,
+                  tangent_inputs=[*tangents, *[None] * len(scalars), tan_loss])
+        tl = tan_loss.numpy()
+        fd = _central_differences(rows, inputs, dirs, losses)
+        for k, row in enumerate(rows):
+            scale = max(1.0, abs(fd[k]), abs(tl[k]))
+            if not np.isfinite(tl[k]) or abs(tl[k] - fd[k]) > row.tol * scale:
+                failures.append(f"{row.key}: tangent {tl[k]:.8g} vs finite differences "
                                 f"{fd[k]:.8g}")
     return failures

@@ -48,6 +48,13 @@ def test_builtin_gradients(name, rows, device):
     assert not failures, "\n".join(failures)
 
 
+@pytest.mark.parametrize("name,rows", CHUNKS, ids=[c[0] for c in CHUNKS])
+def test_builtin_tangents(name, rows, device):
+    # forward mode: every row's tangent (JVP) along random directions
+    failures = check_rows(name, rows, device, mode="tangent")
+    assert not failures, "\n".join(failures)
+
+
 # builtins that are not functions of values (handled by the code generator or with
 # side effects only), so neither a rule nor a "no gradient" mark applies
 _NOT_VALUES = {"tid", "static", "print", "printf", "breakpoint", "expect_eq", "expect_neq",
