@@ -31,10 +31,12 @@ from __future__ import annotations
 import ast
 import re
 
+from .. import lang
 from ..frontend import naming
 from ..frontend.emit import GeneratedSource, SourceWriter
 from ..frontend.naming import DIMS, RETAIN, RETURN_VALUE, TID
 from ..frontend.protocols import UserFunction
+from ..lowering import operators, scalar_math
 from ..lowering import registry as rules
 from ..lowering import tangent_helpers
 from . import callees
@@ -62,6 +64,14 @@ def tan(name: str) -> str:
 
 # the array-updating helpers of the code generator, by object id -> name
 _WRITE_HELPERS = callees.array_helpers()
+# builtins whose tangent is written out: name -> (form, argument count); "linear": the
+# builtin of the tangents, "bilinear": f(ta, b) + f(a, tb)
+_DIRECT = {"add": ("linear", 2), "sub": ("linear", 2), "neg": ("linear", 1),
+           "transpose": ("linear", 1), "cross": ("bilinear", 2), "dot": ("bilinear", 2),
+           "outer": ("bilinear", 2), "ddot": ("bilinear", 2), "cw_mul": ("bilinear", 2),
+           "normalize": ("normalize", 1)}
+# ``a / b`` in generated code (tangent_helpers.tan_div)
+_DIVISIONS = (scalar_math.div, operators.div_approx)
 
 
 class TangentWriter(BackwardWriter):
@@ -165,6 +175,15 @@ class TangentWriter(BackwardWriter):
             op, a = d
             ta = self.tangent_of(a)
             w.line(f"{t} = {self.h['neg']}({ta})" if op == "USub" else f"{t} = {ta}", line, indent)
+        elif k == "binop" and d[0] in ("Add", "Sub"):
+            op, a, b = d
+            fn = callees.REPLAYED_OPERATORS[op]
+            f = self.refs.ref(getattr(lang, fn), fn)
+            w.line(f"{t} = {f}({self.tangent_of(a)}, {self.tangent_of(b)})", line, indent)
+        elif k == "binop" and d[0] in ("Mult", "MatMult"):
+            op, a, b = d
+            w.line(f"{t} = {self.t['tan_mul']}({a}, {b}, {self.tangent_of(a)}, "
+                   f"{self.tangent_of(b)})", line, indent)
         elif k == "binop":
             op, a, b = d
             rule = rules.binop_rule(op)
@@ -224,6 +243,16 @@ class TangentWriter(BackwardWriter):
         if rules.is_nondifferentiable(obj) or obj in (len, range):
             w.line(f"{t} = {self.h['adj_zero']}({n})", line, indent)
             return
+        form = _DIRECT.get(getattr(obj, "__name__", None)) \
+            if getattr(lang, getattr(obj, "__name__", ""), None) is obj and not kwargs else None
+        if form is not None and len(args) == form[1]:
+            self.direct(w, st, form[0], indent)
+            return
+        if any(obj is d for d in _DIVISIONS) and len(args) == 2 and not kwargs:
+            a, b = args
+            w.line(f"{t} = {self.t['tan_div']}({a}, {b}, {self.tangent_of(a)}, "
+                   f"{self.tangent_of(b)})", line, indent)
+            return
         rule = rules.rule_for(obj)
         construct = rules.is_constructor(obj)
         if rule is None:
@@ -247,6 +276,21 @@ class TangentWriter(BackwardWriter):
                 "positionally", LineNode(line))
         self.from_rule(w, st, self.refs.ref(rule, getattr(rule, "__name__", "rule")), args,
                        kwargs, indent)
+
+    def direct(self, w, st: Let, form: str, indent):
+        """The tangent of a linear or bilinear builtin (or ``normalize``), written out."""
+        fname, obj, args, kwargs = st.data
+        n, line = st.name, st.line
+        ts = [self.tangent_of(a) for a in args]
+        add = self.refs.ref(lang.add, "add")
+        if form == "linear":
+            src = f"{fname}({', '.join(ts)})"
+        elif form == "bilinear":
+            (a, b), (ta, tb) = args, ts
+            src = f"{add}({fname}({ta}, {b}), {fname}({a}, {tb}))"
+        else:  # normalize
+            src = f"{self.t['tan_normalize']}({args[0]}, {n}, {ts[0]})"
+        w.line(f"{tan(n)} = {src}", line, indent)
 
     def write_helper(self, w, st: Let, helper: str, indent):
         """``n = store(base, idx, v)`` and the other element updates: linear, so the

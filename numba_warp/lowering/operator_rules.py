@@ -46,7 +46,9 @@ __all__ = [
 ]
 
 
-def _kind(t):
+def kind_of(t):
+    """The kind of value of a Numba type: "int", "scalar", "matrix", a vector's kind
+    ("vector", "quaternion", "transformation", "spatial_vector"), or None."""
     if isinstance(t, (types.Integer, types.Boolean)):
         return "int"
     if isinstance(t, types.Float):
@@ -135,7 +137,7 @@ def adj_mul(a, b, ret, adj_ret):
 
 @overload(adj_mul, target="generic", strict=False)
 def _ol_adj_mul(a, b, ret, adj_ret):
-    ka, kb = _kind(a), _kind(b)
+    ka, kb = kind_of(a), kind_of(b)
     if ka == "int" and kb == "int":
         return lambda a, b, ret, adj_ret: (adj_ret, adj_ret)  # ints: accum ignores these
     if ka in ("scalar", "int") and kb in ("scalar", "int"):
@@ -162,7 +164,7 @@ def adj_div(a, b, ret, adj_ret):
 
 @overload(adj_div, target="generic", strict=False)
 def _ol_adj_div(a, b, ret, adj_ret):
-    ka, kb = _kind(a), _kind(b)
+    ka, kb = kind_of(a), kind_of(b)
     if ka == "int" and kb == "int":
         return lambda a, b, ret, adj_ret: (adj_ret, adj_ret)
     if kb in ("scalar", "int") and ka in ("scalar", "int"):
@@ -202,7 +204,7 @@ def adj_mod(a, b, ret, adj_ret):
 def _ol_adj_mod(a, b, ret, adj_ret):
     if isinstance(a, types.Integer) and isinstance(b, types.Integer):
         return lambda a, b, ret, adj_ret: (adj_ret, adj_ret)
-    if _kind(a) not in ("scalar", "int"):  # vectors, component-wise
+    if kind_of(a) not in ("scalar", "int"):  # vectors, component-wise
         return lambda a, b, ret, adj_ret: (adj_ret, neg(cw_mul(adj_ret, cw_div(a - ret, b))))
 
     def impl(a, b, ret, adj_ret):

@@ -27,14 +27,16 @@ from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic, overload
 
 from . import kernel_helpers as kh
-from . import slots
+from . import operator_rules
+from . import slots, vector_math
+from .operator_rules import adj_div, adj_mul
 from .adjoint_helpers import index_source, index_count, zero_element
 from .adjoint_values import value_parts, adj_zero, has_grad, zero_type
 from .atomics import atomic_add, atomic_exch, atomic_sub
 from .half import float_to_half, half_to_float
 
 __all__ = ["tan_count", "tan_basis", "tan_set", "tan_dot", "tan_getitem", "tan_getattr",
-           "tan_store", "tan_write", "tan_atomic"]
+           "tan_store", "tan_write", "tan_atomic", "tan_mul", "tan_div", "tan_normalize"]
 
 
 # ---------------------------------------------------------------------------------------
@@ -290,3 +292,76 @@ def _ol_tan_atomic(op, tan_arr, idx, tan_v):
                                f"    if not has_grad(tan_arr):\n"
                                f"        return zero_element(tan_arr)\n"
                                f"    return {fn}(tan_arr, {index_source(n)}, tan_v)\n")
+
+
+# ---------------------------------------------------------------------------------------
+# Direct tangents of the commonest operations (the rule-derived form calls the adjoint
+# rule once per component of the result: a vec3 product would cost three)
+# ---------------------------------------------------------------------------------------
+
+_BY_RULE = """def f(a, b, ta, tb):
+    n = {op}
+    t = adj_zero(n)
+    for k in range(tan_count(n)):
+        c = {rule}(a, b, n, tan_basis(n, k))
+        t = tan_set(t, k, tan_dot(c[0], ta) + tan_dot(c[1], tb))
+    return t
+"""
+
+
+def _by_rule(op, rule):
+    return _gen_direct(("by_rule", rule.__name__), _BY_RULE.format(op=op, rule=rule.__name__))
+
+
+def _gen_direct(key, src):
+    fn = _GEN.get(key)
+    if fn is None:
+        scope = {"adj_zero": adj_zero, "tan_count": tan_count, "tan_basis": tan_basis,
+                 "tan_set": tan_set, "tan_dot": tan_dot, "adj_mul": adj_mul,
+                 "adj_div": adj_div, "div": kh.div}
+        exec(src, scope)  # noqa: S102 - fixed templates
+        fn = _GEN[key] = scope["f"]
+    return fn
+
+
+def tan_mul(a, b, ta, tb):
+    """The tangent of ``a * b``: ``ta * b + a * tb`` where the product is bilinear
+    (scalars, vectors, matrices, quaternions); from the adjoint rule otherwise
+    (transforms, whose product rotates)."""
+
+
+@overload(tan_mul, target="generic", strict=False)
+def _ol_tan_mul(a, b, ta, tb):
+    pair = (operator_rules.kind_of(a), operator_rules.kind_of(b))
+    if None in pair or (pair in operator_rules.MUL_RULES and
+                        pair != ("quaternion", "quaternion")):
+        return _by_rule("a * b", adj_mul)
+    return lambda a, b, ta, tb: ta * b + a * tb
+
+
+def tan_div(a, b, ta, tb):
+    """The tangent of ``a / b``: ``(ta - (a / b) * tb) / b`` for a scalar ``b``; from the
+    adjoint rule otherwise."""
+
+
+@overload(tan_div, target="generic", strict=False)
+def _ol_tan_div(a, b, ta, tb):
+    if operator_rules.kind_of(b) == "scalar" and operator_rules.kind_of(a) is not None:
+        return lambda a, b, ta, tb: kh.div(ta - kh.div(a, b) * tb, b)
+    return _by_rule("div(a, b)", adj_div)
+
+
+def tan_normalize(a, n, ta):
+    """The tangent of ``n = normalize(a)``: ``(ta - n <n, ta>) / |a|`` (zero where ``a``
+    is zero, as ``normalize`` gives zero there)."""
+
+
+@overload(tan_normalize, target="generic", strict=False)
+def _ol_tan_normalize(a, n, ta):
+    def impl(a, n, ta):
+        d = vector_math.length(a)
+        if d > 0:
+            return (ta - n * vector_math.dot(n, ta)) / d
+        return adj_zero(n)
+
+    return impl

@@ -33,6 +33,7 @@ from ..lazy import LazyModule
 from ..lowering import debug_checks as dc
 from . import cuda_backend
 from .cpu_schedule import run_cpu
+from .launcher import variant_noun
 
 __all__ = ["run_checked", "KernelIndexError", "KernelAssertionError"]
 
@@ -88,7 +89,7 @@ def failure_error(lp, words) -> Exception:
     """The exception for a recorded failure (``words``: the failure slot)."""
     site = _instrumentation.SITES.get(int(words[dc.SLOT_CODE]))
     k = lp.kernel
-    what = "the backward pass of kernel" if lp.adjoint else "kernel"
+    what = variant_noun(lp.adjoint)
     head = f"{what} '{k.qualified_name}'"
     thread = _thread(int(words[dc.SLOT_TID]), lp.dim)
     if site is None:
@@ -145,7 +146,7 @@ def _source_line(site) -> str:
 def _numba_error(lp, exc) -> Exception:
     """A Numba bounds-check error (backward passes in debug mode), with the kernel named."""
     cause = exc if isinstance(exc, IndexError) else (exc.__cause__ or exc.__context__)
-    what = "the backward pass of kernel" if lp.adjoint else "kernel"
+    what = variant_noun(lp.adjoint)
     text = str(cause) if cause is not None else str(exc)
     return KernelIndexError(
         f"{what} '{lp.kernel.qualified_name}': {text} (Numba's bounds check, wp.config.mode is "

@@ -16,6 +16,7 @@ from numba.core import errors as nb_errors
 from ..frontend.errors import SourceLocation, WarpCodegenError
 from ..frontend.naming import as_user_wrote
 from .cache import generated_origin
+from .launcher import variant_noun
 
 __all__ = ["numba_errors", "translate_numba_error"]
 
@@ -120,8 +121,7 @@ def translate_numba_error(exc, k, adjoint: bool = False) -> WarpCodegenError:
 def _compile_error(k, adjoint: bool, message: str, location) -> WarpCodegenError:
     """The error for kernel ``k`` (its backward pass when ``adjoint``) at ``location``
     (None: the kernel's definition; ``located`` tells which)."""
-    what = "the tangent (forward mode) of kernel" if adjoint == "tangent" else \
-        ("the backward pass of kernel" if adjoint else "kernel")
+    what = variant_noun(adjoint)
     err = WarpCodegenError(f"cannot compile {what} '{k.qualified_name}': {message}",
                            location or k.parsed.location())
     err.located = location is not None

@@ -498,12 +498,15 @@ def _launch_cuda(lp: Launch, s, n: int, padded: tuple):
     entry.launch(s, blocks, threads, values)
 
 
+_PASS_NAMES = {False: "forward", True: "backward", "tangent": "tangent"}
+
+
 def _timed_kernel(lp: Launch, s):
     key = lp.kernel.key
     builtin = key.startswith("numba_warp_")  # the array methods' own kernels
     flag = cuda_backend.TIMING_KERNEL_BUILTIN if builtin else cuda_backend.TIMING_KERNEL
     name = (f"builtin kernel {key}" if builtin else
-            f"{'backward' if lp.adjoint else 'forward'} kernel {key}")
+            f"{_PASS_NAMES.get(lp.adjoint, 'backward')} kernel {key}")
     return cuda_backend.timed_activity(flag, name, s.numba_stream, lp.device.ordinal)
 
 

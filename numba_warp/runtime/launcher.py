@@ -32,6 +32,14 @@ __all__ = ["LAUNCH_HEAD", "launcher_module_source", "entry_name", "bind_cpu_glob
 LAUNCH_HEAD = ("_wp_n", *DIMS)
 
 
+def variant_noun(adjoint) -> str:
+    """How messages name a kernel's variant: ``adjoint`` False (the kernel), True (its
+    backward pass) or ``"tangent"`` (its forward-mode code)."""
+    if adjoint == "tangent":
+        return "the tangent (forward mode) of kernel"
+    return "the backward pass of kernel" if adjoint else "kernel"
+
+
 def entry_name(name: str, target: str, adjoint) -> str:
     """The launcher of kernel ``name`` for ``target`` (``"cpu"`` or ``"cuda"``);
     ``adjoint``: False (the forward pass), True (the backward) or ``"tangent"``."""
@@ -67,8 +75,7 @@ def launcher_module_source(gen, parsed, qualified_name: str, options: dict,
     args = ", ".join(gen.params[len(LAUNCH_HEAD):] if adjoint else gen.params)
     call = f"{gen.name}(_wp_t, {', '.join(DIMS)}{', ' if args else ''}{args})"
     head = ", ".join(LAUNCH_HEAD) + (", " + args if args else "")
-    what = "tangent (forward mode) of kernel" if adjoint == "tangent" else \
-        ("backward pass of kernel" if adjoint else "kernel")
+    what = variant_noun(adjoint).removeprefix("the ")
     # Where the kernel is defined is part of checked (debug) code only (its failure sites
     # name the user's lines): release code that does not depend on it is shared by
     # identical kernels, e.g. the unchanged kernels of a re-run notebook cell, whose
