@@ -55,12 +55,7 @@ def kernel_backward(gen, arg_names, arg_specs, name: str) -> GeneratedSource:
 
     w = SourceWriter()
     origin = gen.parsed.tree.lineno
-    head = [TID, *DIMS, *gen.params, *adj_params, RETAIN]
-    w.line(f"def {name}({', '.join(head)}):", origin)
-    for stmt in gen.prologue:
-        w.line(ast.unparse(stmt), origin, 1)
-    for line in adj_prologue:
-        w.line(line, origin, 1)
+    head = kernel_head(w, gen, name, adj_params, adj_prologue)
     zero = bw.h["adj_zero"]
     for n in [TID, *DIMS] + [n for n in arg_names if kinds[n] not in ("array", "struct")]:
         w.line(f"{adj(n)} = {zero}({n})", origin, 1)
@@ -71,6 +66,20 @@ def kernel_backward(gen, arg_names, arg_specs, name: str) -> GeneratedSource:
     bw.reverse(w, body.ir, 1)
     bw.store_owned(w, 1)
     return GeneratedSource(name, head, w, refs.refs, gen.deps, gen.parsed)
+
+
+def kernel_head(w: SourceWriter, gen, name: str, extra_params, extra_prologue) -> list:
+    """Write the head of a kernel's generated backward or tangent body: the forward
+    parameters, ``extra_params`` and ``_wp_retain``, then the forward prologue and
+    ``extra_prologue``. Returns the parameters."""
+    origin = gen.parsed.tree.lineno
+    head = [TID, *DIMS, *gen.params, *extra_params, RETAIN]
+    w.line(f"def {name}({', '.join(head)}):", origin)
+    for stmt in gen.prologue:
+        w.line(ast.unparse(stmt), origin, 1)
+    for line in extra_prologue:
+        w.line(line, origin, 1)
+    return head
 
 
 def adjoint_params(arg_names, arg_specs, refs: RefTable):

@@ -28,19 +28,18 @@ both launch the same way.
 
 from __future__ import annotations
 
-import ast
 import re
 
 from .. import lang
 from ..frontend import naming
 from ..frontend.emit import GeneratedSource, SourceWriter
-from ..frontend.naming import DIMS, RETAIN, RETURN_VALUE, TID
+from ..frontend.naming import DIMS, RETURN_VALUE, TID
 from ..frontend.protocols import UserFunction
 from ..lowering import operators, scalar_math
 from ..lowering import registry as rules
 from ..lowering import tangent_helpers
 from . import callees
-from .assemble import adjoint_params, returns_value
+from .assemble import adjoint_params, kernel_head, returns_value
 from .build import build_ir
 from .ir import AtomicArr, Effect, If, Let, Loop, Return, StoreArr
 from .writer import BackwardWriter, RefTable, LineNode, tuple_source
@@ -117,12 +116,7 @@ class TangentWriter(BackwardWriter):
                 w.line(f"{TAN_RETURN} = {self.tangent_of(st.value)}", st.line, indent)
             return True
         if isinstance(st, If):
-            w.line(f"if {st.cond}:", st.line, indent)
-            self.forward(w, st.then, indent + 1, checkpoints=False)
-            if st.orelse:
-                w.line("else:", st.line, indent)
-                self.forward(w, st.orelse, indent + 1, checkpoints=False)
-            return True
+            return self.forward_if(w, st, indent, False)
         if isinstance(st, Loop):
             for c in st.carriers:
                 if c.entry is not None and self.is_active(c.name):
@@ -379,13 +373,7 @@ def kernel_tangent(gen, arg_names, arg_specs, name: str) -> GeneratedSource:
     prologue = [_retarget(line) for line in prologue]
 
     w = SourceWriter()
-    origin = gen.parsed.tree.lineno
-    head = [TID, *DIMS, *gen.params, *tan_params, RETAIN]
-    w.line(f"def {name}({', '.join(head)}):", origin)
-    for stmt in gen.prologue:
-        w.line(ast.unparse(stmt), origin, 1)
-    for line in prologue:
-        w.line(line, origin, 1)
+    head = kernel_head(w, gen, name, tan_params, prologue)
     tw.forward(w, body.ir, 1, checkpoints=False)
     return GeneratedSource(name, head, w, refs.refs, gen.deps, gen.parsed)
 

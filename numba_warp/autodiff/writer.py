@@ -126,16 +126,19 @@ class BackwardWriter:
                 return True
             return False
         if isinstance(st, If):
-            w.line(f"if {st.cond}:", st.line, indent)
-            self.forward(w, st.then, indent + 1, checkpoints=checkpoints)
-            if st.orelse:
-                w.line("else:", st.line, indent)
-                self.forward(w, st.orelse, indent + 1, checkpoints=checkpoints)
-            return True
+            return self.forward_if(w, st, indent, checkpoints)
         if isinstance(st, Loop):
             self.forward_loop(w, st, indent, checkpoints)
             return True
         raise AssertionError(st)
+
+    def forward_if(self, w, st: If, indent, checkpoints) -> bool:
+        w.line(f"if {st.cond}:", st.line, indent)
+        self.forward(w, st.then, indent + 1, checkpoints=checkpoints)
+        if st.orelse:
+            w.line("else:", st.line, indent)
+            self.forward(w, st.orelse, indent + 1, checkpoints=checkpoints)
+        return True
 
     def let_source(self, st: Let) -> str:
         k, d = st.kind, st.data

@@ -140,23 +140,25 @@ class _Overload(FunctionOverload):
             self._impl = impl
         return self._impl
 
+    def _companion_module(self, what: str, make, tag: str):
+        """The loaded module of a generated companion (``make(gen, params, name)``:
+        ``function_backward`` or ``function_tangent``)."""
+        src = make(self.generated(), self.params, self.parsed.name)
+        header = f"# {what} of @wp.func {self.parsed.qualname} from {self.parsed.filename}\n"
+        return load_generated_module(header + src.source, f"func_{self.parsed.name}_{tag}",
+                                     src.refs, origin=src)
+
     def _backward_module(self):
         if self._bwd_module is None:
-            src = _adjoint.function_backward(self.generated(), self.params, self.parsed.name)
-            header = f"# backward of @wp.func {self.parsed.qualname} from {self.parsed.filename}\n"
-            self._bwd_module = load_generated_module(header + src.source,
-                                                     f"func_{self.parsed.name}_bwd", src.refs,
-                                                     origin=src)
+            self._bwd_module = self._companion_module(
+                "backward", _adjoint.function_backward, "bwd")
         return self._bwd_module
 
     def tangent_impl(self):
         """``f__tan(params..., tan_params...)`` -> (value, its tangent) (forward mode)."""
         if self._tan_module is None:
-            src = _tangent.function_tangent(self.generated(), self.params, self.parsed.name)
-            header = f"# tangent of @wp.func {self.parsed.qualname} from {self.parsed.filename}\n"
-            self._tan_module = load_generated_module(header + src.source,
-                                                     f"func_{self.parsed.name}_tan", src.refs,
-                                                     origin=src)
+            self._tan_module = self._companion_module(
+                "tangent", _tangent.function_tangent, "tan")
         return getattr(self._tan_module, f"{self.parsed.name}__tan")
 
     def adjoint_impl(self):

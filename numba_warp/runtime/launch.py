@@ -677,6 +677,10 @@ def launch(kernel: Kernel, dim, inputs: typing.Sequence = (), outputs: typing.Se
         checked = conv.nulls is not None and plan.may_access(conv.nulls)
         writes = plan.written_arrays(args)
         if tangent:
+            if record_cmd:
+                raise LaunchError(f"wp.launch({kernel.__name__}): record_cmd=True cannot record "
+                                  "a tangent (forward-mode) launch; call wp.launch (or "
+                                  "wp.jvp) with the tangents each time")
             tans = _tangent_list(kernel, "tangent_inputs", tangent_inputs, len(inputs)) + \
                 _tangent_list(kernel, "tangent_outputs", tangent_outputs, len(outputs))
             tan_writes = _convert_tangents(kernel, args, tans, dev, conv)

@@ -217,3 +217,39 @@ def test_jvp_scalar_parameters_are_constants_and_untangented_arrays_too(device):
                    device=device)
     np.testing.assert_allclose(dy.numpy(), 0.0)
     np.testing.assert_allclose(y.numpy(), [2.0, 4.0, 6.0])
+
+
+def test_a_tangent_launch_is_recorded_on_the_tape_as_its_forward_launch(device):
+    x = wp.array([0.5, 1.0, 2.0], dtype=float, device=device, requires_grad=True)
+    y = wp.zeros(3, dtype=float, device=device, requires_grad=True)
+    tape = wp.Tape()
+    with tape:
+        (dy,) = wp.jvp(scale, 3, inputs=[x, 3.0], tangent_inputs=[wp.ones_like(x), None],
+                       outputs=[y], device=device)
+    tape.backward(grads={y: wp.ones(3, dtype=float, device=device)})
+    np.testing.assert_allclose(dy.numpy(), 3.0)
+    np.testing.assert_allclose(x.grad.numpy(), 3.0)
+
+
+def test_tangents_in_debug_mode_match_release(device, monkeypatch):
+    rng, xv, vv = _inputs(3)
+    dx = rng.normal(size=N)
+
+    def run():
+        x, v, y, w, total = _mixed_args(xv, vv, device)
+        return wp.jvp(mixed, N, inputs=[x, v, 4], tangent_inputs=[
+            wp.array(dx, dtype=wp.float64, device=device), None, None],
+            outputs=[y, w, total], device=device)
+
+    release = [t.numpy() for t in run()]
+    monkeypatch.setattr(wp.config, "mode", "debug")
+    debug = [t.numpy() for t in run()]
+    for a, b in zip(release, debug):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_record_cmd_refuses_tangents():
+    x = wp.ones(3, dtype=float, device="cpu")
+    with pytest.raises(TypeError, match="record_cmd=True cannot record a tangent"):
+        wp.launch(scale, 3, inputs=[x, 2.0], outputs=[wp.zeros(3, device="cpu")],
+                  device="cpu", record_cmd=True, tangent_inputs=[x, None])
