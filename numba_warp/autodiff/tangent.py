@@ -35,7 +35,7 @@ from ..frontend import naming
 from ..frontend.emit import GeneratedSource, SourceWriter
 from ..frontend.naming import DIMS, RETURN_VALUE, TID
 from ..frontend.protocols import UserFunction
-from ..lowering import operators, scalar_math
+from ..lowering import adjoint_values, operators, scalar_math
 from ..lowering import registry as rules
 from ..lowering import tangent_helpers
 from . import callees
@@ -69,6 +69,11 @@ _DIRECT = {"add": ("linear", 2), "sub": ("linear", 2), "neg": ("linear", 1),
            "transpose": ("linear", 1), "cross": ("bilinear", 2), "dot": ("bilinear", 2),
            "outer": ("bilinear", 2), "ddot": ("bilinear", 2), "cw_mul": ("bilinear", 2),
            "normalize": ("normalize", 1)}
+# ... and the adjoint helpers that adjoint rules call (their tangents: second order)
+_HELPER_DIRECT = {id(adjoint_values.scale): ("bilinear", 2),
+                  id(adjoint_values.accum): ("linear", 2),
+                  id(adjoint_values.neg): ("linear", 1),
+                  id(adjoint_values.adj_zero): ("zero", 1)}
 # ``a / b`` in generated code (tangent_helpers.tan_div)
 _DIVISIONS = (scalar_math.div, operators.div_approx)
 
@@ -237,8 +242,10 @@ class TangentWriter(BackwardWriter):
         if rules.is_nondifferentiable(obj) or obj in (len, range):
             w.line(f"{t} = {self.h['adj_zero']}({n})", line, indent)
             return
-        form = _DIRECT.get(getattr(obj, "__name__", None)) \
-            if getattr(lang, getattr(obj, "__name__", ""), None) is obj and not kwargs else None
+        form = _HELPER_DIRECT.get(id(obj)) if not kwargs else None
+        if form is None and not kwargs and \
+                getattr(lang, getattr(obj, "__name__", ""), None) is obj:
+            form = _DIRECT.get(obj.__name__)
         if form is not None and len(args) == form[1]:
             self.direct(w, st, form[0], indent)
             return
@@ -282,6 +289,8 @@ class TangentWriter(BackwardWriter):
         elif form == "bilinear":
             (a, b), (ta, tb) = args, ts
             src = f"{add}({fname}({ta}, {b}), {fname}({a}, {tb}))"
+        elif form == "zero":
+            src = f"{self.h['adj_zero']}({n})"
         else:  # normalize
             src = f"{self.t['tan_normalize']}({args[0]}, {n}, {ts[0]})"
         w.line(f"{tan(n)} = {src}", line, indent)
