@@ -310,7 +310,8 @@ class TangentWriter(BackwardWriter):
         if helper not in ("store", "inplace_add", "inplace_sub", "setattr_value"):
             w.line(f"{tan(n)} = {self.h['adj_zero']}({n})", line, indent)
             return
-        w.line(f"{tan(n)} = {fname}({self.tangent_of(base)}, {', '.join(tans)})", line, indent)
+        w.line(f"{tan(n)} = {self.t['tan_update']}({helper!r}, {self.tangent_of(base)}, "
+               f"{', '.join(tans)})", line, indent)
 
     def user_call(self, w, st: Let, indent):
         fname, obj, args, kwargs = st.data

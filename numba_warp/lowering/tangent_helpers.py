@@ -36,7 +36,8 @@ from .atomics import atomic_add, atomic_exch, atomic_sub
 from .half import float_to_half, half_to_float
 
 __all__ = ["tan_count", "tan_basis", "tan_set", "tan_dot", "tan_getitem", "tan_getattr",
-           "tan_store", "tan_write", "tan_atomic", "tan_mul", "tan_div", "tan_normalize"]
+           "tan_store", "tan_write", "tan_update", "tan_atomic", "tan_mul", "tan_div",
+           "tan_normalize"]
 
 
 # ---------------------------------------------------------------------------------------
@@ -275,6 +276,24 @@ def _ol_tan_write(helper, tan_base, idx, tan_v, spec=None):
                            f"    if has_grad(tan_base):\n"
                            f"        {call}\n"
                            f"    return None\n")
+
+
+def tan_update(helper, tan_base, idx, tan_v):
+    """The tangent of ``helper(base, idx, v)`` on a value (a vector component, a struct
+    field...): the same update of the tangents. (Arrays go through ``tan_write``.)"""
+
+
+@overload(tan_update, target="generic", prefer_literal=True)
+def _ol_tan_update(helper, tan_base, idx, tan_v):
+    if not isinstance(helper, types.StringLiteral):
+        return None
+    if isinstance(tan_base, types.Array):
+        raise TypingError("forward mode: this kernel writes into an array that is not one of "
+                          "its parameters (or their fields), whose tangent is unknown; write "
+                          "into a parameter array, or launch without tangents")
+    h = helper.literal_value
+    return _gen(("upd", h), f"def f(helper, tan_base, idx, tan_v):\n"
+                            f"    return {h}(tan_base, idx, tan_v)\n")
 
 
 def tan_atomic(op, tan_arr, idx, tan_v):
