@@ -379,18 +379,14 @@ def kernel_tangent(gen, arg_names, arg_specs, name: str) -> GeneratedSource:
     refs = RefTable(dict(gen.refs))
     tw = TangentWriter(body, refs, array_params + struct_params)
     tan_params, prologue = adjoint_params(arg_names, arg_specs, refs)
-    tan_params = [tan(n) for n in _renamed_params(tan_params, arg_names, arg_specs)]
+    # the backward body's adjoint parameters (adj_x, adj_s_field...), named as tangents
+    tan_params = [tan(p[len(naming.ADJ_PREFIX):]) for p in tan_params]
     prologue = [_retarget(line) for line in prologue]
 
     w = SourceWriter()
     head = kernel_head(w, gen, name, tan_params, prologue)
     tw.forward(w, body.ir, 1, checkpoints=False)
     return GeneratedSource(name, head, w, refs.refs, gen.deps, gen.parsed)
-
-
-def _renamed_params(adj_params, arg_names, arg_specs):
-    """The flattened adjoint parameter names without their ``adj_`` prefix."""
-    return [p[len(naming.ADJ_PREFIX):] for p in adj_params]
 
 
 def _retarget(line: str) -> str:
