@@ -211,19 +211,7 @@ class Tape:
                                "was created or last reset()); run the forward launches "
                                "inside 'with tape:' first")
         if loss is not None:
-            if not isinstance(loss, array):
-                raise TypeError(f"tape.backward(loss=...) needs a wp.array, got "
-                                f"{type(loss).__name__}")
-            if loss.size != 1 or loss.element_type.inner_shape:
-                raise ValueError(
-                    f"tape.backward(loss=...) needs a single-element loss (a scalar), got an "
-                    f"array of shape {loss.shape} and dtype {type_name(loss.dtype)}; reduce "
-                    "it to one value, or pass grads={array: seed} for a vector-Jacobian "
-                    "product")
-            if not loss.requires_grad:
-                raise ValueError("the loss array has no gradient: create it with "
-                                 "requires_grad=True (e.g. wp.zeros(1, dtype=float, "
-                                 "requires_grad=True))")
+            check_loss(loss, "tape.backward")
             self.loss = loss
             loss.grad.fill_(1.0)
         for a, seed in (grads or {}).items():
@@ -247,6 +235,35 @@ class Tape:
                 continue
             launch(k, rec.dim, inputs=rec.inputs, outputs=rec.outputs, device=rec.device,
                    adjoint=True, max_blocks=rec.max_blocks, block_dim=rec.block_dim)
+
+    def hvp(self, loss, v: dict) -> dict:
+        """Hessian-vector product: ``H v``, where ``H`` is the Hessian of the scalar
+        ``loss`` with respect to the arrays the recorded launches read, and ``v`` the
+        direction ``{array: direction array}`` (arrays not in ``v`` have a zero
+        direction). Returns ``{array: (H v) array}`` for every array with
+        ``requires_grad`` the tape saw. It is the tangent of the backward pass (forward
+        mode over reverse mode), exact through loops and branches like the gradient;
+        the gradient itself accumulates into the arrays' ``.grad`` as with
+        ``tape.backward(loss)`` (``tape.zero()`` before another call). numba_warp only.
+
+        Example
+        -------
+        >>> @wp.kernel
+        ... def cubes(x: wp.array(dtype=float), loss: wp.array(dtype=float)):
+        ...     i = wp.tid()
+        ...     wp.atomic_add(loss, 0, x[i] * x[i] * x[i])
+        >>> x = wp.array([1.0, 2.0], dtype=float, requires_grad=True)
+        >>> loss = wp.zeros(1, dtype=float, requires_grad=True)
+        >>> tape = wp.Tape()
+        >>> with tape:
+        ...     wp.launch(cubes, dim=2, inputs=[x], outputs=[loss])
+        >>> hv = tape.hvp(loss, {x: wp.array([1.0, 1.0], dtype=float)})
+        >>> print(hv[x].numpy(), x.grad.numpy())  # H = diag(6 x), gradient 3 x^2
+        [ 6. 12.] [ 3. 12.]
+        """
+        from .hvp import tape_hvp
+
+        return tape_hvp(self, loss, v)
 
     def _check_versions(self):
         for rec in self.launches:
@@ -307,6 +324,20 @@ class Tape:
             with open(filename, "w") as f:
                 f.write(dot)
         return dot
+
+
+def check_loss(loss, what: str):
+    """A loss is a one-element array with a gradient."""
+    if not isinstance(loss, array):
+        raise TypeError(f"{what}(loss=...) needs a wp.array, got {type(loss).__name__}")
+    if loss.size != 1 or loss.element_type.inner_shape:
+        raise ValueError(
+            f"{what}(loss=...) needs a single-element loss (a scalar), got an array of "
+            f"shape {loss.shape} and dtype {type_name(loss.dtype)}; reduce it to one value, "
+            "or pass grads={array: seed} to tape.backward for a vector-Jacobian product")
+    if not loss.requires_grad:
+        raise ValueError("the loss array has no gradient: create it with requires_grad=True "
+                         "(e.g. wp.zeros(1, dtype=float, requires_grad=True))")
 
 
 def _no_backward_message(k) -> str:

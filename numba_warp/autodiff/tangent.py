@@ -81,8 +81,8 @@ _DIVISIONS = (scalar_math.div, operators.div_approx)
 class TangentWriter(BackwardWriter):
     """Writes a tangent body: the forward statements, each followed by its tangent."""
 
-    def __init__(self, body, refs: RefTable, active_params):
-        super().__init__(body, None, refs)
+    def __init__(self, body, refs: RefTable, active_params, facts=None, **options):
+        super().__init__(body, facts, refs, **options)
         self.t = {n: refs.ref(getattr(tangent_helpers, n), n) for n in tangent_helpers.__all__}
         self.active = _activity(body.ir, set(active_params))
 

@@ -199,8 +199,8 @@ class BackwardWriter:
             w.line(f"{lp(loop, 'sh')} = 0", loop.line, indent)
             if stacks:
                 w.line(f"{lp(loop, 'cnt')} = 0", loop.line, indent)
-                for c in loop.checkpointed:
-                    w.line(f"{lp(loop, 's_' + c.name)} = {self.h['stack_alloc']}({c.name}, {C})",
+                for name in self.stacked(loop):
+                    w.line(f"{lp(loop, 's_' + name)} = {self.h['stack_alloc']}({name}, {C})",
                            loop.line, indent)
         if loop.kind == "range":
             w.line(f"{lp(loop, 'n')} = {self.h['range_len']}({loop.start}, {loop.stop}, "
@@ -249,14 +249,18 @@ class BackwardWriter:
         # a state every 2**sh iterations (sh grows when the stack is full)
         w.line(f"if {k} & ((1 << {lp(loop, 'sh')}) - 1) == 0:", loop.line, indent)
         w.line(f"if {lp(loop, 'cnt')} == {C}:", loop.line, indent + 1)
-        for c in loop.checkpointed:
-            w.line(f"{self.h['stack_compact']}({lp(loop, 's_' + c.name)})", loop.line, indent + 2)
+        for name in self.stacked(loop):
+            w.line(f"{self.h['stack_compact']}({lp(loop, 's_' + name)})", loop.line, indent + 2)
         w.line(f"{lp(loop, 'cnt')} = {C // 2}", loop.line, indent + 2)
         w.line(f"{lp(loop, 'sh')} += 1", loop.line, indent + 2)
-        for c in loop.checkpointed:
-            w.line(f"{self.h['stack_set']}({lp(loop, 's_' + c.name)}, {lp(loop, 'cnt')}, "
-                   f"{c.name})", loop.line, indent + 1)
+        for name in self.stacked(loop):
+            w.line(f"{self.h['stack_set']}({lp(loop, 's_' + name)}, {lp(loop, 'cnt')}, "
+                   f"{name})", loop.line, indent + 1)
         w.line(f"{lp(loop, 'cnt')} += 1", loop.line, indent + 1)
+
+    def stacked(self, loop) -> list:
+        """The variables a checkpointed loop keeps on stacks: its carriers' names."""
+        return [c.name for c in loop.checkpointed]
 
     def write_exits(self, w, loop, indent):
         for c in loop.carriers:
@@ -396,7 +400,7 @@ class BackwardWriter:
             if not (self.is_var(a) or self.is_var(b)):
                 return False
             r = self.refs.ref(rule, rule.__name__)
-            w.line(f"{CONTRIB} = {r}({a}, {b}, {n}, {adj_n})", line, indent)
+            self.rule_line(w, st, rule, f"{CONTRIB} = {r}({a}, {b}, {n}, {adj_n})", indent)
             self.accum(w, a, f"{CONTRIB}[0]", line, indent)
             self.accum(w, b, f"{CONTRIB}[1]", line, indent)
             return True
@@ -443,7 +447,8 @@ class BackwardWriter:
             r = self.refs.ref(obj.adjoint_callable(), f"{obj.__name__}_adj")
             adj_in = [f"{self.h['adj_alias']}({a}, {adj(a)})" if self.is_var(a) else
                       f"{self.h['adj_zero']}({a})" for a in args]
-            w.line(f"{CONTRIB} = {r}({', '.join(args + adj_in)}, {adj_n})", line, indent)
+            self.rule_line(w, st, obj, f"{CONTRIB} = {r}({', '.join(args + adj_in)}, {adj_n})",
+                           indent)
             for i, a in enumerate(args):
                 self.accum(w, a, f"{CONTRIB}[{i}]", line, indent)
             return True
@@ -471,14 +476,19 @@ class BackwardWriter:
         r = self.refs.ref(rule, getattr(rule, "__name__", "rule"))
         if construct:
             # keyword arguments of constructors (dtype=, shape=) only choose the type
-            w.line(f"{CONTRIB} = {r}(({''.join(a + ', ' for a in args)}), {n}, {adj_n})", line,
-                   indent)
+            self.rule_line(w, st, rule, f"{CONTRIB} = {r}(({''.join(a + ', ' for a in args)}), "
+                           f"{n}, {adj_n})", indent)
         else:
             parts = list(args) + [n, adj_n] + [f"{kk}={v}" for kk, v in kwargs]
-            w.line(f"{CONTRIB} = {r}({', '.join(parts)})", line, indent)
+            self.rule_line(w, st, rule, f"{CONTRIB} = {r}({', '.join(parts)})", indent)
         for i, a in enumerate(args):
             self.accum(w, a, f"{CONTRIB}[{i}]", line, indent)
         return True
+
+    def rule_line(self, w, st: Let, rule, text: str, indent):
+        """Write ``text``, the call of ``rule`` (a builtin's gradient rule, or the
+        ``UserFunction`` called) giving the contributions of statement ``st``."""
+        w.line(text, st.line, indent)
 
     def reverse_loop(self, w, loop: Loop, indent):
         lp = self.lp
@@ -492,8 +502,8 @@ class BackwardWriter:
         if loop.checkpointed:
             sh, c_ = lp(loop, "sh"), lp(loop, "c")
             w.line(f"{c_} = {k} >> {sh}", loop.line, inner)
-            for c in loop.checkpointed:
-                w.line(f"{c.name} = {self.h['stack_get']}({lp(loop, 's_' + c.name)}, {c_})",
+            for name in self.stacked(loop):
+                w.line(f"{name} = {self.h['stack_get']}({lp(loop, 's_' + name)}, {c_})",
                        loop.line, inner)
             j = lp(loop, "j")
             w.line(f"for {j} in range({c_} << {sh}, {k}):", loop.line, inner)

@@ -48,7 +48,7 @@ from numba.extending import overload
 from ..typing.mat import MatrixValue, MatType, matrix_class
 from ..typing.scalars import ScalarType, WeakFloat, scalar_class_for, to_numba_type
 from ..typing.vec import VectorValue, VecType, vector_class
-from .registry import adjoint, constructor, nondifferentiable
+from .registry import adjoint, constructor, nondifferentiable, second_order
 
 __all__ = [
     "JIT", "absent", "adjoint", "as_array", "concrete", "constructor", "dtype_arg",
@@ -122,7 +122,9 @@ def unary_adjoint(fn, deriv):
         return lambda x, ret, adj_ret: (d(x, ret) * adj_ret,)
 
     rule.__name__ = f"adj_{fn.__name__}"
-    return adjoint(fn, typed=True)(rule)
+    made = adjoint(fn, typed=True)(rule)
+    second_order(("unary", deriv), made)
+    return made
 
 
 # ---------------------------------------------------------------------------------------

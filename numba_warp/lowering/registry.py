@@ -55,6 +55,9 @@ __all__ = [
     "register_rule",
     "replay_for",
     "rule_for",
+    "SECOND_ORDER",
+    "second_order",
+    "second_order_for",
 ]
 
 #: builtin -> Numba-callable rule (the function the generated code calls)
@@ -70,6 +73,10 @@ CONSTRUCTORS: set = set()
 MUL_RULES: dict = {}
 #: AST operator class name ("Add", "Mult"...) -> rule
 BINOP_RULES: dict = {}
+#: rule -> how the tangent of its contributions is formed (Hessian-vector products):
+#: "linear", "bilinear", ("plain", fn), ("unary", deriv) or a second-order rule (see
+#: ``autodiff/second_order.py``)
+SECOND_ORDER: dict = {}
 
 
 def _key(obj):
@@ -101,6 +108,7 @@ def adjoint(builtin, *, typed: bool = False):
             overload(fn, target="generic", strict=False,
                      jit_options={"error_model": "numpy"})(lambda *a, **k: fn)
             callable_ = fn
+            SECOND_ORDER.setdefault(_key(fn), ("plain", fn))
         register_rule(builtin, callable_)
         return callable_
 
@@ -112,6 +120,20 @@ def register_rule(builtin, rule):
     of each builtin of a list)."""
     for b in _each(builtin):
         RULES[_key(b)] = rule
+
+
+def second_order(spec, *rules_):
+    """Say how the contributions of each rule in ``rules_`` get their tangent (see
+    :data:`SECOND_ORDER`); a builtin stands for its registered rule."""
+    for r in rules_:
+        SECOND_ORDER[_key(RULES.get(_key(r), r))] = spec
+
+
+def second_order_for(rule):
+    try:
+        return SECOND_ORDER.get(_key(rule))
+    except TypeError:
+        return None
 
 
 def nondifferentiable(*builtins):
@@ -130,6 +152,7 @@ def constructor(*builtins):
     for b in builtins:
         CONSTRUCTORS.add(_key(b))
         RULES[_key(b)] = adj_construct
+    SECOND_ORDER[_key(adj_construct)] = "linear"
 
 
 def register_binop(op_name: str, rule):

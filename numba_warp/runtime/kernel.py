@@ -46,7 +46,8 @@ from .fingerprint import describe_refs
 from .func import checked_ref, redefinition_epoch, resolve_annotations
 from .launch_plan import LaunchPlan
 from .module import Module, get_module_if_made, module_of, resolve_module
-from .launcher import bind_cpu_globals, bind_cuda_globals, entry_name, launcher_module_source
+from .launcher import (VARIANTS, bind_cpu_globals, bind_cuda_globals, entry_name,
+                       launcher_module_source)
 
 __all__ = ["Kernel", "kernel", "library_kernel", "load_module", "force_load", "all_kernels",
            "set_module_options", "get_module_options", "overload"]
@@ -57,6 +58,7 @@ _codegen = LazyModule("numba_warp.frontend.codegen")
 _checks = LazyModule("numba_warp.frontend.checks")
 _adjoint = LazyModule("numba_warp.autodiff.assemble")
 _tangent = LazyModule("numba_warp.autodiff.tangent")
+_hessian = LazyModule("numba_warp.autodiff.hessian")
 
 
 def all_kernels() -> list:
@@ -348,11 +350,39 @@ class Kernel(UserKernel):
         return module_text(self._generated_module_source(adjoint="tangent", for_display=True),
                            self.tangent.refs)
 
+    def _hessian_body(self, which: str):
+        """The tangent replay (``"tangent_replay"``) or Hessian body (``"hvp"``) of this
+        kernel (see ``autodiff/hessian.py``), made on first use."""
+        made = self.__dict__.setdefault("_hessian_bodies", {})
+        body = made.get(which)
+        if body is None:
+            if not self.enable_backward:
+                raise WarpCodegenError(
+                    f"kernel '{self.qualified_name}' has no Hessian-vector product: it was "
+                    "declared with enable_backward=False (or its module's option "
+                    "enable_backward is False)", self.parsed.location())
+            make = _hessian.kernel_tangent_replay if which == "tangent_replay" else \
+                _hessian.kernel_hvp
+            suffix = "_jvpr_body" if which == "tangent_replay" else "_hvp_body"
+            body = made[which] = make(self.generated, self.arg_names, self.arg_specs,
+                                      f"{self.parsed.name}{suffix}")
+        return body
+
+    @property
+    def hvp_source(self) -> str:
+        """The generated Hessian-vector-product source of this kernel (readable Python):
+        its backward pass with each value's tangent ``_wp_tan_<name>``."""
+        return module_text(self._generated_module_source(adjoint="hvp", for_display=True),
+                           self._hessian_body("hvp").refs)
+
     def _body(self, adjoint, debug: bool = False):
         """The generated body of a variant: forward (``adjoint`` False; ``debug``: the
-        checked one), backward (True) or tangent (``"tangent"``)."""
+        checked one), backward (True), tangent (``"tangent"``) or one of the Hessian
+        variants (``"tangent_replay"``, ``"hvp"``)."""
         if adjoint == "tangent":
             return self.tangent
+        if adjoint in ("tangent_replay", "hvp"):
+            return self._hessian_body(adjoint)
         return self.adjoint if adjoint else (self.checked if debug else self.generated)
 
     @property
@@ -400,8 +430,7 @@ class Kernel(UserKernel):
         if mod is None:
             gen = self._body(adjoint, debug)
             source = self._generated_module_source(adjoint, debug)
-            tag = f"kernel_{self.parsed.name}" + ("_jvp" if adjoint == "tangent" else
-                                                  "_bwd" if adjoint else "")
+            tag = f"kernel_{self.parsed.name}" + VARIANTS[adjoint][0]
             mod = load_generated_module(source, tag, gen.refs, origin=gen)
             body = getattr(mod, gen.name)
             if not isinstance(body, Dispatcher):
@@ -617,7 +646,8 @@ def _jit_flags(debug: bool = False, adjoint: bool = False) -> dict:
 
 
 def _variant_label(adjoint) -> str:
-    return " (tangent)" if adjoint == "tangent" else (" (backward)" if adjoint else "")
+    return {False: "", True: " (backward)", "tangent": " (tangent)",
+            "tangent_replay": " (tangent replay)", "hvp": " (Hessian-vector product)"}[adjoint]
 
 
 def _report(k, where, t0):

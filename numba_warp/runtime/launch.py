@@ -498,7 +498,8 @@ def _launch_cuda(lp: Launch, s, n: int, padded: tuple):
     entry.launch(s, blocks, threads, values)
 
 
-_PASS_NAMES = {False: "forward", True: "backward", "tangent": "tangent"}
+_PASS_NAMES = {False: "forward", True: "backward", "tangent": "tangent",
+               "tangent_replay": "tangent replay", "hvp": "Hessian-vector product"}
 
 
 def _timed_kernel(lp: Launch, s):
@@ -804,8 +805,9 @@ def _check_grad_shape(kernel, name, adj, value):
                             f"must have its shape {value.shape}")
 
 
-def _convert_adjoints(kernel, args, adj_args, device, conv):
-    """Append the backward pass's extra arguments: gradients and the retain mask."""
+def _convert_adjoints(kernel, args, adj_args, device, conv, mask: bool = True):
+    """Append the backward pass's extra arguments: gradients and (``mask``) the retain
+    mask. Returns the mask."""
     retain = 0
     for k, (name, spec, value) in enumerate(zip(kernel.arg_names, kernel.arg_specs, args)):
         adj = adj_args[k] if k < len(adj_args) else None
@@ -828,7 +830,9 @@ def _convert_adjoints(kernel, args, adj_args, device, conv):
                                 "do not flow through wp.indexedarray (Warp drops them without "
                                 "a word). Gather the elements into a wp.array in a kernel "
                                 "of the recorded computation and use that array instead")
-    _convert_scalar(kernel, "_wp_retain", types.int64, retain, device, conv)
+    if mask:
+        _convert_scalar(kernel, "_wp_retain", types.int64, retain, device, conv)
+    return retain
 
 
 def _tangent_list(kernel, what, given, n) -> list:
@@ -857,10 +861,10 @@ def _tangent_struct(value, tangent, device):
     return out
 
 
-def _convert_tangents(kernel, args, tangents, device, conv) -> list:
+def _convert_tangents(kernel, args, tangents, device, conv, mask: bool = True) -> list:
     """Append the tangent body's extra arguments (see ``autodiff/tangent.py``): a tangent
-    array per array parameter, a struct of them per struct parameter, and an unused 0.
-    Returns (array, its tangent array) pairs."""
+    array per array parameter, a struct of them per struct parameter, and (``mask``) an
+    unused 0. Returns (array, its tangent array) pairs."""
     pairs = []
     for name, spec, value, t in zip(kernel.arg_names, kernel.arg_specs, args, tangents):
         if spec.kind == "array":
@@ -889,5 +893,29 @@ def _convert_tangents(kernel, args, tangents, device, conv) -> list:
             _fail(kernel, f"tangent of {name}", "is given, but only arrays (and arrays in "
                   "structs) carry tangents, as they carry gradients; pass None for "
                   f"parameter '{name}'")
-    _convert_scalar(kernel, "_wp_retain", types.int64, 0, device, conv)
+    if mask:
+        _convert_scalar(kernel, "_wp_retain", types.int64, 0, device, conv)
     return pairs
+
+
+def launch_hessian(kernel: Kernel, dim, args, device, which: str, tangents,
+                   tangent_adjoints=None, max_blocks: int = 0, block_dim: int = 0):
+    """Run a variant of Hessian-vector products (``autodiff/hessian.py``) of a recorded
+    launch: ``which="tangent_replay"`` (``tangents``: a tangent array or None per
+    argument; they receive the tangents of what the kernel writes) or ``"hvp"`` (the
+    arrays' gradients are read and accumulated as in the backward pass, and their
+    tangents in ``tangent_adjoints``, one per argument)."""
+    dims = _launch_dims(kernel, dim)
+    dev = get_device(device)
+    plan = kernel.launch_plan
+    conv = _convert_arguments(kernel, plan, args, dev)
+    if which == "hvp":
+        retain = _convert_adjoints(kernel, args, [], dev, conv, mask=False)
+        _convert_tangents(kernel, args, tangents, dev, conv, mask=False)
+        _convert_tangents(kernel, args, tangent_adjoints, dev, conv, mask=False)
+        _convert_scalar(kernel, "_wp_retain", types.int64, retain, dev, conv)
+    else:
+        _convert_tangents(kernel, args, tangents, dev, conv)
+    lp = Launch.prepared(kernel, dims, dev, conv, None, block_dim or config.block_dim,
+                         max_blocks, which, (), conv.nulls is not None, args, None)
+    _run(lp, None)

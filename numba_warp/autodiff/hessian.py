@@ -1,0 +1,321 @@
+"""Hessian-vector products: forward mode over the backward pass.
+
+For a scalar loss ``L(x)`` computed by recorded launches, ``H v`` is the directional
+derivative of the gradient along ``v``: the tangent of the backward pass. Two kernel
+variants serve ``Tape.hvp`` (``tape.py``):
+
+* the *tangent replay* (``kernel_tangent_replay``): the tangent body of ``tangent.py``
+  without the forward computation's side effects. Run over the recorded launches in
+  order, it gives every array its tangent (``dx`` along ``v``) without writing the arrays
+  the forward pass wrote (atomic sums would be counted twice).
+* the *Hessian body* (``kernel_hvp``): the backward body of ``assemble.py`` (the replay,
+  then the reverse statements) with, after each statement, its tangent. Run over the
+  recorded launches last first, it accumulates the gradient into the gradient arrays,
+  as the backward pass does, and the gradient's tangent (``H v``) into a second set of
+  arrays.
+
+The replay's tangents are the forward-mode compiler's (``TangentWriter``). The reverse
+statements are linear in the adjoints except for the rule calls: a line such as
+``adj_a = accum(adj_a, adj_getitem(x, adj_x, i, adj_n))`` has as its tangent the same line
+over the adjoints' tangents (the writer writes it again with every adjoint name ``adj_z``
+renamed ``tan_adj_z``). A rule call ``contrib = rule(x..., ret, adj_ret)`` needs the
+rule's second derivatives: ``second_order.py`` says where each comes from; a rule without
+them is a compile error at the user's line. Loop checkpoints keep the carried values'
+tangents beside the values.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from ..frontend import naming
+from ..frontend.emit import GeneratedSource, SourceWriter
+from ..frontend.naming import ADJ_PREFIX, ADJ_RET, CONTRIB, DIMS, RETAIN, TID, adj
+from ..frontend.protocols import UserFunction
+from ..lowering import registry as rules
+from ..lowering import second_order_rules
+from .analysis import Facts
+from .assemble import _without_adj_names, adjoint_params, kernel_head
+from .build import build_ir
+from .ir import AtomicArr, Effect, If, Let, Loop, Return, StoreArr
+from .second_order import generic_rule_function
+from .tangent import TangentWriter, _retarget, tan
+from .writer import BackwardWriter, LineNode, RefTable, tuple_source
+
+__all__ = ["kernel_tangent_replay", "kernel_hvp"]
+
+_SO = naming.generated("so")  # temporaries of second-order rules
+
+
+class ReplayTangentWriter(TangentWriter):
+    """A tangent body without the forward computation's side effects: array writes,
+    atomics and prints are not run again. ``write_tangents``: whether the tangents of
+    array writes still go into the tangent arrays (the tangent replay) or not (the
+    Hessian body, which runs after the tangent replay made them)."""
+
+    def __init__(self, *args, write_tangents: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.write_tangents = write_tangents
+
+    def replay_name(self, fname, obj):
+        return BackwardWriter.replay_name(self, fname, obj)
+
+    def forward_stmt(self, w, st, indent, checkpoints) -> bool:
+        if isinstance(st, StoreArr):
+            if self.write_tangents and self.is_active(st.arr):
+                w.line(f"{self.t['tan_store']}({tan(st.arr)}, {tuple_source(st.idx)}, "
+                       f"{self.tangent_of(st.value)})", st.line, indent)
+                return True
+            return False
+        if isinstance(st, (Effect, Return)):
+            return False
+        if isinstance(st, Loop):
+            for c in st.carriers:
+                if c.entry is not None and self.is_active(c.name):
+                    w.line(f"{tan(c.name)} = {self.tangent_of(c.entry)}", st.line, indent)
+            self.forward_loop(w, st, indent, checkpoints)
+            return True
+        return super().forward_stmt(w, st, indent, checkpoints)
+
+    def atomic(self, w, st: AtomicArr, indent) -> bool:
+        idx = tuple_source(st.idx)
+        wrote = False
+        if st.target:
+            w.line(f"{st.target} = {self.h['atomic_replay']}({st.arr}, {idx})", st.line, indent)
+            wrote = True
+        active = self.is_active(st.arr)
+        if active and st.op in ("min", "max", "cas"):
+            raise self.parsed.error(
+                f"wp.atomic_{st.op} has no tangent (forward mode), so Hessian-vector products "
+                "through it cannot be computed: which thread's value wins is decided by the "
+                "race between threads", LineNode(st.line))
+        if active and self.write_tangents:
+            call = (f"{self.t['tan_atomic']}({st.op!r}, {tan(st.arr)}, {idx}, "
+                    f"{self.tangent_of(st.value)})")
+            w.line(f"{tan(st.target)} = {call}" if st.target else call, st.line, indent)
+            return True
+        if st.target:
+            w.line(f"{tan(st.target)} = {self.h['adj_zero']}({st.target})", st.line, indent)
+        return wrote
+
+    def write_helper(self, w, st: Let, helper: str, indent):
+        fname, obj, args, kwargs = st.data
+        if args[0] in self.body.array_root and not self.write_tangents:
+            w.line(f"{tan(st.name)} = {self.tangent_of(args[0])}", st.line, indent)
+            return
+        super().write_helper(w, st, helper, indent)
+
+    def user_call(self, w, st: Let, indent):
+        raise self.parsed.error(
+            f"@wp.func '{st.data[1].__name__}' is called here: Hessian-vector products of "
+            "kernels that call @wp.func functions are not supported yet", LineNode(st.line),
+            "Write the function's body into the kernel for the Hessian-vector product.")
+
+
+class _MirroredLines(SourceWriter):
+    """A source writer that, while ``writer.mirror`` is on, follows every line that
+    reads or writes adjoints with its tangent (see the module's text)."""
+
+    def __init__(self, writer: "HessianWriter"):
+        super().__init__()
+        self.writer = writer
+
+    def line(self, text: str, origin=None, indent: int = 0) -> None:
+        super().line(text, origin, indent)
+        if self.writer.mirror:
+            mirrored = mirror_line(text)
+            if mirrored is not None:
+                super().line(mirrored, origin, indent)
+
+
+_ADJ_TOKEN = re.compile(rf"\b({re.escape(ADJ_PREFIX)}\w+|{re.escape(CONTRIB)}|"
+                        rf"{re.escape(ADJ_RET)})\b")
+
+
+def _is_adjoint(name: str) -> bool:
+    return name.startswith(ADJ_PREFIX) or name in (CONTRIB, ADJ_RET)
+
+
+def mirror_line(text: str):
+    """``text`` (a simple statement of a reverse pass) over the adjoints' tangents, or
+    None when it reads no adjoint."""
+    stripped = text.strip()
+    if not _ADJ_TOKEN.search(stripped):
+        return None
+    if stripped.endswith(":"):
+        raise AssertionError(f"a reverse-pass line with adjoints in a test: {stripped}")
+
+    class Rename(ast.NodeTransformer):
+        def visit_Name(self, node):
+            if _is_adjoint(node.id):
+                node.id = tan(node.id)
+            return node
+
+    tree = Rename().visit(ast.parse(stripped))
+    return ast.unparse(tree)
+
+
+class HessianWriter(ReplayTangentWriter):
+    """Writes a backward body with the tangent of each of its statements."""
+
+    def __init__(self, body, facts, refs, active_params, **options):
+        super().__init__(body, refs, active_params, facts, write_tangents=False, **options)
+        self.mirror = False
+        self.so_count = 0
+
+    def forward(self, w, block, indent, *, checkpoints: bool):
+        was, self.mirror = self.mirror, False
+        try:
+            return super().forward(w, block, indent, checkpoints=checkpoints)
+        finally:
+            self.mirror = was
+
+    def stacked(self, loop) -> list:
+        names = super().stacked(loop)
+        return names + [tan(c.name) for c in loop.checkpointed if self.is_active(c.name)]
+
+    def write_prefetch(self, w, loop, k, indent):
+        return  # (a hint only; the Hessian body goes without)
+
+    # -- the tangents of rule calls ------------------------------------------------------
+    def rule_line(self, w, st: Let, rule, text: str, indent):
+        was, self.mirror = self.mirror, False
+        try:
+            w.line(text, st.line, indent)
+            self.rule_tangent(w, st, rule, text, indent)
+        finally:
+            self.mirror = was
+
+    def rule_tangent(self, w, st: Let, rule, text: str, indent):
+        if isinstance(rule, UserFunction):
+            self.user_call(w, st, indent)
+        spec = rules.second_order_for(rule)
+        name = _builtin_name(st)
+        if spec == "linear":
+            w.line(mirror_line(text), st.line, indent)
+            return
+        call = ast.parse(text.strip()).body[0].value
+        if call.keywords and spec is not None:
+            raise self.parsed.error(
+                f"'{name}' is called with keyword arguments: its second derivative (for "
+                "Hessian-vector products) takes them positionally", LineNode(st.line))
+        *xs, ret, u = [ast.unparse(a) for a in call.args]
+        r = ast.unparse(call.func)
+        txs = [self.tangent_of(x) for x in xs]
+        tret, tu = self.tangent_of(ret), tan(u)
+        out = tan(CONTRIB)
+        if spec == "bilinear":
+            a, b = self.so_names(2)
+            w.line(f"{a} = {r}({', '.join(xs + [ret, tu])})", st.line, indent)
+            w.line(f"{b} = {r}({', '.join(txs + [tret, u])})", st.line, indent)
+            tsum = self.refs.ref(second_order_rules.tan_sum, "tan_sum")
+            w.line(f"{out} = {tuple_source(f'{tsum}({a}[{i}], {b}[{i}])' for i in range(len(xs)))}",
+                   st.line, indent)
+        elif isinstance(spec, tuple) and spec[0] == "plain":
+            f = self.refs.ref(generic_rule_function(rule, spec[1]).tangent_callable(),
+                              f"{getattr(rule, '__name__', 'rule')}_so")
+            w.line(f"{out} = {f}({', '.join(xs + [ret, u] + txs + [tret, tu])})[1]", st.line,
+                   indent)
+        elif isinstance(spec, tuple) and spec[0] == "unary":
+            f = self.refs.ref(generic_rule_function(rule, spec[1]).tangent_callable(),
+                              f"{getattr(rule, '__name__', 'rule')}_d")
+            (d,) = self.so_names(1)
+            w.line(f"{d} = {f}({xs[0]}, {ret}, {txs[0]}, {tret})", st.line, indent)
+            w.line(f"{out} = ({self.h['accum']}({self.h['scale']}({tu}, {d}[0]), "
+                   f"{self.h['scale']}({u}, {d}[1])), )", st.line, indent)
+        elif spec is not None:
+            f = self.refs.ref(spec, getattr(spec, "__name__", "so_rule"))
+            w.line(f"{out} = {f}({', '.join(xs + [ret, u] + txs + [tret, tu])})", st.line,
+                   indent)
+        else:
+            raise self.parsed.error(
+                f"'{name}' has no second derivative yet, so Hessian-vector products of "
+                "kernels that call it cannot be computed", LineNode(st.line),
+                "Gradients (wp.Tape.backward) and forward mode (wp.jvp) still work; for the "
+                "Hessian-vector product, write the operation with other builtins or in a "
+                "@wp.func with a @wp.func_grad.")
+
+    def so_names(self, k: int) -> list:
+        self.so_count += 1
+        return [f"{_SO}{self.so_count}_{i}" for i in range(k)]
+
+
+def _builtin_name(st: Let) -> str:
+    if st.kind == "binop":
+        from .callees import BINOP_SYMBOLS
+
+        return f"operator {BINOP_SYMBOLS[st.data[0]]}"
+    obj = st.data[1]
+    return getattr(obj, "__name__", st.data[0])
+
+
+def _needs_everything(block):
+    """Checkpoint every carried value and replay every loop (the tangents need the
+    values the plain backward pass can skip)."""
+    for st in block:
+        if isinstance(st, Loop):
+            st.needed = None
+            st.after_needed = True
+            _needs_everything(st.body)
+        elif isinstance(st, If):
+            _needs_everything(st.then)
+            _needs_everything(st.orelse)
+
+
+def _kernel_parts(gen, arg_names, arg_specs):
+    gen, renamed = _without_adj_names(gen, arg_names)
+    arg_names = [renamed.get(n, n) for n in arg_names]
+    kinds = dict(zip(arg_names, (s.kind for s in arg_specs)))
+    array_params = [n for n in arg_names if kinds[n] == "array"]
+    struct_params = [n for n in arg_names if kinds[n] == "struct"]
+    body = build_ir(gen, is_kernel=True, param_names=[TID, *DIMS, *arg_names],
+                    array_params=array_params, struct_params=struct_params)
+    return gen, arg_names, kinds, body, array_params + struct_params
+
+
+def kernel_tangent_replay(gen, arg_names, arg_specs, name: str) -> GeneratedSource:
+    """The tangent replay of a kernel (parameters as its tangent body's: see
+    ``tangent.kernel_tangent``): tangents only, no forward side effects."""
+    gen, arg_names, kinds, body, active = _kernel_parts(gen, arg_names, arg_specs)
+    refs = RefTable(dict(gen.refs))
+    tw = ReplayTangentWriter(body, refs, active, write_tangents=True)
+    adj_params, prologue = adjoint_params(arg_names, arg_specs, refs)
+    tan_params = [tan(p[len(ADJ_PREFIX):]) for p in adj_params]
+    w = SourceWriter()
+    head = kernel_head(w, gen, name, tan_params, [_retarget(line) for line in prologue])
+    tw.forward(w, body.ir, 1, checkpoints=False)
+    return GeneratedSource(name, head, w, refs.refs, gen.deps, gen.parsed)
+
+
+def kernel_hvp(gen, arg_names, arg_specs, name: str) -> GeneratedSource:
+    """The Hessian body of a kernel: the forward parameters, then per array (struct)
+    parameter its gradient, its tangent and its gradient's tangent, then the retain
+    mask (``_wp_retain``)."""
+    gen, arg_names, kinds, body, active = _kernel_parts(gen, arg_names, arg_specs)
+    facts = Facts(body, is_kernel=True,
+                  scalar_params=[n for n in arg_names if kinds[n] == "scalar"])
+    _needs_everything(body.ir)
+    refs = RefTable(dict(gen.refs))
+    hw = HessianWriter(body, facts, refs, active, retain_var=RETAIN,
+                       retain_bits={n: k for k, n in enumerate(arg_names)
+                                    if kinds[n] == "array"})
+    adj_params, adj_prologue = adjoint_params(arg_names, arg_specs, refs)
+    tan_params = [tan(p[len(ADJ_PREFIX):]) for p in adj_params]
+    tadj_params = [tan(p) for p in adj_params]
+    prologue = adj_prologue + [_retarget(line) for line in adj_prologue] + \
+        [_ADJ_TOKEN.sub(lambda m: tan(m.group(1)), line) for line in adj_prologue]
+
+    w = _MirroredLines(hw)
+    head = kernel_head(w, gen, name, adj_params + tan_params + tadj_params, prologue)
+    origin = gen.parsed.tree.lineno
+    zero = hw.h["adj_zero"]
+    hw.mirror = True
+    for n in [TID, *DIMS] + [n for n in arg_names if kinds[n] not in ("array", "struct")]:
+        w.line(f"{adj(n)} = {zero}({n})", origin, 1)
+    w.line("# -- replay of the forward pass, with tangents --", None, 1)
+    hw.forward(w, body.ir, 1, checkpoints=True)
+    w.line("# -- reverse pass, with tangents --", None, 1)
+    hw.reverse(w, body.ir, 1)
+    hw.mirror = False
+    return GeneratedSource(name, head, w, refs.refs, gen.deps, gen.parsed)
