@@ -67,8 +67,12 @@ class _Table:
         return None
 
 
-def tape_hvp(tape, loss, v: dict) -> dict:
-    check_loss(loss, "tape.hvp")
+def tape_hvp(tape, loss, v: dict, seeds: dict | None = None) -> dict:
+    """``tape.hvp(loss, v)``; or, with ``loss`` None, the gradient seeds ``{array:
+    seed}`` of ``seeds`` (the Hessian of the sum of each array's elements weighted by
+    its seed)."""
+    if loss is not None:
+        check_loss(loss, "tape.hvp")
     if not isinstance(v, dict) or not all(isinstance(a, array) for a in v):
         raise TypeError("tape.hvp(loss, v): v is a dict {array: direction array}")
     if not tape.launches:
@@ -106,8 +110,11 @@ def tape_hvp(tape, loss, v: dict) -> dict:
         launch_hessian(rec.kernel, rec.dim, args, rec.device, "tangent_replay",
                        [tangents.argument(x) for x in args], max_blocks=rec.max_blocks,
                        block_dim=rec.block_dim)
-    tape.loss = loss
-    loss.grad.fill_(1.0)
+    if loss is not None:
+        tape.loss = loss
+        loss.grad.fill_(1.0)
+    for a, seed in (seeds or {}).items():
+        a.grad.assign(seed)
     hv = _Table(lambda a: a.requires_grad)
     for rec in reversed(tape.launches):
         args = [*rec.inputs, *rec.outputs]

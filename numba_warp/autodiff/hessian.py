@@ -31,19 +31,19 @@ import re
 
 from ..frontend import naming
 from ..frontend.emit import GeneratedSource, SourceWriter
-from ..frontend.naming import ADJ_PREFIX, ADJ_RET, CONTRIB, DIMS, RETAIN, TID, adj
+from ..frontend.naming import ADJ_PREFIX, ADJ_RET, CONTRIB, DIMS, RETAIN, RETURN_VALUE, TID, adj
 from ..frontend.protocols import UserFunction
 from ..lowering import registry as rules
 from ..lowering import second_order_rules
 from .analysis import Facts
-from .assemble import _without_adj_names, adjoint_params, kernel_head
+from .assemble import _without_adj_names, adjoint_params, kernel_head, returns_value
 from .build import build_ir
 from .ir import AtomicArr, Effect, If, Let, Loop, Return, StoreArr
 from .second_order import generic_rule_function
-from .tangent import TangentWriter, _retarget, tan
+from .tangent import TAN_PAIR, TAN_RETURN, TangentWriter, _retarget, tan
 from .writer import BackwardWriter, LineNode, RefTable, tuple_source
 
-__all__ = ["kernel_tangent_replay", "kernel_hvp"]
+__all__ = ["kernel_tangent_replay", "kernel_hvp", "function_hvp"]
 
 _SO = naming.generated("so")  # temporaries of second-order rules
 
@@ -54,9 +54,10 @@ class ReplayTangentWriter(TangentWriter):
     array writes still go into the tangent arrays (the tangent replay) or not (the
     Hessian body, which runs after the tangent replay made them)."""
 
-    def __init__(self, *args, write_tangents: bool, **kwargs):
+    def __init__(self, *args, write_tangents: bool, returns: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.write_tangents = write_tangents
+        self.returns = returns  # a function's replay: keep the return value and tangent
 
     def replay_name(self, fname, obj):
         return BackwardWriter.replay_name(self, fname, obj)
@@ -68,8 +69,10 @@ class ReplayTangentWriter(TangentWriter):
                        f"{self.tangent_of(st.value)})", st.line, indent)
                 return True
             return False
-        if isinstance(st, (Effect, Return)):
+        if isinstance(st, Effect) or (isinstance(st, Return) and not self.returns):
             return False
+        if isinstance(st, If):
+            return self.forward_if(w, st, indent, checkpoints)
         if isinstance(st, Loop):
             for c in st.carriers:
                 if c.entry is not None and self.is_active(c.name):
@@ -107,10 +110,19 @@ class ReplayTangentWriter(TangentWriter):
         super().write_helper(w, st, helper, indent)
 
     def user_call(self, w, st: Let, indent):
-        raise self.parsed.error(
-            f"@wp.func '{st.data[1].__name__}' is called here: Hessian-vector products of "
-            "kernels that call @wp.func functions are not supported yet", LineNode(st.line),
-            "Write the function's body into the kernel for the Hessian-vector product.")
+        """A ``@wp.func`` call: its replay-tangent companion (no side effects)."""
+        fname, obj, args, kwargs = st.data
+        n, line = st.name, st.line
+        if kwargs:
+            raise self.parsed.error(
+                f"calls of @wp.func '{obj.__name__}' with keyword arguments have no tangent "
+                "yet; pass them positionally", LineNode(line))
+        which = "rtan" if self.write_tangents else "htan"
+        r = self.refs.ref(obj.hessian_callable(which), f"{obj.__name__}_{which}")
+        w.line(f"{TAN_PAIR} = {r}({', '.join(list(args) + [self.tangent_of(a) for a in args])})",
+               line, indent)
+        w.line(f"{n} = {TAN_PAIR}[0]", line, indent)
+        w.line(f"{tan(n)} = {TAN_PAIR}[1]", line, indent)
 
 
 class _MirroredLines(SourceWriter):
@@ -189,7 +201,8 @@ class HessianWriter(ReplayTangentWriter):
 
     def rule_tangent(self, w, st: Let, rule, text: str, indent):
         if isinstance(rule, UserFunction):
-            self.user_call(w, st, indent)
+            self.function_tangent(w, st, rule, text, indent)
+            return
         spec = rules.second_order_for(rule)
         name = _builtin_name(st)
         if spec == "linear":
@@ -235,6 +248,18 @@ class HessianWriter(ReplayTangentWriter):
                 "Gradients (wp.Tape.backward) and forward mode (wp.jvp) still work; for the "
                 "Hessian-vector product, write the operation with other builtins or in a "
                 "@wp.func with a @wp.func_grad.")
+
+    def function_tangent(self, w, st: Let, fn, text: str, indent):
+        """The tangent of ``contrib = f__adj(args..., adj_args..., adj_ret)``: from the
+        function's own Hessian companion ``f__hvp``."""
+        call = ast.parse(text.strip()).body[0].value
+        parts = [ast.unparse(a) for a in call.args]
+        m = (len(parts) - 1) // 2
+        xs, adj_in, u = parts[:m], parts[m:2 * m], parts[-1]
+        r = self.refs.ref(fn.hessian_callable("hvp"), f"{fn.__name__}_hvp")
+        args = xs + adj_in + [u] + [self.tangent_of(x) for x in xs] + \
+            [mirror_line(a) or a for a in adj_in] + [tan(u)]
+        w.line(f"{tan(CONTRIB)} = {r}({', '.join(args)})[1]", st.line, indent)
 
     def so_names(self, k: int) -> list:
         self.so_count += 1
@@ -319,3 +344,43 @@ def kernel_hvp(gen, arg_names, arg_specs, name: str) -> GeneratedSource:
     hw.reverse(w, body.ir, 1)
     hw.mirror = False
     return GeneratedSource(name, head, w, refs.refs, gen.deps, gen.parsed)
+
+
+def function_hvp(gen, params, name: str) -> GeneratedSource:
+    """A function's Hessian companions: ``<name>__hvp(p..., adj_p..., adj_ret, tan_p...,
+    tan_adj_p..., tan_adj_ret) -> (contributions, their tangents)`` and the replay
+    tangents ``<name>__rtan`` / ``<name>__htan`` ``(p..., tan_p...) -> (value, tangent)``
+    (``rtan`` writes the tangents of array writes, ``htan`` nothing)."""
+    gen, renamed = _without_adj_names(gen, [n for n, _ in params])
+    params = [(renamed.get(n, n), s) for n, s in params]
+    names = [n for n, _ in params]
+    array_params = [n for n, s in params if getattr(s, "kind", "") == "array"]
+    struct_params = [n for n, s in params if getattr(s, "kind", "") == "struct"]
+    body = build_ir(gen, is_kernel=False, param_names=names, array_params=array_params,
+                    struct_params=struct_params, prologue=gen.prologue)
+    facts = Facts(body, is_kernel=False)
+    _needs_everything(body.ir)
+    refs = RefTable(dict(gen.refs))
+    origin = gen.parsed.tree.lineno
+    hw = HessianWriter(body, facts, refs, names)
+    w = _MirroredLines(hw)
+    adjs = [adj(n) for n in names]
+    head = names + adjs + [ADJ_RET] + [tan(n) for n in names] + [tan(a) for a in adjs] + \
+        [tan(ADJ_RET)]
+    w.line(f"def {name}__hvp({', '.join(head)}):", origin)
+    hw.forward(w, body.ir, 1, checkpoints=True)
+    hw.mirror = True
+    hw.reverse(w, body.ir, 1)
+    hw.mirror = False
+    w.line(f"return ({tuple_source(adjs)}, {tuple_source(tan(a) for a in adjs)})", origin, 1)
+    for which, writes in (("rtan", True), ("htan", False)):
+        w.blank()
+        w.blank()
+        rw = ReplayTangentWriter(body, refs, names, write_tangents=writes, returns=True)
+        w.line(f"def {name}__{which}({', '.join(names + [tan(n) for n in names])}):", origin)
+        rw.forward(w, body.ir, 1, checkpoints=False)
+        if returns_value(body.ir):
+            w.line(f"return ({RETURN_VALUE}, {TAN_RETURN})", origin, 1)
+        else:
+            w.line("return (None, None)", origin, 1)
+    return GeneratedSource(name, names, w, refs.refs, gen.deps, gen.parsed)

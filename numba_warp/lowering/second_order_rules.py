@@ -20,6 +20,7 @@ from . import kernel_helpers as kh
 from . import matrix_math, slots, spatial, store_rules, transform
 from . import scalar_math as sm
 from .adjoint_values import accum
+from .construct import adj_cast
 from .operator_rules import (adj_add, adj_div, adj_inner, adj_mod, adj_mul, adj_neg, adj_pos,
                              adj_pow, adj_sub, adj_zero_binop, inner, kind_of)
 from .registry import RULES, second_order
@@ -131,7 +132,7 @@ def _ol_so_pow(a, b, ret, adj_ret, ta, tb, tret, tadj):
 # -- which rule gets its tangent how -----------------------------------------------------
 # contributions that depend on the primal values only through their types or through
 # quantities constant near the point (selections, signs, integer parts)
-second_order("linear", adj_add, adj_sub, adj_neg, adj_pos, adj_mod, adj_zero_binop,
+second_order("linear", adj_cast, adj_add, adj_sub, adj_neg, adj_pos, adj_mod, adj_zero_binop,
              *(r for r in (RULES.get(f) for f in (
                  sm.min, sm.max, sm.abs, sm.floor, sm.ceil, sm.round, sm.rint, sm.trunc,
                  sm.step, sm.nonzero, matrix_math.trace, matrix_math.matrix_from_cols,

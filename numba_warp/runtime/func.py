@@ -45,6 +45,7 @@ _codegen = LazyModule("numba_warp.frontend.codegen")
 _checks = LazyModule("numba_warp.frontend.checks")
 _adjoint = LazyModule("numba_warp.autodiff.assemble")
 _tangent = LazyModule("numba_warp.autodiff.tangent")
+_hessian = LazyModule("numba_warp.autodiff.hessian")
 _epoch = [0]
 
 
@@ -161,6 +162,23 @@ class _Overload(FunctionOverload):
                 "tangent", _tangent.function_tangent, "tan")
         return getattr(self._tan_module, f"{self.parsed.name}__tan")
 
+    def hessian_impl(self, which: str):
+        """The Hessian-vector-product companions (``autodiff/hessian.py``): ``"hvp"``
+        (``f__hvp(p..., adj_p..., adj_ret, tan_p..., tan_adj_p..., tan_adj_ret)`` ->
+        (contributions, their tangents)), ``"rtan"`` and ``"htan"`` (``f__rtan(p...,
+        tan_p...)`` -> (value, tangent) without side effects; ``rtan`` still writes the
+        tangents of array writes)."""
+        if self.owner.custom_grad is not None:
+            raise WarpCodegenError(
+                f"@wp.func '{self.parsed.qualname}' has a custom gradient (@wp.func_grad): "
+                "it has no second derivative, so Hessian-vector products through it cannot "
+                "be computed", self.parsed.location())
+        mod = getattr(self, "_hvp_module", None)
+        if mod is None:
+            mod = self._hvp_module = self._companion_module(
+                "Hessian-vector product", _hessian.function_hvp, "hvp")
+        return getattr(mod, f"{self.parsed.name}__{which}")
+
     def adjoint_impl(self):
         """``f__adj(params..., adj_params..., adj_ret)`` -> contributions to the params."""
         custom = self.owner.custom_grad
@@ -180,8 +198,11 @@ class _Overload(FunctionOverload):
         ``tangent_impl`` (``"tan"``) for a call that passes the first ``n`` arguments, the
         others taking their defaults (a call the code generator could not complete:
         overloads that disagree)."""
-        full = {"adj": self.adjoint_impl, "rep": self.replay_impl,
-                "tan": self.tangent_impl}[which]()
+        if which in ("hvp", "rtan", "htan"):
+            full = self.hessian_impl(which)
+        else:
+            full = {"adj": self.adjoint_impl, "rep": self.replay_impl,
+                    "tan": self.tangent_impl}[which]()
         m = len(self.params)
         if n == m:
             return full
@@ -203,7 +224,13 @@ class _Overload(FunctionOverload):
             zeros = [f"{zero}({d})" for d in filled]
             src = (f"def {name}({', '.join(given + adj)}, r):\n"
                    f"    return {impl}({', '.join(given + filled + adj + zeros)}, r)\n")
-        elif which == "tan":
+        elif which == "hvp":
+            adj, tans, tadj = ([f"{c}{i}" for i in range(n)] for c in "ats")
+            zeros = [f"{zero}({d})" for d in filled]
+            src = (f"def {name}({', '.join(given + adj + ['r'] + tans + tadj + ['tr'])}):\n"
+                   f"    return {impl}({', '.join(given + filled + adj + zeros + ['r'] + tans)}, "
+                   f"{', '.join(zeros + tadj + zeros + ['tr'])})\n")
+        elif which in ("tan", "rtan", "htan"):
             tans = [f"t{i}" for i in range(n)]
             zeros = [f"{zero}({d})" for d in filled]
             src = (f"def {name}({', '.join(given + tans)}):\n"
@@ -458,6 +485,20 @@ class Function(UserFunction):
 
             self._tan_stub = self._stub(f"{self.__name__}__tan", typer)
         return self._tan_stub
+
+    def hessian_callable(self, which: str):
+        """Numba-callable Hessian-vector-product companion (see
+        ``_Overload.hessian_impl``): ``"hvp"``, ``"rtan"`` or ``"htan"``."""
+        stubs = self.__dict__.setdefault("_hessian_stubs", {})
+        if which not in stubs:
+            function = self
+
+            def typer(*args):
+                n = (len(args) - 2) // 4 if which == "hvp" else len(args) // 2
+                return function.select(args[:n]).partial_impl(which, n)
+
+            stubs[which] = self._stub(f"{self.__name__}__{which}", typer)
+        return stubs[which]
 
     def replay_callable(self):
         """Numba-callable ``(args...) -> value``, without side effects."""

@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 import numba_warp as wp
+from numba_warp.hvp import tape_hvp
 from generated_sources import import_source
 
 DTYPES = {
@@ -194,23 +195,42 @@ def check_rows(name, rows, device, seed=0, directions=2, mode="backward"):
     if mode == "tangent":
         return _check_tangents(kernel, rows, inputs, args_for, scalars, losses, rng,
                                directions, device)
-    arrays = args_for(inputs, True)
-    loss = wp.zeros(len(rows), dtype=wp.float64, device=device, requires_grad=True)
-    tape = wp.Tape()
-    with tape:
-        wp.launch(kernel, dim=len(rows), inputs=[*arrays, *scalars, loss], device=device)
-    tape.backward(grads={loss: np.ones(len(rows))})
-    grads, pos = [], 0
-    for k, row in enumerate(rows):
-        g = []
-        for v in inputs[k]:
-            if v is not None:
-                g.append(arrays[pos].grad.numpy()[0])
-                pos += 1
-            else:
-                g.append(None)
-        pos += len(row.out)
-        grads.append(g)
+
+    def gradients(values, directions=None):
+        """Each row's input gradients (and, given ``directions``, the Hessian-vector
+        products along them) at ``values``."""
+        arrays = args_for(values, True)
+        loss = wp.zeros(len(rows), dtype=wp.float64, device=device, requires_grad=True)
+        tape = wp.Tape()
+        with tape:
+            wp.launch(kernel, dim=len(rows), inputs=[*arrays, *scalars, loss], device=device)
+        hv = None
+        if directions is None:
+            tape.backward(grads={loss: np.ones(len(rows))})
+        else:
+            v = {a: wp.array(np.asarray(d)[None], dtype=a.dtype, device=device)
+                 for a, d in zip([a for a in arrays if a.requires_grad],
+                                 [d for dd in directions for d in dd if d is not None])}
+            hv = tape_hvp(tape, None, v, seeds={loss: np.ones(len(rows))})
+        grads, hvs, pos = [], [], 0
+        for k, row in enumerate(rows):
+            g, h = [], []
+            for v in values[k]:
+                if v is not None:
+                    g.append(arrays[pos].grad.numpy()[0])
+                    h.append(hv[arrays[pos]].numpy()[0] if hv is not None else None)
+                    pos += 1
+                else:
+                    g.append(None)
+                    h.append(None)
+            pos += len(row.out)
+            grads.append(g)
+            hvs.append(h)
+        return grads, hvs
+
+    if mode == "hvp":
+        return _check_hvp(rows, inputs, gradients, rng, directions)
+    grads, _ = gradients(inputs)
 
     failures = []
     for _ in range(directions):
@@ -227,6 +247,33 @@ def check_rows(name, rows, device, seed=0, directions=2, mode="backward"):
             if not np.isfinite(ad) or abs(ad - fd[k]) > row.tol * scale:
                 failures.append(f"{row.key}: backward {ad:.8g} vs finite differences "
                                 f"{fd[k]:.8g}")
+    return failures
+
+
+def _check_hvp(rows, inputs, gradients, rng, directions):
+    """Hessian-vector products (tape_hvp) along random directions against central
+    differences of the gradients along them."""
+    failures = []
+    for _ in range(directions):
+        dirs = [[None if v is None else rng.normal(size=np.shape(v)) for v in inp]
+                for inp in inputs]
+        _, hvs = gradients(inputs, dirs)
+        shifted = []
+        for sign in (1.0, -1.0):
+            shifted.append(gradients(
+                [[None if v is None else v + sign * row.eps * d for v, d in zip(inp, dd)]
+                 for inp, dd, row in zip(inputs, dirs, rows)])[0])
+        for k, row in enumerate(rows):
+            for j, h in enumerate(hvs[k]):
+                if h is None:
+                    continue
+                fd = (np.asarray(shifted[0][k][j]) - np.asarray(shifted[1][k][j])) / (2 * row.eps)
+                scale = max(1.0, float(np.max(np.abs(fd))), float(np.max(np.abs(h))))
+                err = float(np.max(np.abs(np.asarray(h) - fd)))
+                if not np.all(np.isfinite(h)) or err > 10 * row.tol * scale:
+                    failures.append(f"{row.key}: argument {j}: Hessian-vector product "
+                                    f"{np.round(h, 6).tolist()} vs central differences of "
+                                    f"the gradient {np.round(fd, 6).tolist()}")
     return failures
 
 
