@@ -92,8 +92,7 @@ def _ptx_marker(k, sig, adjoint: bool) -> pathlib.Path:
     """The file that records that this release variant compiled to PTX: named by a hash of
     everything the PTX depends on (the library's build, the target, the generated module's
     text, which describes every value it reads by value, and the argument types)."""
-    text = k.tangent_source if adjoint == "tangent" else (k.adjoint_source if adjoint else
-                                                          k.source)
+    text = k.variant_source(adjoint)
     h = hashlib.sha256()
     for part in (library_hash(), repr(PTX_CC), repr(adjoint), repr(tuple(sig)), text):
         h.update(part.encode())

@@ -368,6 +368,12 @@ class Kernel(UserKernel):
                                       f"{self.parsed.name}{suffix}")
         return body
 
+    def variant_source(self, variant=False) -> str:
+        """The generated source (readable Python) of a variant: ``False`` (the kernel),
+        ``True`` (its backward pass), ``"tangent"``, ``"tangent_replay"`` or ``"hvp"``."""
+        return module_text(self._generated_module_source(adjoint=variant, for_display=True),
+                           self._body(variant).refs)
+
     @property
     def hvp_source(self) -> str:
         """The generated Hessian-vector-product source of this kernel (readable Python):
