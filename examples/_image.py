@@ -42,19 +42,28 @@ def write_png(path: str, rgb: np.ndarray) -> None:
 def loss_curve(values, size=(300, 560)) -> np.ndarray:
     """An (h, w, 3) uint8 picture of log10(values) over the iterations: a blue curve on
     white, with axes and a tick per decade."""
+    return log_curves([(np.arange(len(values)), values, (40, 90, 220))], size)
+
+
+def log_curves(series, size=(300, 560)) -> np.ndarray:
+    """An (h, w, 3) uint8 picture of curves ``(x values, y values, rgb colour)`` with
+    log10 of y over x (all on the same axes): axes and a tick per decade of y."""
     h, w = size
     img = np.full((h, w, 3), 255, np.uint8)
-    logs = np.log10(np.maximum(np.asarray(values, dtype=np.float64), 1e-30))
-    lo, hi = math.floor(logs.min()), math.ceil(logs.max())
-    hi = max(hi, lo + 1)
+    logs = [np.log10(np.maximum(np.asarray(y, dtype=np.float64), 1e-30)) for _, y, _ in series]
+    lo = math.floor(min(v.min() for v in logs))
+    hi = max(math.ceil(max(v.max() for v in logs)), lo + 1)
+    x_hi = max(float(np.max(x)) for x, _, _ in series) or 1.0
     img[h - 20, 30:w - 10] = (0, 0, 0)  # axes
     img[10:h - 20, 30] = (0, 0, 0)
     for decade in range(lo, hi + 1):  # a tick per decade
         y = int((h - 30) - (decade - lo) / (hi - lo) * (h - 40))
         img[y, 25:31] = (0, 0, 0)
-    xs = np.linspace(31, w - 11, 4 * len(values))
-    ys = np.interp(np.linspace(0, len(values) - 1, len(xs)), np.arange(len(values)), logs)
-    py = ((h - 30) - (ys - lo) / (hi - lo) * (h - 40)).astype(int)
-    for x, y in zip(xs.astype(int), py):
-        img[max(0, y - 1):y + 2, x] = (40, 90, 220)
+    for (x, _, color), ly in zip(series, logs):
+        x = np.asarray(x, dtype=np.float64)
+        px = np.linspace(31, 31 + (w - 42) * x.max() / x_hi, 4 * (w - 42))
+        ys = np.interp((px - 31) / (w - 42) * x_hi, x, ly)
+        py = ((h - 30) - (ys - lo) / (hi - lo) * (h - 40)).astype(int)
+        for xx, yy in zip(px.astype(int), py):
+            img[max(0, yy - 1):yy + 2, min(xx, w - 1)] = color
     return img

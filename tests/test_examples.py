@@ -108,3 +108,17 @@ def test_dem_pile_example(device, tmp_path):
     assert np.ptp(x[:, 0]) > 1.3 * 12 * column  # and wider
     img = r["image"].astype(float)
     assert img.shape == (80, 192, 3) and (img[..., 0] - img[..., 2]).max() > 60.0  # orange grains
+
+
+def test_newton_cg_example(device, tmp_path):
+    # Newton-CG through tape.hvp (Hessian-vector products) against gradient descent
+    newton_cg = _load("example_newton_cg")
+    out = tmp_path / "newton_cg.png"
+    newton, descent, X = newton_cg.run(device, size=8, out=str(out))
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert newton[-1][1] < 1e-9 * newton[0][1] and len(newton) < 25  # quadratic convergence
+    # gradient descent takes over thirty times more steps to gain six digits
+    assert sum(g > 1e-6 * descent[0][1] for _, g in descent) > 30 * len(newton)
+    # the membrane sags in the middle, symmetrically
+    depth = -X.reshape(8, 8, 3)[..., 1]
+    assert depth[3:5, 3:5].min() > 0.05 and np.allclose(depth, depth.T, atol=1e-8)
