@@ -230,6 +230,13 @@ class HessianWriter(ReplayTangentWriter):
                               f"{getattr(rule, '__name__', 'rule')}_so")
             w.line(f"{out} = {f}({', '.join(xs + [ret, u] + txs + [tret, tu])})[1]", st.line,
                    indent)
+        elif isinstance(spec, tuple) and spec[0] == "via":
+            # the builtin computed by a function of other builtins: that function's
+            # Hessian companion (its parameters are values: zero adjoints)
+            fn = generic_rule_function(rule, spec[1])
+            zeros = [f"{self.h['adj_zero']}({x})" for x in xs]
+            self.function_tangent(
+                w, st, fn, f"{CONTRIB} = f({', '.join(xs + zeros + [u])})", indent)
         elif isinstance(spec, tuple) and spec[0] == "unary":
             f = self.refs.ref(generic_rule_function(rule, spec[1]).tangent_callable(),
                               f"{getattr(rule, '__name__', 'rule')}_d")

@@ -51,7 +51,7 @@ def generic_rule_function(key, fn):
     hit = _GENERIC.get(id(key))
     if hit is not None:
         return hit[1]
-    if fn.__name__ == "<lambda>":
+    if fn.__name__ == "<lambda>":  # (a lambda of the scalar table)
         fdef = _lambda_def(fn, f"d_{getattr(key, '__name__', 'rule')}")
     else:
         tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))

@@ -17,7 +17,7 @@ from numba.core.errors import TypingError
 from numba.extending import overload
 
 from . import kernel_helpers as kh
-from . import matrix_math, slots, spatial, store_rules, transform
+from . import matrix_math, slots, spatial, store_rules, transform, vector_math
 from . import scalar_math as sm
 from .adjoint_values import accum
 from .construct import adj_cast
@@ -149,3 +149,17 @@ second_order(so_pow, adj_pow)
 second_order("bilinear", *(r for r in (RULES.get(f) for f in (
     spatial.spatial_cross, spatial.spatial_cross_dual)) if r is not None))
 del store_rules  # (imported for its rules)
+second_order("linear", *(r for r in (RULES.get(f) for f in (
+    sm.clamp, vector_math.norm_l1, spatial.spatial_adjoint, transform.transform_set_translation,
+    transform.transform_set_rotation)) if r is not None))
+
+
+def _register_defs():
+    from .. import lang
+    from .second_order_defs import DEFS
+
+    for name, spec in DEFS.items():
+        second_order(spec, getattr(lang, name))
+
+
+_register_defs()
