@@ -60,7 +60,8 @@ def deform(x: wp.array(dtype=wp.vec3d), n: int, y: wp.array(dtype=wp.vec3d)):
         r = acc * t
     else:
         r = acc - soft(t, 3)
-    y[i] = q * r + wp.normalize(q) * wp.exp(-t * t) / (wp.float64(1.0) + wp.pow(wp.abs(t), wp.float64(1.5)))
+    damp = wp.exp(-t * t) / (wp.float64(1.0) + wp.pow(wp.abs(t), wp.float64(1.5)))
+    y[i] = q * r + wp.normalize(q) * damp
 
 
 @wp.kernel
