@@ -88,7 +88,10 @@ def tape_hvp(tape, loss, v: dict, seeds: dict | None = None) -> dict:
         if not rec.kernel.enable_backward:
             raise RuntimeError(f"tape.hvp(): kernel '{rec.name}' (launch #{rec.index}) was "
                                "declared with enable_backward=False")
-    tangents = _Table(_is_float)
+    # only arrays some launch reads need tangents (a loss accumulated by atomics from
+    # every thread, read by none, would cost as much as the rest of the product)
+    read = {id(a) for rec in tape.launches for a, _, _ in rec.reads}
+    tangents = _Table(lambda a: id(a) in read and _is_float(a))
     for a, d in v.items():
         if not isinstance(d, array) or d.shape != a.shape or d.dtype != a.dtype:
             raise ValueError(

@@ -31,6 +31,7 @@ import re
 
 from ..frontend import naming
 from ..frontend.emit import GeneratedSource, SourceWriter
+from ..frontend.errors import WarpCodegenError
 from ..frontend.naming import ADJ_PREFIX, ADJ_RET, CONTRIB, DIMS, RETAIN, RETURN_VALUE, TID, adj
 from ..frontend.protocols import UserFunction
 from ..lowering import registry as rules
@@ -225,36 +226,51 @@ class HessianWriter(ReplayTangentWriter):
             tsum = self.refs.ref(second_order_rules.tan_sum, "tan_sum")
             w.line(f"{out} = {tuple_source(f'{tsum}({a}[{i}], {b}[{i}])' for i in range(len(xs)))}",
                    st.line, indent)
+        elif spec is None:
+            raise self.no_second_derivative(name, st)
         elif isinstance(spec, tuple) and spec[0] == "plain":
-            f = self.refs.ref(generic_rule_function(rule, spec[1]).tangent_callable(),
+            f = self.refs.ref(self.generic(rule, spec, name, st).tangent_callable(),
                               f"{getattr(rule, '__name__', 'rule')}_so")
             w.line(f"{out} = {f}({', '.join(xs + [ret, u] + txs + [tret, tu])})[1]", st.line,
                    indent)
         elif isinstance(spec, tuple) and spec[0] == "via":
             # the builtin computed by a function of other builtins: that function's
             # Hessian companion (its parameters are values: zero adjoints)
-            fn = generic_rule_function(rule, spec[1])
+            fn = self.generic(rule, spec, name, st)
             zeros = [f"{self.h['adj_zero']}({x})" for x in xs]
             self.function_tangent(
                 w, st, fn, f"{CONTRIB} = f({', '.join(xs + zeros + [u])})", indent)
         elif isinstance(spec, tuple) and spec[0] == "unary":
-            f = self.refs.ref(generic_rule_function(rule, spec[1]).tangent_callable(),
+            f = self.refs.ref(self.generic(rule, spec, name, st).tangent_callable(),
                               f"{getattr(rule, '__name__', 'rule')}_d")
             (d,) = self.so_names(1)
             w.line(f"{d} = {f}({xs[0]}, {ret}, {txs[0]}, {tret})", st.line, indent)
             w.line(f"{out} = ({self.h['accum']}({self.h['scale']}({tu}, {d}[0]), "
                    f"{self.h['scale']}({u}, {d}[1])), )", st.line, indent)
-        elif spec is not None:
+        else:
             f = self.refs.ref(spec, getattr(spec, "__name__", "so_rule"))
             w.line(f"{out} = {f}({', '.join(xs + [ret, u] + txs + [tret, tu])})", st.line,
                    indent)
-        else:
-            raise self.parsed.error(
-                f"'{name}' has no second derivative yet, so Hessian-vector products of "
-                "kernels that call it cannot be computed", LineNode(st.line),
-                "Gradients (wp.Tape.backward) and forward mode (wp.jvp) still work; for the "
-                "Hessian-vector product, write the operation with other builtins or in a "
-                "@wp.func with a @wp.func_grad.")
+
+    def no_second_derivative(self, name: str, st: Let):
+        return self.parsed.error(
+            f"'{name}' has no second derivative yet, so Hessian-vector products of kernels "
+            "that call it cannot be computed", LineNode(st.line),
+            "Gradients (wp.Tape.backward) and forward mode (wp.jvp) still work; for the "
+            "Hessian-vector product, compute the operation with other builtins (in a "
+            "@wp.func).")
+
+    def generic(self, rule, spec, name: str, st: Let):
+        """The generic function of a "plain", "unary" or "via" spec, its companion
+        written now: a rule that calls helpers without derivative rules has no second
+        derivative (an error here, at the user's line, not inside generated code)."""
+        fn = generic_rule_function(rule, spec[1])
+        overload = fn.overloads[0]
+        try:
+            overload.hessian_impl("hvp") if spec[0] == "via" else overload.tangent_impl()
+        except WarpCodegenError:
+            raise self.no_second_derivative(name, st) from None
+        return fn
 
     def function_tangent(self, w, st: Let, fn, text: str, indent):
         """The tangent of ``contrib = f__adj(args..., adj_args..., adj_ret)``: from the

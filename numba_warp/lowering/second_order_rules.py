@@ -47,9 +47,12 @@ def so_mul(a, b, ret, adj_ret, ta, tb, tret, tadj):
 
 @overload(so_mul, target="generic", strict=False)
 def _ol_so_mul(a, b, ret, adj_ret, ta, tb, tret, tadj):
-    if "transform" in (kind_of(a), kind_of(b)):
-        raise TypingError("products with transforms have no second derivative yet "
-                          "(Hessian-vector products)")
+    bilinear = ("int", "scalar", "vector", "matrix", "spatial_vector", "quaternion")
+    if kind_of(a) not in bilinear or kind_of(b) not in bilinear:
+        # (an allow-list: a product that is not bilinear must not pass for one)
+        raise TypingError(f"the product of a {kind_of(a)} and a {kind_of(b)} has no second "
+                          "derivative yet (Hessian-vector products); for transforms, "
+                          "call wp.transform_multiply")
 
     def impl(a, b, ret, adj_ret, ta, tb, tret, tadj):
         c1 = adj_mul(a, b, ret, tadj)
@@ -84,8 +87,8 @@ def _ol_so_div(a, b, ret, adj_ret, ta, tb, tret, tadj):
     if ka == "int" and kb == "int":
         return lambda a, b, ret, adj_ret, ta, tb, tret, tadj: adj_div(a, b, ret, tadj)
     if kb not in ("scalar", "int"):
-        raise TypingError("division by a vector has no second derivative yet "
-                          "(Hessian-vector products)")
+        raise TypingError("division by a vector or matrix has no second derivative yet "
+                          "(Hessian-vector products); write it with wp.cw_div")
     if ka in ("scalar", "int"):
         def impl(a, b, ret, u, ta, tb, tret, tu):
             b2 = b * b
@@ -137,7 +140,7 @@ second_order("linear", adj_cast, adj_add, adj_sub, adj_neg, adj_pos, adj_mod, ad
                  sm.min, sm.max, sm.abs, sm.floor, sm.ceil, sm.round, sm.rint, sm.trunc,
                  sm.step, sm.nonzero, matrix_math.trace, matrix_math.matrix_from_cols,
                  transform.transform_get_translation, transform.transform_get_rotation,
-                 transform.transform_compose, spatial.spatial_top, spatial.spatial_bottom,
+                 spatial.spatial_top, spatial.spatial_bottom,
                  kh.store, kh.inplace_add, kh.inplace_sub, kh.setattr_value, slots.slot_add,
                  slots.slot_sub))
                if r is not None))
@@ -150,8 +153,8 @@ second_order("bilinear", *(r for r in (RULES.get(f) for f in (
     spatial.spatial_cross, spatial.spatial_cross_dual)) if r is not None))
 del store_rules  # (imported for its rules)
 second_order("linear", *(r for r in (RULES.get(f) for f in (
-    sm.clamp, vector_math.norm_l1, spatial.spatial_adjoint, transform.transform_set_translation,
-    transform.transform_set_rotation)) if r is not None))
+    sm.clamp, vector_math.norm_l1, matrix_math.skew, spatial.spatial_adjoint,
+    transform.transform_set_translation, transform.transform_set_rotation)) if r is not None))
 
 
 def _register_defs():
@@ -159,6 +162,7 @@ def _register_defs():
     from .second_order_defs import DEFS
 
     for name, spec in DEFS.items():
+        # (replaces a plain rule's own entry: some call helpers with no rule)
         second_order(spec, getattr(lang, name))
 
 
