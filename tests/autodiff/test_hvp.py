@@ -61,7 +61,12 @@ def deform(x: wp.array(dtype=wp.vec3d), n: int, y: wp.array(dtype=wp.vec3d)):
     else:
         r = acc - soft(t, 3)
     damp = wp.exp(-t * t) / (wp.float64(1.0) + wp.pow(wp.abs(t), wp.float64(1.5)))
-    y[i] = q * r + wp.normalize(q) * damp
+    # component writes on a vector and a matrix, an in-place add into an array
+    q[1] = q[1] * r
+    m = wp.outer(q, x[i])
+    m[0, 1] = m[0, 1] * t
+    y[i] = m * q
+    y[i] += wp.normalize(q) * damp
 
 
 @wp.kernel
