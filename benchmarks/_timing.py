@@ -14,3 +14,14 @@ def best_of(fn, repeat=5):
         fn()
         best = min(best, time.perf_counter() - t0)
     return best
+
+
+def best_synced(fn, device, repeat=5):
+    """``best_of`` for launches: each call waits for ``device`` to finish its work."""
+    import numba_warp as wp
+
+    def synced():
+        fn()
+        wp.synchronize_device(device)
+
+    return best_of(synced, repeat)

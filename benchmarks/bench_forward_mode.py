@@ -17,6 +17,9 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numba_warp as wp  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _timing import best_synced  # noqa: E402
+
 
 @wp.kernel
 def step(x: wp.array(dtype=wp.vec3), v: wp.array(dtype=wp.vec3), drag: float, dt: float,
@@ -27,18 +30,6 @@ def step(x: wp.array(dtype=wp.vec3), v: wp.array(dtype=wp.vec3), drag: float, dt
     vn = v[i] + a * dt
     x_out[i] = x[i] + vn * dt
     v_out[i] = vn
-
-
-def _best(fn, device, repeat):
-    fn()
-    wp.synchronize_device(device)
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        wp.synchronize_device(device)
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def _torch_jvp(xv, vv, dxv, dvv, device, repeat):
@@ -94,9 +85,9 @@ def main():
     tvo = wp.zeros(n, dtype=wp.vec3, device=device)
     inputs, outputs = [x, v, 0.05, 0.01], [xo, vo]
 
-    t_fwd = _best(lambda: wp.launch(step, n, inputs=inputs, outputs=outputs, device=device),
+    t_fwd = best_synced(lambda: wp.launch(step, n, inputs=inputs, outputs=outputs, device=device),
                   device, args.repeat)
-    t_jvp = _best(lambda: wp.launch(step, n, inputs=inputs, outputs=outputs, device=device,
+    t_jvp = best_synced(lambda: wp.launch(step, n, inputs=inputs, outputs=outputs, device=device,
                                     tangent_inputs=[dx, dv, None, None],
                                     tangent_outputs=[txo, tvo]), device, args.repeat)
 
@@ -107,7 +98,7 @@ def main():
         tape.backward(grads={xo: dx, vo: dv})
         tape.zero()
 
-    t_vjp = _best(vjp, device, args.repeat)
+    t_vjp = best_synced(vjp, device, args.repeat)
     t_torch, torch_dv = _torch_jvp(xv, vv, dxv, dvv, device, args.repeat)
 
     print(f"forward mode, {n:,} particles on {device} (best of {args.repeat}):")

@@ -18,6 +18,9 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numba_warp as wp  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _timing import best_synced  # noqa: E402
+
 
 @wp.kernel
 def spring_energy(x: wp.array(dtype=wp.vec3), springs: wp.array(dtype=wp.vec2i),
@@ -28,18 +31,6 @@ def spring_energy(x: wp.array(dtype=wp.vec3), springs: wp.array(dtype=wp.vec2i),
     stretch = wp.length(d) - rest[s]
     # a stiffening spring: quadratic plus a quartic term
     wp.atomic_add(energy, 0, 0.5 * stretch * stretch + 0.25 * stretch * stretch * stretch * stretch)
-
-
-def _best(fn, device, repeat):
-    fn()
-    wp.synchronize_device(device)
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        wp.synchronize_device(device)
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def _torch_hvp(X, pairs, rest, V, device, repeat):
@@ -101,21 +92,21 @@ def main():
                       device=device)
         return tape
 
-    t_fwd = _best(lambda: record(), device, args.repeat)
+    t_fwd = best_synced(lambda: record(), device, args.repeat)
     tape = record()
 
     def gradient():
         tape.zero()
         tape.backward(energy)
 
-    t_grad = _best(gradient, device, args.repeat)
+    t_grad = best_synced(gradient, device, args.repeat)
     out = {}
 
     def hvp():
         tape.zero()
         out["hv"] = tape.hvp(energy, {x: v})[x]
 
-    t_hvp = _best(hvp, device, args.repeat)
+    t_hvp = best_synced(hvp, device, args.repeat)
     t_torch, torch_hv = _torch_hvp(X, pairs, rest, V, device, args.repeat)
 
     print(f"Hessian-vector product, {m:,} springs / {n:,} particles on {device} "

@@ -29,19 +29,43 @@ from .build import build_ir
 from .ir import If, Loop, Return
 from .writer import BackwardWriter, RefTable
 
-__all__ = ["kernel_backward", "function_backward"]
+__all__ = ["kernel_backward", "function_backward", "built_kernel", "built_function"]
 
 
-def kernel_backward(gen, arg_names, arg_specs, name: str) -> GeneratedSource:
-    """The backward body of a kernel whose forward code is ``gen``; its ``params`` are
-    all the body's parameters, the thread index and launch dimensions first."""
-    gen, renamed = _without_adj_names(gen, arg_names)
-    arg_names = [renamed.get(n, n) for n in arg_names]
+def built_kernel(gen, arg_names, arg_specs, rename: bool = True):
+    """The IR of a kernel's forward code ``gen``: (``gen`` with variables named like
+    adjoints renamed when ``rename``, the parameter names, their kinds, the built body,
+    the array and struct parameters)."""
+    if rename:
+        gen, renamed = _without_adj_names(gen, arg_names)
+        arg_names = [renamed.get(n, n) for n in arg_names]
     kinds = dict(zip(arg_names, (s.kind for s in arg_specs)))
     array_params = [n for n in arg_names if kinds[n] == "array"]
     struct_params = [n for n in arg_names if kinds[n] == "struct"]
     body = build_ir(gen, is_kernel=True, param_names=[TID, *DIMS, *arg_names],
                     array_params=array_params, struct_params=struct_params)
+    return gen, arg_names, kinds, body, array_params + struct_params
+
+
+def built_function(gen, params, rename: bool = True):
+    """The IR of a function's forward code ``gen``: (``gen``, renamed as
+    ``built_kernel``'s, the parameter names, the built body)."""
+    if rename:
+        gen, renamed = _without_adj_names(gen, [n for n, _ in params])
+        params = [(renamed.get(n, n), s) for n, s in params]
+    names = [n for n, _ in params]
+    body = build_ir(gen, is_kernel=False, param_names=names,
+                    array_params=[n for n, s in params if getattr(s, "kind", "") == "array"],
+                    struct_params=[n for n, s in params if getattr(s, "kind", "") == "struct"],
+                    prologue=gen.prologue)
+    return gen, names, body
+
+
+def kernel_backward(gen, arg_names, arg_specs, name: str) -> GeneratedSource:
+    """The backward body of a kernel whose forward code is ``gen``; its ``params`` are
+    all the body's parameters, the thread index and launch dimensions first."""
+    gen, arg_names, kinds, body, _ = built_kernel(gen, arg_names, arg_specs)
+    array_params = [n for n in arg_names if kinds[n] == "array"]
     facts = Facts(body, is_kernel=True,
                   scalar_params=[n for n in arg_names if kinds[n] == "scalar"])
     refs = RefTable(dict(gen.refs))
@@ -134,13 +158,7 @@ def _without_adj_names(gen, param_names):
 
 def function_backward(gen, params, name: str) -> GeneratedSource:
     """``<name>__adj`` and ``<name>__rep`` for a function whose forward code is ``gen``."""
-    gen, renamed = _without_adj_names(gen, [n for n, _ in params])
-    params = [(renamed.get(n, n), s) for n, s in params]
-    names = [n for n, _ in params]
-    array_params = [n for n, s in params if getattr(s, "kind", "") == "array"]
-    struct_params = [n for n, s in params if getattr(s, "kind", "") == "struct"]
-    body = build_ir(gen, is_kernel=False, param_names=names, array_params=array_params,
-                    struct_params=struct_params, prologue=gen.prologue)
+    gen, names, body = built_function(gen, params)
     facts = Facts(body, is_kernel=False)
     refs = RefTable(dict(gen.refs))
     origin = gen.parsed.tree.lineno

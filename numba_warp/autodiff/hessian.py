@@ -37,11 +37,10 @@ from ..frontend.protocols import UserFunction
 from ..lowering import registry as rules
 from ..lowering import second_order_rules
 from .analysis import Facts
-from .assemble import _without_adj_names, adjoint_params, kernel_head, returns_value
-from .build import build_ir
+from .assemble import adjoint_params, built_function, built_kernel, kernel_head, returns_value
 from .ir import AtomicArr, Effect, If, Let, Loop, Return, StoreArr
 from .second_order import generic_rule_function
-from .tangent import TAN_PAIR, TAN_RETURN, TangentWriter, _retarget, tan
+from .tangent import TAN_RETURN, TangentWriter, _retarget, kernel_tangent, tan
 from .writer import BackwardWriter, LineNode, RefTable, tuple_source
 
 __all__ = ["kernel_tangent_replay", "kernel_hvp", "function_hvp"]
@@ -110,20 +109,10 @@ class ReplayTangentWriter(TangentWriter):
             return
         super().write_helper(w, st, helper, indent)
 
-    def user_call(self, w, st: Let, indent):
-        """A ``@wp.func`` call: its replay-tangent companion (no side effects)."""
-        fname, obj, args, kwargs = st.data
-        n, line = st.name, st.line
-        if kwargs:
-            raise self.parsed.error(
-                f"calls of @wp.func '{obj.__name__}' with keyword arguments have no tangent "
-                "yet; pass them positionally", LineNode(line))
+    def companion(self, fn) -> str:
+        """A ``@wp.func``'s replay-tangent companion (no side effects)."""
         which = "rtan" if self.write_tangents else "htan"
-        r = self.refs.ref(obj.hessian_callable(which), f"{obj.__name__}_{which}")
-        w.line(f"{TAN_PAIR} = {r}({', '.join(list(args) + [self.tangent_of(a) for a in args])})",
-               line, indent)
-        w.line(f"{n} = {TAN_PAIR}[0]", line, indent)
-        w.line(f"{tan(n)} = {TAN_PAIR}[1]", line, indent)
+        return self.refs.ref(fn.hessian_callable(which), f"{fn.__name__}_{which}")
 
 
 class _MirroredLines(SourceWriter):
@@ -311,36 +300,18 @@ def _needs_everything(block):
             _needs_everything(st.orelse)
 
 
-def _kernel_parts(gen, arg_names, arg_specs):
-    gen, renamed = _without_adj_names(gen, arg_names)
-    arg_names = [renamed.get(n, n) for n in arg_names]
-    kinds = dict(zip(arg_names, (s.kind for s in arg_specs)))
-    array_params = [n for n in arg_names if kinds[n] == "array"]
-    struct_params = [n for n in arg_names if kinds[n] == "struct"]
-    body = build_ir(gen, is_kernel=True, param_names=[TID, *DIMS, *arg_names],
-                    array_params=array_params, struct_params=struct_params)
-    return gen, arg_names, kinds, body, array_params + struct_params
-
-
 def kernel_tangent_replay(gen, arg_names, arg_specs, name: str) -> GeneratedSource:
     """The tangent replay of a kernel (parameters as its tangent body's: see
     ``tangent.kernel_tangent``): tangents only, no forward side effects."""
-    gen, arg_names, kinds, body, active = _kernel_parts(gen, arg_names, arg_specs)
-    refs = RefTable(dict(gen.refs))
-    tw = ReplayTangentWriter(body, refs, active, write_tangents=True)
-    adj_params, prologue = adjoint_params(arg_names, arg_specs, refs)
-    tan_params = [tan(p[len(ADJ_PREFIX):]) for p in adj_params]
-    w = SourceWriter()
-    head = kernel_head(w, gen, name, tan_params, [_retarget(line) for line in prologue])
-    tw.forward(w, body.ir, 1, checkpoints=False)
-    return GeneratedSource(name, head, w, refs.refs, gen.deps, gen.parsed)
+    return kernel_tangent(gen, arg_names, arg_specs, name, lambda body, refs, active:
+                          ReplayTangentWriter(body, refs, active, write_tangents=True))
 
 
 def kernel_hvp(gen, arg_names, arg_specs, name: str) -> GeneratedSource:
     """The Hessian body of a kernel: the forward parameters, then per array (struct)
     parameter its gradient, its tangent and its gradient's tangent, then the retain
     mask (``_wp_retain``)."""
-    gen, arg_names, kinds, body, active = _kernel_parts(gen, arg_names, arg_specs)
+    gen, arg_names, kinds, body, active = built_kernel(gen, arg_names, arg_specs)
     facts = Facts(body, is_kernel=True,
                   scalar_params=[n for n in arg_names if kinds[n] == "scalar"])
     _needs_everything(body.ir)
@@ -374,13 +345,7 @@ def function_hvp(gen, params, name: str) -> GeneratedSource:
     tan_adj_p..., tan_adj_ret) -> (contributions, their tangents)`` and the replay
     tangents ``<name>__rtan`` / ``<name>__htan`` ``(p..., tan_p...) -> (value, tangent)``
     (``rtan`` writes the tangents of array writes, ``htan`` nothing)."""
-    gen, renamed = _without_adj_names(gen, [n for n, _ in params])
-    params = [(renamed.get(n, n), s) for n, s in params]
-    names = [n for n, _ in params]
-    array_params = [n for n, s in params if getattr(s, "kind", "") == "array"]
-    struct_params = [n for n, s in params if getattr(s, "kind", "") == "struct"]
-    body = build_ir(gen, is_kernel=False, param_names=names, array_params=array_params,
-                    struct_params=struct_params, prologue=gen.prologue)
+    gen, names, body = built_function(gen, params)
     facts = Facts(body, is_kernel=False)
     _needs_everything(body.ir)
     refs = RefTable(dict(gen.refs))

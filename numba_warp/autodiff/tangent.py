@@ -33,14 +33,13 @@ import re
 from .. import lang
 from ..frontend import naming
 from ..frontend.emit import GeneratedSource, SourceWriter
-from ..frontend.naming import DIMS, RETURN_VALUE, TID
+from ..frontend.naming import RETURN_VALUE
 from ..frontend.protocols import UserFunction
 from ..lowering import adjoint_values, operators, scalar_math
 from ..lowering import registry as rules
 from ..lowering import tangent_helpers
 from . import callees
-from .assemble import adjoint_params, kernel_head, returns_value
-from .build import build_ir
+from .assemble import adjoint_params, built_function, built_kernel, kernel_head, returns_value
 from .ir import AtomicArr, Effect, If, Let, Loop, Return, StoreArr
 from .writer import BackwardWriter, RefTable, LineNode, tuple_source
 
@@ -320,11 +319,16 @@ class TangentWriter(BackwardWriter):
             raise self.parsed.error(
                 f"calls of @wp.func '{obj.__name__}' with keyword arguments have no tangent "
                 "yet; pass them positionally", LineNode(line))
-        r = self.refs.ref(obj.tangent_callable(), f"{obj.__name__}_tan")
+        r = self.companion(obj)
         w.line(f"{TAN_PAIR} = {r}({', '.join(list(args) + [self.tangent_of(a) for a in args])})",
                line, indent)
         w.line(f"{n} = {TAN_PAIR}[0]", line, indent)
         w.line(f"{tan(n)} = {TAN_PAIR}[1]", line, indent)
+
+
+    def companion(self, fn) -> str:
+        """The bound name of a ``@wp.func``'s tangent companion."""
+        return self.refs.ref(fn.tangent_callable(), f"{fn.__name__}_tan")
 
 
 def _operands(st) -> list:
@@ -368,16 +372,13 @@ def _active_pass(block, active: set):
                     active.add(c.name)
 
 
-def kernel_tangent(gen, arg_names, arg_specs, name: str) -> GeneratedSource:
+def kernel_tangent(gen, arg_names, arg_specs, name: str, writer=None) -> GeneratedSource:
     """The tangent body of a kernel whose forward code is ``gen`` (parameters as the
-    backward body's: see ``assemble.kernel_backward``)."""
-    kinds = dict(zip(arg_names, (s.kind for s in arg_specs)))
-    array_params = [n for n in arg_names if kinds[n] == "array"]
-    struct_params = [n for n in arg_names if kinds[n] == "struct"]
-    body = build_ir(gen, is_kernel=True, param_names=[TID, *DIMS, *arg_names],
-                    array_params=array_params, struct_params=struct_params)
+    backward body's: see ``assemble.kernel_backward``); ``writer(body, refs, active
+    parameters)`` makes its writer (a ``TangentWriter`` by default)."""
+    gen, arg_names, _, body, active = built_kernel(gen, arg_names, arg_specs, rename=False)
     refs = RefTable(dict(gen.refs))
-    tw = TangentWriter(body, refs, array_params + struct_params)
+    tw = (writer or TangentWriter)(body, refs, active)
     tan_params, prologue = adjoint_params(arg_names, arg_specs, refs)
     # the backward body's adjoint parameters (adj_x, adj_s_field...), named as tangents
     tan_params = [tan(p[len(naming.ADJ_PREFIX):]) for p in tan_params]
@@ -397,11 +398,7 @@ def _retarget(line: str) -> str:
 def function_tangent(gen, params, name: str) -> GeneratedSource:
     """``<name>__tan(p..., tan_p...) -> (value, tangent)`` for a function whose forward
     code is ``gen``."""
-    names = [n for n, _ in params]
-    array_params = [n for n, s in params if getattr(s, "kind", "") == "array"]
-    struct_params = [n for n, s in params if getattr(s, "kind", "") == "struct"]
-    body = build_ir(gen, is_kernel=False, param_names=names, array_params=array_params,
-                    struct_params=struct_params, prologue=gen.prologue)
+    gen, names, body = built_function(gen, params, rename=False)
     refs = RefTable(dict(gen.refs))
     tw = TangentWriter(body, refs, names)
     origin = gen.parsed.tree.lineno

@@ -41,6 +41,18 @@ def _ol_tan_sum(a, b):
     return lambda a, b: accum(a, b)
 
 
+def _bilinear(rule):
+    """The tangent of a bilinear product's contributions: ``rule(a, b, ret, tadj) +
+    rule(ta, tb, tret, adj_ret)``."""
+
+    def impl(a, b, ret, adj_ret, ta, tb, tret, tadj):
+        c1 = rule(a, b, ret, tadj)
+        c2 = rule(ta, tb, tret, adj_ret)
+        return tan_sum(c1[0], c2[0]), tan_sum(c1[1], c2[1])
+
+    return impl
+
+
 def so_mul(a, b, ret, adj_ret, ta, tb, tret, tadj):
     """Tangent of ``adj_mul``'s contributions: products are bilinear."""
 
@@ -53,13 +65,7 @@ def _ol_so_mul(a, b, ret, adj_ret, ta, tb, tret, tadj):
         raise TypingError(f"the product of a {kind_of(a)} and a {kind_of(b)} has no second "
                           "derivative yet (Hessian-vector products); for transforms, "
                           "call wp.transform_multiply")
-
-    def impl(a, b, ret, adj_ret, ta, tb, tret, tadj):
-        c1 = adj_mul(a, b, ret, tadj)
-        c2 = adj_mul(ta, tb, tret, adj_ret)
-        return tan_sum(c1[0], c2[0]), tan_sum(c1[1], c2[1])
-
-    return impl
+    return _bilinear(adj_mul)
 
 
 def so_inner(a, b, ret, adj_ret, ta, tb, tret, tadj):
@@ -68,12 +74,7 @@ def so_inner(a, b, ret, adj_ret, ta, tb, tret, tadj):
 
 @overload(so_inner, target="generic", strict=False)
 def _ol_so_inner(a, b, ret, adj_ret, ta, tb, tret, tadj):
-    def impl(a, b, ret, adj_ret, ta, tb, tret, tadj):
-        c1 = adj_inner(a, b, ret, tadj)
-        c2 = adj_inner(ta, tb, tret, adj_ret)
-        return tan_sum(c1[0], c2[0]), tan_sum(c1[1], c2[1])
-
-    return impl
+    return _bilinear(adj_inner)
 
 
 def so_div(a, b, ret, adj_ret, ta, tb, tret, tadj):

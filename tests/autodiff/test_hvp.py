@@ -12,6 +12,8 @@ import pytest
 import numba_warp as wp
 from numba_warp.frontend.errors import WarpCodegenError
 
+from .test_forward_mode import soft_step as soft
+
 N = 4
 
 
@@ -19,17 +21,6 @@ N = 4
 def spring(p: wp.vec3d, q: wp.vec3d, rest: wp.float64):
     d = wp.length(p - q) - rest
     return d * d
-
-
-@wp.func
-def soft(x: wp.float64, k: int):
-    # an early return and a loop inside a function
-    if x < wp.float64(-3.0):
-        return wp.float64(0.0)
-    s = wp.float64(0.0)
-    for j in range(k):
-        s = s + wp.tanh(x * wp.float64(j + 1)) / wp.float64(j + 1)
-    return s
 
 
 @wp.kernel
