@@ -37,10 +37,11 @@ from ..frontend.protocols import UserFunction
 from ..lowering import registry as rules
 from ..lowering import second_order_rules
 from .analysis import Facts
+from .callees import BINOP_SYMBOLS
 from .assemble import adjoint_params, built_function, built_kernel, kernel_head, returns_value
 from .ir import AtomicArr, Effect, If, Let, Loop, Return, StoreArr
 from .second_order import generic_rule_function
-from .tangent import TAN_RETURN, TangentWriter, _retarget, kernel_tangent, tan
+from .tangent import TAN_RETURN, TangentWriter, kernel_tangent, retarget, tan
 from .writer import BackwardWriter, LineNode, RefTable, tuple_source
 
 __all__ = ["kernel_tangent_replay", "kernel_hvp", "function_hvp"]
@@ -161,8 +162,9 @@ def mirror_line(text: str):
 class HessianWriter(ReplayTangentWriter):
     """Writes a backward body with the tangent of each of its statements."""
 
-    def __init__(self, body, facts, refs, active_params, **options):
+    def __init__(self, body, facts, refs, active_params, make_function, **options):
         super().__init__(body, refs, active_params, facts, write_tangents=False, **options)
+        self.make_function = make_function  # wp.func (from the runtime)
         self.mirror = False
         self.so_count = 0
 
@@ -253,7 +255,7 @@ class HessianWriter(ReplayTangentWriter):
         """The generic function of a "plain", "unary" or "via" spec, its companion
         written now: a rule that calls helpers without derivative rules has no second
         derivative (an error here, at the user's line, not inside generated code)."""
-        fn = generic_rule_function(rule, spec[1])
+        fn = generic_rule_function(rule, spec[1], self.make_function)
         overload = fn.overloads[0]
         try:
             overload.hessian_impl("hvp") if spec[0] == "via" else overload.tangent_impl()
@@ -280,8 +282,6 @@ class HessianWriter(ReplayTangentWriter):
 
 def _builtin_name(st: Let) -> str:
     if st.kind == "binop":
-        from .callees import BINOP_SYMBOLS
-
         return f"operator {BINOP_SYMBOLS[st.data[0]]}"
     obj = st.data[1]
     return getattr(obj, "__name__", st.data[0])
@@ -307,22 +307,23 @@ def kernel_tangent_replay(gen, arg_names, arg_specs, name: str) -> GeneratedSour
                           ReplayTangentWriter(body, refs, active, write_tangents=True))
 
 
-def kernel_hvp(gen, arg_names, arg_specs, name: str) -> GeneratedSource:
+def kernel_hvp(gen, arg_names, arg_specs, name: str, make_function) -> GeneratedSource:
     """The Hessian body of a kernel: the forward parameters, then per array (struct)
     parameter its gradient, its tangent and its gradient's tangent, then the retain
-    mask (``_wp_retain``)."""
+    mask (``_wp_retain``). ``make_function``: ``wp.func`` (second derivatives of some
+    builtins are compiled as functions)."""
     gen, arg_names, kinds, body, active = built_kernel(gen, arg_names, arg_specs)
     facts = Facts(body, is_kernel=True,
                   scalar_params=[n for n in arg_names if kinds[n] == "scalar"])
     _needs_everything(body.ir)
     refs = RefTable(dict(gen.refs))
-    hw = HessianWriter(body, facts, refs, active, retain_var=RETAIN,
+    hw = HessianWriter(body, facts, refs, active, make_function, retain_var=RETAIN,
                        retain_bits={n: k for k, n in enumerate(arg_names)
                                     if kinds[n] == "array"})
     adj_params, adj_prologue = adjoint_params(arg_names, arg_specs, refs)
     tan_params = [tan(p[len(ADJ_PREFIX):]) for p in adj_params]
     tadj_params = [tan(p) for p in adj_params]
-    prologue = adj_prologue + [_retarget(line) for line in adj_prologue] + \
+    prologue = adj_prologue + [retarget(line) for line in adj_prologue] + \
         [_ADJ_TOKEN.sub(lambda m: tan(m.group(1)), line) for line in adj_prologue]
 
     w = _MirroredLines(hw)
@@ -340,7 +341,7 @@ def kernel_hvp(gen, arg_names, arg_specs, name: str) -> GeneratedSource:
     return GeneratedSource(name, head, w, refs.refs, gen.deps, gen.parsed)
 
 
-def function_hvp(gen, params, name: str) -> GeneratedSource:
+def function_hvp(gen, params, name: str, make_function) -> GeneratedSource:
     """A function's Hessian companions: ``<name>__hvp(p..., adj_p..., adj_ret, tan_p...,
     tan_adj_p..., tan_adj_ret) -> (contributions, their tangents)`` and the replay
     tangents ``<name>__rtan`` / ``<name>__htan`` ``(p..., tan_p...) -> (value, tangent)``
@@ -350,7 +351,7 @@ def function_hvp(gen, params, name: str) -> GeneratedSource:
     _needs_everything(body.ir)
     refs = RefTable(dict(gen.refs))
     origin = gen.parsed.tree.lineno
-    hw = HessianWriter(body, facts, refs, names)
+    hw = HessianWriter(body, facts, refs, names, make_function)
     w = _MirroredLines(hw)
     adjs = [adj(n) for n in names]
     head = names + adjs + [ADJ_RET] + [tan(n) for n in names] + [tan(a) for a in adjs] + \

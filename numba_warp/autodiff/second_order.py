@@ -33,9 +33,16 @@ import textwrap
 import types
 import typing
 
+from .. import lang
 from ..lowering import registry as rules
+from ..lowering import second_order_rules  # noqa: F401 (registers the typed forms)
+from .second_order_defs import DEFS
 
 __all__ = ["second_order_spec", "generic_rule_function"]
+
+for _name, _spec in DEFS.items():
+    # (replaces a plain rule's own entry: some call helpers with no rule)
+    rules.second_order(_spec, getattr(lang, _name))
 
 _GENERIC: dict = {}
 
@@ -45,9 +52,10 @@ def second_order_spec(rule):
     return rules.second_order_for(rule)
 
 
-def generic_rule_function(key, fn):
+def generic_rule_function(key, fn, make_function):
     """``fn`` (a plain rule, or a lambda ``deriv(x, ret)``) compiled as a generic
-    ``@wp.func`` (every parameter ``typing.Any``), made once."""
+    ``@wp.func`` (every parameter ``typing.Any``) by ``make_function`` (``wp.func``: the
+    runtime passes it down), made once."""
     hit = _GENERIC.get(id(key))
     if hit is not None:
         return hit[1]
@@ -69,9 +77,7 @@ def generic_rule_function(key, fn):
     scope["typing"] = typing
     scope["math"] = _kernel_math()
     exec(compile(src, filename, "exec"), scope)
-    from ..runtime.func import func
-
-    made = func(scope[fdef.name])
+    made = make_function(scope[fdef.name])
     _GENERIC[id(key)] = (key, made)  # (keeps key alive: ids stay unique)
     return made
 
@@ -79,8 +85,6 @@ def generic_rule_function(key, fn):
 def _kernel_math():
     """``math`` for rules compiled as functions: its functions as the builtins of the
     same name (which have derivative rules), its constants as they are."""
-    from .. import lang
-
     return types.SimpleNamespace(**{n: getattr(lang, n, getattr(math, n)) for n in dir(math)
                                     if not n.startswith("_")})
 

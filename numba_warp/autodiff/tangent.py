@@ -382,7 +382,7 @@ def kernel_tangent(gen, arg_names, arg_specs, name: str, writer=None) -> Generat
     tan_params, prologue = adjoint_params(arg_names, arg_specs, refs)
     # the backward body's adjoint parameters (adj_x, adj_s_field...), named as tangents
     tan_params = [tan(p[len(naming.ADJ_PREFIX):]) for p in tan_params]
-    prologue = [_retarget(line) for line in prologue]
+    prologue = [retarget(line) for line in prologue]
 
     w = SourceWriter()
     head = kernel_head(w, gen, name, tan_params, prologue)
@@ -390,7 +390,7 @@ def kernel_tangent(gen, arg_names, arg_specs, name: str, writer=None) -> Generat
     return GeneratedSource(name, head, w, refs.refs, gen.deps, gen.parsed)
 
 
-def _retarget(line: str) -> str:
+def retarget(line: str) -> str:
     """A prologue line rebuilding ``adj_s`` from ``adj_s_...`` fields, for tangents."""
     return re.sub(r"\badj_(\w+)", lambda m: tan(m.group(1)), line)
 

@@ -157,14 +157,3 @@ second_order("linear", *(r for r in (RULES.get(f) for f in (
     sm.clamp, vector_math.norm_l1, matrix_math.skew, spatial.spatial_adjoint,
     transform.transform_set_translation, transform.transform_set_rotation)) if r is not None))
 
-
-def _register_defs():
-    from .. import lang
-    from .second_order_defs import DEFS
-
-    for name, spec in DEFS.items():
-        # (replaces a plain rule's own entry: some call helpers with no rule)
-        second_order(spec, getattr(lang, name))
-
-
-_register_defs()

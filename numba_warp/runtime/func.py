@@ -176,7 +176,8 @@ class _Overload(FunctionOverload):
         mod = getattr(self, "_hvp_module", None)
         if mod is None:
             mod = self._hvp_module = self._companion_module(
-                "Hessian-vector product", _hessian.function_hvp, "hvp")
+                "Hessian-vector product",
+                lambda gen, params, name: _hessian.function_hvp(gen, params, name, func), "hvp")
         return getattr(mod, f"{self.parsed.name}__{which}")
 
     def adjoint_impl(self):

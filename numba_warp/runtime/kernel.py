@@ -43,7 +43,7 @@ from .cache import guard_disk_cache, load_generated_module, module_text
 from .compile_errors import numba_errors
 from .device import get_device, get_devices
 from .fingerprint import describe_refs
-from .func import checked_ref, redefinition_epoch, resolve_annotations
+from .func import checked_ref, func, redefinition_epoch, resolve_annotations
 from .launch_plan import LaunchPlan
 from .module import Module, get_module_if_made, module_of, resolve_module
 from .launcher import (VARIANTS, bind_cpu_globals, bind_cuda_globals, entry_name,
@@ -361,11 +361,14 @@ class Kernel(UserKernel):
                     f"kernel '{self.qualified_name}' has no Hessian-vector product: it was "
                     "declared with enable_backward=False (or its module's option "
                     "enable_backward is False)", self.parsed.location())
-            make = _hessian.kernel_tangent_replay if which == "tangent_replay" else \
-                _hessian.kernel_hvp
-            suffix = "_jvpr_body" if which == "tangent_replay" else "_hvp_body"
-            body = made[which] = make(self.generated, self.arg_names, self.arg_specs,
-                                      f"{self.parsed.name}{suffix}")
+            if which == "tangent_replay":
+                body = _hessian.kernel_tangent_replay(
+                    self.generated, self.arg_names, self.arg_specs,
+                    f"{self.parsed.name}_jvpr_body")
+            else:
+                body = _hessian.kernel_hvp(self.generated, self.arg_names, self.arg_specs,
+                                           f"{self.parsed.name}_hvp_body", func)
+            made[which] = body
         return body
 
     def variant_source(self, variant=False) -> str:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 import numba_warp as wp
-from numba_warp.hvp import tape_hvp
+from numba_warp.tape import tape_hvp
 from generated_sources import import_source
 
 DTYPES = {

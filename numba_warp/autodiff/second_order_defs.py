@@ -8,16 +8,24 @@ and differentiated by the forward-mode compiler.
   companion gives the tangent of the contributions;
 * ``("unary", deriv)``: as the scalar table, ``deriv(x, ret)`` the derivative.
 
-Imported by ``second_order_rules`` (itself imported when a Hessian-vector product is
-compiled), when the package is loaded.
+Registered by ``second_order.py`` (imported when a Hessian-vector product is compiled).
 """
 
 from __future__ import annotations
 
 import math
+import types
 
-import numba_warp as wp
-from .operator_rules import inner
+from .. import lang
+from ..lowering.operator_rules import inner
+from ..lowering.quat import quaternion
+from ..lowering.transform import transformation
+from ..typing.vec import vector
+
+#: the builtins as kernel code names them (``wp.sin``, ``wp.vector``...)
+wp = types.SimpleNamespace(**{**{n: getattr(lang, n) for n in dir(lang) if not n.startswith("_")},
+                              "vector": vector, "quaternion": quaternion,
+                              "transformation": transformation})
 
 
 def so_lerp(a, b, t, ret, adj_ret):
