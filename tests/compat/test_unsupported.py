@@ -70,10 +70,16 @@ def test_unknown_names_stay_attribute_errors():
     assert hasattr(wp, "tile_load")
 
 
-def test_a_real_definition_wins(monkeypatch):
+def test_a_real_definition_wins():
     sentinel = object()
-    monkeypatch.setattr(wp, "tile_load", sentinel, raising=False)
-    assert wp.tile_load is sentinel
+    # (not monkeypatch.setattr: its undo would store the stub that the module's
+    # __getattr__ returned as a real attribute, a public name from then on)
+    wp.tile_load = sentinel
+    try:
+        assert wp.tile_load is sentinel
+    finally:
+        del wp.tile_load
+    assert "tile_load" not in vars(wp) and wp.tile_load is not sentinel
     module = types.ModuleType("fake_utils")
 
     def own(name):  # a module's own lazy names come first
