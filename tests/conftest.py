@@ -39,6 +39,9 @@ except ImportError:  # pytest-xdist (the test extra) is optional: the suite runs
     WorkStealingScheduling = None
 
 _REPO = pathlib.Path(__file__).resolve().parent.parent
+# JAX takes 75% of a GPU at its first use there: with several test processes on one GPU
+# the others would run out of memory (set before any test imports jax)
+os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 _cache = os.environ.setdefault("NUMBA_WARP_CACHE_DIR",
                                str(_REPO / ".pytest_cache" / "numba_warp"))
 
@@ -46,6 +49,13 @@ import numba_warp as wp  # noqa: E402
 from numba_warp.runtime import kernel as _kernel_mod  # noqa: E402
 from numba_warp.runtime import cuda_backend  # noqa: E402
 from numba_warp.runtime.cache import cache_dir, library_hash  # noqa: E402
+
+if os.environ.get("PYTEST_XDIST_WORKER") and cuda_backend.installed():
+    # several test processes share a GPU: each returns the memory of freed arrays to the
+    # driver soon (numba-cuda holds back up to a fifth of the GPU per process, which
+    # under 6+ workers can leave none for another worker's kernel launch)
+    from numba.cuda.cudadrv import driver as _cuda_driver
+    _cuda_driver.config.CUDA_DEALLOCS_RATIO = 0.02
 
 HAS_GPU = wp.is_cuda_available()
 DEVICES = ["cpu"] + [str(d) for d in wp.get_cuda_devices()]

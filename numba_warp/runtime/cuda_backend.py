@@ -21,7 +21,7 @@ from numba.core.target_extension import target_override
 
 from ..typing.registry import install_cuda_typeof
 from .cache import guard_disk_cache
-from .cuda_launch import PackedKernel
+from .cuda_launch import PackedKernel, set_memory_release
 from .cuda_probe import gpu_possible
 
 __all__ = [
@@ -160,6 +160,51 @@ def free_memory(ordinal: int) -> int:
         return int(cuda().current_context().get_memory_info()[0])
 
 
+def release_deferred(ordinal: int) -> int:
+    """Return to the driver the memory of arrays this process has freed on ``ordinal``
+    but numba-cuda still holds (it defers frees, up to a fifth of the GPU's memory, since
+    a free synchronizes the device); returns how many bytes."""
+    ctx = _contexts.get(ordinal)
+    # (numba-cuda queues freed memory on the context's memory manager)
+    pending = getattr(getattr(ctx, "memory_manager", None), "deallocations", None)
+    if pending is None:
+        return 0
+    held = int(getattr(pending, "_size", 0))
+    with ContextGuard(ordinal):
+        pending.clear()
+    return held
+
+
+def memory_advice(ordinal: int) -> str:
+    """Who holds a GPU's memory, for an out-of-memory error: the free and total figures,
+    and the libraries in this process known to keep memory for themselves."""
+    parts = []
+    try:
+        with ContextGuard(ordinal):
+            free, total = cuda().current_context().get_memory_info()
+        parts.append(f"cuda:{ordinal} has {free / 2**30:,.2f} GiB free of "
+                     f"{total / 2**30:,.1f} GiB (all processes; nvidia-smi lists them). ")
+    except Exception:  # (the advice must not hide the error it explains)
+        pass
+    if "jax" in sys.modules:
+        parts.append("JAX is loaded: it takes 75% of a GPU's memory at its first GPU use "
+                     "unless XLA_PYTHON_CLIENT_PREALLOCATE=false is set before it starts. ")
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        try:
+            reserved = int(torch.cuda.memory_reserved(ordinal)) if \
+                torch.cuda.is_initialized() else 0
+        except Exception:
+            reserved = 0
+        if reserved:
+            parts.append(f"PyTorch's caching allocator holds {reserved / 2**30:,.2f} GiB "
+                         "(torch.cuda.empty_cache() returns what it does not use). ")
+    return "".join(parts)
+
+
+set_memory_release(release_deferred, memory_advice)
+
+
 class ContextGuard:
     """Make device ``ordinal``'s primary context current for a block (cheap if it is)."""
 
@@ -214,12 +259,22 @@ def alloc(ordinal: int, nbytes: int):
     During a graph capture the allocation is made outside the graph (cuMemAlloc is not
     capturable; the capture's thread is switched to the relaxed mode for the call): the
     graph then uses this memory at every replay, and keeps the array alive."""
+    drv = driver()
     with ContextGuard(ordinal) as ctx:
-        if capturing_streams:
-            with relaxed_capture_mode():
+        try:
+            if capturing_streams:
+                with relaxed_capture_mode():
+                    mem = ctx.memalloc(max(int(nbytes), 1))
+            else:
                 mem = ctx.memalloc(max(int(nbytes), 1))
-        else:
-            mem = ctx.memalloc(max(int(nbytes), 1))
+        except drv.CudaAPIError as exc:
+            # (numba-cuda has already returned this process's deferred frees and retried)
+            if exc.code != drv.binding.CUresult.CUDA_ERROR_OUT_OF_MEMORY:
+                raise
+            raise RuntimeError(
+                f"failed to allocate {int(nbytes):,} bytes ({int(nbytes) / 2**30:,.2f} GiB) "
+                f"on cuda:{ordinal}: CUDA_ERROR_OUT_OF_MEMORY. {memory_advice(ordinal)}"
+                "Delete arrays you no longer need, or make smaller ones") from None
     return mem, int(mem.device_ctypes_pointer.value or 0)
 
 

@@ -29,7 +29,13 @@ import threading
 
 import numpy as np
 
-__all__ = ["PackedKernel", "PackedParams", "launch_error", "slot_code"]
+__all__ = ["PackedKernel", "PackedParams", "launch_error", "set_memory_release",
+           "slot_code"]
+
+#: the driver's CUDA_ERROR_OUT_OF_MEMORY
+_OUT_OF_MEMORY = 2
+#: CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES
+_LOCAL_SIZE_BYTES = 3
 
 #: struct codes per value kind, each padded to an 8-byte slot
 _SLOT = {
@@ -44,6 +50,17 @@ _SIZE = {"?": 1, "b": 1, "B": 1, "h": 2, "H": 2, "e": 2, "i": 4, "I": 4, "f": 4,
 
 _driver = {"lib": None, "loaded": False, "launch": None}
 _driver_lock = threading.Lock()
+
+#: set by the CUDA backend: ``release(ordinal) -> int`` frees the memory this process has
+#: let go of on a device but not yet returned to the driver (numba-cuda defers frees) and
+#: returns how many bytes; ``advice(ordinal) -> str`` says who holds the GPU's memory
+_memory = {"release": None, "advice": None}
+
+
+def set_memory_release(release, advice) -> None:
+    """Install what a launch that ran out of memory calls before its retry, and the
+    advice its error gives."""
+    _memory.update(release=release, advice=advice)
 
 
 def _libcuda():
@@ -67,6 +84,9 @@ def _libcuda():
                 lib.cuKernelGetFunction.restype = ctypes.c_int
                 lib.cuGetErrorName.argtypes = [ctypes.c_int, ctypes.POINTER(ctypes.c_char_p)]
                 lib.cuGetErrorName.restype = ctypes.c_int
+                lib.cuFuncGetAttribute.argtypes = [ctypes.POINTER(ctypes.c_int),
+                                                   ctypes.c_int, vp]
+                lib.cuFuncGetAttribute.restype = ctypes.c_int
                 # the launch call without argtypes: its pointer arguments are c_void_p
                 # objects made once and its ints fit in a C int, and ctypes converts
                 # nothing per call (a third of the cost of the checked call)
@@ -180,7 +200,51 @@ class PackedKernel:
         code = _driver["launch"](self.func, blocks, 1, 1, threads, 1, 1, 0, stream.handle_c,
                                  params.address, None)
         if code:
+            self._failed(code, stream, blocks, threads, params)
+
+    def _failed(self, code: int, stream, blocks: int, threads: int,
+                params: PackedParams) -> None:
+        """A launch the driver refused. Out of memory (the driver reserves the kernel's
+        local memory, per thread times the threads the GPU can hold, at its first launch)
+        is retried once after this process's deferred frees are returned; then it is an
+        error that says what the kernel needs."""
+        if code != _OUT_OF_MEMORY:
             raise launch_error(code, "kernel launch")
+        release = _memory["release"]
+        released = release(self.ordinal) if release is not None else 0
+        code = _driver["launch"](self.func, blocks, 1, 1, threads, 1, 1, 0, stream.handle_c,
+                                 params.address, None)
+        if code == 0:
+            return
+        if code != _OUT_OF_MEMORY:
+            raise launch_error(code, "kernel launch")
+        raise RuntimeError(self.out_of_memory_message(released))
+
+    def local_bytes(self) -> int | None:
+        """Local memory (stack and spilled registers) per thread of this kernel, bytes."""
+        lib = _libcuda()
+        if lib is None or self.func is None:
+            return None
+        value = ctypes.c_int()
+        if lib.cuFuncGetAttribute(ctypes.byref(value), _LOCAL_SIZE_BYTES, self.func) != 0:
+            return None
+        return int(value.value)
+
+    def out_of_memory_message(self, released: int) -> str:
+        local = self.local_bytes()
+        need = (f"this kernel uses {local:,} bytes of local memory (stack and spilled "
+                "registers) per thread, which the driver reserves for every thread the GPU "
+                "can hold at once" if local else
+                "the driver reserves memory for a kernel's local memory and launch")
+        freed = (f"; {released / 2**20:,.0f} MiB of this process's released arrays were "
+                 "returned to the driver and the launch retried" if released else
+                 "; the launch was retried")
+        advice = _memory["advice"]
+        held = advice(self.ordinal) if advice is not None else ""
+        return (f"CUDA kernel launch failed: CUDA_ERROR_OUT_OF_MEMORY on cuda:{self.ordinal}: "
+                f"{need}{freed}. {held}Free GPU memory (delete arrays you no longer "
+                "need), or lower the kernel's local memory (fewer large local "
+                "vectors/matrices)")
 
     def check_layout(self, fmt: str) -> None:
         """Check a struct format (8-byte slots) that :meth:`launch_bytes` callers pack

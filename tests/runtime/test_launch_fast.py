@@ -238,3 +238,51 @@ def test_fast_path_cuda_parameter_bytes_match_the_compiled_layout(cuda_backend_i
     disp = cuda_backend.cuda().jit(lambda: None)
     assert cuda_launch._slot_sizes(fl.cuda_layout) == cuda_backend._param_sizes(disp, sig)
     assert len(data) == 8 * len(cuda_launch._slot_sizes(fl.cuda_layout))
+
+
+def _fake_packed_kernel(cuda_launch, codes, monkeypatch):
+    """A PackedKernel whose driver launch returns ``codes`` one after another."""
+    calls = []
+
+    def launch(*args):
+        calls.append(args)
+        return codes[min(len(calls), len(codes)) - 1]
+
+    monkeypatch.setitem(cuda_launch._driver, "launch", launch)
+    pk = cuda_launch.PackedKernel.__new__(cuda_launch.PackedKernel)
+    pk.ordinal = 0
+    pk.func = None  # (local_bytes() reads None: the message names no figure)
+
+    class Stream:
+        handle_c = None
+
+    return pk, Stream(), cuda_launch.PackedParams(1), calls
+
+
+def test_out_of_memory_launch_returns_deferred_frees_and_retries(monkeypatch):
+    # the driver reserves a kernel's local memory at its first launch; numba-cuda holds
+    # freed arrays back (up to a fifth of the GPU): a launch refused for memory returns
+    # them and tries again instead of failing
+    from numba_warp.runtime import cuda_launch
+    released = []
+    monkeypatch.setitem(cuda_launch._memory, "release",
+                        lambda ordinal: released.append(ordinal) or 3 << 30)
+    monkeypatch.setitem(cuda_launch._memory, "advice", lambda ordinal: "cuda:0 has 0 GiB. ")
+    pk, stream, params, calls = _fake_packed_kernel(cuda_launch, [2, 0], monkeypatch)
+    pk.launch_packed(stream, 4, 256, params)
+    assert released == [0] and len(calls) == 2
+
+    pk, stream, params, calls = _fake_packed_kernel(cuda_launch, [2, 2], monkeypatch)
+    with pytest.raises(RuntimeError) as err:
+        pk.launch_packed(stream, 4, 256, params)
+    text = str(err.value)
+    assert "CUDA_ERROR_OUT_OF_MEMORY on cuda:0" in text
+    assert "3,072 MiB" in text and "retried" in text and "cuda:0 has 0 GiB" in text
+    assert len(calls) == 2
+
+    # other driver errors are not retried
+    pk, stream, params, calls = _fake_packed_kernel(cuda_launch, [1], monkeypatch)
+    released.clear()
+    with pytest.raises(RuntimeError, match="kernel launch failed"):
+        pk.launch_packed(stream, 4, 256, params)
+    assert released == [] and len(calls) == 1

@@ -112,6 +112,28 @@ def test_gpu_pool_queries(gpu_device):
     assert wp.is_mempool_access_enabled(gpu_device, gpu_device)
 
 
+def test_gpu_out_of_memory_is_a_clear_error_and_frees_are_returned(gpu_device):
+    from numba_warp.runtime import cuda_backend
+    ordinal = wp.get_device(gpu_device).ordinal
+    with pytest.raises(RuntimeError) as err:
+        wp.empty(2**44, dtype=wp.uint8, device=gpu_device)  # 16 TiB
+    text = str(err.value)
+    assert "failed to allocate 17,592,186,044,416 bytes" in text
+    assert f"on cuda:{ordinal}: CUDA_ERROR_OUT_OF_MEMORY" in text
+    assert re.search(r"has [\d.,]+ GiB free of [\d.,]+ GiB", text)
+    # the GPU still works
+    a = wp.full(8, 3.0, dtype=wp.float32, device=gpu_device)
+    assert a.numpy().tolist() == [3.0] * 8
+
+    # freed arrays numba-cuda still holds are returned on demand (a launch refused for
+    # memory does this before its retry)
+    cuda_backend.release_deferred(ordinal)
+    b = wp.empty(2**28, dtype=wp.uint8, device=gpu_device)
+    del b
+    assert cuda_backend.release_deferred(ordinal) >= 2**28
+    assert cuda_backend.release_deferred(ordinal) == 0
+
+
 def test_peer_access_between_gpus():
     devices = wp.get_cuda_devices()
     if len(devices) < 2:
