@@ -47,7 +47,7 @@ from numba.extending import overload
 
 from ..typing.mat import MatrixValue, MatType, matrix_class
 from ..typing.scalars import ScalarType, WeakFloat, scalar_class_for, to_numba_type
-from ..typing.vec import VectorValue, VecType, vector_class
+from ..typing.vec import VectorValue, VecType, same_structure, vector_class
 from .registry import adjoint, constructor, nondifferentiable, second_order
 
 __all__ = [
@@ -72,9 +72,35 @@ JIT = {"error_model": "numpy"}
 def implements(fn, *, jit_options=None, **options):
     """Decorator: the Numba implementation (an ``overload`` typer) of builtin ``fn`` on
     every target (CPU and CUDA). ``jit_options`` default to :data:`JIT`; other keyword
-    arguments (``prefer_literal``, ``strict``) go to ``numba.extending.overload``."""
-    return overload(fn, target="generic", jit_options=JIT if jit_options is None
-                    else jit_options, **options)
+    arguments (``prefer_literal``, ``strict``) go to ``numba.extending.overload``.
+
+    A call that mixes a spatial vector with a ``vector(6)`` (or a spatial matrix with a
+    6x6 ``matrix``) of one dtype, which Warp's structural types accept, is typed as if
+    every such argument were spatial: ``wp.dot(sv, wp.vector(...))`` as in Warp."""
+    register = overload(fn, target="generic", jit_options=JIT if jit_options is None
+                        else jit_options, **options)
+
+    def decorate(typer):
+        @functools.wraps(typer)
+        def tolerant(*args, **kwargs):
+            impl = typer(*args, **kwargs)
+            if impl is None:
+                spatial = [t for t in (*args, *kwargs.values())
+                           if getattr(t, "kind", "").startswith("spatial")]
+                if spatial:
+                    impl = typer(*[_as_spatial(t, spatial) for t in args],
+                                 **{k: _as_spatial(t, spatial) for k, t in kwargs.items()})
+            return impl
+
+        register(tolerant)
+        return typer
+
+    return decorate
+
+
+def _as_spatial(t, spatial: list):
+    """``t``, or the spatial type among ``spatial`` that is the same type in Warp."""
+    return next((s for s in spatial if same_structure(t, s)), t)
 
 
 def jitable(fn, *, jit_options=None, strict=True):

@@ -24,6 +24,7 @@ import numpy as np
 from numba.core import types
 from numba.extending import intrinsic
 
+from ..typing.generic import matrix as generic_matrix
 from ..typing.mat import flat_get, flat_set, matrix, matrix_class
 from ..typing.scalars import WeakFloat, scalar_class_for, to_numba_type
 from ..typing.vec import pack, unpack, vector_class
@@ -50,7 +51,7 @@ __all__ = [
     "get_diag", "trace", "skew", "matrix_from_rows", "matrix_from_cols", "ddot",
 ]
 
-constructor(matrix)
+constructor(matrix, generic_matrix)
 
 
 # ---------------------------------------------------------------------------------------

@@ -41,7 +41,8 @@ __all__ = [
 
 
 def is_spatial(t) -> bool:
-    return is_kind(t, "spatial_vector", 6)
+    """A spatial vector, or a ``vector(6)`` (the same type in Warp)."""
+    return is_kind(t, "spatial_vector", 6) or is_kind(t, "vector", 6)
 
 
 def _cross(a, b):

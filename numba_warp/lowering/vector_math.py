@@ -28,6 +28,7 @@ import numpy as np
 from numba.core import types
 
 from ..typing.mat import componentwise, flat_set
+from ..typing.generic import vector as generic_vector
 from ..typing.vec import vector
 from . import scalar_math
 from .adjoint_values import adj_zero, neg, scale
@@ -51,7 +52,7 @@ __all__ = [
     "argmax", "norm_l1", "norm_l2", "norm_huber", "norm_pseudo_huber", "smooth_normalize",
 ]
 
-constructor(vector)
+constructor(vector, generic_vector)
 
 
 # ---------------------------------------------------------------------------------------

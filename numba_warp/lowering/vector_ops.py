@@ -30,7 +30,7 @@ from numba.core.typing.templates import AbstractTemplate, infer_global, signatur
 from numba.extending import overload
 
 from ..typing.mat import MatType, componentwise, flat_get, flat_set, matrix_class
-from ..typing.vec import VecType, pack, unpack, vector_class
+from ..typing.vec import VecType, pack, same_structure, unpack, vector_class
 from .atomics import emit_atomic, register_elementwise_atomic
 from .half import float_to_half, half_to_float
 from .intops import emit_int_divmod
@@ -101,9 +101,11 @@ def _result_type(op, a, b):
     if op in (operator.add, operator.sub):
         if a == b:
             return a
+        if same_structure(a, b):  # spatial_vector and vector(6): one type in Warp
+            return a if a.kind.startswith("spatial") else b
         raise _mismatch(op, a, b)
     if op in (operator.eq, operator.ne):
-        if a == b:
+        if a == b or same_structure(a, b):
             return types.boolean
         raise _mismatch(op, a, b)
     if op is operator.truediv:
@@ -121,20 +123,31 @@ def _result_type(op, a, b):
         if op is operator.mul and a == b and a.kind == "transformation":
             return None  # transform * transform is transform_multiply (lowering/transform.py)
         raise _mismatch(op, a, b)
+    # a spatial matrix or vector in a product keeps the result spatial where the shape
+    # allows (Warp's results are plain vector(6)/matrix((6, 6)), the same types there)
     if isinstance(a, MatType) and isinstance(b, VecType):
         if a.shape[1] == b.length and a.dtype == b.dtype:
-            return vector_class(a.shape[0], a.dtype)._numba_type
+            return vector_class(a.shape[0], a.dtype, _product_kind(a, b, a.shape[0]))._numba_type
         raise _mismatch(op, a, b)
     if isinstance(a, VecType) and isinstance(b, MatType):
         if b.shape[0] == a.length and a.dtype == b.dtype:
-            return vector_class(b.shape[1], b.dtype)._numba_type
+            return vector_class(b.shape[1], b.dtype, _product_kind(a, b, b.shape[1]))._numba_type
         raise _mismatch(op, a, b)
     if isinstance(a, MatType) and isinstance(b, MatType):
         if a.shape[1] == b.shape[0] and a.dtype == b.dtype:
-            kind = a.kind if a.shape == b.shape else "matrix"
-            return matrix_class((a.shape[0], b.shape[1]), a.dtype, kind)._numba_type
+            shape = (a.shape[0], b.shape[1])
+            kind = "spatial_matrix" if shape == (6, 6) and "spatial_matrix" in (
+                a.kind, b.kind) else "matrix"
+            return matrix_class(shape, a.dtype, kind)._numba_type
         raise _mismatch(op, a, b)
     raise _mismatch(op, a, b)
+
+
+def _product_kind(a, b, length: int) -> str:
+    """The kind of a matrix-vector product's result of ``length`` components: a spatial
+    vector where either operand is spatial and the result has 6 components."""
+    spatial = any(t.kind in ("spatial_vector", "spatial_matrix") for t in (a, b))
+    return "spatial_vector" if spatial and length == 6 else "vector"
 
 
 _INPLACE = {operator.add: operator.iadd, operator.sub: operator.isub,

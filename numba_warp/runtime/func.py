@@ -33,6 +33,7 @@ from ..lowering.sequences import grad_source, one_like
 from ..typing.argspec import arg_spec_from_annotation
 from ..typing.indexed import IndexedArrayType
 from ..typing.scalars import WeakFloat
+from ..typing.vec import same_structure
 from . import operator_fallbacks
 from .cache import load_generated_module
 from .fingerprint import code_fingerprint, describe_refs, describe_value
@@ -349,7 +350,8 @@ def _accepts(spec, t, exact: bool) -> bool:
     if kind == "struct":
         return getattr(t, "descriptor", None) is spec.struct_cls._wp_struct_
     if kind == "value":
-        return t == spec.numba_type
+        # (not exact: a vector(6) for a spatial_vector parameter and back, as in Warp)
+        return t == spec.numba_type or (not exact and same_structure(t, spec.numba_type))
     return False
 
 

@@ -25,6 +25,7 @@ from .. import config
 from ..typing.argspec import ArgSpec
 from ..typing.dtypes import element_type, type_name
 from ..typing.scalars import ScalarType, scalar_class_for
+from ..typing.vec import same_structure
 from . import capture_state, cuda_backend, handles, recording
 from .cpu_schedule import run_cpu
 from .foreign import foreign_view
@@ -79,8 +80,10 @@ def _convert_array(kernel, name, spec, value, device, out):
         _fail(kernel, name, f"expects a {spec.ndim}-D array, got a {value.ndim}-D array of "
                             f"shape {value.shape}")
     if not spec.generic_dtype and value.element_type.numba_type != spec.element.numba_type:
-        _fail(kernel, name, f"expects an array of {type_name(spec.dtype)}, got an array of "
-                            f"{type_name(value.dtype)}")
+        if not same_structure(value.element_type.numba_type, spec.element.numba_type):
+            _fail(kernel, name, f"expects an array of {type_name(spec.dtype)}, got an array "
+                                f"of {type_name(value.dtype)}")
+        value = _same_type_view(value, spec.dtype)
     data = value.launch_data()
     out.types.append(data.numba_type)
     if device.is_cpu:
@@ -88,6 +91,18 @@ def _convert_array(kernel, name, spec, value, device, out):
     else:
         out.cuda.extend(data.cuda_args)
     out.arrays.append(value)
+
+
+def _same_type_view(value, dtype):
+    """An array of spatial vectors as one of ``vector(6)`` (or back; spatial and 6x6
+    matrices alike): one type in Warp, so a launch takes either. A view, its gradient
+    viewed the same way."""
+    view = value.view(dtype)
+    if value.grad is not None:
+        view.grad = value.grad.view(dtype)
+        view.requires_grad = value.requires_grad
+        view.retain_grad = value.retain_grad and value.requires_grad
+    return view
 
 
 def _scalar_value(kernel, name, nbtype, value):

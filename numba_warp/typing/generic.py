@@ -21,9 +21,9 @@ from __future__ import annotations
 import builtins
 import typing
 
-from .mat import MatType, matrix_class
+from .mat import MatType, matrix_class, register_matrix_constructor
 from .scalars import ScalarType, scalar_class_for, scalar_types, to_numba_type
-from .vec import VecType, vector_class
+from .vec import VecType, register_vector_constructor, vector_class
 
 __all__ = ["GenericValueType", "generic_template", "is_generic_template", "vector",
            "matrix", "quaternion", "transformation", "canonical_dtype", "TEMPLATE_GROUPS"]
@@ -169,6 +169,12 @@ def matrix(shape, dtype):
     if Any in shape or dtype is Any:
         return generic_template("matrix", shape, dtype)
     return matrix_class(shape, dtype)
+
+
+# in kernels, wp.types.vector(...) / wp.types.matrix(...) build values as wp.vector and
+# wp.matrix do (in Warp they are one function each)
+register_vector_constructor(vector)
+register_matrix_constructor(matrix)
 
 
 def quaternion(dtype=Any):

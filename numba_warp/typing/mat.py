@@ -15,7 +15,8 @@ from numba.core import cgutils, types
 from numba.core.errors import TypingError
 from numba.core.imputils import lower_builtin
 from numba.core.typing.templates import AbstractTemplate, infer, infer_global, signature
-from numba.extending import intrinsic, models, register_model
+from numba.core.typeconv import Conversion
+from numba.extending import intrinsic, lower_cast, models, register_model
 
 from .registry import register_typeof, register_value_setitem
 from .scalars import ScalarType, scalar_class_for, scalar_types, to_numba_type
@@ -29,14 +30,14 @@ from .vec import (
     keyword_pysig,
     pack,
     register_boxing,
+    same_structure,
     unpack,
     vector_class,
     warp_class_attributes,
 )
 
 __all__ = ["MatType", "matrix_class", "MatrixValue", "matrix", "is_matrix_class", "componentwise",
-           "flat_get",
-           "flat_set"]
+           "flat_get", "flat_set", "register_matrix_constructor"]
 
 
 class MatType(types.Type):
@@ -68,12 +69,25 @@ class MatType(types.Type):
         # pickled (into Numba's cache index) by shape and dtype; see VecType.__reduce__
         return (_mat_type_for, (self.shape, str(self.dtype), self.kind))
 
+    def can_convert_to(self, typingctx, other):
+        # a spatial_matrix is a matrix((6, 6)) in Warp (see vec.same_structure)
+        if same_structure(self, other):
+            return Conversion.safe
+        return None
+
 
 def _mat_type_for(shape, dtype_name, kind):
     return matrix_class(shape, scalar_types[dtype_name], kind)._numba_type
 
 
 register_model(MatType)(models.UniTupleModel)
+
+
+@lower_cast(MatType, MatType)
+def _cast_same_structure(context, builder, fromty, toty, val):
+    if fromty == toty or same_structure(fromty, toty):
+        return val
+    raise NotImplementedError(f"no conversion from {fromty} to {toty}")
 
 #: what a matrix constructor takes as one component
 _SCALAR = (types.Number, types.Boolean)
@@ -267,6 +281,12 @@ def _lower_matrix_builtin(context, builder, sig, args):
     elif len(comps) == 1:
         comps = comps * mt.count
     return pack(context, builder, mt, comps)
+
+
+def register_matrix_constructor(fn) -> None:
+    """Let kernels call ``fn`` as they call ``wp.matrix`` (for ``wp.types.matrix``)."""
+    infer_global(fn)(_MatrixBuiltin)
+    lower_builtin(fn, types.VarArg(types.Any))(_lower_matrix_builtin)
 
 
 def is_matrix_class(obj) -> bool:

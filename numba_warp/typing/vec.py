@@ -5,8 +5,10 @@ Contract:
 
 * One Numba type class, :class:`VecType` (``kind`` is ``"vector"``, ``"quaternion"``,
   ``"transformation"`` or ``"spatial_vector"``; the kind takes part in the type's
-  identity, so a ``quat`` is not a ``vec4``). Its data model is an LLVM array of the
-  scalar type, so an array of ``vec3`` is laid out like an ``(n, 3)`` scalar array.
+  identity, so a ``quat`` is not a ``vec4``; a ``spatial_vector`` and a ``vector(6)``
+  convert to each other, as Warp's types are one there: see :func:`same_structure`).
+  Its data model is an LLVM array of the scalar type, so an array of ``vec3`` is laid
+  out like an ``(n, 3)`` scalar array.
 * One Python class per (kind, length, dtype), made by :func:`vector_class` and cached.
   Instances hold a small NumPy array, support indexing, ``x/y/z/w``, arithmetic with
   NumPy semantics and ``len``, and are accepted by ``wp.launch`` and by plain Numba code
@@ -34,12 +36,14 @@ from numba.core.typing.templates import (
     infer_global,
     signature,
 )
-from numba.extending import box, models, register_model, unbox
+from numba.core.typeconv import Conversion
+from numba.extending import box, lower_cast, models, register_model, unbox
 
 from .registry import register_typeof, register_value_setattr, register_value_setitem
 from .scalars import ScalarType, scalar_class_for, scalar_types, to_numba_type
 
-__all__ = ["VecType", "vector_class", "VectorValue", "AggregateValue", "vector",
+__all__ = ["VecType", "vector_class", "same_structure", "register_vector_constructor",
+           "VectorValue", "AggregateValue", "vector",
            "is_vector_class", "SUFFIX", "COMPONENT_NAMES", "keyword_pysig",
            "composite_type_named_by", "warp_class_attributes", "RUNTIME_SLICE_MESSAGE",
            "install_composite_product"]
@@ -77,12 +81,38 @@ class VecType(types.Type):
         # factory, so the type comes back with its Python class (and no pickling cycle)
         return (_vec_type_for, (self.length, str(self.dtype), self.kind))
 
+    def can_convert_to(self, typingctx, other):
+        # Warp's spatial_vector is a vector(6) (its types compare by structure): a value
+        # of the one is stored into arrays of, passed as, and mixed with the other
+        if same_structure(self, other):
+            return Conversion.safe
+        return None
+
+
+def same_structure(a, b) -> bool:
+    """Two vector (or matrix) types that are one type in Warp: ``spatial_vector`` and
+    ``vector(6)`` of a dtype, ``spatial_matrix`` and ``matrix((6, 6))`` of a dtype."""
+    if type(a) is not type(b) or a.dtype != b.dtype or a.kind == b.kind:
+        return False
+    if getattr(a, "length", None) != getattr(b, "length", None) or \
+            getattr(a, "shape", None) != getattr(b, "shape", None):
+        return False
+    return {a.kind, b.kind} in ({"vector", "spatial_vector"}, {"matrix", "spatial_matrix"})
+
 
 def _vec_type_for(length, dtype_name, kind):
     return vector_class(length, scalar_types[dtype_name], kind)._numba_type
 
 
 register_model(VecType)(models.UniTupleModel)
+
+
+@lower_cast(VecType, VecType)
+def _cast_same_structure(context, builder, fromty, toty, val):
+    """A spatial_vector as a vector(6) and back: the same data (see ``same_structure``)."""
+    if fromty == toty or same_structure(fromty, toty):
+        return val
+    raise NotImplementedError(f"no conversion from {fromty} to {toty}")
 
 
 # ---------------------------------------------------------------------------------------
@@ -415,6 +445,13 @@ def _lower_vector_builtin(context, builder, sig, args):
     n = sum(name.startswith("a") for name in sig.pysig.parameters) \
         if sig.pysig is not None else len(sig.args)
     return build_vector(context, builder, vt, sig.args[:n], args[:n])
+
+
+def register_vector_constructor(fn) -> None:
+    """Let kernels call ``fn`` as they call ``wp.vector`` (for ``wp.types.vector``, the
+    same function in Warp)."""
+    infer_global(fn)(_VectorBuiltin)
+    lower_builtin(fn, types.VarArg(types.Any))(_lower_vector_builtin)
 
 
 def is_vector_class(obj) -> bool:

@@ -3,7 +3,8 @@ abs/sqrt/exp/min/max/where/clamp, dot/cross/length), `if`/`elif`/`else`, static 
 loops, `while` with `break`, `for` with `continue`, `@wp.func` calls with an early return,
 mat33 and quaternion algebra, atomics, int32/uint8/int64 expressions that wrap around.
 
-References: the same kernel run by the interpreter (``wp.config.mode = "python"``) for
+References: NVIDIA Warp running the same float32 program (where warp-lang is installed);
+the same kernel run by the interpreter (``wp.config.mode = "python"``) for
 every output, in float32 and in float64 (where the two must agree to rounding); a NumPy
 twin of the core outputs (float64, int32 wrap-around). On machines without a GPU the suite
 also compiles each kernel to PTX (conftest.py). The float64 variant is differentiated with
@@ -258,25 +259,27 @@ def _inputs(seed, np_dtype):
     return leaves, ints, int(rng.integers(0, 5))
 
 
-def _launch(kernel, leaves, ints, n, device, dtype, requires_grad=False, tape=None):
-    """Run the kernel on ``leaves`` (name -> values); the arrays it made, by name."""
-    arr = {k: wp.array(v, dtype=dtype, device=device, requires_grad=requires_grad)
+def _launch(kernel, leaves, ints, n, device, dtype, requires_grad=False, tape=None, lib=wp):
+    """Run the kernel on ``leaves`` (name -> values); the arrays it made, by name. ``lib``:
+    numba_warp, or NVIDIA Warp for its version of the program."""
+    arr = {k: lib.array(v, dtype=dtype, device=device, requires_grad=requires_grad)
            for k, v in leaves.items()}
-    arr.update({k: wp.array(v, dtype=wp.int32, device=device) for k, v in ints.items()})
+    arr.update({k: lib.array(v, dtype=lib.int32, device=device) for k, v in ints.items()})
     for name, count in (("out", OUTPUTS), ("ext", EXTRAS)):
         for o in range(count):
-            arr[f"{name}{o}"] = wp.zeros(N, dtype=dtype, device=device,
-                                         requires_grad=requires_grad)
-    arr["acc"] = wp.array([0.0, -1e30], dtype=dtype, device=device, requires_grad=requires_grad)
-    arr["iout"] = wp.zeros(N, dtype=wp.int32, device=device)
-    arr["u8out"] = wp.zeros(N, dtype=wp.uint8, device=device)
-    arr["i64out"] = wp.zeros(N, dtype=wp.int64, device=device)
+            arr[f"{name}{o}"] = lib.zeros(N, dtype=dtype, device=device,
+                                          requires_grad=requires_grad)
+    arr["acc"] = lib.array([0.0, -1e30], dtype=dtype, device=device,
+                           requires_grad=requires_grad)
+    arr["iout"] = lib.zeros(N, dtype=lib.int32, device=device)
+    arr["u8out"] = lib.zeros(N, dtype=lib.uint8, device=device)
+    arr["i64out"] = lib.zeros(N, dtype=lib.int64, device=device)
     inputs = [arr["x"], arr["y"], arr["z"], arr["p"], arr["q"], n,
               *(arr[f"out{o}"] for o in range(OUTPUTS)), arr["iout"],
               *(arr[f"ext{o}"] for o in range(EXTRAS)), arr["acc"], arr["u8out"],
               arr["i64out"]]
     with tape if tape is not None else _nothing():
-        wp.launch(kernel, N, inputs=inputs, device=device)
+        lib.launch(kernel, N, inputs=inputs, device=device)
     return arr
 
 
@@ -339,6 +342,52 @@ def test_random_kernels_match_numpy_and_python_mode(device, seed):
         assert np.all(close | ~settled), src
         assert np.mean(close) > 0.9, src
     _compare_with_python_mode(arr, _python_mode_results(seed, "f32"), src, rtol=2e-3)
+
+
+_WARP: dict = {}
+
+
+def _warp_results(warp, seed):
+    """NVIDIA Warp's outputs for the float32 program of ``seed`` (its CPU backend), or the
+    reason Warp refused the program (Warp rejects some programs numba_warp accepts, e.g.
+    reassigning a constant-initialized variable inside a dynamic loop)."""
+    if seed not in _WARP:
+        src = _kernel(seed, "f32")[3].replace("import numba_warp as wp", "import warp as wp")
+        key = hashlib.sha256(src.encode()).hexdigest()[:16]
+        leaves, ints, n = _inputs(seed, np.float32)
+        try:
+            kernel = import_source(src, "fuzz-warp", "fuzz", f"warp_fuzz_{key}").fuzz
+            arr = _launch(kernel, leaves, ints, n, "cpu", float, lib=warp)
+            _WARP[seed] = {k: v.numpy() for k, v in arr.items()}
+        except RuntimeError as exc:
+            if "Error while parsing" not in str(exc):
+                raise
+            _WARP[seed] = str(exc).splitlines()[-1].lstrip(";")
+    return _WARP[seed]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_random_kernels_match_nvidia_warp(device, seed):
+    """NVIDIA Warp (the oracle; its CPU backend) runs the same program: every output
+    agrees, integers exactly, floats to float32 rounding (a branch taken on a near-tie
+    may differ: a few threads are allowed to)."""
+    warp = pytest.importorskip("warp", reason="NVIDIA Warp (pip install '.[compat]') is "
+                               "the oracle of this test")
+    warp.config.quiet = True
+    theirs = _warp_results(warp, seed)
+    if isinstance(theirs, str):
+        pytest.skip(f"NVIDIA Warp refuses this program: {theirs}")
+    kernel, _, _, src = _kernel(seed, "f32")
+    leaves, ints, n = _inputs(seed, np.float32)
+    ours = _launch(kernel, leaves, ints, n, device, float)
+    for name, want in theirs.items():
+        got = ours[name].numpy()
+        if want.dtype.kind in "iu":
+            np.testing.assert_array_equal(got, want, err_msg=f"{name} vs Warp\n{src}")
+            continue
+        close = np.isclose(got, want, rtol=1e-4, atol=1e-4, equal_nan=True)
+        assert np.mean(close) >= 0.97, (f"{name} vs Warp: threads {np.flatnonzero(~close)[:5]}"
+                                        f" {got[~close][:5]} vs {want[~close][:5]}\n{src}")
 
 
 @pytest.mark.parametrize("seed", SEEDS[:max(1, len(SEEDS) // 3)])
