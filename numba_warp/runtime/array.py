@@ -44,7 +44,7 @@ from .versions import counter_for_memory
 
 __all__ = ["array", "ARRAY_MAX_DIMS",
            "ArrayLaunchData", "allocate", "null_array", "as_shape", "copy_into",
-           "install_strided_kernels"]
+           "install_strided_kernels", "same_type_view"]
 
 _NEW = object()
 
@@ -761,6 +761,18 @@ def fill_bytes(arr: array, item: bytes) -> None:
         arr._cpu_view()[...] = np.frombuffer(item, dtype=arr._et.np_dtype)[0]
         return
     _fill_cuda(arr, item)
+
+
+def same_type_view(value: array, dtype) -> array:
+    """An array of spatial vectors as one of ``vector(6)`` (or back; spatial and 6x6
+    matrices alike): one type in Warp, so a launch takes either. A view, its gradient
+    viewed the same way."""
+    view = value.view(dtype)
+    if value.grad is not None:
+        view.grad = value.grad.view(dtype)
+        view.requires_grad = value.requires_grad
+        view.retain_grad = value.retain_grad and value.requires_grad
+    return view
 
 
 def copy_into(dst: array, src: array, dst_offset=0, src_offset=0, count=None):

@@ -29,7 +29,7 @@ from ..typing.vec import same_structure
 from . import capture_state, cuda_backend, handles, recording
 from .cpu_schedule import run_cpu
 from .foreign import foreign_view
-from .array import ARRAY_MAX_DIMS, array, null_array
+from .array import ARRAY_MAX_DIMS, array, null_array, same_type_view
 from .indexed import indexedarray
 from .checks import run_checked
 from .device import get_device
@@ -83,7 +83,7 @@ def _convert_array(kernel, name, spec, value, device, out):
         if not same_structure(value.element_type.numba_type, spec.element.numba_type):
             _fail(kernel, name, f"expects an array of {type_name(spec.dtype)}, got an array "
                                 f"of {type_name(value.dtype)}")
-        value = _same_type_view(value, spec.dtype)
+        value = same_type_view(value, spec.dtype)
     data = value.launch_data()
     out.types.append(data.numba_type)
     if device.is_cpu:
@@ -91,18 +91,6 @@ def _convert_array(kernel, name, spec, value, device, out):
     else:
         out.cuda.extend(data.cuda_args)
     out.arrays.append(value)
-
-
-def _same_type_view(value, dtype):
-    """An array of spatial vectors as one of ``vector(6)`` (or back; spatial and 6x6
-    matrices alike): one type in Warp, so a launch takes either. A view, its gradient
-    viewed the same way."""
-    view = value.view(dtype)
-    if value.grad is not None:
-        view.grad = value.grad.view(dtype)
-        view.requires_grad = value.requires_grad
-        view.retain_grad = value.retain_grad and value.requires_grad
-    return view
 
 
 def _scalar_value(kernel, name, nbtype, value):
