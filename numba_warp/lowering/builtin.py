@@ -86,7 +86,8 @@ def implements(fn, *, jit_options=None, **options):
             impl = typer(*args, **kwargs)
             if impl is None:
                 spatial = [t for t in (*args, *kwargs.values())
-                           if getattr(t, "kind", "").startswith("spatial")]
+                           if isinstance(t, (VecType, MatType)) and
+                           t.kind in ("spatial_vector", "spatial_matrix")]
                 if spatial:
                     impl = typer(*[_as_spatial(t, spatial) for t in args],
                                  **{k: _as_spatial(t, spatial) for k, t in kwargs.items()})

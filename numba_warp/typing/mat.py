@@ -29,6 +29,7 @@ from .vec import (
     dynamic_component_pointer,
     keyword_pysig,
     pack,
+    cast_same_structure,
     register_boxing,
     same_structure,
     unpack,
@@ -83,11 +84,7 @@ def _mat_type_for(shape, dtype_name, kind):
 register_model(MatType)(models.UniTupleModel)
 
 
-@lower_cast(MatType, MatType)
-def _cast_same_structure(context, builder, fromty, toty, val):
-    if fromty == toty or same_structure(fromty, toty):
-        return val
-    raise NotImplementedError(f"no conversion from {fromty} to {toty}")
+lower_cast(MatType, MatType)(cast_same_structure)
 
 #: what a matrix constructor takes as one component
 _SCALAR = (types.Number, types.Boolean)

@@ -42,7 +42,8 @@ from numba.extending import box, lower_cast, models, register_model, unbox
 from .registry import register_typeof, register_value_setattr, register_value_setitem
 from .scalars import ScalarType, scalar_class_for, scalar_types, to_numba_type
 
-__all__ = ["VecType", "vector_class", "same_structure", "register_vector_constructor",
+__all__ = ["VecType", "vector_class", "same_structure", "cast_same_structure",
+           "register_vector_constructor",
            "VectorValue", "AggregateValue", "vector",
            "is_vector_class", "SUFFIX", "COMPONENT_NAMES", "keyword_pysig",
            "composite_type_named_by", "warp_class_attributes", "RUNTIME_SLICE_MESSAGE",
@@ -108,8 +109,9 @@ register_model(VecType)(models.UniTupleModel)
 
 
 @lower_cast(VecType, VecType)
-def _cast_same_structure(context, builder, fromty, toty, val):
-    """A spatial_vector as a vector(6) and back: the same data (see ``same_structure``)."""
+def cast_same_structure(context, builder, fromty, toty, val):
+    """A spatial_vector as a vector(6) and back (a spatial_matrix as a matrix((6, 6))):
+    the same data (see ``same_structure``)."""
     if fromty == toty or same_structure(fromty, toty):
         return val
     raise NotImplementedError(f"no conversion from {fromty} to {toty}")
