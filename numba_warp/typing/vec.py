@@ -92,13 +92,14 @@ class VecType(types.Type):
 
 def same_structure(a, b) -> bool:
     """Two vector (or matrix) types that are one type in Warp: ``spatial_vector`` and
-    ``vector(6)`` of a dtype, ``spatial_matrix`` and ``matrix((6, 6))`` of a dtype."""
-    if type(a) is not type(b) or a.dtype != b.dtype or a.kind == b.kind:
+    ``vector(6)`` of a dtype, ``spatial_matrix`` and ``matrix((6, 6))`` of a dtype (any
+    other pair of types, scalars included: False)."""
+    kinds = {getattr(a, "kind", None), getattr(b, "kind", None)}
+    if type(a) is not type(b) or kinds not in ({"vector", "spatial_vector"},
+                                               {"matrix", "spatial_matrix"}):
         return False
-    if getattr(a, "length", None) != getattr(b, "length", None) or \
-            getattr(a, "shape", None) != getattr(b, "shape", None):
-        return False
-    return {a.kind, b.kind} in ({"vector", "spatial_vector"}, {"matrix", "spatial_matrix"})
+    return (a.dtype == b.dtype and getattr(a, "length", None) == getattr(b, "length", None)
+            and getattr(a, "shape", None) == getattr(b, "shape", None))
 
 
 def _vec_type_for(length, dtype_name, kind):

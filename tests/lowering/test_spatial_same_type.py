@@ -114,3 +114,19 @@ def test_quaternions_are_not_4_vectors(device):
     with pytest.raises(wp.WarpCodegenError, match="cannot store a value of type vec4f"):
         wp.launch(quat_store, 1, inputs=[wp.zeros(1, dtype=wp.quat, device=device)],
                   device=device)
+
+
+def test_same_structure_is_only_spatial_and_plain_6():
+    from numba.core import types
+
+    from numba_warp.typing.vec import same_structure
+
+    sv, v6 = wp.spatial_vector._numba_type, vec6._numba_type
+    sm, m66 = wp.spatial_matrix._numba_type, mat66._numba_type
+    assert same_structure(sv, v6) and same_structure(v6, sv) and same_structure(sm, m66)
+    assert not same_structure(sv, sv)  # (equal types need no conversion)
+    assert not same_structure(sv, wp.spatial_vectord._numba_type)
+    assert not same_structure(wp.vec4._numba_type, wp.quat._numba_type)
+    assert not same_structure(wp.vector(7, float)._numba_type, wp.transform._numba_type)
+    assert not same_structure(types.float64, types.float32)  # scalars: no kind, no length
+    assert not same_structure(types.Array(types.float32, 1, "C"), types.float32)
