@@ -28,7 +28,7 @@ __all__ = [
     "available",
     "device_count",
     "device_info",
-    "free_memory",
+    "free_memory", "memory_info",
     "ContextGuard",
     "grid_blocks",
     "alloc",
@@ -139,8 +139,7 @@ def device_count() -> int:
 
 def device_info(ordinal: int) -> dict:
     dev = cuda().gpus[ordinal]
-    with ContextGuard(ordinal):
-        free, total = cuda().current_context().get_memory_info()
+    free, total = memory_info(ordinal)
     return {
         "name": dev.name.decode() if isinstance(dev.name, bytes) else str(dev.name),
         "arch": dev.compute_capability[0] * 10 + dev.compute_capability[1],
@@ -154,10 +153,17 @@ def device_info(ordinal: int) -> dict:
     }
 
 
+def memory_info(ordinal: int) -> tuple:
+    """(free, total) bytes of GPU memory now (the driver's count: other processes' use
+    included)."""
+    with ContextGuard(ordinal):
+        free, total = cuda().current_context().get_memory_info()
+    return int(free), int(total)
+
+
 def free_memory(ordinal: int) -> int:
     """Bytes of GPU memory free now (the driver's count: other processes' use included)."""
-    with ContextGuard(ordinal):
-        return int(cuda().current_context().get_memory_info()[0])
+    return memory_info(ordinal)[0]
 
 
 def release_deferred(ordinal: int) -> int:
@@ -180,8 +186,7 @@ def memory_advice(ordinal: int) -> str:
     and the libraries in this process known to keep memory for themselves."""
     parts = []
     try:
-        with ContextGuard(ordinal):
-            free, total = cuda().current_context().get_memory_info()
+        free, total = memory_info(ordinal)
         parts.append(f"cuda:{ordinal} has {free / 2**30:,.2f} GiB free of "
                      f"{total / 2**30:,.1f} GiB (all processes; nvidia-smi lists them). ")
     except Exception:  # (the advice must not hide the error it explains)
