@@ -52,8 +52,9 @@ from numba_warp.runtime.cache import cache_dir, library_hash  # noqa: E402
 
 if os.environ.get("PYTEST_XDIST_WORKER") and cuda_backend.installed():
     # several test processes share a GPU: each returns the memory of freed arrays to the
-    # driver soon (numba-cuda holds back up to a fifth of the GPU per process, which
-    # under 6+ workers can leave none for another worker's kernel launch)
+    # driver soon (numba-cuda holds back up to a fifth of the GPU per process). A
+    # precaution beside the JAX setting above, which was the cause of the out-of-memory
+    # failures under many workers
     from numba.cuda.cudadrv import driver as _cuda_driver
     _cuda_driver.config.CUDA_DEALLOCS_RATIO = 0.02
 
